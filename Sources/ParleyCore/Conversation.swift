@@ -1,0 +1,105 @@
+import Foundation
+
+/// A conversation: a titled, ordered list of messages owned by one user.
+public struct Conversation: Sendable, Equatable {
+    public var id: UUID
+    public var ownerID: UserID
+    public var title: String
+    /// The model used for new turns when a message does not name one.
+    public var model: String?
+    public var systemPrompt: String?
+    public var messageCount: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: UUID, ownerID: UserID, title: String, model: String?, systemPrompt: String?,
+                messageCount: Int, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.ownerID = ownerID
+        self.title = title
+        self.model = model
+        self.systemPrompt = systemPrompt
+        self.messageCount = messageCount
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What a client may set when creating a conversation.
+public struct NewConversation: Sendable, Equatable {
+    public var title: String?
+    public var model: String?
+    public var systemPrompt: String?
+    public init(title: String? = nil, model: String? = nil, systemPrompt: String? = nil) {
+        self.title = title
+        self.model = model
+        self.systemPrompt = systemPrompt
+    }
+}
+
+/// A partial update of a conversation; `nil` leaves a field as it is, `.some(nil)` clears it.
+public struct ConversationPatch: Sendable, Equatable {
+    public var title: String?
+    public var model: String??
+    public var systemPrompt: String??
+    public init(title: String? = nil, model: String?? = nil, systemPrompt: String?? = nil) {
+        self.title = title
+        self.model = model
+        self.systemPrompt = systemPrompt
+    }
+}
+
+/// One page of a cursor-paged list.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    /// Pass this back to get the next page; `nil` when there is none.
+    public var nextCursor: String?
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+/// Position in the newest-first conversation list: the last row of the previous page.
+public struct ConversationCursor: Sendable, Equatable {
+    public var updatedAtMillis: Int64
+    public var id: UUID
+    public init(updatedAtMillis: Int64, id: UUID) {
+        self.updatedAtMillis = updatedAtMillis
+        self.id = id
+    }
+
+    /// An opaque URL-safe token.
+    public var token: String {
+        let raw = "\(updatedAtMillis):\(id.lowercased)"
+        return Data(raw.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Parses a token made by ``token``; `nil` for anything else.
+    public init?(token: String) {
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard token.count <= 128, let data = Data(base64Encoded: base64),
+              let raw = String(data: data, encoding: .utf8) else { return nil }
+        let parts = raw.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let millis = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
+            return nil
+        }
+        self.init(updatedAtMillis: millis, id: id)
+    }
+}
+
+/// Filters and paging for listing conversations.
+public struct ConversationQuery: Sendable, Equatable {
+    public var limit: Int
+    public var after: ConversationCursor?
+    /// Case-insensitive substring of the title, when set.
+    public var search: String?
+    public init(limit: Int, after: ConversationCursor? = nil, search: String? = nil) {
+        self.limit = limit
+        self.after = after
+        self.search = search
+    }
+}

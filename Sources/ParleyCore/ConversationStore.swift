@@ -1,0 +1,43 @@
+import Foundation
+
+/// Durable storage of conversations, messages and feedback.
+///
+/// Every call that reads or changes user data takes the owner, so another user's ids behave as unknown ones.
+/// Implementations must be safe under concurrency: many turns appended to one conversation at once each get
+/// their own indexes and none is lost. The contract test suite in `ParleyStoreTests` holds every backend to this.
+public protocol ConversationStore: Sendable {
+    /// Applies pending migrations. Safe to call on every start.
+    func migrate() async throws
+    /// Succeeds when the database answers a trivial query.
+    func ping() async throws
+
+    func createConversation(_ new: NewConversation, owner: UserID) async throws -> Conversation
+    func listConversations(owner: UserID, query: ConversationQuery) async throws -> Page<Conversation>
+    /// Throws ``ParleyError/notFound(_:)`` for unknown ids.
+    func conversation(id: UUID, owner: UserID) async throws -> Conversation
+    func updateConversation(id: UUID, owner: UserID, patch: ConversationPatch) async throws -> Conversation
+    /// Deletes the conversation, its messages and their feedback.
+    func deleteConversation(id: UUID, owner: UserID) async throws
+
+    /// Up to `limit` messages with index below `before` (or the newest when `nil`), oldest first.
+    func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage
+    /// Deletes every message of the conversation (and their feedback); the conversation stays.
+    func clearMessages(conversationID: UUID, owner: UserID) async throws
+    func message(id: UUID, owner: UserID) async throws -> Message
+
+    /// Stores a user message and the assistant message that will answer it (status `streaming`) in one
+    /// transaction, at the next two indexes of the conversation, and bumps the conversation's `updatedAt`.
+    /// An untitled conversation takes its title from the first user message.
+    func appendTurn(conversationID: UUID, owner: UserID, userContent: String, model: String)
+        async throws -> (user: Message, assistant: Message)
+
+    /// Writes the partial text of messages still `streaming`, in one transaction. Finished messages are left alone.
+    func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws
+    /// Writes the final state of an assistant message and returns it.
+    func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message
+    /// Marks every message left `streaming` as `interrupted`; returns how many. Run at start-up.
+    func interruptStreamingMessages() async throws -> Int
+
+    func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback
+    func deleteFeedback(messageID: UUID, owner: UserID) async throws
+}

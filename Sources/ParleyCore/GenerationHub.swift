@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Owns the running generation jobs of this process: starts them, lets clients subscribe and stop them,
+/// flushes their partial text to the store on a fixed interval (all dirty jobs in one write), and
+/// drains them on shutdown.
+public final class GenerationHub: Sendable {
+    public struct Settings: Sendable {
+        /// How often partial text is written to the store.
+        public var flushInterval: Duration
+        /// Events kept per job for reattaching subscribers.
+        public var eventBufferLimit: Int
+        public init(flushInterval: Duration = .milliseconds(200), eventBufferLimit: Int = 2048) {
+            self.flushInterval = flushInterval
+            self.eventBufferLimit = eventBufferLimit
+        }
+    }
+
+    private let store: any ConversationStore
+    private let settings: Settings
+    private let logger: Logger
+    private let jobs = Mutex<[UUID: GenerationJob]>([:])
+    private let accepting = Mutex(true)
+
+    public init(store: any ConversationStore, settings: Settings = Settings(), logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// The number of jobs running now.
+    public var runningCount: Int { jobs.withLock { $0.count } }
+
+    /// The running job writing this assistant message, if it runs in this process.
+    public func job(for messageID: UUID) -> GenerationJob? {
+        jobs.withLock { $0[messageID] }
+    }
+
+    /// Starts generating the assistant message of a stored turn.
+    public func start(user: Message, assistant: Message, request: ChatRequest, provider: any ChatProvider)
+        throws -> GenerationJob
+    {
+        let job = GenerationJob(user: user, assistant: assistant, bufferLimit: settings.eventBufferLimit)
+        job.publish(.message(user))
+        job.publish(.message(assistant))
+        let admitted = accepting.withLock { accepting -> Bool in
+            guard accepting else { return false }
+            jobs.withLock { $0[assistant.id] = job }
+            return true
+        }
+        guard admitted else {
+            throw ParleyError.unavailable("the server is shutting down")
+        }
+        let task = Task { [self] in
+            await self.run(job, request: request, provider: provider)
+        }
+        job.attach(task: task)
+        return job
+    }
+
+    /// Stops a running job and waits for its final state. Returns false if it does not run here.
+    @discardableResult
+    public func stop(messageID: UUID, reason: StopReason = .userRequest) async -> Bool {
+        guard let job = job(for: messageID) else { return false }
+        _ = job.requestStop(reason)
+        await job.waitUntilFinished()
+        return true
+    }
+
+    /// Stops every job of a conversation (before it is deleted or cleared) and waits for them.
+    public func stopAll(conversationID: UUID) async {
+        let running = jobs.withLock { $0.values.filter { $0.conversationID == conversationID } }
+        for job in running { _ = job.requestStop(.userRequest) }
+        for job in running { await job.waitUntilFinished() }
+    }
+
+    /// Writes partial text until cancelled; run it for the life of the server.
+    public func runFlushLoop() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: settings.flushInterval)
+            } catch {
+                break
+            }
+            await flush()
+        }
+    }
+
+    /// Writes the partial text of every job whose text changed since the last flush, in one transaction.
+    public func flush() async {
+        let running = jobs.withLock { Array($0.values) }
+        var updates: [(id: UUID, content: String)] = []
+        var dirtyJobs: [GenerationJob] = []
+        for job in running {
+            if let content = job.takeDirtyContent() {
+                updates.append((job.messageID, content))
+                dirtyJobs.append(job)
+            }
+        }
+        guard !updates.isEmpty else { return }
+        do {
+            try await store.savePartialContent(updates)
+        } catch {
+            for job in dirtyJobs { job.markDirty() }
+            logger.warning("could not save partial text", metadata: ["error": "\(error)", "jobs": "\(updates.count)"])
+        }
+    }
+
+    /// Refuses new jobs, lets running ones finish for up to `grace`, then stops the rest as `interrupted`.
+    public func shutdown(grace: Duration) async {
+        accepting.withLock { $0 = false }
+        let deadline = ContinuousClock.now + grace
+        while runningCount > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let remaining = jobs.withLock { Array($0.values) }
+        if !remaining.isEmpty {
+            logger.notice("interrupting generations at shutdown", metadata: ["count": "\(remaining.count)"])
+        }
+        for job in remaining { _ = job.requestStop(.shutdown) }
+        for job in remaining { await job.waitUntilFinished() }
+    }
+
+    // MARK: - The job itself
+
+    private func run(_ job: GenerationJob, request: ChatRequest, provider: any ChatProvider) async {
+        let started = ContinuousClock.now
+        var outcome: MessageCompletion
+        var failureKind: String?
+        do {
+            let info = try await provider.streamChat(request) { delta in job.appendDelta(delta) }
+            if let reason = job.stopReason { throw StopSignal(reason: reason) }
+            let content = job.content
+            let usage = info.usage ?? TokenUsage(
+                promptTokens: request.messages.reduce(0) { $0 + TokenEstimator.tokens(in: $1) },
+                completionTokens: TokenEstimator.tokens(in: content))
+            outcome = MessageCompletion(content: content, status: .complete, promptTokens: usage.promptTokens,
+                                        completionTokens: usage.completionTokens)
+        } catch {
+            let content = job.content
+            switch job.stopReason {
+            case .userRequest?:
+                outcome = MessageCompletion(content: content, status: .cancelled)
+            case .shutdown?:
+                outcome = MessageCompletion(content: content, status: .interrupted,
+                                            errorMessage: "the server shut down while generating")
+            case nil:
+                let text: String
+                if let providerError = error as? ProviderError {
+                    text = providerError.description
+                    failureKind = providerError.kind
+                } else if error is CancellationError {
+                    text = "generation was cancelled"
+                    failureKind = "cancelled"
+                } else {
+                    text = "generation failed: \(error)"
+                    failureKind = "internal_error"
+                }
+                outcome = MessageCompletion(content: content, status: .error, errorMessage: text)
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        outcome.latencyMs = Self.milliseconds(elapsed)
+        if let first = job.firstTokenAt { outcome.timeToFirstTokenMs = Self.milliseconds(first - started) }
+
+        var final = job.assistantMessage
+        final.content = outcome.content
+        final.status = outcome.status
+        final.errorMessage = outcome.errorMessage
+        final.promptTokens = outcome.promptTokens
+        final.completionTokens = outcome.completionTokens
+        final.timeToFirstTokenMs = outcome.timeToFirstTokenMs
+        final.latencyMs = outcome.latencyMs
+        do {
+            // A stopped job runs in a cancelled task; the final write must not inherit that cancellation.
+            let store = self.store
+            let id = job.messageID
+            let completed = outcome
+            final = try await Task { try await store.finishMessage(id: id, completed) }.value
+        } catch {
+            logger.error("could not store the end of a generation",
+                         metadata: ["message": "\(job.messageID)", "error": "\(error)"])
+            if failureKind == nil {
+                failureKind = "storage_error"
+                final.errorMessage = "the answer could not be saved: \(error)"
+            }
+        }
+        if let prompt = final.promptTokens, let completion = final.completionTokens, final.status == .complete {
+            job.publish(.usage(messageID: job.messageIDString,
+                               TokenUsage(promptTokens: prompt, completionTokens: completion)))
+        }
+        if let failureKind {
+            job.finish(with: .error(kind: failureKind, text: final.errorMessage ?? "generation failed", message: final))
+        } else {
+            job.finish(with: .done(final))
+        }
+        _ = jobs.withLock { $0.removeValue(forKey: job.messageID) }
+    }
+
+    private struct StopSignal: Error { var reason: StopReason }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Synchronization
+
+/// Why a job was told to stop.
+public enum StopReason: Sendable, Equatable {
+    /// A user asked for it (`POST /messages/{id}/stop`): the message ends `cancelled`.
+    case userRequest
+    /// The server is shutting down: the message ends `interrupted`.
+    case shutdown
+}
+
+/// A running generation: the assistant's text so far, a bounded buffer of recent events for reattaching
+/// subscribers, and the live subscribers themselves. The job is owned by ``GenerationHub``, not by any
+/// HTTP request, so a subscriber that goes away does not affect it.
+public final class GenerationJob: Sendable {
+    public let userMessage: Message
+    public let assistantMessage: Message
+    public var messageID: UUID { assistantMessage.id }
+    public var conversationID: UUID { assistantMessage.conversationID }
+    /// The id as text, made once for the per-token events.
+    let messageIDString: UUIDString
+
+    private let bufferLimit: Int
+    private let state: Mutex<State>
+    private let completion = Mutex<Task<Void, Never>?>(nil)
+
+    private struct State: @unchecked Sendable {
+        var buffer: [GenerationEvent] = []
+        var nextID = 1
+        var content = ""
+        var dirty = false
+        var finished = false
+        var firstTokenAt: ContinuousClock.Instant?
+        var stopReason: StopReason?
+        var subscribers: [Int: AsyncStream<GenerationEvent>.Continuation] = [:]
+        var nextSubscriberID = 0
+    }
+
+    init(user: Message, assistant: Message, bufferLimit: Int) {
+        self.userMessage = user
+        self.assistantMessage = assistant
+        self.messageIDString = assistant.id.lowercased
+        self.bufferLimit = max(16, bufferLimit)
+        self.state = Mutex(State())
+    }
+
+    // MARK: - Reading
+
+    /// The assistant's text so far.
+    public var content: String { state.withLock { $0.content } }
+    public var isFinished: Bool { state.withLock { $0.finished } }
+    public var stopReason: StopReason? { state.withLock { $0.stopReason } }
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    var firstTokenAt: ContinuousClock.Instant? { state.withLock { $0.firstTokenAt } }
+
+    /// Subscribes to the job's events after `lastEventID` (all buffered events when `nil`), then live ones.
+    ///
+    /// When the events after `lastEventID` are no longer buffered, the stream starts with a `message`
+    /// snapshot of the assistant message holding all text so far. The stream ends after the terminal event,
+    /// or early if the subscriber falls more than the buffer size behind (it can then reattach).
+    public func subscribe(after lastEventID: Int? = nil) -> AsyncStream<GenerationEvent> {
+        let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream(
+            bufferingPolicy: .bufferingOldest(bufferLimit * 2 + 8))
+        let finishNow: Bool = state.withLock { state in
+            let after = lastEventID ?? 0
+            let firstBuffered = state.buffer.first?.id ?? state.nextID
+            if after + 1 < firstBuffered {
+                var snapshot = assistantMessage
+                snapshot.content = state.content
+                continuation.yield(GenerationEvent(id: firstBuffered - 1, payload: .message(snapshot)))
+            }
+            for event in state.buffer where event.id > after { continuation.yield(event) }
+            if state.finished { return true }
+            let subscriberID = state.nextSubscriberID
+            state.nextSubscriberID += 1
+            state.subscribers[subscriberID] = continuation
+            continuation.onTermination = { [weak self] _ in
+                self?.state.withLock { _ = $0.subscribers.removeValue(forKey: subscriberID) }
+            }
+            return false
+        }
+        if finishNow { continuation.finish() }
+        return stream
+    }
+
+    /// Waits until the job has stored its final state and sent its last event.
+    public func waitUntilFinished() async {
+        await completion.withLock { $0 }?.value
+    }
+
+    // MARK: - Writing (used by the hub)
+
+    func attach(task: Task<Void, Never>) {
+        completion.withLock { $0 = task }
+    }
+
+    /// Records the stop reason (the first one wins) and returns whether this call set it.
+    func requestStop(_ reason: StopReason) -> Bool {
+        let changed = state.withLock { state -> Bool in
+            guard !state.finished, state.stopReason == nil else { return false }
+            state.stopReason = reason
+            return true
+        }
+        if changed { completion.withLock { $0 }?.cancel() }
+        return changed
+    }
+
+    func appendDelta(_ text: String) {
+        guard !text.isEmpty else { return }
+        publish { state in
+            if state.firstTokenAt == nil { state.firstTokenAt = .now }
+            state.content += text
+            state.dirty = true
+            return .delta(messageID: self.messageIDString, content: text)
+        }
+    }
+
+    func publish(_ payload: GenerationEvent.Payload) {
+        publish { _ in payload }
+    }
+
+    /// Publishes the terminal event and ends every subscription.
+    func finish(with payload: GenerationEvent.Payload) {
+        let closing = publish(terminal: true) { _ in payload }
+        for continuation in closing { continuation.finish() }
+    }
+
+    /// Takes the text if it changed since the last call, for the periodic flush.
+    func takeDirtyContent() -> String? {
+        state.withLock { state in
+            guard state.dirty, !state.finished else { return nil }
+            state.dirty = false
+            return state.content
+        }
+    }
+
+    func markDirty() {
+        state.withLock { $0.dirty = true }
+    }
+
+    @discardableResult
+    private func publish(terminal: Bool = false,
+                         _ make: (inout State) -> GenerationEvent.Payload) -> [AsyncStream<GenerationEvent>.Continuation] {
+        var overflowed: [AsyncStream<GenerationEvent>.Continuation] = []
+        let closing: [AsyncStream<GenerationEvent>.Continuation] = state.withLock { state in
+            guard !state.finished else { return [] }
+            let event = GenerationEvent(id: state.nextID, payload: make(&state))
+            state.nextID += 1
+            state.buffer.append(event)
+            if state.buffer.count > bufferLimit {
+                state.buffer.removeFirst(state.buffer.count - bufferLimit / 2)
+            }
+            for (key, continuation) in state.subscribers {
+                if case .dropped = continuation.yield(event) {
+                    overflowed.append(continuation)
+                    state.subscribers.removeValue(forKey: key)
+                }
+            }
+            guard terminal else { return [] }
+            state.finished = true
+            let all = Array(state.subscribers.values)
+            state.subscribers.removeAll()
+            return all
+        }
+        for continuation in overflowed { continuation.finish() }
+        return closing
+    }
+}

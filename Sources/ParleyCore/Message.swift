@@ -1,0 +1,112 @@
+import Foundation
+
+/// Who wrote a message.
+public enum Role: String, Sendable, Codable, Equatable {
+    case system, user, assistant
+}
+
+/// The lifecycle of a message. User messages are always `complete`.
+public enum MessageStatus: String, Sendable, Codable, Equatable {
+    /// A generation job is writing this message.
+    case streaming
+    case complete
+    /// Stopped on request; the partial text is kept.
+    case cancelled
+    /// The upstream failed; `error` says why and the partial text is kept.
+    case error
+    /// The server stopped (crash or shutdown) while generating; the partial text is kept.
+    case interrupted
+
+    public var isFinal: Bool { self != .streaming }
+}
+
+/// A user's rating of an assistant message.
+public struct Feedback: Sendable, Equatable {
+    /// −1 or +1.
+    public var rating: Int
+    public var comment: String?
+    public var updatedAt: Date
+    public init(rating: Int, comment: String?, updatedAt: Date) {
+        self.rating = rating
+        self.comment = comment
+        self.updatedAt = updatedAt
+    }
+}
+
+/// One message, stored as one row.
+public struct Message: Sendable, Equatable {
+    public var id: UUID
+    public var conversationID: UUID
+    /// Position in the conversation, starting at 1; pages are read by it.
+    public var index: Int
+    /// For an assistant message, the user message it answers.
+    public var parentID: UUID?
+    public var role: Role
+    public var content: String
+    public var model: String?
+    public var status: MessageStatus
+    public var errorMessage: String?
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    /// Milliseconds from the job's start to its first token.
+    public var timeToFirstTokenMs: Int?
+    /// Milliseconds from the job's start to its end.
+    public var latencyMs: Int?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var feedback: Feedback?
+
+    public init(id: UUID, conversationID: UUID, index: Int, parentID: UUID?, role: Role, content: String,
+                model: String?, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,
+                completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil,
+                createdAt: Date, updatedAt: Date, feedback: Feedback? = nil) {
+        self.id = id
+        self.conversationID = conversationID
+        self.index = index
+        self.parentID = parentID
+        self.role = role
+        self.content = content
+        self.model = model
+        self.status = status
+        self.errorMessage = errorMessage
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.timeToFirstTokenMs = timeToFirstTokenMs
+        self.latencyMs = latencyMs
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.feedback = feedback
+    }
+}
+
+/// One page of a conversation's history, oldest first.
+public struct MessagePage: Sendable {
+    public var messages: [Message]
+    /// True when messages older than the first one here exist.
+    public var hasMore: Bool
+    public init(messages: [Message], hasMore: Bool) {
+        self.messages = messages
+        self.hasMore = hasMore
+    }
+}
+
+/// How a generation ended, written to the assistant message in one update.
+public struct MessageCompletion: Sendable, Equatable {
+    public var content: String
+    public var status: MessageStatus
+    public var errorMessage: String?
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    public var timeToFirstTokenMs: Int?
+    public var latencyMs: Int?
+    public init(content: String, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,
+                completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil) {
+        self.content = content
+        self.status = status
+        self.errorMessage = errorMessage
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.timeToFirstTokenMs = timeToFirstTokenMs
+        self.latencyMs = latencyMs
+    }
+}

@@ -1,0 +1,191 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import ParleyCore
+
+/// A provider for any server that speaks OpenAI's chat completions API: OpenAI, vLLM, llama.cpp server,
+/// LM Studio, Ollama's `/v1`, or `parley mock-llm`.
+public struct OpenAICompatibleProvider: ChatProvider {
+    /// The API root including `/v1`, as the openai SDK's `OPENAI_BASE_URL`.
+    public let baseURL: String
+    private let apiKey: String?
+    private let client: HTTPClient
+    private let timeouts: UpstreamTimeouts
+    /// Largest error body read from an upstream.
+    static let maxErrorBody = 64 * 1024
+
+    public init(baseURL: String, apiKey: String?, client: HTTPClient, timeouts: UpstreamTimeouts) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.client = client
+        self.timeouts = timeouts
+    }
+
+    public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
+        -> ChatCompletionInfo
+    {
+        let body = OpenAIWire.ChatRequestBody(
+            model: request.model, messages: request.messages, stream: true,
+            streamOptions: .init(includeUsage: true), maxTokens: request.maxTokens, temperature: request.temperature)
+        var httpRequest = makeRequest(path: "/chat/completions", method: .POST)
+        httpRequest.headers.add(name: "Accept", value: "text/event-stream")
+        httpRequest.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        let prepared = httpRequest
+
+        let watchdog = StreamWatchdog(firstToken: timeouts.firstToken, idle: timeouts.idle)
+        return try await watchdog.run { [client, timeouts] in
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(prepared, timeout: Self.timeAmount(timeouts.total))
+            } catch {
+                throw Self.connectError(error)
+            }
+            guard (200..<300).contains(Int(response.status.code)) else {
+                throw await Self.httpError(response)
+            }
+            let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+            if contentType.hasPrefix("application/json") {
+                watchdog.progress()
+                return try await Self.readWholeCompletion(response, onDelta: onDelta)
+            }
+            return try await Self.readStream(response, watchdog: watchdog, onDelta: onDelta)
+        }
+    }
+
+    /// Lists the upstream's models (`GET /models`).
+    public func listModels() async throws -> [String] {
+        let request = makeRequest(path: "/models", method: .GET)
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: Self.timeAmount(timeouts.firstToken))
+        } catch {
+            throw Self.connectError(error)
+        }
+        guard response.status == .ok else { throw await Self.httpError(response) }
+        struct ModelList: Decodable {
+            struct Model: Decodable { var id: String }
+            var data: [Model]
+        }
+        let bytes = try await response.body.collect(upTo: 4 << 20)
+        do {
+            return try JSONDecoder().decode(ModelList.self, from: bytes).data.map(\.id)
+        } catch {
+            throw ProviderError.invalidResponse("the model list is not in OpenAI's format")
+        }
+    }
+
+    private func makeRequest(path: String, method: HTTPMethod) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "parley")
+        if let apiKey, !apiKey.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        return request
+    }
+
+    private static func readStream(_ response: HTTPClientResponse, watchdog: StreamWatchdog,
+                                   onDelta: @Sendable (String) -> Void) async throws -> ChatCompletionInfo {
+        var decoder = SSEDecoder()
+        let json = JSONDecoder()
+        var info = ChatCompletionInfo()
+        var sawDone = false
+        do {
+            for try await buffer in response.body {
+                let events = try decoder.feed(buffer.readableBytesView)
+                if !events.isEmpty { watchdog.progress() }
+                for event in events {
+                    if event.data == "[DONE]" {
+                        sawDone = true
+                        break
+                    }
+                    let chunk: OpenAIWire.Chunk
+                    do {
+                        chunk = try json.decode(OpenAIWire.Chunk.self, from: Data(event.data.utf8))
+                    } catch {
+                        throw ProviderError.invalidResponse("a stream event is not valid JSON: \(event.data.prefix(200))")
+                    }
+                    if let error = chunk.error {
+                        throw ProviderError.streamCut("the upstream reported an error: \(error.message ?? "unknown")")
+                    }
+                    if let usage = chunk.usage?.tokenUsage { info.usage = usage }
+                    for choice in chunk.choices ?? [] {
+                        if let text = choice.delta?.content, !text.isEmpty { onDelta(text) }
+                        if let reason = choice.finishReason { info.finishReason = reason }
+                    }
+                }
+                if sawDone { break }
+            }
+        } catch let error as ProviderError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as SSEDecoder.LineTooLong {
+            throw ProviderError.invalidResponse(error.description)
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw ProviderError.streamCut(describe(error))
+        }
+        if !sawDone && info.finishReason == nil {
+            throw ProviderError.streamCut("the connection closed before the answer was finished")
+        }
+        return info
+    }
+
+    private static func readWholeCompletion(_ response: HTTPClientResponse,
+                                            onDelta: @Sendable (String) -> Void) async throws -> ChatCompletionInfo {
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: 16 << 20)
+        } catch {
+            throw ProviderError.streamCut(describe(error))
+        }
+        guard let chunk = try? JSONDecoder().decode(OpenAIWire.Chunk.self, from: bytes) else {
+            throw ProviderError.invalidResponse("the completion is not in OpenAI's format")
+        }
+        if let error = chunk.error { throw ProviderError.invalidResponse(error.message ?? "unknown error") }
+        let choice = chunk.choices?.first
+        if let text = choice?.message?.content ?? choice?.delta?.content, !text.isEmpty { onDelta(text) }
+        return ChatCompletionInfo(usage: chunk.usage?.tokenUsage, finishReason: choice?.finishReason)
+    }
+
+    static func httpError(_ response: HTTPClientResponse) async -> ProviderError {
+        let status = Int(response.status.code)
+        let retryAfter = response.headers.first(name: "retry-after").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        var message = response.status.reasonPhrase
+        if let bytes = try? await response.body.collect(upTo: maxErrorBody) {
+            if let envelope = try? JSONDecoder().decode(OpenAIWire.ErrorEnvelope.self, from: bytes),
+               let text = envelope.message, !text.isEmpty {
+                message = text
+            } else if bytes.readableBytes > 0 {
+                message = String(buffer: bytes).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        return .http(status: status, message: String(message.prefix(500)), retryAfterSeconds: retryAfter)
+    }
+
+    static func connectError(_ error: any Error) -> any Error {
+        if error is CancellationError || Task.isCancelled { return CancellationError() }
+        return ProviderError.connect(describe(error))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let clientError = error as? HTTPClientError {
+            switch clientError {
+            case .remoteConnectionClosed: return "the connection was closed by the upstream"
+            case .readTimeout: return "read timed out"
+            case .connectTimeout: return "connect timed out"
+            case .deadlineExceeded: return "the request took longer than the total timeout"
+            default: return String(describing: clientError)
+            }
+        }
+        return String(describing: error)
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

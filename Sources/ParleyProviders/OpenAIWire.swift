@@ -1,0 +1,75 @@
+import ParleyCore
+
+/// The OpenAI chat completions wire format, as far as Parley reads and writes it.
+enum OpenAIWire {
+    struct ChatRequestBody: Encodable {
+        struct StreamOptions: Encodable {
+            var includeUsage: Bool
+            enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+        }
+        var model: String
+        var messages: [ChatMessage]
+        var stream: Bool
+        var streamOptions: StreamOptions?
+        var maxTokens: Int?
+        var temperature: Double?
+        enum CodingKeys: String, CodingKey {
+            case model, messages, stream, temperature
+            case streamOptions = "stream_options"
+            case maxTokens = "max_tokens"
+        }
+    }
+
+    struct Usage: Decodable {
+        var promptTokens: Int?
+        var completionTokens: Int?
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+        }
+        var tokenUsage: TokenUsage? {
+            guard let promptTokens, let completionTokens else { return nil }
+            return TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens)
+        }
+    }
+
+    struct ErrorBody: Decodable {
+        var message: String?
+        var type: String?
+    }
+
+    /// One streamed chunk, or a whole non-streamed completion (which carries `message` instead of `delta`).
+    struct Chunk: Decodable {
+        struct Choice: Decodable {
+            struct Content: Decodable { var content: String? }
+            var delta: Content?
+            var message: Content?
+            var finishReason: String?
+            enum CodingKeys: String, CodingKey {
+                case delta, message
+                case finishReason = "finish_reason"
+            }
+        }
+        var choices: [Choice]?
+        var usage: Usage?
+        var error: ErrorBody?
+    }
+
+    /// Error bodies come as `{"error": {"message": …}}`, `{"error": "…"}` or `{"detail": …}`.
+    struct ErrorEnvelope: Decodable {
+        var message: String?
+        enum CodingKeys: String, CodingKey { case error, detail, message }
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let object = try? container.decode(ErrorBody.self, forKey: .error) {
+                message = object.message
+            } else if let text = try? container.decode(String.self, forKey: .error) {
+                message = text
+            } else if let detail = try? container.decode(String.self, forKey: .detail) {
+                message = detail
+            } else {
+                message = try? container.decode(String.self, forKey: .message)
+            }
+        }
+    }
+}

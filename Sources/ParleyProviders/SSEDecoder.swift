@@ -1,0 +1,128 @@
+/// One server-sent event.
+public struct ServerSentEvent: Sendable, Equatable {
+    /// The `event:` field; `nil` means the default type, "message".
+    public var event: String?
+    /// The `data:` lines joined with "\n".
+    public var data: String
+    public var id: String?
+    /// The `retry:` field in milliseconds, when it was a number.
+    public var retry: Int?
+
+    public init(event: String? = nil, data: String, id: String? = nil, retry: Int? = nil) {
+        self.event = event
+        self.data = data
+        self.id = id
+        self.retry = retry
+    }
+}
+
+/// An incremental decoder for `text/event-stream` as the WHATWG HTML standard defines it.
+///
+/// Feed it bytes exactly as they arrive: events may be split anywhere, including inside a UTF-8 sequence or
+/// between the CR and LF of a line ending. Lines end in LF, CR or CRLF; lines starting with ":" are comments;
+/// a leading BOM is skipped; several `data:` lines join with "\n"; an event is dispatched at a blank line,
+/// and one with no data is not dispatched. A single line longer than `maxLineBytes` is an error, so a hostile
+/// upstream cannot grow memory without bound.
+public struct SSEDecoder: Sendable {
+    public struct LineTooLong: Error, CustomStringConvertible {
+        public let limit: Int
+        public var description: String { "an event-stream line exceeded \(limit) bytes" }
+    }
+
+    public let maxLineBytes: Int
+    private var line: [UInt8] = []
+    private var lastWasCR = false
+    private var atStreamStart = true
+    private var eventType: String?
+    private var data: [UInt8] = []
+    private var hasData = false
+    private var lastEventID: String?
+    private var retry: Int?
+
+    public init(maxLineBytes: Int = 1 << 20) {
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Decodes what `bytes` completes and returns the events dispatched, in order.
+    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws -> [ServerSentEvent] where Bytes.Element == UInt8 {
+        var events: [ServerSentEvent] = []
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\n"):
+                if lastWasCR {
+                    lastWasCR = false
+                    continue
+                }
+                endLine(into: &events)
+            case UInt8(ascii: "\r"):
+                lastWasCR = true
+                endLine(into: &events)
+            default:
+                lastWasCR = false
+                guard line.count < maxLineBytes else { throw LineTooLong(limit: maxLineBytes) }
+                line.append(byte)
+            }
+        }
+        return events
+    }
+
+    /// Ends the stream. A final event not followed by a blank line is discarded, as the standard says.
+    public mutating func finish() -> [ServerSentEvent] {
+        line.removeAll()
+        data.removeAll()
+        hasData = false
+        eventType = nil
+        return []
+    }
+
+    private mutating func endLine(into events: inout [ServerSentEvent]) {
+        defer { line.removeAll(keepingCapacity: true) }
+        if atStreamStart {
+            atStreamStart = false
+            if line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
+        }
+        if line.isEmpty {
+            dispatch(into: &events)
+            return
+        }
+        if line[0] == UInt8(ascii: ":") { return }
+        let field: ArraySlice<UInt8>
+        var value: ArraySlice<UInt8>
+        if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            field = line[..<colon]
+            value = line[(colon + 1)...]
+            if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+        } else {
+            field = line[...]
+            value = []
+        }
+        switch String(decoding: field, as: UTF8.self) {
+        case "data":
+            if hasData { data.append(UInt8(ascii: "\n")) }
+            data.append(contentsOf: value)
+            hasData = true
+        case "event":
+            eventType = String(decoding: value, as: UTF8.self)
+        case "id":
+            if !value.contains(0) { lastEventID = String(decoding: value, as: UTF8.self) }
+        case "retry":
+            if !value.isEmpty, value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+                retry = Int(String(decoding: value, as: UTF8.self))
+            }
+        default:
+            break
+        }
+    }
+
+    private mutating func dispatch(into events: inout [ServerSentEvent]) {
+        defer {
+            data.removeAll(keepingCapacity: true)
+            hasData = false
+            eventType = nil
+        }
+        guard hasData else { return }
+        let type = (eventType?.isEmpty ?? true) ? nil : eventType
+        events.append(ServerSentEvent(event: type, data: String(decoding: data, as: UTF8.self), id: lastEventID,
+                                      retry: retry))
+    }
+}

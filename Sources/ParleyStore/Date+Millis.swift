@@ -1,0 +1,27 @@
+import Foundation
+import ParleyCore
+
+extension Date {
+    /// Milliseconds since 1970, as stored in the database.
+    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}
+
+extension Conversation {
+    /// The same conversation with dates at the database's millisecond precision.
+    var roundedToMillis: Conversation {
+        var copy = self
+        copy.createdAt = Date(millis: createdAt.millis)
+        copy.updatedAt = Date(millis: updatedAt.millis)
+        return copy
+    }
+}
+
+extension Message {
+    var roundedToMillis: Message {
+        var copy = self
+        copy.createdAt = Date(millis: createdAt.millis)
+        copy.updatedAt = Date(millis: updatedAt.millis)
+        return copy
+    }
+}

@@ -1,0 +1,54 @@
+import GRDB
+
+/// Versioned schema of the SQLite store. Append new migrations; never edit one that has shipped.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("001_conversations_messages_feedback") { db in
+            try db.execute(sql: """
+                CREATE TABLE conversations (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    owner_id TEXT NOT NULL,
+                    title TEXT NOT NULL DEFAULT '',
+                    model TEXT,
+                    system_prompt TEXT,
+                    message_count INTEGER NOT NULL DEFAULT 0,
+                    last_index INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX conversations_by_owner_recent ON conversations (owner_id, updated_at DESC, id DESC);
+
+                CREATE TABLE messages (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    parent_id TEXT,
+                    role TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    model TEXT,
+                    status TEXT NOT NULL,
+                    error TEXT,
+                    prompt_tokens INTEGER,
+                    completion_tokens INTEGER,
+                    ttft_ms INTEGER,
+                    latency_ms INTEGER,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    UNIQUE (conversation_id, idx)
+                );
+                CREATE INDEX messages_streaming ON messages (status) WHERE status = 'streaming';
+
+                CREATE TABLE feedback (
+                    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL,
+                    rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+                    comment TEXT,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (message_id, user_id)
+                );
+                """)
+        }
+        return migrator
+    }
+}
