@@ -184,7 +184,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
         return String(describing: error)
     }
 
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
+    public static func timeAmount(_ duration: Duration) -> TimeAmount {
         let (seconds, attoseconds) = duration.components
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }

@@ -1,0 +1,80 @@
+import Foundation
+
+/// How the mock answers one request: its defaults, overridden per request by `mock:KEY=VALUE` words in the
+/// last user message (so tests can steer it through Parley) or by `x-mock-KEY` headers.
+///
+/// Keys: `tokens` (reply length), `delay_ms` (pause between tokens), `ttft_ms` (pause before the first
+/// token), `fault` (`500`, `429`, `400`, `cut`, `slow`, `hang`, `garbage`), `retry_after` (seconds, for 429),
+/// `echo` (`1` starts the reply with the user's text).
+public struct MockScript: Sendable, Equatable {
+    public enum Fault: String, Sendable {
+        /// HTTP 500 with an OpenAI-shaped error.
+        case serverError = "500"
+        /// HTTP 429 with `Retry-After`.
+        case rateLimited = "429"
+        /// HTTP 400, as for a bad parameter.
+        case badRequest = "400"
+        /// Half the tokens, then the connection is dropped without `[DONE]`.
+        case cut
+        /// The first token comes after 30 s (or `ttft_ms`).
+        case slow
+        /// One token, then silence until the client gives up.
+        case hang
+        /// A stream event that is not JSON.
+        case garbage
+    }
+
+    public var tokens: Int
+    public var tokenDelayMs: Int
+    public var firstTokenDelayMs: Int
+    public var fault: Fault?
+    public var retryAfterSeconds: Int = 1
+    public var echo = false
+
+    public init(tokens: Int = 20, tokenDelayMs: Int = 0, firstTokenDelayMs: Int = 0, fault: Fault? = nil) {
+        self.tokens = tokens
+        self.tokenDelayMs = tokenDelayMs
+        self.firstTokenDelayMs = firstTokenDelayMs
+        self.fault = fault
+    }
+
+    /// Applies `key=value` overrides; unknown keys and bad values are ignored.
+    public mutating func apply(_ key: String, _ value: String) {
+        switch key.lowercased().replacingOccurrences(of: "-", with: "_") {
+        case "tokens": if let number = Int(value), number >= 0 { tokens = min(number, 100_000) }
+        case "delay_ms": if let number = Int(value), number >= 0 { tokenDelayMs = number }
+        case "ttft_ms": if let number = Int(value), number >= 0 { firstTokenDelayMs = number }
+        case "fault": fault = Fault(rawValue: value.lowercased())
+        case "retry_after": if let number = Int(value), number >= 0 { retryAfterSeconds = number }
+        case "echo": echo = value == "1" || value == "true"
+        default: break
+        }
+    }
+
+    /// Applies every `mock:key=value` word of `text`.
+    public mutating func apply(directivesIn text: String) {
+        for word in text.split(whereSeparator: { $0.isWhitespace }) where word.hasPrefix("mock:") {
+            let pair = word.dropFirst(5).split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { apply(String(pair[0]), String(pair[1])) }
+        }
+    }
+
+    static let words = ["Lorem", "ipsum", "dolor", "sit", "amet,", "consectetur", "adipiscing", "elit."]
+
+    /// The reply's tokens; joined they are the whole answer.
+    public static func replyTokens(count: Int, echoing prompt: String? = nil) -> [String] {
+        var tokens: [String] = []
+        tokens.reserveCapacity(count)
+        if let prompt {
+            let cleaned = prompt.split(whereSeparator: { $0.isWhitespace }).filter { !$0.hasPrefix("mock:") }
+            for word in cleaned where tokens.count < count {
+                tokens.append(tokens.isEmpty ? String(word) : " " + word)
+            }
+        }
+        while tokens.count < count {
+            let word = words[tokens.count % words.count]
+            tokens.append(tokens.isEmpty ? word : " " + word)
+        }
+        return tokens
+    }
+}

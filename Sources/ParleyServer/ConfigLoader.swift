@@ -1,0 +1,250 @@
+import Foundation
+import Logging
+import ParleyCore
+import ParleyProviders
+
+/// A setting of `parley serve`: its key in the config file, its environment variable and its flag.
+public struct Setting: Sendable {
+    public let key: String
+    public let environment: String
+    public let flag: String?
+    public let help: String
+
+    public static let all: [Setting] = [
+        Setting(key: "host", environment: "PARLEY_HOST", flag: "host", help: "Address to listen on (default 127.0.0.1)."),
+        Setting(key: "port", environment: "PARLEY_PORT", flag: "port", help: "Port to listen on; 0 picks a free one (default 8080)."),
+        Setting(key: "database_url", environment: "PARLEY_DATABASE_URL", flag: "database",
+                help: "Database URL: sqlite:///abs/path.db or sqlite://relative.db (default sqlite://parley.db)."),
+        Setting(key: "openai_base_url", environment: "OPENAI_BASE_URL", flag: "openai-base-url",
+                help: "An OpenAI-compatible API root including /v1, e.g. http://127.0.0.1:11434/v1."),
+        Setting(key: "openai_api_key", environment: "OPENAI_API_KEY", flag: nil,
+                help: "API key for OPENAI_BASE_URL (or OPENAI_API_KEY_FILE). Without a base URL it means OpenAI itself."),
+        Setting(key: "upstreams", environment: "PARLEY_UPSTREAMS", flag: nil,
+                help: "Several upstreams as a JSON array of {name, base_url, models?, api_key_env?, api_key_file?}."),
+        Setting(key: "default_model", environment: "PARLEY_DEFAULT_MODEL", flag: "default-model",
+                help: "Model used when neither the message nor the conversation names one (default: the first listed)."),
+        Setting(key: "context_tokens", environment: "PARLEY_CONTEXT_TOKENS", flag: "context-tokens",
+                help: "Token budget of the history sent upstream (default 8192)."),
+        Setting(key: "max_output_tokens", environment: "PARLEY_MAX_OUTPUT_TOKENS", flag: "max-output-tokens",
+                help: "max_tokens sent upstream (default: not sent)."),
+        Setting(key: "max_message_chars", environment: "PARLEY_MAX_MESSAGE_CHARS", flag: "max-message-chars",
+                help: "Longest user message in characters (default 100000)."),
+        Setting(key: "max_body_bytes", environment: "PARLEY_MAX_BODY_BYTES", flag: "max-body-bytes",
+                help: "Largest request body in bytes (default 1048576)."),
+        Setting(key: "connect_timeout", environment: "PARLEY_CONNECT_TIMEOUT", flag: "connect-timeout",
+                help: "Seconds to connect to an upstream (default 10)."),
+        Setting(key: "first_token_timeout", environment: "PARLEY_FIRST_TOKEN_TIMEOUT", flag: "first-token-timeout",
+                help: "Seconds to wait for an upstream's first event (default 60)."),
+        Setting(key: "idle_timeout", environment: "PARLEY_IDLE_TIMEOUT", flag: "idle-timeout",
+                help: "Longest silence in seconds between two events of a stream (default 30)."),
+        Setting(key: "request_timeout", environment: "PARLEY_REQUEST_TIMEOUT", flag: "request-timeout",
+                help: "Seconds one upstream call may take end to end (default 600)."),
+        Setting(key: "flush_interval_ms", environment: "PARLEY_FLUSH_INTERVAL_MS", flag: "flush-interval-ms",
+                help: "How often partial answers are saved, in milliseconds (default 200)."),
+        Setting(key: "keepalive_interval", environment: "PARLEY_KEEPALIVE_INTERVAL", flag: "keepalive-interval",
+                help: "Seconds between keep-alive comments on idle event streams (default 15)."),
+        Setting(key: "shutdown_grace", environment: "PARLEY_SHUTDOWN_GRACE", flag: "shutdown-grace",
+                help: "Seconds running answers may finish at shutdown before they are interrupted (default 10)."),
+        Setting(key: "log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level",
+                help: "trace, debug, info, notice, warning, error or critical (default info)."),
+    ]
+}
+
+/// Builds a ``ParleyConfig`` from, in order of precedence: flags, environment variables, a JSON config file
+/// (`--config` or `PARLEY_CONFIG`), and defaults. Any secret `X` may instead be read from the file named by
+/// `X_FILE`, as container deployments expect.
+public struct ConfigLoader: Sendable {
+    public var flags: [String: String]
+    public var environment: [String: String]
+
+    public init(flags: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.flags = flags
+        self.environment = environment
+    }
+
+    public func load() throws -> ParleyConfig {
+        let file = try loadFile()
+        func value(_ key: String) throws -> (String, String)? {
+            guard let setting = Setting.all.first(where: { $0.key == key }) else { return nil }
+            if let flag = setting.flag, let raw = flags[key] { return (raw, "--\(flag)") }
+            if let raw = environment[setting.environment], !raw.isEmpty { return (raw, setting.environment) }
+            if let path = environment[setting.environment + "_FILE"], !path.isEmpty {
+                return (try readSecret(path, name: setting.environment + "_FILE"), setting.environment + "_FILE")
+            }
+            if let raw = file[key] { return (raw, "config file key '\(key)'") }
+            return nil
+        }
+        func number(_ key: String) throws -> Double? {
+            guard let (raw, source) = try value(key) else { return nil }
+            guard let number = Double(raw.trimmingCharacters(in: .whitespaces)), number.isFinite, number >= 0 else {
+                throw ConfigError("\(source) must be a non-negative number, got '\(raw)'")
+            }
+            return number
+        }
+        func integer(_ key: String, minimum: Int = 1) throws -> Int? {
+            guard let (raw, source) = try value(key) else { return nil }
+            guard let number = Int(raw.trimmingCharacters(in: .whitespaces)), number >= minimum else {
+                throw ConfigError("\(source) must be a whole number of at least \(minimum), got '\(raw)'")
+            }
+            return number
+        }
+        func seconds(_ key: String) throws -> Duration? {
+            guard let value = try number(key) else { return nil }
+            guard value > 0 else { throw ConfigError("\(key) must be more than 0 seconds") }
+            return .milliseconds(Int64(value * 1000))
+        }
+
+        var config = ParleyConfig()
+        if let (host, _) = try value("host") { config.host = host }
+        if let port = try integer("port", minimum: 0) {
+            guard port <= 65535 else { throw ConfigError("the port must be at most 65535, got \(port)") }
+            config.port = port
+        }
+        if let (url, _) = try value("database_url") { config.databaseURL = url }
+        if let (model, _) = try value("default_model") { config.defaultModel = model }
+        if let budget = try integer("context_tokens", minimum: 16) { config.limits.contextTokenBudget = budget }
+        if let maxTokens = try integer("max_output_tokens") { config.limits.maxOutputTokens = maxTokens }
+        if let maxChars = try integer("max_message_chars") { config.limits.maxMessageCharacters = maxChars }
+        if let maxBody = try integer("max_body_bytes", minimum: 1024) { config.maxBodyBytes = maxBody }
+        if let connect = try seconds("connect_timeout") { config.timeouts.connect = connect }
+        if let first = try seconds("first_token_timeout") { config.timeouts.firstToken = first }
+        if let idle = try seconds("idle_timeout") { config.timeouts.idle = idle }
+        if let total = try seconds("request_timeout") { config.timeouts.total = total }
+        if let flush = try integer("flush_interval_ms", minimum: 10) { config.flushInterval = .milliseconds(flush) }
+        if let keepAlive = try seconds("keepalive_interval") { config.keepAliveInterval = keepAlive }
+        if let grace = try number("shutdown_grace") { config.shutdownGrace = .milliseconds(Int64(grace * 1000)) }
+        if let (level, source) = try value("log_level") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw ConfigError("\(source) must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            config.logLevel = parsed
+        }
+        config.upstreams = try upstreams(value: value)
+        return config
+    }
+
+    /// Upstreams from `PARLEY_UPSTREAMS`/the file's `upstreams`, `--upstream NAME=URL` flags, and
+    /// `OPENAI_BASE_URL` + `OPENAI_API_KEY` (named `openai`). An upstream without a key takes
+    /// `PARLEY_UPSTREAM_<NAME>_API_KEY` (or its `_FILE`) when set.
+    private func upstreams(value: (String) throws -> (String, String)?) throws -> [UpstreamConfig] {
+        var result: [UpstreamConfig] = []
+        if let (json, source) = try value("upstreams") {
+            result += try parseUpstreamList(json, source: source)
+        }
+        if let list = flags["upstream"] {
+            for entry in list.split(separator: "\n") {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, Self.isHTTPURL(parts[1]) else {
+                    throw ConfigError("--upstream takes NAME=URL, e.g. local=http://127.0.0.1:11434/v1; got '\(entry)'")
+                }
+                result.append(UpstreamConfig(name: parts[0], baseURL: parts[1]))
+            }
+        }
+        let key = try value("openai_api_key")?.0
+        if let (baseURL, source) = try value("openai_base_url") {
+            guard Self.isHTTPURL(baseURL) else { throw ConfigError("\(source) must be an http(s) URL, got '\(baseURL)'") }
+            result.append(UpstreamConfig(name: "openai", baseURL: baseURL, apiKey: key))
+        } else if let key, !key.isEmpty, !result.contains(where: { $0.name == "openai" }) {
+            result.append(UpstreamConfig(name: "openai", baseURL: "https://api.openai.com/v1", apiKey: key))
+        }
+        var names = Set<String>()
+        for index in result.indices {
+            guard names.insert(result[index].name).inserted else {
+                throw ConfigError("two upstreams are named '\(result[index].name)'")
+            }
+            if result[index].apiKey == nil {
+                let variable = "PARLEY_UPSTREAM_\(Self.environmentName(result[index].name))_API_KEY"
+                if let key = environment[variable], !key.isEmpty {
+                    result[index].apiKey = key
+                } else if let path = environment[variable + "_FILE"], !path.isEmpty {
+                    result[index].apiKey = try readSecret(path, name: variable + "_FILE")
+                }
+            }
+        }
+        return result
+    }
+
+    private func parseUpstreamList(_ json: String, source: String) throws -> [UpstreamConfig] {
+        struct Entry: Decodable {
+            var name: String
+            var baseURL: String
+            var models: [String]?
+            var apiKey: String?
+            var apiKeyEnv: String?
+            var apiKeyFile: String?
+            enum CodingKeys: String, CodingKey {
+                case name, models
+                case baseURL = "base_url"
+                case apiKey = "api_key"
+                case apiKeyEnv = "api_key_env"
+                case apiKeyFile = "api_key_file"
+            }
+        }
+        let entries: [Entry]
+        do {
+            entries = try JSONDecoder().decode([Entry].self, from: Data(json.utf8))
+        } catch {
+            throw ConfigError("\(source) must be a JSON array of {\"name\", \"base_url\", \"models\"?, \"api_key_env\"?, \"api_key_file\"?}")
+        }
+        return try entries.map { entry in
+            guard !entry.name.isEmpty, Self.isHTTPURL(entry.baseURL) else {
+                throw ConfigError("\(source): upstream '\(entry.name)' needs a name and an http(s) base_url")
+            }
+            var key = entry.apiKey
+            if let variable = entry.apiKeyEnv { key = environment[variable] }
+            if let path = entry.apiKeyFile { key = try readSecret(path, name: "api_key_file of \(entry.name)") }
+            return UpstreamConfig(name: entry.name, baseURL: entry.baseURL, apiKey: key, models: entry.models)
+        }
+    }
+
+    /// The config file's settings as strings; nested values (the upstream list) as JSON text.
+    private func loadFile() throws -> [String: String] {
+        let path = flags["config"] ?? environment["PARLEY_CONFIG"]
+        guard let path, !path.isEmpty else { return [:] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("cannot read the config file \(path)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigError("the config file \(path) must hold a JSON object")
+        }
+        let known = Set(Setting.all.map(\.key))
+        var result: [String: String] = [:]
+        for (key, value) in object {
+            guard known.contains(key) else {
+                throw ConfigError("unknown setting '\(key)' in \(path); known: \(known.sorted().joined(separator: ", "))")
+            }
+            switch value {
+            case let text as String: result[key] = text
+            case let number as NSNumber: result[key] = number.stringValue
+            default:
+                let nested = try JSONSerialization.data(withJSONObject: value)
+                result[key] = String(decoding: nested, as: UTF8.self)
+            }
+        }
+        return result
+    }
+
+    private func readSecret(_ path: String, name: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("cannot read \(name) at \(path)")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), url.host != nil else { return false }
+        return scheme == "http" || scheme == "https"
+    }
+
+    static func environmentName(_ name: String) -> String {
+        String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+}
+
+extension Setting {
+    /// The help line of a setting with its environment variable, for `parley serve --help`.
+    public static func helpText(_ key: String) -> String {
+        guard let setting = all.first(where: { $0.key == key }) else { return "" }
+        return "\(setting.help) [env: \(setting.environment)]"
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ParleyCore
+
+/// `/api/v1/conversations`: create, list (newest first, cursor paging, `q` title search), get, rename or
+/// reconfigure, delete; a conversation's messages: page, post (streams the answer), clear.
+struct ConversationRoutes {
+    static let maxTitleLength = 500
+    static let maxModelNameLength = 200
+    static let maxPageSize = 200
+
+    let services: ParleyServices
+
+    func register(on group: RouterGroup<BasicRequestContext>) {
+        group.post("conversations", use: create)
+        group.get("conversations", use: list)
+        group.get("conversations/:id", use: get)
+        group.patch("conversations/:id", use: update)
+        group.delete("conversations/:id", use: delete)
+        group.get("conversations/:id/messages", use: messages)
+        group.post("conversations/:id/messages", use: postMessage)
+        group.delete("conversations/:id/messages", use: clear)
+    }
+
+    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.decodeJSON(API.CreateConversation.self, limit: services.config.maxBodyBytes)
+        try validate(title: body.title)
+        try await validate(model: body.model)
+        try validate(systemPrompt: body.systemPrompt)
+        let conversation = try await services.store.createConversation(
+            NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt),
+            owner: services.owner)
+        var response = try Response.json(API.Conversation(conversation), status: .created)
+        response.headers[.location] = "/api/v1/conversations/\(conversation.id.lowercased)"
+        return response
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let query = Query(request)
+        let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 20
+        var cursor: ConversationCursor?
+        if let token = try query.string("cursor", maxLength: 200) {
+            guard let parsed = ConversationCursor(token: token) else {
+                throw APIError.invalid("'cursor' is not a cursor this server issued")
+            }
+            cursor = parsed
+        }
+        let search = try query.string("q", maxLength: 200)?.trimmingCharacters(in: .whitespaces)
+        let page = try await services.store.listConversations(
+            owner: services.owner, query: ConversationQuery(limit: limit, after: cursor, search: search))
+        return try Response.json(API.ConversationList(data: page.items.map(API.Conversation.init),
+                                                      nextCursor: page.nextCursor))
+    }
+
+    @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "conversation")
+        return try Response.json(API.Conversation(try await services.store.conversation(id: id, owner: services.owner)))
+    }
+
+    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "conversation")
+        var request = request
+        let body = try await request.decodeJSON(API.UpdateConversation.self, limit: services.config.maxBodyBytes)
+        try validate(title: body.title)
+        if let model = body.model { try await validate(model: model) }
+        if let prompt = body.systemPrompt { try validate(systemPrompt: prompt) }
+        let updated = try await services.store.updateConversation(
+            id: id, owner: services.owner,
+            patch: ConversationPatch(title: body.title, model: body.model, systemPrompt: body.systemPrompt))
+        return try Response.json(API.Conversation(updated))
+    }
+
+    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "conversation")
+        _ = try await services.store.conversation(id: id, owner: services.owner)
+        await services.hub.stopAll(conversationID: id)
+        try await services.store.deleteConversation(id: id, owner: services.owner)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func messages(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "conversation")
+        let query = Query(request)
+        let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 50
+        let before = try query.integer("before", in: 1...Int(Int32.max))
+        let page = try await services.store.messages(conversationID: id, owner: services.owner, before: before,
+                                                     limit: limit)
+        return try Response.json(API.MessageList(
+            data: page.messages.map(API.Message.init), hasMore: page.hasMore,
+            nextBefore: page.hasMore ? page.messages.first?.index : nil))
+    }
+
+    @Sendable func postMessage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "conversation")
+        var request = request
+        let body = try await request.decodeJSON(API.PostMessage.self, limit: services.config.maxBodyBytes)
+        if let model = body.model, model.isEmpty || model.count > Self.maxModelNameLength {
+            throw APIError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
+        }
+        let job = try await services.chat.postMessage(owner: services.owner, conversationID: id,
+                                                       content: body.content, model: body.model)
+        var response = ServerSentEvents.response(job.subscribe(), keepAlive: services.config.keepAliveInterval)
+        response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased
+        return response
+    }
+
+    @Sendable func clear(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "conversation")
+        _ = try await services.store.conversation(id: id, owner: services.owner)
+        await services.hub.stopAll(conversationID: id)
+        try await services.store.clearMessages(conversationID: id, owner: services.owner)
+        return Response(status: .noContent)
+    }
+
+    // MARK: Validation
+
+    private func validate(title: String?) throws {
+        if let title, title.count > Self.maxTitleLength {
+            throw APIError.invalid("'title' is longer than \(Self.maxTitleLength) characters")
+        }
+    }
+
+    private func validate(systemPrompt: String?) throws {
+        let limit = services.config.limits.maxMessageCharacters
+        if let systemPrompt, systemPrompt.count > limit {
+            throw APIError.invalid("'system_prompt' is longer than \(limit) characters")
+        }
+    }
+
+    private func validate(model: String?) async throws {
+        guard let model else { return }
+        guard !model.isEmpty, model.count <= Self.maxModelNameLength else {
+            throw APIError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
+        }
+        _ = try await services.models.resolve(model)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import ParleyCore
+import ParleyProviders
+
+/// Everything `parley serve` can be told. Built by ``ConfigLoader`` from flags, environment and a config file.
+public struct ParleyConfig: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or a plain file path.
+    public var databaseURL = "sqlite://parley.db"
+    public var upstreams: [UpstreamConfig] = []
+    public var defaultModel: String?
+    public var timeouts = UpstreamTimeouts()
+    public var limits = ChatLimits()
+    /// Largest accepted request body.
+    public var maxBodyBytes = 1 << 20
+    public var flushInterval: Duration = .milliseconds(200)
+    public var eventBufferLimit = 2048
+    /// Comment lines sent on idle event streams so proxies and clients keep them open.
+    public var keepAliveInterval: Duration = .seconds(15)
+    /// How long running generations may finish when the server is asked to stop.
+    public var shutdownGrace: Duration = .seconds(10)
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    /// The SQLite file named by ``databaseURL``.
+    public func sqlitePath() throws -> String {
+        let url = databaseURL
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw ConfigError("the database URL '\(url)' names no file") }
+            return path
+        }
+        if url.contains("://") {
+            let scheme = url.components(separatedBy: "://")[0]
+            throw ConfigError("database scheme '\(scheme)' is not supported yet; use sqlite:///path/to/file.db")
+        }
+        return url
+    }
+}
+
+/// A setting that cannot be used, with a message for the operator.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ParleyCore
+
+extension Request {
+    /// Reads the body (at most `limit` bytes) and decodes it as `T`, with a 4xx that names the problem.
+    mutating func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, type: "payload_too_large",
+                           message: "the request body is larger than \(limit) bytes")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.invalid("the request body must be a JSON object") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.invalid(Self.describe(error))
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.invalid("the request body is not valid JSON")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context, key: (any CodingKey)? = nil) -> String {
+            let keys = context.codingPath + (key.map { [$0] } ?? [])
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing field '\(path(context, key: key))'"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let field = path(context)
+            if field.isEmpty { return "the request body must be a JSON object" }
+            if case .valueNotFound = error { return "field '\(field)' must not be null" }
+            return "field '\(field)' must be \(typeName(type))"
+        case .dataCorrupted(let context):
+            let field = path(context)
+            return field.isEmpty ? "the request body is not valid JSON" : "field '\(field)': \(context.debugDescription)"
+        @unknown default:
+            return "the request body is not valid"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "a boolean"
+        default: return "of type \(type)"
+        }
+    }
+}
+
+/// Reads and checks query parameters.
+struct Query {
+    let parameters: [String: String]
+
+    init(_ request: Request) {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
+        self.parameters = parameters
+    }
+
+    func string(_ name: String, maxLength: Int) throws -> String? {
+        guard let value = parameters[name] else { return nil }
+        guard value.count <= maxLength else { throw APIError.invalid("'\(name)' is longer than \(maxLength) characters") }
+        return value
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let raw = parameters[name] else { return nil }
+        guard let value = Int(raw), range.contains(value) else {
+            throw APIError.invalid("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+}
+
+extension RequestContext {
+    /// The UUID path parameter `name`; an id that is not a UUID cannot exist, so it is a 404.
+    func uuid(_ name: String, kind: String) throws -> UUID {
+        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else {
+            throw APIError.notFound("no \(kind) with id '\(parameters.get(name) ?? "")'")
+        }
+        return id
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `parley` command.
+@main
+struct Parley: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley",
+        abstract: "A self-hosted LLM chat server.",
+        subcommands: [Serve.self, MockLLM.self],
+        defaultSubcommand: Serve.self)
+}
