@@ -40,6 +40,9 @@ public struct ChatService: Sendable {
         guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ParleyError.invalid("content must not be empty")
         }
+        guard !content.contains("\u{0}") else {
+            throw ParleyError.invalid("content must not contain NUL characters")
+        }
         guard content.count <= limits.maxMessageCharacters else {
             throw ParleyError.invalid("content is longer than \(limits.maxMessageCharacters) characters")
         }

@@ -65,11 +65,17 @@ public final class GenerationJob: Sendable {
             let after = lastEventID ?? 0
             let firstBuffered = state.buffer.first?.id ?? state.nextID
             if after + 1 < firstBuffered {
+                // The missed events are gone: send all text so far as one snapshot, then (if the job has
+                // ended) its terminal event, and go live from there.
+                let terminal = state.finished ? state.buffer.last : nil
                 var snapshot = assistantMessage
                 snapshot.content = state.content
-                continuation.yield(GenerationEvent(id: firstBuffered - 1, payload: .message(snapshot)))
+                let snapshotID = state.nextID - 1 - (terminal == nil ? 0 : 1)
+                continuation.yield(GenerationEvent(id: snapshotID, payload: .message(snapshot)))
+                if let terminal { continuation.yield(terminal) }
+            } else {
+                for event in state.buffer where event.id > after { continuation.yield(event) }
             }
-            for event in state.buffer where event.id > after { continuation.yield(event) }
             if state.finished { return true }
             let subscriberID = state.nextSubscriberID
             state.nextSubscriberID += 1
@@ -105,8 +111,10 @@ public final class GenerationJob: Sendable {
         return changed
     }
 
-    func appendDelta(_ text: String) {
-        guard !text.isEmpty else { return }
+    func appendDelta(_ rawText: String) {
+        guard !rawText.isEmpty else { return }
+        // NUL cannot be stored as text by every database; it never carries meaning in chat output.
+        let text = rawText.contains("\u{0}") ? rawText.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : rawText
         publish { state in
             if state.firstTokenAt == nil { state.firstTokenAt = .now }
             state.content += text

@@ -21,6 +21,9 @@ public struct APIError: HTTPResponseError, Sendable {
 
     public static func invalid(_ message: String) -> APIError { APIError(.badRequest, type: "invalid_request", message: message) }
     public static func notFound(_ message: String) -> APIError { APIError(.notFound, type: "not_found", message: message) }
+    public static func bodyTooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, type: "payload_too_large", message: "the request body is larger than \(limit) bytes")
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers

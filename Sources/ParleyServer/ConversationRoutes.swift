@@ -119,12 +119,14 @@ struct ConversationRoutes {
     // MARK: Validation
 
     private func validate(title: String?) throws {
+        try rejectNUL(title, field: "title")
         if let title, title.count > Self.maxTitleLength {
             throw APIError.invalid("'title' is longer than \(Self.maxTitleLength) characters")
         }
     }
 
     private func validate(systemPrompt: String?) throws {
+        try rejectNUL(systemPrompt, field: "system_prompt")
         let limit = services.config.limits.maxMessageCharacters
         if let systemPrompt, systemPrompt.count > limit {
             throw APIError.invalid("'system_prompt' is longer than \(limit) characters")

@@ -64,6 +64,7 @@ struct MessageRoutes {
         var request = request
         let body = try await request.decodeJSON(API.PutFeedback.self, limit: services.config.maxBodyBytes)
         guard body.rating == 1 || body.rating == -1 else { throw APIError.invalid("'rating' must be 1 or -1") }
+        try rejectNUL(body.comment, field: "comment")
         if let comment = body.comment, comment.count > Self.maxCommentLength {
             throw APIError.invalid("'comment' is longer than \(Self.maxCommentLength) characters")
         }

@@ -12,8 +12,9 @@ extension Request {
         do {
             buffer = try await body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, type: "payload_too_large",
-                           message: "the request body is larger than \(limit) bytes")
+            throw APIError.bodyTooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: limit)
         }
         guard buffer.readableBytes > 0 else { throw APIError.invalid("the request body must be a JSON object") }
         do {
@@ -91,5 +92,12 @@ extension RequestContext {
             throw APIError.notFound("no \(kind) with id '\(parameters.get(name) ?? "")'")
         }
         return id
+    }
+}
+
+/// Text fields may not hold NUL: not every database can store it, and it never carries meaning in chat.
+func rejectNUL(_ value: String?, field: String) throws {
+    if let value, value.contains("\u{0}") {
+        throw APIError.invalid("'\(field)' must not contain NUL characters")
     }
 }

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import ParleyCore
+
+@Suite struct GenerationJobTests {
+    static func makeJob(bufferLimit: Int = 2048) -> GenerationJob {
+        let now = Date()
+        let conversation = UUID.v7()
+        let user = Message(id: .v7(), conversationID: conversation, index: 1, parentID: nil, role: .user,
+                           content: "hi", model: nil, status: .complete, createdAt: now, updatedAt: now)
+        let assistant = Message(id: .v7(), conversationID: conversation, index: 2, parentID: user.id,
+                                role: .assistant, content: "", model: "m", status: .streaming,
+                                createdAt: now, updatedAt: now)
+        let job = GenerationJob(user: user, assistant: assistant, bufferLimit: bufferLimit)
+        job.publish(.message(user))
+        job.publish(.message(assistant))
+        return job
+    }
+
+    static func collect(_ stream: AsyncStream<GenerationEvent>) async -> [GenerationEvent] {
+        var events: [GenerationEvent] = []
+        for await event in stream { events.append(event) }
+        return events
+    }
+
+    func finish(_ job: GenerationJob) {
+        var final = job.assistantMessage
+        final.content = job.content
+        final.status = .complete
+        job.finish(with: .done(final))
+    }
+
+    @Test func subscriberGetsEverythingInOrderWithConsecutiveIds() async {
+        let job = Self.makeJob()
+        let stream = job.subscribe()
+        for word in ["a", "b", "c"] { job.appendDelta(word) }
+        finish(job)
+        let events = await Self.collect(stream)
+        #expect(events.map(\.id) == Array(1...6))
+        #expect(events.map(\.name) == ["message", "message", "delta", "delta", "delta", "done"])
+        #expect(job.content == "abc")
+    }
+
+    @Test func reattachReplaysOnlyWhatWasMissed() async {
+        let job = Self.makeJob()
+        for word in ["a", "b", "c", "d"] { job.appendDelta(word) }
+        let late = job.subscribe(after: 4)
+        job.appendDelta("e")
+        finish(job)
+        let events = await Self.collect(late)
+        #expect(events.map(\.id) == [5, 6, 7, 8])
+        let text = events.compactMap { event -> String? in
+            if case .delta(_, let content) = event.payload { return content }
+            return nil
+        }.joined()
+        #expect(text == "cde")
+    }
+
+    @Test func reattachAfterBufferDroppedEventsStartsWithSnapshot() async {
+        let job = Self.makeJob(bufferLimit: 16)
+        for index in 0..<100 { job.appendDelta("\(index % 10)") }
+        let late = job.subscribe(after: 3)
+        finish(job)
+        let events = await Self.collect(late)
+        guard case .message(let snapshot)? = events.first?.payload else {
+            Issue.record("expected a snapshot first, got \(String(describing: events.first))")
+            return
+        }
+        var text = snapshot.content
+        for event in events.dropFirst() {
+            if case .delta(_, let content) = event.payload { text += content }
+        }
+        #expect(text == job.content)
+        #expect(events.last?.name == "done")
+        // Ids still increase by one after the snapshot.
+        let ids = events.map(\.id)
+        #expect(zip(ids, ids.dropFirst()).allSatisfy { $1 == $0 + 1 })
+    }
+
+    @Test func subscribingToAFinishedJobReplaysAndEnds() async {
+        let job = Self.makeJob()
+        job.appendDelta("x")
+        finish(job)
+        let events = await Self.collect(job.subscribe(after: 2))
+        #expect(events.map(\.name) == ["delta", "done"])
+        #expect(job.subscriberCount == 0)
+    }
+
+    @Test func cancelledSubscriberIsRemoved() async {
+        let job = Self.makeJob()
+        let task = Task { await Self.collect(job.subscribe()) }
+        while job.subscriberCount == 0 { await Task.yield() }
+        task.cancel()
+        _ = await task.value
+        #expect(job.subscriberCount == 0)
+    }
+
+    @Test func dirtyContentIsTakenOnce() {
+        let job = Self.makeJob()
+        #expect(job.takeDirtyContent() == nil)
+        job.appendDelta("ab")
+        #expect(job.takeDirtyContent() == "ab")
+        #expect(job.takeDirtyContent() == nil)
+        job.appendDelta("c")
+        #expect(job.takeDirtyContent() == "abc")
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import ParleyCore
+import Testing
+
+/// The behaviour every ``ConversationStore`` backend must show. Each backend's suite runs every check
+/// against a fresh, migrated store.
+enum ConversationStoreContract {
+    static let owner = UserID("alice")
+    static let stranger = UserID("mallory")
+
+    static func createGetUpdateDelete(_ store: any ConversationStore) async throws {
+        let created = try await store.createConversation(
+            NewConversation(title: "Trip", model: "m1", systemPrompt: "Be brief."), owner: owner)
+        let fetched = try await store.conversation(id: created.id, owner: owner)
+        #expect(fetched == created)
+        #expect(fetched.title == "Trip" && fetched.model == "m1" && fetched.systemPrompt == "Be brief.")
+
+        let renamed = try await store.updateConversation(id: created.id, owner: owner,
+                                                          patch: ConversationPatch(title: "Paris trip"))
+        #expect(renamed.title == "Paris trip")
+        #expect(renamed.model == "m1", "fields not in the patch stay")
+        #expect(renamed.updatedAt >= created.updatedAt)
+
+        let cleared = try await store.updateConversation(id: created.id, owner: owner,
+                                                          patch: ConversationPatch(model: .some(nil), systemPrompt: .some(nil)))
+        #expect(cleared.model == nil && cleared.systemPrompt == nil && cleared.title == "Paris trip")
+
+        try await store.deleteConversation(id: created.id, owner: owner)
+        await #expect(throws: ParleyError.notFound("no conversation with id \(created.id.lowercased)")) {
+            try await store.conversation(id: created.id, owner: owner)
+        }
+        await #expect(throws: ParleyError.self) { try await store.deleteConversation(id: created.id, owner: owner) }
+    }
+
+    static func otherOwnersSeeNothing(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(title: "secret"), owner: owner)
+        let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")
+        await #expect(throws: ParleyError.self) { try await store.conversation(id: conversation.id, owner: stranger) }
+        await #expect(throws: ParleyError.self) {
+            try await store.messages(conversationID: conversation.id, owner: stranger, before: nil, limit: 10)
+        }
+        await #expect(throws: ParleyError.self) { try await store.message(id: turn.user.id, owner: stranger) }
+        await #expect(throws: ParleyError.self) {
+            try await store.appendTurn(conversationID: conversation.id, owner: stranger, userContent: "x", model: "m")
+        }
+        await #expect(throws: ParleyError.self) {
+            try await store.setFeedback(messageID: turn.assistant.id, owner: stranger, rating: 1, comment: nil)
+        }
+        await #expect(throws: ParleyError.self) { try await store.deleteConversation(id: conversation.id, owner: stranger) }
+        await #expect(throws: ParleyError.self) { try await store.clearMessages(conversationID: conversation.id, owner: stranger) }
+        let page = try await store.listConversations(owner: stranger, query: ConversationQuery(limit: 10))
+        #expect(page.items.isEmpty)
+        #expect(try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 10).messages.count == 2)
+    }
+
+    static func listNewestFirstWithCursorPagingAndSearch(_ store: any ConversationStore) async throws {
+        var ids: [UUID] = []
+        for index in 0..<7 {
+            let conversation = try await store.createConversation(
+                NewConversation(title: index % 2 == 0 ? "Even 100% #\(index)" : "odd_\(index)"), owner: owner)
+            ids.append(conversation.id)
+        }
+        // Touch the oldest one: it becomes the newest.
+        _ = try await store.appendTurn(conversationID: ids[0], owner: owner, userContent: "bump", model: "m")
+        let expected = [ids[0]] + ids.dropFirst().reversed()
+
+        var seen: [UUID] = []
+        var cursor: ConversationCursor?
+        repeat {
+            let page = try await store.listConversations(owner: owner, query: ConversationQuery(limit: 3, after: cursor))
+            #expect(page.items.count <= 3)
+            seen += page.items.map(\.id)
+            cursor = page.nextCursor.flatMap(ConversationCursor.init(token:))
+            if page.nextCursor != nil { #expect(cursor != nil) }
+        } while cursor != nil
+        #expect(seen == expected)
+
+        let evens = try await store.listConversations(owner: owner, query: ConversationQuery(limit: 10, search: "even 100%"))
+        #expect(evens.items.count == 4)
+        let literalUnderscore = try await store.listConversations(owner: owner, query: ConversationQuery(limit: 10, search: "_"))
+        #expect(literalUnderscore.items.count == 3, "'_' matches itself, not any character")
+    }
+
+    static func turnsGetConsecutiveIndexesAndTitleTheConversation(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        let first = try await store.appendTurn(conversationID: conversation.id, owner: owner,
+                                               userContent: "What is the capital of France?\nThanks", model: "m")
+        #expect(first.user.index == 1 && first.assistant.index == 2)
+        #expect(first.user.role == .user && first.user.status == .complete)
+        #expect(first.assistant.role == .assistant && first.assistant.status == .streaming)
+        #expect(first.assistant.parentID == first.user.id)
+        #expect(first.assistant.model == "m")
+        let second = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "And Spain?", model: "m")
+        #expect(second.user.index == 3 && second.assistant.index == 4)
+        let reloaded = try await store.conversation(id: conversation.id, owner: owner)
+        #expect(reloaded.title == "What is the capital of France?", "the first line of the first message")
+        #expect(reloaded.messageCount == 4)
+        await #expect(throws: ParleyError.self) {
+            try await store.appendTurn(conversationID: UUID.v7(), owner: owner, userContent: "x", model: "m")
+        }
+    }
+
+    static func concurrentTurnsLoseNothing(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(title: "busy"), owner: owner)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    _ = try await store.appendTurn(conversationID: conversation.id, owner: owner,
+                                                   userContent: "message \(index)", model: "m")
+                }
+            }
+            try await group.waitForAll()
+        }
+        let page = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 200)
+        #expect(page.messages.count == 100)
+        #expect(page.messages.map(\.index) == Array(1...100))
+        let contents = Set(page.messages.filter { $0.role == .user }.map(\.content))
+        #expect(contents == Set((0..<50).map { "message \($0)" }))
+        #expect(try await store.conversation(id: conversation.id, owner: owner).messageCount == 100)
+    }
+
+    static func messagesArePagedBackwardsByIndex(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        for index in 0..<10 {
+            _ = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "q\(index)", model: "m")
+        }
+        let latest = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 6)
+        #expect(latest.messages.map(\.index) == Array(15...20))
+        #expect(latest.hasMore)
+        let older = try await store.messages(conversationID: conversation.id, owner: owner, before: 15, limit: 6)
+        #expect(older.messages.map(\.index) == Array(9...14))
+        let oldest = try await store.messages(conversationID: conversation.id, owner: owner, before: 3, limit: 6)
+        #expect(oldest.messages.map(\.index) == [1, 2])
+        #expect(!oldest.hasMore)
+        let exact = try await store.messages(conversationID: conversation.id, owner: owner, before: 7, limit: 6)
+        #expect(exact.messages.map(\.index) == Array(1...6) && !exact.hasMore)
+    }
+
+    static func generationLifecycle(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")
+        try await store.savePartialContent([(turn.assistant.id, "Hel")])
+        #expect(try await store.message(id: turn.assistant.id, owner: owner).content == "Hel")
+        let finished = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(
+            content: "Hello!", status: .complete, promptTokens: 5, completionTokens: 2, timeToFirstTokenMs: 12,
+            latencyMs: 40))
+        #expect(finished.content == "Hello!" && finished.status == .complete)
+        #expect(finished.promptTokens == 5 && finished.completionTokens == 2)
+        #expect(finished.timeToFirstTokenMs == 12 && finished.latencyMs == 40)
+        // A late partial write never overwrites a finished message.
+        try await store.savePartialContent([(turn.assistant.id, "Hel")])
+        #expect(try await store.message(id: turn.assistant.id, owner: owner).content == "Hello!")
+
+        let failed = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "again", model: "m")
+        let errored = try await store.finishMessage(id: failed.assistant.id, MessageCompletion(
+            content: "par", status: .error, errorMessage: "upstream returned HTTP 500"))
+        #expect(errored.status == .error && errored.errorMessage == "upstream returned HTTP 500" && errored.content == "par")
+    }
+
+    static func startupInterruptsLeftoverStreams(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")
+        try await store.savePartialContent([(turn.assistant.id, "partial")])
+        #expect(try await store.interruptStreamingMessages() >= 1)
+        let message = try await store.message(id: turn.assistant.id, owner: owner)
+        #expect(message.status == .interrupted && message.content == "partial")
+        #expect(try await store.message(id: turn.user.id, owner: owner).content == "hi")
+        #expect(try await store.interruptStreamingMessages() == 0)
+    }
+
+    static func feedbackOnAssistantMessagesOnly(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")
+        let first = try await store.setFeedback(messageID: turn.assistant.id, owner: owner, rating: 1, comment: "good")
+        #expect(first.rating == 1 && first.comment == "good")
+        _ = try await store.setFeedback(messageID: turn.assistant.id, owner: owner, rating: -1, comment: nil)
+        let message = try await store.message(id: turn.assistant.id, owner: owner)
+        #expect(message.feedback?.rating == -1 && message.feedback?.comment == nil)
+        let listed = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 10)
+        #expect(listed.messages.last?.feedback?.rating == -1)
+        await #expect(throws: ParleyError.self) {
+            try await store.setFeedback(messageID: turn.user.id, owner: owner, rating: 1, comment: nil)
+        }
+        await #expect(throws: ParleyError.self) {
+            try await store.setFeedback(messageID: turn.assistant.id, owner: owner, rating: 2, comment: nil)
+        }
+        await #expect(throws: ParleyError.self) {
+            try await store.setFeedback(messageID: UUID.v7(), owner: owner, rating: 1, comment: nil)
+        }
+        try await store.deleteFeedback(messageID: turn.assistant.id, owner: owner)
+        #expect(try await store.message(id: turn.assistant.id, owner: owner).feedback == nil)
+    }
+
+    static func clearingKeepsTheConversation(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(title: "keep"), owner: owner)
+        let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")
+        _ = try await store.setFeedback(messageID: turn.assistant.id, owner: owner, rating: 1, comment: nil)
+        try await store.clearMessages(conversationID: conversation.id, owner: owner)
+        let page = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 10)
+        #expect(page.messages.isEmpty && !page.hasMore)
+        let kept = try await store.conversation(id: conversation.id, owner: owner)
+        #expect(kept.title == "keep" && kept.messageCount == 0)
+        let next = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "again", model: "m")
+        #expect(next.user.index == 3, "indexes are never reused")
+        await #expect(throws: ParleyError.self) { try await store.message(id: turn.user.id, owner: owner) }
+    }
+
+    static func deletingRemovesMessages(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")
+        try await store.deleteConversation(id: conversation.id, owner: owner)
+        await #expect(throws: ParleyError.self) { try await store.message(id: turn.assistant.id, owner: owner) }
+    }
+
+    static func unicodeAndLargeContentRoundTrip(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(title: "emoji 🎉 \"quotes\" 'single'"), owner: owner)
+        let text = "Grüße 👋🏽 日本語 \\ backslash; " + String(repeating: "long ", count: 20_000)
+        let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: text, model: "m")
+        #expect(try await store.message(id: turn.user.id, owner: owner).content == text)
+        #expect(try await store.conversation(id: conversation.id, owner: owner).title == "emoji 🎉 \"quotes\" 'single'")
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import ParleyCore
+import ParleyStore
+import Testing
+
+/// The contract suite on SQLite, each test on its own fresh database file.
+@Suite struct SQLiteStoreTests {
+    static func freshStore() async throws -> (SQLiteConversationStore, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("test.db").path
+        let store = try SQLiteConversationStore(path: path)
+        try await store.migrate()
+        return (store, directory.path)
+    }
+
+    static let checks: [(String, @Sendable (any ConversationStore) async throws -> Void)] = [
+        ("create, get, update, delete", ConversationStoreContract.createGetUpdateDelete),
+        ("other owners see nothing", ConversationStoreContract.otherOwnersSeeNothing),
+        ("list newest first, paging, search", ConversationStoreContract.listNewestFirstWithCursorPagingAndSearch),
+        ("turn indexes and title", ConversationStoreContract.turnsGetConsecutiveIndexesAndTitleTheConversation),
+        ("50 concurrent turns lose nothing", ConversationStoreContract.concurrentTurnsLoseNothing),
+        ("messages paged by index", ConversationStoreContract.messagesArePagedBackwardsByIndex),
+        ("generation lifecycle", ConversationStoreContract.generationLifecycle),
+        ("start-up interrupts leftovers", ConversationStoreContract.startupInterruptsLeftoverStreams),
+        ("feedback", ConversationStoreContract.feedbackOnAssistantMessagesOnly),
+        ("clear keeps the conversation", ConversationStoreContract.clearingKeepsTheConversation),
+        ("delete removes messages", ConversationStoreContract.deletingRemovesMessages),
+        ("unicode and large content", ConversationStoreContract.unicodeAndLargeContentRoundTrip),
+    ]
+
+    @Test(arguments: checks.map(\.0))
+    func contract(_ name: String) async throws {
+        let (store, directory) = try await Self.freshStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let check = try #require(Self.checks.first { $0.0 == name }?.1)
+        try await check(store)
+    }
+
+    @Test func dataSurvivesReopeningTheFile() async throws {
+        let (store, directory) = try await Self.freshStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let conversation = try await store.createConversation(NewConversation(title: "durable"), owner: .local)
+        let turn = try await store.appendTurn(conversationID: conversation.id, owner: .local, userContent: "hi", model: "m")
+        _ = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "hello", status: .complete))
+
+        let reopened = try SQLiteConversationStore(path: store.path)
+        try await reopened.migrate()
+        let page = try await reopened.messages(conversationID: conversation.id, owner: .local, before: nil, limit: 10)
+        #expect(page.messages.map(\.content) == ["hi", "hello"])
+        #expect(try await reopened.conversation(id: conversation.id, owner: .local).title == "durable")
+    }
+
+    @Test func usesWriteAheadLogging() async throws {
+        let (store, directory) = try await Self.freshStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try await store.createConversation(NewConversation(), owner: .local)
+        #expect(FileManager.default.fileExists(atPath: store.path + "-wal"))
+    }
+}
