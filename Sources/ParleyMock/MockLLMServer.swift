@@ -127,7 +127,7 @@ public struct MockLLMServer: Sendable {
                         body: ResponseBody { writer in
             var firstDelay = script.firstTokenDelayMs
             if script.fault == .slow && firstDelay == 0 { firstDelay = 30_000 }
-            if firstDelay > 0 { try await Task.sleep(for: .milliseconds(firstDelay)) }
+            if firstDelay > 0 { try await Self.wait(milliseconds: firstDelay, writer: &writer) }
             let cutAt = script.fault == .cut ? tokens.count / 2 : (script.fault == .hang ? 1 : nil)
             var pending = chunk("\"role\":\"assistant\",\"content\":\"\"")
             for (index, token) in tokens.enumerated() {
@@ -146,7 +146,7 @@ public struct MockLLMServer: Sendable {
             }
             if script.fault == .hang {
                 if !pending.isEmpty { try await writer.write(ByteBuffer(string: pending)) }
-                try await Task.sleep(for: .seconds(3600))
+                try await Self.wait(milliseconds: 3_600_000, writer: &writer)
             }
             pending += chunk("", finish: "stop")
             if includeUsage { pending += usage }
@@ -154,6 +154,16 @@ public struct MockLLMServer: Sendable {
             try await writer.write(ByteBuffer(string: pending))
             try await writer.finish(nil)
         })
+    }
+
+    /// Waits without sending any event, but writes an empty comment line every 100 ms so that a client that
+    /// went away ends the wait (the write fails) instead of keeping the handler, and shutdown, waiting.
+    private static func wait(milliseconds: Int, writer: inout some ResponseBodyWriter) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+            try await writer.write(ByteBuffer(string: ":\n"))
+        }
     }
 
     private func embeddings(_ request: Request, context: some RequestContext) async throws -> Response {

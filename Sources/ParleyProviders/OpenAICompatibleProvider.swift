@@ -24,6 +24,17 @@ public struct OpenAICompatibleProvider: ChatProvider {
         self.timeouts = timeouts
     }
 
+    /// The HTTP client for upstream calls: pooled, many connections per host, the connect timeout applied,
+    /// and a refused connection reported at once (not retried until a timeout), so a dead upstream fails fast.
+    public static func makeHTTPClient(timeouts: UpstreamTimeouts) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: timeAmount(timeouts.connect))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
     public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
         -> ChatCompletionInfo
     {

@@ -35,11 +35,7 @@ public struct ParleyServer: Service {
             logger.notice("marked answers left unfinished by the last run as interrupted", metadata: ["count": "\(interrupted)"])
         }
 
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.timeout = .init(connect: OpenAICompatibleProvider.timeAmount(config.timeouts.connect))
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
-        clientConfiguration.decompression = .disabled
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let httpClient = OpenAICompatibleProvider.makeHTTPClient(timeouts: config.timeouts)
 
         let models = UpstreamDirectory(upstreams: config.upstreams, defaultModel: config.defaultModel,
                                        client: httpClient, timeouts: config.timeouts, logger: logger)
