@@ -10,7 +10,7 @@ import ParleyServer
 import Testing
 
 /// A real Parley server on a loopback port with its own SQLite file, in front of a real mock model server.
-final class TestParley: Sendable {
+final class TestParley: ParleyAPI {
     let server: BackgroundService
     let mock: BackgroundService?
     let mockServer: MockLLMServer?
@@ -84,23 +84,24 @@ final class TestParley: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    // MARK: Requests
-
-    struct Reply: Sendable {
-        var status: Int
-        var headers: [String: String]
-        var body: String
-        /// The body parsed as a JSON object, or an empty dictionary.
-        var json: [String: any Sendable] {
-            (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: any Sendable]) ?? [:]
-        }
-        /// The body decoded as `T`.
-        func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
-            try JSONDecoder().decode(T.self, from: Data(body.utf8))
-        }
-        var errorMessage: String? { (json["error"] as? [String: Any])?["message"] as? String }
-        var errorType: String? { (json["error"] as? [String: Any])?["type"] as? String }
+    /// A client for a Parley started elsewhere (another process).
+    final class Client: ParleyAPI {
+        let baseURL: String
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        init(baseURL: String) { self.baseURL = baseURL }
+        func shutdown() async throws { try await client.shutdown() }
     }
+}
+
+/// Helpers for calling a Parley server's API.
+protocol ParleyAPI: Sendable {
+    var baseURL: String { get }
+    var client: HTTPClient { get }
+}
+
+extension ParleyAPI {
+
+    typealias Reply = APIReply
 
     func request(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [String: String] = [:])
         async throws -> Reply
@@ -270,4 +271,21 @@ struct MessagePageJSON: Decodable, Sendable {
     var data: [MessageJSON]
     var has_more: Bool
     var next_before: Int?
+}
+
+/// A response as the tests see it.
+struct APIReply: Sendable {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+    /// The body parsed as a JSON object, or an empty dictionary.
+    var json: [String: any Sendable] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: any Sendable]) ?? [:]
+    }
+    /// The body decoded as `T`.
+    func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(body.utf8))
+    }
+    var errorMessage: String? { (json["error"] as? [String: Any])?["message"] as? String }
+    var errorType: String? { (json["error"] as? [String: Any])?["type"] as? String }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import ParleyServer
+import Testing
+
+@Suite struct ConfigLoaderTests {
+    func file(_ json: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("parley-config-\(UUID().uuidString).json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func defaultsWithNothingSet() throws {
+        let config = try ConfigLoader(flags: [:], environment: [:]).load()
+        #expect(config.host == "127.0.0.1" && config.port == 8080)
+        #expect(try config.sqlitePath() == "parley.db")
+        #expect(config.upstreams.isEmpty)
+        #expect(config.flushInterval == .milliseconds(200))
+    }
+
+    @Test func flagsBeatEnvironmentBeatFile() throws {
+        let path = try file(#"{"port": 7000, "host": "0.0.0.0", "context_tokens": 1000, "database_url": "sqlite:///tmp/file.db"}"#)
+        let environment = ["PARLEY_CONFIG": path, "PARLEY_PORT": "7100", "PARLEY_CONTEXT_TOKENS": "2000"]
+        let config = try ConfigLoader(flags: ["port": "7200"], environment: environment).load()
+        #expect(config.port == 7200)
+        #expect(config.limits.contextTokenBudget == 2000)
+        #expect(config.host == "0.0.0.0")
+        #expect(try config.sqlitePath() == "/tmp/file.db")
+    }
+
+    @Test func openAIVariablesMakeAnUpstreamAndSecretsComeFromFiles() throws {
+        let keyFile = try file("sk-from-file\n")
+        let config = try ConfigLoader(environment: [
+            "OPENAI_BASE_URL": "http://127.0.0.1:9100/v1", "OPENAI_API_KEY_FILE": keyFile,
+        ]).load()
+        #expect(config.upstreams.count == 1)
+        #expect(config.upstreams[0].baseURL == "http://127.0.0.1:9100/v1")
+        #expect(config.upstreams[0].apiKey == "sk-from-file")
+        #expect(!config.upstreams[0].description.contains("sk-from-file"), "keys are never printed")
+
+        let openAI = try ConfigLoader(environment: ["OPENAI_API_KEY": "sk-1"]).load()
+        #expect(openAI.upstreams.first?.baseURL == "https://api.openai.com/v1")
+    }
+
+    @Test func severalUpstreams() throws {
+        let json = #"[{"name":"local","base_url":"http://127.0.0.1:11434/v1","models":["llama3"]},{"name":"vllm","base_url":"http://10.0.0.1:8000/v1","api_key_env":"VLLM_KEY"}]"#
+        let config = try ConfigLoader(flags: ["upstream": "extra=http://127.0.0.1:1234/v1"], environment: [
+            "PARLEY_UPSTREAMS": json, "VLLM_KEY": "k2", "PARLEY_UPSTREAM_EXTRA_API_KEY": "k3",
+        ]).load()
+        #expect(config.upstreams.map(\.name) == ["local", "vllm", "extra"])
+        #expect(config.upstreams[0].models == ["llama3"])
+        #expect(config.upstreams[1].apiKey == "k2" && config.upstreams[2].apiKey == "k3")
+    }
+
+    @Test(arguments: [
+        (["PARLEY_PORT": "http"], "PARLEY_PORT"),
+        (["PARLEY_PORT": "70000"], "65535"),
+        (["PARLEY_LOG_LEVEL": "loud"], "PARLEY_LOG_LEVEL"),
+        (["PARLEY_IDLE_TIMEOUT": "-1"], "PARLEY_IDLE_TIMEOUT"),
+        (["OPENAI_BASE_URL": "not a url"], "OPENAI_BASE_URL"),
+        (["PARLEY_UPSTREAMS": "{"], "PARLEY_UPSTREAMS"),
+        (["PARLEY_CONFIG": "/nonexistent/parley.json"], "cannot read"),
+        (["PARLEY_DATABASE_URL": "mysql://x"], "not supported"),
+    ])
+    func badSettingsNameTheProblem(environment: [String: String], mention: String) throws {
+        do {
+            let config = try ConfigLoader(environment: environment).load()
+            _ = try config.sqlitePath()
+            Issue.record("expected an error for \(environment)")
+        } catch let error as ConfigError {
+            #expect(error.description.contains(mention), "\(error)")
+        }
+    }
+
+    @Test func unknownFileKeysAreRejected() throws {
+        let path = try file(#"{"prot": 1}"#)
+        #expect(throws: ConfigError.self) { try ConfigLoader(flags: ["config": path], environment: [:]).load() }
+    }
+}
