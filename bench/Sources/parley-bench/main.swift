@@ -1,1 +1,283 @@
-print("x")
+// parley-bench: drives N concurrent conversations through a release build of Parley in front of
+// `parley mock-llm`, and the same load straight at the mock, in one run. Reports persisted turns/s,
+// time to first token through Parley vs direct (the difference is what Parley adds), and Parley's RSS.
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import ParleyProviders
+import Synchronization
+
+@main
+struct ParleyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "parley-bench",
+                                                    abstract: "Benchmark Parley against direct-to-upstream.")
+
+    @Option(help: "The parley executable (a release build).") var parley = ".build/release/parley"
+    @Option(help: "Concurrent conversations (streams).") var concurrency = 64
+    @Option(help: "Seconds of load per phase.") var seconds = 10.0
+    @Option(help: "Tokens per reply from the mock.") var tokens = 16
+    @Option(help: "Write the Markdown report here as well as to stdout.") var output: String?
+
+    func run() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("parley-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+
+        let mock = try await Child.start(parley, ["mock-llm", "--port", "0", "--tokens", "\(tokens)"], log: work + "/mock.log",
+                                         marker: "listening on http://127.0.0.1:")
+        defer { mock.stop() }
+        let server = try await Child.start(parley, [
+            "serve", "--port", "0", "--database", "sqlite://\(work)/bench.db",
+            "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--log-level", "warning",
+        ], log: work + "/parley.log", marker: "listening on http://127.0.0.1:")
+        defer { server.stop() }
+
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency * 2
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+
+        try await Task.sleep(for: .seconds(1))
+        let idleRSS = server.rssKB()
+
+        // Warm up both paths so connection set-up is not measured.
+        _ = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: 1)
+        let warmConversations = try await Load.conversations(client: client, port: server.port, count: concurrency)
+        _ = try await Load.parley(client: client, port: server.port, conversations: warmConversations, seconds: 1,
+                                  sampleRSS: { server.rssKB() })
+
+        let direct = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: seconds)
+        let conversations = try await Load.conversations(client: client, port: server.port, count: concurrency)
+        let through = try await Load.parley(client: client, port: server.port, conversations: conversations,
+                                            seconds: seconds, sampleRSS: { server.rssKB() })
+        let persisted = try await Load.persistedMessages(client: client, port: server.port, conversations: conversations)
+
+        let report = Report(concurrency: concurrency, seconds: seconds, tokens: tokens, direct: direct, parley: through,
+                            persistedMessages: persisted, idleRSSKB: idleRSS, peakRSSKB: through.peakRSSKB)
+        try await client.shutdown()
+        let text = report.markdown
+        print(text)
+        if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) }
+    }
+}
+
+/// Latencies in milliseconds with percentiles.
+struct Samples {
+    var values: [Double] = []
+    func percentile(_ p: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((p / 100) * Double(sorted.count)))]
+    }
+}
+
+struct PhaseResult {
+    var completed: Int
+    var failed: Int
+    var elapsed: Double
+    var timeToFirstToken: Samples
+    var peakRSSKB: Int = 0
+    var perSecond: Double { Double(completed) / elapsed }
+}
+
+enum Load {
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+
+    /// Streams chat completions straight at the mock; first token = first content delta.
+    static func direct(client: HTTPClient, port: Int, concurrency: Int, seconds: Double) async throws -> PhaseResult {
+        let body = #"{"model":"mock-1","stream":true,"messages":[{"role":"user","content":"Hello, how are you?"}]}"#
+        return try await run(concurrency: concurrency, seconds: seconds) { _ in
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+            return try await stream(client: client, request: request) { event in
+                event.data.contains("\"content\":\"") && !event.data.contains("\"content\":\"\"")
+            } isEnd: { $0.data == "[DONE]" }
+        }
+    }
+
+    /// One chat turn per request through Parley; first token = first `delta` event, end = `done`.
+    static func parley(client: HTTPClient, port: Int, conversations: [String], seconds: Double,
+                       sampleRSS: @escaping @Sendable () -> Int) async throws -> PhaseResult {
+        let peak = Mutex(0)
+        let sampler = Task {
+            while !Task.isCancelled {
+                let rss = sampleRSS()
+                peak.withLock { $0 = max($0, rss) }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        var result = try await run(concurrency: conversations.count, seconds: seconds) { worker in
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations/\(conversations[worker])/messages")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: #"{"content":"Hello, how are you?"}"#))
+            return try await stream(client: client, request: request) { $0.event == "delta" } isEnd: {
+                $0.event == "done" || $0.event == "error"
+            }
+        }
+        sampler.cancel()
+        result.peakRSSKB = peak.withLock { $0 }
+        return result
+    }
+
+    /// Runs `turn` in `concurrency` loops for `seconds`; each returns its time to first token or nil on failure.
+    static func run(concurrency: Int, seconds: Double,
+                    turn: @escaping @Sendable (Int) async throws -> Double?) async throws -> PhaseResult {
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int(seconds * 1000))
+        let results = try await withThrowingTaskGroup(of: (Int, Int, [Double]).self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var completed = 0, failed = 0
+                    var firsts: [Double] = []
+                    while ContinuousClock.now < deadline {
+                        if let first = try? await turn(worker) {
+                            completed += 1
+                            firsts.append(first)
+                        } else {
+                            failed += 1
+                        }
+                    }
+                    return (completed, failed, firsts)
+                }
+            }
+            var total = (0, 0, [Double]())
+            for try await (completed, failed, firsts) in group {
+                total.0 += completed
+                total.1 += failed
+                total.2 += firsts
+            }
+            return total
+        }
+        return PhaseResult(completed: results.0, failed: results.1, elapsed: milliseconds(ContinuousClock.now - start) / 1000,
+                           timeToFirstToken: Samples(values: results.2))
+    }
+
+    /// Sends the request, reads the event stream to its end, and returns the ms to the first token event.
+    static func stream(client: HTTPClient, request: HTTPClientRequest, isFirst: (ServerSentEvent) -> Bool,
+                       isEnd: (ServerSentEvent) -> Bool) async throws -> Double? {
+        let started = ContinuousClock.now
+        let response = try await client.execute(request, timeout: .seconds(60))
+        guard response.status == .ok else { return nil }
+        var decoder = SSEDecoder()
+        var first: Double?
+        var ended = false
+        for try await buffer in response.body {
+            for event in try decoder.feed(buffer.readableBytesView) {
+                if first == nil, isFirst(event) { first = milliseconds(ContinuousClock.now - started) }
+                if isEnd(event) {
+                    ended = true
+                    if event.event == "error" { return nil }
+                }
+            }
+        }
+        return ended ? first : nil
+    }
+
+    static func conversations(client: HTTPClient, port: Int, count: Int) async throws -> [String] {
+        var ids: [String] = []
+        for _ in 0..<count {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(string: "{}"))
+            let response = try await client.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            struct Created: Decodable { var id: String }
+            ids.append(try JSONDecoder().decode(Created.self, from: body).id)
+        }
+        return ids
+    }
+
+    /// Counts the messages stored in the conversations, read back through the API.
+    static func persistedMessages(client: HTTPClient, port: Int, conversations: [String]) async throws -> Int {
+        var total = 0
+        for id in conversations {
+            let response = try await client.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations/\(id)"), timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            struct Conversation: Decodable { var message_count: Int }
+            total += try JSONDecoder().decode(Conversation.self, from: body).message_count
+        }
+        return total
+    }
+}
+
+/// A child process (the mock or the server) that prints the port it listens on.
+final class Child: Sendable {
+    let process: Process
+    let port: Int
+
+    private init(process: Process, port: Int) {
+        self.process = process
+        self.port = port
+    }
+
+    static func start(_ executable: String, _ arguments: [String], log: String, marker: String) async throws -> Child {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        for _ in 0..<600 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: marker), let port = Int(text[range.upperBound...].prefix { $0.isNumber }) {
+                return Child(process: process, port: port)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw ValidationError("\(executable) \(arguments.joined(separator: " ")) did not start; see \(log)")
+    }
+
+    /// Resident set size in KiB, from /proc.
+    func rssKB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    func stop() {
+        process.interrupt()
+        process.waitUntilExit()
+    }
+}
+
+struct Report {
+    var concurrency: Int
+    var seconds: Double
+    var tokens: Int
+    var direct: PhaseResult
+    var parley: PhaseResult
+    var persistedMessages: Int
+    var idleRSSKB: Int
+    var peakRSSKB: Int
+
+    var markdown: String {
+        func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
+        func mb(_ kb: Int) -> String { String(format: "%.1f MB", Double(kb) / 1024) }
+        let added50 = parley.timeToFirstToken.percentile(50) - direct.timeToFirstToken.percentile(50)
+        let added99 = parley.timeToFirstToken.percentile(99) - direct.timeToFirstToken.percentile(99)
+        return """
+            | measure (\(concurrency) concurrent streams, \(tokens)-token replies, mock at 0 ms pacing, \(Int(seconds)) s per phase) | direct to mock | through Parley |
+            |---|---|---|
+            | completed streams/s | \(String(format: "%.0f", direct.perSecond)) | \(String(format: "%.0f", parley.perSecond)) persisted chat turns/s |
+            | failed | \(direct.failed) | \(parley.failed) |
+            | time to first token p50 | \(ms(direct.timeToFirstToken.percentile(50))) | \(ms(parley.timeToFirstToken.percentile(50))) |
+            | time to first token p99 | \(ms(direct.timeToFirstToken.percentile(99))) | \(ms(parley.timeToFirstToken.percentile(99))) |
+            | added time to first token p50 / p99 | | \(ms(added50)) / \(ms(added99)) |
+            | throughput ratio (Parley / direct) | | \(String(format: "%.2f", parley.perSecond / direct.perSecond)) |
+            | messages persisted (2 per turn, incl. warm-up) | | \(persistedMessages) |
+            | Parley RSS idle / peak under load | | \(mb(idleRSSKB)) / \(mb(peakRSSKB)) |
+            """
+    }
+}
