@@ -23,8 +23,9 @@ public struct ChatService: Sendable {
     public let hub: GenerationHub
     public let limits: ChatLimits
 
-    /// History is read backwards in pages of this size until the context budget is full.
-    static let historyPageSize = 100
+    /// History is read backwards, first a short page, then larger ones, until the context budget is full.
+    static let firstHistoryPage = 16
+    static let historyPageSize = 256
 
     public init(store: any ConversationStore, models: any ModelDirectory, hub: GenerationHub, limits: ChatLimits) {
         self.store = store
@@ -89,15 +90,13 @@ public struct ChatService: Sendable {
             .start(systemPrompt: conversation.systemPrompt)
         _ = accumulator.offer(ChatMessage(role: latest.role, content: latest.content))
         var before = latest.index
-        pages: while before > 1 && !accumulator.isFull {
-            let page = try await store.messages(conversationID: conversation.id, owner: owner,
-                                                before: before, limit: Self.historyPageSize)
-            for message in page.messages.reversed() {
-                before = message.index
-                guard message.role != .system, !message.content.isEmpty, message.status != .streaming else { continue }
-                if !accumulator.offer(ChatMessage(role: message.role, content: message.content)) { break pages }
-            }
-            if !page.hasMore || page.messages.isEmpty { break }
+        var pageSize = Self.firstHistoryPage
+        while before > 1 && !accumulator.isFull {
+            let page = try await store.contextMessages(conversationID: conversation.id, before: before, limit: pageSize)
+            for entry in page where !accumulator.offer(entry.message) { break }
+            guard page.count == pageSize, let oldest = page.last else { break }
+            before = oldest.index
+            pageSize = min(pageSize * 4, Self.historyPageSize)
         }
         return accumulator.messages
     }

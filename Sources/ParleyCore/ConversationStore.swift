@@ -21,6 +21,10 @@ public protocol ConversationStore: Sendable {
 
     /// Up to `limit` messages with index below `before` (or the newest when `nil`), oldest first.
     func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage
+    /// The role and text of up to `limit` messages with index below `before`, newest first, for building the
+    /// context of a turn: system messages, empty texts and messages still `streaming` are left out. The caller
+    /// has already checked that the conversation belongs to the user.
+    func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws -> [(index: Int, message: ChatMessage)]
     /// Deletes every message of the conversation (and their feedback); the conversation stays.
     func clearMessages(conversationID: UUID, owner: UserID) async throws
     func message(id: UUID, owner: UserID) async throws -> Message

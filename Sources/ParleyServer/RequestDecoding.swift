@@ -88,7 +88,7 @@ struct Query {
 extension RequestContext {
     /// The UUID path parameter `name`; an id that is not a UUID cannot exist, so it is a 404.
     func uuid(_ name: String, kind: String) throws -> UUID {
-        guard let raw = parameters.get(name), let id = UUID(uuidString: raw) else {
+        guard let raw = parameters.get(name), let id = UUID(text: raw) else {
             throw APIError.notFound("no \(kind) with id '\(parameters.get(name) ?? "")'")
         }
         return id

@@ -115,7 +115,7 @@ public final class SQLiteConversationStore: ConversationStore {
         let rows = try await pool.read { db -> [Message]? in
             guard try Self.owns(db, conversationID: conversationID, owner: owner) else { return nil }
             return try Row.fetchAll(db, sql: """
-                SELECT m.*, f.rating AS f_rating, f.comment AS f_comment, f.updated_at AS f_updated_at
+                SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
                 FROM messages m LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = ?
                 WHERE m.conversation_id = ? AND m.idx < ?
                 ORDER BY m.idx DESC LIMIT ?
@@ -125,6 +125,22 @@ public final class SQLiteConversationStore: ConversationStore {
         guard let rows else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
         let messages = Array(rows.prefix(limit).reversed())
         return MessagePage(messages: messages, hasMore: rows.count > limit)
+    }
+
+    public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
+        -> [(index: Int, message: ChatMessage)]
+    {
+        try await pool.read { db in
+            let statement = try db.cachedStatement(sql: """
+                SELECT role, content, idx FROM messages
+                WHERE conversation_id = ? AND idx < ? AND role != 'system' AND content != '' AND status != 'streaming'
+                ORDER BY idx DESC LIMIT ?
+                """)
+            return try Row.fetchAll(statement, arguments: [conversationID.lowercased, before, limit]).map { row in
+                let roleText: String = row[0]
+                return (row[2], ChatMessage(role: Role(rawValue: roleText) ?? .user, content: row[1]))
+            }
+        }
     }
 
     public func clearMessages(conversationID: UUID, owner: UserID) async throws {
@@ -143,7 +159,7 @@ public final class SQLiteConversationStore: ConversationStore {
     public func message(id: UUID, owner: UserID) async throws -> Message {
         let row = try await pool.read { db in
             try Row.fetchOne(db, sql: """
-                SELECT m.*, f.rating AS f_rating, f.comment AS f_comment, f.updated_at AS f_updated_at
+                SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = ?
                 WHERE m.id = ? AND c.owner_id = ?
@@ -208,7 +224,8 @@ public final class SQLiteConversationStore: ConversationStore {
             try Row.fetchOne(db, sql: """
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
                     ttft_ms = ?, latency_ms = ?, updated_at = ?
-                WHERE id = ? RETURNING *
+                WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
+                    prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at
                 """, arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
                                  completion.promptTokens, completion.completionTokens,
                                  completion.timeToFirstTokenMs, completion.latencyMs, now, id.lowercased])
@@ -277,7 +294,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     private static func uuid(_ row: Row, _ column: String) throws -> UUID {
         let text: String = row[column]
-        guard let id = UUID(uuidString: text) else { throw StoreError.corrupt("bad id \(text) in \(column)") }
+        guard let id = UUID(text: text) else { throw StoreError.corrupt("bad id \(text) in \(column)") }
         return id
     }
 
@@ -287,23 +304,31 @@ public final class SQLiteConversationStore: ConversationStore {
                      createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
     }
 
+    /// The message columns in table order, so `RETURNING *` rows decode the same way; feedback may follow.
+    static let messageColumns = """
+        m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
+        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at
+        """
+
+    /// Decodes a row of ``messageColumns`` (plus rating, comment, updated_at of feedback) by position.
     static func message(from row: Row) throws -> Message {
-        let parent: String? = row["parent_id"]
-        let roleText: String = row["role"]
-        let statusText: String = row["status"]
-        guard let role = Role(rawValue: roleText), let status = MessageStatus(rawValue: statusText) else {
-            throw StoreError.corrupt("bad role or status: \(roleText), \(statusText)")
+        let idText: String = row[0]
+        let conversationText: String = row[1]
+        let parent: String? = row[3]
+        let roleText: String = row[4]
+        let statusText: String = row[7]
+        guard let id = UUID(text: idText), let conversationID = UUID(text: conversationText),
+              let role = Role(rawValue: roleText), let status = MessageStatus(rawValue: statusText) else {
+            throw StoreError.corrupt("bad message row \(idText): \(roleText), \(statusText)")
         }
         var feedback: Feedback?
-        if row.hasColumn("f_rating"), let rating: Int = row["f_rating"] {
-            feedback = Feedback(rating: rating, comment: row["f_comment"], updatedAt: Date(millis: row["f_updated_at"]))
+        if row.count > 15, let rating: Int = row[15] {
+            feedback = Feedback(rating: rating, comment: row[16], updatedAt: Date(millis: row[17]))
         }
-        return Message(id: try uuid(row, "id"), conversationID: try uuid(row, "conversation_id"), index: row["idx"],
-                       parentID: parent.flatMap(UUID.init(uuidString:)), role: role, content: row["content"],
-                       model: row["model"], status: status, errorMessage: row["error"],
-                       promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
-                       timeToFirstTokenMs: row["ttft_ms"], latencyMs: row["latency_ms"],
-                       createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]),
+        return Message(id: id, conversationID: conversationID, index: row[2], parentID: parent.flatMap { UUID(text: $0) },
+                       role: role, content: row[5], model: row[6], status: status, errorMessage: row[8],
+                       promptTokens: row[9], completionTokens: row[10], timeToFirstTokenMs: row[11],
+                       latencyMs: row[12], createdAt: Date(millis: row[13]), updatedAt: Date(millis: row[14]),
                        feedback: feedback)
     }
 

@@ -36,7 +36,8 @@ struct MockLLM: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let host = options.host
         let app = MockLLMServer(options: options).application(logger: logger) { port in
-            print("parley mock-llm listening on http://\(host):\(port)/v1")
+            // Unbuffered, so scripts reading a redirected stdout see the port at once.
+            FileHandle.standardOutput.write(Data("parley mock-llm listening on http://\(host):\(port)/v1\n".utf8))
         }
         try await app.runService()
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ParleyServer
 import ServiceLifecycle
@@ -69,7 +70,8 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "parley")
         let server = try await ParleyServer.build(config: settings, logger: logger) { port in
-            logger.notice("Parley is listening on http://\(settings.host):\(port)")
+            // Always shown, whatever the log level, and unbuffered for scripts reading a redirected stdout.
+            FileHandle.standardOutput.write(Data("Parley is listening on http://\(settings.host):\(port)\n".utf8))
         }
         let group = ServiceGroup(configuration: .init(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -58,3 +58,23 @@ import Testing
         #expect(ConversationCursor(token: Data("12:not-a-uuid".utf8).base64EncodedString()) == nil)
     }
 }
+
+@Suite struct UUIDTextTests {
+    @Test func formatsAndParsesLikeFoundation() {
+        for _ in 0..<200 {
+            let id = UUID()
+            #expect(id.lowercased == id.uuidString.lowercased())
+            #expect(UUID(text: id.uuidString) == id)
+            #expect(UUID(text: id.lowercased) == id)
+        }
+    }
+
+    @Test func rejectsAnythingElse() {
+        let valid = "01a1ff49-b25e-7b99-94de-0d2bac8a9592"
+        #expect(UUID(text: valid) != nil)
+        for bad in ["", "abc", valid + "0", String(valid.dropLast()), valid.replacingOccurrences(of: "-", with: "x"),
+                    "01a1ff49b25e-7b99-94de-0d2bac8a95920", "g1a1ff49-b25e-7b99-94de-0d2bac8a9592"] {
+            #expect(UUID(text: bad) == nil, "\(bad)")
+        }
+    }
+}

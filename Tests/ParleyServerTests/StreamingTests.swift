@@ -139,6 +139,22 @@ import Testing
         }
     }
 
+    @Test func contextIsCutToTheTokenBudget() async throws {
+        try await TestParley.with(configure: { $0.limits.contextTokenBudget = 60 }) { parley in
+            let conversation = try await parley.createConversation(#"{"system_prompt":"Be terse."}"#)
+            for index in 0..<8 {
+                _ = try await parley.chat(conversation, "question number \(index) with some padding words mock:tokens=8")
+            }
+            let messages = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages?limit=200")
+                .decode(MessagePageJSON.self).data
+            let prompts = messages.compactMap { $0.usage?.prompt_tokens }
+            #expect(prompts.count == 8)
+            // The mock counts tokens the way Parley estimates them, so the budget holds exactly.
+            #expect(prompts.allSatisfy { $0 <= 60 }, "\(prompts)")
+            #expect(prompts.last! > 20, "the system prompt and the newest message are always sent: \(prompts)")
+        }
+    }
+
     @Test func shutdownInterruptsWhatCannotFinishInTime() async throws {
         let parley = try await TestParley.start(mockOptions: Self.slowMock(tokens: 1000, delayMs: 20))
         let conversation = try await parley.createConversation()

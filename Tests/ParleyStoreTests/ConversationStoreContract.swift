@@ -220,3 +220,19 @@ enum ConversationStoreContract {
         #expect(try await store.conversation(id: conversation.id, owner: owner).title == "emoji 🎉 \"quotes\" 'single'")
     }
 }
+
+extension ConversationStoreContract {
+    static func contextMessagesSkipWhatCannotBeSent(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        let first = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "q1", model: "m")
+        _ = try await store.finishMessage(id: first.assistant.id, MessageCompletion(content: "a1", status: .complete))
+        let failed = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "q2", model: "m")
+        _ = try await store.finishMessage(id: failed.assistant.id, MessageCompletion(content: "", status: .error, errorMessage: "x"))
+        let running = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "q3", model: "m")
+        let all = try await store.contextMessages(conversationID: conversation.id, before: running.assistant.index + 1, limit: 10)
+        #expect(all.map(\.message.content) == ["q3", "q2", "a1", "q1"], "newest first, empty and streaming left out")
+        #expect(all.map(\.index) == [5, 3, 2, 1])
+        let page = try await store.contextMessages(conversationID: conversation.id, before: 3, limit: 1)
+        #expect(page.map(\.message) == [ChatMessage(role: .assistant, content: "a1")])
+    }
+}

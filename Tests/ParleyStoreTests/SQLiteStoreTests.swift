@@ -27,6 +27,7 @@ import Testing
         ("clear keeps the conversation", ConversationStoreContract.clearingKeepsTheConversation),
         ("delete removes messages", ConversationStoreContract.deletingRemovesMessages),
         ("unicode and large content", ConversationStoreContract.unicodeAndLargeContentRoundTrip),
+        ("context messages", ConversationStoreContract.contextMessagesSkipWhatCannotBeSent),
     ]
 
     @Test(arguments: checks.map(\.0))

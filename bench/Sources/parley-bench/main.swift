@@ -19,6 +19,9 @@ struct ParleyBench: AsyncParsableCommand {
     @Option(help: "Concurrent conversations (streams).") var concurrency = 64
     @Option(help: "Seconds of load per phase.") var seconds = 10.0
     @Option(help: "Tokens per reply from the mock.") var tokens = 16
+    @Option(name: .customLong("turns-per-conversation"),
+            help: "Turns before a worker starts a new conversation (history, and so the prompt, grows with each turn).")
+    var turnsPerConversation = 10
     @Option(help: "Write the Markdown report here as well as to stdout.") var output: String?
 
     func run() async throws {
@@ -44,17 +47,18 @@ struct ParleyBench: AsyncParsableCommand {
 
         // Warm up both paths so connection set-up is not measured.
         _ = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: 1)
-        let warmConversations = try await Load.conversations(client: client, port: server.port, count: concurrency)
-        _ = try await Load.parley(client: client, port: server.port, conversations: warmConversations, seconds: 1,
-                                  sampleRSS: { server.rssKB() })
+        _ = try await Load.parley(client: client, port: server.port, concurrency: concurrency,
+                                  turnsPerConversation: turnsPerConversation, seconds: 1, sampleRSS: { server.rssKB() })
 
         let direct = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: seconds)
-        let conversations = try await Load.conversations(client: client, port: server.port, count: concurrency)
-        let through = try await Load.parley(client: client, port: server.port, conversations: conversations,
-                                            seconds: seconds, sampleRSS: { server.rssKB() })
-        let persisted = try await Load.persistedMessages(client: client, port: server.port, conversations: conversations)
+        let through = try await Load.parley(client: client, port: server.port, concurrency: concurrency,
+                                            turnsPerConversation: turnsPerConversation, seconds: seconds,
+                                            sampleRSS: { server.rssKB() })
+        let persisted = try await Load.persistedMessages(client: client, port: server.port,
+                                                         conversations: through.conversations)
 
-        let report = Report(concurrency: concurrency, seconds: seconds, tokens: tokens, direct: direct, parley: through,
+        let report = Report(concurrency: concurrency, seconds: seconds, tokens: tokens,
+                            turnsPerConversation: turnsPerConversation, direct: direct, parley: through,
                             persistedMessages: persisted, idleRSSKB: idleRSS, peakRSSKB: through.peakRSSKB)
         try await client.shutdown()
         let text = report.markdown
@@ -79,6 +83,8 @@ struct PhaseResult {
     var elapsed: Double
     var timeToFirstToken: Samples
     var peakRSSKB: Int = 0
+    /// Conversations used (Parley phase only).
+    var conversations: [String] = []
     var perSecond: Double { Double(completed) / elapsed }
 }
 
@@ -102,8 +108,9 @@ enum Load {
         }
     }
 
-    /// One chat turn per request through Parley; first token = first `delta` event, end = `done`.
-    static func parley(client: HTTPClient, port: Int, conversations: [String], seconds: Double,
+    /// One chat turn per request through Parley; first token = first `delta` event, end = `done`. Each worker
+    /// starts a new conversation every `turnsPerConversation` turns.
+    static func parley(client: HTTPClient, port: Int, concurrency: Int, turnsPerConversation: Int, seconds: Double,
                        sampleRSS: @escaping @Sendable () -> Int) async throws -> PhaseResult {
         let peak = Mutex(0)
         let sampler = Task {
@@ -113,8 +120,19 @@ enum Load {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
-        var result = try await run(concurrency: conversations.count, seconds: seconds) { worker in
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations/\(conversations[worker])/messages")
+        let state = Mutex<[(conversation: String, turns: Int)?]>(Array(repeating: nil, count: concurrency))
+        let used = Mutex<[String]>([])
+        var result = try await run(concurrency: concurrency, seconds: seconds) { worker in
+            var conversation = state.withLock { $0[worker] }
+            if conversation == nil || conversation!.turns >= turnsPerConversation {
+                let id = try await createConversation(client: client, port: port)
+                used.withLock { $0.append(id) }
+                conversation = (id, 0)
+            }
+            conversation!.turns += 1
+            let current = conversation
+            state.withLock { $0[worker] = current }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations/\(current!.conversation)/messages")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: #"{"content":"Hello, how are you?"}"#))
@@ -124,6 +142,7 @@ enum Load {
         }
         sampler.cancel()
         result.peakRSSKB = peak.withLock { $0 }
+        result.conversations = used.withLock { $0 }
         return result
     }
 
@@ -181,18 +200,14 @@ enum Load {
         return ended ? first : nil
     }
 
-    static func conversations(client: HTTPClient, port: Int, count: Int) async throws -> [String] {
-        var ids: [String] = []
-        for _ in 0..<count {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations")
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(string: "{}"))
-            let response = try await client.execute(request, timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            struct Created: Decodable { var id: String }
-            ids.append(try JSONDecoder().decode(Created.self, from: body).id)
-        }
-        return ids
+    static func createConversation(client: HTTPClient, port: Int) async throws -> String {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: "{}"))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        struct Created: Decodable { var id: String }
+        return try JSONDecoder().decode(Created.self, from: body).id
     }
 
     /// Counts the messages stored in the conversations, read back through the API.
@@ -256,6 +271,7 @@ struct Report {
     var concurrency: Int
     var seconds: Double
     var tokens: Int
+    var turnsPerConversation: Int
     var direct: PhaseResult
     var parley: PhaseResult
     var persistedMessages: Int
@@ -268,7 +284,7 @@ struct Report {
         let added50 = parley.timeToFirstToken.percentile(50) - direct.timeToFirstToken.percentile(50)
         let added99 = parley.timeToFirstToken.percentile(99) - direct.timeToFirstToken.percentile(99)
         return """
-            | measure (\(concurrency) concurrent streams, \(tokens)-token replies, mock at 0 ms pacing, \(Int(seconds)) s per phase) | direct to mock | through Parley |
+            | measure (\(concurrency) concurrent streams, \(tokens)-token replies, mock at 0 ms pacing, \(Int(seconds)) s per phase, a new conversation every \(turnsPerConversation) turns) | direct to mock | through Parley |
             |---|---|---|
             | completed streams/s | \(String(format: "%.0f", direct.perSecond)) | \(String(format: "%.0f", parley.perSecond)) persisted chat turns/s |
             | failed | \(direct.failed) | \(parley.failed) |
@@ -276,7 +292,7 @@ struct Report {
             | time to first token p99 | \(ms(direct.timeToFirstToken.percentile(99))) | \(ms(parley.timeToFirstToken.percentile(99))) |
             | added time to first token p50 / p99 | | \(ms(added50)) / \(ms(added99)) |
             | throughput ratio (Parley / direct) | | \(String(format: "%.2f", parley.perSecond / direct.perSecond)) |
-            | messages persisted (2 per turn, incl. warm-up) | | \(persistedMessages) |
+            | messages read back from the store / expected (2 per turn) | | \(persistedMessages) / \(2 * (parley.completed + parley.failed)) |
             | Parley RSS idle / peak under load | | \(mb(idleRSSKB)) / \(mb(peakRSSKB)) |
             """
     }
