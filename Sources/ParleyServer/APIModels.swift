@@ -8,7 +8,7 @@ import ParleyCore
 /// The JSON shapes of the REST API. Field names are snake_case; times are ISO 8601 in UTC with milliseconds.
 enum API {
     static func time(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        ISO8601.string(date)
     }
 
     struct Conversation: Encodable {

@@ -76,7 +76,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func conversation(id: UUID, owner: UserID) async throws -> Conversation {
         let found = try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM conversations WHERE id = ? AND owner_id = ?",
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversations WHERE id = ? AND owner_id = ?"),
                              arguments: [id.lowercased, owner.rawValue]).map(Self.conversation(from:))
         }
         guard let found else { throw ParleyError.notFound("no conversation with id \(id.lowercased)") }
@@ -175,12 +175,12 @@ public final class SQLiteConversationStore: ConversationStore {
         let now = Date()
         let title = Self.title(from: userContent)
         let turn = try await pool.write { db -> (Message, Message)? in
-            guard let lastIndex = try Int.fetchOne(db, sql: """
+            guard let lastIndex = try Int.fetchOne(db.cachedStatement(sql: """
                 UPDATE conversations
                 SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
                     title = CASE WHEN title = '' THEN ? ELSE title END
                 WHERE id = ? AND owner_id = ? RETURNING last_index
-                """, arguments: [now.millis, title, conversationID.lowercased, owner.rawValue])
+                """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue])
             else { return nil }
             let user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1, parentID: nil,
                                role: .user, content: userContent, model: nil, status: .complete,
@@ -221,12 +221,12 @@ public final class SQLiteConversationStore: ConversationStore {
     public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
         let now = Date().millis
         let row = try await pool.write { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
                     ttft_ms = ?, latency_ms = ?, updated_at = ?
                 WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
                     prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at
-                """, arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
+                """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
                                  completion.promptTokens, completion.completionTokens,
                                  completion.timeToFirstTokenMs, completion.latencyMs, now, id.lowercased])
                 .map(Self.message(from:))

@@ -22,6 +22,9 @@ struct ParleyBench: AsyncParsableCommand {
     @Option(name: .customLong("turns-per-conversation"),
             help: "Turns before a worker starts a new conversation (history, and so the prompt, grows with each turn).")
     var turnsPerConversation = 10
+    @Option(name: .customLong("paced-delay-ms"),
+            help: "Token pacing of the second, unsaturated run that measures added time to first token.")
+    var pacedDelayMs = 20
     @Option(help: "Write the Markdown report here as well as to stdout.") var output: String?
 
     func run() async throws {
@@ -57,9 +60,17 @@ struct ParleyBench: AsyncParsableCommand {
         let persisted = try await Load.persistedMessages(client: client, port: server.port,
                                                          conversations: through.conversations)
 
+        // Unsaturated: paced tokens, so neither side is CPU-bound and the difference is Parley's own latency.
+        let pacedDirect = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: seconds,
+                                                delayMs: pacedDelayMs)
+        let pacedThrough = try await Load.parley(client: client, port: server.port, concurrency: concurrency,
+                                                 turnsPerConversation: turnsPerConversation, seconds: seconds,
+                                                 delayMs: pacedDelayMs, sampleRSS: { server.rssKB() })
+
         let report = Report(concurrency: concurrency, seconds: seconds, tokens: tokens,
                             turnsPerConversation: turnsPerConversation, direct: direct, parley: through,
-                            persistedMessages: persisted, idleRSSKB: idleRSS, peakRSSKB: through.peakRSSKB)
+                            persistedMessages: persisted, idleRSSKB: idleRSS, peakRSSKB: through.peakRSSKB,
+                            pacedDelayMs: pacedDelayMs, pacedDirect: pacedDirect, pacedParley: pacedThrough)
         try await client.shutdown()
         let text = report.markdown
         print(text)
@@ -95,12 +106,13 @@ enum Load {
     }
 
     /// Streams chat completions straight at the mock; first token = first content delta.
-    static func direct(client: HTTPClient, port: Int, concurrency: Int, seconds: Double) async throws -> PhaseResult {
+    static func direct(client: HTTPClient, port: Int, concurrency: Int, seconds: Double, delayMs: Int = 0) async throws -> PhaseResult {
         let body = #"{"model":"mock-1","stream":true,"messages":[{"role":"user","content":"Hello, how are you?"}]}"#
         return try await run(concurrency: concurrency, seconds: seconds) { _ in
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "x-mock-delay-ms", value: "\(delayMs)")
             request.body = .bytes(ByteBuffer(string: body))
             return try await stream(client: client, request: request) { event in
                 event.data.contains("\"content\":\"") && !event.data.contains("\"content\":\"\"")
@@ -111,7 +123,9 @@ enum Load {
     /// One chat turn per request through Parley; first token = first `delta` event, end = `done`. Each worker
     /// starts a new conversation every `turnsPerConversation` turns.
     static func parley(client: HTTPClient, port: Int, concurrency: Int, turnsPerConversation: Int, seconds: Double,
-                       sampleRSS: @escaping @Sendable () -> Int) async throws -> PhaseResult {
+                       delayMs: Int = 0, sampleRSS: @escaping @Sendable () -> Int) async throws -> PhaseResult {
+        let content = delayMs > 0 ? "Hello, how are you? mock:delay_ms=\(delayMs)" : "Hello, how are you?"
+        let body = "{\"content\":\"\(content)\"}"
         let peak = Mutex(0)
         let sampler = Task {
             while !Task.isCancelled {
@@ -135,7 +149,7 @@ enum Load {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations/\(current!.conversation)/messages")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: #"{"content":"Hello, how are you?"}"#))
+            request.body = .bytes(ByteBuffer(string: body))
             return try await stream(client: client, request: request) { $0.event == "delta" } isEnd: {
                 $0.event == "done" || $0.event == "error"
             }
@@ -277,6 +291,9 @@ struct Report {
     var persistedMessages: Int
     var idleRSSKB: Int
     var peakRSSKB: Int
+    var pacedDelayMs: Int
+    var pacedDirect: PhaseResult
+    var pacedParley: PhaseResult
 
     var markdown: String {
         func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
@@ -294,6 +311,14 @@ struct Report {
             | throughput ratio (Parley / direct) | | \(String(format: "%.2f", parley.perSecond / direct.perSecond)) |
             | messages read back from the store / expected (2 per turn) | | \(persistedMessages) / \(2 * (parley.completed + parley.failed)) |
             | Parley RSS idle / peak under load | | \(mb(idleRSSKB)) / \(mb(peakRSSKB)) |
+
+            | unsaturated: \(concurrency) concurrent streams, tokens paced \(pacedDelayMs) ms apart | direct to mock | through Parley |
+            |---|---|---|
+            | completed streams/s | \(String(format: "%.0f", pacedDirect.perSecond)) | \(String(format: "%.0f", pacedParley.perSecond)) |
+            | time to first token p50 | \(ms(pacedDirect.timeToFirstToken.percentile(50))) | \(ms(pacedParley.timeToFirstToken.percentile(50))) |
+            | time to first token p99 | \(ms(pacedDirect.timeToFirstToken.percentile(99))) | \(ms(pacedParley.timeToFirstToken.percentile(99))) |
+            | added time to first token p50 / p99 | | \(ms(pacedParley.timeToFirstToken.percentile(50) - pacedDirect.timeToFirstToken.percentile(50))) / \(ms(pacedParley.timeToFirstToken.percentile(99) - pacedDirect.timeToFirstToken.percentile(99))) |
+            | Parley RSS peak | | \(mb(pacedParley.peakRSSKB)) |
             """
     }
 }
