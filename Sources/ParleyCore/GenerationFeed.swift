@@ -18,9 +18,7 @@ public struct GenerationFeed: Sendable {
     }
 
     /// Throws ``ParleyError/notFound(_:)`` when the message does not exist for this owner.
-    public func events(messageID: UUID, owner: UserID, after lastEventID: Int?) async throws
-        -> AsyncStream<GenerationEvent>
-    {
+    public func events(messageID: UUID, owner: UserID, after lastEventID: Int?) async throws -> EventSubscription {
         let message = try await store.message(id: messageID, owner: owner)
         if let job = hub.job(for: messageID) { return job.subscribe(after: lastEventID) }
         guard message.role == .assistant else {
@@ -28,11 +26,8 @@ public struct GenerationFeed: Sendable {
         }
         let firstID = (lastEventID ?? 0) + 1
         if message.status.isFinal {
-            return AsyncStream { continuation in
-                continuation.yield(GenerationEvent(id: firstID, payload: .message(message)))
-                continuation.yield(GenerationEvent(id: firstID + 1, payload: Self.terminal(message)))
-                continuation.finish()
-            }
+            return .finished(with: [GenerationEvent(id: firstID, payload: .message(message)),
+                                    GenerationEvent(id: firstID + 1, payload: Self.terminal(message))])
         }
         return follow(message, owner: owner, firstID: firstID)
     }
@@ -44,27 +39,34 @@ public struct GenerationFeed: Sendable {
         return .done(message)
     }
 
-    private func follow(_ initial: Message, owner: UserID, firstID: Int) -> AsyncStream<GenerationEvent> {
-        let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream(bufferingPolicy: .bufferingOldest(64))
+    private func follow(_ initial: Message, owner: UserID, firstID: Int) -> EventSubscription {
+        let subscription = EventSubscription(limit: 64)
         let store = self.store
         let hub = self.hub
         let interval = pollInterval
+        let keepAliveEvery = max(1, Int(hub.keepAliveInterval / interval))
         let task = Task {
             var nextID = firstID
             func send(_ payload: GenerationEvent.Payload) {
-                continuation.yield(GenerationEvent(id: nextID, payload: payload))
+                subscription.push(GenerationEvent(id: nextID, payload: payload))
                 nextID += 1
             }
             send(.message(initial))
             var sent = initial.content
             let idText = initial.id.lowercased
+            var polls = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
+                polls += 1
+                if polls % keepAliveEvery == 0 { subscription.keepAlive() }
                 if let job = hub.job(for: initial.id) {
-                    // The job is now running here (unlikely, but then its own stream is exact).
-                    for await event in job.subscribe() where !Task.isCancelled {
-                        if case .message = event.payload { continue }
-                        send(event.payload)
+                    // The job now runs here (unlikely, but then its own events are exact).
+                    let local = job.subscribe()
+                    while case .events(let events) = await local.next() {
+                        for event in events {
+                            if case .message = event.payload { continue }
+                            send(event.payload)
+                        }
                     }
                     break
                 }
@@ -78,9 +80,9 @@ public struct GenerationFeed: Sendable {
                     break
                 }
             }
-            continuation.finish()
+            subscription.end()
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        subscription.onCancel { task.cancel() }
+        return subscription
     }
 }

@@ -11,9 +11,13 @@ public final class GenerationHub: Sendable {
         public var flushInterval: Duration
         /// Events kept per job for reattaching subscribers.
         public var eventBufferLimit: Int
-        public init(flushInterval: Duration = .milliseconds(200), eventBufferLimit: Int = 2048) {
+        /// How long a subscriber may go without anything to send before it is asked to send a keep-alive.
+        public var keepAliveInterval: Duration
+        public init(flushInterval: Duration = .milliseconds(200), eventBufferLimit: Int = 2048,
+                    keepAliveInterval: Duration = .seconds(15)) {
             self.flushInterval = flushInterval
             self.eventBufferLimit = eventBufferLimit
+            self.keepAliveInterval = keepAliveInterval
         }
     }
 
@@ -28,6 +32,8 @@ public final class GenerationHub: Sendable {
         self.settings = settings
         self.logger = logger
     }
+
+    public var keepAliveInterval: Duration { settings.keepAliveInterval }
 
     /// The number of jobs running now.
     public var runningCount: Int { jobs.withLock { $0.count } }
@@ -75,8 +81,10 @@ public final class GenerationHub: Sendable {
         for job in running { await job.waitUntilFinished() }
     }
 
-    /// Writes partial text until cancelled; run it for the life of the server.
+    /// Writes partial text, and asks idle subscribers for keep-alives, until cancelled; run it for the life
+    /// of the server.
     public func runFlushLoop() async {
+        var lastKeepAlive = ContinuousClock.now
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: settings.flushInterval)
@@ -84,6 +92,10 @@ public final class GenerationHub: Sendable {
                 break
             }
             await flush()
+            if ContinuousClock.now - lastKeepAlive >= settings.keepAliveInterval {
+                lastKeepAlive = .now
+                for job in jobs.withLock({ Array($0.values) }) { job.keepAlive() }
+            }
         }
     }
 

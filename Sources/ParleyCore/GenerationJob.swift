@@ -32,7 +32,7 @@ public final class GenerationJob: Sendable {
         var finished = false
         var firstTokenAt: ContinuousClock.Instant?
         var stopReason: StopReason?
-        var subscribers: [Int: AsyncStream<GenerationEvent>.Continuation] = [:]
+        var subscribers: [Int: EventSubscription] = [:]
         var nextSubscriberID = 0
     }
 
@@ -57,11 +57,10 @@ public final class GenerationJob: Sendable {
     ///
     /// When the events after `lastEventID` are no longer buffered, the stream starts with a `message`
     /// snapshot of the assistant message holding all text so far. The stream ends after the terminal event,
-    /// or early if the subscriber falls more than the buffer size behind (it can then reattach).
-    public func subscribe(after lastEventID: Int? = nil) -> AsyncStream<GenerationEvent> {
-        let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream(
-            bufferingPolicy: .bufferingOldest(bufferLimit * 2 + 8))
-        let finishNow: Bool = state.withLock { state in
+    /// or early if the subscriber falls more than twice the buffer size behind (it can then reattach).
+    public func subscribe(after lastEventID: Int? = nil) -> EventSubscription {
+        let subscription = EventSubscription(limit: bufferLimit * 2 + 8)
+        let finished: Bool = state.withLock { state in
             let after = lastEventID ?? 0
             let firstBuffered = state.buffer.first?.id ?? state.nextID
             if after + 1 < firstBuffered {
@@ -71,22 +70,27 @@ public final class GenerationJob: Sendable {
                 var snapshot = assistantMessage
                 snapshot.content = state.content
                 let snapshotID = state.nextID - 1 - (terminal == nil ? 0 : 1)
-                continuation.yield(GenerationEvent(id: snapshotID, payload: .message(snapshot)))
-                if let terminal { continuation.yield(terminal) }
+                subscription.push(GenerationEvent(id: snapshotID, payload: .message(snapshot)))
+                if let terminal { subscription.push(terminal) }
             } else {
-                for event in state.buffer where event.id > after { continuation.yield(event) }
+                for event in state.buffer where event.id > after { subscription.push(event) }
             }
             if state.finished { return true }
             let subscriberID = state.nextSubscriberID
             state.nextSubscriberID += 1
-            state.subscribers[subscriberID] = continuation
-            continuation.onTermination = { [weak self] _ in
+            state.subscribers[subscriberID] = subscription
+            subscription.onCancel { [weak self] in
                 self?.state.withLock { _ = $0.subscribers.removeValue(forKey: subscriberID) }
             }
             return false
         }
-        if finishNow { continuation.finish() }
-        return stream
+        if finished { subscription.end() }
+        return subscription
+    }
+
+    /// Asks idle subscribers to send a keep-alive.
+    func keepAlive() {
+        for subscription in state.withLock({ Array($0.subscribers.values) }) { subscription.keepAlive() }
     }
 
     /// Waits until the job has stored its final state and sent its last event.
@@ -129,8 +133,7 @@ public final class GenerationJob: Sendable {
 
     /// Publishes the terminal event and ends every subscription.
     func finish(with payload: GenerationEvent.Payload) {
-        let closing = publish(terminal: true) { _ in payload }
-        for continuation in closing { continuation.finish() }
+        publish(terminal: true) { _ in payload }
     }
 
     /// Takes the text if it changed since the last call, for the periodic flush.
@@ -146,31 +149,22 @@ public final class GenerationJob: Sendable {
         state.withLock { $0.dirty = true }
     }
 
-    @discardableResult
-    private func publish(terminal: Bool = false,
-                         _ make: (inout State) -> GenerationEvent.Payload) -> [AsyncStream<GenerationEvent>.Continuation] {
-        var overflowed: [AsyncStream<GenerationEvent>.Continuation] = []
-        let closing: [AsyncStream<GenerationEvent>.Continuation] = state.withLock { state in
-            guard !state.finished else { return [] }
+    private func publish(terminal: Bool = false, _ make: (inout State) -> GenerationEvent.Payload) {
+        state.withLock { state in
+            guard !state.finished else { return }
             let event = GenerationEvent(id: state.nextID, payload: make(&state))
             state.nextID += 1
             state.buffer.append(event)
             if state.buffer.count > bufferLimit {
                 state.buffer.removeFirst(state.buffer.count - bufferLimit / 2)
             }
-            for (key, continuation) in state.subscribers {
-                if case .dropped = continuation.yield(event) {
-                    overflowed.append(continuation)
-                    state.subscribers.removeValue(forKey: key)
-                }
+            for (key, subscription) in state.subscribers where !subscription.push(event) {
+                state.subscribers.removeValue(forKey: key)
             }
-            guard terminal else { return [] }
+            guard terminal else { return }
             state.finished = true
-            let all = Array(state.subscribers.values)
+            for subscription in state.subscribers.values { subscription.end() }
             state.subscribers.removeAll()
-            return all
         }
-        for continuation in overflowed { continuation.finish() }
-        return closing
     }
 }

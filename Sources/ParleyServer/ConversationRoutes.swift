@@ -103,7 +103,7 @@ struct ConversationRoutes {
         }
         let job = try await services.chat.postMessage(owner: services.owner, conversationID: id,
                                                        content: body.content, model: body.model)
-        var response = ServerSentEvents.response(job.subscribe(), keepAlive: services.config.keepAliveInterval)
+        var response = ServerSentEvents.response(job.subscribe())
         response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased
         return response
     }

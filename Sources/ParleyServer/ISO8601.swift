@@ -3,8 +3,10 @@ import Foundation
 /// Formats instants as `2026-11-21T18:06:22.463Z` (UTC, milliseconds) without Foundation's calendar
 /// machinery, which is slow on the per-message hot path.
 enum ISO8601 {
+    /// The instant to the nearest millisecond: times are stored in milliseconds, and a stored value read back
+    /// as a `Date` may sit a hair below its millisecond in floating point.
     static func string(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         var days = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
         let msOfDay = millis - days * 86_400_000
         // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

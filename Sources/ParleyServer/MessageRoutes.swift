@@ -37,7 +37,7 @@ struct MessageRoutes {
             lastEventID = try Query(request).integer("last_event_id", in: 0...Int(Int32.max))
         }
         let events = try await services.feed.events(messageID: id, owner: services.owner, after: lastEventID)
-        return ServerSentEvents.response(events, keepAlive: services.config.keepAliveInterval)
+        return ServerSentEvents.response(events)
     }
 
     /// Stops a running generation and answers with the message as stored (status `cancelled`). Stopping a

@@ -40,7 +40,8 @@ public struct ParleyServer: Service {
         let models = UpstreamDirectory(upstreams: config.upstreams, defaultModel: config.defaultModel,
                                        client: httpClient, timeouts: config.timeouts, logger: logger)
         let hub = GenerationHub(store: store, settings: .init(flushInterval: config.flushInterval,
-                                                              eventBufferLimit: config.eventBufferLimit),
+                                                              eventBufferLimit: config.eventBufferLimit,
+                                                              keepAliveInterval: config.keepAliveInterval),
                                 logger: logger)
         let services = ParleyServices(
             config: config, store: store, models: models, hub: hub,

@@ -13,37 +13,24 @@ enum ServerSentEvents {
         HTTPField.Name("X-Accel-Buffering")!: "no",
     ]
 
-    private enum Item: Sendable {
-        case event(GenerationEvent)
-        case keepAlive
-    }
-
-    /// A streaming response that ends after the terminal event, or when the client goes away.
-    static func response(_ events: AsyncStream<GenerationEvent>, keepAlive: Duration) -> Response {
+    /// A streaming response that ends after the terminal event, or when the client goes away. Events queued
+    /// together go out in one write.
+    static func response(_ subscription: EventSubscription) -> Response {
         Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            let (items, sink) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingOldest(4096))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in events {
-                        if case .dropped = sink.yield(.event(event)) { break }
-                    }
-                    sink.finish()
+            defer { subscription.cancel() }
+            var encoder = EventEncoder()
+            try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+            loop: while true {
+                switch await subscription.next() {
+                case .events(let events):
+                    var buffer = ByteBuffer()
+                    for event in events { try encoder.encode(event, into: &buffer) }
+                    try await writer.write(buffer)
+                case .keepAlive:
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                case .end:
+                    break loop
                 }
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: keepAlive)
-                        sink.yield(.keepAlive)
-                    }
-                }
-                var encoder = EventEncoder()
-                try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
-                for await item in items {
-                    switch item {
-                    case .event(let event): try await writer.write(encoder.encode(event))
-                    case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    }
-                }
-                group.cancelAll()
             }
             try await writer.finish(nil)
         })
@@ -53,7 +40,7 @@ enum ServerSentEvents {
     struct EventEncoder {
         private let json = JSONEncoder()
 
-        mutating func encode(_ event: GenerationEvent) throws -> ByteBuffer {
+        mutating func encode(_ event: GenerationEvent, into buffer: inout ByteBuffer) throws {
             let data: String
             switch event.payload {
             case .message(let message), .done(let message):
@@ -67,7 +54,7 @@ enum ServerSentEvents {
                 data = "{\"error\":{\"type\":\(JSONText.quote(kind)),\"message\":\(JSONText.quote(text))},"
                     + "\"message\":\(try encodeJSON(API.Message(message)))}"
             }
-            return ByteBuffer(string: "id: \(event.id)\nevent: \(event.name)\ndata: \(data)\n\n")
+            buffer.writeString("id: \(event.id)\nevent: \(event.name)\ndata: \(data)\n\n")
         }
 
         private func encodeJSON<T: Encodable>(_ value: T) throws -> String {

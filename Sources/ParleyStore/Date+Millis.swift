@@ -2,8 +2,9 @@ import Foundation
 import ParleyCore
 
 extension Date {
-    /// Milliseconds since 1970, as stored in the database.
-    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Milliseconds since 1970, as stored in the database; to the nearest one, so that a date made from stored
+    /// milliseconds turns back into exactly them (dividing by 1000 is not exact in floating point).
+    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
     init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
 }
 

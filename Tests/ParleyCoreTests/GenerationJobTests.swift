@@ -17,10 +17,8 @@ import Testing
         return job
     }
 
-    static func collect(_ stream: AsyncStream<GenerationEvent>) async -> [GenerationEvent] {
-        var events: [GenerationEvent] = []
-        for await event in stream { events.append(event) }
-        return events
+    static func collect(_ subscription: EventSubscription) async -> [GenerationEvent] {
+        await subscription.collect()
     }
 
     func finish(_ job: GenerationJob) {
@@ -95,6 +93,34 @@ import Testing
         #expect(job.subscriberCount == 0)
     }
 
+    @Test func queuedEventsAreReadAsOneBatch() async {
+        let job = Self.makeJob()
+        let subscription = job.subscribe()
+        for word in ["a", "b", "c"] { job.appendDelta(word) }
+        guard case .events(let batch) = await subscription.next() else {
+            Issue.record("expected a batch")
+            return
+        }
+        #expect(batch.map(\.id) == [1, 2, 3, 4, 5], "everything queued comes in one batch")
+        job.keepAlive()
+        #expect(await subscription.next() == .keepAlive)
+        finish(job)
+        guard case .events(let last) = await subscription.next() else {
+            Issue.record("expected the terminal event")
+            return
+        }
+        #expect(last.map(\.name) == ["done"])
+        #expect(await subscription.next() == .end)
+    }
+
+    @Test func aSubscriberTooFarBehindIsEnded() async {
+        let job = Self.makeJob(bufferLimit: 16)
+        let slow = job.subscribe()
+        for index in 0..<100 { job.appendDelta("\(index)") }
+        #expect(job.subscriberCount == 0, "dropped once its queue passed the limit")
+        #expect(await slow.next() == .end)
+    }
+
     @Test func dirtyContentIsTakenOnce() {
         let job = Self.makeJob()
         #expect(job.takeDirtyContent() == nil)
@@ -105,3 +131,4 @@ import Testing
         #expect(job.takeDirtyContent() == "abc")
     }
 }
+

@@ -1,6 +1,6 @@
 import Foundation
 import ParleyCore
-import ParleyStore
+@testable import ParleyStore
 import Testing
 
 /// The contract suite on SQLite, each test on its own fresh database file.
@@ -57,5 +57,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         _ = try await store.createConversation(NewConversation(), owner: .local)
         #expect(FileManager.default.fileExists(atPath: store.path + "-wal"))
+    }
+}
+
+@Suite struct MillisecondTests {
+    @Test func storedMillisecondsRoundTripExactly() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 {
+            let millis = Int64.random(in: 0...4_102_444_800_000, using: &generator)
+            #expect(Date(millis: millis).millis == millis)
+        }
     }
 }

@@ -26,11 +26,13 @@ struct ParleyBench: AsyncParsableCommand {
             help: "Token pacing of the second, unsaturated run that measures added time to first token.")
     var pacedDelayMs = 20
     @Option(help: "Write the Markdown report here as well as to stdout.") var output: String?
+    @Option(name: .customLong("keep-data"), help: "Keep the benchmark's database and logs in this folder.")
+    var keepData: String?
 
     func run() async throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("parley-bench-\(UUID().uuidString)").path
+        let work = keepData ?? FileManager.default.temporaryDirectory.appendingPathComponent("parley-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        defer { if keepData == nil { try? FileManager.default.removeItem(atPath: work) } }
 
         let mock = try await Child.start(parley, ["mock-llm", "--port", "0", "--tokens", "\(tokens)"], log: work + "/mock.log",
                                          marker: "listening on http://127.0.0.1:")
