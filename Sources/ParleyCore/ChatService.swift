@@ -23,8 +23,8 @@ public struct ChatService: Sendable {
     public let hub: GenerationHub
     public let limits: ChatLimits
 
-    /// History is read backwards, first a short page, then larger ones, until the context budget is full.
-    static let firstHistoryPage = 16
+    /// History is read backwards, first a page with the turn itself, then larger ones, until the budget is full.
+    static let firstHistoryPage = 32
     static let historyPageSize = 256
 
     public init(store: any ConversationStore, models: any ModelDirectory, hub: GenerationHub, limits: ChatLimits) {
@@ -35,6 +35,10 @@ public struct ChatService: Sendable {
     }
 
     /// Posts a user message and starts the answer. The returned job is already running.
+    ///
+    /// The turn is stored, and the context read, in one transaction. A model named in the request is checked
+    /// first (an unknown one is an invalid request and nothing is stored); the conversation's or the default
+    /// model is checked after storing, and if it is gone the answer fails with a stored error event.
     public func postMessage(owner: UserID, conversationID: UUID, content: String, model requestedModel: String?)
         async throws -> GenerationJob
     {
@@ -47,34 +51,39 @@ public struct ChatService: Sendable {
         guard content.count <= limits.maxMessageCharacters else {
             throw ParleyError.invalid("content is longer than \(limits.maxMessageCharacters) characters")
         }
-        let conversation = try await store.conversation(id: conversationID, owner: owner)
-        let modelName: String
-        if let requested = requestedModel ?? conversation.model {
-            modelName = requested
-        } else if let fallback = await models.defaultModel() {
-            modelName = fallback
-        } else {
-            throw ParleyError.unavailable("no model is available: configure an upstream")
-        }
-        let resolved = try await models.resolve(modelName)
+        let requested = try await requestedModel.asyncMap { try await models.resolve($0) }
+        let fallback = requested == nil ? await models.defaultModel() : nil
         // From here the turn is stored and must get a job: a client that goes away must not cancel it half-way.
         let service = self
         return try await Task {
-            let turn = try await service.store.appendTurn(conversationID: conversationID, owner: owner,
-                                                          userContent: content, model: resolved.id)
-            let context: [ChatMessage]
+            let turn = try await service.store.startTurn(
+                conversationID: conversationID, owner: owner, userContent: content, model: requested?.id,
+                defaultModel: fallback, historyLimit: Self.firstHistoryPage)
+            var provider: any ChatProvider
+            var upstreamModel: String
+            var context: [ChatMessage]
             do {
-                context = try await service.buildContext(conversation: conversation, owner: owner, upTo: turn.user)
+                let resolved: ResolvedModel
+                if let requested {
+                    resolved = requested
+                } else if let name = turn.assistant.model {
+                    resolved = try await service.models.resolve(name)
+                } else {
+                    throw ParleyError.unavailable("no model is available: configure an upstream")
+                }
+                provider = resolved.provider
+                upstreamModel = resolved.upstreamModel
+                context = try await service.buildContext(turn)
             } catch {
-                _ = try? await service.store.finishMessage(id: turn.assistant.id, MessageCompletion(
-                    content: "", status: .error, errorMessage: "could not read the conversation history: \(error)"))
-                throw error
+                // The turn is stored: report the problem through the job, like any failed answer.
+                provider = FailingProvider(error: error)
+                upstreamModel = turn.assistant.model ?? ""
+                context = []
             }
-            let request = ChatRequest(model: resolved.upstreamModel, messages: context,
-                                      maxTokens: service.limits.maxOutputTokens)
+            let request = ChatRequest(model: upstreamModel, messages: context, maxTokens: service.limits.maxOutputTokens)
             do {
                 return try service.hub.start(user: turn.user, assistant: turn.assistant, request: request,
-                                             provider: resolved.provider)
+                                             provider: provider)
             } catch {
                 _ = try? await service.store.finishMessage(id: turn.assistant.id, MessageCompletion(
                     content: "", status: .interrupted, errorMessage: "\(error)"))
@@ -83,21 +92,37 @@ public struct ChatService: Sendable {
         }.value
     }
 
-    /// The messages sent upstream for a turn ending with `latest`: the system prompt and the newest history
-    /// that fits the budget. Failed or empty answers are left out; partial answers keep their text.
-    func buildContext(conversation: Conversation, owner: UserID, upTo latest: Message) async throws -> [ChatMessage] {
-        var accumulator = ContextBuilder(tokenBudget: limits.contextTokenBudget)
-            .start(systemPrompt: conversation.systemPrompt)
-        _ = accumulator.offer(ChatMessage(role: latest.role, content: latest.content))
-        var before = latest.index
+    /// The messages sent upstream for a turn: the system prompt and the newest history that fits the budget.
+    /// The turn brought the first page of history; longer histories are read on in larger pages.
+    func buildContext(_ turn: Turn) async throws -> [ChatMessage] {
+        var accumulator = ContextBuilder(tokenBudget: limits.contextTokenBudget).start(systemPrompt: turn.systemPrompt)
+        _ = accumulator.offer(ChatMessage(role: turn.user.role, content: turn.user.content))
+        var page = turn.history
         var pageSize = Self.firstHistoryPage
-        while before > 1 && !accumulator.isFull {
-            let page = try await store.contextMessages(conversationID: conversation.id, before: before, limit: pageSize)
+        while !accumulator.isFull {
             for entry in page where !accumulator.offer(entry.message) { break }
-            guard page.count == pageSize, let oldest = page.last else { break }
-            before = oldest.index
+            guard page.count == pageSize, let oldest = page.last, !accumulator.isFull else { break }
             pageSize = min(pageSize * 4, Self.historyPageSize)
+            page = try await store.contextMessages(conversationID: turn.user.conversationID, before: oldest.index,
+                                                   limit: pageSize)
         }
         return accumulator.messages
+    }
+}
+
+/// Stands in for a provider that could not be resolved, so the failure reaches the client as an `error` event.
+struct FailingProvider: ChatProvider {
+    let error: any Error
+    func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
+        -> ChatCompletionInfo
+    {
+        throw error
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -29,11 +29,13 @@ public protocol ConversationStore: Sendable {
     func clearMessages(conversationID: UUID, owner: UserID) async throws
     func message(id: UUID, owner: UserID) async throws -> Message
 
-    /// Stores a user message and the assistant message that will answer it (status `streaming`) in one
-    /// transaction, at the next two indexes of the conversation, and bumps the conversation's `updatedAt`.
-    /// An untitled conversation takes its title from the first user message.
-    func appendTurn(conversationID: UUID, owner: UserID, userContent: String, model: String)
-        async throws -> (user: Message, assistant: Message)
+    /// Starts a turn in one transaction: stores the user message and the assistant message that will answer
+    /// it (status `streaming`) at the next two indexes, bumps the conversation's `updatedAt`, titles an untitled
+    /// conversation from the message, and reads what the context needs — the system prompt and up to
+    /// `historyLimit` earlier messages (as ``contextMessages(conversationID:before:limit:)`` would).
+    /// The assistant's model is `model`, else the conversation's, else `defaultModel`.
+    func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
+                   historyLimit: Int) async throws -> Turn
 
     /// Writes the partial text of messages still `streaming`, in one transaction. Finished messages are left alone.
     func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws
@@ -44,4 +46,31 @@ public protocol ConversationStore: Sendable {
 
     func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback
     func deleteFeedback(messageID: UUID, owner: UserID) async throws
+}
+
+/// What ``ConversationStore/startTurn(conversationID:owner:userContent:model:defaultModel:historyLimit:)`` stored and read.
+public struct Turn: Sendable {
+    public var user: Message
+    public var assistant: Message
+    public var systemPrompt: String?
+    /// Earlier messages for the context, newest first.
+    public var history: [(index: Int, message: ChatMessage)]
+
+    public init(user: Message, assistant: Message, systemPrompt: String?, history: [(index: Int, message: ChatMessage)]) {
+        self.user = user
+        self.assistant = assistant
+        self.systemPrompt = systemPrompt
+        self.history = history
+    }
+}
+
+extension ConversationStore {
+    /// Starts a turn with an explicit model and no history read (for tools and tests).
+    public func appendTurn(conversationID: UUID, owner: UserID, userContent: String, model: String) async throws
+        -> (user: Message, assistant: Message)
+    {
+        let turn = try await startTurn(conversationID: conversationID, owner: owner, userContent: userContent,
+                                       model: model, defaultModel: nil, historyLimit: 0)
+        return (turn.user, turn.assistant)
+    }
 }

@@ -162,6 +162,9 @@ public final class GenerationHub: Sendable {
                 if let providerError = error as? ProviderError {
                     text = providerError.description
                     failureKind = providerError.kind
+                } else if let domainError = error as? ParleyError {
+                    text = domainError.description
+                    failureKind = "model_unavailable"
                 } else if error is CancellationError {
                     text = "generation was cancelled"
                     failureKind = "cancelled"

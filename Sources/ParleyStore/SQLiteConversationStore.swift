@@ -130,16 +130,20 @@ public final class SQLiteConversationStore: ConversationStore {
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
         -> [(index: Int, message: ChatMessage)]
     {
-        try await pool.read { db in
-            let statement = try db.cachedStatement(sql: """
-                SELECT role, content, idx FROM messages
-                WHERE conversation_id = ? AND idx < ? AND role != 'system' AND content != '' AND status != 'streaming'
-                ORDER BY idx DESC LIMIT ?
-                """)
-            return try Row.fetchAll(statement, arguments: [conversationID.lowercased, before, limit]).map { row in
-                let roleText: String = row[0]
-                return (row[2], ChatMessage(role: Role(rawValue: roleText) ?? .user, content: row[1]))
-            }
+        try await pool.read { db in try Self.contextRows(db, conversationID: conversationID, before: before, limit: limit) }
+    }
+
+    private static func contextRows(_ db: Database, conversationID: UUID, before: Int, limit: Int) throws
+        -> [(index: Int, message: ChatMessage)]
+    {
+        let statement = try db.cachedStatement(sql: """
+            SELECT role, content, idx FROM messages
+            WHERE conversation_id = ? AND idx < ? AND role != 'system' AND content != '' AND status != 'streaming'
+            ORDER BY idx DESC LIMIT ?
+            """)
+        return try Row.fetchAll(statement, arguments: [conversationID.lowercased, before, limit]).map { row in
+            let roleText: String = row[0]
+            return (row[2], ChatMessage(role: Role(rawValue: roleText) ?? .user, content: row[1]))
         }
     }
 
@@ -169,24 +173,29 @@ public final class SQLiteConversationStore: ConversationStore {
         return row
     }
 
-    public func appendTurn(conversationID: UUID, owner: UserID, userContent: String, model: String)
-        async throws -> (user: Message, assistant: Message)
-    {
+    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
+                          defaultModel: String?, historyLimit: Int) async throws -> Turn {
         let now = Date()
         let title = Self.title(from: userContent)
-        let turn = try await pool.write { db -> (Message, Message)? in
-            guard let lastIndex = try Int.fetchOne(db.cachedStatement(sql: """
+        let turn = try await pool.write { db -> Turn? in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE conversations
                 SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
                     title = CASE WHEN title = '' THEN ? ELSE title END
-                WHERE id = ? AND owner_id = ? RETURNING last_index
+                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt
                 """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue])
             else { return nil }
+            let lastIndex: Int = row[0]
+            let conversationModel: String? = row[1]
+            let history = historyLimit > 0
+                ? try Self.contextRows(db, conversationID: conversationID, before: lastIndex - 1, limit: historyLimit)
+                : []
             let user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1, parentID: nil,
                                role: .user, content: userContent, model: nil, status: .complete,
                                createdAt: now, updatedAt: now)
             let assistant = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex,
-                                    parentID: user.id, role: .assistant, content: "", model: model,
+                                    parentID: user.id, role: .assistant, content: "",
+                                    model: model ?? conversationModel ?? defaultModel,
                                     status: .streaming, createdAt: now, updatedAt: now)
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at, updated_at)
@@ -199,7 +208,8 @@ public final class SQLiteConversationStore: ConversationStore {
                     now.millis, now.millis,
                 ])
             }
-            return (user.roundedToMillis, assistant.roundedToMillis)
+            return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row[2],
+                        history: history)
         }
         guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
         return turn

@@ -49,6 +49,29 @@ import Testing
         }
     }
 
+    @Test func aConversationWhoseModelIsGoneFailsWithAStoredError() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-gone-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = "sqlite://\(directory)/parley.db"
+        var conversation = ""
+        try await TestParley.with(configure: { $0.databaseURL = database }) { parley in
+            conversation = try await parley.createConversation(#"{"model":"mock-2"}"#)
+        }
+        // Restarted with an upstream that no longer serves mock-2.
+        var options = MockLLMServer.Options()
+        options.models = ["mock-1"]
+        try await TestParley.with(mockOptions: options, configure: { $0.databaseURL = database }) { parley in
+            let events = try await parley.chat(conversation, "hi")
+            #expect(events.last?.name == "error")
+            let error = events.last?.data["error"] as? [String: Any]
+            #expect(error?["type"] as? String == "model_unavailable")
+            #expect((error?["message"] as? String)?.contains("unknown model 'mock-2'") == true)
+            let page = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages").decode(MessagePageJSON.self)
+            #expect(page.data.map(\.status) == ["complete", "error"], "the question is kept, the answer says why it failed")
+        }
+    }
+
     @Test func unlistedUpstreamModelsStillRouteWhenTheListIsUnavailable() async throws {
         // The upstream's model list cannot be fetched: names go to it anyway and the failure shows per message.
         try await TestParley.with(withUpstream: false, configure: {

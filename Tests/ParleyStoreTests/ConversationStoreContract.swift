@@ -236,3 +236,27 @@ extension ConversationStoreContract {
         #expect(page.map(\.message) == [ChatMessage(role: .assistant, content: "a1")])
     }
 }
+
+extension ConversationStoreContract {
+    static func startTurnReadsHistoryAndPicksTheModel(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(model: "conv-model", systemPrompt: "sys"), owner: owner)
+        let first = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q1", model: nil,
+                                              defaultModel: "default", historyLimit: 10)
+        #expect(first.assistant.model == "conv-model", "the conversation's model before the default")
+        #expect(first.systemPrompt == "sys")
+        #expect(first.history.isEmpty)
+        _ = try await store.finishMessage(id: first.assistant.id, MessageCompletion(content: "a1", status: .complete))
+        let second = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q2",
+                                               model: "explicit", defaultModel: "default", historyLimit: 10)
+        #expect(second.assistant.model == "explicit")
+        #expect(second.history.map(\.message.content) == ["a1", "q1"], "earlier messages, newest first, not this turn")
+        let limited = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q3",
+                                                model: nil, defaultModel: nil, historyLimit: 1)
+        #expect(limited.history.map(\.message.content) == ["q2"], "the running answer is left out")
+
+        let bare = try await store.createConversation(NewConversation(), owner: owner)
+        let fallback = try await store.startTurn(conversationID: bare.id, owner: owner, userContent: "q", model: nil,
+                                                 defaultModel: "default", historyLimit: 10)
+        #expect(fallback.assistant.model == "default" && fallback.systemPrompt == nil)
+    }
+}

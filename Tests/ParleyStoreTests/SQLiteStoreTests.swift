@@ -28,6 +28,7 @@ import Testing
         ("delete removes messages", ConversationStoreContract.deletingRemovesMessages),
         ("unicode and large content", ConversationStoreContract.unicodeAndLargeContentRoundTrip),
         ("context messages", ConversationStoreContract.contextMessagesSkipWhatCannotBeSent),
+        ("start turn reads history, picks the model", ConversationStoreContract.startTurnReadsHistoryAndPicksTheModel),
     ]
 
     @Test(arguments: checks.map(\.0))
