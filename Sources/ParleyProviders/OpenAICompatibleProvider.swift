@@ -100,7 +100,6 @@ public struct OpenAICompatibleProvider: ChatProvider {
     private static func readStream(_ response: HTTPClientResponse, watchdog: StreamWatchdog,
                                    onDelta: @Sendable (String) -> Void) async throws -> ChatCompletionInfo {
         var decoder = SSEDecoder()
-        let json = JSONDecoder()
         var info = ChatCompletionInfo()
         var sawDone = false
         do {
@@ -112,20 +111,18 @@ public struct OpenAICompatibleProvider: ChatProvider {
                         sawDone = true
                         break
                     }
-                    let chunk: OpenAIWire.Chunk
+                    let chunk: OpenAIChunk
                     do {
-                        chunk = try json.decode(OpenAIWire.Chunk.self, from: Data(event.data.utf8))
+                        chunk = try OpenAIChunk(parsing: event.data.utf8)
                     } catch {
                         throw ProviderError.invalidResponse("a stream event is not valid JSON: \(event.data.prefix(200))")
                     }
-                    if let error = chunk.error {
-                        throw ProviderError.streamCut("the upstream reported an error: \(error.message ?? "unknown")")
+                    if chunk.hasError {
+                        throw ProviderError.streamCut("the upstream reported an error: \(chunk.errorMessage ?? "unknown")")
                     }
-                    if let usage = chunk.usage?.tokenUsage { info.usage = usage }
-                    for choice in chunk.choices ?? [] {
-                        if let text = choice.delta?.content, !text.isEmpty { onDelta(text) }
-                        if let reason = choice.finishReason { info.finishReason = reason }
-                    }
+                    if let usage = chunk.usage { info.usage = usage }
+                    for text in chunk.contents { onDelta(text) }
+                    if let reason = chunk.finishReason { info.finishReason = reason }
                 }
                 if sawDone { break }
             }
@@ -153,13 +150,12 @@ public struct OpenAICompatibleProvider: ChatProvider {
         } catch {
             throw ProviderError.streamCut(describe(error))
         }
-        guard let chunk = try? JSONDecoder().decode(OpenAIWire.Chunk.self, from: bytes) else {
+        guard let chunk = try? OpenAIChunk(parsing: bytes.readableBytesView) else {
             throw ProviderError.invalidResponse("the completion is not in OpenAI's format")
         }
-        if let error = chunk.error { throw ProviderError.invalidResponse(error.message ?? "unknown error") }
-        let choice = chunk.choices?.first
-        if let text = choice?.message?.content ?? choice?.delta?.content, !text.isEmpty { onDelta(text) }
-        return ChatCompletionInfo(usage: chunk.usage?.tokenUsage, finishReason: choice?.finishReason)
+        if chunk.hasError { throw ProviderError.invalidResponse(chunk.errorMessage ?? "unknown error") }
+        for text in chunk.contents { onDelta(text) }
+        return ChatCompletionInfo(usage: chunk.usage, finishReason: chunk.finishReason)
     }
 
     static func httpError(_ response: HTTPClientResponse) async -> ProviderError {

@@ -20,39 +20,9 @@ enum OpenAIWire {
         }
     }
 
-    struct Usage: Decodable {
-        var promptTokens: Int?
-        var completionTokens: Int?
-        enum CodingKeys: String, CodingKey {
-            case promptTokens = "prompt_tokens"
-            case completionTokens = "completion_tokens"
-        }
-        var tokenUsage: TokenUsage? {
-            guard let promptTokens, let completionTokens else { return nil }
-            return TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens)
-        }
-    }
-
     struct ErrorBody: Decodable {
         var message: String?
         var type: String?
-    }
-
-    /// One streamed chunk, or a whole non-streamed completion (which carries `message` instead of `delta`).
-    struct Chunk: Decodable {
-        struct Choice: Decodable {
-            struct Content: Decodable { var content: String? }
-            var delta: Content?
-            var message: Content?
-            var finishReason: String?
-            enum CodingKeys: String, CodingKey {
-                case delta, message
-                case finishReason = "finish_reason"
-            }
-        }
-        var choices: [Choice]?
-        var usage: Usage?
-        var error: ErrorBody?
     }
 
     /// Error bodies come as `{"error": {"message": …}}`, `{"error": "…"}` or `{"detail": …}`.

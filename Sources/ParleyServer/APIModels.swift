@@ -52,68 +52,6 @@ enum API {
         }
     }
 
-    struct Usage: Encodable {
-        var promptTokens: Int
-        var completionTokens: Int
-        var totalTokens: Int
-        enum CodingKeys: String, CodingKey {
-            case promptTokens = "prompt_tokens"
-            case completionTokens = "completion_tokens"
-            case totalTokens = "total_tokens"
-        }
-        init(_ usage: TokenUsage) {
-            promptTokens = usage.promptTokens
-            completionTokens = usage.completionTokens
-            totalTokens = usage.totalTokens
-        }
-    }
-
-    struct Message: Encodable {
-        var id: String
-        var conversationID: String
-        var index: Int
-        var parentID: String?
-        var role: String
-        var content: String
-        var model: String?
-        var status: String
-        var error: String?
-        var usage: Usage?
-        var timeToFirstTokenMs: Int?
-        var latencyMs: Int?
-        var createdAt: String
-        var updatedAt: String
-        var feedback: Feedback?
-        enum CodingKeys: String, CodingKey {
-            case id, index, role, content, model, status, error, usage, feedback
-            case conversationID = "conversation_id"
-            case parentID = "parent_id"
-            case timeToFirstTokenMs = "time_to_first_token_ms"
-            case latencyMs = "latency_ms"
-            case createdAt = "created_at"
-            case updatedAt = "updated_at"
-        }
-        init(_ message: ParleyCore.Message) {
-            id = message.id.lowercased
-            conversationID = message.conversationID.lowercased
-            index = message.index
-            parentID = message.parentID?.lowercased
-            role = message.role.rawValue
-            content = message.content
-            model = message.model
-            status = message.status.rawValue
-            error = message.errorMessage
-            if let prompt = message.promptTokens, let completion = message.completionTokens {
-                usage = Usage(TokenUsage(promptTokens: prompt, completionTokens: completion))
-            }
-            timeToFirstTokenMs = message.timeToFirstTokenMs
-            latencyMs = message.latencyMs
-            createdAt = API.time(message.createdAt)
-            updatedAt = API.time(message.updatedAt)
-            feedback = message.feedback.map(Feedback.init)
-        }
-    }
-
     struct ConversationList: Encodable {
         var data: [Conversation]
         var nextCursor: String?
@@ -123,16 +61,47 @@ enum API {
         }
     }
 
-    struct MessageList: Encodable {
-        var data: [Message]
-        var hasMore: Bool
-        /// Pass as `before` to get the previous page.
-        var nextBefore: Int?
-        enum CodingKeys: String, CodingKey {
-            case data
-            case hasMore = "has_more"
-            case nextBefore = "next_before"
+    /// A page of messages: `{"data": [...], "has_more": …, "next_before": …}`; pass `next_before` back as
+    /// `before` to get the previous page.
+    static func messageList(_ messages: [ParleyCore.Message], hasMore: Bool, nextBefore: Int?) -> String {
+        var object = JSONObjectText()
+        object.field("data", json: "[" + messages.map(messageJSON).joined(separator: ",") + "]")
+        object.field("has_more", hasMore)
+        object.field("next_before", nextBefore)
+        return object.closed
+    }
+
+    /// A message as JSON text. Written by hand: it goes out with every message event, and JSONEncoder is slow.
+    static func messageJSON(_ message: ParleyCore.Message) -> String {
+        var object = JSONObjectText()
+        object.field("id", message.id.lowercased)
+        object.field("conversation_id", message.conversationID.lowercased)
+        object.field("index", message.index)
+        object.field("parent_id", message.parentID?.lowercased)
+        object.field("role", message.role.rawValue)
+        object.field("content", message.content)
+        object.field("model", message.model)
+        object.field("status", message.status.rawValue)
+        object.field("error", message.errorMessage)
+        if let prompt = message.promptTokens, let completion = message.completionTokens {
+            var usage = JSONObjectText()
+            usage.field("prompt_tokens", prompt)
+            usage.field("completion_tokens", completion)
+            usage.field("total_tokens", prompt + completion)
+            object.field("usage", json: usage.closed)
         }
+        object.field("time_to_first_token_ms", message.timeToFirstTokenMs)
+        object.field("latency_ms", message.latencyMs)
+        object.field("created_at", API.time(message.createdAt))
+        object.field("updated_at", API.time(message.updatedAt))
+        if let feedback = message.feedback {
+            var rating = JSONObjectText()
+            rating.field("rating", feedback.rating)
+            rating.field("comment", feedback.comment)
+            rating.field("updated_at", API.time(feedback.updatedAt))
+            object.field("feedback", json: rating.closed)
+        }
+        return object.closed
     }
 
     struct Model: Encodable {
@@ -200,5 +169,12 @@ extension Response {
         return Response(status: status,
                         headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A response whose body is JSON text already.
+    static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status,
+                 headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -89,9 +89,8 @@ struct ConversationRoutes {
         let before = try query.integer("before", in: 1...Int(Int32.max))
         let page = try await services.store.messages(conversationID: id, owner: services.owner, before: before,
                                                      limit: limit)
-        return try Response.json(API.MessageList(
-            data: page.messages.map(API.Message.init), hasMore: page.hasMore,
-            nextBefore: page.hasMore ? page.messages.first?.index : nil))
+        return Response.json(text: API.messageList(page.messages, hasMore: page.hasMore,
+                                                   nextBefore: page.hasMore ? page.messages.first?.index : nil))
     }
 
     @Sendable func postMessage(_ request: Request, context: BasicRequestContext) async throws -> Response {

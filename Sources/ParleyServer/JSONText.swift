@@ -26,3 +26,43 @@ enum JSONText {
         return result
     }
 }
+
+/// Builds one JSON object as text, leaving out absent optional fields.
+struct JSONObjectText {
+    private(set) var text = "{"
+    private var empty = true
+
+    private mutating func key(_ name: StaticString) {
+        if !empty { text += "," }
+        empty = false
+        text += "\""
+        text += name.description
+        text += "\":"
+    }
+
+    mutating func field(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        text += JSONText.quote(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Int?) {
+        guard let value else { return }
+        key(name)
+        text += String(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Bool) {
+        key(name)
+        text += value ? "true" : "false"
+    }
+
+    /// A value that is already JSON text.
+    mutating func field(_ name: StaticString, json: String?) {
+        guard let json else { return }
+        key(name)
+        text += json
+    }
+
+    var closed: String { text + "}" }
+}

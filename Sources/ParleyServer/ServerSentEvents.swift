@@ -18,13 +18,13 @@ enum ServerSentEvents {
     static func response(_ subscription: EventSubscription) -> Response {
         Response(status: .ok, headers: headers, body: ResponseBody { writer in
             defer { subscription.cancel() }
-            var encoder = EventEncoder()
+            let encoder = EventEncoder()
             try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
             loop: while true {
                 switch await subscription.next() {
                 case .events(let events):
                     var buffer = ByteBuffer()
-                    for event in events { try encoder.encode(event, into: &buffer) }
+                    for event in events { encoder.encode(event, into: &buffer) }
                     try await writer.write(buffer)
                 case .keepAlive:
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
@@ -36,15 +36,13 @@ enum ServerSentEvents {
         })
     }
 
-    /// Renders events; JSON for whole messages, hand-built JSON for the per-token deltas.
+    /// Renders events as `id:`, `event:` and one `data:` line of JSON.
     struct EventEncoder {
-        private let json = JSONEncoder()
-
-        mutating func encode(_ event: GenerationEvent, into buffer: inout ByteBuffer) throws {
+        func encode(_ event: GenerationEvent, into buffer: inout ByteBuffer) {
             let data: String
             switch event.payload {
             case .message(let message), .done(let message):
-                data = try encodeJSON(API.Message(message))
+                data = API.messageJSON(message)
             case .delta(let messageID, let content):
                 data = "{\"message_id\":\"\(messageID)\",\"content\":\(JSONText.quote(content))}"
             case .usage(let messageID, let usage):
@@ -52,13 +50,9 @@ enum ServerSentEvents {
                     + "\"completion_tokens\":\(usage.completionTokens),\"total_tokens\":\(usage.totalTokens)}"
             case .error(let kind, let text, let message):
                 data = "{\"error\":{\"type\":\(JSONText.quote(kind)),\"message\":\(JSONText.quote(text))},"
-                    + "\"message\":\(try encodeJSON(API.Message(message)))}"
+                    + "\"message\":\(API.messageJSON(message))}"
             }
             buffer.writeString("id: \(event.id)\nevent: \(event.name)\ndata: \(data)\n\n")
-        }
-
-        private func encodeJSON<T: Encodable>(_ value: T) throws -> String {
-            String(decoding: try json.encode(value), as: UTF8.self)
         }
     }
 }

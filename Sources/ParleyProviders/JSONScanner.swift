@@ -1,0 +1,282 @@
+import ParleyCore
+
+/// A small pull reader over UTF-8 JSON, for the few fixed shapes Parley reads on hot paths (streamed chunks).
+/// It materialises only the values asked for and skips the rest, validating structure as it goes.
+struct JSONScanner {
+    struct Malformed: Error {}
+
+    private let bytes: [UInt8]
+    private var position = 0
+
+    init<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        self.bytes = Array(bytes)
+    }
+
+    /// True when only whitespace is left.
+    mutating func atEnd() -> Bool {
+        skipWhitespace()
+        return position == bytes.count
+    }
+
+    /// Reads an object, calling `field` with each key; `field` must consume the value.
+    mutating func readObject(_ field: (inout JSONScanner, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            let key = try readString()
+            try expect(UInt8(ascii: ":"))
+            try field(&self, key)
+            skipWhitespace()
+            guard let next = take() else { throw Malformed() }
+            if next == UInt8(ascii: "}") { return }
+            guard next == UInt8(ascii: ",") else { throw Malformed() }
+        }
+    }
+
+    /// Reads an array, calling `element` for each item; `element` must consume it.
+    mutating func readArray(_ element: (inout JSONScanner) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") {
+            position += 1
+            return
+        }
+        while true {
+            try element(&self)
+            skipWhitespace()
+            guard let next = take() else { throw Malformed() }
+            if next == UInt8(ascii: "]") { return }
+            guard next == UInt8(ascii: ",") else { throw Malformed() }
+        }
+    }
+
+    /// True (and consumed) if the next value is `null`.
+    mutating func readNull() -> Bool {
+        skipWhitespace()
+        guard position + 4 <= bytes.count, bytes[position] == UInt8(ascii: "n"), bytes[position + 1] == UInt8(ascii: "u"),
+              bytes[position + 2] == UInt8(ascii: "l"), bytes[position + 3] == UInt8(ascii: "l") else { return false }
+        position += 4
+        return true
+    }
+
+    /// True if the next value is a string (nothing is consumed).
+    mutating func nextIsString() -> Bool {
+        skipWhitespace()
+        return peek() == UInt8(ascii: "\"")
+    }
+
+    /// The next value if it is a string, `nil` if it is null; anything else is skipped and gives `nil`.
+    mutating func readOptionalString() throws -> String? {
+        skipWhitespace()
+        if peek() == UInt8(ascii: "\"") { return try readString() }
+        try skipValue()
+        return nil
+    }
+
+    /// The next value if it is a whole number; anything else is skipped and gives `nil`.
+    mutating func readOptionalInt() throws -> Int? {
+        skipWhitespace()
+        let start = position
+        try skipValue()
+        return Int(String(decoding: bytes[start..<position], as: UTF8.self))
+    }
+
+    mutating func readString() throws -> String {
+        skipWhitespace()
+        try expect(UInt8(ascii: "\""))
+        let start = position
+        // Fast path: no escapes.
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: bytes[start..<position], as: UTF8.self)
+                position += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw Malformed() }
+            position += 1
+        }
+        var scalars = Array(bytes[start..<position])
+        while true {
+            guard let byte = take() else { throw Malformed() }
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: scalars, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard let escaped = take() else { throw Malformed() }
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escaped)
+                case UInt8(ascii: "b"): scalars.append(0x08)
+                case UInt8(ascii: "f"): scalars.append(0x0C)
+                case UInt8(ascii: "n"): scalars.append(0x0A)
+                case UInt8(ascii: "r"): scalars.append(0x0D)
+                case UInt8(ascii: "t"): scalars.append(0x09)
+                case UInt8(ascii: "u"):
+                    var code = try readHex4()
+                    if (0xD800..<0xDC00).contains(code) {
+                        // A high surrogate must be followed by an escaped low one.
+                        guard take() == UInt8(ascii: "\\"), take() == UInt8(ascii: "u") else { throw Malformed() }
+                        let low = try readHex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw Malformed() }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00..<0xE000).contains(code) {
+                        throw Malformed()
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw Malformed() }
+                    scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default:
+                    throw Malformed()
+                }
+            default:
+                if byte < 0x20 { throw Malformed() }
+                scalars.append(byte)
+            }
+        }
+    }
+
+    /// Skips one value of any kind.
+    mutating func skipValue() throws {
+        skipWhitespace()
+        guard let byte = peek() else { throw Malformed() }
+        switch byte {
+        case UInt8(ascii: "{"): try readObject { scanner, _ in try scanner.skipValue() }
+        case UInt8(ascii: "["): try readArray { scanner in try scanner.skipValue() }
+        case UInt8(ascii: "\""): _ = try readString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default:
+            let start = position
+            while let next = peek(), (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9"))
+                || next == UInt8(ascii: "-") || next == UInt8(ascii: "+") || next == UInt8(ascii: ".")
+                || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") {
+                position += 1
+            }
+            if position == start { throw Malformed() }
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let count = word.utf8CodeUnitCount
+        guard position + count <= bytes.count else { throw Malformed() }
+        for index in 0..<count where bytes[position + index] != word.utf8Start[index] { throw Malformed() }
+        position += count
+    }
+
+    private mutating func readHex4() throws -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = take() else { throw Malformed() }
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw Malformed()
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        skipWhitespace()
+        guard take() == byte else { throw Malformed() }
+    }
+
+    private func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    private mutating func take() -> UInt8? {
+        guard position < bytes.count else { return nil }
+        defer { position += 1 }
+        return bytes[position]
+    }
+}
+
+/// What Parley reads from one OpenAI chat completion chunk (or a whole non-streamed completion).
+struct OpenAIChunk: Equatable {
+    var contents: [String] = []
+    var finishReason: String?
+    var promptTokens: Int?
+    var completionTokens: Int?
+    var errorMessage: String?
+    var hasError = false
+
+    /// Parses `bytes`; throws ``JSONScanner/Malformed`` for anything that is not a JSON object.
+    init<Bytes: Sequence>(parsing bytes: Bytes) throws where Bytes.Element == UInt8 {
+        var scanner = JSONScanner(bytes)
+        var chunk = OpenAIChunk()
+        try scanner.readObject { scanner, key in
+            switch key {
+            case "choices":
+                if scanner.readNull() { return }
+                try scanner.readArray { scanner in
+                    if scanner.readNull() { return }
+                    try scanner.readObject { scanner, key in
+                        switch key {
+                        case "delta", "message":
+                            if scanner.readNull() { return }
+                            try scanner.readObject { scanner, key in
+                                if key == "content", let text = try scanner.readOptionalString(), !text.isEmpty {
+                                    chunk.contents.append(text)
+                                } else if key != "content" {
+                                    try scanner.skipValue()
+                                }
+                            }
+                        case "finish_reason":
+                            if let reason = try scanner.readOptionalString() { chunk.finishReason = reason }
+                        default:
+                            try scanner.skipValue()
+                        }
+                    }
+                }
+            case "usage":
+                if scanner.readNull() { return }
+                try scanner.readObject { scanner, key in
+                    switch key {
+                    case "prompt_tokens": chunk.promptTokens = try scanner.readOptionalInt()
+                    case "completion_tokens": chunk.completionTokens = try scanner.readOptionalInt()
+                    default: try scanner.skipValue()
+                    }
+                }
+            case "error":
+                if scanner.readNull() { return }
+                chunk.hasError = true
+                if scanner.nextIsString() {
+                    chunk.errorMessage = try scanner.readString()
+                    return
+                }
+                try scanner.readObject { scanner, key in
+                    if key == "message" { chunk.errorMessage = try scanner.readOptionalString() } else { try scanner.skipValue() }
+                }
+            default:
+                try scanner.skipValue()
+            }
+        }
+        guard scanner.atEnd() else { throw JSONScanner.Malformed() }
+        self = chunk
+    }
+
+    init() {}
+
+    var usage: TokenUsage? {
+        guard let promptTokens, let completionTokens else { return nil }
+        return TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens)
+    }
+}
+

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import ParleyProviders
+
+@Suite struct OpenAIChunkTests {
+    @Test func readsContentFinishReasonAndUsage() throws {
+        let chunk = try OpenAIChunk(parsing: Array(#"""
+            {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":null,
+             "choices":[{"index":0,"delta":{"role":"assistant","content":"Hi \"there\" \\ \/ \n\t\u00e9\ud83d\ude00","tool_calls":[{"x":[1,2,{"y":null}]}]},
+                         "logprobs":null,"finish_reason":"stop"}],
+             "usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15,"details":{"cached":0}}}
+            """#.utf8))
+        #expect(chunk.contents == ["Hi \"there\" \\ / \n\té😀"])
+        #expect(chunk.finishReason == "stop")
+        #expect(chunk.usage?.promptTokens == 12 && chunk.usage?.completionTokens == 3)
+        #expect(!chunk.hasError)
+    }
+
+    @Test func nullsAndEmptyChoices() throws {
+        let chunk = try OpenAIChunk(parsing: Array(#"{"choices":[],"usage":null,"error":null}"#.utf8))
+        #expect(chunk.contents.isEmpty && chunk.usage == nil && !chunk.hasError)
+        let empty = try OpenAIChunk(parsing: Array(#"{"choices":[{"delta":{"content":null},"finish_reason":null}]}"#.utf8))
+        #expect(empty.contents.isEmpty && empty.finishReason == nil)
+    }
+
+    @Test func errorsInBothShapes() throws {
+        let object = try OpenAIChunk(parsing: Array(#"{"error":{"message":"overloaded","type":"server_error"}}"#.utf8))
+        #expect(object.hasError && object.errorMessage == "overloaded")
+        let text = try OpenAIChunk(parsing: Array(#"{"error":"boom"}"#.utf8))
+        #expect(text.hasError && text.errorMessage == "boom")
+    }
+
+    @Test(arguments: [
+        "", "{", "{not json", #"{"choices":[{"delta":{"content":"x"}]}"#, #"{"a":1}x"#, #"{"a":"\q"}"#,
+        #"{"a":"\ud800"}"#, "[1,2]", #"{"a":tru}"#, "{\"a\":\"line\nbreak\"}",
+    ])
+    func rejectsWhatIsNotAnObject(_ text: String) {
+        #expect(throws: JSONScanner.Malformed.self) { try OpenAIChunk(parsing: Array(text.utf8)) }
+    }
+
+    @Test func agreesWithJSONSerializationOnStrings() throws {
+        var generator = SeededGenerator(seed: 7)
+        let alphabet = Array("aZ09 \"\\/\n\t\r\u{0001}é日😀\u{2028}")
+        for _ in 0..<500 {
+            let text = String((0..<Int.random(in: 0...20, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let json = try JSONSerialization.data(withJSONObject: ["choices": [["delta": ["content": text]]]])
+            let chunk = try OpenAIChunk(parsing: Array(json))
+            #expect(chunk.contents == (text.isEmpty ? [] : [text]), "\(text.debugDescription)")
+        }
+    }
+}

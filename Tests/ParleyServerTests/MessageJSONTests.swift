@@ -1,0 +1,36 @@
+import Foundation
+import ParleyCore
+import Testing
+@testable import ParleyServer
+
+@Suite struct MessageJSONTests {
+    @Test func everyFieldSurvivesAStandardJSONParser() throws {
+        let now = Date(timeIntervalSince1970: 1_763_748_382.463)
+        let message = Message(id: .v7(), conversationID: .v7(), index: 7, parentID: .v7(), role: .assistant,
+                              content: "quote \" backslash \\ newline \n tab \t nul-free control \u{1} emoji 😀 \u{2028}",
+                              model: "m\"1", status: .error, errorMessage: "upstream said \"no\"", promptTokens: 5,
+                              completionTokens: 2, timeToFirstTokenMs: 12, latencyMs: 40, createdAt: now, updatedAt: now,
+                              feedback: Feedback(rating: -1, comment: "meh\n", updatedAt: now))
+        let text = API.messageJSON(message)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["content"] as? String == message.content)
+        #expect(object["model"] as? String == "m\"1")
+        #expect(object["error"] as? String == "upstream said \"no\"")
+        #expect(object["index"] as? Int == 7)
+        #expect(object["parent_id"] as? String == message.parentID?.lowercased)
+        #expect(object["created_at"] as? String == "2025-11-21T18:06:22.463Z")
+        let usage = try #require(object["usage"] as? [String: Any])
+        #expect(usage["total_tokens"] as? Int == 7)
+        let feedback = try #require(object["feedback"] as? [String: Any])
+        #expect(feedback["rating"] as? Int == -1 && feedback["comment"] as? String == "meh\n")
+        #expect(!text.contains("\n"), "one line, so it fits in one SSE data field")
+    }
+
+    @Test func absentFieldsAreLeftOut() throws {
+        let now = Date()
+        let message = Message(id: .v7(), conversationID: .v7(), index: 1, parentID: nil, role: .user, content: "",
+                              model: nil, status: .complete, createdAt: now, updatedAt: now)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(API.messageJSON(message).utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["id", "conversation_id", "index", "role", "content", "status", "created_at", "updated_at"])
+    }
+}
