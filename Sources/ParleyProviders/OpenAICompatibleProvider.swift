@@ -38,12 +38,9 @@ public struct OpenAICompatibleProvider: ChatProvider {
     public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
         -> ChatCompletionInfo
     {
-        let body = OpenAIWire.ChatRequestBody(
-            model: request.model, messages: request.messages, stream: true,
-            streamOptions: .init(includeUsage: true), maxTokens: request.maxTokens, temperature: request.temperature)
         var httpRequest = makeRequest(path: "/chat/completions", method: .POST)
         httpRequest.headers.add(name: "Accept", value: "text/event-stream")
-        httpRequest.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        httpRequest.body = .bytes(ByteBuffer(string: OpenAIWire.streamingRequestBody(request)))
         let prepared = httpRequest
 
         let watchdog = StreamWatchdog(firstToken: timeouts.firstToken, idle: timeouts.idle)

@@ -2,22 +2,25 @@ import ParleyCore
 
 /// The OpenAI chat completions wire format, as far as Parley reads and writes it.
 enum OpenAIWire {
-    struct ChatRequestBody: Encodable {
-        struct StreamOptions: Encodable {
-            var includeUsage: Bool
-            enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+    /// The body of a streaming chat completion request, written by hand (it is built for every turn and
+    /// carries the whole context).
+    static func streamingRequestBody(_ request: ChatRequest) -> String {
+        var body = JSONObjectText()
+        body.field("model", request.model)
+        let messages = request.messages.map { message -> String in
+            var object = JSONObjectText()
+            object.field("role", message.role.rawValue)
+            object.field("content", message.content)
+            return object.closed
         }
-        var model: String
-        var messages: [ChatMessage]
-        var stream: Bool
-        var streamOptions: StreamOptions?
-        var maxTokens: Int?
-        var temperature: Double?
-        enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature
-            case streamOptions = "stream_options"
-            case maxTokens = "max_tokens"
+        body.field("messages", json: "[" + messages.joined(separator: ",") + "]")
+        body.field("stream", true)
+        body.field("stream_options", json: "{\"include_usage\":true}")
+        body.field("max_tokens", request.maxTokens)
+        if let temperature = request.temperature, temperature.isFinite {
+            body.field("temperature", json: String(temperature))
         }
+        return body.closed
     }
 
     struct ErrorBody: Decodable {

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 import Testing
 @testable import ParleyProviders
 
@@ -46,6 +47,28 @@ import Testing
             let json = try JSONSerialization.data(withJSONObject: ["choices": [["delta": ["content": text]]]])
             let chunk = try OpenAIChunk(parsing: Array(json))
             #expect(chunk.contents == (text.isEmpty ? [] : [text]), "\(text.debugDescription)")
+        }
+    }
+}
+
+@Suite struct RequestBodyTests {
+    @Test func theRequestBodyIsValidJSONWithEveryField() throws {
+        var generator = SeededGenerator(seed: 11)
+        let alphabet = Array("aZ09 \"\\/\n\t\r\u{0001}\u{001F}é日😀\u{2028}\u{2029}")
+        for _ in 0..<300 {
+            let text = String((0..<Int.random(in: 0...30, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let request = ChatRequest(model: "m\"x", messages: [ChatMessage(role: .system, content: "sys"),
+                                                                ChatMessage(role: .user, content: text)],
+                                      maxTokens: 12, temperature: 0.5)
+            let body = OpenAIWire.streamingRequestBody(request)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            #expect(object["model"] as? String == "m\"x")
+            let messages = try #require(object["messages"] as? [[String: String]])
+            #expect(messages.map { $0["content"] } == ["sys", text], "\(text.debugDescription)")
+            #expect(messages.map { $0["role"] } == ["system", "user"])
+            #expect(object["stream"] as? Bool == true && object["max_tokens"] as? Int == 12)
+            #expect(object["temperature"] as? Double == 0.5)
+            #expect((object["stream_options"] as? [String: Bool])?["include_usage"] == true)
         }
     }
 }
