@@ -11,21 +11,36 @@ public struct UserID: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension UUID {
-    private static let lastTimestamp = Mutex<UInt64>(0)
+    private struct V7Clock {
+        var millis: UInt64 = 0
+        var counter: UInt16 = 0
+    }
 
-    /// A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, then random bits.
-    /// Within one process the millisecond part never goes backwards, so ids sort by creation.
+    private static let v7Clock = Mutex(V7Clock())
+
+    /// A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, a 12-bit counter, random bits.
+    /// Within one process ids strictly increase: the counter orders ids made in the same millisecond (starting
+    /// at a random value below 2048), and the clock part never goes backwards.
     public static func v7(now: Date = Date()) -> UUID {
         let wallMillis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        let millis = lastTimestamp.withLock { last -> UInt64 in
-            last = max(last, wallMillis)
-            return last
+        var generator = SystemRandomNumberGenerator()
+        let (millis, counter) = v7Clock.withLock { clock -> (UInt64, UInt16) in
+            if wallMillis > clock.millis {
+                clock.millis = wallMillis
+                clock.counter = UInt16.random(in: 0..<0x800, using: &generator)
+            } else if clock.counter >= 0xFFF {
+                clock.millis += 1
+                clock.counter = UInt16.random(in: 0..<0x800, using: &generator)
+            } else {
+                clock.counter += 1
+            }
+            return (clock.millis, clock.counter)
         }
         var bytes = [UInt8](repeating: 0, count: 16)
         for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - UInt64(index)))) }
-        var generator = SystemRandomNumberGenerator()
-        for index in 6..<16 { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70
+        bytes[6] = 0x70 | UInt8(counter >> 8)
+        bytes[7] = UInt8(truncatingIfNeeded: counter)
+        for index in 8..<16 { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
                            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))

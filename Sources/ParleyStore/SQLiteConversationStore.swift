@@ -6,6 +6,7 @@ import ParleyCore
 /// each on its own dispatch queue so no event loop ever waits on the disk.
 public final class SQLiteConversationStore: ConversationStore {
     private let pool: DatabasePool
+    private let writer: SQLiteWriteBatcher
     public let path: String
 
     /// Opens (creating if needed) the database at `path`.
@@ -21,6 +22,7 @@ public final class SQLiteConversationStore: ConversationStore {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.writer = SQLiteWriteBatcher(pool: pool)
         self.path = path
     }
 
@@ -40,7 +42,7 @@ public final class SQLiteConversationStore: ConversationStore {
         let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
                                         systemPrompt: new.systemPrompt, messageCount: 0,
                                         createdAt: now, updatedAt: now)
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(sql: """
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -85,7 +87,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func updateConversation(id: UUID, owner: UserID, patch: ConversationPatch) async throws -> Conversation {
         let now = Date().millis
-        let updated = try await pool.write { db -> Conversation? in
+        let updated = try await writer.write { db -> Conversation? in
             var sets = ["updated_at = ?"]
             var arguments: StatementArguments = [now]
             if let title = patch.title { sets.append("title = ?"); arguments += [title] }
@@ -101,7 +103,7 @@ public final class SQLiteConversationStore: ConversationStore {
     }
 
     public func deleteConversation(id: UUID, owner: UserID) async throws {
-        let deleted = try await pool.write { db -> Int in
+        let deleted = try await writer.write { db -> Int in
             try db.execute(sql: "DELETE FROM conversations WHERE id = ? AND owner_id = ?",
                            arguments: [id.lowercased, owner.rawValue])
             return db.changesCount
@@ -149,7 +151,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func clearMessages(conversationID: UUID, owner: UserID) async throws {
         let now = Date().millis
-        let found = try await pool.write { db -> Bool in
+        let found = try await writer.write { db -> Bool in
             try db.execute(sql: """
                 UPDATE conversations SET message_count = 0, updated_at = ? WHERE id = ? AND owner_id = ?
                 """, arguments: [now, conversationID.lowercased, owner.rawValue])
@@ -177,7 +179,7 @@ public final class SQLiteConversationStore: ConversationStore {
                           defaultModel: String?, historyLimit: Int) async throws -> Turn {
         let now = Date()
         let title = Self.title(from: userContent)
-        let turn = try await pool.write { db -> Turn? in
+        let turn = try await writer.write { db -> Turn? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE conversations
                 SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
@@ -218,7 +220,7 @@ public final class SQLiteConversationStore: ConversationStore {
     public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
         guard !updates.isEmpty else { return }
         let now = Date().millis
-        try await pool.write { db in
+        try await writer.write { db in
             let statement = try db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, updated_at = ? WHERE id = ? AND status = 'streaming'
                 """)
@@ -230,7 +232,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
         let now = Date().millis
-        let row = try await pool.write { db in
+        let row = try await writer.write { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
                     ttft_ms = ?, latency_ms = ?, updated_at = ?
@@ -247,7 +249,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func interruptStreamingMessages() async throws -> Int {
         let now = Date().millis
-        return try await pool.write { db in
+        return try await writer.write { db in
             try db.execute(sql: """
                 UPDATE messages SET status = 'interrupted', updated_at = ?,
                     error = 'the server stopped while this answer was being generated'
@@ -262,7 +264,7 @@ public final class SQLiteConversationStore: ConversationStore {
     public func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback {
         guard rating == 1 || rating == -1 else { throw ParleyError.invalid("rating must be 1 or -1") }
         let now = Date()
-        let role = try await pool.write { db -> String? in
+        let role = try await writer.write { db -> String? in
             guard let role = try String.fetchOne(db, sql: """
                 SELECT m.role FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.id = ? AND c.owner_id = ?
@@ -283,7 +285,7 @@ public final class SQLiteConversationStore: ConversationStore {
     }
 
     public func deleteFeedback(messageID: UUID, owner: UserID) async throws {
-        let found = try await pool.write { db -> Bool in
+        let found = try await writer.write { db -> Bool in
             guard try Bool.fetchOne(db, sql: """
                 SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.id = ? AND c.owner_id = ?

@@ -48,6 +48,8 @@ import Testing
         let later = UUID.v7(now: Date().addingTimeInterval(1))
         #expect(ids.allSatisfy { $0.lowercased.prefix(13) <= later.lowercased.prefix(13) })
         #expect(Set(ids).count == ids.count)
+        let texts = ids.map(\.lowercased)
+        #expect(texts == texts.sorted(), "ids made one after another sort in that order")
     }
 
     @Test func conversationCursorRoundTripsAndRejectsGarbage() {

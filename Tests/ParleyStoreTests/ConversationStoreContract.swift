@@ -60,7 +60,8 @@ enum ConversationStoreContract {
                 NewConversation(title: index % 2 == 0 ? "Even 100% #\(index)" : "odd_\(index)"), owner: owner)
             ids.append(conversation.id)
         }
-        // Touch the oldest one: it becomes the newest.
+        // Touch the oldest one: it becomes the newest (a few ms later, so no timestamp ties it).
+        try await Task.sleep(for: .milliseconds(3))
         _ = try await store.appendTurn(conversationID: ids[0], owner: owner, userContent: "bump", model: "m")
         let expected = [ids[0]] + ids.dropFirst().reversed()
 
@@ -258,5 +259,25 @@ extension ConversationStoreContract {
         let fallback = try await store.startTurn(conversationID: bare.id, owner: owner, userContent: "q", model: nil,
                                                  defaultModel: "default", historyLimit: 10)
         #expect(fallback.assistant.model == "default" && fallback.systemPrompt == nil)
+    }
+}
+
+extension ConversationStoreContract {
+    static func aFailingWriteDoesNotTakeConcurrentOnesWithIt(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let target = index % 4 == 0 ? UUID.v7() : conversation.id
+                    return (try? await store.appendTurn(conversationID: target, owner: owner, userContent: "m\(index)", model: "m")) != nil
+                }
+            }
+            var results: [Bool] = []
+            for await outcome in group { results.append(outcome) }
+            return results
+        }
+        #expect(outcomes.filter { $0 }.count == 30 && outcomes.filter { !$0 }.count == 10)
+        let page = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 200)
+        #expect(page.messages.map(\.index) == Array(1...60))
     }
 }

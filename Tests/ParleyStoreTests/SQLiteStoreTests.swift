@@ -29,6 +29,7 @@ import Testing
         ("unicode and large content", ConversationStoreContract.unicodeAndLargeContentRoundTrip),
         ("context messages", ConversationStoreContract.contextMessagesSkipWhatCannotBeSent),
         ("start turn reads history, picks the model", ConversationStoreContract.startTurnReadsHistoryAndPicksTheModel),
+        ("a failing write spares concurrent ones", ConversationStoreContract.aFailingWriteDoesNotTakeConcurrentOnesWithIt),
     ]
 
     @Test(arguments: checks.map(\.0))
