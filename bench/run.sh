@@ -20,6 +20,7 @@ mkdir -p bench/out
   echo "## Chat turns through Parley vs straight to the mock"
   echo
   cat bench/out/latest.md
+  echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi
 } > bench/RESULTS.md
 echo "wrote bench/RESULTS.md"

@@ -56,9 +56,11 @@ struct ParleyBench: AsyncParsableCommand {
                                   turnsPerConversation: turnsPerConversation, seconds: 1, sampleRSS: { server.rssKB() })
 
         let direct = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: seconds)
+        let cpuBefore = server.cpuMilliseconds()
         let through = try await Load.parley(client: client, port: server.port, concurrency: concurrency,
                                             turnsPerConversation: turnsPerConversation, seconds: seconds,
                                             sampleRSS: { server.rssKB() })
+        let cpuPerTurn = (server.cpuMilliseconds() - cpuBefore) / Double(max(1, through.completed))
         let persisted = try await Load.persistedMessages(client: client, port: server.port,
                                                          conversations: through.conversations)
 
@@ -72,7 +74,8 @@ struct ParleyBench: AsyncParsableCommand {
         let report = Report(concurrency: concurrency, seconds: seconds, tokens: tokens,
                             turnsPerConversation: turnsPerConversation, direct: direct, parley: through,
                             persistedMessages: persisted, idleRSSKB: idleRSS, peakRSSKB: through.peakRSSKB,
-                            pacedDelayMs: pacedDelayMs, pacedDirect: pacedDirect, pacedParley: pacedThrough)
+                            pacedDelayMs: pacedDelayMs, pacedDirect: pacedDirect, pacedParley: pacedThrough,
+                            cpuPerTurnMs: cpuPerTurn)
         try await client.shutdown()
         let text = report.markdown
         print(text)
@@ -270,6 +273,16 @@ final class Child: Sendable {
         throw ValidationError("\(executable) \(arguments.joined(separator: " ")) did not start; see \(log)")
     }
 
+    /// CPU time used so far (user + system), in milliseconds, from /proc.
+    func cpuMilliseconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command name: state is field 3, utime 14 and stime 15 (1-based), in clock ticks of 10 ms.
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) * 10
+    }
+
     /// Resident set size in KiB, from /proc.
     func rssKB() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
@@ -296,6 +309,7 @@ struct Report {
     var pacedDelayMs: Int
     var pacedDirect: PhaseResult
     var pacedParley: PhaseResult
+    var cpuPerTurnMs: Double
 
     var markdown: String {
         func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
@@ -313,6 +327,7 @@ struct Report {
             | throughput ratio (Parley / direct) | | \(String(format: "%.2f", parley.perSecond / direct.perSecond)) |
             | messages read back from the store / expected (2 per turn) | | \(persistedMessages) / \(2 * (parley.completed + parley.failed)) |
             | Parley RSS idle / peak under load | | \(mb(idleRSSKB)) / \(mb(peakRSSKB)) |
+            | Parley CPU per turn (user + system) | | \(ms(cpuPerTurnMs)) |
 
             | unsaturated: \(concurrency) concurrent streams, tokens paced \(pacedDelayMs) ms apart | direct to mock | through Parley |
             |---|---|---|
