@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ParleyCore
 import Logging
 import NIOCore
-import ParleyCore
 
 /// `/api/v1/conversations`: create, list (newest first, cursor paging, `q` title search), get, rename or
 /// reconfigure, delete; a conversation's messages: page, post (streams the answer), clear.
@@ -102,6 +102,15 @@ struct ConversationRoutes {
         }
         let job = try await services.chat.postMessage(owner: services.owner, conversationID: id,
                                                        content: body.content, model: body.model)
+        if Self.wantsJSON(request) {
+            // A client that asked for JSON waits for the whole answer (the job runs the same way).
+            await job.waitUntilFinished()
+            let assistant = try await services.store.message(id: job.messageID, owner: services.owner)
+            var object = JSONObjectText()
+            object.field("user", json: API.messageJSON(job.userMessage))
+            object.field("assistant", json: API.messageJSON(assistant))
+            return Response.json(text: object.closed, status: .created)
+        }
         var response = ServerSentEvents.response(job.subscribe())
         response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased
         return response
@@ -113,6 +122,12 @@ struct ConversationRoutes {
         await services.hub.stopAll(conversationID: id)
         try await services.store.clearMessages(conversationID: id, owner: services.owner)
         return Response(status: .noContent)
+    }
+
+    /// True when the client accepts JSON but not an event stream.
+    static func wantsJSON(_ request: Request) -> Bool {
+        let accept = request.headers[.accept]?.lowercased() ?? ""
+        return accept.contains("application/json") && !accept.contains("text/event-stream")
     }
 
     // MARK: Validation

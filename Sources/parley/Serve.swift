@@ -11,13 +11,16 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the Parley server.",
         discussion: """
             Settings come from flags, then environment variables, then a JSON config file (--config or \
-            PARLEY_CONFIG, keys as below in snake_case), then defaults. Any variable may be given as a file \
-            with the _FILE suffix (e.g. OPENAI_API_KEY_FILE).
+            PARLEY_CONFIG, keys in snake_case as in the README), then defaults. Any variable may instead \
+            name a file with the _FILE suffix (OPENAI_API_KEY_FILE=/run/secrets/key).
 
             Settings without a flag:
-              OPENAI_API_KEY            \(Setting.helpText("openai_api_key"))
-              PARLEY_UPSTREAMS          \(Setting.helpText("upstreams"))
-              PARLEY_UPSTREAM_<NAME>_API_KEY  API key of the upstream named NAME.
+              OPENAI_API_KEY
+                \(Setting.helpText("openai_api_key"))
+              PARLEY_UPSTREAMS
+                \(Setting.helpText("upstreams"))
+              PARLEY_UPSTREAM_<NAME>_API_KEY
+                API key of the upstream named NAME.
             """)
 
     @Option(help: .init(Setting.helpText("host"))) var host: String?

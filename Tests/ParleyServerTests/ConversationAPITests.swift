@@ -123,6 +123,22 @@ import Testing
         }
     }
 
+    @Test func clientsThatAskForJSONGetTheWholeAnswer() async throws {
+        try await TestParley.with { parley in
+            let conversation = try await parley.createConversation()
+            let reply = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                                 body: #"{"content":"hi mock:tokens=5"}"#, headers: ["Accept": "application/json"])
+            #expect(reply.status == 201)
+            #expect(reply.headers["content-type"]?.hasPrefix("application/json") == true)
+            struct Turn: Decodable { var user: MessageJSON; var assistant: MessageJSON }
+            let turn = try reply.decode(Turn.self)
+            #expect(turn.user.content == "hi mock:tokens=5")
+            #expect(turn.assistant.status == "complete")
+            #expect(turn.assistant.content == MockScript.replyTokens(count: 5).joined())
+            #expect(turn.assistant.usage?.completion_tokens == 5)
+        }
+    }
+
     @Test func modelsAndHealth() async throws {
         try await TestParley.with { parley in
             let models = try await parley.request(.GET, "/api/v1/models")
