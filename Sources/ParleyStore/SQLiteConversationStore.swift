@@ -26,13 +26,35 @@ public final class SQLiteConversationStore: ConversationStore {
         self.path = path
     }
 
+    /// Reads on one of the reader connections; database failures become ``ParleyError/unavailable(_:)``.
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as DatabaseError {
+            throw Self.unavailable(error)
+        }
+    }
+
+    /// Writes through the group-commit writer; database failures become ``ParleyError/unavailable(_:)``.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.write(body)
+        } catch let error as DatabaseError {
+            throw Self.unavailable(error)
+        }
+    }
+
+    private static func unavailable(_ error: DatabaseError) -> ParleyError {
+        .unavailable("the database failed: \(error.message ?? error.resultCode.description)")
+    }
+
     public func migrate() async throws {
         // Runs once at start-up, before the server accepts requests.
         try SQLiteMigrations.migrator.migrate(pool)
     }
 
     public func ping() async throws {
-        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     // MARK: Conversations
@@ -42,7 +64,7 @@ public final class SQLiteConversationStore: ConversationStore {
         let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
                                         systemPrompt: new.systemPrompt, messageCount: 0,
                                         createdAt: now, updatedAt: now)
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -53,7 +75,7 @@ public final class SQLiteConversationStore: ConversationStore {
     }
 
     public func listConversations(owner: UserID, query: ConversationQuery) async throws -> Page<Conversation> {
-        let rows = try await pool.read { db -> [Conversation] in
+        let rows = try await read { db -> [Conversation] in
             var sql = "SELECT * FROM conversations WHERE owner_id = ?"
             var arguments: StatementArguments = [owner.rawValue]
             if let after = query.after {
@@ -77,7 +99,7 @@ public final class SQLiteConversationStore: ConversationStore {
     }
 
     public func conversation(id: UUID, owner: UserID) async throws -> Conversation {
-        let found = try await pool.read { db in
+        let found = try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversations WHERE id = ? AND owner_id = ?"),
                              arguments: [id.lowercased, owner.rawValue]).map(Self.conversation(from:))
         }
@@ -87,7 +109,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func updateConversation(id: UUID, owner: UserID, patch: ConversationPatch) async throws -> Conversation {
         let now = Date().millis
-        let updated = try await writer.write { db -> Conversation? in
+        let updated = try await write { db -> Conversation? in
             var sets = ["updated_at = ?"]
             var arguments: StatementArguments = [now]
             if let title = patch.title { sets.append("title = ?"); arguments += [title] }
@@ -103,7 +125,7 @@ public final class SQLiteConversationStore: ConversationStore {
     }
 
     public func deleteConversation(id: UUID, owner: UserID) async throws {
-        let deleted = try await writer.write { db -> Int in
+        let deleted = try await write { db -> Int in
             try db.execute(sql: "DELETE FROM conversations WHERE id = ? AND owner_id = ?",
                            arguments: [id.lowercased, owner.rawValue])
             return db.changesCount
@@ -114,7 +136,7 @@ public final class SQLiteConversationStore: ConversationStore {
     // MARK: Messages
 
     public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
-        let rows = try await pool.read { db -> [Message]? in
+        let rows = try await read { db -> [Message]? in
             guard try Self.owns(db, conversationID: conversationID, owner: owner) else { return nil }
             return try Row.fetchAll(db, sql: """
                 SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
@@ -132,7 +154,7 @@ public final class SQLiteConversationStore: ConversationStore {
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
         -> [(index: Int, message: ChatMessage)]
     {
-        try await pool.read { db in try Self.contextRows(db, conversationID: conversationID, before: before, limit: limit) }
+        try await read { db in try Self.contextRows(db, conversationID: conversationID, before: before, limit: limit) }
     }
 
     private static func contextRows(_ db: Database, conversationID: UUID, before: Int, limit: Int) throws
@@ -151,7 +173,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func clearMessages(conversationID: UUID, owner: UserID) async throws {
         let now = Date().millis
-        let found = try await writer.write { db -> Bool in
+        let found = try await write { db -> Bool in
             try db.execute(sql: """
                 UPDATE conversations SET message_count = 0, updated_at = ? WHERE id = ? AND owner_id = ?
                 """, arguments: [now, conversationID.lowercased, owner.rawValue])
@@ -163,7 +185,7 @@ public final class SQLiteConversationStore: ConversationStore {
     }
 
     public func message(id: UUID, owner: UserID) async throws -> Message {
-        let row = try await pool.read { db in
+        let row = try await read { db in
             try Row.fetchOne(db, sql: """
                 SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -179,7 +201,7 @@ public final class SQLiteConversationStore: ConversationStore {
                           defaultModel: String?, historyLimit: Int) async throws -> Turn {
         let now = Date()
         let title = Self.title(from: userContent)
-        let turn = try await writer.write { db -> Turn? in
+        let turn = try await write { db -> Turn? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE conversations
                 SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
@@ -220,7 +242,7 @@ public final class SQLiteConversationStore: ConversationStore {
     public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
         guard !updates.isEmpty else { return }
         let now = Date().millis
-        try await writer.write { db in
+        try await write { db in
             let statement = try db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, updated_at = ? WHERE id = ? AND status = 'streaming'
                 """)
@@ -232,7 +254,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
         let now = Date().millis
-        let row = try await writer.write { db in
+        let row = try await write { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
                     ttft_ms = ?, latency_ms = ?, updated_at = ?
@@ -249,7 +271,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func interruptStreamingMessages() async throws -> Int {
         let now = Date().millis
-        return try await writer.write { db in
+        return try await write { db in
             try db.execute(sql: """
                 UPDATE messages SET status = 'interrupted', updated_at = ?,
                     error = 'the server stopped while this answer was being generated'
@@ -264,7 +286,7 @@ public final class SQLiteConversationStore: ConversationStore {
     public func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback {
         guard rating == 1 || rating == -1 else { throw ParleyError.invalid("rating must be 1 or -1") }
         let now = Date()
-        let role = try await writer.write { db -> String? in
+        let role = try await write { db -> String? in
             guard let role = try String.fetchOne(db, sql: """
                 SELECT m.role FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.id = ? AND c.owner_id = ?
@@ -285,7 +307,7 @@ public final class SQLiteConversationStore: ConversationStore {
     }
 
     public func deleteFeedback(messageID: UUID, owner: UserID) async throws {
-        let found = try await writer.write { db -> Bool in
+        let found = try await write { db -> Bool in
             guard try Bool.fetchOne(db, sql: """
                 SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.id = ? AND c.owner_id = ?
