@@ -85,8 +85,13 @@ struct GenerationHubService: Service {
     let grace: Duration
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await hub.runFlushLoop() }
-        await hub.shutdown(grace: Task.isCancelled ? .zero : grace)
+        await withTaskGroup(of: Void.self) { group in
+            // Keep saving partial text while running answers use their grace period.
+            group.addTask { await hub.runFlushLoop() }
+            let graceful = (try? await gracefulShutdown()) != nil
+            await hub.shutdown(grace: graceful ? grace : .zero)
+            group.cancelAll()
+        }
         await hub.flush()
     }
 }

@@ -168,6 +168,24 @@ import Testing
         #expect(rest.last?.status == "interrupted")
         try? await parley.mock?.stop()
         try? await parley.client.shutdown()
+        try? FileManager.default.removeItem(atPath: parley.directory)
+    }
+
+    @Test func shutdownLetsShortAnswersFinish() async throws {
+        let parley = try await TestParley.start(mockOptions: Self.slowMock(tokens: 15, delayMs: 20),
+                                                configure: { $0.shutdownGrace = .seconds(5) })
+        let conversation = try await parley.createConversation()
+        let reader = try await parley.events(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                             body: #"{"content":"hi"}"#)
+        _ = try await reader.read { $0.name == "delta" }
+        try await parley.server.stop()
+        let rest = try await reader.rest()
+        #expect(rest.last?.name == "done")
+        #expect(rest.last?.status == "complete", "a rolling restart does not cut an answer that can finish")
+        #expect(rest.last?.content == MockScript.replyTokens(count: 15).joined())
+        try? await parley.mock?.stop()
+        try? await parley.client.shutdown()
+        try? FileManager.default.removeItem(atPath: parley.directory)
     }
 
     @Test func fiftyConcurrentPostersLoseNothing() async throws {
