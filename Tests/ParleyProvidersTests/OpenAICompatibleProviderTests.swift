@@ -124,14 +124,22 @@ import Testing
 
     @Test func cancellationStopsTheCallPromptly() async throws {
         try await withProvider { provider, _ in
-            let started = ContinuousClock.now
-            let task = Task { await run(provider, "hi mock:tokens=1000 mock:delay_ms=50") }
-            try await Task.sleep(for: .milliseconds(200))
+            let received = Mutex("")
+            let task = Task {
+                try await provider.streamChat(request("hi mock:tokens=1000 mock:delay_ms=50")) { delta in
+                    received.withLock { $0 += delta }
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while received.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(!received.withLock { $0.isEmpty }, "tokens were arriving")
+            let cancelledAt = ContinuousClock.now
             task.cancel()
-            let (text, result) = await task.value
-            #expect(!text.isEmpty)
+            let result = await task.result
             #expect(throws: CancellationError.self) { try result.get() }
-            #expect(ContinuousClock.now - started < .seconds(10), "the call ended long before the 50 s reply would")
+            #expect(ContinuousClock.now - cancelledAt < .seconds(10), "the call ended long before the 50 s reply would")
         }
     }
 }

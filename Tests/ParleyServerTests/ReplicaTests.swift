@@ -10,7 +10,7 @@ import Testing
 @Suite struct ReplicaTests {
     @Test func aStreamRunningOnOneServerIsFollowedThroughAnother() async throws {
         var options = MockLLMServer.Options()
-        options.defaults = MockScript(tokens: 40, tokenDelayMs: 25)
+        options.defaults = MockScript(tokens: 80, tokenDelayMs: 25)
         try await TestParley.with(mockOptions: options, configure: { $0.flushInterval = .milliseconds(50) }) { first in
             let database = "sqlite://\(first.directory)/parley.db"
             let upstream = first.mock.map { "http://127.0.0.1:\($0.port)/v1" }!
@@ -30,7 +30,7 @@ import Testing
                 #expect(followed.first?.name == "message")
                 #expect(followed.last?.name == "done" && followed.last?.status == "complete")
                 let snapshot = followed.first?.content ?? ""
-                #expect(snapshot + followed.deltaText == MockScript.replyTokens(count: 40).joined(),
+                #expect(snapshot + followed.deltaText == MockScript.replyTokens(count: 80).joined(),
                         "the snapshot and the deltas seen through the other server add up to the answer")
                 #expect(followed.filter { $0.name == "delta" }.count > 1, "it streams, not one lump at the end")
 

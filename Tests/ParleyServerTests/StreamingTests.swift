@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func reattachWithLastEventIDReplaysWhatWasMissed() async throws {
-        try await TestParley.with(mockOptions: Self.slowMock(tokens: 30, delayMs: 20)) { parley in
+        try await TestParley.with(mockOptions: Self.slowMock(tokens: 80, delayMs: 20)) { parley in
             let conversation = try await parley.createConversation()
             let reader = try await parley.events(.POST, "/api/v1/conversations/\(conversation)/messages",
                                                  body: #"{"content":"hi"}"#)
@@ -88,7 +88,7 @@ import Testing
             let rest = try await resumed.rest()
             #expect(rest.first?.id == 6, "resumes right after the last event seen")
             #expect(rest.last?.name == "done")
-            #expect((first + rest).deltaText == MockScript.replyTokens(count: 30).joined())
+            #expect((first + rest).deltaText == MockScript.replyTokens(count: 80).joined())
         }
     }
 
