@@ -49,6 +49,8 @@ public final class UpstreamDirectory: ModelDirectory {
     private let listTTL: Duration
     private let logger: Logger
     private let cache = Mutex<[String: CachedList]>([:])
+    /// One list request per upstream at a time; concurrent callers wait for it.
+    private let inFlight = Mutex<[String: Task<[String], any Error>]>([:])
 
     public init(upstreams: [UpstreamConfig], defaultModel: String?, client: HTTPClient, timeouts: UpstreamTimeouts,
                 demo: DemoProvider = DemoProvider(), listTTL: Duration = .seconds(60), logger: Logger) {
@@ -111,11 +113,20 @@ public final class UpstreamDirectory: ModelDirectory {
         if let cached = cache.withLock({ $0[upstream.config.name] }), now - cached.fetchedAt < listTTL {
             return cached.models
         }
+        let name = upstream.config.name
+        let task = inFlight.withLock { running -> Task<[String], any Error> in
+            if let task = running[name] { return task }
+            let task = Task { try await upstream.provider.listModels() }
+            running[name] = task
+            return task
+        }
         do {
-            let models = try await upstream.provider.listModels()
-            cache.withLock { $0[upstream.config.name] = CachedList(models: models, fetchedAt: now) }
+            let models = try await task.value
+            cache.withLock { $0[name] = CachedList(models: models, fetchedAt: now) }
+            inFlight.withLock { _ = $0.removeValue(forKey: name) }
             return models
         } catch {
+            inFlight.withLock { _ = $0.removeValue(forKey: name) }
             logger.warning("could not list the models of an upstream",
                            metadata: ["upstream": "\(upstream.config.name)", "error": "\(error)"])
             // Keep serving the last known list, but ask again on the next call.

@@ -49,6 +49,7 @@ public struct ParleyServer: Service {
             feed: GenerationFeed(hub: hub, store: store, pollInterval: config.flushInterval))
 
         let router = Router()
+        router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(ErrorMiddleware())
         let api = router.group("api/v1")
         ConversationRoutes(services: services).register(on: api)

@@ -156,3 +156,30 @@ import Testing
         #expect(MockScript.replyTokens(count: 3, echoing: "say mock:tokens=3 hi") == ["say", " hi", " dolor"])
     }
 }
+
+@Suite struct UpstreamDirectoryTests {
+    @Test func concurrentCallersShareOneModelListRequest() async throws {
+        var options = MockLLMServer.Options()
+        options.port = 0
+        let mock = MockLLMServer(options: options)
+        let running = try await mock.start()
+        let client = OpenAICompatibleProvider.makeHTTPClient(timeouts: UpstreamTimeouts())
+        let directory = UpstreamDirectory(
+            upstreams: [UpstreamConfig(name: "mock", baseURL: "http://127.0.0.1:\(running.port)/v1")],
+            defaultModel: nil, client: client, timeouts: UpstreamTimeouts(), logger: Logger(label: "test"))
+        let lists = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<20 { group.addTask { await directory.models().map(\.id) } }
+            var all: [[String]] = []
+            for await list in group { all.append(list) }
+            return all
+        }
+        #expect(lists.allSatisfy { $0 == ["mock-1", "mock-2"] })
+        #expect(mock.counters.snapshot["models"] == 1, "one request upstream, then the cached list")
+        let resolved = try await directory.resolve("mock-2")
+        #expect(resolved.id == "mock-2")
+        await #expect(throws: ParleyError.self) { try await directory.resolve("nope") }
+        #expect(await directory.defaultModel() == "mock-1")
+        try await client.shutdown()
+        try await running.stop()
+    }
+}
