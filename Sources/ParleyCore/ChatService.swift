@@ -51,6 +51,7 @@ public struct ChatService: Sendable {
         guard content.count <= limits.maxMessageCharacters else {
             throw ParleyError.invalid("content is longer than \(limits.maxMessageCharacters) characters")
         }
+        try hub.checkCapacity()
         let requested = try await requestedModel.asyncMap { try await models.resolve($0) }
         let fallback = requested == nil ? await models.defaultModel() : nil
         // From here the turn is stored and must get a job: a client that goes away must not cancel it half-way.

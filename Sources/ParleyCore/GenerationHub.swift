@@ -13,11 +13,14 @@ public final class GenerationHub: Sendable {
         public var eventBufferLimit: Int
         /// How long a subscriber may go without anything to send before it is asked to send a keep-alive.
         public var keepAliveInterval: Duration
+        /// Most answers generated at once; more are refused with ``ParleyError/unavailable(_:)``.
+        public var maxRunningJobs: Int
         public init(flushInterval: Duration = .milliseconds(200), eventBufferLimit: Int = 2048,
-                    keepAliveInterval: Duration = .seconds(15)) {
+                    keepAliveInterval: Duration = .seconds(15), maxRunningJobs: Int = 1000) {
             self.flushInterval = flushInterval
             self.eventBufferLimit = eventBufferLimit
             self.keepAliveInterval = keepAliveInterval
+            self.maxRunningJobs = maxRunningJobs
         }
     }
 
@@ -38,6 +41,17 @@ public final class GenerationHub: Sendable {
     /// The number of jobs running now.
     public var runningCount: Int { jobs.withLock { $0.count } }
 
+    /// Throws when no new job could start now (shutting down, or at ``Settings/maxRunningJobs``); checked
+    /// before a turn is stored so a refused request stores nothing.
+    public func checkCapacity() throws {
+        guard accepting.withLock({ $0 }) else { throw ParleyError.unavailable("the server is shutting down") }
+        guard runningCount < settings.maxRunningJobs else { throw Self.busy(settings.maxRunningJobs) }
+    }
+
+    private static func busy(_ limit: Int) -> ParleyError {
+        .unavailable("the server is already generating \(limit) answers; try again shortly")
+    }
+
     /// The running job writing this assistant message, if it runs in this process.
     public func job(for messageID: UUID) -> GenerationJob? {
         jobs.withLock { $0[messageID] }
@@ -50,14 +64,15 @@ public final class GenerationHub: Sendable {
         let job = GenerationJob(user: user, assistant: assistant, bufferLimit: settings.eventBufferLimit)
         job.publish(.message(user))
         job.publish(.message(assistant))
-        let admitted = accepting.withLock { accepting -> Bool in
-            guard accepting else { return false }
-            jobs.withLock { $0[assistant.id] = job }
-            return true
+        let refusal = accepting.withLock { accepting -> ParleyError? in
+            guard accepting else { return .unavailable("the server is shutting down") }
+            return jobs.withLock { jobs in
+                guard jobs.count < settings.maxRunningJobs else { return Self.busy(settings.maxRunningJobs) }
+                jobs[assistant.id] = job
+                return nil
+            }
         }
-        guard admitted else {
-            throw ParleyError.unavailable("the server is shutting down")
-        }
+        if let refusal { throw refusal }
         let task = Task { [self] in
             await self.run(job, request: request, provider: provider)
         }

@@ -39,6 +39,8 @@ public struct Setting: Sendable {
                 help: "Longest silence in seconds between two events of a stream (default 30)."),
         Setting(key: "request_timeout", environment: "PARLEY_REQUEST_TIMEOUT", flag: "request-timeout",
                 help: "Seconds one upstream call may take end to end (default 600)."),
+        Setting(key: "max_generations", environment: "PARLEY_MAX_GENERATIONS", flag: "max-generations",
+                help: "Most answers generated at once; more get a 503 (default 1000)."),
         Setting(key: "flush_interval_ms", environment: "PARLEY_FLUSH_INTERVAL_MS", flag: "flush-interval-ms",
                 help: "How often partial answers are saved, in milliseconds (default 200)."),
         Setting(key: "keepalive_interval", environment: "PARLEY_KEEPALIVE_INTERVAL", flag: "keepalive-interval",
@@ -111,6 +113,7 @@ public struct ConfigLoader: Sendable {
         if let idle = try seconds("idle_timeout") { config.timeouts.idle = idle }
         if let total = try seconds("request_timeout") { config.timeouts.total = total }
         if let flush = try integer("flush_interval_ms", minimum: 10) { config.flushInterval = .milliseconds(flush) }
+        if let generations = try integer("max_generations") { config.maxGenerations = generations }
         if let keepAlive = try seconds("keepalive_interval") { config.keepAliveInterval = keepAlive }
         if let grace = try number("shutdown_grace") { config.shutdownGrace = .milliseconds(Int64(grace * 1000)) }
         if let (level, source) = try value("log_level") {

@@ -17,6 +17,8 @@ public struct ParleyConfig: Sendable {
     public var maxBodyBytes = 1 << 20
     public var flushInterval: Duration = .milliseconds(200)
     public var eventBufferLimit = 2048
+    /// Most answers generated at once; more get a 503.
+    public var maxGenerations = 1000
     /// Comment lines sent on idle event streams so proxies and clients keep them open.
     public var keepAliveInterval: Duration = .seconds(15)
     /// How long running generations may finish when the server is asked to stop.

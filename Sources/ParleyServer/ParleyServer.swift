@@ -41,7 +41,8 @@ public struct ParleyServer: Service {
                                        client: httpClient, timeouts: config.timeouts, logger: logger)
         let hub = GenerationHub(store: store, settings: .init(flushInterval: config.flushInterval,
                                                               eventBufferLimit: config.eventBufferLimit,
-                                                              keepAliveInterval: config.keepAliveInterval),
+                                                              keepAliveInterval: config.keepAliveInterval,
+                                                              maxRunningJobs: config.maxGenerations),
                                 logger: logger)
         let services = ParleyServices(
             config: config, store: store, models: models, hub: hub,

@@ -38,6 +38,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("first-token-timeout"), help: .init(Setting.helpText("first_token_timeout"))) var firstTokenTimeout: String?
     @Option(name: .customLong("idle-timeout"), help: .init(Setting.helpText("idle_timeout"))) var idleTimeout: String?
     @Option(name: .customLong("request-timeout"), help: .init(Setting.helpText("request_timeout"))) var requestTimeout: String?
+    @Option(name: .customLong("max-generations"), help: .init(Setting.helpText("max_generations"))) var maxGenerations: String?
     @Option(name: .customLong("flush-interval-ms"), help: .init(Setting.helpText("flush_interval_ms"))) var flushIntervalMs: String?
     @Option(name: .customLong("keepalive-interval"), help: .init(Setting.helpText("keepalive_interval"))) var keepaliveInterval: String?
     @Option(name: .customLong("shutdown-grace"), help: .init(Setting.helpText("shutdown_grace"))) var shutdownGrace: String?
@@ -51,7 +52,7 @@ struct Serve: AsyncParsableCommand {
             ("max_output_tokens", maxOutputTokens), ("max_message_chars", maxMessageChars),
             ("max_body_bytes", maxBodyBytes), ("connect_timeout", connectTimeout),
             ("first_token_timeout", firstTokenTimeout), ("idle_timeout", idleTimeout),
-            ("request_timeout", requestTimeout), ("flush_interval_ms", flushIntervalMs),
+            ("request_timeout", requestTimeout), ("flush_interval_ms", flushIntervalMs), ("max_generations", maxGenerations),
             ("keepalive_interval", keepaliveInterval), ("shutdown_grace", shutdownGrace), ("log_level", logLevel),
             ("config", config), ("upstream", upstreams.isEmpty ? nil : upstreams.joined(separator: "\n")),
         ]

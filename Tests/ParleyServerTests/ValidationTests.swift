@@ -1,4 +1,5 @@
 import Foundation
+import ParleyMock
 import Testing
 
 /// Bad input gets a JSON error with the right 4xx, never a 500, on every endpoint.
@@ -76,6 +77,28 @@ import Testing
                 #expect(reply.errorType != nil, "\(item): \(reply.body)")
                 #expect(reply.errorMessage?.contains(item.message) == true, "\(item): \(reply.body)")
             }
+        }
+    }
+
+    @Test func tooManyRunningAnswersAre503AndStoreNothing() async throws {
+        var options = MockLLMServer.Options()
+        options.defaults = MockScript(tokens: 500, tokenDelayMs: 20)
+        try await TestParley.with(mockOptions: options, configure: { $0.maxGenerations = 1 }) { parley in
+            let conversation = try await parley.createConversation()
+            let running = try await parley.events(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                                  body: #"{"content":"long"}"#)
+            let head = try await running.read { $0.name == "delta" }
+            let refused = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                                   body: #"{"content":"another"}"#)
+            #expect(refused.status == 503 && refused.errorType == "unavailable")
+            #expect(refused.errorMessage?.contains("already generating 1 answers") == true)
+            let page = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages").decode(MessagePageJSON.self)
+            #expect(page.data.count == 2, "the refused message was not stored")
+            let assistant = try #require(head[1].data["id"] as? String)
+            _ = try await parley.request(.POST, "/api/v1/messages/\(assistant)/stop")
+            _ = try await running.rest()
+            let accepted = try await parley.chat(conversation, "now it fits mock:tokens=2")
+            #expect(accepted.last?.status == "complete")
         }
     }
 
