@@ -155,6 +155,21 @@ import Testing
         }
     }
 
+    @Test func longHistoriesAreReadPastTheFirstPage() async throws {
+        try await TestParley.with { parley in
+            let conversation = try await parley.createConversation(#"{"system_prompt":"Be terse."}"#)
+            for index in 0..<40 { _ = try await parley.chat(conversation, "question \(index) mock:tokens=2") }
+            let messages = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages?limit=200")
+                .decode(MessagePageJSON.self).data
+            #expect(messages.count == 80)
+            func cost(_ text: String) -> Int { (text.utf8.count + 3) / 4 + 4 }
+            // The last turn sent the system prompt, all 79 earlier messages (more than the first page of 32)
+            // and its own question; the mock counts tokens the way Parley estimates them.
+            let expected = cost("Be terse.") + messages.dropLast().reduce(0) { $0 + cost($1.content) }
+            #expect(messages.last?.usage?.prompt_tokens == expected)
+        }
+    }
+
     @Test func shutdownInterruptsWhatCannotFinishInTime() async throws {
         let parley = try await TestParley.start(mockOptions: Self.slowMock(tokens: 1000, delayMs: 20))
         let conversation = try await parley.createConversation()
