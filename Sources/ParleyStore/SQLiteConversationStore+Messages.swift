@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import ParleyCore
+
+/// Messages: history pages, turns, partial and final answer text.
+extension SQLiteConversationStore {
+
+    public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
+        let rows = try await read { db -> [Message]? in
+            guard try Self.owns(db, conversationID: conversationID, owner: owner) else { return nil }
+            return try Row.fetchAll(db, sql: """
+                SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
+                FROM messages m LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = ?
+                WHERE m.conversation_id = ? AND m.idx < ?
+                ORDER BY m.idx DESC LIMIT ?
+                """, arguments: [owner.rawValue, conversationID.lowercased, before ?? Int.max, limit + 1])
+                .map(Self.message(from:))
+        }
+        guard let rows else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+        let messages = Array(rows.prefix(limit).reversed())
+        return MessagePage(messages: messages, hasMore: rows.count > limit)
+    }
+
+    public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
+        -> [(index: Int, message: ChatMessage)]
+    {
+        try await read { db in try Self.contextRows(db, conversationID: conversationID, before: before, limit: limit) }
+    }
+
+    static func contextRows(_ db: Database, conversationID: UUID, before: Int, limit: Int) throws
+        -> [(index: Int, message: ChatMessage)]
+    {
+        let statement = try db.cachedStatement(sql: """
+            SELECT role, content, idx FROM messages
+            WHERE conversation_id = ? AND idx < ? AND role != 'system' AND content != '' AND status != 'streaming'
+            ORDER BY idx DESC LIMIT ?
+            """)
+        return try Row.fetchAll(statement, arguments: [conversationID.lowercased, before, limit]).map { row in
+            let roleText: String = row[0]
+            return (row[2], ChatMessage(role: Role(rawValue: roleText) ?? .user, content: row[1]))
+        }
+    }
+
+    public func clearMessages(conversationID: UUID, owner: UserID) async throws {
+        let now = Date().millis
+        let found = try await write { db -> Bool in
+            try db.execute(sql: """
+                UPDATE conversations SET message_count = 0, updated_at = ? WHERE id = ? AND owner_id = ?
+                """, arguments: [now, conversationID.lowercased, owner.rawValue])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "DELETE FROM messages WHERE conversation_id = ?", arguments: [conversationID.lowercased])
+            return true
+        }
+        if !found { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+    }
+
+    public func message(id: UUID, owner: UserID) async throws -> Message {
+        let row = try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = ?
+                WHERE m.id = ? AND c.owner_id = ?
+                """, arguments: [owner.rawValue, id.lowercased, owner.rawValue]).map(Self.message(from:))
+        }
+        guard let row else { throw ParleyError.notFound("no message with id \(id.lowercased)") }
+        return row
+    }
+
+    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
+                          defaultModel: String?, historyLimit: Int) async throws -> Turn {
+        let now = Date()
+        let title = Self.title(from: userContent)
+        let turn = try await write { db -> Turn? in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                UPDATE conversations
+                SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
+                    title = CASE WHEN title = '' THEN ? ELSE title END
+                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt
+                """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue])
+            else { return nil }
+            let lastIndex: Int = row[0]
+            let conversationModel: String? = row[1]
+            let history = historyLimit > 0
+                ? try Self.contextRows(db, conversationID: conversationID, before: lastIndex - 1, limit: historyLimit)
+                : []
+            let user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1, parentID: nil,
+                               role: .user, content: userContent, model: nil, status: .complete,
+                               createdAt: now, updatedAt: now)
+            let assistant = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex,
+                                    parentID: user.id, role: .assistant, content: "",
+                                    model: model ?? conversationModel ?? defaultModel,
+                                    status: .streaming, createdAt: now, updatedAt: now)
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for message in [user, assistant] {
+                try insert.execute(arguments: [
+                    message.id.lowercased, conversationID.lowercased, message.index, message.parentID?.lowercased,
+                    message.role.rawValue, message.content, message.model, message.status.rawValue,
+                    now.millis, now.millis,
+                ])
+            }
+            return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row[2],
+                        history: history)
+        }
+        guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+        return turn
+    }
+
+    public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
+        guard !updates.isEmpty else { return }
+        let now = Date().millis
+        try await write { db in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE messages SET content = ?, updated_at = ? WHERE id = ? AND status = 'streaming'
+                """)
+            for update in updates {
+                try statement.execute(arguments: [update.content, now, update.id.lowercased])
+            }
+        }
+    }
+
+    public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
+        let now = Date().millis
+        let row = try await write { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
+                    ttft_ms = ?, latency_ms = ?, updated_at = ?
+                WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
+                    prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at
+                """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
+                                 completion.promptTokens, completion.completionTokens,
+                                 completion.timeToFirstTokenMs, completion.latencyMs, now, id.lowercased])
+                .map(Self.message(from:))
+        }
+        guard let row else { throw ParleyError.notFound("no message with id \(id.lowercased)") }
+        return row
+    }
+
+    public func interruptStreamingMessages() async throws -> Int {
+        let now = Date().millis
+        return try await write { db in
+            try db.execute(sql: """
+                UPDATE messages SET status = 'interrupted', updated_at = ?,
+                    error = 'the server stopped while this answer was being generated'
+                WHERE status = 'streaming'
+                """, arguments: [now])
+            return db.changesCount
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+import ParleyCore
+
+/// Reading rows back into domain values.
+extension SQLiteConversationStore {
+
+    static func owns(_ db: Database, conversationID: UUID, owner: UserID) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM conversations WHERE id = ? AND owner_id = ?",
+                          arguments: [conversationID.lowercased, owner.rawValue]) != nil
+    }
+
+    static func uuid(_ row: Row, _ column: String) throws -> UUID {
+        let text: String = row[column]
+        guard let id = UUID(text: text) else { throw StoreError.corrupt("bad id \(text) in \(column)") }
+        return id
+    }
+
+    static func conversation(from row: Row) throws -> Conversation {
+        Conversation(id: try uuid(row, "id"), ownerID: UserID(row["owner_id"]), title: row["title"],
+                     model: row["model"], systemPrompt: row["system_prompt"], messageCount: row["message_count"],
+                     createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
+    }
+
+    /// The message columns in table order, so `RETURNING *` rows decode the same way; feedback may follow.
+    static let messageColumns = """
+        m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
+        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at
+        """
+
+    /// Decodes a row of ``messageColumns`` (plus rating, comment, updated_at of feedback) by position.
+    static func message(from row: Row) throws -> Message {
+        let idText: String = row[0]
+        let conversationText: String = row[1]
+        let parent: String? = row[3]
+        let roleText: String = row[4]
+        let statusText: String = row[7]
+        guard let id = UUID(text: idText), let conversationID = UUID(text: conversationText),
+              let role = Role(rawValue: roleText), let status = MessageStatus(rawValue: statusText) else {
+            throw StoreError.corrupt("bad message row \(idText): \(roleText), \(statusText)")
+        }
+        var feedback: Feedback?
+        if row.count > 15, let rating: Int = row[15] {
+            feedback = Feedback(rating: rating, comment: row[16], updatedAt: Date(millis: row[17]))
+        }
+        return Message(id: id, conversationID: conversationID, index: row[2], parentID: parent.flatMap { UUID(text: $0) },
+                       role: role, content: row[5], model: row[6], status: status, errorMessage: row[8],
+                       promptTokens: row[9], completionTokens: row[10], timeToFirstTokenMs: row[11],
+                       latencyMs: row[12], createdAt: Date(millis: row[13]), updatedAt: Date(millis: row[14]),
+                       feedback: feedback)
+    }
+
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    /// A title made from the first user message: its first line, at most 80 characters.
+    static func title(from content: String) -> String {
+        let firstLine = content.split(whereSeparator: \.isNewline).first.map(String.init) ?? content
+        let trimmed = firstLine.trimmingCharacters(in: .whitespaces)
+        return trimmed.count > 80 ? String(trimmed.prefix(79)) + "…" : trimmed
+    }
+}
