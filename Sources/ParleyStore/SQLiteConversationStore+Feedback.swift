@@ -4,7 +4,6 @@ import ParleyCore
 
 /// Ratings of assistant messages, one per user and message.
 extension SQLiteConversationStore {
-
     public func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback {
         guard rating == 1 || rating == -1 else { throw ParleyError.invalid("rating must be 1 or -1") }
         let now = Date()

@@ -4,7 +4,6 @@ import ParleyCore
 
 /// Messages: history pages, turns, partial and final answer text.
 extension SQLiteConversationStore {
-
     public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
         let rows = try await read { db -> [Message]? in
             guard try Self.owns(db, conversationID: conversationID, owner: owner) else { return nil }

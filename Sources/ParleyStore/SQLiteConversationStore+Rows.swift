@@ -4,7 +4,6 @@ import ParleyCore
 
 /// Reading rows back into domain values.
 extension SQLiteConversationStore {
-
     static func owns(_ db: Database, conversationID: UUID, owner: UserID) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT 1 FROM conversations WHERE id = ? AND owner_id = ?",
                           arguments: [conversationID.lowercased, owner.rawValue]) != nil
