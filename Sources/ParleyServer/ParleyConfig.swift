@@ -27,19 +27,33 @@ public struct ParleyConfig: Sendable {
 
     public init() {}
 
-    /// The SQLite file named by ``databaseURL``.
-    public func sqlitePath() throws -> String {
+    /// Which database ``databaseURL`` names.
+    public enum Database: Equatable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    public func database() throws -> Database {
         let url = databaseURL
         if url.hasPrefix("sqlite://") {
             let path = String(url.dropFirst("sqlite://".count))
             guard !path.isEmpty else { throw ConfigError("the database URL '\(url)' names no file") }
-            return path
+            return .sqlite(path: path)
         }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") { return .postgres(url: url) }
         if url.contains("://") {
             let scheme = url.components(separatedBy: "://")[0]
-            throw ConfigError("database scheme '\(scheme)' is not supported yet; use sqlite:///path/to/file.db")
+            throw ConfigError("database scheme '\(scheme)' is not supported; use sqlite:///path/to/file.db or postgres://…")
         }
-        return url
+        return .sqlite(path: url)
+    }
+
+    /// The SQLite file named by ``databaseURL``.
+    public func sqlitePath() throws -> String {
+        guard case .sqlite(let path) = try database() else {
+            throw ConfigError("the database URL does not name a SQLite file")
+        }
+        return path
     }
 }
 

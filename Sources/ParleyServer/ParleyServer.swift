@@ -20,6 +20,8 @@ public struct ParleyServer: Service {
     public let hub: GenerationHub
     let application: Application<RouterResponder<BasicRequestContext>>
     let httpClient: HTTPClient
+    /// The PostgreSQL connection pool's task, when the store is PostgreSQL.
+    let databasePool: Task<Void, Never>?
     let logger: Logger
 
     /// Opens the database, migrates it, marks answers left `streaming` by a previous run as `interrupted`,
@@ -28,8 +30,23 @@ public struct ParleyServer: Service {
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
         -> ParleyServer
     {
-        let store = try SQLiteConversationStore(path: try config.sqlitePath())
-        try await store.migrate()
+        let store: any ConversationStore
+        var databasePool: Task<Void, Never>?
+        switch try config.database() {
+        case .sqlite(let path):
+            store = try SQLiteConversationStore(path: path)
+        case .postgres(let url):
+            let postgres = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url),
+                                                     logger: logger)
+            databasePool = Task { await postgres.run() }
+            store = postgres
+        }
+        do {
+            try await store.migrate()
+        } catch {
+            databasePool?.cancel()
+            throw error
+        }
         let interrupted = try await store.interruptStreamingMessages()
         if interrupted > 0 {
             logger.notice("marked answers left unfinished by the last run as interrupted", metadata: ["count": "\(interrupted)"])
@@ -67,7 +84,7 @@ public struct ParleyServer: Service {
         }
         for upstream in config.upstreams { logger.info("upstream \(upstream)") }
         return ParleyServer(config: config, store: store, hub: hub, application: application, httpClient: httpClient,
-                            logger: logger)
+                            databasePool: databasePool, logger: logger)
     }
 
     public func run() async throws {
@@ -77,6 +94,7 @@ public struct ParleyServer: Service {
             services: [HTTPClientService(client: httpClient), application,
                        GenerationHubService(hub: hub, grace: config.shutdownGrace)],
             logger: logger))
+        defer { databasePool?.cancel() }
         try await group.run()
     }
 }

@@ -27,6 +27,13 @@ import Testing
         #expect(try config.sqlitePath() == "/tmp/file.db")
     }
 
+    @Test func databaseURLsNameTheirBackend() throws {
+        let postgres = try ConfigLoader(environment: ["PARLEY_DATABASE_URL": "postgres://u:p@db:5432/parley"]).load()
+        #expect(try postgres.database() == .postgres(url: "postgres://u:p@db:5432/parley"))
+        let sqlite = try ConfigLoader(environment: ["PARLEY_DATABASE_URL": "sqlite:///var/lib/parley.db"]).load()
+        #expect(try sqlite.database() == .sqlite(path: "/var/lib/parley.db"))
+    }
+
     @Test func openAIVariablesMakeAnUpstreamAndSecretsComeFromFiles() throws {
         let keyFile = try file("sk-from-file\n")
         let config = try ConfigLoader(environment: [

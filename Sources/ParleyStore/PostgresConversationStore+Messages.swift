@@ -1,0 +1,170 @@
+import Foundation
+import ParleyCore
+import PostgresNIO
+
+/// Messages: history pages, turns, partial and final answer text.
+extension PostgresConversationStore {
+    static let messageColumns = """
+        m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
+        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at
+        """
+
+    public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
+        let rows = try await perform {
+            try await client.withConnection { connection -> [PostgresRow]? in
+                let owned = try await connection.query(
+                    "SELECT 1 FROM conversations WHERE id = \(conversationID) AND owner_id = \(owner.rawValue)",
+                    logger: logger).collect()
+                guard !owned.isEmpty else { return nil }
+                let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
+                    + "FROM messages m LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 "
+                    + "WHERE m.conversation_id = $2 AND m.idx < $3 ORDER BY m.idx DESC LIMIT $4"
+                var binds = PostgresBindings()
+                binds.append(owner.rawValue)
+                binds.append(conversationID)
+                binds.append(before ?? Int(Int32.max))
+                binds.append(limit + 1)
+                return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+            }
+        }
+        guard let rows else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+        let messages = try rows.prefix(limit).reversed().map(Self.message(from:))
+        return MessagePage(messages: messages, hasMore: rows.count > limit)
+    }
+
+    public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
+        -> [(index: Int, message: ChatMessage)]
+    {
+        try await perform {
+            try await client.withConnection { connection in
+                try await Self.contextRows(connection, conversationID: conversationID, before: before, limit: limit,
+                                           logger: logger)
+            }
+        }
+    }
+
+    static func contextRows(_ connection: PostgresConnection, conversationID: UUID, before: Int, limit: Int,
+                            logger: Logger) async throws -> [(index: Int, message: ChatMessage)] {
+        var result: [(index: Int, message: ChatMessage)] = []
+        let rows = try await connection.query("""
+            SELECT role, content, idx FROM messages
+            WHERE conversation_id = \(conversationID) AND idx < \(before) AND role <> 'system' AND content <> ''
+              AND status <> 'streaming'
+            ORDER BY idx DESC LIMIT \(limit)
+            """, logger: logger)
+        for try await (role, content, index) in rows.decode((String, String, Int).self) {
+            result.append((index, ChatMessage(role: Role(rawValue: role) ?? .user, content: content)))
+        }
+        return result
+    }
+
+    public func clearMessages(conversationID: UUID, owner: UserID) async throws {
+        let found = try await perform {
+            try await client.withTransaction(logger: logger) { connection -> Bool in
+                let rows = try await connection.query("""
+                    UPDATE conversations SET message_count = 0, updated_at = \(Date().millis)
+                    WHERE id = \(conversationID) AND owner_id = \(owner.rawValue) RETURNING id
+                    """, logger: logger).collect()
+                guard !rows.isEmpty else { return false }
+                try await connection.query("DELETE FROM messages WHERE conversation_id = \(conversationID)", logger: logger)
+                return true
+            }
+        }
+        if !found { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+    }
+
+    public func message(id: UUID, owner: UserID) async throws -> Message {
+        var binds = PostgresBindings()
+        binds.append(owner.rawValue)
+        binds.append(id)
+        let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
+            + "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            + "LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 WHERE m.id = $2 AND c.owner_id = $1"
+        let rows = try await perform {
+            try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        }
+        guard let row = rows.first else { throw ParleyError.notFound("no message with id \(id.lowercased)") }
+        return try Self.message(from: row)
+    }
+
+    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
+                          defaultModel: String?, historyLimit: Int) async throws -> Turn {
+        let now = Date(millis: Date().millis)
+        let title = SQLiteConversationStore.title(from: userContent)
+        let turn = try await perform {
+            try await client.withTransaction(logger: logger) { connection -> Turn? in
+                // The row lock on the conversation orders concurrent turns.
+                let rows = try await connection.query("""
+                    UPDATE conversations
+                    SET last_index = last_index + 2, message_count = message_count + 2, updated_at = \(now.millis),
+                        title = CASE WHEN title = '' THEN \(title) ELSE title END
+                    WHERE id = \(conversationID) AND owner_id = \(owner.rawValue)
+                    RETURNING last_index, model, system_prompt
+                    """, logger: logger)
+                var found: (Int, String?, String?)?
+                for try await row in rows.decode((Int, String?, String?).self) { found = row }
+                guard let (lastIndex, conversationModel, systemPrompt) = found else { return nil }
+                let history = historyLimit > 0
+                    ? try await Self.contextRows(connection, conversationID: conversationID, before: lastIndex - 1,
+                                                 limit: historyLimit, logger: logger)
+                    : []
+                let user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1,
+                                   parentID: nil, role: .user, content: userContent, model: nil, status: .complete,
+                                   createdAt: now, updatedAt: now)
+                let assistant = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex,
+                                        parentID: user.id, role: .assistant, content: "",
+                                        model: model ?? conversationModel ?? defaultModel, status: .streaming,
+                                        createdAt: now, updatedAt: now)
+                try await connection.query("""
+                    INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at, updated_at)
+                    VALUES (\(user.id), \(conversationID), \(user.index), NULL, 'user', \(userContent), NULL, 'complete',
+                            \(now.millis), \(now.millis)),
+                           (\(assistant.id), \(conversationID), \(assistant.index), \(user.id), 'assistant', '',
+                            \(assistant.model), 'streaming', \(now.millis), \(now.millis))
+                    """, logger: logger)
+                return Turn(user: user, assistant: assistant, systemPrompt: systemPrompt, history: history)
+            }
+        }
+        guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+        return turn
+    }
+
+    public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
+        guard !updates.isEmpty else { return }
+        let ids = updates.map(\.id)
+        let contents = updates.map(\.content)
+        try await perform {
+            try await client.query("""
+                UPDATE messages m SET content = u.content, updated_at = \(Date().millis)
+                FROM unnest(\(ids)::uuid[], \(contents)::text[]) AS u(id, content)
+                WHERE m.id = u.id AND m.status = 'streaming'
+                """, logger: logger)
+        }
+    }
+
+    public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
+        let rows = try await perform {
+            try await client.query("""
+                UPDATE messages SET content = \(completion.content), status = \(completion.status.rawValue),
+                    error = \(completion.errorMessage), prompt_tokens = \(completion.promptTokens),
+                    completion_tokens = \(completion.completionTokens), ttft_ms = \(completion.timeToFirstTokenMs),
+                    latency_ms = \(completion.latencyMs), updated_at = \(Date().millis)
+                WHERE id = \(id)
+                RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error, prompt_tokens,
+                    completion_tokens, ttft_ms, latency_ms, created_at, updated_at
+                """, logger: logger).collect()
+        }
+        guard let row = rows.first else { throw ParleyError.notFound("no message with id \(id.lowercased)") }
+        return try Self.message(from: row)
+    }
+
+    public func interruptStreamingMessages() async throws -> Int {
+        try await perform {
+            try await client.query("""
+                UPDATE messages SET status = 'interrupted', updated_at = \(Date().millis),
+                    error = 'the server stopped while this answer was being generated'
+                WHERE status = 'streaming' RETURNING id
+                """, logger: logger).collect().count
+        }
+    }
+}

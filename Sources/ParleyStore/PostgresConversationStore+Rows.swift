@@ -1,0 +1,44 @@
+import Foundation
+import ParleyCore
+import PostgresNIO
+
+/// Reading rows back into domain values.
+extension PostgresConversationStore {
+    static func conversation(from row: PostgresRow) throws -> Conversation {
+        let columns = row.makeRandomAccess()
+        return Conversation(
+            id: try columns["id"].decode(UUID.self), ownerID: UserID(try columns["owner_id"].decode(String.self)),
+            title: try columns["title"].decode(String.self), model: try columns["model"].decode(String?.self),
+            systemPrompt: try columns["system_prompt"].decode(String?.self),
+            messageCount: try columns["message_count"].decode(Int.self),
+            createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
+            updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)))
+    }
+
+    /// Decodes ``messageColumns`` (plus rating, comment and f_updated_at of feedback when present).
+    static func message(from row: PostgresRow) throws -> Message {
+        let columns = row.makeRandomAccess()
+        let roleText = try columns["role"].decode(String.self)
+        let statusText = try columns["status"].decode(String.self)
+        guard let role = Role(rawValue: roleText), let status = MessageStatus(rawValue: statusText) else {
+            throw StoreError.corrupt("bad role or status: \(roleText), \(statusText)")
+        }
+        var feedback: Feedback?
+        if columns.contains("rating"), let rating = try columns["rating"].decode(Int?.self) {
+            feedback = Feedback(rating: rating, comment: try columns["comment"].decode(String?.self),
+                                updatedAt: Date(millis: try columns["f_updated_at"].decode(Int64.self)))
+        }
+        return Message(
+            id: try columns["id"].decode(UUID.self), conversationID: try columns["conversation_id"].decode(UUID.self),
+            index: try columns["idx"].decode(Int.self), parentID: try columns["parent_id"].decode(UUID?.self),
+            role: role, content: try columns["content"].decode(String.self),
+            model: try columns["model"].decode(String?.self), status: status,
+            errorMessage: try columns["error"].decode(String?.self),
+            promptTokens: try columns["prompt_tokens"].decode(Int?.self),
+            completionTokens: try columns["completion_tokens"].decode(Int?.self),
+            timeToFirstTokenMs: try columns["ttft_ms"].decode(Int?.self),
+            latencyMs: try columns["latency_ms"].decode(Int?.self),
+            createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
+            updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)), feedback: feedback)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import ParleyCore
+import PostgresNIO
+
+/// The store for several replicas: PostgreSQL through PostgresNIO's pooled `PostgresClient`.
+/// Run ``run()`` for the life of the store (the pool lives in it). Same contract as the SQLite store.
+public final class PostgresConversationStore: ConversationStore {
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(configuration: PostgresClient.Configuration, logger: Logger) {
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Parses `postgres://user:password@host:port/database` (`postgresql://` too). TLS is off unless
+    /// `?sslmode=require` is given.
+    public static func configuration(url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), let scheme = components.scheme,
+              scheme == "postgres" || scheme == "postgresql", let host = components.host, !host.isEmpty else {
+            throw ParleyError.invalid("a PostgreSQL URL looks like postgres://user:password@host:5432/database")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+        let tls: PostgresClient.Configuration.TLS = sslMode == "require" ? .require(.makeClientConfiguration()) : .disable
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+        configuration.options.maximumConnections = 20
+        return configuration
+    }
+
+    /// Keeps the connection pool; returns when the task is cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Runs database work; failures to reach or use the database become ``ParleyError/unavailable(_:)``.
+    @discardableResult
+    func perform<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            let detail = error.serverInfo?[.message] ?? "\(error.code)"
+            throw ParleyError.unavailable("the database failed: \(detail)")
+        }
+    }
+
+    public func migrate() async throws {
+        try await perform {
+            try await client.withConnection { connection in
+                try await PostgresMigrations.apply(on: connection, logger: logger)
+            }
+        }
+    }
+
+    public func ping() async throws {
+        try await perform { _ = try await client.query("SELECT 1", logger: logger).collect() }
+    }
+
+    // MARK: Conversations
+
+    public func createConversation(_ new: NewConversation, owner: UserID) async throws -> Conversation {
+        let now = Date(millis: Date().millis)
+        let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
+                                        systemPrompt: new.systemPrompt, messageCount: 0, createdAt: now, updatedAt: now)
+        try await perform {
+            try await client.query("""
+                INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at)
+                VALUES (\(conversation.id), \(owner.rawValue), \(conversation.title), \(conversation.model),
+                        \(conversation.systemPrompt), \(now.millis), \(now.millis))
+                """, logger: logger)
+        }
+        return conversation
+    }
+
+    public func listConversations(owner: UserID, query: ConversationQuery) async throws -> Page<Conversation> {
+        var sql = "SELECT * FROM conversations WHERE owner_id = $1"
+        var binds = PostgresBindings()
+        binds.append(owner.rawValue)
+        if let after = query.after {
+            binds.append(after.updatedAtMillis)
+            binds.append(after.id)
+            sql += " AND (updated_at < $2 OR (updated_at = $2 AND id < $3))"
+        }
+        if let search = query.search, !search.isEmpty {
+            binds.append("%" + SQLiteConversationStore.escapeLike(search) + "%")
+            sql += " AND title ILIKE $\(binds.count) ESCAPE '\\'"
+        }
+        binds.append(query.limit + 1)
+        sql += " ORDER BY updated_at DESC, id DESC LIMIT $\(binds.count)"
+        let rows = try await perform {
+            try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        }
+        let items = try rows.prefix(query.limit).map(Self.conversation(from:))
+        var next: String?
+        if rows.count > query.limit, let last = items.last {
+            next = ConversationCursor(updatedAtMillis: last.updatedAt.millis, id: last.id).token
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    public func conversation(id: UUID, owner: UserID) async throws -> Conversation {
+        let rows = try await perform {
+            try await client.query("SELECT * FROM conversations WHERE id = \(id) AND owner_id = \(owner.rawValue)",
+                                   logger: logger).collect()
+        }
+        guard let row = rows.first else { throw ParleyError.notFound("no conversation with id \(id.lowercased)") }
+        return try Self.conversation(from: row)
+    }
+
+    public func updateConversation(id: UUID, owner: UserID, patch: ConversationPatch) async throws -> Conversation {
+        var binds = PostgresBindings()
+        binds.append(Date().millis)
+        var sets = ["updated_at = $1"]
+        if let title = patch.title {
+            binds.append(title)
+            sets.append("title = $\(binds.count)")
+        }
+        if let model = patch.model {
+            binds.append(model)
+            sets.append("model = $\(binds.count)")
+        }
+        if let prompt = patch.systemPrompt {
+            binds.append(prompt)
+            sets.append("system_prompt = $\(binds.count)")
+        }
+        binds.append(id)
+        binds.append(owner.rawValue)
+        let sql = "UPDATE conversations SET \(sets.joined(separator: ", ")) WHERE id = $\(binds.count - 1) "
+            + "AND owner_id = $\(binds.count) RETURNING *"
+        let rows = try await perform {
+            try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        }
+        guard let row = rows.first else { throw ParleyError.notFound("no conversation with id \(id.lowercased)") }
+        return try Self.conversation(from: row)
+    }
+
+    public func deleteConversation(id: UUID, owner: UserID) async throws {
+        let rows = try await perform {
+            try await client.query("DELETE FROM conversations WHERE id = \(id) AND owner_id = \(owner.rawValue) RETURNING id",
+                                   logger: logger).collect()
+        }
+        if rows.isEmpty { throw ParleyError.notFound("no conversation with id \(id.lowercased)") }
+    }
+}

@@ -1,0 +1,90 @@
+import Logging
+import PostgresNIO
+
+/// Versioned schema of the PostgreSQL store. Append new migrations; never edit one that has shipped.
+/// Applied under an advisory lock, so replicas starting together migrate once.
+enum PostgresMigrations {
+    static let lockKey: Int64 = 0x7061_726C_6579  // "parley"
+
+    static let all: [(version: String, statements: [String])] = [
+        ("001_conversations_messages_feedback", [
+            """
+            CREATE TABLE conversations (
+                id UUID PRIMARY KEY,
+                owner_id TEXT NOT NULL,
+                title TEXT NOT NULL DEFAULT '',
+                model TEXT,
+                system_prompt TEXT,
+                message_count INTEGER NOT NULL DEFAULT 0,
+                last_index INTEGER NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX conversations_by_owner_recent ON conversations (owner_id, updated_at DESC, id DESC)",
+            """
+            CREATE TABLE messages (
+                id UUID PRIMARY KEY,
+                conversation_id UUID NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                idx INTEGER NOT NULL,
+                parent_id UUID,
+                role TEXT NOT NULL,
+                content TEXT NOT NULL,
+                model TEXT,
+                status TEXT NOT NULL,
+                error TEXT,
+                prompt_tokens INTEGER,
+                completion_tokens INTEGER,
+                ttft_ms INTEGER,
+                latency_ms INTEGER,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (conversation_id, idx)
+            )
+            """,
+            "CREATE INDEX messages_streaming ON messages (status) WHERE status = 'streaming'",
+            """
+            CREATE TABLE feedback (
+                message_id UUID NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL,
+                rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+                comment TEXT,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (message_id, user_id)
+            )
+            """,
+        ]),
+    ]
+
+    static func apply(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+        do {
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS parley_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                logger: logger)
+            var applied = Set<String>()
+            for try await version in try await connection.query("SELECT version FROM parley_migrations", logger: logger)
+                .decode(String.self) {
+                applied.insert(version)
+            }
+            for migration in all where !applied.contains(migration.version) {
+                try await connection.withTransaction(logger: logger) { transaction in
+                    for statement in migration.statements {
+                        try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    let now = Date().millis
+                    try await transaction.query(
+                        "INSERT INTO parley_migrations (version, applied_at) VALUES (\(migration.version), \(now))",
+                        logger: logger)
+                }
+                logger.info("applied migration", metadata: ["version": "\(migration.version)"])
+            }
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            throw error
+        }
+        try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+    }
+}
+
+import Foundation
