@@ -90,7 +90,7 @@ extension PostgresConversationStore {
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
                           defaultModel: String?, historyLimit: Int) async throws -> Turn {
         let now = Date(millis: Date().millis)
-        let title = SQLiteConversationStore.title(from: userContent)
+        let title = StoreText.title(from: userContent)
         let turn = try await perform {
             try await client.withTransaction(logger: logger) { connection -> Turn? in
                 // The row lock on the conversation orders concurrent turns.

@@ -85,7 +85,7 @@ public final class PostgresConversationStore: ConversationStore {
             sql += " AND (updated_at < $2 OR (updated_at = $2 AND id < $3))"
         }
         if let search = query.search, !search.isEmpty {
-            binds.append("%" + SQLiteConversationStore.escapeLike(search) + "%")
+            binds.append("%" + StoreText.escapeLike(search) + "%")
             sql += " AND title ILIKE $\(binds.count) ESCAPE '\\'"
         }
         binds.append(query.limit + 1)

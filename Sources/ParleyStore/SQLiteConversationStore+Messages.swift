@@ -69,7 +69,7 @@ extension SQLiteConversationStore {
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
                           defaultModel: String?, historyLimit: Int) async throws -> Turn {
         let now = Date()
-        let title = Self.title(from: userContent)
+        let title = StoreText.title(from: userContent)
         let turn = try await write { db -> Turn? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE conversations

@@ -84,7 +84,7 @@ public final class SQLiteConversationStore: ConversationStore {
             }
             if let search = query.search, !search.isEmpty {
                 sql += " AND title LIKE ? ESCAPE '\\' COLLATE NOCASE"
-                arguments += ["%" + Self.escapeLike(search) + "%"]
+                arguments += ["%" + StoreText.escapeLike(search) + "%"]
             }
             sql += " ORDER BY updated_at DESC, id DESC LIMIT ?"
             arguments += [query.limit + 1]
