@@ -8,11 +8,20 @@ import Testing
 
 /// The OpenAI-compatible provider against the real mock server over loopback.
 @Suite struct OpenAICompatibleProviderTests {
-    static let timeouts = UpstreamTimeouts(connect: .seconds(2), firstToken: .milliseconds(700),
-                                           idle: .milliseconds(700), total: .seconds(20))
+    /// Generous limits, so a loaded machine never turns a test into a timeout.
+    static let timeouts = UpstreamTimeouts(connect: .seconds(5), firstToken: .seconds(20), idle: .seconds(20),
+                                           total: .seconds(60))
+
+    /// Tight limits only where a timeout is what the test is about.
+    static func timeouts(forFault fault: String) -> UpstreamTimeouts {
+        var timeouts = Self.timeouts
+        if fault == "slow" { timeouts.firstToken = .milliseconds(700) }
+        if fault == "hang" { timeouts.idle = .milliseconds(700) }
+        return timeouts
+    }
 
     /// Runs `body` with a provider pointed at a fresh mock.
-    func withProvider(apiKey: String? = nil, mockKey: String? = nil,
+    func withProvider(apiKey: String? = nil, mockKey: String? = nil, timeouts: UpstreamTimeouts = Self.timeouts,
                       _ body: (OpenAICompatibleProvider, MockLLMServer) async throws -> Void) async throws {
         var options = MockLLMServer.Options()
         options.port = 0
@@ -21,7 +30,7 @@ import Testing
         let running = try await mock.start()
         let client = OpenAICompatibleProvider.makeHTTPClient(timeouts: Self.timeouts)
         let provider = OpenAICompatibleProvider(baseURL: "http://127.0.0.1:\(running.port)/v1", apiKey: apiKey,
-                                                client: client, timeouts: Self.timeouts)
+                                                client: client, timeouts: timeouts)
         do {
             try await body(provider, mock)
         } catch {
@@ -83,7 +92,7 @@ import Testing
         ("slow", "upstream_timeout"), ("hang", "upstream_timeout"),
     ])
     func faultsBecomeProviderErrors(fault: String, kind: String) async throws {
-        try await withProvider { provider, _ in
+        try await withProvider(timeouts: Self.timeouts(forFault: fault)) { provider, _ in
             let (_, result) = await run(provider, "hi mock:fault=\(fault) mock:retry_after=7 mock:tokens=10")
             guard case .failure(let error as ProviderError) = result else {
                 Issue.record("fault \(fault): expected a provider error, got \(result)")

@@ -44,7 +44,7 @@ final class TestParley: ParleyAPI {
         var config = ParleyConfig()
         config.port = 0
         config.databaseURL = "sqlite://\(directory)/parley.db"
-        config.timeouts = UpstreamTimeouts(connect: .seconds(2), firstToken: .seconds(5), idle: .seconds(5), total: .seconds(60))
+        config.timeouts = UpstreamTimeouts(connect: .seconds(5), firstToken: .seconds(30), idle: .seconds(30), total: .seconds(120))
         config.shutdownGrace = .milliseconds(200)
         if withUpstream {
             var options = mockOptions
@@ -149,7 +149,7 @@ extension ParleyAPI {
     }
 
     /// Polls a message until `condition` holds (at most `timeout`), returning its JSON.
-    func waitForMessage(_ id: String, timeout: Duration = .seconds(10),
+    func waitForMessage(_ id: String, timeout: Duration = .seconds(30),
                         until condition: ([String: any Sendable]) -> Bool) async throws -> [String: any Sendable] {
         let deadline = ContinuousClock.now + timeout
         while true {

@@ -14,9 +14,10 @@ import Testing
         ("hang", "upstream_timeout", "stopped sending"),
     ])
     func faultEndsInStoredError(fault: String, type: String, text: String) async throws {
+        // Tight limits only where a timeout is what the case is about.
         try await TestParley.with(configure: {
-            $0.timeouts.firstToken = .milliseconds(500)
-            $0.timeouts.idle = .milliseconds(500)
+            $0.timeouts.firstToken = fault == "slow" ? .milliseconds(500) : .seconds(30)
+            $0.timeouts.idle = fault == "hang" ? .milliseconds(500) : .seconds(30)
         }) { parley in
             let conversation = try await parley.createConversation()
             let events = try await parley.chat(conversation, "hi mock:fault=\(fault) mock:retry_after=3 mock:tokens=10")
