@@ -4,7 +4,7 @@ import Synchronization
 /// Enforces the first-token and idle timeouts of one streaming call.
 ///
 /// The stream reader calls ``progress()`` on every event; ``run(_:)`` runs the reader next to a timer that
-/// only wakes when a deadline may have passed (not once per token), and ends the call with
+/// wakes at most once per idle period (not once per token), and ends the call with
 /// ``ProviderError/firstTokenTimeout(seconds:)`` or ``ProviderError/idleTimeout(seconds:)``.
 public final class StreamWatchdog: Sendable {
     private struct State {
@@ -48,13 +48,17 @@ public final class StreamWatchdog: Sendable {
     }
 
     private func watch() async throws {
+        // Progress can move the deadline earlier (the first event switches from the first-token limit to the
+        // idle limit), so never sleep longer than the idle limit before looking again.
+        let slice = min(idle, firstToken)
         while true {
             let (deadline, sawFirst) = state.withLock { ($0.deadline, $0.sawFirstEvent) }
-            if ContinuousClock.now >= deadline {
+            let now = ContinuousClock.now
+            if now >= deadline {
                 throw sawFirst ? ProviderError.idleTimeout(seconds: Self.seconds(idle))
                                : ProviderError.firstTokenTimeout(seconds: Self.seconds(firstToken))
             }
-            try await Task.sleep(until: deadline, clock: .continuous)
+            try await Task.sleep(until: min(deadline, now + slice), clock: .continuous)
         }
     }
 
