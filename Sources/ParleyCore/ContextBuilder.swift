@@ -56,9 +56,6 @@ public struct ContextBuilder: Sendable {
             result.append(contentsOf: newestFirst.reversed())
             return result
         }
-
-        /// The estimated prompt size in tokens.
-        public var estimatedTokens: Int { messages.reduce(0) { $0 + TokenEstimator.tokens(in: $1) } }
     }
 
     public func start(systemPrompt: String?) -> Accumulator {

@@ -88,8 +88,6 @@ public final class EventSubscription: Sendable {
         handler?()
     }
 
-    public var isEnded: Bool { state.withLock { $0.ended && $0.queue.isEmpty } }
-
     /// Waits for the next batch of events, a keep-alive, or the end. Task cancellation ends the subscription.
     public func next() async -> Next {
         while true {

@@ -12,49 +12,10 @@ import Testing
         return root.appendingPathComponent(".build/debug/parley").path
     }
 
-    final class ServeProcess: Sendable {
-        let process: Process
-        let port: Int
-
-        init(database: String, upstream: String, log: String) async throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
-            process.arguments = ["serve", "--port", "0", "--database", database, "--openai-base-url", upstream,
-                                 "--flush-interval-ms", "50"]
-            process.environment = ["PATH": "/usr/bin:/bin"]
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.standardError = handle
-            process.standardOutput = handle
-            try process.run()
-            self.process = process
-            let deadline = ContinuousClock.now + .seconds(30)
-            while true {
-                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                if let range = text.range(of: "listening on http://127.0.0.1:") {
-                    let digits = text[range.upperBound...].prefix { $0.isNumber }
-                    if let port = Int(digits) {
-                        self.port = port
-                        return
-                    }
-                }
-                guard process.isRunning, ContinuousClock.now < deadline else {
-                    process.terminate()
-                    throw StartError(log: text)
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-
-        func kill() {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-
-        struct StartError: Error, CustomStringConvertible {
-            var log: String
-            var description: String { "parley serve did not start:\n\(log)" }
-        }
+    static func serve(database: String, upstream: String, log: String) async throws -> ChildProcess {
+        try await ChildProcess.start(binary, ["serve", "--port", "0", "--database", database, "--openai-base-url",
+                                              upstream, "--flush-interval-ms", "50"],
+                                     log: log, environment: ["PATH": "/usr/bin:/bin"])
     }
 
     @Test func killedMidAnswerComesBackInterruptedWithTheUserMessageIntact() async throws {
@@ -70,7 +31,7 @@ import Testing
         let database = "sqlite://\(directory)/parley.db"
         let upstream = "http://127.0.0.1:\(mock.port)/v1"
 
-        let first = try await ServeProcess(database: database, upstream: upstream, log: directory + "/first.log")
+        let first = try await Self.serve(database: database, upstream: upstream, log: directory + "/first.log")
         let client = TestParley.Client(baseURL: "http://127.0.0.1:\(first.port)")
         let conversation = try await client.createConversation()
         let reader = try await client.events(.POST, "/api/v1/conversations/\(conversation)/messages",
@@ -79,10 +40,10 @@ import Testing
         let assistant = try #require(head[1].data["id"] as? String)
         let user = try #require(head[0].data["id"] as? String)
         _ = try await client.waitForMessage(assistant) { !(($0["content"] as? String) ?? "").isEmpty }
-        first.kill()
+        first.stop(signal: SIGKILL)
         reader.cancel()
 
-        let second = try await ServeProcess(database: database, upstream: upstream, log: directory + "/second.log")
+        let second = try await Self.serve(database: database, upstream: upstream, log: directory + "/second.log")
         let restarted = TestParley.Client(baseURL: "http://127.0.0.1:\(second.port)")
         let answer = try await restarted.request(.GET, "/api/v1/messages/\(assistant)").decode(MessageJSON.self)
         #expect(answer.status == "interrupted")
@@ -95,7 +56,7 @@ import Testing
                                               body: #"{"content":"again mock:tokens=3"}"#).rest()
         #expect(next.last?.status == "complete")
 
-        second.kill()
+        second.stop(signal: SIGKILL)
         try await client.shutdown()
         try await restarted.shutdown()
         try await mock.stop()

@@ -7,6 +7,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import ParleyMock
 import ParleyProviders
 import Synchronization
 
@@ -34,13 +35,12 @@ struct ParleyBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if keepData == nil { try? FileManager.default.removeItem(atPath: work) } }
 
-        let mock = try await Child.start(parley, ["mock-llm", "--port", "0", "--tokens", "\(tokens)"], log: work + "/mock.log",
-                                         marker: "listening on http://127.0.0.1:")
+        let mock = try await ChildProcess.start(parley, ["mock-llm", "--port", "0", "--tokens", "\(tokens)"], log: work + "/mock.log")
         defer { mock.stop() }
-        let server = try await Child.start(parley, [
+        let server = try await ChildProcess.start(parley, [
             "serve", "--port", "0", "--database", "sqlite://\(work)/bench.db",
             "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--log-level", "warning",
-        ], log: work + "/parley.log", marker: "listening on http://127.0.0.1:")
+        ], log: work + "/parley.log")
         defer { server.stop() }
 
         var configuration = HTTPClient.Configuration()
@@ -240,59 +240,6 @@ enum Load {
             total += try JSONDecoder().decode(Conversation.self, from: body).message_count
         }
         return total
-    }
-}
-
-/// A child process (the mock or the server) that prints the port it listens on.
-final class Child: Sendable {
-    let process: Process
-    let port: Int
-
-    private init(process: Process, port: Int) {
-        self.process = process
-        self.port = port
-    }
-
-    static func start(_ executable: String, _ arguments: [String], log: String, marker: String) async throws -> Child {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        for _ in 0..<600 {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: marker), let port = Int(text[range.upperBound...].prefix { $0.isNumber }) {
-                return Child(process: process, port: port)
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        process.terminate()
-        throw ValidationError("\(executable) \(arguments.joined(separator: " ")) did not start; see \(log)")
-    }
-
-    /// CPU time used so far (user + system), in milliseconds, from /proc.
-    func cpuMilliseconds() -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command name: state is field 3, utime 14 and stime 15 (1-based), in clock ticks of 10 ms.
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) * 10
-    }
-
-    /// Resident set size in KiB, from /proc.
-    func rssKB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-
-    func stop() {
-        process.interrupt()
-        process.waitUntilExit()
     }
 }
 
