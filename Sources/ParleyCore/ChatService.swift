@@ -59,7 +59,7 @@ public struct ChatService: Sendable {
         return try await Task {
             let turn = try await service.store.startTurn(
                 conversationID: conversationID, owner: owner, userContent: content, model: requested?.id,
-                defaultModel: fallback, historyLimit: Self.firstHistoryPage)
+                defaultModel: fallback, historyLimit: Self.firstHistoryPage, lease: service.hub.leaseDuration)
             var provider: any ChatProvider
             var upstreamModel: String
             var context: [ChatMessage]

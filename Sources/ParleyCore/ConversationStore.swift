@@ -33,22 +33,31 @@ public protocol ConversationStore: Sendable {
     /// it (status `streaming`) at the next two indexes, bumps the conversation's `updatedAt`, titles an untitled
     /// conversation from the message, and reads what the context needs — the system prompt and up to
     /// `historyLimit` earlier messages (as ``contextMessages(conversationID:before:limit:)`` would).
-    /// The assistant's model is `model`, else the conversation's, else `defaultModel`.
+    /// The assistant's model is `model`, else the conversation's, else `defaultModel`. The assistant message
+    /// holds a generation lease for `lease`: unless renewed, it is reaped as `interrupted` after that.
     func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
-                   historyLimit: Int) async throws -> Turn
+                   historyLimit: Int, lease: Duration) async throws -> Turn
 
     /// Writes the partial text of messages still `streaming`, in one transaction. Finished messages are left alone.
     func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws
     /// Writes the final state of an assistant message and returns it.
     func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message
-    /// Marks every message left `streaming` as `interrupted`; returns how many. Run at start-up.
-    func interruptStreamingMessages() async throws -> Int
+    /// Extends the generation lease of those of these messages still `streaming` to `duration` from now (by the
+    /// database's clock) and returns the status of each message that still exists: one no longer `streaming`
+    /// was stopped or reaped elsewhere; one missing was deleted.
+    func renewLeases(_ ids: [UUID], for duration: Duration) async throws -> [UUID: MessageStatus]
+    /// Marks every `streaming` message whose lease has expired (its replica died) as `interrupted`, keeping its
+    /// text, and returns their ids. Any replica may run this at any time.
+    func interruptExpiredGenerations() async throws -> [UUID]
+    /// Ends a message that is still `streaming` with `status`, keeping its stored text; returns false when it
+    /// was no longer streaming. For stopping a generation whose replica does not answer.
+    func endStreaming(id: UUID, status: MessageStatus, errorMessage: String?) async throws -> Bool
 
     func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback
     func deleteFeedback(messageID: UUID, owner: UserID) async throws
 }
 
-/// What ``ConversationStore/startTurn(conversationID:owner:userContent:model:defaultModel:historyLimit:)`` stored and read.
+/// What ``ConversationStore/startTurn(conversationID:owner:userContent:model:defaultModel:historyLimit:lease:)`` stored and read.
 public struct Turn: Sendable {
     public var user: Message
     public var assistant: Message
@@ -66,11 +75,11 @@ public struct Turn: Sendable {
 
 extension ConversationStore {
     /// Starts a turn with an explicit model and no history read (for tools and tests).
-    public func appendTurn(conversationID: UUID, owner: UserID, userContent: String, model: String) async throws
-        -> (user: Message, assistant: Message)
+    public func appendTurn(conversationID: UUID, owner: UserID, userContent: String, model: String,
+                           lease: Duration = .seconds(60)) async throws -> (user: Message, assistant: Message)
     {
         let turn = try await startTurn(conversationID: conversationID, owner: owner, userContent: userContent,
-                                       model: model, defaultModel: nil, historyLimit: 0)
+                                       model: model, defaultModel: nil, historyLimit: 0, lease: lease)
         return (turn.user, turn.assistant)
     }
 }

@@ -15,26 +15,54 @@ public final class GenerationHub: Sendable {
         public var keepAliveInterval: Duration
         /// Most answers generated at once; more are refused with ``ParleyError/unavailable(_:)``.
         public var maxRunningJobs: Int
+        /// How long a generation's lease lasts without renewal; a replica that dies leaves its answers
+        /// `streaming` for at most this long (plus ``reapInterval``) before another marks them `interrupted`.
+        public var leaseDuration: Duration
+        /// How often the leases of running generations are renewed, and expired ones reaped.
+        public var leaseCheckInterval: Duration
         public init(flushInterval: Duration = .milliseconds(200), eventBufferLimit: Int = 2048,
-                    keepAliveInterval: Duration = .seconds(15), maxRunningJobs: Int = 1000) {
+                    keepAliveInterval: Duration = .seconds(15), maxRunningJobs: Int = 1000,
+                    leaseDuration: Duration = .seconds(15), leaseCheckInterval: Duration = .seconds(5)) {
             self.flushInterval = flushInterval
             self.eventBufferLimit = eventBufferLimit
             self.keepAliveInterval = keepAliveInterval
             self.maxRunningJobs = maxRunningJobs
+            self.leaseDuration = leaseDuration
+            self.leaseCheckInterval = leaseCheckInterval
         }
     }
 
-    private let store: any ConversationStore
-    private let settings: Settings
-    private let logger: Logger
+    let store: any ConversationStore
+    /// Carries progress, end and stop notices between replicas.
+    public let bus: any EventBus
+    /// Where notices from the bus arrive in this process.
+    public let board: NoticeBoard
+    let settings: Settings
+    let logger: Logger
     private let jobs = Mutex<[UUID: GenerationJob]>([:])
     private let accepting = Mutex(true)
 
-    public init(store: any ConversationStore, settings: Settings = Settings(), logger: Logger) {
+    /// A hub for one process: notices stay in it.
+    public convenience init(store: any ConversationStore, settings: Settings = Settings(), logger: Logger) {
+        let board = NoticeBoard()
+        self.init(store: store, bus: LocalEventBus(board: board), board: board, settings: settings, logger: logger)
+    }
+
+    /// `bus` must deliver to `board`.
+    public init(store: any ConversationStore, bus: any EventBus, board: NoticeBoard, settings: Settings = Settings(),
+                logger: Logger) {
         self.store = store
+        self.bus = bus
+        self.board = board
         self.settings = settings
         self.logger = logger
+        board.onStop { [weak self] messageID in
+            _ = self?.job(for: messageID)?.requestStop(.userRequest)
+        }
     }
+
+    /// How long a new generation's lease lasts.
+    public var leaseDuration: Duration { settings.leaseDuration }
 
     public var keepAliveInterval: Duration { settings.keepAliveInterval }
 
@@ -96,10 +124,15 @@ public final class GenerationHub: Sendable {
         for job in running { await job.waitUntilFinished() }
     }
 
-    /// Writes partial text, and asks idle subscribers for keep-alives, until cancelled; run it for the life
-    /// of the server.
-    public func runFlushLoop() async {
+    /// The running jobs now.
+    var runningJobs: [GenerationJob] { jobs.withLock { Array($0.values) } }
+
+    /// Until cancelled, for the life of the server: writes partial text every flush interval, asks idle
+    /// subscribers for keep-alives, renews the leases of running jobs and reaps expired ones.
+    public func runBackgroundWork() async {
         var lastKeepAlive = ContinuousClock.now
+        var lastLeaseCheck = ContinuousClock.now
+        await checkLeases()
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: settings.flushInterval)
@@ -109,7 +142,11 @@ public final class GenerationHub: Sendable {
             await flush()
             if ContinuousClock.now - lastKeepAlive >= settings.keepAliveInterval {
                 lastKeepAlive = .now
-                for job in jobs.withLock({ Array($0.values) }) { job.keepAlive() }
+                for job in runningJobs { job.keepAlive() }
+            }
+            if ContinuousClock.now - lastLeaseCheck >= settings.leaseCheckInterval {
+                lastLeaseCheck = .now
+                await checkLeases()
             }
         }
     }
@@ -131,6 +168,10 @@ public final class GenerationHub: Sendable {
         } catch {
             for job in dirtyJobs { job.markDirty() }
             logger.warning("could not save partial text", metadata: ["error": "\(error)", "jobs": "\(updates.count)"])
+            return
+        }
+        if bus.reachesOtherReplicas {
+            await bus.publish(zip(dirtyJobs, updates).map { job, update in job.progressNotice(stored: update.content) })
         }
     }
 
@@ -172,6 +213,10 @@ public final class GenerationHub: Sendable {
             case .shutdown?:
                 outcome = MessageCompletion(content: content, status: .interrupted,
                                             errorMessage: "the server shut down while generating")
+            case .endedElsewhere(let status)?:
+                outcome = MessageCompletion(
+                    content: content, status: status,
+                    errorMessage: status == .cancelled ? nil : "this server lost the generation's lease")
             case nil:
                 let text: String
                 if let providerError = error as? ProviderError {
@@ -226,6 +271,7 @@ public final class GenerationHub: Sendable {
             job.finish(with: .done(final))
         }
         _ = jobs.withLock { $0.removeValue(forKey: job.messageID) }
+        await bus.publish([.finished(messageID: job.messageID)])
     }
 
     private struct StopSignal: Error { var reason: StopReason }

@@ -7,6 +7,9 @@ public enum StopReason: Sendable, Equatable {
     case userRequest
     /// The server is shutting down: the message ends `interrupted`.
     case shutdown
+    /// The store shows the message already ended (stopped through another replica, or reaped after this
+    /// replica lost its lease): the message keeps that status, with all the text generated here.
+    case endedElsewhere(MessageStatus)
 }
 
 /// A running generation: the assistant's text so far, a bounded buffer of recent events for reattaching
@@ -22,6 +25,8 @@ public final class GenerationJob: Sendable {
 
     private let bufferLimit: Int
     private let state: Mutex<State>
+    /// UTF-8 bytes of stored text already announced to other replicas.
+    private let announcedBytes = Mutex(0)
     private let completion = Mutex<Task<Void, Never>?>(nil)
 
     private struct State: @unchecked Sendable {
@@ -147,6 +152,17 @@ public final class GenerationJob: Sendable {
 
     func markDirty() {
         state.withLock { $0.dirty = true }
+    }
+
+    /// The notice announcing what `stored` (the text just saved) adds to the text announced before.
+    func progressNotice(stored: String) -> BusNotice {
+        announcedBytes.withLock { announced in
+            let bytes = stored.utf8
+            let start = min(announced, bytes.count)
+            announced = bytes.count
+            return .progress(messageID: messageID, offset: start,
+                             text: String(decoding: bytes.dropFirst(start), as: UTF8.self))
+        }
     }
 
     private func publish(terminal: Bool = false, _ make: (inout State) -> GenerationEvent.Payload) {

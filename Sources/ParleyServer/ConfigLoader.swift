@@ -47,6 +47,10 @@ public struct Setting: Sendable {
                 help: "Seconds between keep-alive comments on idle event streams (default 15)."),
         Setting(key: "shutdown_grace", environment: "PARLEY_SHUTDOWN_GRACE", flag: "shutdown-grace",
                 help: "Seconds running answers may finish at shutdown before they are interrupted (default 10)."),
+        Setting(key: "generation_lease", environment: "PARLEY_GENERATION_LEASE", flag: "generation-lease",
+                help: "Seconds a replica holds an answer it generates without renewing; a dead replica's answers are marked interrupted after about this long (default 15)."),
+        Setting(key: "database_timeout", environment: "PARLEY_DATABASE_TIMEOUT", flag: "database-timeout",
+                help: "Seconds one database call may take before the request gets a 503 (default 5)."),
         Setting(key: "log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level",
                 help: "trace, debug, info, notice, warning, error or critical (default info)."),
     ]
@@ -115,6 +119,11 @@ public struct ConfigLoader: Sendable {
         if let flush = try integer("flush_interval_ms", minimum: 10) { config.flushInterval = .milliseconds(flush) }
         if let generations = try integer("max_generations") { config.maxGenerations = generations }
         if let keepAlive = try seconds("keepalive_interval") { config.keepAliveInterval = keepAlive }
+        if let lease = try seconds("generation_lease") {
+            guard lease >= .seconds(1) else { throw ConfigError("generation_lease must be at least 1 second") }
+            config.generationLease = lease
+        }
+        if let timeout = try seconds("database_timeout") { config.databaseTimeout = timeout }
         if let grace = try number("shutdown_grace") { config.shutdownGrace = .milliseconds(Int64(grace * 1000)) }
         if let (level, source) = try value("log_level") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {

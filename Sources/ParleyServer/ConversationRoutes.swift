@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ParleyCore
+import ParleyStore
 import Logging
 import NIOCore
 

@@ -24,6 +24,12 @@ public struct ParleyConfig: Sendable {
     /// How long running generations may finish when the server is asked to stop.
     public var shutdownGrace: Duration = .seconds(10)
     public var logLevel: Logger.Level = .info
+    /// How long a replica holds a generation without renewing its lease; renewed every third of it.
+    public var generationLease: Duration = .seconds(15)
+    /// Longest a single database call may take before the request fails with a 503.
+    public var databaseTimeout: Duration = .seconds(5)
+    /// How long start-up waits for an unreachable database before giving up.
+    public var databaseStartupWait: Duration = .seconds(30)
 
     public init() {}
 

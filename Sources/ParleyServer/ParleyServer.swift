@@ -4,67 +4,68 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import Logging
-import NIOCore
 import ParleyCore
 import ParleyProviders
 import ParleyStore
 import ServiceLifecycle
+import Synchronization
 
 /// The whole Parley server as one service: the HTTP application, the generation hub and the shared
 /// upstream HTTP client. Run it inside a `ServiceGroup`; on graceful shutdown running generations get
 /// ``ParleyConfig/shutdownGrace`` to finish, then the server stops accepting and closes.
 public struct ParleyServer: Service {
     public let config: ParleyConfig
-    public let store: any ConversationStore
+    public let store: GuardedConversationStore
     public let hub: GenerationHub
     let application: Application<RouterResponder<BasicRequestContext>>
     let httpClient: HTTPClient
-    /// The PostgreSQL connection pool's task, when the store is PostgreSQL.
-    let databasePool: Task<Void, Never>?
+    let database: DatabaseService
     let logger: Logger
 
-    /// Opens the database, migrates it, marks answers left `streaming` by a previous run as `interrupted`,
-    /// and assembles the routes. `onServerRunning` receives the bound port (useful with port 0).
+    /// Opens the database (waiting for it up to ``ParleyConfig/databaseStartupWait``), migrates it, and
+    /// assembles the routes. `onServerRunning` receives the bound port (useful with port 0).
     public static func build(config: ParleyConfig, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
         -> ParleyServer
     {
-        let store: any ConversationStore
-        var databasePool: Task<Void, Never>?
+        let board = NoticeBoard()
+        let base: any ConversationStore
+        let bus: any EventBus
+        var pool: PostgresConversationStore?
+        var listener: PostgresEventBus?
         switch try config.database() {
         case .sqlite(let path):
-            store = try SQLiteConversationStore(path: path)
+            base = try SQLiteConversationStore(path: path)
+            bus = LocalEventBus(board: board)
         case .postgres(let url):
             let postgres = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url),
                                                      logger: logger)
-            databasePool = Task { await postgres.run() }
-            store = postgres
+            let postgresBus = try PostgresEventBus(store: postgres, url: url, board: board, logger: logger)
+            (base, bus, pool, listener) = (postgres, postgresBus, postgres, postgresBus)
         }
+        let store = GuardedConversationStore(base, callTimeout: config.databaseTimeout, logger: logger)
+        let database = DatabaseService(store: store, pool: pool, listener: listener)
+        database.startPool()
         do {
-            try await store.migrate()
+            try await migrateWhenReachable(store.base, wait: config.databaseStartupWait, logger: logger)
         } catch {
-            databasePool?.cancel()
+            database.stopPool()
             throw error
-        }
-        let interrupted = try await store.interruptStreamingMessages()
-        if interrupted > 0 {
-            logger.notice("marked answers left unfinished by the last run as interrupted", metadata: ["count": "\(interrupted)"])
         }
 
         let httpClient = OpenAICompatibleProvider.makeHTTPClient(timeouts: config.timeouts)
-
         let models = UpstreamDirectory(upstreams: config.upstreams, defaultModel: config.defaultModel,
                                        client: httpClient, timeouts: config.timeouts, logger: logger)
-        let hub = GenerationHub(store: store, settings: .init(flushInterval: config.flushInterval,
-                                                              eventBufferLimit: config.eventBufferLimit,
-                                                              keepAliveInterval: config.keepAliveInterval,
-                                                              maxRunningJobs: config.maxGenerations),
-                                logger: logger)
+        let hub = GenerationHub(
+            store: store, bus: bus, board: board,
+            settings: .init(flushInterval: config.flushInterval, eventBufferLimit: config.eventBufferLimit,
+                            keepAliveInterval: config.keepAliveInterval, maxRunningJobs: config.maxGenerations,
+                            leaseDuration: config.generationLease, leaseCheckInterval: config.generationLease / 3),
+            logger: logger)
         let services = ParleyServices(
             config: config, store: store, models: models, hub: hub,
             chat: ChatService(store: store, models: models, hub: hub, limits: config.limits),
-            feed: GenerationFeed(hub: hub, store: store, pollInterval: config.flushInterval))
+            feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))))
 
         let router = Router()
         router.middlewares.add(LogRequestsMiddleware(.debug))
@@ -84,22 +85,42 @@ public struct ParleyServer: Service {
         }
         for upstream in config.upstreams { logger.info("upstream \(upstream)") }
         return ParleyServer(config: config, store: store, hub: hub, application: application, httpClient: httpClient,
-                            databasePool: databasePool, logger: logger)
+                            database: database, logger: logger)
+    }
+
+    /// Migrates, retrying while the database cannot be reached, for up to `wait`.
+    static func migrateWhenReachable(_ store: any ConversationStore, wait: Duration, logger: Logger) async throws {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            do {
+                try await withDeadline(max(.seconds(1), min(.seconds(30), deadline - .now))) { try await store.migrate() }
+                return
+            } catch let error as ParleyError {
+                guard case .unavailable = error, ContinuousClock.now < deadline else { throw error }
+                logger.warning("waiting for the database", metadata: ["error": "\(error)"])
+            } catch is DeadlineExceeded {
+                guard ContinuousClock.now < deadline else {
+                    throw ParleyError.unavailable("the database could not be reached within \(wait)")
+                }
+                logger.warning("waiting for the database")
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
     }
 
     public func run() async throws {
         // Graceful shutdown runs in reverse order: generations drain first, then the HTTP server closes,
-        // then the upstream client.
+        // then the upstream client, and the database last.
         let group = ServiceGroup(configuration: .init(
-            services: [HTTPClientService(client: httpClient), application,
+            services: [database, HTTPClientService(client: httpClient), application,
                        GenerationHubService(hub: hub, grace: config.shutdownGrace)],
             logger: logger))
-        defer { databasePool?.cancel() }
+        defer { database.stopPool() }
         try await group.run()
     }
 }
 
-/// Runs the hub's flush loop; at shutdown lets generations finish within the grace period, then stores the rest.
+/// Runs the hub's background work; at shutdown lets generations finish within the grace period, then stores the rest.
 struct GenerationHubService: Service {
     let hub: GenerationHub
     let grace: Duration
@@ -107,12 +128,45 @@ struct GenerationHubService: Service {
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             // Keep saving partial text while running answers use their grace period.
-            group.addTask { await hub.runFlushLoop() }
+            group.addTask { await hub.runBackgroundWork() }
             let graceful = (try? await gracefulShutdown()) != nil
             await hub.shutdown(grace: graceful ? grace : .zero)
             group.cancelAll()
         }
         await hub.flush()
+    }
+}
+
+/// The database's background work: the PostgreSQL pool (started before migrations, stopped after everything
+/// else), the health checks behind readiness and fail-fast 503s, and the replica event listener.
+final class DatabaseService: Service, Sendable {
+    let store: GuardedConversationStore
+    let pool: PostgresConversationStore?
+    let listener: PostgresEventBus?
+    private let poolTask = Mutex<Task<Void, Never>?>(nil)
+
+    init(store: GuardedConversationStore, pool: PostgresConversationStore?, listener: PostgresEventBus?) {
+        self.store = store
+        self.pool = pool
+        self.listener = listener
+    }
+
+    func startPool() {
+        guard let pool else { return }
+        poolTask.withLock { $0 = Task { await pool.run() } }
+    }
+
+    func stopPool() {
+        poolTask.withLock { $0 }?.cancel()
+    }
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.store.runHealthChecks() }
+            if let listener { group.addTask { await listener.run() } }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
     }
 }
 

@@ -1,10 +1,11 @@
 import Foundation
 import ParleyCore
+import ParleyStore
 
 /// What the route handlers use, built once per server.
 struct ParleyServices: Sendable {
     let config: ParleyConfig
-    let store: any ConversationStore
+    let store: GuardedConversationStore
     let models: any ModelDirectory
     let hub: GenerationHub
     let chat: ChatService

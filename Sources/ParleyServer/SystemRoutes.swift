@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ParleyCore
+import ParleyStore
 
 /// `/api/v1/models` and the health checks.
 struct SystemRoutes {
@@ -26,9 +27,10 @@ struct SystemRoutes {
         try Response.json(["status": "ok"])
     }
 
-    /// The process can serve: its database answers.
+    /// The process can serve: its database answered the last health check (run every second) and answers now.
     @Sendable func ready(_ request: Request, context: BasicRequestContext) async throws -> Response {
         do {
+            guard services.store.isAvailable else { throw ParleyError.unavailable("the last health check failed") }
             try await services.store.ping()
             return try Response.json(["status": "ready", "database": "ok"])
         } catch {

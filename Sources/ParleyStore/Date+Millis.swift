@@ -26,3 +26,11 @@ extension Message {
         return copy
     }
 }
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var millis: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

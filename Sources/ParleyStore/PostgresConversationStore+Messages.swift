@@ -88,7 +88,7 @@ extension PostgresConversationStore {
     }
 
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int) async throws -> Turn {
+                          defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
         let now = Date(millis: Date().millis)
         let title = StoreText.title(from: userContent)
         let turn = try await perform {
@@ -116,11 +116,13 @@ extension PostgresConversationStore {
                                         model: model ?? conversationModel ?? defaultModel, status: .streaming,
                                         createdAt: now, updatedAt: now)
                 try await connection.query("""
-                    INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at, updated_at)
+                    INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
+                                          updated_at, lease_expires_at)
                     VALUES (\(user.id), \(conversationID), \(user.index), NULL, 'user', \(userContent), NULL, 'complete',
-                            \(now.millis), \(now.millis)),
+                            \(now.millis), \(now.millis), NULL),
                            (\(assistant.id), \(conversationID), \(assistant.index), \(user.id), 'assistant', '',
-                            \(assistant.model), 'streaming', \(now.millis), \(now.millis))
+                            \(assistant.model), 'streaming', \(now.millis), \(now.millis),
+                            (extract(epoch from clock_timestamp()) * 1000)::bigint + \(lease.millis))
                     """, logger: logger)
                 return Turn(user: user, assistant: assistant, systemPrompt: systemPrompt, history: history)
             }
@@ -148,7 +150,7 @@ extension PostgresConversationStore {
                 UPDATE messages SET content = \(completion.content), status = \(completion.status.rawValue),
                     error = \(completion.errorMessage), prompt_tokens = \(completion.promptTokens),
                     completion_tokens = \(completion.completionTokens), ttft_ms = \(completion.timeToFirstTokenMs),
-                    latency_ms = \(completion.latencyMs), updated_at = \(Date().millis)
+                    latency_ms = \(completion.latencyMs), updated_at = \(Date().millis), lease_expires_at = NULL
                 WHERE id = \(id)
                 RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error, prompt_tokens,
                     completion_tokens, ttft_ms, latency_ms, created_at, updated_at
@@ -158,13 +160,55 @@ extension PostgresConversationStore {
         return try Self.message(from: row)
     }
 
-    public func interruptStreamingMessages() async throws -> Int {
-        try await perform {
-            try await client.query("""
-                UPDATE messages SET status = 'interrupted', updated_at = \(Date().millis),
-                    error = 'the server stopped while this answer was being generated'
-                WHERE status = 'streaming' RETURNING id
-                """, logger: logger).collect().count
+    /// Milliseconds since 1970 by the database's clock, so replicas with skewed clocks agree on leases.
+    static let databaseNowMillis = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+    public func renewLeases(_ ids: [UUID], for duration: Duration) async throws -> [UUID: MessageStatus] {
+        guard !ids.isEmpty else { return [:] }
+        var binds = PostgresBindings()
+        binds.append(duration.millis)
+        binds.append(ids)
+        // One statement: renew the streaming ones, and report every one's status.
+        let sql = """
+            WITH renewed AS (
+                UPDATE messages SET lease_expires_at = \(Self.databaseNowMillis) + $1
+                WHERE id = ANY($2::uuid[]) AND status = 'streaming' RETURNING id
+            )
+            SELECT m.id, CASE WHEN r.id IS NULL THEN m.status ELSE 'streaming' END
+            FROM messages m LEFT JOIN renewed r ON r.id = m.id WHERE m.id = ANY($2::uuid[])
+            """
+        let rows = try await perform {
+            try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
         }
+        var statuses: [UUID: MessageStatus] = [:]
+        for row in rows {
+            let (id, status) = try row.decode((UUID, String).self)
+            statuses[id] = MessageStatus(rawValue: status) ?? .interrupted
+        }
+        return statuses
+    }
+
+    public func interruptExpiredGenerations() async throws -> [UUID] {
+        let sql = """
+            UPDATE messages SET status = 'interrupted', updated_at = \(Self.databaseNowMillis), lease_expires_at = NULL,
+                error = 'the server generating this answer stopped before it finished'
+            WHERE status = 'streaming' AND (lease_expires_at IS NULL OR lease_expires_at < \(Self.databaseNowMillis))
+            RETURNING id
+            """
+        let rows = try await perform {
+            try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+        }
+        return try rows.map { try $0.decode(UUID.self) }
+    }
+
+    public func endStreaming(id: UUID, status: MessageStatus, errorMessage: String?) async throws -> Bool {
+        let rows = try await perform {
+            try await client.query("""
+                UPDATE messages SET status = \(status.rawValue), error = \(errorMessage), updated_at = \(Date().millis),
+                    lease_expires_at = NULL
+                WHERE id = \(id) AND status = 'streaming' RETURNING id
+                """, logger: logger).collect()
+        }
+        return !rows.isEmpty
     }
 }

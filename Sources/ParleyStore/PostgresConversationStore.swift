@@ -14,21 +14,9 @@ public final class PostgresConversationStore: ConversationStore {
         self.logger = logger
     }
 
-    /// Parses `postgres://user:password@host:port/database` (`postgresql://` too). TLS is off unless
-    /// `?sslmode=require` is given.
+    /// The pool configuration for a `postgres://user:password@host:port/database` URL (see ``PostgresURL``).
     public static func configuration(url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), let scheme = components.scheme,
-              scheme == "postgres" || scheme == "postgresql", let host = components.host, !host.isEmpty else {
-            throw ParleyError.invalid("a PostgreSQL URL looks like postgres://user:password@host:5432/database")
-        }
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
-        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-        let tls: PostgresClient.Configuration.TLS = sslMode == "require" ? .require(.makeClientConfiguration()) : .disable
-        var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
-        configuration.options.maximumConnections = 20
-        return configuration
+        try PostgresURL(url).clientConfiguration
     }
 
     /// Keeps the connection pool; returns when the task is cancelled.

@@ -54,6 +54,11 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        ("002_generation_leases", [
+            // Milliseconds since 1970 (database clock) until which the replica generating a `streaming` message
+            // holds it; NULL (rows from before leases) counts as expired.
+            "ALTER TABLE messages ADD COLUMN lease_expires_at BIGINT",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

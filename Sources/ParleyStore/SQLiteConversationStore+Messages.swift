@@ -67,8 +67,9 @@ extension SQLiteConversationStore {
     }
 
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int) async throws -> Turn {
+                          defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
         let now = Date()
+        let leaseExpiry = now.millis + lease.millis
         let title = StoreText.title(from: userContent)
         let turn = try await write { db -> Turn? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
@@ -91,14 +92,15 @@ extension SQLiteConversationStore {
                                     model: model ?? conversationModel ?? defaultModel,
                                     status: .streaming, createdAt: now, updatedAt: now)
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
+                                      updated_at, lease_expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for message in [user, assistant] {
                 try insert.execute(arguments: [
                     message.id.lowercased, conversationID.lowercased, message.index, message.parentID?.lowercased,
                     message.role.rawValue, message.content, message.model, message.status.rawValue,
-                    now.millis, now.millis,
+                    now.millis, now.millis, message.status == .streaming ? leaseExpiry : nil,
                 ])
             }
             return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row[2],
@@ -126,7 +128,7 @@ extension SQLiteConversationStore {
         let row = try await write { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
-                    ttft_ms = ?, latency_ms = ?, updated_at = ?
+                    ttft_ms = ?, latency_ms = ?, updated_at = ?, lease_expires_at = NULL
                 WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
                     prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at
                 """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
@@ -138,15 +140,47 @@ extension SQLiteConversationStore {
         return row
     }
 
-    public func interruptStreamingMessages() async throws -> Int {
+    public func renewLeases(_ ids: [UUID], for duration: Duration) async throws -> [UUID: MessageStatus] {
+        guard !ids.isEmpty else { return [:] }
+        let expiry = Date().millis + duration.millis
+        return try await write { db -> [UUID: MessageStatus] in
+            let renew = try db.cachedStatement(sql: """
+                UPDATE messages SET lease_expires_at = ? WHERE id = ? AND status = 'streaming' RETURNING id
+                """)
+            let status = try db.cachedStatement(sql: "SELECT status FROM messages WHERE id = ?")
+            var statuses: [UUID: MessageStatus] = [:]
+            for id in ids {
+                if try String.fetchOne(renew, arguments: [expiry, id.lowercased]) != nil {
+                    statuses[id] = .streaming
+                } else if let text = try String.fetchOne(status, arguments: [id.lowercased]) {
+                    statuses[id] = MessageStatus(rawValue: text) ?? .interrupted
+                }
+            }
+            return statuses
+        }
+    }
+
+    public func interruptExpiredGenerations() async throws -> [UUID] {
+        let now = Date().millis
+        let ids = try await write { db in
+            try String.fetchAll(db, sql: """
+                UPDATE messages SET status = 'interrupted', updated_at = ?, lease_expires_at = NULL,
+                    error = 'the server generating this answer stopped before it finished'
+                WHERE status = 'streaming' AND (lease_expires_at IS NULL OR lease_expires_at < ?)
+                RETURNING id
+                """, arguments: [now, now])
+        }
+        return ids.compactMap(UUID.init(text:))
+    }
+
+    public func endStreaming(id: UUID, status: MessageStatus, errorMessage: String?) async throws -> Bool {
         let now = Date().millis
         return try await write { db in
             try db.execute(sql: """
-                UPDATE messages SET status = 'interrupted', updated_at = ?,
-                    error = 'the server stopped while this answer was being generated'
-                WHERE status = 'streaming'
-                """, arguments: [now])
-            return db.changesCount
+                UPDATE messages SET status = ?, error = ?, updated_at = ?, lease_expires_at = NULL
+                WHERE id = ? AND status = 'streaming'
+                """, arguments: [status.rawValue, errorMessage, now, id.lowercased])
+            return db.changesCount > 0
         }
     }
 }

@@ -49,6 +49,11 @@ enum SQLiteMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("002_generation_leases") { db in
+            // Milliseconds since 1970 until which the replica generating a `streaming` message holds it;
+            // NULL (rows from before leases) counts as expired.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN lease_expires_at INTEGER")
+        }
         return migrator
     }
 }

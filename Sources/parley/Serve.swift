@@ -42,6 +42,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("flush-interval-ms"), help: .init(Setting.helpText("flush_interval_ms"))) var flushIntervalMs: String?
     @Option(name: .customLong("keepalive-interval"), help: .init(Setting.helpText("keepalive_interval"))) var keepaliveInterval: String?
     @Option(name: .customLong("shutdown-grace"), help: .init(Setting.helpText("shutdown_grace"))) var shutdownGrace: String?
+    @Option(name: .customLong("generation-lease"), help: .init(Setting.helpText("generation_lease"))) var generationLease: String?
+    @Option(name: .customLong("database-timeout"), help: .init(Setting.helpText("database_timeout"))) var databaseTimeout: String?
     @Option(name: .customLong("log-level"), help: .init(Setting.helpText("log_level"))) var logLevel: String?
     @Option(help: "A JSON config file. [env: PARLEY_CONFIG]") var config: String?
 
@@ -53,7 +55,8 @@ struct Serve: AsyncParsableCommand {
             ("max_body_bytes", maxBodyBytes), ("connect_timeout", connectTimeout),
             ("first_token_timeout", firstTokenTimeout), ("idle_timeout", idleTimeout),
             ("request_timeout", requestTimeout), ("flush_interval_ms", flushIntervalMs), ("max_generations", maxGenerations),
-            ("keepalive_interval", keepaliveInterval), ("shutdown_grace", shutdownGrace), ("log_level", logLevel),
+            ("keepalive_interval", keepaliveInterval), ("shutdown_grace", shutdownGrace),
+            ("generation_lease", generationLease), ("database_timeout", databaseTimeout), ("log_level", logLevel),
             ("config", config), ("upstream", upstreams.isEmpty ? nil : upstreams.joined(separator: "\n")),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })

@@ -2,7 +2,8 @@ import Foundation
 import ParleyMock
 import Testing
 
-/// A real `parley serve` process killed with SIGKILL mid-answer, then started again on the same database.
+/// A real `parley serve` process killed with SIGKILL mid-answer, then started again on the same database: the
+/// answer's generation lease lapses and the new process marks it `interrupted`.
 @Suite struct CrashRecoveryTests {
     /// The `parley` executable next to the test bundle (`swift build` puts both in `.build/debug`).
     static var binary: String {
@@ -14,7 +15,7 @@ import Testing
 
     static func serve(database: String, upstream: String, log: String) async throws -> ChildProcess {
         try await ChildProcess.start(binary, ["serve", "--port", "0", "--database", database, "--openai-base-url",
-                                              upstream, "--flush-interval-ms", "50"],
+                                              upstream, "--flush-interval-ms", "50", "--generation-lease", "1"],
                                      log: log, environment: ["PATH": "/usr/bin:/bin"])
     }
 
@@ -45,6 +46,8 @@ import Testing
 
         let second = try await Self.serve(database: database, upstream: upstream, log: directory + "/second.log")
         let restarted = TestParley.Client(baseURL: "http://127.0.0.1:\(second.port)")
+        // Reaped once the lease (1 s) has lapsed, at the next lease check (every third of it).
+        _ = try await restarted.waitForMessage(assistant, timeout: .seconds(5)) { ($0["status"] as? String) != "streaming" }
         let answer = try await restarted.request(.GET, "/api/v1/messages/\(assistant)").decode(MessageJSON.self)
         #expect(answer.status == "interrupted")
         #expect(!answer.content.isEmpty, "the text flushed before the crash survives")

@@ -158,15 +158,41 @@ enum ConversationStoreContract {
         #expect(errored.status == .error && errored.errorMessage == "upstream returned HTTP 500" && errored.content == "par")
     }
 
-    static func startupInterruptsLeftoverStreams(_ store: any ConversationStore) async throws {
+    static func expiredLeasesAreReapedLiveOnesKept(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(), owner: owner)
+        let dead = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi",
+                                              model: "m", lease: .milliseconds(50))
+        let live = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "again",
+                                              model: "m", lease: .milliseconds(50))
+        try await store.savePartialContent([(dead.assistant.id, "partial")])
+        #expect(try await store.renewLeases([live.assistant.id], for: .seconds(60)) == [live.assistant.id: .streaming])
+        try await Task.sleep(for: .milliseconds(120))
+
+        let reaped = try await store.interruptExpiredGenerations()
+        #expect(reaped.contains(dead.assistant.id) && !reaped.contains(live.assistant.id))
+        let message = try await store.message(id: dead.assistant.id, owner: owner)
+        #expect(message.status == .interrupted && message.content == "partial" && message.errorMessage != nil)
+        #expect(try await store.message(id: dead.user.id, owner: owner).content == "hi")
+        #expect(try await store.message(id: live.assistant.id, owner: owner).status == .streaming)
+        #expect(try await store.interruptExpiredGenerations().isEmpty, "reaping twice finds nothing")
+
+        // Renewal reports what ended elsewhere and what no longer exists.
+        let statuses = try await store.renewLeases([dead.assistant.id, live.assistant.id, UUID.v7()], for: .seconds(60))
+        #expect(statuses == [dead.assistant.id: .interrupted, live.assistant.id: .streaming])
+        // A finished message holds no lease.
+        _ = try await store.finishMessage(id: live.assistant.id, MessageCompletion(content: "done", status: .complete))
+        #expect(try await store.renewLeases([live.assistant.id], for: .seconds(60)) == [live.assistant.id: .complete])
+    }
+
+    static func endStreamingOnlyEndsStreamingMessages(_ store: any ConversationStore) async throws {
         let conversation = try await store.createConversation(NewConversation(), owner: owner)
         let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")
-        try await store.savePartialContent([(turn.assistant.id, "partial")])
-        #expect(try await store.interruptStreamingMessages() >= 1)
+        try await store.savePartialContent([(turn.assistant.id, "so far")])
+        #expect(try await store.endStreaming(id: turn.assistant.id, status: .cancelled, errorMessage: nil))
         let message = try await store.message(id: turn.assistant.id, owner: owner)
-        #expect(message.status == .interrupted && message.content == "partial")
-        #expect(try await store.message(id: turn.user.id, owner: owner).content == "hi")
-        #expect(try await store.interruptStreamingMessages() == 0)
+        #expect(message.status == .cancelled && message.content == "so far")
+        #expect(try await store.endStreaming(id: turn.assistant.id, status: .interrupted, errorMessage: "x") == false)
+        #expect(try await store.message(id: turn.assistant.id, owner: owner).status == .cancelled)
     }
 
     static func feedbackOnAssistantMessagesOnly(_ store: any ConversationStore) async throws {
@@ -242,22 +268,22 @@ extension ConversationStoreContract {
     static func startTurnReadsHistoryAndPicksTheModel(_ store: any ConversationStore) async throws {
         let conversation = try await store.createConversation(NewConversation(model: "conv-model", systemPrompt: "sys"), owner: owner)
         let first = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q1", model: nil,
-                                              defaultModel: "default", historyLimit: 10)
+                                              defaultModel: "default", historyLimit: 10, lease: .seconds(60))
         #expect(first.assistant.model == "conv-model", "the conversation's model before the default")
         #expect(first.systemPrompt == "sys")
         #expect(first.history.isEmpty)
         _ = try await store.finishMessage(id: first.assistant.id, MessageCompletion(content: "a1", status: .complete))
         let second = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q2",
-                                               model: "explicit", defaultModel: "default", historyLimit: 10)
+                                               model: "explicit", defaultModel: "default", historyLimit: 10, lease: .seconds(60))
         #expect(second.assistant.model == "explicit")
         #expect(second.history.map(\.message.content) == ["a1", "q1"], "earlier messages, newest first, not this turn")
         let limited = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q3",
-                                                model: nil, defaultModel: nil, historyLimit: 1)
+                                                model: nil, defaultModel: nil, historyLimit: 1, lease: .seconds(60))
         #expect(limited.history.map(\.message.content) == ["q2"], "the running answer is left out")
 
         let bare = try await store.createConversation(NewConversation(), owner: owner)
         let fallback = try await store.startTurn(conversationID: bare.id, owner: owner, userContent: "q", model: nil,
-                                                 defaultModel: "default", historyLimit: 10)
+                                                 defaultModel: "default", historyLimit: 10, lease: .seconds(60))
         #expect(fallback.assistant.model == "default" && fallback.systemPrompt == nil)
     }
 }

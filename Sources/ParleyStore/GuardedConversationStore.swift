@@ -1,0 +1,181 @@
+import Foundation
+import Logging
+import ParleyCore
+import Synchronization
+
+/// Wraps a store so that a database outage makes requests fail fast with a clear
+/// ``ParleyError/unavailable(_:)`` (a 503) instead of hanging, and service resumes by itself when the database
+/// returns.
+///
+/// Every call has a deadline. ``runHealthChecks(every:)`` pings the database; while pings fail, calls are
+/// refused at once without waiting on the database, and ``isAvailable`` (the readiness check) is false.
+public final class GuardedConversationStore: ConversationStore {
+    public let base: any ConversationStore
+    /// Longest any single call may take.
+    public let callTimeout: Duration
+    private let logger: Logger
+    private let outage = Mutex<String?>(nil)
+
+    public init(_ base: any ConversationStore, callTimeout: Duration = .seconds(5), logger: Logger) {
+        self.base = base
+        self.callTimeout = callTimeout
+        self.logger = logger
+    }
+
+    /// False while the last health check failed.
+    public var isAvailable: Bool { outage.withLock { $0 == nil } }
+
+    /// Pings the database every `interval` (each ping may take as long) until cancelled, switching
+    /// ``isAvailable`` as the answers change.
+    public func runHealthChecks(every interval: Duration = .seconds(1)) async {
+        while !Task.isCancelled {
+            await checkHealth(timeout: interval)
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// One health check.
+    public func checkHealth(timeout: Duration) async {
+        let base = self.base
+        var failure: String?
+        do {
+            try await withDeadline(timeout) { try await base.ping() }
+        } catch {
+            failure = Self.reason(error)
+        }
+        let previous = outage.withLock { state in
+            defer { state = failure }
+            return state
+        }
+        switch (previous, failure) {
+        case (nil, let failure?):
+            logger.error("the database is unreachable; refusing requests until it answers", metadata: ["error": "\(failure)"])
+        case (_?, nil):
+            logger.notice("the database answers again")
+        default:
+            break
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as ParleyError: return error.description
+        case let error as DeadlineExceeded: return error.description
+        default: return "\(error)"
+        }
+    }
+
+    /// Runs a call under the deadline, or refuses it at once during an outage.
+    func guarded<T: Sendable>(_ call: @escaping @Sendable (any ConversationStore) async throws -> T) async throws -> T {
+        if let failure = outage.withLock({ $0 }) {
+            throw ParleyError.unavailable("the database is unreachable (\(failure)); try again shortly")
+        }
+        let base = self.base
+        do {
+            return try await withDeadline(callTimeout) { try await call(base) }
+        } catch let error as DeadlineExceeded {
+            throw ParleyError.unavailable("the database did not answer in time (\(error.limit)); try again shortly")
+        }
+    }
+
+    public func migrate() async throws { try await base.migrate() }
+
+    public func ping() async throws {
+        let base = self.base
+        do {
+            try await withDeadline(callTimeout) { try await base.ping() }
+        } catch let error as DeadlineExceeded {
+            throw ParleyError.unavailable("the database did not answer in time (\(error.limit))")
+        }
+    }
+
+    public func createConversation(_ new: NewConversation, owner: UserID) async throws -> Conversation {
+        try await guarded { try await $0.createConversation(new, owner: owner) }
+    }
+
+    public func listConversations(owner: UserID, query: ConversationQuery) async throws -> Page<Conversation> {
+        try await guarded { try await $0.listConversations(owner: owner, query: query) }
+    }
+
+    public func conversation(id: UUID, owner: UserID) async throws -> Conversation {
+        try await guarded { try await $0.conversation(id: id, owner: owner) }
+    }
+
+    public func updateConversation(id: UUID, owner: UserID, patch: ConversationPatch) async throws -> Conversation {
+        try await guarded { try await $0.updateConversation(id: id, owner: owner, patch: patch) }
+    }
+
+    public func deleteConversation(id: UUID, owner: UserID) async throws {
+        try await guarded { try await $0.deleteConversation(id: id, owner: owner) }
+    }
+
+    public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
+        try await guarded { try await $0.messages(conversationID: conversationID, owner: owner, before: before, limit: limit) }
+    }
+
+    public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
+        -> [(index: Int, message: ChatMessage)]
+    {
+        try await guarded {
+            try await $0.contextMessages(conversationID: conversationID, before: before, limit: limit).map(ContextRow.init)
+        }.map { ($0.index, $0.message) }
+    }
+
+    public func clearMessages(conversationID: UUID, owner: UserID) async throws {
+        try await guarded { try await $0.clearMessages(conversationID: conversationID, owner: owner) }
+    }
+
+    public func message(id: UUID, owner: UserID) async throws -> Message {
+        try await guarded { try await $0.message(id: id, owner: owner) }
+    }
+
+    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
+                          defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
+        try await guarded {
+            try await $0.startTurn(conversationID: conversationID, owner: owner, userContent: userContent, model: model,
+                                   defaultModel: defaultModel, historyLimit: historyLimit, lease: lease)
+        }
+    }
+
+    public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
+        let rows = updates.map(PartialRow.init)
+        try await guarded { try await $0.savePartialContent(rows.map { ($0.id, $0.content) }) }
+    }
+
+    public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
+        try await guarded { try await $0.finishMessage(id: id, completion) }
+    }
+
+    public func renewLeases(_ ids: [UUID], for duration: Duration) async throws -> [UUID: MessageStatus] {
+        try await guarded { try await $0.renewLeases(ids, for: duration) }
+    }
+
+    public func interruptExpiredGenerations() async throws -> [UUID] {
+        try await guarded { try await $0.interruptExpiredGenerations() }
+    }
+
+    public func endStreaming(id: UUID, status: MessageStatus, errorMessage: String?) async throws -> Bool {
+        try await guarded { try await $0.endStreaming(id: id, status: status, errorMessage: errorMessage) }
+    }
+
+    public func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback {
+        try await guarded { try await $0.setFeedback(messageID: messageID, owner: owner, rating: rating, comment: comment) }
+    }
+
+    public func deleteFeedback(messageID: UUID, owner: UserID) async throws {
+        try await guarded { try await $0.deleteFeedback(messageID: messageID, owner: owner) }
+    }
+}
+
+/// Sendable forms of the tuples some calls take and return.
+private struct ContextRow: Sendable {
+    let index: Int
+    let message: ChatMessage
+    init(_ row: (index: Int, message: ChatMessage)) { (index, message) = row }
+}
+
+private struct PartialRow: Sendable {
+    let id: UUID
+    let content: String
+    init(_ row: (id: UUID, content: String)) { (id, content) = row }
+}
