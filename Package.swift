@@ -59,7 +59,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The mock OpenAI-compatible model server used by tests, bench and curious users.
+        // The mock OpenAI-compatible model server used by tests, bench and curious users, and the helpers that
+        // start real servers (child processes, a throwaway PostgreSQL) for tests and bench.
         .target(
             name: "ParleyMock",
             dependencies: [
@@ -124,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: [
-                "ParleyStore",
+                "ParleyStore", "ParleyMock",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -34,7 +34,7 @@ struct SystemRoutes {
             try await services.store.ping()
             return try Response.json(["status": "ready", "database": "ok"])
         } catch {
-            context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+            context.logger.debug("readiness check failed", metadata: ["error": "\(error)"])
             return try Response.json(["status": "unavailable", "database": "unreachable"], status: .serviceUnavailable)
         }
     }

@@ -10,7 +10,10 @@ public final class PostgresConversationStore: ConversationStore {
     let logger: Logger
 
     public init(configuration: PostgresClient.Configuration, logger: Logger) {
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool reports every failed connection attempt at info level; an outage is logged once elsewhere.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .warning)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
         self.logger = logger
     }
 
@@ -30,9 +33,18 @@ public final class PostgresConversationStore: ConversationStore {
         do {
             return try await body()
         } catch let error as PSQLError {
-            let detail = error.serverInfo?[.message] ?? "\(error.code)"
-            throw ParleyError.unavailable("the database failed: \(detail)")
+            throw Self.unavailable(error)
+        } catch let error as PostgresTransactionError {
+            // A domain error thrown inside the transaction passes through; database failures become 503s.
+            if let domain = error.closureError as? ParleyError { throw domain }
+            let cause = error.beginError ?? error.closureError ?? error.commitError ?? error.rollbackError
+            if let cause = cause as? PSQLError { throw Self.unavailable(cause) }
+            throw ParleyError.unavailable("the database failed: \(cause.map { "\($0)" } ?? "transaction error")")
         }
+    }
+
+    private static func unavailable(_ error: PSQLError) -> ParleyError {
+        .unavailable("the database failed: \(error.serverInfo?[.message] ?? "\(error.code)")")
     }
 
     public func migrate() async throws {

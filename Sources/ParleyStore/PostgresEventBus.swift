@@ -71,7 +71,8 @@ public final class PostgresEventBus: EventBus {
             } catch {
                 if Task.isCancelled { break }
                 if !failing {
-                    logger.warning("lost the replica event listener; reconnecting", metadata: ["error": "\(error)"])
+                    logger.warning("lost the replica event listener; reconnecting",
+                                   metadata: ["error": "\(String(reflecting: error))"])
                 }
                 failing = true
             }

@@ -14,7 +14,7 @@ import Testing
         try await TestParley.with(mockOptions: options, configure: { $0.flushInterval = .milliseconds(50) }) { first in
             let database = "sqlite://\(first.directory)/parley.db"
             let upstream = first.mock.map { "http://127.0.0.1:\($0.port)/v1" }!
-            // The second server starts before the answer does, so its start-up sweep has nothing to interrupt.
+            // A second server on the same file, as a second replica would be.
             try await TestParley.with(withUpstream: false, configure: {
                 $0.databaseURL = database
                 $0.flushInterval = .milliseconds(50)

@@ -1,5 +1,6 @@
 import Foundation
 import ParleyCore
+import ParleyMock
 import ParleyStore
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
     @Test(.enabled(if: PostgresTestServer.binaryDirectory != nil || PostgresTestServer.required,
                    "PostgreSQL binaries not found; set PARLEY_REQUIRE_SERVICES=1 to make this a failure"))
     func contractOnPostgres() async throws {
-        let server = try PostgresTestServer()
+        let server = try await PostgresTestServer.start()
         defer { server.stop() }
         for (index, check) in SQLiteStoreTests.checks.enumerated() {
             let (store, pool) = try await server.freshStore(name: "contract_\(index)")
@@ -24,7 +25,7 @@ import Testing
     @Test(.enabled(if: PostgresTestServer.binaryDirectory != nil || PostgresTestServer.required,
                    "PostgreSQL binaries not found; set PARLEY_REQUIRE_SERVICES=1 to make this a failure"))
     func migrationsAreIdempotentAndURLsParse() async throws {
-        let server = try PostgresTestServer()
+        let server = try await PostgresTestServer.start()
         defer { server.stop() }
         let (store, pool) = try await server.freshStore(name: "twice")
         try await store.migrate()

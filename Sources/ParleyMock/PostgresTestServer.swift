@@ -1,32 +1,34 @@
 import Foundation
-import Logging
-import ParleyStore
-import PostgresNIO
 
 /// A throwaway PostgreSQL server started from the machine's binaries on a free loopback port, with `fsync` off.
 /// As root it runs as the `postgres` user, as PostgreSQL requires.
-final class PostgresTestServer: Sendable {
-    let port: Int
-    let directory: String
+public final class PostgresTestServer: Sendable {
+    public let port: Int
+    public let directory: String
     let binaries: String
 
     /// Where `pg_ctl` lives, if PostgreSQL is installed.
-    static var binaryDirectory: String? {
+    public static var binaryDirectory: String? {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root))?.sorted(by: >) ?? []
         return versions.map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: "\($0)/pg_ctl") }
     }
 
     /// True when the suite must run (CI), so missing binaries are a failure rather than a skip.
-    static var required: Bool { ProcessInfo.processInfo.environment["PARLEY_REQUIRE_SERVICES"] == "1" }
+    public static var required: Bool { ProcessInfo.processInfo.environment["PARLEY_REQUIRE_SERVICES"] == "1" }
 
     static var isRoot: Bool { getuid() == 0 }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    init() throws {
+    /// Starts a server (initdb, then pg_ctl start) on a thread of its own, so the wait blocks no task.
+    public static func start() async throws -> PostgresTestServer {
+        try await offThread { try PostgresTestServer() }
+    }
+
+    private init() throws {
         guard let binaries = Self.binaryDirectory else {
             throw Failure(description: "PostgreSQL binaries not found under /usr/lib/postgresql (apt-get install postgresql)")
         }
@@ -56,30 +58,39 @@ final class PostgresTestServer: Sendable {
         throw lastError ?? Failure(description: "PostgreSQL did not start")
     }
 
-    func stop() {
+    /// Stops the server and deletes its data.
+    public func stop() {
         try? Self.run(binaries + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func configuration(database: String) -> PostgresClient.Configuration {
-        var configuration = PostgresClient.Configuration(host: "127.0.0.1", port: port, username: "parley",
-                                                         password: nil, database: database, tls: .disable)
-        configuration.options.maximumConnections = 10
-        return configuration
+    /// Stops the server, keeping its data: every connection is cut, as in an outage. (`-m fast`: an immediate
+    /// stop would lose the last commits, since the test server runs with `synchronous_commit=off`.)
+    public func pause() async throws {
+        try await offThread { try Self.run(self.binaries + "/pg_ctl", ["-D", self.directory + "/data", "-m", "fast", "-w", "stop"]) }
     }
 
-    /// Creates an empty database and returns a migrated store on it, with its pool running in `task`.
-    func freshStore(name: String) async throws -> (PostgresConversationStore, Task<Void, Never>) {
-        var logger = Logger(label: "parley.test.pg")
-        logger.logLevel = .error
-        let admin = PostgresClient(configuration: configuration(database: "postgres"), backgroundLogger: logger)
-        let adminTask = Task { await admin.run() }
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        adminTask.cancel()
-        let store = PostgresConversationStore(configuration: configuration(database: name), logger: logger)
-        let task = Task { await store.run() }
-        try await store.migrate()
-        return (store, task)
+    /// Starts the server again on the same port after ``pause()``.
+    public func resume() async throws {
+        let (binaries, directory, port) = (self.binaries, self.directory, self.port)
+        try await offThread {
+            try Self.run(binaries + "/pg_ctl", [
+                "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "30",
+                "-o", "-p \(port) -k \(directory) -h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                "start",
+            ])
+        }
+    }
+
+    /// Creates an empty database.
+    public func createDatabase(_ name: String) async throws {
+        let (binaries, port) = (self.binaries, self.port)
+        try await offThread { try Self.run(binaries + "/createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "parley", name]) }
+    }
+
+    /// The URL Parley takes for one of this server's databases.
+    public func url(database: String) -> String {
+        "postgres://parley@127.0.0.1:\(port)/\(database)"
     }
 
     /// Runs a command (as `postgres` when root) through the shell and throws with its output if it fails.
@@ -94,6 +105,16 @@ final class PostgresTestServer: Sendable {
         guard status == 0 else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed (\(status)): \(output)")
+        }
+    }
+}
+
+/// Runs blocking work (child processes waited for with `system`) on a new thread and awaits its result, so
+/// that the few threads running Swift tasks are never blocked by it.
+func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try work() })
         }
     }
 }

@@ -1,0 +1,145 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import ParleyMock
+import Testing
+
+/// Two real `parley serve` processes on one real PostgreSQL: nothing depends on which one a request reaches.
+@Suite(.serialized) struct PostgresReplicaTests {
+    static var enabled: Bool { PostgresTestServer.binaryDirectory != nil || PostgresTestServer.required }
+
+    /// A `parley serve` on `database`, with a 1 s generation lease so a dead replica is noticed quickly.
+    static func replica(_ database: String, upstream: String, log: String, lease: String = "1") async throws
+        -> (ChildProcess, TestParley.Client)
+    {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary),
+                     "build the server first (swift build); looked for \(CrashRecoveryTests.binary)")
+        let process = try await ChildProcess.start(
+            CrashRecoveryTests.binary,
+            ["serve", "--port", "0", "--database", database, "--openai-base-url", upstream, "--flush-interval-ms", "50",
+             "--generation-lease", lease, "--database-timeout", "2"],
+            log: log, environment: ["PATH": "/usr/bin:/bin"])
+        return (process, TestParley.Client(baseURL: "http://127.0.0.1:\(process.port)"))
+    }
+
+    static func mock(tokens: Int, delayMs: Int) async throws -> BackgroundService {
+        var options = MockLLMServer.Options()
+        options.port = 0
+        options.defaults = MockScript(tokens: tokens, tokenDelayMs: delayMs)
+        return try await MockLLMServer(options: options).start(logger: TestParley.quietLogger)
+    }
+
+    @Test(.enabled(if: enabled, "PostgreSQL binaries not found; set PARLEY_REQUIRE_SERVICES=1 to make this a failure"))
+    func anyReplicaServesAnyRequest() async throws {
+        let postgres = try await PostgresTestServer.start()
+        defer { postgres.stop() }
+        try await postgres.createDatabase("replicas")
+        let mock = try await Self.mock(tokens: 3000, delayMs: 10)
+        let upstream = "http://127.0.0.1:\(mock.port)/v1"
+        let (processA, a) = try await Self.replica(postgres.url(database: "replicas"), upstream: upstream,
+                                                   log: postgres.directory + "/a.log")
+        let (processB, b) = try await Self.replica(postgres.url(database: "replicas"), upstream: upstream,
+                                                   log: postgres.directory + "/b.log")
+        defer {
+            processA.stop(signal: SIGKILL)
+            processB.stop(signal: SIGKILL)
+        }
+
+        // Posted through A, read through B.
+        let conversation = try await a.createConversation(#"{"title":"shared"}"#)
+        let turn = try await a.chat(conversation, "short one mock:tokens=4")
+        #expect(turn.last?.name == "done")
+        let page = try await b.request(.GET, "/api/v1/conversations/\(conversation)/messages").decode(MessagePageJSON.self)
+        #expect(page.data.map(\.content) == ["short one mock:tokens=4", MockScript.replyTokens(count: 4).joined()])
+        #expect(page.data.map(\.status) == ["complete", "complete"])
+
+        // Started on A, followed and then stopped through B.
+        let reader = try await a.events(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                        body: #"{"content":"a long story"}"#)
+        let head = try await reader.read { $0.name == "delta" }
+        let assistant = try #require(head[1].data["id"] as? String)
+        let followed = try await b.events(.GET, "/api/v1/messages/\(assistant)/events")
+        var seenThroughB = try await followed.read { $0.name == "delta" }
+        seenThroughB += try await followed.read { $0.name == "delta" }
+        #expect(seenThroughB.first?.name == "message" && seenThroughB.filter { $0.name == "delta" }.count >= 2,
+                "B streams A's answer as it grows")
+        let stopped = try await b.request(.POST, "/api/v1/messages/\(assistant)/stop").decode(MessageJSON.self)
+        #expect(stopped.status == "cancelled", "stopped through the replica that does not run it")
+        #expect(!stopped.content.isEmpty && MockScript.replyTokens(count: 3000).joined().hasPrefix(stopped.content))
+        let restOnA = try await reader.rest()
+        #expect(restOnA.last?.name == "done" && restOnA.last?.status == "cancelled",
+                "A's own stream ends with the stop")
+        seenThroughB += try await followed.rest()
+        #expect(seenThroughB.last?.name == "done" && seenThroughB.last?.status == "cancelled")
+        let assembled = (seenThroughB.first?.content ?? "") + seenThroughB.deltaText
+        #expect(assembled == stopped.content, "B's stream adds up to exactly the stored text")
+
+        // A dies mid-answer: B marks the answer interrupted once A's lease lapses.
+        let orphan = try await a.events(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                        body: #"{"content":"another long story"}"#)
+        let orphanHead = try await orphan.read { $0.name == "delta" }
+        let orphanID = try #require(orphanHead[1].data["id"] as? String)
+        _ = try await b.waitForMessage(orphanID) { !(($0["content"] as? String) ?? "").isEmpty }
+        processA.stop(signal: SIGKILL)
+        orphan.cancel()
+        let reaped = try await b.waitForMessage(orphanID, timeout: .seconds(10)) { ($0["status"] as? String) != "streaming" }
+        #expect(reaped["status"] as? String == "interrupted")
+        #expect(!((reaped["content"] as? String) ?? "").isEmpty, "the text A flushed survives")
+
+        try await a.shutdown()
+        try await b.shutdown()
+        try await mock.stop()
+    }
+
+    @Test(.enabled(if: enabled, "PostgreSQL binaries not found; set PARLEY_REQUIRE_SERVICES=1 to make this a failure"))
+    func aDatabaseOutageGives503sAndServiceResumesWithoutARestart() async throws {
+        let postgres = try await PostgresTestServer.start()
+        defer { postgres.stop() }
+        try await postgres.createDatabase("outage")
+        let mock = try await Self.mock(tokens: 5, delayMs: 0)
+        let (process, parley) = try await Self.replica(postgres.url(database: "outage"),
+                                                       upstream: "http://127.0.0.1:\(mock.port)/v1",
+                                                       log: postgres.directory + "/parley.log", lease: "15")
+        defer { process.stop(signal: SIGKILL) }
+        let conversation = try await parley.createConversation()
+        #expect(try await parley.request(.GET, "/health/ready").status == 200)
+
+        try await postgres.pause()
+        let notReady = try await Self.poll(parley, "/health/ready", until: 503)
+        #expect(notReady.status == 503 && notReady.json["database"] as? String == "unreachable")
+        let requests: [(HTTPMethod, String, String?)] = [
+            (.GET, "/api/v1/conversations", nil),
+            (.GET, "/api/v1/conversations/\(conversation)/messages", nil),
+            (.POST, "/api/v1/conversations", "{}"),
+            (.POST, "/api/v1/conversations/\(conversation)/messages", #"{"content":"hi"}"#),
+        ]
+        for (method, path, body) in requests {
+            let reply = try await parley.request(method, path, body: body)
+            #expect(reply.status == 503, "\(path) during the outage: \(reply.status) \(reply.body)")
+            #expect(reply.errorType == "unavailable" && (reply.errorMessage ?? "").contains("database"))
+        }
+        #expect(process.process.isRunning, "no crash")
+
+        try await postgres.resume()
+        let ready = try await Self.poll(parley, "/health/ready", until: 200)
+        #expect(ready.status == 200)
+        let turn = try await parley.chat(conversation, "back again")
+        #expect(turn.last?.name == "done" && turn.last?.status == "complete")
+        let list = try await parley.request(.GET, "/api/v1/conversations")
+        #expect(list.status == 200)
+
+        try await parley.shutdown()
+        try await mock.stop()
+    }
+
+    /// Polls `path` until it answers `status` (or 20 s pass) and returns the last reply.
+    static func poll(_ parley: TestParley.Client, _ path: String, until status: Int) async throws -> APIReply {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while true {
+            let reply = try await parley.request(.GET, path)
+            if reply.status == status || ContinuousClock.now > deadline { return reply }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+

@@ -1,0 +1,17 @@
+import Logging
+import ParleyMock
+import ParleyStore
+
+extension PostgresTestServer {
+    /// Creates an empty database and returns a migrated store on it, with its pool running in `task`.
+    func freshStore(name: String) async throws -> (PostgresConversationStore, Task<Void, Never>) {
+        var logger = Logger(label: "parley.test.pg")
+        logger.logLevel = .error
+        try await createDatabase(name)
+        let store = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url(database: name)),
+                                              logger: logger)
+        let task = Task { await store.run() }
+        try await store.migrate()
+        return (store, task)
+    }
+}
