@@ -53,6 +53,10 @@ public protocol ConversationStore: Sendable {
     /// was no longer streaming. For stopping a generation whose replica does not answer.
     func endStreaming(id: UUID, status: MessageStatus, errorMessage: String?) async throws -> Bool
 
+    /// Ranked full-text search of the owner's conversation titles and finished messages (a message is indexed
+    /// when its generation ends): `limit` of each, after skipping `offset` of each.
+    func search(owner: UserID, terms: SearchTerms, limit: Int, offset: Int) async throws -> SearchResults
+
     func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback
     func deleteFeedback(messageID: UUID, owner: UserID) async throws
 }

@@ -73,6 +73,7 @@ public struct ParleyServer: Service {
         let api = router.group("api/v1")
         ConversationRoutes(services: services).register(on: api)
         MessageRoutes(services: services).register(on: api)
+        SearchRoutes(services: services).register(on: api)
         SystemRoutes(services: services).register(on: router)
 
         let application = Application(

@@ -158,6 +158,10 @@ public final class GuardedConversationStore: ConversationStore {
         try await guarded { try await $0.endStreaming(id: id, status: status, errorMessage: errorMessage) }
     }
 
+    public func search(owner: UserID, terms: SearchTerms, limit: Int, offset: Int) async throws -> SearchResults {
+        try await guarded { try await $0.search(owner: owner, terms: terms, limit: limit, offset: offset) }
+    }
+
     public func setFeedback(messageID: UUID, owner: UserID, rating: Int, comment: String?) async throws -> Feedback {
         try await guarded { try await $0.setFeedback(messageID: messageID, owner: owner, rating: rating, comment: comment) }
     }

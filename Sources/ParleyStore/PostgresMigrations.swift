@@ -59,6 +59,15 @@ enum PostgresMigrations {
             // holds it; NULL (rows from before leases) counts as expired.
             "ALTER TABLE messages ADD COLUMN lease_expires_at BIGINT",
         ]),
+        ("003_full_text_search", [
+            // The 'simple' configuration: no stemming and no stop words, like SQLite's unicode61 tokenizer, so
+            // both backends find the same words. Messages are indexed once no longer `streaming`.
+            """
+            CREATE INDEX messages_search ON messages USING gin (to_tsvector('simple', content))
+            WHERE status <> 'streaming'
+            """,
+            "CREATE INDEX conversations_search ON conversations USING gin (to_tsvector('simple', title))",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

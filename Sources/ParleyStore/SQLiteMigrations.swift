@@ -54,6 +54,44 @@ enum SQLiteMigrations {
             // NULL (rows from before leases) counts as expired.
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN lease_expires_at INTEGER")
         }
+        migrator.registerMigration("003_full_text_search") { db in
+            // FTS5 indexes over the tables' own text (external content, keyed by rowid; Parley never VACUUMs,
+            // which could renumber rowids). A message is indexed once it is no longer `streaming`, so the
+            // partial text written every flush costs no index work; after that its text never changes.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE messages_fts USING fts5(
+                    content, content = 'messages', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+                CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status <> 'streaming' BEGIN
+                    INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+                END;
+                CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status <> 'streaming' BEGIN
+                    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+                END;
+                CREATE TRIGGER messages_fts_unindex AFTER UPDATE OF content, status ON messages
+                WHEN old.status <> 'streaming' BEGIN
+                    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+                END;
+                CREATE TRIGGER messages_fts_index AFTER UPDATE OF content, status ON messages
+                WHEN new.status <> 'streaming' BEGIN
+                    INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+                END;
+                INSERT INTO messages_fts (rowid, content) SELECT rowid, content FROM messages WHERE status <> 'streaming';
+
+                CREATE VIRTUAL TABLE conversations_fts USING fts5(
+                    title, content = 'conversations', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+                CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+                    INSERT INTO conversations_fts (rowid, title) VALUES (new.rowid, new.title);
+                END;
+                CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+                    INSERT INTO conversations_fts (conversations_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+                END;
+                CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
+                    INSERT INTO conversations_fts (conversations_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+                    INSERT INTO conversations_fts (rowid, title) VALUES (new.rowid, new.title);
+                END;
+                INSERT INTO conversations_fts (rowid, title) SELECT rowid, title FROM conversations;
+                """)
+        }
         return migrator
     }
 }

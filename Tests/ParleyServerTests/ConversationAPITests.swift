@@ -58,6 +58,45 @@ import Testing
         }
     }
 
+    struct SearchJSON: Decodable {
+        struct Hit: Decodable {
+            var id: String
+            var conversation_id: String
+            var conversation_title: String
+            var index: Int
+            var role: String
+            var snippet: String
+            var score: Double
+        }
+        struct TitleHit: Decodable {
+            var conversation: ConversationJSON
+            var score: Double
+        }
+        var query: [String]
+        var conversations: [TitleHit]
+        var messages: [Hit]
+        var next_offset: Int?
+    }
+
+    @Test func searchFindsAnswersAndTitlesOverHTTP() async throws {
+        try await TestParley.with { parley in
+            let conversation = try await parley.createConversation(#"{"title":"Mock poetry"}"#)
+            let events = try await parley.chat(conversation, "Recite something mock:tokens=12")
+            #expect(events.last?.name == "done")
+            let answer = MockScript.replyTokens(count: 12).joined()
+            let word = try #require(answer.split(separator: " ").dropFirst(3).first.map(String.init))
+            let reply = try await parley.request(.GET, "/api/v1/search?q=\(word)&limit=5")
+            #expect(reply.status == 200)
+            let found = try reply.decode(SearchJSON.self)
+            #expect(found.query == [word.lowercased()])
+            let hit = try #require(found.messages.first)
+            #expect(hit.conversation_id == conversation && hit.role == "assistant" && hit.index == 2)
+            #expect(hit.conversation_title == "Mock poetry" && hit.snippet.contains(word) && found.next_offset == nil)
+            let titles = try await parley.request(.GET, "/api/v1/search?q=POET").decode(SearchJSON.self)
+            #expect(titles.conversations.map(\.conversation.id) == [conversation] && titles.messages.isEmpty)
+        }
+    }
+
     @Test func firstMessageTitlesAnUntitledConversation() async throws {
         try await TestParley.with { parley in
             let conversation = try await parley.createConversation()

@@ -307,3 +307,56 @@ extension ConversationStoreContract {
         #expect(page.messages.map(\.index) == Array(1...60))
     }
 }
+
+extension ConversationStoreContract {
+    static func searchFindsFinishedMessagesAndTitlesRanked(_ store: any ConversationStore) async throws {
+        func search(_ text: String, limit: Int = 20, offset: Int = 0, as user: UserID = owner) async throws -> SearchResults {
+            try await store.search(owner: user, terms: try #require(SearchTerms(text)), limit: limit, offset: offset)
+        }
+        let trip = try await store.createConversation(NewConversation(title: "Trip to Lisbon"), owner: owner)
+        let chores = try await store.createConversation(NewConversation(title: "Groceries"), owner: owner)
+        let first = try await store.appendTurn(conversationID: trip.id, owner: owner,
+                                               userContent: "Lisbon is one word among many others in this question", model: "m")
+        _ = try await store.finishMessage(id: first.assistant.id, MessageCompletion(
+            content: "Lisbon lisbon LISBON: the pastry there is pastel de nata.", status: .complete))
+        let running = try await store.appendTurn(conversationID: chores.id, owner: owner, userContent: "zebra facts", model: "m")
+        try await store.savePartialContent([(running.assistant.id, "zebra stripes are unique")])
+        let strangers = try await store.createConversation(NewConversation(title: "Lisbon too"), owner: stranger)
+        _ = try await store.appendTurn(conversationID: strangers.id, owner: stranger, userContent: "lisbon secrets", model: "m")
+
+        let lisbon = try await search("Lisbon")
+        #expect(lisbon.messages.map(\.messageID) == [first.assistant.id, first.user.id], "more occurrences rank higher")
+        #expect(lisbon.messages.allSatisfy { $0.score > 0 } && lisbon.messages[0].score > lisbon.messages[1].score)
+        #expect(lisbon.messages[0].conversationTitle == "Trip to Lisbon" && lisbon.messages[0].index == 2)
+        #expect(lisbon.messages[0].role == .assistant && lisbon.messages[0].snippet.contains("Lisbon lisbon"))
+        #expect(lisbon.conversations.map(\.conversation.id) == [trip.id], "titles, and never another user's")
+        #expect(try await search("lisb").messages.count == 2, "the last word matches as a prefix")
+        #expect(try await search("lisbon pastry").messages.map(\.messageID) == [first.assistant.id], "all words must match")
+        #expect(try await search("\"lisbon\" && (pastry* -:").messages.map(\.messageID) == [first.assistant.id],
+                "operators and quotes are just separators")
+        #expect(try await search("lisbon", as: stranger).messages.count == 1)
+
+        // A message is found once its generation ends, not while it streams.
+        #expect(try await search("stripes").messages.isEmpty)
+        #expect(try await search("zebra").messages.map(\.messageID) == [running.user.id])
+        _ = try await store.finishMessage(id: running.assistant.id, MessageCompletion(
+            content: "zebra stripes are unique", status: .complete))
+        #expect(try await search("stripes").messages.map(\.messageID) == [running.assistant.id])
+
+        // Paging.
+        let page = try await search("lisbon", limit: 1)
+        #expect(page.messages.count == 1 && page.hasMore)
+        let next = try await search("lisbon", limit: 1, offset: 1)
+        #expect(next.messages.map(\.messageID) == [first.user.id] && !next.hasMore)
+
+        // Titles follow renames; deleted conversations leave the index.
+        _ = try await store.updateConversation(id: chores.id, owner: owner, patch: ConversationPatch(title: "Weekly shopping"))
+        #expect(try await search("groceries").conversations.isEmpty)
+        #expect(try await search("shopping").conversations.map(\.conversation.id) == [chores.id])
+        try await store.deleteConversation(id: trip.id, owner: owner)
+        let afterDelete = try await search("lisbon")
+        #expect(afterDelete.messages.isEmpty && afterDelete.conversations.isEmpty)
+        try await store.clearMessages(conversationID: chores.id, owner: owner)
+        #expect(try await search("zebra").messages.isEmpty)
+    }
+}

@@ -31,6 +31,7 @@ import Testing
         ("context messages", ConversationStoreContract.contextMessagesSkipWhatCannotBeSent),
         ("start turn reads history, picks the model", ConversationStoreContract.startTurnReadsHistoryAndPicksTheModel),
         ("a failing write spares concurrent ones", ConversationStoreContract.aFailingWriteDoesNotTakeConcurrentOnesWithIt),
+        ("search finds finished messages and titles, ranked", ConversationStoreContract.searchFindsFinishedMessagesAndTitlesRanked),
     ]
 
     @Test(arguments: checks.map(\.0))

@@ -1,0 +1,33 @@
+import Foundation
+import Hummingbird
+import ParleyCore
+import ParleyStore
+
+/// `GET /api/v1/search?q=…&limit=&offset=`: ranked full-text search of the user's conversation titles and
+/// finished messages, on SQLite (FTS5) and PostgreSQL (full-text search) alike.
+struct SearchRoutes {
+    static let maxQueryLength = 200
+    static let maxLimit = 50
+    static let maxOffset = 1_000
+
+    let services: ParleyServices
+
+    func register(on group: RouterGroup<BasicRequestContext>) {
+        group.get("search", use: search)
+    }
+
+    @Sendable func search(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let query = Query(request)
+        guard let text = try query.string("q", maxLength: Self.maxQueryLength) else {
+            throw APIError.invalid("'q' is required: the words to search for")
+        }
+        try rejectNUL(text, field: "q")
+        guard let terms = SearchTerms(text) else {
+            throw APIError.invalid("'q' must contain at least one letter or digit")
+        }
+        let limit = try query.integer("limit", in: 1...Self.maxLimit) ?? 20
+        let offset = try query.integer("offset", in: 0...Self.maxOffset) ?? 0
+        let results = try await services.store.search(owner: services.owner, terms: terms, limit: limit, offset: offset)
+        return try Response.json(API.SearchResults(results, terms: terms, offset: offset, limit: limit))
+    }
+}
