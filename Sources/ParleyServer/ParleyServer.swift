@@ -89,6 +89,21 @@ public struct ParleyServer: Service {
                             database: database, logger: logger)
     }
 
+    /// Applies pending migrations to the configured database and closes it (`parley migrate`).
+    public static func migrate(config: ParleyConfig, logger: Logger) async throws {
+        switch try config.database() {
+        case .sqlite(let path):
+            try await migrateWhenReachable(try SQLiteConversationStore(path: path), wait: config.databaseStartupWait,
+                                           logger: logger)
+        case .postgres(let url):
+            let postgres = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url),
+                                                     logger: logger)
+            let pool = Task { await postgres.run() }
+            defer { pool.cancel() }
+            try await migrateWhenReachable(postgres, wait: config.databaseStartupWait, logger: logger)
+        }
+    }
+
     /// Migrates, retrying while the database cannot be reached, for up to `wait`.
     static func migrateWhenReachable(_ store: any ConversationStore, wait: Duration, logger: Logger) async throws {
         let deadline = ContinuousClock.now + wait

@@ -132,6 +132,42 @@ import Testing
         try await mock.stop()
     }
 
+    @Test(.enabled(if: enabled, "PostgreSQL binaries not found; set PARLEY_REQUIRE_SERVICES=1 to make this a failure"))
+    func replicasMigratingAtOnceMigrateOnce() async throws {
+        let postgres = try await PostgresTestServer.start()
+        defer { postgres.stop() }
+        try await postgres.createDatabase("migrations")
+        let url = postgres.url(database: "migrations")
+        async let first = Self.runParley(["migrate", "--database", url])
+        async let second = Self.runParley(["migrate", "--database", url])
+        async let third = Self.runParley(["migrate", "--database", url])
+        let statuses = try await [first, second, third]
+        #expect(statuses == [0, 0, 0], "every replica's migrate succeeds")
+        // The schema is whole: a server starts on it and serves.
+        let mock = try await Self.mock(tokens: 3, delayMs: 0)
+        let (process, parley) = try await Self.replica(url, upstream: "http://127.0.0.1:\(mock.port)/v1",
+                                                       log: postgres.directory + "/parley.log")
+        defer { process.stop(signal: SIGKILL) }
+        let conversation = try await parley.createConversation()
+        #expect(try await parley.chat(conversation, "hello").last?.name == "done")
+        #expect(try await Self.runParley(["migrate", "--database", "mysql://nope"]) != 0, "a bad URL fails clearly")
+        try await parley.shutdown()
+        try await mock.stop()
+    }
+
+    /// Runs `parley` with arguments to completion and returns its exit status.
+    static func runParley(_ arguments: [String]) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashRecoveryTests.binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        return try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+    }
+
     /// Polls `path` until it answers `status` (or 20 s pass) and returns the last reply.
     static func poll(_ parley: TestParley.Client, _ path: String, until status: Int) async throws -> APIReply {
         let deadline = ContinuousClock.now + .seconds(20)
