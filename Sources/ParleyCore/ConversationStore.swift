@@ -53,6 +53,10 @@ public protocol ConversationStore: Sendable {
     /// was no longer streaming. For stopping a generation whose replica does not answer.
     func endStreaming(id: UUID, status: MessageStatus, errorMessage: String?) async throws -> Bool
 
+    /// Stores a whole conversation with its finished messages in one transaction (imports, seeding). The
+    /// messages keep their ids, indexes and times; ``ConversationImport/validate()`` has been checked.
+    func importConversation(_ conversation: ConversationImport) async throws
+
     /// Ranked full-text search of the owner's conversation titles and finished messages (a message is indexed
     /// when its generation ends): `limit` of each, after skipping `offset` of each.
     func search(owner: UserID, terms: SearchTerms, limit: Int, offset: Int) async throws -> SearchResults
@@ -86,4 +90,33 @@ extension ConversationStore {
                                        model: model, defaultModel: nil, historyLimit: 0, lease: lease)
         return (turn.user, turn.assistant)
     }
+}
+
+/// A conversation brought in whole, with its messages.
+public struct ConversationImport: Sendable {
+    public var conversation: Conversation
+    /// Oldest first, none `streaming`, indexes rising from 1.
+    public var messages: [Message]
+    public init(conversation: Conversation, messages: [Message]) {
+        self.conversation = conversation
+        self.messages = messages
+    }
+
+    /// Throws ``ParleyError/invalid(_:)`` when the messages cannot be stored as given.
+    public func validate() throws {
+        var previous = 0
+        for message in messages {
+            guard message.conversationID == conversation.id else {
+                throw ParleyError.invalid("message \(message.id.lowercased) belongs to another conversation")
+            }
+            guard message.status != .streaming else {
+                throw ParleyError.invalid("message \(message.id.lowercased) is still streaming")
+            }
+            guard message.index > previous else { throw ParleyError.invalid("message indexes must rise from 1") }
+            previous = message.index
+        }
+    }
+
+    /// The index of the last message (0 when there are none).
+    public var lastIndex: Int { messages.last?.index ?? 0 }
 }

@@ -158,6 +158,11 @@ public final class GuardedConversationStore: ConversationStore {
         try await guarded { try await $0.endStreaming(id: id, status: status, errorMessage: errorMessage) }
     }
 
+    public func importConversation(_ conversation: ConversationImport) async throws {
+        try conversation.validate()
+        try await guarded { try await $0.importConversation(conversation) }
+    }
+
     public func search(owner: UserID, terms: SearchTerms, limit: Int, offset: Int) async throws -> SearchResults {
         try await guarded { try await $0.search(owner: owner, terms: terms, limit: limit, offset: offset) }
     }

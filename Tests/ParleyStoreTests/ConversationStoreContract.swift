@@ -360,3 +360,45 @@ extension ConversationStoreContract {
         #expect(try await search("zebra").messages.isEmpty)
     }
 }
+
+extension ConversationStoreContract {
+    static func importedConversationsReadBackWhole(_ store: any ConversationStore) async throws {
+        let created = Date(timeIntervalSince1970: 1_700_000_000)
+        let conversation = Conversation(id: .v7(), ownerID: owner, title: "Imported", model: "m", systemPrompt: "sys",
+                                        messageCount: 0, createdAt: created, updatedAt: created.addingTimeInterval(60))
+        var messages: [Message] = []
+        for index in 1...5 {
+            let isUser = index % 2 == 1
+            messages.append(Message(
+                id: .v7(), conversationID: conversation.id, index: index, parentID: isUser ? nil : messages.last?.id,
+                role: isUser ? .user : .assistant, content: isUser ? "question \(index)" : "answer \(index) with kiwis",
+                model: isUser ? nil : "m", status: index == 4 ? .error : .complete,
+                errorMessage: index == 4 ? "upstream returned HTTP 500" : nil,
+                promptTokens: isUser ? nil : 10, completionTokens: isUser ? nil : 3,
+                createdAt: created.addingTimeInterval(Double(index)), updatedAt: created.addingTimeInterval(Double(index))))
+        }
+        try await store.importConversation(ConversationImport(conversation: conversation, messages: messages))
+
+        let stored = try await store.conversation(id: conversation.id, owner: owner)
+        #expect(stored.title == "Imported" && stored.messageCount == 5 && stored.systemPrompt == "sys")
+        #expect(stored.updatedAt == conversation.updatedAt)
+        let page = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 10)
+        #expect(page.messages == messages, "every field comes back as imported")
+        #expect(try await store.search(owner: owner, terms: try #require(SearchTerms("kiwis")), limit: 10, offset: 0)
+            .messages.count == 2)
+        let next = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "more", model: "m")
+        #expect(next.user.index == 6 && next.assistant.index == 7, "new turns follow the imported ones")
+
+        var streaming = messages
+        streaming[4].status = .streaming
+        let other = Conversation(id: .v7(), ownerID: owner, title: "", model: nil, systemPrompt: nil, messageCount: 0,
+                                 createdAt: created, updatedAt: created)
+        await #expect(throws: ParleyError.self) {
+            try await store.importConversation(ConversationImport(conversation: other, messages: streaming))
+        }
+        await #expect(throws: ParleyError.self, "messages of another conversation") {
+            try await store.importConversation(ConversationImport(conversation: other, messages: messages))
+        }
+        await #expect(throws: ParleyError.self) { try await store.conversation(id: other.id, owner: owner) }
+    }
+}

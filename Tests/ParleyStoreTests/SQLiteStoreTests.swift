@@ -32,6 +32,7 @@ import Testing
         ("start turn reads history, picks the model", ConversationStoreContract.startTurnReadsHistoryAndPicksTheModel),
         ("a failing write spares concurrent ones", ConversationStoreContract.aFailingWriteDoesNotTakeConcurrentOnesWithIt),
         ("search finds finished messages and titles, ranked", ConversationStoreContract.searchFindsFinishedMessagesAndTitlesRanked),
+        ("imported conversations read back whole", ConversationStoreContract.importedConversationsReadBackWhole),
     ]
 
     @Test(arguments: checks.map(\.0))
