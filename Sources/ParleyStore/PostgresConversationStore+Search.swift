@@ -2,7 +2,9 @@ import Foundation
 import ParleyCore
 import PostgresNIO
 
-/// Full-text search over GIN indexes of `to_tsvector('simple', …)`, ranked by `ts_rank`.
+/// Full-text search over GIN indexes of `to_tsvector('simple', …)`, ranked by `ts_rank`. Matching messages are
+/// found through the text index first (a materialized CTE), whatever the planner's statistics say: with stale
+/// ones (right after an import) it would otherwise scan every message of the user.
 extension PostgresConversationStore {
     /// The `to_tsquery` text for the terms: each quoted (terms hold only letters and digits), all required
     /// (`&`), the last also as a prefix (`:*`).
@@ -13,23 +15,31 @@ extension PostgresConversationStore {
     }
 
     public func search(owner: UserID, terms: SearchTerms, limit: Int, offset: Int) async throws -> SearchResults {
-        let query = Self.tsQuery(terms)
+        var binds = PostgresBindings()
+        binds.append(Self.tsQuery(terms))
+        binds.append(owner.rawValue)
+        binds.append(limit + 1)
+        binds.append(offset)
         let (conversationRows, messageRows) = try await perform {
             try await client.withConnection { connection in
-                let conversations = try await connection.query("""
-                    SELECT c.*, ts_rank(to_tsvector('simple', c.title), q)::float8 AS rank
-                    FROM conversations c, to_tsquery('simple', \(query)) q
-                    WHERE to_tsvector('simple', c.title) @@ q AND c.owner_id = \(owner.rawValue)
-                    ORDER BY rank DESC, c.updated_at DESC LIMIT \(limit + 1) OFFSET \(offset)
-                    """, logger: logger).collect()
-                let messages = try await connection.query("""
-                    SELECT m.id, m.conversation_id, m.idx, m.role, m.content, m.created_at, c.title,
-                           ts_rank(to_tsvector('simple', m.content), q)::float8 AS rank
-                    FROM messages m JOIN conversations c ON c.id = m.conversation_id, to_tsquery('simple', \(query)) q
-                    WHERE to_tsvector('simple', m.content) @@ q AND m.status <> 'streaming'
-                      AND c.owner_id = \(owner.rawValue)
-                    ORDER BY rank DESC, m.created_at DESC LIMIT \(limit + 1) OFFSET \(offset)
-                    """, logger: logger).collect()
+                let conversations = try await connection.query(PostgresQuery(unsafeSQL: """
+                    SELECT c.*, ts_rank(to_tsvector('simple', c.title), to_tsquery('simple', $1))::float8 AS rank
+                    FROM conversations c
+                    WHERE to_tsvector('simple', c.title) @@ to_tsquery('simple', $1) AND c.owner_id = $2
+                    ORDER BY rank DESC, c.updated_at DESC LIMIT $3 OFFSET $4
+                    """, binds: binds), logger: logger).collect()
+                let messages = try await connection.query(PostgresQuery(unsafeSQL: """
+                    WITH hits AS MATERIALIZED (
+                        SELECT id, conversation_id, idx, role, content, created_at,
+                               ts_rank(to_tsvector('simple', content), to_tsquery('simple', $1))::float8 AS rank
+                        FROM messages
+                        WHERE to_tsvector('simple', content) @@ to_tsquery('simple', $1) AND status <> 'streaming'
+                    )
+                    SELECT h.id, h.conversation_id, h.idx, h.role, h.content, h.created_at, c.title, h.rank
+                    FROM hits h JOIN conversations c ON c.id = h.conversation_id
+                    WHERE c.owner_id = $2
+                    ORDER BY h.rank DESC, h.created_at DESC LIMIT $3 OFFSET $4
+                    """, binds: binds), logger: logger).collect()
                 return (conversations, messages)
             }
         }

@@ -1,4 +1,4 @@
-// parley-bench: drives N concurrent conversations through a release build of Parley in front of
+// parley-bench turns: drives N concurrent conversations through a release build of Parley in front of
 // `parley mock-llm`, and the same load straight at the mock, in one run. Reports persisted turns/s,
 // time to first token through Parley vs direct (the difference is what Parley adds), and Parley's RSS.
 import ArgumentParser
@@ -11,10 +11,9 @@ import ParleyMock
 import ParleyProviders
 import Synchronization
 
-@main
-struct ParleyBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "parley-bench",
-                                                    abstract: "Benchmark Parley against direct-to-upstream.")
+struct Turns: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat turns through Parley against the same load straight at the mock.")
 
     @Option(help: "The parley executable (a release build).") var parley = ".build/release/parley"
     @Option(help: "Concurrent conversations (streams).") var concurrency = 64
@@ -26,6 +25,8 @@ struct ParleyBench: AsyncParsableCommand {
     @Option(name: .customLong("paced-delay-ms"),
             help: "Token pacing of the second, unsaturated run that measures added time to first token.")
     var pacedDelayMs = 20
+    @Option(help: "Where Parley stores: sqlite (a file in the work folder) or postgres (a throwaway PostgreSQL).")
+    var backend: Backend = .sqlite
     @Option(help: "Write the Markdown report here as well as to stdout.") var output: String?
     @Option(name: .customLong("keep-data"), help: "Keep the benchmark's database and logs in this folder.")
     var keepData: String?
@@ -37,8 +38,10 @@ struct ParleyBench: AsyncParsableCommand {
 
         let mock = try await ChildProcess.start(parley, ["mock-llm", "--port", "0", "--tokens", "\(tokens)"], log: work + "/mock.log")
         defer { mock.stop() }
+        let database = try await backend.open(work: work, name: "turns")
+        defer { database.close() }
         let server = try await ChildProcess.start(parley, [
-            "serve", "--port", "0", "--database", "sqlite://\(work)/bench.db",
+            "serve", "--port", "0", "--database", database.url,
             "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--log-level", "warning",
         ], log: work + "/parley.log")
         defer { server.stop() }
@@ -71,7 +74,7 @@ struct ParleyBench: AsyncParsableCommand {
                                                  turnsPerConversation: turnsPerConversation, seconds: seconds,
                                                  delayMs: pacedDelayMs, sampleRSS: { server.rssKB() })
 
-        let report = Report(concurrency: concurrency, seconds: seconds, tokens: tokens,
+        let report = Report(backend: backend, concurrency: concurrency, seconds: seconds, tokens: tokens,
                             turnsPerConversation: turnsPerConversation, direct: direct, parley: through,
                             persistedMessages: persisted, idleRSSKB: idleRSS, peakRSSKB: through.peakRSSKB,
                             pacedDelayMs: pacedDelayMs, pacedDirect: pacedDirect, pacedParley: pacedThrough,
@@ -244,6 +247,7 @@ enum Load {
 }
 
 struct Report {
+    var backend: Backend
     var concurrency: Int
     var seconds: Double
     var tokens: Int
@@ -264,7 +268,7 @@ struct Report {
         let added50 = parley.timeToFirstToken.percentile(50) - direct.timeToFirstToken.percentile(50)
         let added99 = parley.timeToFirstToken.percentile(99) - direct.timeToFirstToken.percentile(99)
         return """
-            | measure (\(concurrency) concurrent streams, \(tokens)-token replies, mock at 0 ms pacing, \(Int(seconds)) s per phase, a new conversation every \(turnsPerConversation) turns) | direct to mock | through Parley |
+            | measure (\(backend.rawValue), \(concurrency) concurrent streams, \(tokens)-token replies, mock at 0 ms pacing, \(Int(seconds)) s per phase, a new conversation every \(turnsPerConversation) turns) | direct to mock | through Parley |
             |---|---|---|
             | completed streams/s | \(String(format: "%.0f", direct.perSecond)) | \(String(format: "%.0f", parley.perSecond)) persisted chat turns/s |
             | failed | \(direct.failed) | \(parley.failed) |
@@ -276,7 +280,7 @@ struct Report {
             | Parley RSS idle / peak under load | | \(mb(idleRSSKB)) / \(mb(peakRSSKB)) |
             | Parley CPU per turn (user + system) | | \(ms(cpuPerTurnMs)) |
 
-            | unsaturated: \(concurrency) concurrent streams, tokens paced \(pacedDelayMs) ms apart | direct to mock | through Parley |
+            | unsaturated (\(backend.rawValue)): \(concurrency) concurrent streams, tokens paced \(pacedDelayMs) ms apart | direct to mock | through Parley |
             |---|---|---|
             | completed streams/s | \(String(format: "%.0f", pacedDirect.perSecond)) | \(String(format: "%.0f", pacedParley.perSecond)) |
             | time to first token p50 | \(ms(pacedDirect.timeToFirstToken.percentile(50))) | \(ms(pacedParley.timeToFirstToken.percentile(50))) |
