@@ -41,6 +41,7 @@ public final class GenerationHub: Sendable {
     let logger: Logger
     private let jobs = Mutex<[UUID: GenerationJob]>([:])
     private let accepting = Mutex(true)
+    private let flushFailing = Mutex(false)
 
     /// A hub for one process: notices stay in it.
     public convenience init(store: any ConversationStore, settings: Settings = Settings(), logger: Logger) {
@@ -167,8 +168,17 @@ public final class GenerationHub: Sendable {
             try await store.savePartialContent(updates)
         } catch {
             for job in dirtyJobs { job.markDirty() }
-            logger.warning("could not save partial text", metadata: ["error": "\(error)", "jobs": "\(updates.count)"])
+            // Logged once per outage, not every flush.
+            if !flushFailing.withLock({ $0 }) {
+                logger.warning("could not save partial text; will keep trying",
+                               metadata: ["error": "\(error)", "jobs": "\(updates.count)"])
+            }
+            flushFailing.withLock { $0 = true }
             return
+        }
+        if flushFailing.withLock({ $0 }) {
+            flushFailing.withLock { $0 = false }
+            logger.notice("saving partial text again")
         }
         if bus.reachesOtherReplicas {
             await bus.publish(zip(dirtyJobs, updates).map { job, update in job.progressNotice(stored: update.content) })
@@ -248,11 +258,7 @@ public final class GenerationHub: Sendable {
         final.timeToFirstTokenMs = outcome.timeToFirstTokenMs
         final.latencyMs = outcome.latencyMs
         do {
-            // A stopped job runs in a cancelled task; the final write must not inherit that cancellation.
-            let store = self.store
-            let id = job.messageID
-            let completed = outcome
-            final = try await Task { try await store.finishMessage(id: id, completed) }.value
+            final = try await storeFinalState(of: job.messageID, outcome)
         } catch {
             logger.error("could not store the end of a generation",
                          metadata: ["message": "\(job.messageID)", "error": "\(error)"])
@@ -272,6 +278,29 @@ public final class GenerationHub: Sendable {
         }
         _ = jobs.withLock { $0.removeValue(forKey: job.messageID) }
         await bus.publish([.finished(messageID: job.messageID)])
+    }
+
+    /// Writes the end of an answer, retrying for up to 30 s while the database is unavailable (an outage
+    /// shorter than that loses nothing). A stopped job runs in a cancelled task; these writes and waits must
+    /// not inherit that cancellation, so they run in tasks of their own.
+    private func storeFinalState(of id: UUID, _ completion: MessageCompletion) async throws -> Message {
+        let store = self.store
+        let deadline = ContinuousClock.now + .seconds(30)
+        var delay = Duration.milliseconds(250)
+        while true {
+            do {
+                return try await Task { try await store.finishMessage(id: id, completion) }.value
+            } catch ParleyError.unavailable(let reason) {
+                guard ContinuousClock.now + delay < deadline, accepting.withLock({ $0 }) else {
+                    throw ParleyError.unavailable(reason)
+                }
+                logger.warning("could not store the end of an answer; retrying",
+                               metadata: ["message": "\(id)", "error": "\(reason)"])
+                let pause = delay
+                await Task { try? await Task.sleep(for: pause) }.value
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
     }
 
     private struct StopSignal: Error { var reason: StopReason }

@@ -103,6 +103,12 @@ import Testing
         defer { process.stop(signal: SIGKILL) }
         let conversation = try await parley.createConversation()
         #expect(try await parley.request(.GET, "/health/ready").status == 200)
+        // An answer in flight when the database goes away: it ends during the outage, its final write is
+        // retried until the database is back, and nothing of it is lost.
+        let inFlight = try await parley.events(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                               body: #"{"content":"across the outage mock:tokens=80 mock:delay_ms=50"}"#)
+        let inFlightHead = try await inFlight.read { $0.name == "delta" }
+        let inFlightID = try #require(inFlightHead[1].data["id"] as? String)
 
         try await postgres.pause()
         let notReady = try await Self.poll(parley, "/health/ready", until: 503)
@@ -119,10 +125,22 @@ import Testing
             #expect(reply.errorType == "unavailable" && (reply.errorMessage ?? "").contains("database"))
         }
         #expect(process.process.isRunning, "no crash")
+        // Let the answer in flight reach its end while the database is still down (its final write must wait).
+        var deltas = inFlightHead.filter { $0.name == "delta" }.count
+        let beforeEnd = try await inFlight.read { event in
+            if event.name == "delta" { deltas += 1 }
+            return deltas >= 80 || event.name == "done" || event.name == "error"
+        }
+        #expect(beforeEnd.last?.name == "delta", "all 80 tokens streamed during the outage, not yet stored")
+        try await Task.sleep(for: .milliseconds(600))
 
         try await postgres.resume()
         let ready = try await Self.poll(parley, "/health/ready", until: 200)
         #expect(ready.status == 200)
+        let survived = try await inFlight.rest()
+        #expect(survived.last?.name == "done" && survived.last?.status == "complete")
+        let stored = try await parley.request(.GET, "/api/v1/messages/\(inFlightID)").decode(MessageJSON.self)
+        #expect(stored.status == "complete" && stored.content == MockScript.replyTokens(count: 80).joined())
         let turn = try await parley.chat(conversation, "back again")
         #expect(turn.last?.name == "done" && turn.last?.status == "complete")
         let list = try await parley.request(.GET, "/api/v1/conversations")
