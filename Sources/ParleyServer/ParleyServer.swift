@@ -45,7 +45,7 @@ public struct ParleyServer: Service {
         }
         let store = GuardedConversationStore(base, callTimeout: config.databaseTimeout, logger: logger)
         let database = DatabaseService(store: store, pool: pool, listener: listener)
-        database.startPool()
+        await database.startPool()
         do {
             try await migrateWhenReachable(store.base, wait: config.databaseStartupWait, logger: logger)
         } catch {
@@ -100,6 +100,7 @@ public struct ParleyServer: Service {
                                                      logger: logger)
             let pool = Task { await postgres.run() }
             defer { pool.cancel() }
+            await postgres.waitUntilRunning()
             try await migrateWhenReachable(postgres, wait: config.databaseStartupWait, logger: logger)
         }
     }
@@ -167,9 +168,10 @@ final class DatabaseService: Service, Sendable {
         self.listener = listener
     }
 
-    func startPool() {
+    func startPool() async {
         guard let pool else { return }
         poolTask.withLock { $0 = Task { await pool.run() } }
+        await pool.waitUntilRunning()
     }
 
     func stopPool() {

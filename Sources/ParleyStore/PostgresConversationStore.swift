@@ -2,12 +2,14 @@ import Foundation
 import Logging
 import ParleyCore
 import PostgresNIO
+import Synchronization
 
 /// The store for several replicas: PostgreSQL through PostgresNIO's pooled `PostgresClient`.
 /// Run ``run()`` for the life of the store (the pool lives in it). Same contract as the SQLite store.
 public final class PostgresConversationStore: ConversationStore {
     public let client: PostgresClient
     let logger: Logger
+    private let running = Mutex(false)
 
     public init(configuration: PostgresClient.Configuration, logger: Logger) {
         // The pool reports every failed connection attempt at info level; an outage is logged once elsewhere.
@@ -24,7 +26,14 @@ public final class PostgresConversationStore: ConversationStore {
 
     /// Keeps the connection pool; returns when the task is cancelled.
     public func run() async {
+        running.withLock { $0 = true }
         await client.run()
+    }
+
+    /// Waits (briefly) until ``run()`` has started, so that the first query does not race the pool's start.
+    public func waitUntilRunning() async {
+        while !running.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
+        try? await Task.sleep(for: .milliseconds(1))
     }
 
     /// Runs database work; failures to reach or use the database become ``ParleyError/unavailable(_:)``.
@@ -82,7 +91,8 @@ public final class PostgresConversationStore: ConversationStore {
         if let after = query.after {
             binds.append(after.updatedAtMillis)
             binds.append(after.id)
-            sql += " AND (updated_at < $2 OR (updated_at = $2 AND id < $3))"
+            // A row comparison: an index range on (owner_id, updated_at, id), however deep the page.
+            sql += " AND (updated_at, id) < ($2, $3)"
         }
         if let search = query.search, !search.isEmpty {
             binds.append("%" + StoreText.escapeLike(search) + "%")

@@ -79,8 +79,9 @@ public final class SQLiteConversationStore: ConversationStore {
             var sql = "SELECT * FROM conversations WHERE owner_id = ?"
             var arguments: StatementArguments = [owner.rawValue]
             if let after = query.after {
-                sql += " AND (updated_at < ? OR (updated_at = ? AND id < ?))"
-                arguments += [after.updatedAtMillis, after.updatedAtMillis, after.id.lowercased]
+                // A row value: an index range on (owner_id, updated_at, id), however deep the page.
+                sql += " AND (updated_at, id) < (?, ?)"
+                arguments += [after.updatedAtMillis, after.id.lowercased]
             }
             if let search = query.search, !search.isEmpty {
                 sql += " AND title LIKE ? ESCAPE '\\' COLLATE NOCASE"

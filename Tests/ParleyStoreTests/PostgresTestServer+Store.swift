@@ -11,6 +11,7 @@ extension PostgresTestServer {
         let store = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url(database: name)),
                                               logger: logger)
         let task = Task { await store.run() }
+        await store.waitUntilRunning()
         try await store.migrate()
         return (store, task)
     }

@@ -162,6 +162,7 @@ struct Seeder {
             let postgres = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url),
                                                      logger: logger)
             pool = Task { await postgres.run() }
+            await postgres.waitUntilRunning()
             store = postgres
         } else {
             store = try SQLiteConversationStore(path: String(url.dropFirst("sqlite://".count)))
@@ -173,7 +174,9 @@ struct Seeder {
         let start = Date().addingTimeInterval(-Double(conversations) * 60)
         let longID = UUID.v7(now: start)
         let others = max(1, conversations - 1)
+        // The other messages spread evenly, the first `extra` conversations taking one more.
         let perOther = (messages - longConversation) / others
+        let extra = (messages - longConversation) % others
         let workers = 8
         var written = 0
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -182,7 +185,7 @@ struct Seeder {
                     var random = SplitMix(seed: UInt64(worker + 1))
                     var count = 0
                     for number in stride(from: worker, to: conversations, by: workers) {
-                        let size = number == 0 ? longConversation : perOther
+                        let size = number == 0 ? longConversation : perOther + (number <= extra ? 1 : 0)
                         let id = number == 0 ? longID : UUID.v7(now: start.addingTimeInterval(Double(number) * 60))
                         try await store.importConversation(Self.conversation(
                             id: id, number: number, size: size, start: start, random: &random))
