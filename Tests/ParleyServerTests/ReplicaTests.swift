@@ -41,6 +41,40 @@ import Testing
         }
     }
 
+    /// Two servers on one SQLite file share no event bus: a stop through the server that does not run the
+    /// answer ends it in the database, and the server running it notices at its next lease renewal.
+    @Test func aStopThatNoBusCarriesStillStopsTheAnswer() async throws {
+        var options = MockLLMServer.Options()
+        options.defaults = MockScript(tokens: 2000, tokenDelayMs: 10)
+        try await TestParley.with(mockOptions: options, configure: {
+            $0.flushInterval = .milliseconds(50)
+            $0.generationLease = .seconds(1)
+        }) { first in
+            let database = "sqlite://\(first.directory)/parley.db"
+            let upstream = first.mock.map { "http://127.0.0.1:\($0.port)/v1" }!
+            try await TestParley.with(withUpstream: false, configure: {
+                $0.databaseURL = database
+                $0.upstreams = [UpstreamConfig(name: "mock", baseURL: upstream)]
+            }) { second in
+                let conversation = try await first.createConversation()
+                let reader = try await first.events(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                                    body: #"{"content":"a long one"}"#)
+                let head = try await reader.read { $0.name == "delta" }
+                let assistant = try #require(head[1].data["id"] as? String)
+
+                let stop = try await second.request(.POST, "/api/v1/messages/\(assistant)/stop").decode(MessageJSON.self)
+                #expect(stop.status == "cancelled", "ended in the database when no replica answers the stop")
+                let rest = try await reader.rest()
+                #expect(rest.last?.name == "done" && rest.last?.status == "cancelled",
+                        "the server running it stops at its next lease renewal")
+                let stored = try await first.request(.GET, "/api/v1/messages/\(assistant)").decode(MessageJSON.self)
+                #expect(stored.status == "cancelled" && !stored.content.isEmpty)
+                #expect(MockScript.replyTokens(count: 2000).joined().hasPrefix(stored.content))
+                #expect(stored.content.count >= stop.content.count, "the running server keeps all it generated")
+            }
+        }
+    }
+
     @Test func idleStreamsGetKeepAliveComments() async throws {
         var options = MockLLMServer.Options()
         options.defaults = MockScript(tokens: 3, firstTokenDelayMs: 900)
