@@ -27,7 +27,7 @@ extension GenerationHub {
             let reaped = try await store.interruptExpiredGenerations()
             if !reaped.isEmpty {
                 logger.notice("marked answers whose server stopped as interrupted", metadata: ["count": "\(reaped.count)"])
-                await bus.publish(reaped.map { .finished(messageID: $0) })
+                await announce(reaped.map { .finished(messageID: $0) })
             }
         } catch {
             logger.warning("could not reap expired generations", metadata: ["error": "\(error)"])

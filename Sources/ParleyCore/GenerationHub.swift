@@ -42,6 +42,7 @@ public final class GenerationHub: Sendable {
     private let jobs = Mutex<[UUID: GenerationJob]>([:])
     private let accepting = Mutex(true)
     private let flushFailing = Mutex(false)
+    private let pendingNotices = Mutex<[BusNotice]>([])
 
     /// A hub for one process: notices stay in it.
     public convenience init(store: any ConversationStore, settings: Settings = Settings(), logger: Logger) {
@@ -163,25 +164,40 @@ public final class GenerationHub: Sendable {
                 dirtyJobs.append(job)
             }
         }
-        guard !updates.isEmpty else { return }
-        do {
-            try await store.savePartialContent(updates)
-        } catch {
-            for job in dirtyJobs { job.markDirty() }
-            // Logged once per outage, not every flush.
-            if !flushFailing.withLock({ $0 }) {
-                logger.warning("could not save partial text; will keep trying",
-                               metadata: ["error": "\(error)", "jobs": "\(updates.count)"])
+        var notices = pendingNotices.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        if !updates.isEmpty {
+            do {
+                try await store.savePartialContent(updates)
+                if flushFailing.withLock({ $0 }) {
+                    flushFailing.withLock { $0 = false }
+                    logger.notice("saving partial text again")
+                }
+                if bus.reachesOtherReplicas {
+                    notices += zip(dirtyJobs, updates).map { job, update in job.progressNotice(stored: update.content) }
+                }
+            } catch {
+                for job in dirtyJobs { job.markDirty() }
+                // Logged once per outage, not every flush.
+                if !flushFailing.withLock({ $0 }) {
+                    logger.warning("could not save partial text; will keep trying",
+                                   metadata: ["error": "\(error)", "jobs": "\(updates.count)"])
+                }
+                flushFailing.withLock { $0 = true }
             }
-            flushFailing.withLock { $0 = true }
-            return
         }
-        if flushFailing.withLock({ $0 }) {
-            flushFailing.withLock { $0 = false }
-            logger.notice("saving partial text again")
-        }
+        if !notices.isEmpty { await bus.publish(notices) }
+    }
+
+    /// Tells other replicas about ends of answers: at once on a local bus, else with the next flush, so a busy
+    /// replica sends one notice batch per flush interval rather than one per answer.
+    func announce(_ notices: [BusNotice]) async {
         if bus.reachesOtherReplicas {
-            await bus.publish(zip(dirtyJobs, updates).map { job, update in job.progressNotice(stored: update.content) })
+            pendingNotices.withLock { $0 += notices }
+        } else {
+            await bus.publish(notices)
         }
     }
 
@@ -277,7 +293,7 @@ public final class GenerationHub: Sendable {
             job.finish(with: .done(final))
         }
         _ = jobs.withLock { $0.removeValue(forKey: job.messageID) }
-        await bus.publish([.finished(messageID: job.messageID)])
+        await announce([.finished(messageID: job.messageID)])
     }
 
     /// Writes the end of an answer, retrying for up to 30 s while the database is unavailable (an outage

@@ -87,48 +87,72 @@ extension PostgresConversationStore {
         return try Self.message(from: row)
     }
 
+    /// One statement, so one round trip: bump the conversation (its row lock orders concurrent turns), insert
+    /// both messages, and read the history before them. The history comes from the statement's snapshot, so
+    /// a turn committed while this one waited for the lock is left out of this turn's context.
+    static let startTurnSQL = """
+        WITH conv AS (
+            UPDATE conversations
+            SET last_index = last_index + 2, message_count = message_count + 2, updated_at = $1,
+                title = CASE WHEN title = '' THEN $2 ELSE title END
+            WHERE id = $3 AND owner_id = $4
+            RETURNING last_index, model, system_prompt
+        ), inserted AS (
+            INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
+                                  updated_at, lease_expires_at)
+            SELECT $5, $3, last_index - 1, NULL, 'user', $6, NULL, 'complete', $1, $1, NULL FROM conv
+            UNION ALL
+            SELECT $7, $3, last_index, $5, 'assistant', '', COALESCE($8, model, $9), 'streaming', $1, $1,
+                   \(databaseNowMillis) + $10 FROM conv
+            RETURNING idx
+        )
+        SELECT 0 AS kind, c.last_index AS idx, c.model AS text1, c.system_prompt AS text2 FROM conv c
+        UNION ALL
+        (SELECT 1, h.idx, h.role, h.content FROM messages h, conv c
+         WHERE h.conversation_id = $3 AND h.idx < c.last_index - 1 AND h.role <> 'system' AND h.content <> ''
+           AND h.status <> 'streaming'
+         ORDER BY h.idx DESC LIMIT $11)
+        """
+
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
                           defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
         let now = Date(millis: Date().millis)
-        let title = StoreText.title(from: userContent)
-        let turn = try await perform {
-            try await client.withTransaction(logger: logger) { connection -> Turn? in
-                // The row lock on the conversation orders concurrent turns.
-                let rows = try await connection.query("""
-                    UPDATE conversations
-                    SET last_index = last_index + 2, message_count = message_count + 2, updated_at = \(now.millis),
-                        title = CASE WHEN title = '' THEN \(title) ELSE title END
-                    WHERE id = \(conversationID) AND owner_id = \(owner.rawValue)
-                    RETURNING last_index, model, system_prompt
-                    """, logger: logger)
-                var found: (Int, String?, String?)?
-                for try await row in rows.decode((Int, String?, String?).self) { found = row }
-                guard let (lastIndex, conversationModel, systemPrompt) = found else { return nil }
-                let history = historyLimit > 0
-                    ? try await Self.contextRows(connection, conversationID: conversationID, before: lastIndex - 1,
-                                                 limit: historyLimit, logger: logger)
-                    : []
-                let user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1,
-                                   parentID: nil, role: .user, content: userContent, model: nil, status: .complete,
-                                   createdAt: now, updatedAt: now)
-                let assistant = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex,
-                                        parentID: user.id, role: .assistant, content: "",
-                                        model: model ?? conversationModel ?? defaultModel, status: .streaming,
-                                        createdAt: now, updatedAt: now)
-                try await connection.query("""
-                    INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
-                                          updated_at, lease_expires_at)
-                    VALUES (\(user.id), \(conversationID), \(user.index), NULL, 'user', \(userContent), NULL, 'complete',
-                            \(now.millis), \(now.millis), NULL),
-                           (\(assistant.id), \(conversationID), \(assistant.index), \(user.id), 'assistant', '',
-                            \(assistant.model), 'streaming', \(now.millis), \(now.millis),
-                            (extract(epoch from clock_timestamp()) * 1000)::bigint + \(lease.millis))
-                    """, logger: logger)
-                return Turn(user: user, assistant: assistant, systemPrompt: systemPrompt, history: history)
+        let userID = UUID.v7(now: now)
+        let assistantID = UUID.v7(now: now)
+        var binds = PostgresBindings()
+        binds.append(now.millis)
+        binds.append(StoreText.title(from: userContent))
+        binds.append(conversationID)
+        binds.append(owner.rawValue)
+        binds.append(userID)
+        binds.append(userContent)
+        binds.append(assistantID)
+        binds.append(model)
+        binds.append(defaultModel)
+        binds.append(lease.millis)
+        binds.append(historyLimit)
+        let rows = try await perform {
+            try await client.query(PostgresQuery(unsafeSQL: Self.startTurnSQL, binds: binds), logger: logger).collect()
+        }
+        var head: (lastIndex: Int, model: String?, systemPrompt: String?)?
+        var history: [(index: Int, message: ChatMessage)] = []
+        for row in rows {
+            let (kind, index, text1, text2) = try row.decode((Int, Int, String?, String?).self)
+            if kind == 0 {
+                head = (index, text1, text2)
+            } else {
+                history.append((index, ChatMessage(role: Role(rawValue: text1 ?? "") ?? .user, content: text2 ?? "")))
             }
         }
-        guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
-        return turn
+        guard let head else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+        let user = Message(id: userID, conversationID: conversationID, index: head.lastIndex - 1, parentID: nil,
+                           role: .user, content: userContent, model: nil, status: .complete,
+                           createdAt: now, updatedAt: now)
+        let assistant = Message(id: assistantID, conversationID: conversationID, index: head.lastIndex,
+                                parentID: userID, role: .assistant, content: "",
+                                model: model ?? head.model ?? defaultModel, status: .streaming,
+                                createdAt: now, updatedAt: now)
+        return Turn(user: user, assistant: assistant, systemPrompt: head.systemPrompt, history: history)
     }
 
     public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
