@@ -9,25 +9,25 @@ extension PostgresConversationStore {
         m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at
         """
 
+    /// One round trip: the page is read with the ownership check inside it; only an empty page asks
+    /// whether the conversation exists at all.
     public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
+        let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
+            + "FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = $1 "
+            + "LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 "
+            + "WHERE m.conversation_id = $2 AND m.idx < $3 ORDER BY m.idx DESC LIMIT $4"
+        var binds = PostgresBindings()
+        binds.append(owner.rawValue)
+        binds.append(conversationID)
+        binds.append(before ?? Int(Int32.max))
+        binds.append(limit + 1)
         let rows = try await perform {
-            try await client.withConnection { connection -> [PostgresRow]? in
-                let owned = try await connection.query(
-                    "SELECT 1 FROM conversations WHERE id = \(conversationID) AND owner_id = \(owner.rawValue)",
-                    logger: logger).collect()
-                guard !owned.isEmpty else { return nil }
-                let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
-                    + "FROM messages m LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 "
-                    + "WHERE m.conversation_id = $2 AND m.idx < $3 ORDER BY m.idx DESC LIMIT $4"
-                var binds = PostgresBindings()
-                binds.append(owner.rawValue)
-                binds.append(conversationID)
-                binds.append(before ?? Int(Int32.max))
-                binds.append(limit + 1)
-                return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
-            }
+            try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
         }
-        guard let rows else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+        if rows.isEmpty {
+            // Throws notFound for another user's or an unknown conversation.
+            _ = try await conversation(id: conversationID, owner: owner)
+        }
         let messages = try rows.prefix(limit).reversed().map(Self.message(from:))
         return MessagePage(messages: messages, hasMore: rows.count > limit)
     }
