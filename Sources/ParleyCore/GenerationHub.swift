@@ -16,7 +16,7 @@ public final class GenerationHub: Sendable {
         /// Most answers generated at once; more are refused with ``ParleyError/unavailable(_:)``.
         public var maxRunningJobs: Int
         /// How long a generation's lease lasts without renewal; a replica that dies leaves its answers
-        /// `streaming` for at most this long (plus ``reapInterval``) before another marks them `interrupted`.
+        /// `streaming` for at most this long (plus ``leaseCheckInterval``) before another marks them `interrupted`.
         public var leaseDuration: Duration
         /// How often the leases of running generations are renewed, and expired ones reaped.
         public var leaseCheckInterval: Duration

@@ -85,7 +85,7 @@ import Testing
         await #expect(throws: DeadlineExceeded.self) {
             try await withDeadline(.milliseconds(50)) {
                 // Ignores cancellation on purpose, and runs until the test lets it go.
-                while !release.isSet { try? await Task.sleep(for: .milliseconds(5)) }
+                while !release.isSet { await Task { try? await Task.sleep(for: .milliseconds(5)) }.value }
                 ended.set()
                 return 1
             }
