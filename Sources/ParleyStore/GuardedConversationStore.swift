@@ -15,6 +15,7 @@ public final class GuardedConversationStore: ConversationStore {
     public let callTimeout: Duration
     private let logger: Logger
     private let outage = Mutex<String?>(nil)
+    private let deadlines = CallDeadlines()
 
     public init(_ base: any ConversationStore, callTimeout: Duration = .seconds(5), logger: Logger) {
         self.base = base
@@ -72,7 +73,7 @@ public final class GuardedConversationStore: ConversationStore {
         }
         let base = self.base
         do {
-            return try await withDeadline(callTimeout) { try await call(base) }
+            return try await deadlines.run(callTimeout) { try await call(base) }
         } catch let error as DeadlineExceeded {
             throw ParleyError.unavailable("the database did not answer in time (\(error.limit)); try again shortly")
         }

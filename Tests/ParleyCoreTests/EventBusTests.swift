@@ -94,6 +94,29 @@ import Testing
         release.set()
     }
 
+    @Test func sharedCallDeadlinesExpireSlowCallsAndPassTheRest() async throws {
+        let deadlines = CallDeadlines(resolution: .milliseconds(10))
+        let release = Flag()
+        let ended = Flag()
+        await #expect(throws: DeadlineExceeded.self) {
+            try await deadlines.run(.milliseconds(50)) {
+                while !release.isSet { await Task { try? await Task.sleep(for: .milliseconds(5)) }.value }
+                ended.set()
+                return 1
+            }
+        }
+        #expect(!ended.isSet, "the deadline answered while the call was still running")
+        release.set()
+        // Many quick calls at once all complete, and an error passes through.
+        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+            for value in 1...100 { group.addTask { try await deadlines.run(.seconds(5)) { value } } }
+            return try await group.reduce(0, +)
+        }
+        #expect(sum == 5050)
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) { try await deadlines.run(.seconds(5)) { throw Boom() } }
+    }
+
     @Test func resultsAndErrorsPassThrough() async throws {
         #expect(try await withDeadline(.seconds(5)) { 42 } == 42)
         struct Boom: Error {}
