@@ -29,5 +29,6 @@ extension SQLiteConversationStore {
                 ])
             }
         }
+        searchIndexer.markStale(store: self)
     }
 }

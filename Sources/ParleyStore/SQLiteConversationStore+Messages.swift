@@ -107,6 +107,7 @@ extension SQLiteConversationStore {
                         history: history)
         }
         guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+        searchIndexer.markStale(store: self)
         return turn
     }
 
@@ -137,6 +138,7 @@ extension SQLiteConversationStore {
                 .map(Self.message(from:))
         }
         guard let row else { throw ParleyError.notFound("no message with id \(id.lowercased)") }
+        searchIndexer.markStale(store: self)
         return row
     }
 
@@ -170,11 +172,13 @@ extension SQLiteConversationStore {
                 RETURNING id
                 """, arguments: [now, now])
         }
+        if !ids.isEmpty { searchIndexer.markStale(store: self) }
         return ids.compactMap(UUID.init(text:))
     }
 
     public func endStreaming(id: UUID, status: MessageStatus, errorMessage: String?) async throws -> Bool {
         let now = Date().millis
+        defer { searchIndexer.markStale(store: self) }
         return try await write { db in
             try db.execute(sql: """
                 UPDATE messages SET status = ?, error = ?, updated_at = ?, lease_expires_at = NULL

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import ParleyCore
 
-/// Full-text search over FTS5, ranked by bm25.
+/// Full-text search over FTS5, ranked by bm25. Messages reach the index in batches (``SQLiteSearchIndexer``);
+/// a search first indexes whatever is pending.
 extension SQLiteConversationStore {
     /// The FTS5 query for the terms: each a quoted string (terms hold only letters and digits), all required,
     /// the last also as a prefix.
@@ -14,6 +15,7 @@ extension SQLiteConversationStore {
 
     public func search(owner: UserID, terms: SearchTerms, limit: Int, offset: Int) async throws -> SearchResults {
         let match = Self.matchExpression(terms)
+        try await searchIndexer.catchUp(store: self)
         return try await read { db in
             let conversationRows = try Row.fetchAll(db, sql: """
                 SELECT c.*, bm25(conversations_fts) AS rank

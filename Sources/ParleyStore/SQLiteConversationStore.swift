@@ -7,6 +7,8 @@ import ParleyCore
 public final class SQLiteConversationStore: ConversationStore {
     private let pool: DatabasePool
     private let writer: SQLiteWriteBatcher
+    /// Adds finished messages to the full-text index in batches.
+    let searchIndexer = SQLiteSearchIndexer()
     public let path: String
 
     /// Opens (creating if needed) the database at `path`.
@@ -51,6 +53,8 @@ public final class SQLiteConversationStore: ConversationStore {
     public func migrate() async throws {
         // Runs once at start-up, before the server accepts requests.
         try SQLiteMigrations.migrator.migrate(pool)
+        // Index whatever an earlier run (or an upgrade) left unindexed.
+        searchIndexer.markStale(store: self)
     }
 
     public func ping() async throws {

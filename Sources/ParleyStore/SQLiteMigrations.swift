@@ -56,26 +56,24 @@ enum SQLiteMigrations {
         }
         migrator.registerMigration("003_full_text_search") { db in
             // FTS5 indexes over the tables' own text (external content, keyed by rowid; Parley never VACUUMs,
-            // which could renumber rowids). A message is indexed once it is no longer `streaming`, so the
-            // partial text written every flush costs no index work; after that its text never changes.
+            // which could renumber rowids). Messages are indexed in batches by the store's search indexer once
+            // they are no longer `streaming` (`fts_indexed` marks those done), so neither the partial text
+            // written every flush nor each finished answer costs an index write of its own. Afterwards a
+            // message's text changes only if a replica overwrites a stop with its fuller text: the trigger
+            // then takes the old text out and queues the row again.
             try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN fts_indexed INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX messages_unindexed ON messages (status) WHERE fts_indexed = 0;
                 CREATE VIRTUAL TABLE messages_fts USING fts5(
                     content, content = 'messages', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
-                CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status <> 'streaming' BEGIN
-                    INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
-                END;
-                CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status <> 'streaming' BEGIN
+                CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.fts_indexed = 1 BEGIN
                     INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
                 END;
-                CREATE TRIGGER messages_fts_unindex AFTER UPDATE OF content, status ON messages
-                WHEN old.status <> 'streaming' BEGIN
+                CREATE TRIGGER messages_fts_reindex AFTER UPDATE OF content ON messages
+                WHEN old.fts_indexed = 1 AND new.content IS NOT old.content BEGIN
                     INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+                    UPDATE messages SET fts_indexed = 0 WHERE rowid = new.rowid;
                 END;
-                CREATE TRIGGER messages_fts_index AFTER UPDATE OF content, status ON messages
-                WHEN new.status <> 'streaming' BEGIN
-                    INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
-                END;
-                INSERT INTO messages_fts (rowid, content) SELECT rowid, content FROM messages WHERE status <> 'streaming';
 
                 CREATE VIRTUAL TABLE conversations_fts USING fts5(
                     title, content = 'conversations', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');

@@ -193,6 +193,17 @@ enum ConversationStoreContract {
         #expect(message.status == .cancelled && message.content == "so far")
         #expect(try await store.endStreaming(id: turn.assistant.id, status: .interrupted, errorMessage: "x") == false)
         #expect(try await store.message(id: turn.assistant.id, owner: owner).status == .cancelled)
+
+        // The replica that ran it may still store its fuller text; search then knows the new text, once.
+        func hits(_ word: String) async throws -> [UUID] {
+            try await store.search(owner: owner, terms: try #require(SearchTerms(word)), limit: 10, offset: 0).messages
+                .map(\.messageID)
+        }
+        #expect(try await hits("far") == [turn.assistant.id])
+        _ = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "so far and further",
+                                                                                     status: .cancelled))
+        #expect(try await hits("further") == [turn.assistant.id])
+        #expect(try await hits("far") == [turn.assistant.id])
     }
 
     static func feedbackOnAssistantMessagesOnly(_ store: any ConversationStore) async throws {

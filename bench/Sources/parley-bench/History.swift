@@ -196,6 +196,8 @@ struct Seeder {
             }
             for try await count in group { written += count }
         }
+        // A search brings SQLite's batched full-text index up to date, so indexing is counted in the seeding.
+        _ = try await store.search(owner: .local, terms: SearchTerms(Self.rareWord)!, limit: 1, offset: 0)
         if let postgres = store as? PostgresConversationStore {
             // As autovacuum would shortly after a bulk load: fresh statistics for the planner.
             try await postgres.client.query("ANALYZE", logger: logger)
