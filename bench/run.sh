@@ -2,23 +2,34 @@
 # Builds release binaries and runs the benchmarks; writes bench/RESULTS.md.
 # Usage: bench/run.sh [--concurrency N] [--seconds S] [--tokens T]   (options of the chat-turn benchmark)
 # HISTORY_ARGS="--conversations 1000 --messages 100000" bench/run.sh   for a quicker seeded-history run.
+# bench/run.sh --report-only   rewrites bench/RESULTS.md from the last run's bench/out (after editing NOTES.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product parley
-swift build -c release --product parley-bench
-mkdir -p bench/out
-bench=.build/release/parley-bench
-$bench turns --parley .build/release/parley --backend sqlite --output bench/out/turns-sqlite.md "$@"
-$bench turns --parley .build/release/parley --backend postgres --output bench/out/turns-postgres.md "$@"
-# shellcheck disable=SC2086
-$bench history --parley .build/release/parley --output bench/out/history.md ${HISTORY_ARGS:-}
+if [ "${1:-}" = "--report-only" ]; then
+  shift
+  args=$(cat bench/out/args 2>/dev/null || true)
+  measured=$(cat bench/out/measured 2>/dev/null || true)
+else
+  swift build -c release --product parley
+  swift build -c release --product parley-bench
+  mkdir -p bench/out
+  bench=.build/release/parley-bench
+  $bench turns --parley .build/release/parley --backend sqlite --output bench/out/turns-sqlite.md "$@"
+  $bench turns --parley .build/release/parley --backend postgres --output bench/out/turns-postgres.md "$@"
+  # shellcheck disable=SC2086
+  $bench history --parley .build/release/parley --output bench/out/history.md ${HISTORY_ARGS:-}
+  args="$*"
+  measured=$(date -u '+%Y-%m-%d %H:%M UTC')
+  echo "$args" > bench/out/args
+  echo "$measured" > bench/out/measured
+fi
 
 sqlite_rate=$(grep -m1 'completed streams/s' bench/out/turns-sqlite.md | awk -F'|' '{print $4}' | awk '{print $1}')
 postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk -F'|' '{print $4}' | awk '{print $1}')
 {
   echo "# Benchmark results"
   echo
-  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`bench/run.sh $*\` (release build; the mock, Parley, the"
+  echo "Measured $measured with \`bench/run.sh $args\` (release build; the mock, Parley, the"
   echo "database and the load generator share the machine)."
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
@@ -30,9 +41,11 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo
   cat bench/out/turns-sqlite.md
   echo
+  echo
   echo "### PostgreSQL"
   echo
   cat bench/out/turns-postgres.md
+  echo
   echo
   echo "Persisted chat turns/s, PostgreSQL / SQLite: $postgres_rate / $sqlite_rate" \
        "= $(awk -v p="$postgres_rate" -v s="$sqlite_rate" 'BEGIN { printf "%.2f", p / s }')."
@@ -40,6 +53,7 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo "## Seeded history: reads a chat UI makes, on large databases"
   echo
   cat bench/out/history.md
+  echo
   echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi
 } > bench/RESULTS.md
