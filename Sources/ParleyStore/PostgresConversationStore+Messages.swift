@@ -119,25 +119,18 @@ extension PostgresConversationStore {
         let now = Date(millis: Date().millis)
         let userID = UUID.v7(now: now)
         let assistantID = UUID.v7(now: now)
-        var binds = PostgresBindings()
-        binds.append(now.millis)
-        binds.append(StoreText.title(from: userContent))
-        binds.append(conversationID)
-        binds.append(owner.rawValue)
-        binds.append(userID)
-        binds.append(userContent)
-        binds.append(assistantID)
-        binds.append(model)
-        binds.append(defaultModel)
-        binds.append(lease.millis)
-        binds.append(historyLimit)
+        let statement = PostgresStatements.StartTurn(
+            nowMillis: now.millis, title: StoreText.title(from: userContent), conversationID: conversationID,
+            owner: owner.rawValue, userID: userID, userContent: userContent, assistantID: assistantID, model: model,
+            defaultModel: defaultModel, leaseMillis: lease.millis, historyLimit: historyLimit)
         let rows = try await perform {
-            try await client.query(PostgresQuery(unsafeSQL: Self.startTurnSQL, binds: binds), logger: logger).collect()
+            var rows: [PostgresStatements.StartTurn.Row] = []
+            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+            return rows
         }
         var head: (lastIndex: Int, model: String?, systemPrompt: String?)?
         var history: [(index: Int, message: ChatMessage)] = []
-        for row in rows {
-            let (kind, index, text1, text2) = try row.decode((Int, Int, String?, String?).self)
+        for (kind, index, text1, text2) in rows {
             if kind == 0 {
                 head = (index, text1, text2)
             } else {
@@ -169,16 +162,11 @@ extension PostgresConversationStore {
     }
 
     public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
+        let statement = PostgresStatements.FinishMessage(id: id, completion: completion, nowMillis: Date().millis)
         let rows = try await perform {
-            try await client.query("""
-                UPDATE messages SET content = \(completion.content), status = \(completion.status.rawValue),
-                    error = \(completion.errorMessage), prompt_tokens = \(completion.promptTokens),
-                    completion_tokens = \(completion.completionTokens), ttft_ms = \(completion.timeToFirstTokenMs),
-                    latency_ms = \(completion.latencyMs), updated_at = \(Date().millis), lease_expires_at = NULL
-                WHERE id = \(id)
-                RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error, prompt_tokens,
-                    completion_tokens, ttft_ms, latency_ms, created_at, updated_at
-                """, logger: logger).collect()
+            var rows: [PostgresRow] = []
+            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+            return rows
         }
         guard let row = rows.first else { throw ParleyError.notFound("no message with id \(id.lowercased)") }
         return try Self.message(from: row)
