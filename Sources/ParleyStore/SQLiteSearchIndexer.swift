@@ -23,8 +23,9 @@ final class SQLiteSearchIndexer: Sendable {
     func markStale(store: SQLiteConversationStore) {
         let schedule = state.withLock { state -> Bool in
             state.stale = true
-            defer { state.scheduled = true }
-            return !state.scheduled
+            let schedule = !state.scheduled
+            state.scheduled = true
+            return schedule
         }
         guard schedule else { return }
         let delay = self.delay
@@ -38,8 +39,9 @@ final class SQLiteSearchIndexer: Sendable {
     /// Indexes everything pending, if anything may be.
     func catchUp(store: SQLiteConversationStore) async throws {
         let stale = state.withLock { state -> Bool in
-            defer { state.stale = false }
-            return state.stale
+            let stale = state.stale
+            state.stale = false
+            return stale
         }
         guard stale else { return }
         do {
