@@ -58,6 +58,16 @@ import Testing
                                         body: #"{"content":"a long story"}"#)
         let head = try await reader.read { $0.name == "delta" }
         let assistant = try #require(head[1].data["id"] as? String)
+        // A client that saw events up to N on A reattaches through B: it continues at N+1 with a snapshot of
+        // all text so far, then live deltas.
+        let lastSeen = try #require(head.last?.id)
+        let reattached = try await b.events(.GET, "/api/v1/messages/\(assistant)/events",
+                                            headers: ["Last-Event-ID": "\(lastSeen)"])
+        let resumed = try await reattached.read { $0.name == "delta" }
+        #expect(resumed.first?.id == lastSeen + 1 && resumed.first?.name == "message")
+        #expect(resumed.last.map { $0.id == lastSeen + resumed.count } == true, "ids keep counting up")
+        #expect(MockScript.replyTokens(count: 3000).joined().hasPrefix((resumed.first?.content ?? "") + resumed.deltaText))
+        reattached.cancel()
         let followed = try await b.events(.GET, "/api/v1/messages/\(assistant)/events")
         var seenThroughB = try await followed.read { $0.name == "delta" }
         seenThroughB += try await followed.read { $0.name == "delta" }
