@@ -98,9 +98,8 @@ public struct ParleyServer: Service {
         case .postgres(let url):
             let postgres = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url),
                                                      logger: logger)
-            let pool = Task { await postgres.run() }
+            let pool = await postgres.startPool()
             defer { pool.cancel() }
-            await postgres.waitUntilRunning()
             try await migrateWhenReachable(postgres, wait: config.databaseStartupWait, logger: logger)
         }
     }
@@ -170,8 +169,8 @@ final class DatabaseService: Service, Sendable {
 
     func startPool() async {
         guard let pool else { return }
-        poolTask.withLock { $0 = Task { await pool.run() } }
-        await pool.waitUntilRunning()
+        let task = await pool.startPool()
+        poolTask.withLock { $0 = task }
     }
 
     func stopPool() {

@@ -5,7 +5,7 @@ import PostgresNIO
 import Synchronization
 
 /// The store for several replicas: PostgreSQL through PostgresNIO's pooled `PostgresClient`.
-/// Run ``run()`` for the life of the store (the pool lives in it). Same contract as the SQLite store.
+/// Start its pool with ``startPool()`` and keep the task for the life of the store. Same contract as the SQLite store.
 public final class PostgresConversationStore: ConversationStore {
     public let client: PostgresClient
     let logger: Logger
@@ -24,16 +24,16 @@ public final class PostgresConversationStore: ConversationStore {
         try PostgresURL(url).clientConfiguration
     }
 
-    /// Keeps the connection pool; returns when the task is cancelled.
-    public func run() async {
-        running.withLock { $0 = true }
-        await client.run()
-    }
-
-    /// Waits (briefly) until ``run()`` has started, so that the first query does not race the pool's start.
-    public func waitUntilRunning() async {
+    /// Starts the connection pool in a task of its own and returns once it runs, so that the first query
+    /// does not race the pool's start. Cancel the task to close the pool.
+    public func startPool() async -> Task<Void, Never> {
+        let task = Task {
+            running.withLock { $0 = true }
+            await client.run()
+        }
         while !running.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
         try? await Task.sleep(for: .milliseconds(1))
+        return task
     }
 
     /// Runs database work; failures to reach or use the database become ``ParleyError/unavailable(_:)``.

@@ -10,8 +10,7 @@ extension PostgresTestServer {
         try await createDatabase(name)
         let store = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url(database: name)),
                                               logger: logger)
-        let task = Task { await store.run() }
-        await store.waitUntilRunning()
+        let task = await store.startPool()
         try await store.migrate()
         return (store, task)
     }

@@ -161,8 +161,7 @@ struct Seeder {
         if url.hasPrefix("postgres") {
             let postgres = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url),
                                                      logger: logger)
-            pool = Task { await postgres.run() }
-            await postgres.waitUntilRunning()
+            pool = await postgres.startPool()
             store = postgres
         } else {
             store = try SQLiteConversationStore(path: String(url.dropFirst("sqlite://".count)))
