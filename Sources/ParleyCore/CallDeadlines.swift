@@ -3,8 +3,11 @@ import Synchronization
 
 /// Deadlines for many short calls at little cost: each call runs in a task of its own while the caller waits
 /// on a continuation, and one shared ticker (running only while calls are pending) fails the calls whose time
-/// is up. Cheaper per call than ``withDeadline(_:_:)``, which starts a timer task for every call.
+/// is up — rather than a timer task per call.
 public final class CallDeadlines: Sendable {
+    /// The instance behind ``withDeadline(_:_:)``.
+    public static let shared = CallDeadlines()
+
     private struct Pending {
         var deadline: ContinuousClock.Instant
         var expire: @Sendable () -> Void

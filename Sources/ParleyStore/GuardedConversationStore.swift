@@ -40,7 +40,7 @@ public final class GuardedConversationStore: ConversationStore {
         let base = self.base
         var failure: String?
         do {
-            try await withDeadline(timeout) { try await base.ping() }
+            try await deadlines.run(timeout) { try await base.ping() }
         } catch {
             failure = Self.reason(error)
         }
@@ -71,9 +71,17 @@ public final class GuardedConversationStore: ConversationStore {
         if let failure = outage.withLock({ $0 }) {
             throw ParleyError.unavailable("the database is unreachable (\(failure)); try again shortly")
         }
+        return try await withinDeadline(callTimeout, call)
+    }
+
+    /// Runs a call under `limit`; running out of time is ``ParleyError/unavailable(_:)``.
+    private func withinDeadline<T: Sendable>(_ limit: Duration,
+                                            _ call: @escaping @Sendable (any ConversationStore) async throws -> T)
+        async throws -> T
+    {
         let base = self.base
         do {
-            return try await deadlines.run(callTimeout) { try await call(base) }
+            return try await deadlines.run(limit) { try await call(base) }
         } catch let error as DeadlineExceeded {
             throw ParleyError.unavailable("the database did not answer in time (\(error.limit)); try again shortly")
         }
@@ -81,13 +89,9 @@ public final class GuardedConversationStore: ConversationStore {
 
     public func migrate() async throws { try await base.migrate() }
 
+    /// Asks the database itself, even during an outage (the readiness check).
     public func ping() async throws {
-        let base = self.base
-        do {
-            try await withDeadline(callTimeout) { try await base.ping() }
-        } catch let error as DeadlineExceeded {
-            throw ParleyError.unavailable("the database did not answer in time (\(error.limit))")
-        }
+        try await withinDeadline(callTimeout) { try await $0.ping() }
     }
 
     public func createConversation(_ new: NewConversation, owner: UserID) async throws -> Conversation {
