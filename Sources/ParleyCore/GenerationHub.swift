@@ -171,8 +171,7 @@ public final class GenerationHub: Sendable {
         if !updates.isEmpty {
             do {
                 try await store.savePartialContent(updates)
-                if flushFailing.withLock({ $0 }) {
-                    flushFailing.withLock { $0 = false }
+                if flushFailing.withLock({ failing in defer { failing = false }; return failing }) {
                     logger.notice("saving partial text again")
                 }
                 if bus.reachesOtherReplicas {
@@ -181,11 +180,10 @@ public final class GenerationHub: Sendable {
             } catch {
                 for job in dirtyJobs { job.markDirty() }
                 // Logged once per outage, not every flush.
-                if !flushFailing.withLock({ $0 }) {
+                if !flushFailing.withLock({ failing in defer { failing = true }; return failing }) {
                     logger.warning("could not save partial text; will keep trying",
                                    metadata: ["error": "\(error)", "jobs": "\(updates.count)"])
                 }
-                flushFailing.withLock { $0 = true }
             }
         }
         if !notices.isEmpty { await bus.publish(notices) }
