@@ -14,10 +14,10 @@ import Testing
         let sqlite = try SQLiteConversationStore(path: directory + "/parley.db")
         try await sqlite.migrate()
         let hanging = HangSwitch()
-        let guarded = GuardedConversationStore(HangingPingStore(base: sqlite, hang: hanging), callTimeout: .milliseconds(300),
+        let guarded = GuardedConversationStore(HangingPingStore(base: sqlite, hang: hanging), callTimeout: .seconds(2),
                                                logger: Logger(label: "test"))
         let conversation = try await guarded.createConversation(NewConversation(title: "x"), owner: .local)
-        await guarded.checkHealth(timeout: .milliseconds(200))
+        await guarded.checkHealth(timeout: .seconds(10))
         #expect(guarded.isAvailable)
 
         hanging.set(true)
@@ -27,7 +27,7 @@ import Testing
         await #expect(throws: ParleyError.self, "ping itself is bounded by the call deadline") { try await guarded.ping() }
 
         hanging.set(false)
-        await guarded.checkHealth(timeout: .milliseconds(200))
+        await guarded.checkHealth(timeout: .seconds(10))
         #expect(guarded.isAvailable)
         #expect(try await guarded.conversation(id: conversation.id, owner: .local).title == "x")
     }
