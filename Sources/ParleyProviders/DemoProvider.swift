@@ -24,26 +24,31 @@ public struct DemoProvider: ChatProvider {
             """
     }
 
-    public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
-        -> ChatCompletionInfo
-    {
-        let prompt = request.messages.last(where: { $0.role == .user })?.content ?? ""
-        let text = Self.reply(to: prompt)
-        var completionTokens = 0
+    /// The reply cut into words, each with the space or newline after it.
+    static func pieces(of text: String) -> [String] {
+        var pieces: [String] = []
         var piece = ""
         for character in text {
             piece.append(character)
             if character == " " || character == "\n" {
-                try await Task.sleep(for: wordDelay)
-                onDelta(piece)
-                completionTokens += 1
+                pieces.append(piece)
                 piece = ""
             }
         }
-        if !piece.isEmpty {
+        if !piece.isEmpty { pieces.append(piece) }
+        return pieces
+    }
+
+    public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
+        -> ChatCompletionInfo
+    {
+        let prompt = request.messages.last(where: { $0.role == .user })?.content ?? ""
+        let pieces = Self.pieces(of: Self.reply(to: prompt))
+        for piece in pieces {
+            try await Task.sleep(for: wordDelay)
             onDelta(piece)
-            completionTokens += 1
         }
+        let completionTokens = pieces.count
         let promptTokens = request.messages.reduce(0) { $0 + TokenEstimator.tokens(in: $1) }
         return ChatCompletionInfo(usage: TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens),
                                   finishReason: "stop")

@@ -64,6 +64,42 @@ struct JSONScanner {
         return true
     }
 
+    /// The byte offset of the next value (whitespace skipped).
+    mutating func valueStart() -> Int {
+        skipWhitespace()
+        return position
+    }
+
+    /// The byte offset just past what was read.
+    var offset: Int { position }
+
+    /// The first byte of the next value, without consuming it.
+    mutating func peekValue() -> UInt8? {
+        skipWhitespace()
+        return peek()
+    }
+
+    /// The next value if it is `true` or `false`; `nil` for null; anything else throws.
+    mutating func readOptionalBool() throws -> Bool? {
+        if readNull() { return nil }
+        switch peekValue() {
+        case UInt8(ascii: "t"): try literal("true"); return true
+        case UInt8(ascii: "f"): try literal("false"); return false
+        default: throw Malformed()
+        }
+    }
+
+    /// The next value if it is a number; `nil` for null; anything else throws.
+    mutating func readOptionalNumber() throws -> Double? {
+        if readNull() { return nil }
+        guard let first = peekValue(), first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
+        else { throw Malformed() }
+        let start = position
+        try skipValue()
+        guard let number = Double(String(decoding: bytes[start..<position], as: UTF8.self)) else { throw Malformed() }
+        return number
+    }
+
     /// True if the next value is a string (nothing is consumed).
     mutating func nextIsString() -> Bool {
         skipWhitespace()

@@ -8,7 +8,7 @@ import ParleyCore
 
 /// A provider for any server that speaks OpenAI's chat completions API: OpenAI, vLLM, llama.cpp server,
 /// LM Studio, Ollama's `/v1`, or `parley mock-llm`.
-public struct OpenAICompatibleProvider: ChatProvider {
+public struct OpenAICompatibleProvider: ChatProvider, ModelBackend {
     /// The API root including `/v1`, as the openai SDK's `OPENAI_BASE_URL`.
     public let baseURL: String
     private let apiKey: String?
@@ -17,7 +17,10 @@ public struct OpenAICompatibleProvider: ChatProvider {
     /// Largest error body read from an upstream.
     static let maxErrorBody = 64 * 1024
 
-    public init(baseURL: String, apiKey: String?, client: HTTPClient, timeouts: UpstreamTimeouts) {
+    public let kind: String
+
+    public init(baseURL: String, apiKey: String?, client: HTTPClient, timeouts: UpstreamTimeouts, kind: String = "openai") {
+        self.kind = kind
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
         self.client = client
@@ -35,44 +38,78 @@ public struct OpenAICompatibleProvider: ChatProvider {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// Streams through ``stream(_:model:limits:)`` with this provider's own timeouts (the router's path sets
+    /// its own limits per attempt).
     public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
         -> ChatCompletionInfo
     {
+        let body = try ChatCompletionBody(parsing: Array(OpenAIWire.streamingRequestBody(request).utf8))
+        let limits = AttemptLimits(timeout: timeouts.total, firstToken: timeouts.firstToken, idle: timeouts.idle)
+        return try await ChatStreamReader.read(try await stream(body, model: request.model, limits: limits), onDelta: onDelta)
+    }
+
+    public func stream(_ request: ChatCompletionBody, model: String, limits: AttemptLimits) async throws -> UpstreamStream {
         var httpRequest = makeRequest(path: "/chat/completions", method: .POST)
         httpRequest.headers.add(name: "Accept", value: "text/event-stream")
-        httpRequest.body = .bytes(ByteBuffer(string: OpenAIWire.streamingRequestBody(request)))
+        httpRequest.body = .bytes(request.body(model: model))
         let prepared = httpRequest
-
-        let watchdog = StreamWatchdog(firstToken: timeouts.firstToken, idle: timeouts.idle)
-        return try await watchdog.run { [client, timeouts] in
-            let response: HTTPClientResponse
-            do {
-                response = try await client.execute(prepared, timeout: Self.timeAmount(timeouts.total))
-            } catch {
-                throw Self.connectError(error)
+        return UpstreamStream { [client] emit in
+            let watchdog = StreamWatchdog(firstToken: min(limits.firstToken, limits.remaining), idle: limits.idle)
+            try await watchdog.run {
+                let response: HTTPClientResponse
+                do {
+                    response = try await client.execute(prepared, deadline: Self.nioDeadline(limits.deadline))
+                } catch {
+                    throw Self.connectError(error)
+                }
+                guard (200..<300).contains(Int(response.status.code)) else {
+                    throw await Self.httpError(response)
+                }
+                let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+                if contentType.hasPrefix("application/json") {
+                    let reply = try await Self.readWholeCompletion(response)
+                    watchdog.progress()
+                    _ = await emit(try Self.chunks(fromCompletion: reply.body))
+                    return
+                }
+                try await Self.readStream(response, watchdog: watchdog, emit: emit)
             }
-            guard (200..<300).contains(Int(response.status.code)) else {
-                throw await Self.httpError(response)
-            }
-            let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
-            if contentType.hasPrefix("application/json") {
-                watchdog.progress()
-                return try await Self.readWholeCompletion(response, onDelta: onDelta)
-            }
-            return try await Self.readStream(response, watchdog: watchdog, onDelta: onDelta)
         }
     }
 
-    /// Lists the upstream's models (`GET /models`).
-    public func listModels() async throws -> [String] {
-        let request = makeRequest(path: "/models", method: .GET)
+    public func complete(_ request: ChatCompletionBody, model: String, limits: AttemptLimits) async throws -> UpstreamReply {
+        var httpRequest = makeRequest(path: "/chat/completions", method: .POST)
+        httpRequest.body = .bytes(request.body(model: model))
+        let response = try await execute(httpRequest, limits: limits)
+        return try await Self.readWholeCompletion(response)
+    }
+
+    public func embed(_ request: EmbeddingsBody, model: String, limits: AttemptLimits) async throws -> UpstreamReply {
+        var httpRequest = makeRequest(path: "/embeddings", method: .POST)
+        httpRequest.body = .bytes(request.body(model: model))
+        let response = try await execute(httpRequest, limits: limits)
+        do {
+            return UpstreamReply(body: try await response.body.collect(upTo: 64 << 20))
+        } catch {
+            throw ProviderError.streamCut(Self.describe(error))
+        }
+    }
+
+    /// Sends `request` and returns a 2xx response; anything else is a ``ProviderError``.
+    private func execute(_ request: HTTPClientRequest, limits: AttemptLimits) async throws -> HTTPClientResponse {
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(request, timeout: Self.timeAmount(timeouts.firstToken))
+            response = try await client.execute(request, deadline: Self.nioDeadline(limits.deadline))
         } catch {
             throw Self.connectError(error)
         }
-        guard response.status == .ok else { throw await Self.httpError(response) }
+        guard (200..<300).contains(Int(response.status.code)) else { throw await Self.httpError(response) }
+        return response
+    }
+
+    /// Lists the upstream's models (`GET /models`).
+    public func listModels(limits: AttemptLimits) async throws -> [String] {
+        let response = try await execute(makeRequest(path: "/models", method: .GET), limits: limits)
         struct ModelList: Decodable {
             struct Model: Decodable { var id: String }
             var data: [Model]
@@ -95,14 +132,17 @@ public struct OpenAICompatibleProvider: ChatProvider {
     }
 
     private static func readStream(_ response: HTTPClientResponse, watchdog: StreamWatchdog,
-                                   onDelta: @Sendable (String) -> Void) async throws -> ChatCompletionInfo {
+                                   emit: @Sendable ([ByteBuffer]) async -> Bool) async throws {
         var decoder = SSEDecoder()
-        var info = ChatCompletionInfo()
+        var finished = false
         var sawDone = false
         do {
             for try await buffer in response.body {
                 let events = try decoder.feed(buffer.readableBytesView)
-                if !events.isEmpty { watchdog.progress() }
+                if events.isEmpty { continue }
+                watchdog.progress()
+                var batch: [ByteBuffer] = []
+                batch.reserveCapacity(events.count)
                 for event in events {
                     if event.data == "[DONE]" {
                         sawDone = true
@@ -117,10 +157,10 @@ public struct OpenAICompatibleProvider: ChatProvider {
                     if chunk.hasError {
                         throw ProviderError.streamCut("the upstream reported an error: \(chunk.errorMessage ?? "unknown")")
                     }
-                    if let usage = chunk.usage { info.usage = usage }
-                    for text in chunk.contents { onDelta(text) }
-                    if let reason = chunk.finishReason { info.finishReason = reason }
+                    if chunk.finishReason != nil { finished = true }
+                    batch.append(ByteBuffer(string: event.data))
                 }
+                if !batch.isEmpty, await !emit(batch) { throw CancellationError() }
                 if sawDone { break }
             }
         } catch let error as ProviderError {
@@ -133,14 +173,12 @@ public struct OpenAICompatibleProvider: ChatProvider {
             if Task.isCancelled { throw CancellationError() }
             throw ProviderError.streamCut(describe(error))
         }
-        if !sawDone && info.finishReason == nil {
+        if !sawDone && !finished {
             throw ProviderError.streamCut("the connection closed before the answer was finished")
         }
-        return info
     }
 
-    private static func readWholeCompletion(_ response: HTTPClientResponse,
-                                            onDelta: @Sendable (String) -> Void) async throws -> ChatCompletionInfo {
+    private static func readWholeCompletion(_ response: HTTPClientResponse) async throws -> UpstreamReply {
         let bytes: ByteBuffer
         do {
             bytes = try await response.body.collect(upTo: 16 << 20)
@@ -151,8 +189,20 @@ public struct OpenAICompatibleProvider: ChatProvider {
             throw ProviderError.invalidResponse("the completion is not in OpenAI's format")
         }
         if chunk.hasError { throw ProviderError.invalidResponse(chunk.errorMessage ?? "unknown error") }
-        for text in chunk.contents { onDelta(text) }
-        return ChatCompletionInfo(usage: chunk.usage, finishReason: chunk.finishReason)
+        return UpstreamReply(body: bytes, usage: chunk.usage)
+    }
+
+    /// A whole completion (from an upstream that answered a stream request without streaming) as chunks.
+    static func chunks(fromCompletion body: ByteBuffer) throws -> [ByteBuffer] {
+        let chunk = try OpenAIChunk(parsing: body.readableBytesView)
+        var delta = JSONObjectText()
+        delta.field("role", "assistant")
+        delta.field("content", chunk.contents.joined())
+        var result = [ByteBuffer(string: "{\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":\(delta.closed),\"finish_reason\":\(JSONText.quote(chunk.finishReason ?? "stop"))}]}")]
+        if let usage = chunk.usage {
+            result.append(ByteBuffer(string: "{\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":\(usage.promptTokens),\"completion_tokens\":\(usage.completionTokens),\"total_tokens\":\(usage.totalTokens)}}"))
+        }
+        return result
     }
 
     static func httpError(_ response: HTTPClientResponse) async -> ProviderError {
@@ -186,6 +236,10 @@ public struct OpenAICompatibleProvider: ChatProvider {
             }
         }
         return String(describing: error)
+    }
+
+    static func nioDeadline(_ instant: ContinuousClock.Instant) -> NIODeadline {
+        .now() + timeAmount(max(.zero, instant - .now))
     }
 
     public static func timeAmount(_ duration: Duration) -> TimeAmount {

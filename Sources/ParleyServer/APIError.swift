@@ -71,6 +71,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         do {
             return try await next(request, context)
+        } catch let error as OpenAIError {
+            throw error
         } catch {
             if let apiError = APIError.from(error) { throw apiError }
             context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])

@@ -20,7 +20,25 @@ public struct Setting: Sendable {
         Setting(key: "openai_api_key", environment: "OPENAI_API_KEY", flag: nil,
                 help: "API key for OPENAI_BASE_URL (or OPENAI_API_KEY_FILE). Without a base URL it means OpenAI itself."),
         Setting(key: "upstreams", environment: "PARLEY_UPSTREAMS", flag: nil,
-                help: "Several upstreams as a JSON array of {name, base_url, models?, api_key_env?, api_key_file?}."),
+                help: "Several upstreams as a JSON array of {name, provider? (openai|anthropic|ollama), base_url, models? (names, or {name, model} to rename), api_key_env?, api_key_file?}."),
+        Setting(key: "anthropic_api_key", environment: "ANTHROPIC_API_KEY", flag: nil,
+                help: "Adds Anthropic (https://api.anthropic.com) as an upstream named 'anthropic'."),
+        Setting(key: "ollama_host", environment: "OLLAMA_HOST", flag: nil,
+                help: "Adds Ollama at this address (e.g. 127.0.0.1:11434) as an upstream named 'ollama', through its /v1 API."),
+        Setting(key: "api_keys", environment: "PARLEY_API_KEYS", flag: nil,
+                help: "Comma-separated bearer keys accepted on /v1; with none, /v1 answers clients on this machine only."),
+        Setting(key: "model_aliases", environment: "PARLEY_MODEL_ALIASES", flag: nil,
+                help: "JSON object of model names clients may use for configured models, e.g. {\"gpt-4o\": \"llama3\"}."),
+        Setting(key: "fallbacks", environment: "PARLEY_FALLBACKS", flag: nil,
+                help: "JSON object: model → models tried in order when it cannot answer, e.g. {\"big\": [\"small\"]}."),
+        Setting(key: "max_attempts", environment: "PARLEY_MAX_ATTEMPTS", flag: "max-attempts",
+                help: "Upstream calls per model before falling back: the first and its retries (default 3)."),
+        Setting(key: "max_retry_wait", environment: "PARLEY_MAX_RETRY_WAIT", flag: "max-retry-wait",
+                help: "Longest Retry-After in seconds Parley waits out before falling back or answering 429 (default 20)."),
+        Setting(key: "breaker_threshold", environment: "PARLEY_BREAKER_THRESHOLD", flag: "breaker-threshold",
+                help: "Failures in a row that open a deployment's circuit breaker (default 5)."),
+        Setting(key: "breaker_cooldown", environment: "PARLEY_BREAKER_COOLDOWN", flag: "breaker-cooldown",
+                help: "Seconds an open breaker turns its deployment away before one probe (default 30)."),
         Setting(key: "default_model", environment: "PARLEY_DEFAULT_MODEL", flag: "default-model",
                 help: "Model used when neither the message nor the conversation names one (default: the first listed)."),
         Setting(key: "context_tokens", environment: "PARLEY_CONTEXT_TOKENS", flag: "context-tokens",
@@ -38,7 +56,7 @@ public struct Setting: Sendable {
         Setting(key: "idle_timeout", environment: "PARLEY_IDLE_TIMEOUT", flag: "idle-timeout",
                 help: "Longest silence in seconds between two events of a stream (default 30)."),
         Setting(key: "request_timeout", environment: "PARLEY_REQUEST_TIMEOUT", flag: "request-timeout",
-                help: "Seconds one upstream call may take end to end (default 600)."),
+                help: "Seconds a model call may take end to end, retries and fallbacks included (default 600)."),
         Setting(key: "max_generations", environment: "PARLEY_MAX_GENERATIONS", flag: "max-generations",
                 help: "Most answers generated at once; more get a 503 (default 1000)."),
         Setting(key: "flush_interval_ms", environment: "PARLEY_FLUSH_INTERVAL_MS", flag: "flush-interval-ms",
@@ -131,6 +149,25 @@ public struct ConfigLoader: Sendable {
             }
             config.logLevel = parsed
         }
+        if let attempts = try integer("max_attempts") { config.router.maxAttempts = min(attempts, 20) }
+        if let wait = try number("max_retry_wait") { config.router.maxRetryWait = .milliseconds(Int64(wait * 1000)) }
+        if let threshold = try integer("breaker_threshold") { config.router.breakerThreshold = threshold }
+        if let cooldown = try seconds("breaker_cooldown") { config.router.breakerCooldown = cooldown }
+        if let (json, source) = try value("model_aliases") {
+            guard let aliases = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)) else {
+                throw ConfigError("\(source) must be a JSON object of alias → model name")
+            }
+            config.router.aliases = aliases
+        }
+        if let (json, source) = try value("fallbacks") {
+            guard let fallbacks = try? JSONDecoder().decode([String: [String]].self, from: Data(json.utf8)) else {
+                throw ConfigError("\(source) must be a JSON object of model → [fallback models]")
+            }
+            config.router.fallbacks = fallbacks
+        }
+        if let (keys, _) = try value("api_keys") {
+            config.apiKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         config.upstreams = try upstreams(value: value)
         return config
     }
@@ -159,6 +196,15 @@ public struct ConfigLoader: Sendable {
         } else if let key, !key.isEmpty, !result.contains(where: { $0.name == "openai" }) {
             result.append(UpstreamConfig(name: "openai", baseURL: "https://api.openai.com/v1", apiKey: key))
         }
+        if let (key, _) = try value("anthropic_api_key"), !result.contains(where: { $0.name == "anthropic" }) {
+            result.append(UpstreamConfig(name: "anthropic", baseURL: "https://api.anthropic.com", apiKey: key, kind: .anthropic))
+        }
+        if let (host, source) = try value("ollama_host"), !result.contains(where: { $0.name == "ollama" }) {
+            var root = host.contains("://") ? host : "http://" + host
+            while root.hasSuffix("/") { root.removeLast() }
+            guard Self.isHTTPURL(root) else { throw ConfigError("\(source) must be host:port or an http URL, got '\(host)'") }
+            result.append(UpstreamConfig(name: "ollama", baseURL: root + "/v1", kind: .ollama))
+        }
         var names = Set<String>()
         for index in result.indices {
             guard names.insert(result[index].name).inserted else {
@@ -177,15 +223,31 @@ public struct ConfigLoader: Sendable {
     }
 
     private func parseUpstreamList(_ json: String, source: String) throws -> [UpstreamConfig] {
+        /// A served model: its name, or `{"name": clients' name, "model": the upstream's name}`.
+        struct ModelEntry: Decodable {
+            var name: String
+            var model: String?
+            init(from decoder: any Decoder) throws {
+                if let name = try? decoder.singleValueContainer().decode(String.self) {
+                    self.name = name
+                    return
+                }
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                name = try container.decode(String.self, forKey: .name)
+                model = try container.decodeIfPresent(String.self, forKey: .model)
+            }
+            enum CodingKeys: String, CodingKey { case name, model }
+        }
         struct Entry: Decodable {
             var name: String
-            var baseURL: String
-            var models: [String]?
+            var provider: String?
+            var baseURL: String?
+            var models: [ModelEntry]?
             var apiKey: String?
             var apiKeyEnv: String?
             var apiKeyFile: String?
             enum CodingKeys: String, CodingKey {
-                case name, models
+                case name, models, provider
                 case baseURL = "base_url"
                 case apiKey = "api_key"
                 case apiKeyEnv = "api_key_env"
@@ -196,16 +258,27 @@ public struct ConfigLoader: Sendable {
         do {
             entries = try JSONDecoder().decode([Entry].self, from: Data(json.utf8))
         } catch {
-            throw ConfigError("\(source) must be a JSON array of {\"name\", \"base_url\", \"models\"?, \"api_key_env\"?, \"api_key_file\"?}")
+            throw ConfigError("\(source) must be a JSON array of {\"name\", \"provider\"?, \"base_url\", \"models\"?, \"api_key_env\"?, \"api_key_file\"?}")
         }
         return try entries.map { entry in
-            guard !entry.name.isEmpty, Self.isHTTPURL(entry.baseURL) else {
+            guard let kind = ProviderKind(rawValue: entry.provider ?? "openai") else {
+                throw ConfigError("\(source): upstream '\(entry.name)' has provider '\(entry.provider ?? "")'; use openai, anthropic or ollama")
+            }
+            let defaultURL: String? = switch kind {
+            case .anthropic: "https://api.anthropic.com"
+            case .ollama: "http://127.0.0.1:11434/v1"
+            case .openai: nil
+            }
+            guard !entry.name.isEmpty, let baseURL = entry.baseURL ?? defaultURL, Self.isHTTPURL(baseURL) else {
                 throw ConfigError("\(source): upstream '\(entry.name)' needs a name and an http(s) base_url")
             }
             var key = entry.apiKey
             if let variable = entry.apiKeyEnv { key = environment[variable] }
             if let path = entry.apiKeyFile { key = try readSecret(path, name: "api_key_file of \(entry.name)") }
-            return UpstreamConfig(name: entry.name, baseURL: entry.baseURL, apiKey: key, models: entry.models)
+            var renames: [String: String] = [:]
+            for model in entry.models ?? [] { if let upstreamName = model.model { renames[model.name] = upstreamName } }
+            return UpstreamConfig(name: entry.name, baseURL: baseURL, apiKey: key, models: entry.models?.map(\.name), kind: kind,
+                                  upstreamNames: renames)
         }
     }
 

@@ -15,7 +15,7 @@ struct ConversationRoutes {
 
     let services: ParleyServices
 
-    func register(on group: RouterGroup<BasicRequestContext>) {
+    func register(on group: RouterGroup<ParleyRequestContext>) {
         group.post("conversations", use: create)
         group.get("conversations", use: list)
         group.get("conversations/:id", use: get)
@@ -26,7 +26,7 @@ struct ConversationRoutes {
         group.delete("conversations/:id/messages", use: clear)
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         var request = request
         let body = try await request.decodeJSON(API.CreateConversation.self, limit: services.config.maxBodyBytes)
         try validate(title: body.title)
@@ -40,7 +40,7 @@ struct ConversationRoutes {
         return response
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let query = Query(request)
         let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 20
         var cursor: ConversationCursor?
@@ -57,12 +57,12 @@ struct ConversationRoutes {
                                                       nextCursor: page.nextCursor))
     }
 
-    @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         return try Response.json(API.Conversation(try await services.store.conversation(id: id, owner: services.owner)))
     }
 
-    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         var request = request
         let body = try await request.decodeJSON(API.UpdateConversation.self, limit: services.config.maxBodyBytes)
@@ -75,7 +75,7 @@ struct ConversationRoutes {
         return try Response.json(API.Conversation(updated))
     }
 
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         _ = try await services.store.conversation(id: id, owner: services.owner)
         await services.hub.stopAll(conversationID: id)
@@ -83,7 +83,7 @@ struct ConversationRoutes {
         return Response(status: .noContent)
     }
 
-    @Sendable func messages(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func messages(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         let query = Query(request)
         let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 50
@@ -94,7 +94,7 @@ struct ConversationRoutes {
                                                    nextBefore: page.hasMore ? page.messages.first?.index : nil))
     }
 
-    @Sendable func postMessage(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func postMessage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         var request = request
         let body = try await request.decodeJSON(API.PostMessage.self, limit: services.config.maxBodyBytes)
@@ -117,7 +117,7 @@ struct ConversationRoutes {
         return response
     }
 
-    @Sendable func clear(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func clear(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         _ = try await services.store.conversation(id: id, owner: services.owner)
         await services.hub.stopAll(conversationID: id)

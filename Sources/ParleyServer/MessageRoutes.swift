@@ -12,7 +12,7 @@ struct MessageRoutes {
 
     let services: ParleyServices
 
-    func register(on group: RouterGroup<BasicRequestContext>) {
+    func register(on group: RouterGroup<ParleyRequestContext>) {
         group.get("messages/:id", use: get)
         group.get("messages/:id/events", use: events)
         group.post("messages/:id/stop", use: stop)
@@ -20,13 +20,13 @@ struct MessageRoutes {
         group.delete("messages/:id/feedback", use: deleteFeedback)
     }
 
-    @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
         return Response.json(text: API.messageJSON(try await services.store.message(id: id, owner: services.owner)))
     }
 
     /// Reattaches: events after `Last-Event-ID` (header, or `last_event_id` query for clients that cannot set it).
-    @Sendable func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func events(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
         var lastEventID: Int?
         if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
@@ -44,12 +44,12 @@ struct MessageRoutes {
     /// Stops a running generation — here or on another replica — and answers with the message as stored
     /// (status `cancelled`). Stopping a message that already finished answers with it unchanged, so a late
     /// click is harmless.
-    @Sendable func stop(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func stop(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
         return Response.json(text: API.messageJSON(try await services.feed.stop(messageID: id, owner: services.owner)))
     }
 
-    @Sendable func putFeedback(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func putFeedback(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
         var request = request
         let body = try await request.decodeJSON(API.PutFeedback.self, limit: services.config.maxBodyBytes)
@@ -63,7 +63,7 @@ struct MessageRoutes {
         return try Response.json(API.Feedback(feedback))
     }
 
-    @Sendable func deleteFeedback(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func deleteFeedback(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
         try await services.store.deleteFeedback(messageID: id, owner: services.owner)
         return Response(status: .noContent)

@@ -10,6 +10,10 @@ public struct ParleyConfig: Sendable {
     /// `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or a plain file path.
     public var databaseURL = "sqlite://parley.db"
     public var upstreams: [UpstreamConfig] = []
+    /// Retries, fallbacks, aliases, circuit breaking.
+    public var router = RouterSettings()
+    /// Bearer keys accepted on `/v1`; with none, `/v1` answers loopback clients only.
+    public var apiKeys: [String] = []
     public var defaultModel: String?
     public var timeouts = UpstreamTimeouts()
     public var limits = ChatLimits()

@@ -17,7 +17,7 @@ public struct ParleyServer: Service {
     public let config: ParleyConfig
     public let store: GuardedConversationStore
     public let hub: GenerationHub
-    let application: Application<RouterResponder<BasicRequestContext>>
+    let application: Application<RouterResponder<ParleyRequestContext>>
     let httpClient: HTTPClient
     let database: DatabaseService
     let logger: Logger
@@ -54,8 +54,8 @@ public struct ParleyServer: Service {
         }
 
         let httpClient = OpenAICompatibleProvider.makeHTTPClient(timeouts: config.timeouts)
-        let models = UpstreamDirectory(upstreams: config.upstreams, defaultModel: config.defaultModel,
-                                       client: httpClient, timeouts: config.timeouts, logger: logger)
+        let models = ModelRouter(upstreams: config.upstreams, settings: config.router, defaultModel: config.defaultModel,
+                                 client: httpClient, timeouts: config.timeouts, logger: logger)
         let hub = GenerationHub(
             store: store, bus: bus, board: board,
             settings: .init(flushInterval: config.flushInterval, eventBufferLimit: config.eventBufferLimit,
@@ -63,11 +63,11 @@ public struct ParleyServer: Service {
                             leaseDuration: config.generationLease, leaseCheckInterval: config.generationLease / 3),
             logger: logger)
         let services = ParleyServices(
-            config: config, store: store, models: models, hub: hub,
+            config: config, store: store, models: models, router: models, hub: hub,
             chat: ChatService(store: store, models: models, hub: hub, limits: config.limits),
             feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))))
 
-        let router = Router()
+        let router = Router(context: ParleyRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(ErrorMiddleware())
         let api = router.group("api/v1")
@@ -75,6 +75,7 @@ public struct ParleyServer: Service {
         MessageRoutes(services: services).register(on: api)
         SearchRoutes(services: services).register(on: api)
         SystemRoutes(services: services).register(on: router)
+        OpenAIRoutes(services: services).register(on: router)
 
         let application = Application(
             router: router,
@@ -83,6 +84,9 @@ public struct ParleyServer: Service {
             logger: logger)
         if config.upstreams.isEmpty {
             logger.notice("no upstream configured: only the built-in demo model answers (set OPENAI_BASE_URL to connect one)")
+        }
+        if config.apiKeys.isEmpty {
+            logger.notice("no PARLEY_API_KEYS set: /v1 answers clients on this machine only")
         }
         for upstream in config.upstreams { logger.info("upstream \(upstream)") }
         return ParleyServer(config: config, store: store, hub: hub, application: application, httpClient: httpClient,

@@ -1,5 +1,6 @@
 import Foundation
 import ParleyCore
+import ParleyProviders
 import ParleyStore
 
 /// What the route handlers use, built once per server.
@@ -7,6 +8,8 @@ struct ParleyServices: Sendable {
     let config: ParleyConfig
     let store: GuardedConversationStore
     let models: any ModelDirectory
+    /// The provider router behind `/v1` (and behind `models` for the chat API).
+    let router: ModelRouter
     let hub: GenerationHub
     let chat: ChatService
     let feed: GenerationFeed

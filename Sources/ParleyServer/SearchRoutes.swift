@@ -12,11 +12,11 @@ struct SearchRoutes {
 
     let services: ParleyServices
 
-    func register(on group: RouterGroup<BasicRequestContext>) {
+    func register(on group: RouterGroup<ParleyRequestContext>) {
         group.get("search", use: search)
     }
 
-    @Sendable func search(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func search(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let query = Query(request)
         guard let text = try query.string("q", maxLength: Self.maxQueryLength) else {
             throw APIError.invalid("'q' is required: the words to search for")

@@ -9,13 +9,13 @@ import ParleyStore
 struct SystemRoutes {
     let services: ParleyServices
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ParleyRequestContext>) {
         router.get("api/v1/models", use: models)
         router.get("health/live", use: live)
         router.get("health/ready", use: ready)
     }
 
-    @Sendable func models(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func models(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let models = await services.models.models()
         return try Response.json(API.ModelList(
             data: models.map { API.Model(id: $0.id, upstream: $0.upstream) },
@@ -23,12 +23,12 @@ struct SystemRoutes {
     }
 
     /// The process is up.
-    @Sendable func live(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func live(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         try Response.json(["status": "ok"])
     }
 
     /// The process can serve: its database answered the last health check (run every second) and answers now.
-    @Sendable func ready(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func ready(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         do {
             guard services.store.isAvailable else { throw ParleyError.unavailable("the last health check failed") }
             try await services.store.ping()

@@ -1,0 +1,244 @@
+import ParleyCore
+
+/// A request body that cannot be served, with the OpenAI `param` it concerns.
+public struct InvalidGatewayRequest: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public let param: String?
+    public init(_ message: String, param: String? = nil) {
+        self.message = message
+        self.param = param
+    }
+    public var description: String { message }
+}
+
+/// A `POST /v1/chat/completions` body as a client sent it.
+///
+/// Parley reads the few fields it acts on (model, stream, usage option, limits) in one pass without decoding
+/// the rest, checks the parameters OpenAI would reject, and forwards the original bytes to OpenAI-compatible
+/// upstreams with only the model name replaced, so fields Parley does not know pass through untouched.
+public struct ChatCompletionBody: Sendable {
+    public let bytes: [UInt8]
+    public let model: String
+    public let stream: Bool
+    /// `stream_options.include_usage`: the client wants a final chunk with token counts.
+    public let includeUsage: Bool
+    /// `max_completion_tokens` or `max_tokens`.
+    public let maxTokens: Int?
+    /// Where the model name's JSON string sits in ``bytes``.
+    private let modelRange: Range<Int>
+
+    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
+
+    public init(parsing bytes: [UInt8]) throws(InvalidGatewayRequest) {
+        self.bytes = bytes
+        var model: String?
+        var modelRange = 0..<0
+        var stream = false, includeUsage = false, sawMessages = false
+        var maxTokens: Int?
+        var scanner = JSONScanner(bytes)
+        do {
+            guard scanner.peekValue() == UInt8(ascii: "{") else {
+                throw InvalidGatewayRequest("the request body must be a JSON object")
+            }
+            try scanner.readObject { scanner, key in
+                switch key {
+                case "model":
+                    let start = scanner.valueStart()
+                    guard scanner.nextIsString() else { throw InvalidGatewayRequest("'model' must be a string", param: "model") }
+                    model = try scanner.readString()
+                    modelRange = start..<scanner.offset
+                case "messages":
+                    sawMessages = true
+                    try Self.checkMessages(&scanner)
+                case "stream":
+                    stream = try Self.read(&scanner, key) { try $0.readOptionalBool() } ?? false
+                case "stream_options":
+                    if scanner.readNull() { return }
+                    guard scanner.peekValue() == UInt8(ascii: "{") else {
+                        throw InvalidGatewayRequest("'stream_options' must be an object", param: "stream_options")
+                    }
+                    try scanner.readObject { scanner, key in
+                        if key == "include_usage" {
+                            includeUsage = try Self.read(&scanner, "stream_options.include_usage") { try $0.readOptionalBool() } ?? false
+                        } else {
+                            try scanner.skipValue()
+                        }
+                    }
+                case "max_tokens", "max_completion_tokens":
+                    if let value = try Self.number(&scanner, key, in: 1...Double(Int32.max), whole: true) { maxTokens = Int(value) }
+                case "temperature": _ = try Self.number(&scanner, key, in: 0...2)
+                case "top_p": _ = try Self.number(&scanner, key, in: 0...1)
+                case "presence_penalty", "frequency_penalty": _ = try Self.number(&scanner, key, in: -2...2)
+                case "n": _ = try Self.number(&scanner, key, in: 1...128, whole: true)
+                default: try scanner.skipValue()
+                }
+            }
+            guard scanner.atEnd() else { throw JSONScanner.Malformed() }
+        } catch let error as InvalidGatewayRequest {
+            throw error
+        } catch {
+            throw InvalidGatewayRequest("the request body is not valid JSON")
+        }
+        guard let model, !model.isEmpty else {
+            throw InvalidGatewayRequest("you must provide a model parameter", param: "model")
+        }
+        guard sawMessages else { throw InvalidGatewayRequest("missing required parameter: 'messages'", param: "messages") }
+        if includeUsage && !stream {
+            throw InvalidGatewayRequest("'stream_options' is only allowed when 'stream' is true", param: "stream_options")
+        }
+        self.model = model
+        self.modelRange = modelRange
+        self.stream = stream
+        self.includeUsage = includeUsage
+        self.maxTokens = maxTokens
+    }
+
+    /// The body with `model` in place of the client's model name; everything else byte for byte.
+    public func body(model newModel: String) -> [UInt8] {
+        guard newModel != model else { return bytes }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count + newModel.utf8.count + 2)
+        result.append(contentsOf: bytes[..<modelRange.lowerBound])
+        result.append(contentsOf: JSONText.quote(newModel).utf8)
+        result.append(contentsOf: bytes[modelRange.upperBound...])
+        return result
+    }
+
+    private static func checkMessages(_ scanner: inout JSONScanner) throws {
+        guard scanner.peekValue() == UInt8(ascii: "[") else {
+            throw InvalidGatewayRequest("'messages' must be an array", param: "messages")
+        }
+        var index = 0
+        try scanner.readArray { scanner in
+            guard scanner.peekValue() == UInt8(ascii: "{") else {
+                throw InvalidGatewayRequest("messages[\(index)] must be an object", param: "messages[\(index)]")
+            }
+            var role: String?
+            try scanner.readObject { scanner, key in
+                if key == "role", scanner.nextIsString() { role = try scanner.readString() } else { try scanner.skipValue() }
+            }
+            guard let role, roles.contains(role) else {
+                throw InvalidGatewayRequest("messages[\(index)].role must be one of system, developer, user, assistant, tool",
+                                            param: "messages[\(index)].role")
+            }
+            index += 1
+        }
+        guard index > 0 else { throw InvalidGatewayRequest("'messages' must not be empty", param: "messages") }
+    }
+
+    private static func read<T>(_ scanner: inout JSONScanner, _ name: String,
+                                _ body: (inout JSONScanner) throws -> T?) throws -> T? {
+        do {
+            return try body(&scanner)
+        } catch is JSONScanner.Malformed {
+            throw InvalidGatewayRequest("'\(name)' must be a boolean", param: name)
+        }
+    }
+
+    private static func number(_ scanner: inout JSONScanner, _ name: String, in range: ClosedRange<Double>,
+                               whole: Bool = false) throws -> Double? {
+        let value: Double?
+        do {
+            value = try scanner.readOptionalNumber()
+        } catch {
+            throw InvalidGatewayRequest("'\(name)' must be a number", param: name)
+        }
+        guard let value else { return nil }
+        guard range.contains(value), !whole || value == value.rounded() else {
+            let kind = whole ? "a whole number" : "a number"
+            throw InvalidGatewayRequest("'\(name)' must be \(kind) from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound)), got \(Self.format(value))",
+                                        param: name)
+        }
+        return value
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+}
+
+/// A `POST /v1/embeddings` body: model and input checked, the rest forwarded as sent.
+public struct EmbeddingsBody: Sendable {
+    public let bytes: [UInt8]
+    public let model: String
+    /// How many inputs are embedded.
+    public let inputCount: Int
+    private let modelRange: Range<Int>
+
+    public init(parsing bytes: [UInt8]) throws(InvalidGatewayRequest) {
+        self.bytes = bytes
+        var model: String?
+        var modelRange = 0..<0
+        var inputCount: Int?
+        var scanner = JSONScanner(bytes)
+        do {
+            guard scanner.peekValue() == UInt8(ascii: "{") else {
+                throw InvalidGatewayRequest("the request body must be a JSON object")
+            }
+            try scanner.readObject { scanner, key in
+                switch key {
+                case "model":
+                    let start = scanner.valueStart()
+                    guard scanner.nextIsString() else { throw InvalidGatewayRequest("'model' must be a string", param: "model") }
+                    model = try scanner.readString()
+                    modelRange = start..<scanner.offset
+                case "input":
+                    inputCount = try Self.countInputs(&scanner)
+                case "encoding_format":
+                    guard scanner.nextIsString(), ["float", "base64"].contains(try scanner.readString()) else {
+                        throw InvalidGatewayRequest("'encoding_format' must be 'float' or 'base64'", param: "encoding_format")
+                    }
+                default: try scanner.skipValue()
+                }
+            }
+            guard scanner.atEnd() else { throw JSONScanner.Malformed() }
+        } catch let error as InvalidGatewayRequest {
+            throw error
+        } catch {
+            throw InvalidGatewayRequest("the request body is not valid JSON")
+        }
+        guard let model, !model.isEmpty else {
+            throw InvalidGatewayRequest("you must provide a model parameter", param: "model")
+        }
+        guard let inputCount else { throw InvalidGatewayRequest("missing required parameter: 'input'", param: "input") }
+        self.model = model
+        self.modelRange = modelRange
+        self.inputCount = inputCount
+    }
+
+    /// The body with `model` in place of the client's model name.
+    public func body(model newModel: String) -> [UInt8] {
+        guard newModel != model else { return bytes }
+        return Array(bytes[..<modelRange.lowerBound]) + Array(JSONText.quote(newModel).utf8) + bytes[modelRange.upperBound...]
+    }
+
+    /// A string, or a non-empty array of strings, of token ids, or of token-id arrays.
+    private static func countInputs(_ scanner: inout JSONScanner) throws -> Int {
+        let invalid = InvalidGatewayRequest("'input' must be a non-empty string or a non-empty array of strings or token arrays",
+                                            param: "input")
+        if scanner.nextIsString() {
+            guard try !scanner.readString().isEmpty else { throw invalid }
+            return 1
+        }
+        guard scanner.peekValue() == UInt8(ascii: "[") else { throw invalid }
+        var count = 0
+        var tokenIDs = false
+        try scanner.readArray { scanner in
+            switch scanner.peekValue() {
+            case UInt8(ascii: "\""):
+                guard try !scanner.readString().isEmpty else { throw invalid }
+            case UInt8(ascii: "["):
+                try scanner.readArray { scanner in
+                    guard try scanner.readOptionalNumber() != nil else { throw invalid }
+                }
+            default:
+                guard try scanner.readOptionalNumber() != nil else { throw invalid }
+                tokenIDs = true
+            }
+            count += 1
+        }
+        guard count > 0 else { throw invalid }
+        // One array of token ids is one input.
+        return tokenIDs ? 1 : count
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import NIOCore
+import ParleyCore
+
+/// Writes OpenAI chat completion objects, for backends that produce answers in another shape (Anthropic,
+/// the demo model).
+struct OpenAIChunkWriter: Sendable {
+    let id: String
+    let model: String
+    let created: Int
+
+    init(id: String = "chatcmpl-parley-\(UUID().uuidString.lowercased().prefix(12))", model: String,
+         created: Int = Int(Date().timeIntervalSince1970)) {
+        self.id = id
+        self.model = model
+        self.created = created
+    }
+
+    private var prefix: String {
+        "{\"id\":\(JSONText.quote(id)),\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(JSONText.quote(model)),\"choices\":"
+    }
+
+    /// A chunk carrying `delta` (a JSON object's text) and an optional finish reason.
+    func chunk(delta: String, finishReason: String? = nil) -> ByteBuffer {
+        ByteBuffer(string: prefix + "[{\"index\":0,\"delta\":\(delta),\"finish_reason\":\(finishReason.map(JSONText.quote) ?? "null")}]}")
+    }
+
+    func text(_ text: String, withRole: Bool = false) -> ByteBuffer {
+        var delta = JSONObjectText()
+        if withRole { delta.field("role", "assistant") }
+        delta.field("content", text)
+        return chunk(delta: delta.closed)
+    }
+
+    func finish(_ reason: String) -> ByteBuffer { chunk(delta: "{}", finishReason: reason) }
+
+    /// The final chunk of `stream_options.include_usage`: no choices, the token counts.
+    func usage(_ usage: TokenUsage) -> ByteBuffer {
+        ByteBuffer(string: prefix + "[],\"usage\":\(Self.usageJSON(usage))}")
+    }
+
+    /// A whole `chat.completion` object.
+    func completion(content: String, toolCalls: String? = nil, finishReason: String, usage: TokenUsage?) -> ByteBuffer {
+        var message = JSONObjectText()
+        message.field("role", "assistant")
+        message.field("content", json: content.isEmpty && toolCalls != nil ? "null" : JSONText.quote(content))
+        message.field("tool_calls", json: toolCalls)
+        var text = "{\"id\":\(JSONText.quote(id)),\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),"
+        text += "\"choices\":[{\"index\":0,\"message\":\(message.closed),\"finish_reason\":\(JSONText.quote(finishReason))}]"
+        if let usage { text += ",\"usage\":\(Self.usageJSON(usage))" }
+        return ByteBuffer(string: text + "}")
+    }
+
+    static func usageJSON(_ usage: TokenUsage) -> String {
+        "{\"prompt_tokens\":\(usage.promptTokens),\"completion_tokens\":\(usage.completionTokens),\"total_tokens\":\(usage.totalTokens)}"
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ParleyCore
+import ParleyProviders
+
+/// The OpenAI-compatible API: `GET /v1/models`, `POST /v1/chat/completions` (streamed or not),
+/// `POST /v1/embeddings`. Bodies go to upstreams as sent (model name replaced), answers come back as the
+/// upstream sent them (Anthropic's translated), through the provider router.
+struct OpenAIRoutes {
+    let services: ParleyServices
+
+    func register(on router: Router<ParleyRequestContext>) {
+        let v1 = router.group("v1")
+            .add(middleware: OpenAIErrorMiddleware())
+            .add(middleware: APIKeyMiddleware(keys: services.config.apiKeys))
+        v1.get("models", use: models)
+        v1.get("models/{id}", use: model)
+        v1.post("chat/completions", use: chatCompletions)
+        v1.post("embeddings", use: embeddings)
+    }
+
+    @Sendable func models(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let models = await services.router.models()
+        let data = models.map(Self.modelJSON).joined(separator: ",")
+        return Self.json("{\"object\":\"list\",\"data\":[\(data)]}")
+    }
+
+    @Sendable func model(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard let model = await services.router.models().first(where: { $0.id == id }) else {
+            throw OpenAIError(.notFound, type: "invalid_request_error", message: "The model '\(id)' does not exist",
+                              param: "model", code: "model_not_found")
+        }
+        return Self.json(Self.modelJSON(model))
+    }
+
+    @Sendable func chatCompletions(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let body: ChatCompletionBody
+        do {
+            body = try ChatCompletionBody(parsing: try await readBody(request))
+        } catch let invalid as InvalidGatewayRequest {
+            throw OpenAIError.invalid(invalid)
+        }
+        let limits = services.router.limits(timeout: try Self.requestTimeout(request))
+        if body.stream {
+            return try await OpenAIStreaming.response(body, limits: limits, router: services.router,
+                                                      keepAlive: services.config.keepAliveInterval, logger: context.logger)
+        }
+        let routed = try await routing { try await services.router.routeCompletion(body, limits: limits) }
+        return Self.json(routed.value.body, routed: routed)
+    }
+
+    @Sendable func embeddings(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let body: EmbeddingsBody
+        do {
+            body = try EmbeddingsBody(parsing: try await readBody(request))
+        } catch let invalid as InvalidGatewayRequest {
+            throw OpenAIError.invalid(invalid)
+        }
+        let limits = services.router.limits(timeout: try Self.requestTimeout(request))
+        let routed = try await routing { try await services.router.routeEmbeddings(body, limits: limits) }
+        return Self.json(routed.value.body, routed: routed)
+    }
+
+    // MARK: Helpers
+
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        let limit = services.config.maxBodyBytes
+        do {
+            return Array(buffer: try await request.body.collect(upTo: limit))
+        } catch is NIOTooManyBytesError {
+            throw OpenAIError(.contentTooLarge, type: "invalid_request_error", message: "the request body is larger than \(limit) bytes")
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw OpenAIError(.contentTooLarge, type: "invalid_request_error", message: "the request body is larger than \(limit) bytes")
+        }
+    }
+
+    private func routing<T>(_ call: () async throws -> Routed<T>) async throws -> Routed<T> {
+        do {
+            return try await call()
+        } catch let failure as RoutingFailure {
+            throw OpenAIError.from(failure)
+        }
+    }
+
+    /// `x-parley-timeout: seconds` shortens this request's deadline.
+    static func requestTimeout(_ request: Request) throws -> Duration? {
+        guard let raw = request.headers[ParleyHeaders.timeout] else { return nil }
+        guard let seconds = Double(raw.trimmingCharacters(in: .whitespaces)), seconds > 0, seconds.isFinite else {
+            throw OpenAIError(.badRequest, type: "invalid_request_error", message: "x-parley-timeout must be a positive number of seconds")
+        }
+        return .milliseconds(Int64(min(seconds, 86_400) * 1000))
+    }
+
+    static func modelJSON(_ model: ModelInfo) -> String {
+        "{\"id\":\(JSONText.quote(model.id)),\"object\":\"model\",\"created\":0,\"owned_by\":\(JSONText.quote(model.upstream))}"
+    }
+
+    static func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json<T>(_ body: ByteBuffer, routed: Routed<T>) -> Response {
+        Response(status: .ok, headers: routingHeaders(routed, [.contentType: "application/json"]), body: .init(byteBuffer: body))
+    }
+
+    static func routingHeaders<T>(_ routed: Routed<T>, _ base: HTTPFields) -> HTTPFields {
+        var fields = base
+        fields[ParleyHeaders.deployment] = routed.deployment.id
+        fields[ParleyHeaders.attempts] = String(routed.attempts)
+        fields[ParleyHeaders.model] = routed.model
+        return fields
+    }
+}
+
+/// Every error on `/v1` in OpenAI's shape, including the framework's own (unknown route, bad method).
+struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as OpenAIError {
+            throw error
+        } catch let error as HTTPError {
+            let type = error.status.code < 500 ? "invalid_request_error" : "api_error"
+            throw OpenAIError(error.status, type: type, message: error.body ?? error.status.reasonPhrase)
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw OpenAIError(.internalServerError, type: "api_error", message: "internal error; see the server log")
+        }
+    }
+}
+
+/// `Authorization: Bearer <key>` against the configured keys. With no keys configured, `/v1` is open to
+/// clients on this machine only.
+struct APIKeyMiddleware: RouterMiddleware {
+    let keys: [[UInt8]]
+
+    init(keys: [String]) {
+        self.keys = keys.map { Array($0.utf8) }
+    }
+
+    func handle(_ request: Request, context: ParleyRequestContext,
+                next: (Request, ParleyRequestContext) async throws -> Response) async throws -> Response {
+        if keys.isEmpty {
+            guard context.isLoopback else {
+                throw OpenAIError(.unauthorized, type: "invalid_request_error",
+                                  message: "no API keys are configured, so /v1 only answers on loopback; set PARLEY_API_KEYS",
+                                  code: "invalid_api_key")
+            }
+            return try await next(request, context)
+        }
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw OpenAIError(.unauthorized, type: "invalid_request_error",
+                              message: "You didn't provide an API key: send Authorization: Bearer <key>", code: "invalid_api_key")
+        }
+        let presented = Array(header.utf8.dropFirst(7))
+        // Compare with every key in time independent of where they differ.
+        var matched = false
+        for key in keys where Self.constantTimeEqual(key, presented) { matched = true }
+        guard matched else {
+            throw OpenAIError(.unauthorized, type: "invalid_request_error", message: "Incorrect API key provided",
+                              code: "invalid_api_key")
+        }
+        return try await next(request, context)
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<max(a.count, b.count) {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
+    }
+}

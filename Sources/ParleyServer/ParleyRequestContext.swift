@@ -1,0 +1,22 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of Parley's routes: Hummingbird's basics plus the client's address, which decides
+/// whether `/v1` may be used without an API key (only from loopback).
+public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    /// True when the client connected from this machine.
+    public var isLoopback: Bool {
+        guard let remoteAddress else { return false }
+        if case .unixDomainSocket = remoteAddress { return true }
+        guard let ip = remoteAddress.ipAddress else { return false }
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+}
