@@ -121,7 +121,9 @@ let package = Package(
                 "ParleyProviders", "ParleyMock",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: testSettings
         ),
         .testTarget(

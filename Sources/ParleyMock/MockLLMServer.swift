@@ -26,7 +26,20 @@ public struct MockLLMServer: Sendable {
         let values = Mutex<[String: Int]>([:])
         func bump(_ key: String) { values.withLock { $0[key, default: 0] += 1 } }
         public var snapshot: [String: Int] { values.withLock { $0 } }
-        func reset() { values.withLock { $0.removeAll() } }
+        /// Requests seen per prompt, for `fault_times`.
+        let faultHits = Mutex<[String: Int]>([:])
+        func reset() {
+            values.withLock { $0.removeAll() }
+            faultHits.withLock { $0.removeAll() }
+        }
+        /// Counts a faulty request; true while the fault still applies.
+        func faultApplies(prompt: String, times: Int?) -> Bool {
+            guard let times else { return true }
+            return faultHits.withLock { hits in
+                hits[prompt, default: 0] += 1
+                return hits[prompt]! <= times
+            }
+        }
     }
 
     public let options: Options
@@ -81,6 +94,7 @@ public struct MockLLMServer: Sendable {
             script.apply(String(field.name.canonicalName.dropFirst("x-mock-".count)), field.value)
         }
         script.apply(directivesIn: prompt)
+        if script.fault != nil, !counters.faultApplies(prompt: prompt, times: script.faultTimes) { script.fault = nil }
         if let maxTokens = object["max_tokens"] as? Int ?? object["max_completion_tokens"] as? Int {
             script.tokens = min(script.tokens, max(0, maxTokens))
         }

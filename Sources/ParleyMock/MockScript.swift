@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Keys: `tokens` (reply length), `delay_ms` (pause between tokens), `ttft_ms` (pause before the first
 /// token), `fault` (`500`, `429`, `400`, `cut`, `slow`, `hang`, `garbage`), `retry_after` (seconds, for 429),
-/// `echo` (`1` starts the reply with the user's text).
+/// `echo` (`1` starts the reply with the user's text), `fault_times` (the fault hits only the first N requests
+/// with the same prompt, then they succeed: "500 then success").
 public struct MockScript: Sendable, Equatable {
     public enum Fault: String, Sendable {
         /// HTTP 500 with an OpenAI-shaped error.
@@ -29,6 +30,8 @@ public struct MockScript: Sendable, Equatable {
     public var firstTokenDelayMs: Int
     public var fault: Fault?
     public var retryAfterSeconds: Int = 1
+    /// How many requests with the same prompt get the fault; `nil`: all of them.
+    public var faultTimes: Int?
     public var echo = false
 
     public init(tokens: Int = 20, tokenDelayMs: Int = 0, firstTokenDelayMs: Int = 0, fault: Fault? = nil) {
@@ -47,6 +50,7 @@ public struct MockScript: Sendable, Equatable {
         case "fault": fault = Fault(rawValue: value.lowercased())
         case "retry_after": if let number = Int(value), number >= 0 { retryAfterSeconds = number }
         case "echo": echo = value == "1" || value == "true"
+        case "fault_times": if let number = Int(value), number >= 0 { faultTimes = number }
         default: break
         }
     }

@@ -80,8 +80,14 @@ public struct AnthropicProvider: ModelBackend {
                 if events.isEmpty { continue }
                 watchdog.progress()
                 var batch: [ByteBuffer] = []
-                for event in events where !event.data.isEmpty {
-                    batch += try translator.translate(event.data)
+                do {
+                    for event in events where !event.data.isEmpty {
+                        batch += try translator.translate(event.data)
+                    }
+                } catch {
+                    // What arrived before the error is the client's.
+                    if !batch.isEmpty { _ = await emit(batch) }
+                    throw error
                 }
                 if !batch.isEmpty, await !emit(batch) { throw CancellationError() }
                 if translator.finished { return }

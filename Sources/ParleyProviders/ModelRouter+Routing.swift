@@ -101,6 +101,8 @@ extension ModelRouter {
                     guard until - now <= settings.maxRetryWait, until < limits.deadline else { break }
                     try await Task.sleep(until: until, clock: .continuous)
                     continue
+                case .breakersOpen(let until):
+                    earliestReady = min(earliestReady ?? until, until)
                 case .go(let deployment):
                     attempts += 1
                     triesHere += 1
@@ -154,8 +156,11 @@ extension ModelRouter {
 
     private enum Pick {
         case go(Deployment)
-        /// `cooling`: the first to become ready waits out a 429.
+        /// Nothing is ready before `until`; `cooling`: the first to be ready waits out a 429.
         case wait(until: ContinuousClock.Instant, cooling: Bool)
+        /// Every deployment left is behind an open circuit breaker (until `until`): waiting would only hold
+        /// the client, so the router falls back or fails at once.
+        case breakersOpen(until: ContinuousClock.Instant)
     }
 
     /// The deployment to call now — fewest tries in this request, then fewest calls in flight, then the
@@ -165,26 +170,31 @@ extension ModelRouter {
                       now: ContinuousClock.Instant) -> Pick {
         health.withLock { health in
             var best: (deployment: Deployment, key: (Int, Int, Double, UInt32))?
-            var earliest = ContinuousClock.Instant.distantFuture
-            var earliestIsCooling = false
+            var earliest: (until: ContinuousClock.Instant, cooling: Bool)?
+            var breakerEnd: ContinuousClock.Instant?
             for deployment in group {
                 var state = health[deployment.id] ?? DeploymentHealth()
-                var ready = state.readyAt(now)
+                let breakerReady = state.readyAt(now)
                 health[deployment.id] = state
+                if let breakerReady, !state.isCooling(now) {
+                    breakerEnd = min(breakerEnd ?? breakerReady, breakerReady)
+                    continue
+                }
+                var ready = breakerReady
                 if let blocked = notBefore[deployment.id], blocked > now { ready = max(ready ?? blocked, blocked) }
                 if let ready {
-                    if ready < earliest {
-                        earliest = ready
-                        earliestIsCooling = state.isCooling(now)
-                    }
+                    if ready < earliest?.until ?? .distantFuture { earliest = (ready, state.isCooling(now)) }
                     continue
                 }
                 let key = (tried[deployment.id] ?? 0, state.inFlight, state.latency ?? 0, UInt32.random(in: 0...UInt32.max))
                 if best == nil || key < best!.key { best = (deployment, key) }
             }
-            guard let best else { return .wait(until: earliest, cooling: earliestIsCooling) }
-            health[best.deployment.id, default: DeploymentHealth()].begin()
-            return .go(best.deployment)
+            if let best {
+                health[best.deployment.id, default: DeploymentHealth()].begin()
+                return .go(best.deployment)
+            }
+            if let earliest { return .wait(until: earliest.until, cooling: earliest.cooling) }
+            return .breakersOpen(until: breakerEnd ?? .distantFuture)
         }
     }
 

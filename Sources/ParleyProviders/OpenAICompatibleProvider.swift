@@ -143,22 +143,28 @@ public struct OpenAICompatibleProvider: ChatProvider, ModelBackend {
                 watchdog.progress()
                 var batch: [ByteBuffer] = []
                 batch.reserveCapacity(events.count)
-                for event in events {
-                    if event.data == "[DONE]" {
-                        sawDone = true
-                        break
+                do {
+                    for event in events {
+                        if event.data == "[DONE]" {
+                            sawDone = true
+                            break
+                        }
+                        let chunk: OpenAIChunk
+                        do {
+                            chunk = try OpenAIChunk(parsing: event.data.utf8)
+                        } catch {
+                            throw ProviderError.invalidResponse("a stream event is not valid JSON: \(event.data.prefix(200))")
+                        }
+                        if chunk.hasError {
+                            throw ProviderError.streamCut("the upstream reported an error: \(chunk.errorMessage ?? "unknown")")
+                        }
+                        if chunk.finishReason != nil { finished = true }
+                        batch.append(ByteBuffer(string: event.data))
                     }
-                    let chunk: OpenAIChunk
-                    do {
-                        chunk = try OpenAIChunk(parsing: event.data.utf8)
-                    } catch {
-                        throw ProviderError.invalidResponse("a stream event is not valid JSON: \(event.data.prefix(200))")
-                    }
-                    if chunk.hasError {
-                        throw ProviderError.streamCut("the upstream reported an error: \(chunk.errorMessage ?? "unknown")")
-                    }
-                    if chunk.finishReason != nil { finished = true }
-                    batch.append(ByteBuffer(string: event.data))
+                } catch {
+                    // What arrived before the bad event is the client's.
+                    if !batch.isEmpty { _ = await emit(batch) }
+                    throw error
                 }
                 if !batch.isEmpty, await !emit(batch) { throw CancellationError() }
                 if sawDone { break }

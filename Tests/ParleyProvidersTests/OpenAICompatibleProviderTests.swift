@@ -73,7 +73,7 @@ import Testing
             let (text, result) = await run(provider, "hi mock:tokens=3")
             #expect(text == MockScript.replyTokens(count: 3).joined())
             if case .failure(let error) = result { Issue.record("unexpected failure: \(error)") }
-            let models = try await provider.listModels()
+            let models = try await provider.listModels(limits: AttemptLimits(timeout: .seconds(20), firstToken: .seconds(20), idle: .seconds(20)))
             #expect(models == ["mock-1", "mock-2"])
         }
         try await withProvider(apiKey: "sk-wrong", mockKey: "sk-right") { provider, _ in
@@ -169,15 +169,17 @@ import Testing
     }
 }
 
-@Suite struct UpstreamDirectoryTests {
+@Suite struct ModelCatalogTests {
     @Test func concurrentCallersShareOneModelListRequest() async throws {
         var options = MockLLMServer.Options()
         options.port = 0
         let mock = MockLLMServer(options: options)
         let running = try await mock.start()
         let client = OpenAICompatibleProvider.makeHTTPClient(timeouts: UpstreamTimeouts())
-        let directory = UpstreamDirectory(
-            upstreams: [UpstreamConfig(name: "mock", baseURL: "http://127.0.0.1:\(running.port)/v1")],
+        var settings = RouterSettings()
+        settings.aliases = ["gpt-4o": "mock-2"]
+        let directory = ModelRouter(
+            upstreams: [UpstreamConfig(name: "mock", baseURL: "http://127.0.0.1:\(running.port)/v1")], settings: settings,
             defaultModel: nil, client: client, timeouts: UpstreamTimeouts(), logger: Logger(label: "test"))
         let lists = await withTaskGroup(of: [String].self) { group in
             for _ in 0..<20 { group.addTask { await directory.models().map(\.id) } }
@@ -185,10 +187,11 @@ import Testing
             for await list in group { all.append(list) }
             return all
         }
-        #expect(lists.allSatisfy { $0 == ["mock-1", "mock-2"] })
+        #expect(lists.allSatisfy { $0 == ["mock-1", "mock-2", "gpt-4o"] }, "aliases are listed after the models")
         #expect(mock.counters.snapshot["models"] == 1, "one request upstream, then the cached list")
         let resolved = try await directory.resolve("mock-2")
         #expect(resolved.id == "mock-2")
+        #expect(try await directory.deployments(for: "gpt-4o").map(\.id) == ["mock/mock-2"])
         await #expect(throws: ParleyError.self) { try await directory.resolve("nope") }
         #expect(await directory.defaultModel() == "mock-1")
         try await client.shutdown()
