@@ -229,10 +229,10 @@ public struct EmbeddingsBody: Sendable {
                 guard try !scanner.readString().isEmpty else { throw invalid }
             case UInt8(ascii: "["):
                 try scanner.readArray { scanner in
-                    guard try scanner.readOptionalNumber() != nil else { throw invalid }
+                    guard (try? scanner.readOptionalNumber()) ?? nil != nil else { throw invalid }
                 }
             default:
-                guard try scanner.readOptionalNumber() != nil else { throw invalid }
+                guard (try? scanner.readOptionalNumber()) ?? nil != nil else { throw invalid }
                 tokenIDs = true
             }
             count += 1

@@ -42,7 +42,7 @@ public struct RoutingFailure: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch reason {
         case .unknownModel(let model, let available):
-            return "the model '\(model)' does not exist" + (available.isEmpty ? "" : "; available: \(available.prefix(20).joined(separator: ", "))")
+            return "unknown model '\(model)'" + (available.isEmpty ? "" : "; available: \(available.prefix(20).joined(separator: ", "))")
         case .upstream(let error): return "\(error)"
         case .deadline(let limit, let last):
             return "no answer within the request's deadline of \(limit.roundedUpSeconds) s after \(attempts) attempt(s)"

@@ -43,9 +43,11 @@ public struct OpenAIError: HTTPResponseError, Sendable {
     static func from(_ failure: RoutingFailure) -> OpenAIError {
         var error: OpenAIError
         switch failure.reason {
-        case .unknownModel:
+        case .unknownModel(let model, let available):
             error = OpenAIError(.notFound, type: "invalid_request_error",
-                                message: failure.description.prefix(1).uppercased() + failure.description.dropFirst(), param: "model",
+                                message: "The model '\(model)' does not exist"
+                                    + (available.isEmpty ? "" : "; available: \(available.prefix(20).joined(separator: ", "))"),
+                                param: "model",
                                 code: "model_not_found")
         case .upstream(let cause):
             error = from(upstream: cause)
