@@ -111,7 +111,7 @@ public final class PostgresTestServer: Sendable {
 
 /// Runs blocking work (child processes waited for with `system`) on a new thread and awaits its result, so
 /// that the few threads running Swift tasks are never blocked by it.
-func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+public func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
             continuation.resume(with: Result { try work() })
