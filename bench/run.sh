@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds release binaries and runs the benchmarks; writes bench/RESULTS.md.
 # Usage: bench/run.sh [--concurrency N] [--seconds S] [--tokens T]   (options of the chat-turn benchmark)
+# The gateway benchmark (parley-bench gateway) also runs a LiteLLM proxy when `litellm` is on the PATH.
 # HISTORY_ARGS="--conversations 1000 --messages 100000" bench/run.sh   for a quicker seeded-history run.
 # bench/run.sh --report-only   rewrites bench/RESULTS.md from the last run's bench/out (after editing NOTES.md).
 set -euo pipefail
@@ -18,6 +19,7 @@ else
   $bench turns --parley .build/release/parley --backend postgres --output bench/out/turns-postgres.md "$@"
   # shellcheck disable=SC2086
   $bench history --parley .build/release/parley --output bench/out/history.md ${HISTORY_ARGS:-}
+  $bench gateway --parley .build/release/parley --output bench/out/gateway.md
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$args" > bench/out/args
@@ -53,6 +55,11 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo "## Seeded history: reads a chat UI makes, on large databases"
   echo
   cat bench/out/history.md
+  echo
+  echo
+  echo "## OpenAI-compatible gateway: straight to the mock vs through Parley's /v1 (and LiteLLM's proxy)"
+  echo
+  cat bench/out/gateway.md
   echo
   echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi

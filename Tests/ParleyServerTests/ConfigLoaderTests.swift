@@ -58,7 +58,35 @@ import Testing
         #expect(config.upstreams[1].apiKey == "k2" && config.upstreams[2].apiKey == "k3")
     }
 
+    @Test func providersKeysAliasesAndRouterSettings() throws {
+        let json = #"[{"name":"claude","provider":"anthropic","api_key_env":"CLAUDE_KEY","models":[{"name":"smart","model":"claude-sonnet-4-5"},"claude-haiku-4-5"]}]"#
+        let config = try ConfigLoader(flags: ["max_attempts": "4"], environment: [
+            "PARLEY_UPSTREAMS": json, "CLAUDE_KEY": "sk-ant-1", "ANTHROPIC_API_KEY": "sk-ant-2", "OLLAMA_HOST": "127.0.0.1:11434",
+            "PARLEY_API_KEYS": " sk-a , sk-b,", "PARLEY_MODEL_ALIASES": #"{"gpt-4o":"smart"}"#,
+            "PARLEY_FALLBACKS": #"{"smart":["claude-haiku-4-5","llama3.1"]}"#, "PARLEY_BREAKER_COOLDOWN": "2.5",
+            "PARLEY_MAX_RETRY_WAIT": "0",
+        ]).load()
+        #expect(config.upstreams.map(\.name) == ["claude", "anthropic", "ollama"])
+        #expect(config.upstreams.map(\.kind) == [.anthropic, .anthropic, .ollama])
+        #expect(config.upstreams[0].baseURL == "https://api.anthropic.com" && config.upstreams[0].apiKey == "sk-ant-1")
+        #expect(config.upstreams[0].models == ["smart", "claude-haiku-4-5"])
+        #expect(config.upstreams[0].upstreamNames == ["smart": "claude-sonnet-4-5"])
+        #expect(config.upstreams[1].apiKey == "sk-ant-2" && config.upstreams[1].models == nil)
+        #expect(config.upstreams[2].baseURL == "http://127.0.0.1:11434/v1")
+        #expect(config.apiKeys == ["sk-a", "sk-b"])
+        #expect(config.router.aliases == ["gpt-4o": "smart"])
+        #expect(config.router.fallbacks == ["smart": ["claude-haiku-4-5", "llama3.1"]])
+        #expect(config.router.maxAttempts == 4 && config.router.breakerCooldown == .milliseconds(2500))
+        #expect(config.router.maxRetryWait == .zero)
+        #expect(!config.upstreams.map(\.description).joined().contains("sk-ant"), "keys are never printed")
+    }
+
     @Test(arguments: [
+        (["PARLEY_UPSTREAMS": #"[{"name":"x","provider":"bard","base_url":"http://h/v1"}]"#], "provider 'bard'"),
+        (["PARLEY_UPSTREAMS": #"[{"name":"x"}]"#], "base_url"),
+        (["PARLEY_MODEL_ALIASES": "[1]"], "PARLEY_MODEL_ALIASES"),
+        (["PARLEY_FALLBACKS": #"{"a":"b"}"#], "PARLEY_FALLBACKS"),
+        (["PARLEY_MAX_ATTEMPTS": "0"], "PARLEY_MAX_ATTEMPTS"),
         (["PARLEY_PORT": "http"], "PARLEY_PORT"),
         (["PARLEY_PORT": "70000"], "65535"),
         (["PARLEY_LOG_LEVEL": "loud"], "PARLEY_LOG_LEVEL"),

@@ -102,6 +102,14 @@ enum GatewayLoad {
     static func run(client: HTTPClient, target: Target, stream: Bool, concurrency: Int, seconds: Double) async throws -> GatewayResult {
         let body = "{\"model\":\"\(target.model)\",\"stream\":\(stream),\"messages\":[{\"role\":\"user\",\"content\":\"Hello, how are you?\"}]}"
         let phase = try await Load.run(concurrency: concurrency, seconds: seconds) { _ in
+            try await bounded(by: .seconds(20)) { try await call(client: client, target: target, body: body, stream: stream) }
+        }
+        return GatewayResult(completed: phase.completed, failed: phase.failed, elapsed: phase.elapsed,
+                             latencies: phase.timeToFirstToken)
+    }
+
+    /// One call; nil when it failed.
+    static func call(client: HTTPClient, target: Target, body: String, stream: Bool) async throws -> Double? {
             var request = HTTPClientRequest(url: target.base + "/chat/completions")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -117,9 +125,20 @@ enum GatewayLoad {
             let bytes = try await response.body.collect(upTo: 1 << 20)
             guard response.status == .ok, bytes.readableBytesView.count > 0 else { return nil }
             return Load.milliseconds(ContinuousClock.now - started)
+    }
+
+    /// `operation`'s result, or a failure (nil) once `limit` has passed: a stalled stream ends the call
+    /// instead of the whole measure.
+    static func bounded(by limit: Duration, _ operation: @escaping @Sendable () async throws -> Double?) async throws -> Double? {
+        try await withThrowingTaskGroup(of: Double?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
         }
-        return GatewayResult(completed: phase.completed, failed: phase.failed, elapsed: phase.elapsed,
-                             latencies: phase.timeToFirstToken)
     }
 }
 
@@ -147,6 +166,8 @@ final class LiteLLMProxy: Sendable {
                   api_key: sk-unused
             litellm_settings:
               drop_params: true
+            general_settings:
+              master_key: sk-bench
             """.write(toFile: config, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
