@@ -20,6 +20,7 @@ else
   # shellcheck disable=SC2086
   $bench history --parley .build/release/parley --output bench/out/history.md ${HISTORY_ARGS:-}
   $bench gateway --parley .build/release/parley --output bench/out/gateway.md
+  date -u '+%Y-%m-%d %H:%M UTC' > bench/out/gateway.measured
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$args" > bench/out/args
@@ -58,6 +59,9 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo
   echo
   echo "## OpenAI-compatible gateway: straight to the mock vs through Parley's /v1 (and LiteLLM's proxy)"
+  echo
+  echo "Measured $(cat bench/out/gateway.measured 2>/dev/null || echo "$measured") with \`parley-bench gateway\` (run by"
+  echo "\`bench/run.sh\`; LiteLLM $(pip show litellm 2>/dev/null | awk '/^Version/ {print $2}') from PyPI, one worker, its proxy in front of the same mock)."
   echo
   cat bench/out/gateway.md
   echo

@@ -70,6 +70,7 @@ struct Gateway: AsyncParsableCommand {
         try await client.shutdown()
         let text = report.markdown
         print(text)
+        fflush(nil)
         if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) }
     }
 }
@@ -202,9 +203,12 @@ final class LiteLLMProxy: Sendable {
         return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
     }
 
+    /// SIGTERM, then SIGKILL if it is still up after 5 s (the proxy does not always exit on SIGTERM).
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
+        for _ in 0..<50 where process.isRunning { usleep(100_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }
@@ -220,6 +224,7 @@ struct GatewayReport {
     var liteLLMRSSKB: Int?
 
     mutating func add(_ measure: String, _ target: String, _ result: GatewayResult) {
+        FileHandle.standardError.write(Data("\(measure) \(target): \(result.completed) calls, \(result.failed) failed\n".utf8))
         if !measures.contains(measure) { measures.append(measure) }
         results[measure, default: [:]][target, default: GatewayResult()].merge(result)
     }
