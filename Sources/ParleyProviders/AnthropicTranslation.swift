@@ -214,7 +214,7 @@ enum JSONValue: Decodable {
 }
 
 /// Turns the Messages API's streamed events into OpenAI chunks, one event at a time.
-struct AnthropicStreamTranslator {
+struct AnthropicStreamTranslator: StreamTranslator {
     struct Event: Decodable {
         struct Delta: Decodable {
             var type: String?
@@ -241,7 +241,8 @@ struct AnthropicStreamTranslator {
     private var completionTokens = 0
     /// Anthropic content block index → OpenAI tool call index.
     private var toolIndexes: [Int: Int] = [:]
-    private(set) var finished = false
+    private(set) var isDone = false
+    var isComplete: Bool { isDone }
 
     init(model: String, includeUsage: Bool) {
         self.includeUsage = includeUsage
@@ -249,7 +250,9 @@ struct AnthropicStreamTranslator {
     }
 
     /// The OpenAI chunks for one event. Throws for an `error` event or an event that is not Anthropic's.
-    mutating func translate(_ data: String) throws -> [ByteBuffer] {
+    mutating func translate(_ sse: ServerSentEvent) throws -> [ByteBuffer] {
+        let data = sse.data
+        if data.isEmpty { return [] }
         let event: Event
         do {
             event = try JSONDecoder().decode(Event.self, from: Data(data.utf8))
@@ -289,7 +292,7 @@ struct AnthropicStreamTranslator {
             guard let reason = event.delta?.stop_reason else { return [] }
             return [writer.finish(AnthropicTranslation.finishReason(reason))]
         case "message_stop":
-            finished = true
+            isDone = true
             return includeUsage ? [writer.usage(TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens))] : []
         case "error":
             let kind = event.error?.type ?? "error"
