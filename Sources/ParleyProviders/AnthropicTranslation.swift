@@ -120,6 +120,19 @@ enum AnthropicTranslation {
         return ["type": "url", "url": url]
     }
 
+    /// An OpenAI tool call object; `index` is set in streamed deltas.
+    static func toolCallJSON(index: Int?, id: String, name: String, arguments: String) -> String {
+        var function = JSONObjectText()
+        function.field("name", name)
+        function.field("arguments", arguments)
+        var call = JSONObjectText()
+        call.field("index", index)
+        call.field("id", id)
+        call.field("type", "function")
+        call.field("function", json: function.closed)
+        return call.closed
+    }
+
     static func finishReason(_ stopReason: String?) -> String {
         switch stopReason {
         case "max_tokens": return "length"
@@ -164,15 +177,8 @@ enum AnthropicTranslation {
         }
         let blocks = message.content ?? []
         let text = blocks.filter { $0.type == "text" }.compactMap(\.text).joined()
-        let calls = blocks.filter { $0.type == "tool_use" }.map { block -> String in
-            var function = JSONObjectText()
-            function.field("name", block.name ?? "")
-            function.field("arguments", block.input?.json ?? "{}")
-            var call = JSONObjectText()
-            call.field("id", block.id ?? "")
-            call.field("type", "function")
-            call.field("function", json: function.closed)
-            return call.closed
+        let calls = blocks.filter { $0.type == "tool_use" }.map { block in
+            toolCallJSON(index: nil, id: block.id ?? "", name: block.name ?? "", arguments: block.input?.json ?? "{}")
         }
         let usage = message.usage.flatMap { usage in
             usage.promptTokens.map { TokenUsage(promptTokens: $0, completionTokens: usage.output_tokens ?? 0) }
@@ -270,15 +276,8 @@ struct AnthropicStreamTranslator: StreamTranslator {
             guard let block = event.content_block, block.type == "tool_use", let index = event.index else { return [] }
             let toolIndex = toolIndexes.count
             toolIndexes[index] = toolIndex
-            var function = JSONObjectText()
-            function.field("name", block.name ?? "")
-            function.field("arguments", "")
-            var call = JSONObjectText()
-            call.field("index", toolIndex)
-            call.field("id", block.id ?? "")
-            call.field("type", "function")
-            call.field("function", json: function.closed)
-            return [writer.chunk(delta: "{\"tool_calls\":[\(call.closed)]}")]
+            let call = AnthropicTranslation.toolCallJSON(index: toolIndex, id: block.id ?? "", name: block.name ?? "", arguments: "")
+            return [writer.chunk(delta: "{\"tool_calls\":[\(call)]}")]
         case "content_block_delta":
             guard let delta = event.delta else { return [] }
             if let text = delta.text, delta.type == "text_delta" { return text.isEmpty ? [] : [writer.text(text)] }

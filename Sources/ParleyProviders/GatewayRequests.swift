@@ -11,67 +11,30 @@ public struct InvalidGatewayRequest: Error, Sendable, Equatable, CustomStringCon
     public var description: String { message }
 }
 
-/// A `POST /v1/chat/completions` body as a client sent it.
-///
-/// Parley reads the few fields it acts on (model, stream, usage option, limits) in one pass without decoding
-/// the rest, checks the parameters OpenAI would reject, and forwards the original bytes to OpenAI-compatible
-/// upstreams with only the model name replaced, so fields Parley does not know pass through untouched.
-public struct ChatCompletionBody: Sendable {
-    public let bytes: [UInt8]
-    public let model: String
-    public let stream: Bool
-    /// `stream_options.include_usage`: the client wants a final chunk with token counts.
-    public let includeUsage: Bool
-    /// `max_completion_tokens` or `max_tokens`.
-    public let maxTokens: Int?
+/// A JSON object body that names a model: read in one pass by ``JSONScanner`` (the caller handles the other
+/// fields), and forwarded with only the model name replaced.
+struct ModelNamedBody: Sendable {
+    let bytes: [UInt8]
+    let model: String
     /// Where the model name's JSON string sits in ``bytes``.
     private let modelRange: Range<Int>
 
-    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
-
-    public init(parsing bytes: [UInt8]) throws(InvalidGatewayRequest) {
-        self.bytes = bytes
+    /// Reads the object, taking `model` itself and handing every other key to `field`, which must consume
+    /// its value. Malformed JSON and a missing or empty model are invalid requests.
+    init(parsing bytes: [UInt8], field: (inout JSONScanner, String) throws -> Void) throws(InvalidGatewayRequest) {
         var model: String?
         var modelRange = 0..<0
-        var stream = false, includeUsage = false, sawMessages = false
-        var maxTokens: Int?
         var scanner = JSONScanner(bytes)
         do {
             guard scanner.peekValue() == UInt8(ascii: "{") else {
                 throw InvalidGatewayRequest("the request body must be a JSON object")
             }
             try scanner.readObject { scanner, key in
-                switch key {
-                case "model":
-                    let start = scanner.valueStart()
-                    guard scanner.nextIsString() else { throw InvalidGatewayRequest("'model' must be a string", param: "model") }
-                    model = try scanner.readString()
-                    modelRange = start..<scanner.offset
-                case "messages":
-                    sawMessages = true
-                    try Self.checkMessages(&scanner)
-                case "stream":
-                    stream = try Self.read(&scanner, key) { try $0.readOptionalBool() } ?? false
-                case "stream_options":
-                    if scanner.readNull() { return }
-                    guard scanner.peekValue() == UInt8(ascii: "{") else {
-                        throw InvalidGatewayRequest("'stream_options' must be an object", param: "stream_options")
-                    }
-                    try scanner.readObject { scanner, key in
-                        if key == "include_usage" {
-                            includeUsage = try Self.read(&scanner, "stream_options.include_usage") { try $0.readOptionalBool() } ?? false
-                        } else {
-                            try scanner.skipValue()
-                        }
-                    }
-                case "max_tokens", "max_completion_tokens":
-                    if let value = try Self.number(&scanner, key, in: 1...Double(Int32.max), whole: true) { maxTokens = Int(value) }
-                case "temperature": _ = try Self.number(&scanner, key, in: 0...2)
-                case "top_p": _ = try Self.number(&scanner, key, in: 0...1)
-                case "presence_penalty", "frequency_penalty": _ = try Self.number(&scanner, key, in: -2...2)
-                case "n": _ = try Self.number(&scanner, key, in: 1...128, whole: true)
-                default: try scanner.skipValue()
-                }
+                guard key == "model" else { return try field(&scanner, key) }
+                let start = scanner.valueStart()
+                guard scanner.nextIsString() else { throw InvalidGatewayRequest("'model' must be a string", param: "model") }
+                model = try scanner.readString()
+                modelRange = start..<scanner.offset
             }
             guard scanner.atEnd() else { throw JSONScanner.Malformed() }
         } catch let error as InvalidGatewayRequest {
@@ -82,19 +45,13 @@ public struct ChatCompletionBody: Sendable {
         guard let model, !model.isEmpty else {
             throw InvalidGatewayRequest("you must provide a model parameter", param: "model")
         }
-        guard sawMessages else { throw InvalidGatewayRequest("missing required parameter: 'messages'", param: "messages") }
-        if includeUsage && !stream {
-            throw InvalidGatewayRequest("'stream_options' is only allowed when 'stream' is true", param: "stream_options")
-        }
+        self.bytes = bytes
         self.model = model
         self.modelRange = modelRange
-        self.stream = stream
-        self.includeUsage = includeUsage
-        self.maxTokens = maxTokens
     }
 
     /// The body with `model` in place of the client's model name; everything else byte for byte.
-    public func body(model newModel: String) -> [UInt8] {
+    func body(model newModel: String) -> [UInt8] {
         guard newModel != model else { return bytes }
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count + newModel.utf8.count + 2)
@@ -103,6 +60,67 @@ public struct ChatCompletionBody: Sendable {
         result.append(contentsOf: bytes[modelRange.upperBound...])
         return result
     }
+}
+
+/// A `POST /v1/chat/completions` body as a client sent it.
+///
+/// Parley reads the few fields it acts on (model, stream, usage option, limits) in one pass without decoding
+/// the rest, checks the parameters OpenAI would reject, and forwards the original bytes to OpenAI-compatible
+/// upstreams with only the model name replaced, so fields Parley does not know pass through untouched.
+public struct ChatCompletionBody: Sendable {
+    private let named: ModelNamedBody
+    public var bytes: [UInt8] { named.bytes }
+    public var model: String { named.model }
+    public let stream: Bool
+    /// `stream_options.include_usage`: the client wants a final chunk with token counts.
+    public let includeUsage: Bool
+    /// `max_completion_tokens` or `max_tokens`.
+    public let maxTokens: Int?
+
+    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
+
+    public init(parsing bytes: [UInt8]) throws(InvalidGatewayRequest) {
+        var stream = false, includeUsage = false, sawMessages = false
+        var maxTokens: Int?
+        named = try ModelNamedBody(parsing: bytes) { scanner, key in
+            switch key {
+            case "messages":
+                sawMessages = true
+                try Self.checkMessages(&scanner)
+            case "stream":
+                stream = try Self.read(&scanner, key) { try $0.readOptionalBool() } ?? false
+            case "stream_options":
+                if scanner.readNull() { return }
+                guard scanner.peekValue() == UInt8(ascii: "{") else {
+                    throw InvalidGatewayRequest("'stream_options' must be an object", param: "stream_options")
+                }
+                try scanner.readObject { scanner, key in
+                    if key == "include_usage" {
+                        includeUsage = try Self.read(&scanner, "stream_options.include_usage") { try $0.readOptionalBool() } ?? false
+                    } else {
+                        try scanner.skipValue()
+                    }
+                }
+            case "max_tokens", "max_completion_tokens":
+                if let value = try Self.number(&scanner, key, in: 1...Double(Int32.max), whole: true) { maxTokens = Int(value) }
+            case "temperature": _ = try Self.number(&scanner, key, in: 0...2)
+            case "top_p": _ = try Self.number(&scanner, key, in: 0...1)
+            case "presence_penalty", "frequency_penalty": _ = try Self.number(&scanner, key, in: -2...2)
+            case "n": _ = try Self.number(&scanner, key, in: 1...128, whole: true)
+            default: try scanner.skipValue()
+            }
+        }
+        guard sawMessages else { throw InvalidGatewayRequest("missing required parameter: 'messages'", param: "messages") }
+        if includeUsage && !stream {
+            throw InvalidGatewayRequest("'stream_options' is only allowed when 'stream' is true", param: "stream_options")
+        }
+        self.stream = stream
+        self.includeUsage = includeUsage
+        self.maxTokens = maxTokens
+    }
+
+    /// The body with `model` in place of the client's model name; everything else byte for byte.
+    public func body(model newModel: String) -> [UInt8] { named.body(model: newModel) }
 
     private static func checkMessages(_ scanner: inout JSONScanner) throws {
         guard scanner.peekValue() == UInt8(ascii: "[") else {
@@ -159,58 +177,31 @@ public struct ChatCompletionBody: Sendable {
 
 /// A `POST /v1/embeddings` body: model and input checked, the rest forwarded as sent.
 public struct EmbeddingsBody: Sendable {
-    public let bytes: [UInt8]
-    public let model: String
+    private let named: ModelNamedBody
+    public var bytes: [UInt8] { named.bytes }
+    public var model: String { named.model }
     /// How many inputs are embedded.
     public let inputCount: Int
-    private let modelRange: Range<Int>
 
     public init(parsing bytes: [UInt8]) throws(InvalidGatewayRequest) {
-        self.bytes = bytes
-        var model: String?
-        var modelRange = 0..<0
         var inputCount: Int?
-        var scanner = JSONScanner(bytes)
-        do {
-            guard scanner.peekValue() == UInt8(ascii: "{") else {
-                throw InvalidGatewayRequest("the request body must be a JSON object")
-            }
-            try scanner.readObject { scanner, key in
-                switch key {
-                case "model":
-                    let start = scanner.valueStart()
-                    guard scanner.nextIsString() else { throw InvalidGatewayRequest("'model' must be a string", param: "model") }
-                    model = try scanner.readString()
-                    modelRange = start..<scanner.offset
-                case "input":
-                    inputCount = try Self.countInputs(&scanner)
-                case "encoding_format":
-                    guard scanner.nextIsString(), ["float", "base64"].contains(try scanner.readString()) else {
-                        throw InvalidGatewayRequest("'encoding_format' must be 'float' or 'base64'", param: "encoding_format")
-                    }
-                default: try scanner.skipValue()
+        named = try ModelNamedBody(parsing: bytes) { scanner, key in
+            switch key {
+            case "input":
+                inputCount = try Self.countInputs(&scanner)
+            case "encoding_format":
+                guard scanner.nextIsString(), ["float", "base64"].contains(try scanner.readString()) else {
+                    throw InvalidGatewayRequest("'encoding_format' must be 'float' or 'base64'", param: "encoding_format")
                 }
+            default: try scanner.skipValue()
             }
-            guard scanner.atEnd() else { throw JSONScanner.Malformed() }
-        } catch let error as InvalidGatewayRequest {
-            throw error
-        } catch {
-            throw InvalidGatewayRequest("the request body is not valid JSON")
-        }
-        guard let model, !model.isEmpty else {
-            throw InvalidGatewayRequest("you must provide a model parameter", param: "model")
         }
         guard let inputCount else { throw InvalidGatewayRequest("missing required parameter: 'input'", param: "input") }
-        self.model = model
-        self.modelRange = modelRange
         self.inputCount = inputCount
     }
 
     /// The body with `model` in place of the client's model name.
-    public func body(model newModel: String) -> [UInt8] {
-        guard newModel != model else { return bytes }
-        return Array(bytes[..<modelRange.lowerBound]) + Array(JSONText.quote(newModel).utf8) + bytes[modelRange.upperBound...]
-    }
+    public func body(model newModel: String) -> [UInt8] { named.body(model: newModel) }
 
     /// A string, or a non-empty array of strings, of token ids, or of token-id arrays.
     private static func countInputs(_ scanner: inout JSONScanner) throws -> Int {

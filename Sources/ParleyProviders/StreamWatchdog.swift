@@ -55,15 +55,10 @@ public final class StreamWatchdog: Sendable {
             let (deadline, sawFirst) = state.withLock { ($0.deadline, $0.sawFirstEvent) }
             let now = ContinuousClock.now
             if now >= deadline {
-                throw sawFirst ? ProviderError.idleTimeout(seconds: Self.seconds(idle))
-                               : ProviderError.firstTokenTimeout(seconds: Self.seconds(firstToken))
+                throw sawFirst ? ProviderError.idleTimeout(seconds: idle.secondsValue)
+                               : ProviderError.firstTokenTimeout(seconds: firstToken.secondsValue)
             }
             try await Task.sleep(until: min(deadline, now + slice), clock: .continuous)
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

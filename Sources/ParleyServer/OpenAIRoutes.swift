@@ -38,12 +38,7 @@ struct OpenAIRoutes {
     }
 
     @Sendable func chatCompletions(_ request: Request, context: ParleyRequestContext) async throws -> Response {
-        let body: ChatCompletionBody
-        do {
-            body = try ChatCompletionBody(parsing: try await readBody(request))
-        } catch let invalid as InvalidGatewayRequest {
-            throw OpenAIError.invalid(invalid)
-        }
+        let body = try await parse(request, as: ChatCompletionBody.init(parsing:))
         let limits = services.router.limits(timeout: try Self.requestTimeout(request))
         if body.stream {
             return try await OpenAIStreaming.response(body, limits: limits, router: services.router,
@@ -54,18 +49,23 @@ struct OpenAIRoutes {
     }
 
     @Sendable func embeddings(_ request: Request, context: ParleyRequestContext) async throws -> Response {
-        let body: EmbeddingsBody
-        do {
-            body = try EmbeddingsBody(parsing: try await readBody(request))
-        } catch let invalid as InvalidGatewayRequest {
-            throw OpenAIError.invalid(invalid)
-        }
+        let body = try await parse(request, as: EmbeddingsBody.init(parsing:))
         let limits = services.router.limits(timeout: try Self.requestTimeout(request))
         let routed = try await routing { try await services.router.routeEmbeddings(body, limits: limits) }
         return Self.json(routed.value.body, routed: routed)
     }
 
     // MARK: Helpers
+
+    /// Reads the body and parses it; what cannot be served is a 400 naming the parameter.
+    private func parse<Body>(_ request: Request, as make: ([UInt8]) throws(InvalidGatewayRequest) -> Body) async throws -> Body {
+        let bytes = try await readBody(request)
+        do {
+            return try make(bytes)
+        } catch {
+            throw OpenAIError.invalid(error)
+        }
+    }
 
     private func readBody(_ request: Request) async throws -> [UInt8] {
         let limit = services.config.maxBodyBytes
