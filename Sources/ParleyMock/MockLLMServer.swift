@@ -8,7 +8,8 @@ import Synchronization
 
 /// `parley mock-llm`: a fast OpenAI-compatible model server for tests, benchmarks and trying Parley out.
 /// `GET /v1/models`, `POST /v1/chat/completions` (streaming or not), `POST /v1/embeddings`, plus
-/// `GET /mock/stats` (request counters) and `POST /mock/reset`. See ``MockScript`` for the knobs.
+/// `GET /mock/stats` (request counters, and `streams_abandoned`: streams whose client left before the end) and
+/// `POST /mock/reset`. See ``MockScript`` for the knobs.
 public struct MockLLMServer: Sendable {
     public struct Options: Sendable {
         public var host = "127.0.0.1"
@@ -139,34 +140,40 @@ public struct MockLLMServer: Sendable {
         let usage = "data: {\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(Self.quote(model)),\"choices\":[],\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(tokens.count),\"total_tokens\":\(promptTokens + tokens.count)}}\n\n"
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                         body: ResponseBody { writer in
-            var firstDelay = script.firstTokenDelayMs
-            if script.fault == .slow && firstDelay == 0 { firstDelay = 30_000 }
-            if firstDelay > 0 { try await Self.wait(milliseconds: firstDelay, writer: &writer) }
-            let cutAt = script.fault == .cut ? tokens.count / 2 : (script.fault == .hang ? 1 : nil)
-            var pending = chunk("\"role\":\"assistant\",\"content\":\"\"")
-            for (index, token) in tokens.enumerated() {
-                if let cutAt, index >= cutAt { break }
-                if script.fault == .garbage && index == 1 { pending += "data: {not json\n\n" }
-                pending += chunk("\"content\":" + Self.quote(token))
-                if script.tokenDelayMs > 0 {
-                    try await writer.write(ByteBuffer(string: pending))
-                    pending = ""
-                    try await Task.sleep(for: .milliseconds(script.tokenDelayMs))
+            do {
+                var firstDelay = script.firstTokenDelayMs
+                if script.fault == .slow && firstDelay == 0 { firstDelay = 30_000 }
+                if firstDelay > 0 { try await Self.wait(milliseconds: firstDelay, writer: &writer) }
+                let cutAt = script.fault == .cut ? tokens.count / 2 : (script.fault == .hang ? 1 : nil)
+                var pending = chunk("\"role\":\"assistant\",\"content\":\"\"")
+                for (index, token) in tokens.enumerated() {
+                    if let cutAt, index >= cutAt { break }
+                    if script.fault == .garbage && index == 1 { pending += "data: {not json\n\n" }
+                    pending += chunk("\"content\":" + Self.quote(token))
+                    if script.tokenDelayMs > 0 {
+                        try await writer.write(ByteBuffer(string: pending))
+                        pending = ""
+                        try await Task.sleep(for: .milliseconds(script.tokenDelayMs))
+                    }
                 }
+                if script.fault == .cut {
+                    if !pending.isEmpty { try await writer.write(ByteBuffer(string: pending)) }
+                    throw MockFault.connectionCut
+                }
+                if script.fault == .hang {
+                    if !pending.isEmpty { try await writer.write(ByteBuffer(string: pending)) }
+                    try await Self.wait(milliseconds: 3_600_000, writer: &writer)
+                }
+                pending += chunk("", finish: "stop")
+                if includeUsage { pending += usage }
+                pending += "data: [DONE]\n\n"
+                try await writer.write(ByteBuffer(string: pending))
+                try await writer.finish(nil)
+            } catch {
+                // The client went away mid-answer (an injected cut is the mock's own doing).
+                if !(error is MockFault) { counters.bump("streams_abandoned") }
+                throw error
             }
-            if script.fault == .cut {
-                if !pending.isEmpty { try await writer.write(ByteBuffer(string: pending)) }
-                throw MockFault.connectionCut
-            }
-            if script.fault == .hang {
-                if !pending.isEmpty { try await writer.write(ByteBuffer(string: pending)) }
-                try await Self.wait(milliseconds: 3_600_000, writer: &writer)
-            }
-            pending += chunk("", finish: "stop")
-            if includeUsage { pending += usage }
-            pending += "data: [DONE]\n\n"
-            try await writer.write(ByteBuffer(string: pending))
-            try await writer.finish(nil)
         })
     }
 

@@ -134,6 +134,23 @@ import Testing
         }
     }
 
+    @Test func aClientThatLeavesStopsTheUpstreamCall() async throws {
+        try await TestParley.with { parley in
+            // 500 tokens 20 ms apart: the mock would stream for 10 s if nobody stopped reading.
+            let reader = try await parley.events(.POST, "/v1/chat/completions",
+                                                 body: Self.chat("leave mock:tokens=500 mock:delay_ms=20", stream: true))
+            #expect(reader.status == 200)
+            #expect(try await reader.next() != nil)
+            reader.cancel()
+            let deadline = ContinuousClock.now + .seconds(8)
+            while parley.mockServer?.counters.snapshot["streams_abandoned"] == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(parley.mockServer?.counters.snapshot["streams_abandoned"] == 1,
+                    "Parley stops reading the upstream once its client is gone")
+        }
+    }
+
     @Test func aSlowFirstTokenGetsKeepAlivesThenTheAnswer() async throws {
         try await TestParley.with(configure: { $0.keepAliveInterval = .milliseconds(200) }) { parley in
             var request = HTTPClientRequest(url: parley.baseURL + "/v1/chat/completions")
