@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+
+/// The in-process ``RateLimiter``. Keys whose buckets have refilled hold no information and are dropped
+/// when the table grows, so it stays bounded by the keys active within one period (and by `maxKeys`).
+public final class MemoryRateLimiter: RateLimiter {
+    private let state: Mutex<State>
+    public let maxKeys: Int
+
+    struct State {
+        var arrivals: [String: Int64] = [:]
+        var holders: [String: [String: Int64]] = [:]
+        var operationsSinceSweep = 0
+    }
+
+    public init(maxKeys: Int = 100_000) {
+        self.maxKeys = max(16, maxKeys)
+        state = Mutex(State())
+    }
+
+    /// Keys held now (bucket keys and concurrency keys).
+    public var keyCount: Int { state.withLock { $0.arrivals.count + $0.holders.count } }
+
+    static var nowMicros: Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
+
+    public func acquire(_ buckets: [RateBucket]) async throws -> RateVerdict {
+        let now = Self.nowMicros
+        let maxKeys = self.maxKeys
+        return state.withLock { state in
+            var outcomes: [GCRA.Outcome] = []
+            outcomes.reserveCapacity(buckets.count)
+            for bucket in buckets {
+                outcomes.append(GCRA.evaluate(stored: state.arrivals[bucket.key], now: now, cost: bucket.cost, limit: bucket.limit))
+            }
+            let allowed = outcomes.allSatisfy(\.allowed)
+            if allowed {
+                for (bucket, outcome) in zip(buckets, outcomes) { state.arrivals[bucket.key] = outcome.arrival }
+                Self.sweepIfNeeded(&state, now: now, maxKeys: maxKeys)
+            }
+            let retry = outcomes.map(\.retryAfterMicros).max() ?? 0
+            return RateVerdict(allowed: allowed, retryAfter: allowed ? nil : .microseconds(retry), buckets: outcomes.map(\.state))
+        }
+    }
+
+    public func adjust(_ bucket: RateBucket) async throws {
+        let now = Self.nowMicros
+        state.withLock { state in
+            state.arrivals[bucket.key] = GCRA.adjusted(stored: state.arrivals[bucket.key], now: now, cost: bucket.cost, limit: bucket.limit)
+        }
+    }
+
+    public func hold(_ key: String, max: Int, lease: String, ttl: Duration) async throws -> Bool {
+        let now = Self.nowMicros
+        let expires = now + Int64(ttl.components.seconds) * 1_000_000 + ttl.components.attoseconds / 1_000_000_000_000
+        return state.withLock { state in
+            var leases = state.holders[key] ?? [:]
+            leases = leases.filter { $0.value > now }
+            guard leases.count < max else {
+                state.holders[key] = leases
+                return false
+            }
+            leases[lease] = expires
+            state.holders[key] = leases
+            return true
+        }
+    }
+
+    public func release(_ key: String, lease: String) async throws {
+        state.withLock { state in
+            state.holders[key]?[lease] = nil
+            if state.holders[key]?.isEmpty == true { state.holders[key] = nil }
+        }
+    }
+
+    /// Drops refilled buckets once the table has grown by a quarter since the last sweep; past `maxKeys`
+    /// drops the buckets nearest to full (being lenient with them) so memory stays capped.
+    private static func sweepIfNeeded(_ state: inout State, now: Int64, maxKeys: Int) {
+        state.operationsSinceSweep += 1
+        guard state.arrivals.count > maxKeys || state.operationsSinceSweep > max(1024, state.arrivals.count / 4) else { return }
+        state.operationsSinceSweep = 0
+        state.arrivals = state.arrivals.filter { $0.value > now }
+        if state.arrivals.count > maxKeys {
+            let keep = state.arrivals.sorted { $0.value > $1.value }.prefix(maxKeys * 3 / 4)
+            state.arrivals = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+        }
+    }
+}
