@@ -51,7 +51,7 @@ public final class RedisTestServer: Sendable {
     public func resume() async throws {
         guard let binary = Self.binary else { throw Failure(description: "redis-server not found") }
         var arguments = [binary, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                         "--daemonize", "yes", "--dir", directory, "--pidfile", directory + "/redis.pid",
+                         "--daemonize", "yes", "--enable-debug-command", "yes", "--dir", directory, "--pidfile", directory + "/redis.pid",
                          "--logfile", directory + "/redis.log"]
         if let password { arguments += ["--requirepass", password] }
         let outcome = try await Shell.run(arguments)
@@ -87,4 +87,11 @@ public final class RedisTestServer: Sendable {
         }
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
+
+extension RedisTestServer {
+    /// True when the suite must run (CI), so a missing `redis-server` is a failure rather than a skip.
+    public static var required: Bool { PostgresTestServer.required }
+    /// Whether Redis suites run: the binary is here, or CI requires them (and then fails loudly without it).
+    public static var enabled: Bool { binary != nil || required }
 }
