@@ -55,8 +55,10 @@ public final class RedisRateLimiter: RateLimiter {
         local retry = 0
         local arrivals = {}
         local out = {0, 0}
+        local taken = {}
+        local current = {}
         for i = 1, #KEYS do
-          local cost = tonumber(ARGV[3 * i - 2])
+          local cost = math.max(0, tonumber(ARGV[3 * i - 2]))
           local limit = tonumber(ARGV[3 * i - 1])
           local period = tonumber(ARGV[3 * i])
           local interval = period / limit
@@ -64,21 +66,22 @@ public final class RedisRateLimiter: RateLimiter {
           if arrival < now then arrival = now end
           local proposed = arrival + math.ceil(cost * interval)
           local allow_at = proposed - period
+          current[i] = {math.max(0, math.floor((period - (arrival - now)) / interval)), arrival - now}
+          taken[i] = {math.max(0, math.floor((period - (proposed - now)) / interval)), proposed - now}
+          arrivals[i] = proposed
           if allow_at > now then
             allowed = 0
             if allow_at - now > retry then retry = allow_at - now end
-            out[2 * i + 1] = math.max(0, math.floor((period - (arrival - now)) / interval))
-            out[2 * i + 2] = arrival - now
-          else
-            arrivals[i] = proposed
-            out[2 * i + 1] = math.max(0, math.floor((period - (proposed - now)) / interval))
-            out[2 * i + 2] = proposed - now
           end
         end
-        if allowed == 1 then
-          for i = 1, #KEYS do
+        for i = 1, #KEYS do
+          local state = current[i]
+          if allowed == 1 then
+            state = taken[i]
             redis.call('SET', KEYS[i], string.format('%d', arrivals[i]), 'PX', math.ceil((arrivals[i] - now) / 1000) + 1)
           end
+          out[2 * i + 1] = state[1]
+          out[2 * i + 2] = state[2]
         end
         out[1] = allowed
         out[2] = retry

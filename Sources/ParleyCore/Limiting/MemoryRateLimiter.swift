@@ -42,7 +42,8 @@ public final class MemoryRateLimiter: RateLimiter {
                 Self.sweepIfNeeded(&state, now: now, maxKeys: maxKeys)
             }
             let retry = outcomes.map(\.retryAfterMicros).max() ?? 0
-            return RateVerdict(allowed: allowed, retryAfter: allowed ? nil : .microseconds(retry), buckets: outcomes.map(\.state))
+            return RateVerdict(allowed: allowed, retryAfter: allowed ? nil : .microseconds(retry),
+                               buckets: outcomes.map { allowed ? $0.state : $0.current })
         }
     }
 

@@ -16,7 +16,8 @@ public struct RateLimit: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(limit) per \(period)" }
 }
 
-/// One bucket a request draws from: `cost` units of `key`'s `limit`.
+/// One bucket a request draws from: `cost` units of `key`'s `limit` (negative to give units back in
+/// ``RateLimiter/adjust(_:)``).
 public struct RateBucket: Sendable, Hashable {
     public var key: String
     public var cost: Int
@@ -24,7 +25,7 @@ public struct RateBucket: Sendable, Hashable {
 
     public init(key: String, cost: Int, limit: RateLimit) {
         self.key = key
-        self.cost = max(0, cost)
+        self.cost = cost
         self.limit = limit
     }
 }
@@ -87,7 +88,10 @@ public enum GCRA {
         public var allowed: Bool
         /// The key's new arrival time when allowed (unchanged when denied).
         public var arrival: Int64
+        /// The bucket after taking the cost when allowed; as it is when denied.
         public var state: BucketState
+        /// The bucket as it is, before taking anything.
+        public var current: BucketState
         public var retryAfterMicros: Int64
     }
 
@@ -96,16 +100,16 @@ public enum GCRA {
         let period = limit.periodMicros
         let interval = Double(period) / Double(limit.limit)
         let arrival = max(stored ?? now, now)
-        let proposed = arrival + Int64((Double(cost) * interval).rounded(.up))
+        let proposed = arrival + Int64((Double(max(0, cost)) * interval).rounded(.up))
         let allowAt = proposed - period
+        let current = BucketState(limit: limit.limit, remaining: remaining(arrival: arrival, now: now, period: period, interval: interval),
+                                  reset: .microseconds(arrival - now))
         if allowAt > now {
-            let state = BucketState(limit: limit.limit, remaining: remaining(arrival: arrival, now: now, period: period, interval: interval),
-                                    reset: .microseconds(arrival - now))
-            return Outcome(allowed: false, arrival: arrival, state: state, retryAfterMicros: allowAt - now)
+            return Outcome(allowed: false, arrival: arrival, state: current, current: current, retryAfterMicros: allowAt - now)
         }
         let state = BucketState(limit: limit.limit, remaining: remaining(arrival: proposed, now: now, period: period, interval: interval),
                                 reset: .microseconds(proposed - now))
-        return Outcome(allowed: true, arrival: proposed, state: state, retryAfterMicros: 0)
+        return Outcome(allowed: true, arrival: proposed, state: state, current: current, retryAfterMicros: 0)
     }
 
     /// Moves a key's arrival time by `cost` units without refusing (never below `now`).
