@@ -12,24 +12,43 @@ public struct InvalidGatewayRequest: Error, Sendable, Equatable, CustomStringCon
 }
 
 /// A JSON object body that names a model: read in one pass by ``JSONScanner`` (the caller handles the other
-/// fields), and forwarded with only the model name replaced.
+/// fields), and forwarded with only the model name replaced and Parley's own fields (``parleyOnlyKeys``) left out.
 struct ModelNamedBody: Sendable {
     let bytes: [UInt8]
     let model: String
     /// Where the model name's JSON string sits in ``bytes``.
     private let modelRange: Range<Int>
+    /// Members that are for Parley only (the `cache` controls), cut before the body goes upstream.
+    private let omittedRanges: [Range<Int>]
+
+    /// Keys Parley acts on and upstreams must not see.
+    static let parleyOnlyKeys: Set<String> = ["cache"]
 
     /// Reads the object, taking `model` itself and handing every other key to `field`, which must consume
     /// its value. Malformed JSON and a missing or empty model are invalid requests.
     init(parsing bytes: [UInt8], field: (inout JSONScanner, String) throws -> Void) throws(InvalidGatewayRequest) {
         var model: String?
         var modelRange = 0..<0
+        var omitted: [Range<Int>] = []
         var scanner = JSONScanner(bytes)
         do {
             guard scanner.peekValue() == UInt8(ascii: "{") else {
                 throw InvalidGatewayRequest("the request body must be a JSON object")
             }
+            // A member runs from the end of the previous one (its comma included) to the end of its value.
+            var previousEnd = scanner.valueStart() + 1
+            var first = true
             try scanner.readObject { scanner, key in
+                defer {
+                    previousEnd = scanner.offset
+                    first = false
+                }
+                if Self.parleyOnlyKeys.contains(key) {
+                    try field(&scanner, key)
+                    omitted.append(previousEnd..<scanner.offset)
+                    if first { omitted[omitted.count - 1] = previousEnd..<scanner.offsetPastComma() }
+                    return
+                }
                 guard key == "model" else { return try field(&scanner, key) }
                 let start = scanner.valueStart()
                 guard scanner.nextIsString() else { throw InvalidGatewayRequest("'model' must be a string", param: "model") }
@@ -48,16 +67,25 @@ struct ModelNamedBody: Sendable {
         self.bytes = bytes
         self.model = model
         self.modelRange = modelRange
+        self.omittedRanges = omitted
     }
 
-    /// The body with `model` in place of the client's model name; everything else byte for byte.
+    /// The body with `model` in place of the client's model name and Parley's own fields left out;
+    /// everything else byte for byte.
     func body(model newModel: String) -> [UInt8] {
-        guard newModel != model else { return bytes }
+        guard newModel != model || !omittedRanges.isEmpty else { return bytes }
+        var edits = omittedRanges.map { ($0, [UInt8]()) }
+        if newModel != model { edits.append((modelRange, Array(JSONText.quote(newModel).utf8))) }
+        edits.sort { $0.0.lowerBound < $1.0.lowerBound }
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count + newModel.utf8.count + 2)
-        result.append(contentsOf: bytes[..<modelRange.lowerBound])
-        result.append(contentsOf: JSONText.quote(newModel).utf8)
-        result.append(contentsOf: bytes[modelRange.upperBound...])
+        var position = 0
+        for (range, replacement) in edits {
+            result.append(contentsOf: bytes[position..<range.lowerBound])
+            result.append(contentsOf: replacement)
+            position = range.upperBound
+        }
+        result.append(contentsOf: bytes[position...])
         return result
     }
 }
@@ -76,14 +104,27 @@ public struct ChatCompletionBody: Sendable {
     public let includeUsage: Bool
     /// `max_completion_tokens` or `max_tokens`.
     public let maxTokens: Int?
+    /// `temperature`, when given.
+    public let temperature: Double?
+    /// Whether a `seed` was given.
+    public let hasSeed: Bool
+    /// The body's `cache` controls (Parley's; never sent upstream).
+    public let cacheControls: CacheControls
+
+    /// True when the same request should give the same answer: temperature 0, or a fixed seed.
+    public var isDeterministic: Bool { temperature == 0 || hasSeed }
 
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool", "function"]
 
     public init(parsing bytes: [UInt8]) throws(InvalidGatewayRequest) {
-        var stream = false, includeUsage = false, sawMessages = false
+        var stream = false, includeUsage = false, sawMessages = false, hasSeed = false
         var maxTokens: Int?
+        var temperature: Double?
+        var controls = CacheControls()
         named = try ModelNamedBody(parsing: bytes) { scanner, key in
             switch key {
+            case "cache": controls = try CacheControls(parsing: &scanner)
+            case "seed": hasSeed = try scanner.readOptionalNumber() != nil
             case "messages":
                 sawMessages = true
                 try Self.checkMessages(&scanner)
@@ -103,7 +144,7 @@ public struct ChatCompletionBody: Sendable {
                 }
             case "max_tokens", "max_completion_tokens":
                 if let value = try Self.number(&scanner, key, in: 1...Double(Int32.max), whole: true) { maxTokens = Int(value) }
-            case "temperature": _ = try Self.number(&scanner, key, in: 0...2)
+            case "temperature": temperature = try Self.number(&scanner, key, in: 0...2)
             case "top_p": _ = try Self.number(&scanner, key, in: 0...1)
             case "presence_penalty", "frequency_penalty": _ = try Self.number(&scanner, key, in: -2...2)
             case "n": _ = try Self.number(&scanner, key, in: 1...128, whole: true)
@@ -117,6 +158,9 @@ public struct ChatCompletionBody: Sendable {
         self.stream = stream
         self.includeUsage = includeUsage
         self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.hasSeed = hasSeed
+        self.cacheControls = controls
     }
 
     /// The body with `model` in place of the client's model name; everything else byte for byte.
@@ -182,11 +226,15 @@ public struct EmbeddingsBody: Sendable {
     public var model: String { named.model }
     /// How many inputs are embedded.
     public let inputCount: Int
+    /// The body's `cache` controls (Parley's; never sent upstream).
+    public let cacheControls: CacheControls
 
     public init(parsing bytes: [UInt8]) throws(InvalidGatewayRequest) {
         var inputCount: Int?
+        var controls = CacheControls()
         named = try ModelNamedBody(parsing: bytes) { scanner, key in
             switch key {
+            case "cache": controls = try CacheControls(parsing: &scanner)
             case "input":
                 inputCount = try Self.countInputs(&scanner)
             case "encoding_format":
@@ -198,6 +246,7 @@ public struct EmbeddingsBody: Sendable {
         }
         guard let inputCount else { throw InvalidGatewayRequest("missing required parameter: 'input'", param: "input") }
         self.inputCount = inputCount
+        self.cacheControls = controls
     }
 
     /// The body with `model` in place of the client's model name.

@@ -73,6 +73,13 @@ struct JSONScanner {
     /// The byte offset just past what was read.
     var offset: Int { position }
 
+    /// The offset past the next comma if only whitespace comes before it, else ``offset``.
+    func offsetPastComma() -> Int {
+        var index = position
+        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        return index < bytes.count && bytes[index] == UInt8(ascii: ",") ? index + 1 : position
+    }
+
     /// The first byte of the next value, without consuming it.
     mutating func peekValue() -> UInt8? {
         skipWhitespace()

@@ -132,14 +132,17 @@ public final class ModelRouter: ModelDirectory {
         } catch let failure as RoutingFailure {
             throw ParleyError.invalid(failure.description)
         }
-        return ResolvedModel(id: model, upstreamModel: model, provider: RoutedChatProvider(router: self, model: model))
+        return ResolvedModel(id: model, upstreamModel: model, provider: RoutedChatProvider(model: model) { body in
+            try await self.routeStream(body, limits: self.limits()).value
+        })
     }
 }
 
-/// The chat UI's provider for one model: every call goes through the router.
+/// The chat UI's provider for one model: every call goes through the router (and the response cache,
+/// when ``GatewayCache`` resolved it).
 struct RoutedChatProvider: ChatProvider {
-    let router: ModelRouter
     let model: String
+    let open: @Sendable (ChatCompletionBody) async throws -> OpenedStream
 
     func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
         -> ChatCompletionInfo
@@ -148,8 +151,8 @@ struct RoutedChatProvider: ChatProvider {
         named.model = model
         let body = try ChatCompletionBody(parsing: Array(OpenAIWire.streamingRequestBody(named).utf8))
         do {
-            let routed = try await router.routeStream(body, limits: router.limits())
-            return try await ChatStreamReader.read(routed.value.stream, first: routed.value.first, onDelta: onDelta)
+            let opened = try await open(body)
+            return try await ChatStreamReader.read(opened.stream, first: opened.first, onDelta: onDelta)
         } catch let failure as RoutingFailure {
             switch failure.reason {
             case .upstream(let error): throw error

@@ -1,0 +1,227 @@
+import Foundation
+import NIOCore
+import ParleyCore
+
+/// How a response was served: `x-parley-cache: hit|miss|bypass`.
+public enum CacheStatus: Sendable, Equatable {
+    /// From the cache; `age` seconds since it was stored.
+    case hit(age: Int)
+    /// From the upstream; `coalesced` when another identical request's call was shared.
+    case miss(coalesced: Bool)
+    /// The cache was not consulted (off, or the request is not cacheable).
+    case bypass
+
+    public var headerValue: String {
+        switch self {
+        case .hit: return "hit"
+        case .miss: return "miss"
+        case .bypass: return "bypass"
+        }
+    }
+}
+
+/// Where an answer came from, for the `x-parley-*` headers.
+public struct RouteHead: Sendable, Equatable {
+    public var deployment: String
+    /// Upstream calls made for this answer (0 for a cache hit).
+    public var attempts: Int
+    public var model: String
+
+    init<T>(_ routed: Routed<T>) {
+        self.init(deployment: routed.deployment.id, attempts: routed.attempts, model: routed.model)
+    }
+
+    init(deployment: String, attempts: Int, model: String) {
+        self.deployment = deployment
+        self.attempts = attempts
+        self.model = model
+    }
+}
+
+/// An answer and how it was served.
+public struct Served<Value: Sendable>: Sendable {
+    public var value: Value
+    public var head: RouteHead
+    public var cache: CacheStatus
+}
+
+/// How one request uses the cache.
+public struct CachePlan: Sendable, Equatable {
+    /// The entry's key; `nil` bypasses the cache.
+    public var key: String?
+    /// False with `no-cache`: go upstream even if an answer is stored.
+    public var read: Bool
+    /// False with `no-store`.
+    public var write: Bool
+    public var ttl: Duration
+
+    public static let bypass = CachePlan(key: nil, read: false, write: false, ttl: .zero)
+}
+
+/// The response cache in front of the router, for `/v1` and for the chat UI's answers.
+///
+/// A request is cached when it is deterministic (temperature 0 or a seed), or when it opts in (`store` or a
+/// `ttl`); embeddings always are. Its key is the SHA-256 of its canonical JSON (minus `user`, `metadata`,
+/// `store` and Parley's `cache` controls) within a namespace: the caller's API key or user unless it names
+/// a shared one. Identical requests that arrive while one is being answered share its upstream call
+/// (``FlightTable``); a streamed answer is stored chunk by chunk and replayed the same way. Stored answers
+/// carry zero token usage, since replaying them costs nothing.
+public final class GatewayCache: Sendable {
+    public let cache: (any ResponseCache)?
+    public let router: ModelRouter
+    public let defaultTTL: Duration
+    let streams: FlightTable<FlightHead, ByteBuffer>
+    let bodies: FlightTable<FlightHead, ByteBuffer>
+
+    /// Top-level request fields that do not change the answer.
+    static let ignoredFields: Set<String> = ["user", "metadata", "store", "cache"]
+
+    struct FlightHead: Sendable {
+        var route: RouteHead
+        var usage: TokenUsage?
+    }
+
+    /// `cache` nil turns caching (and coalescing) off.
+    public init(cache: (any ResponseCache)?, router: ModelRouter, defaultTTL: Duration = .seconds(3600)) {
+        self.cache = cache
+        self.router = router
+        self.defaultTTL = defaultTTL
+        let retain = max(cache?.maxEntryBytes ?? 0, 1 << 20)
+        streams = FlightTable(retainLimit: retain) { $0.readableBytes + 16 }
+        bodies = FlightTable(retainLimit: retain) { $0.readableBytes + 16 }
+    }
+
+    /// Identical calls being answered now.
+    public var flightsInProgress: Int { streams.count + bodies.count }
+
+    // MARK: Plans
+
+    public func plan(chat body: ChatCompletionBody, controls: CacheControls, namespace: String) -> CachePlan {
+        plan(bytes: body.bytes, kind: body.stream ? "chat.stream" : "chat", cacheable: body.isDeterministic || controls.optIn,
+             controls: controls, namespace: namespace)
+    }
+
+    public func plan(embeddings body: EmbeddingsBody, controls: CacheControls, namespace: String) -> CachePlan {
+        plan(bytes: body.bytes, kind: "embeddings", cacheable: true, controls: controls, namespace: namespace)
+    }
+
+    private func plan(bytes: [UInt8], kind: String, cacheable: Bool, controls: CacheControls, namespace: String) -> CachePlan {
+        guard cache != nil, cacheable, !(controls.noCache && controls.noStore) else { return .bypass }
+        // A named namespace is shared by whoever names it; the default one is the caller's own.
+        let scope = controls.namespace.map { "ns:" + $0 } ?? "id:" + namespace
+        guard let key = try? CanonicalJSON.digest(bytes, omitting: Self.ignoredFields, kind: kind, namespace: scope) else {
+            return .bypass
+        }
+        return CachePlan(key: key, read: !controls.noCache, write: !controls.noStore, ttl: controls.ttl ?? defaultTTL)
+    }
+
+    // MARK: Serving
+
+    /// A streamed chat completion: replayed from the cache, joined to an identical call in flight, or opened.
+    public func stream(_ body: ChatCompletionBody, plan: CachePlan, limits: AttemptLimits) async throws -> Served<OpenedStream> {
+        let router = self.router
+        guard let key = plan.key, let cache else {
+            let routed = try await router.routeStream(body, limits: limits)
+            return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
+        }
+        if plan.read, let hit = await lookup(key, form: .stream) {
+            let replay = OpenedStream(first: hit.entry.parts.map { ByteBuffer(bytes: $0) }, stream: UpstreamStream { _ in })
+            return Served(value: replay, head: hit.head, cache: .hit(age: hit.age))
+        }
+        let (reader, joined) = streams.join(key, produce: { flight in
+            let routed = try await router.routeStream(body, limits: limits)
+            let stream = routed.value.stream
+            defer { stream.cancel() }
+            flight.publish(head: FlightHead(route: RouteHead(routed), usage: nil))
+            flight.append(routed.value.first)
+            while let batch = try await stream.next() { flight.append(batch) }
+        }, completed: { flight in
+            guard plan.write, let (head, parts) = flight.completeParts else { return }
+            await Self.store(cache, key: key, ttl: plan.ttl, head: head.route, form: .stream,
+                             parts: parts.map { UsageZeroing.zeroed(Array(buffer: $0)) })
+        })
+        do {
+            let head = try await reader.head()
+            let stream = UpstreamStream { emit in
+                defer { reader.leave() }
+                while let batch = try await reader.next() {
+                    guard await emit(batch) else { return }
+                }
+            }
+            return Served(value: OpenedStream(first: [], stream: stream), head: head.route, cache: .miss(coalesced: joined))
+        } catch {
+            reader.leave()
+            throw error
+        }
+    }
+
+    /// A whole chat completion.
+    public func completion(_ body: ChatCompletionBody, plan: CachePlan, limits: AttemptLimits) async throws -> Served<UpstreamReply> {
+        let router = self.router
+        return try await whole(plan) { try await router.routeCompletion(body, limits: limits) }
+    }
+
+    /// Embeddings.
+    public func embeddings(_ body: EmbeddingsBody, plan: CachePlan, limits: AttemptLimits) async throws -> Served<UpstreamReply> {
+        let router = self.router
+        return try await whole(plan) { try await router.routeEmbeddings(body, limits: limits) }
+    }
+
+    private func whole(_ plan: CachePlan, route: @escaping @Sendable () async throws -> Routed<UpstreamReply>) async throws
+        -> Served<UpstreamReply>
+    {
+        guard let key = plan.key, let cache else {
+            let routed = try await route()
+            return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
+        }
+        if plan.read, let hit = await lookup(key, form: .body), let part = hit.entry.parts.first {
+            return Served(value: UpstreamReply(body: ByteBuffer(bytes: part), usage: TokenUsage(promptTokens: 0, completionTokens: 0)),
+                          head: hit.head, cache: .hit(age: hit.age))
+        }
+        let (reader, joined) = bodies.join(key, produce: { flight in
+            let routed = try await route()
+            flight.publish(head: FlightHead(route: RouteHead(routed), usage: routed.value.usage))
+            flight.append([routed.value.body])
+        }, completed: { flight in
+            guard plan.write, let (head, parts) = flight.completeParts, let body = parts.first else { return }
+            await Self.store(cache, key: key, ttl: plan.ttl, head: head.route, form: .body,
+                             parts: [UsageZeroing.zeroed(Array(buffer: body))])
+        })
+        defer { reader.leave() }
+        let head = try await reader.head()
+        var body = ByteBuffer()
+        while let batch = try await reader.next() {
+            for var part in batch { body.writeBuffer(&part) }
+        }
+        // A shared call's tokens were spent once, by the request that started it.
+        let usage = joined ? TokenUsage(promptTokens: 0, completionTokens: 0) : head.usage
+        return Served(value: UpstreamReply(body: body, usage: usage), head: head.route, cache: .miss(coalesced: joined))
+    }
+
+    private func lookup(_ key: String, form: CachedResponse.Form) async -> (entry: CachedResponse, head: RouteHead, age: Int)? {
+        guard let cache, let entry = try? await cache.get(key), entry.form == form else { return nil }
+        let age = max(0, Int(Date().timeIntervalSince1970) - Int(entry.storedAt))
+        return (entry, RouteHead(deployment: entry.deployment, attempts: 0, model: entry.model), age)
+    }
+
+    private static func store(_ cache: any ResponseCache, key: String, ttl: Duration, head: RouteHead, form: CachedResponse.Form,
+                              parts: [[UInt8]]) async {
+        let entry = CachedResponse(form: form, parts: parts, deployment: head.deployment, model: head.model)
+        try? await cache.put(key, entry, ttl: ttl)
+    }
+}
+
+extension GatewayCache: ModelDirectory {
+    public func models() async -> [ModelInfo] { await router.models() }
+    public func defaultModel() async -> String? { await router.defaultModel() }
+
+    /// The chat UI's answers go through the cache too: deterministic requests (temperature 0) are cached
+    /// in the `chat` namespace.
+    public func resolve(_ model: String) async throws -> ResolvedModel {
+        let resolved = try await router.resolve(model)
+        return ResolvedModel(id: resolved.id, upstreamModel: resolved.upstreamModel, provider: RoutedChatProvider(model: model) { body in
+            let plan = self.plan(chat: body, controls: CacheControls(), namespace: "chat")
+            return try await self.stream(body, plan: plan, limits: self.router.limits()).value
+        })
+    }
+}

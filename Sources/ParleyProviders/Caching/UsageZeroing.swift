@@ -1,0 +1,36 @@
+import ParleyCore
+
+/// Stored answers report zero token usage: a replay costs nothing upstream, and clients that bill or
+/// meter by `usage` must not count it twice.
+enum UsageZeroing {
+    static let zeroUsage = Array(#"{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}"#.utf8)
+    private static let marker = Array(#""usage""#.utf8)
+
+    /// `json` with its top-level `usage` object replaced by zeros; unchanged when it has none.
+    static func zeroed(_ json: [UInt8]) -> [UInt8] {
+        guard contains(json, marker) else { return json }
+        var scanner = JSONScanner(json)
+        var range: Range<Int>?
+        do {
+            guard scanner.peekValue() == UInt8(ascii: "{") else { return json }
+            try scanner.readObject { scanner, key in
+                guard key == "usage", scanner.peekValue() == UInt8(ascii: "{") else { return try scanner.skipValue() }
+                let start = scanner.valueStart()
+                try scanner.skipValue()
+                range = start..<scanner.offset
+            }
+        } catch {
+            return json
+        }
+        guard let range else { return json }
+        return Array(json[..<range.lowerBound]) + zeroUsage + Array(json[range.upperBound...])
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+}
