@@ -33,6 +33,19 @@ public struct APIError: HTTPResponseError, Sendable {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// A rate-limit refusal: 429 with `Retry-After` and `RateLimit-*` (the UI shows when to retry), or 413.
+    static func from(_ refusal: LimitRefusal) -> APIError {
+        switch refusal {
+        case .limited(_, _, let retryAfter, let state):
+            var error = APIError(.tooManyRequests, type: "rate_limited", message: refusal.description)
+            RateLimitHeaders.add(state, to: &error.headers)
+            RateLimitHeaders.add(retryAfter: retryAfter, to: &error.headers)
+            return error
+        case .tooLarge:
+            return APIError(.contentTooLarge, type: "payload_too_large", message: refusal.description)
+        }
+    }
+
     /// The API error for anything a handler or the framework threw.
     static func from(_ error: any Error) -> APIError? {
         switch error {

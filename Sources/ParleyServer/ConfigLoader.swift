@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ParleyCore
 import ParleyProviders
+import ParleyRedis
 
 /// A setting of `parley serve`: its key in the config file, its environment variable and its flag.
 public struct Setting: Sendable {
@@ -69,6 +70,30 @@ public struct Setting: Sendable {
                 help: "Seconds a replica holds an answer it generates without renewing; a dead replica's answers are marked interrupted after about this long (default 15)."),
         Setting(key: "database_timeout", environment: "PARLEY_DATABASE_TIMEOUT", flag: "database-timeout",
                 help: "Seconds one database call may take before the request gets a 503 (default 5)."),
+        Setting(key: "redis_url", environment: "PARLEY_REDIS_URL", flag: "redis-url",
+                help: "redis://[[user]:password@]host[:port][/db]: shares the cache, rate limits and replica events through Redis."),
+        Setting(key: "redis_failure", environment: "PARLEY_REDIS_FAILURE", flag: "redis-failure",
+                help: "When Redis is down: open (fall back to this process's memory, default) or closed (refuse requests that need limits; bypass the cache)."),
+        Setting(key: "cache", environment: "PARLEY_CACHE", flag: "cache",
+                help: "Response cache: memory, redis or off (default memory; redis when PARLEY_REDIS_URL is set)."),
+        Setting(key: "cache_ttl", environment: "PARLEY_CACHE_TTL", flag: "cache-ttl",
+                help: "Seconds a cached answer is kept unless the request says otherwise (default 3600)."),
+        Setting(key: "cache_max_entries", environment: "PARLEY_CACHE_MAX_ENTRIES", flag: "cache-max-entries",
+                help: "Most answers kept by the memory cache (default 10000)."),
+        Setting(key: "cache_max_bytes", environment: "PARLEY_CACHE_MAX_BYTES", flag: "cache-max-bytes",
+                help: "Most bytes kept by the memory cache (default 268435456)."),
+        Setting(key: "cache_max_entry_bytes", environment: "PARLEY_CACHE_MAX_ENTRY_BYTES", flag: "cache-max-entry-bytes",
+                help: "Largest answer cached, in bytes (default 1048576)."),
+        Setting(key: "rate_limit_rpm", environment: "PARLEY_RATE_LIMIT_RPM", flag: "rate-limit-rpm",
+                help: "Requests per minute per API key (or client address without keys); off when unset."),
+        Setting(key: "rate_limit_tpm", environment: "PARLEY_RATE_LIMIT_TPM", flag: "rate-limit-tpm",
+                help: "Tokens per minute per API key (or client address): prompt estimate + max_tokens reserved, reconciled with real usage; off when unset."),
+        Setting(key: "rate_limit_streams", environment: "PARLEY_RATE_LIMIT_STREAMS", flag: "rate-limit-streams",
+                help: "Streamed answers at once per API key (or client address); off when unset."),
+        Setting(key: "model_rpm", environment: "PARLEY_MODEL_RPM", flag: nil,
+                help: "Requests per minute per model over all callers, e.g. gpt-4o=500,llama3=100."),
+        Setting(key: "model_tpm", environment: "PARLEY_MODEL_TPM", flag: nil,
+                help: "Tokens per minute per model over all callers, e.g. gpt-4o=200000."),
         Setting(key: "log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level",
                 help: "trace, debug, info, notice, warning, error or critical (default info)."),
     ]
@@ -168,8 +193,62 @@ public struct ConfigLoader: Sendable {
         if let (keys, _) = try value("api_keys") {
             config.apiKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        try loadCacheAndLimits(into: &config, value: value, integer: integer, seconds: seconds)
         config.upstreams = try upstreams(value: value)
         return config
+    }
+
+    /// Redis, the response cache and rate limits.
+    private func loadCacheAndLimits(into config: inout ParleyConfig, value: (String) throws -> (String, String)?,
+                                    integer: (String, Int) throws -> Int?, seconds: (String) throws -> Duration?) throws {
+        if let (url, source) = try value("redis_url") {
+            do {
+                _ = try RedisConfiguration(url: url)
+            } catch {
+                throw ConfigError("\(source): \(error)")
+            }
+            config.redisURL = url
+        }
+        if let (mode, source) = try value("redis_failure") {
+            guard let parsed = SharedBackendFailure(rawValue: mode.lowercased()) else {
+                throw ConfigError("\(source) must be open or closed, got '\(mode)'")
+            }
+            config.redisFailure = parsed
+        }
+        if let (backend, source) = try value("cache") {
+            guard let parsed = ParleyConfig.CacheBackend(rawValue: backend.lowercased()) else {
+                throw ConfigError("\(source) must be memory, redis or off, got '\(backend)'")
+            }
+            guard parsed != .redis || config.redisURL != nil else {
+                throw ConfigError("\(source) is redis but PARLEY_REDIS_URL is not set")
+            }
+            config.cache.backend = parsed
+        } else {
+            config.cache.backend = config.redisURL == nil ? .memory : .redis
+        }
+        if let ttl = try seconds("cache_ttl") { config.cache.ttl = ttl }
+        if let entries = try integer("cache_max_entries", 1) { config.cache.maxEntries = entries }
+        if let bytes = try integer("cache_max_bytes", 1024) { config.cache.maxBytes = bytes }
+        if let bytes = try integer("cache_max_entry_bytes", 256) { config.cache.maxEntryBytes = bytes }
+        config.rateLimits.requestsPerMinute = try integer("rate_limit_rpm", 1)
+        config.rateLimits.tokensPerMinute = try integer("rate_limit_tpm", 1)
+        config.rateLimits.concurrentStreams = try integer("rate_limit_streams", 1)
+        config.rateLimits.modelRequestsPerMinute = try Self.modelLimits(value("model_rpm"))
+        config.rateLimits.modelTokensPerMinute = try Self.modelLimits(value("model_tpm"))
+    }
+
+    /// `model=N,model=N`.
+    static func modelLimits(_ setting: (String, String)?) throws -> [String: Int] {
+        guard let (raw, source) = setting else { return [:] }
+        var limits: [String: Int] = [:]
+        for entry in raw.split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, let limit = Int(parts[1]), limit > 0 else {
+                throw ConfigError("\(source) takes model=limit pairs separated by commas, e.g. gpt-4o=500; got '\(entry)'")
+            }
+            limits[parts[0]] = limit
+        }
+        return limits
     }
 
     /// Upstreams from `PARLEY_UPSTREAMS`/the file's `upstreams`, `--upstream NAME=URL` flags, and

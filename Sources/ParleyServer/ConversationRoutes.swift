@@ -94,6 +94,31 @@ struct ConversationRoutes {
                                                    nextBefore: page.hasMore ? page.messages.first?.index : nil))
     }
 
+    /// The chat API's limits are per client address (per user once accounts exist): the same requests and
+    /// tokens per minute as `/v1`. The prompt is estimated as the message plus the context budget.
+    private func admitTurn(_ context: ParleyRequestContext, content: String, model: String?) async throws -> Admission {
+        let limits = services.config.limits
+        do {
+            return try await services.limiter.admit(principal: context.caller, model: model,
+                                                    promptTokens: content.utf8.count / 4 + limits.contextTokenBudget / 4,
+                                                    maxTokens: limits.maxOutputTokens, stream: false)
+        } catch let refusal as LimitRefusal {
+            throw APIError.from(refusal)
+        }
+    }
+
+    /// Reconciles the reservation with the stored usage once the answer is done, wherever the client went.
+    private func settleWhenFinished(_ job: GenerationJob, admission: Admission) {
+        guard services.limiter.settings.isEnabled else { return }
+        let (store, limiter, owner) = (services.store, services.limiter, services.owner)
+        Task {
+            await job.waitUntilFinished()
+            let message = try? await store.message(id: job.messageID, owner: owner)
+            let used = message.flatMap { message in message.promptTokens.map { $0 + (message.completionTokens ?? 0) } }
+            await limiter.settle(admission, usedTokens: used)
+        }
+    }
+
     @Sendable func postMessage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         var request = request
@@ -101,8 +126,16 @@ struct ConversationRoutes {
         if let model = body.model, model.isEmpty || model.count > Self.maxModelNameLength {
             throw APIError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
-        let job = try await services.chat.postMessage(owner: services.owner, conversationID: id,
-                                                       content: body.content, model: body.model)
+        let admission = try await admitTurn(context, content: body.content, model: body.model)
+        let job: GenerationJob
+        do {
+            job = try await services.chat.postMessage(owner: services.owner, conversationID: id,
+                                                      content: body.content, model: body.model)
+        } catch {
+            await services.limiter.settle(admission, usedTokens: 0)
+            throw error
+        }
+        settleWhenFinished(job, admission: admission)
         if Self.wantsJSON(request) {
             // A client that asked for JSON waits for the whole answer (the job runs the same way).
             await job.waitUntilFinished()

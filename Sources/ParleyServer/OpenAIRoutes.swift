@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -39,20 +40,71 @@ struct OpenAIRoutes {
 
     @Sendable func chatCompletions(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let body = try await parse(request, as: ChatCompletionBody.init(parsing:))
+        let plan = services.gateway.plan(chat: body, controls: try Self.cacheControls(body.cacheControls, request),
+                                         namespace: context.caller)
         let limits = services.router.limits(timeout: try Self.requestTimeout(request))
+        let admission = try await admit(context, model: body.model, body: body.bytes, maxTokens: body.maxTokens, stream: body.stream)
+        let gateway = services.gateway
+        let limiter = services.limiter
         if body.stream {
-            return try await OpenAIStreaming.response(body, limits: limits, router: services.router,
-                                                      keepAlive: services.config.keepAliveInterval, logger: context.logger)
+            var extra: HTTPFields = [:]
+            RateLimitHeaders.add(admission.state, to: &extra)
+            return try await OpenAIStreaming.response(
+                headers: extra, keepAlive: services.config.keepAliveInterval, logger: context.logger,
+                open: { try await gateway.stream(body, plan: plan, limits: limits) },
+                finished: { used in await limiter.settle(admission, usedTokens: used) })
         }
-        let routed = try await routing { try await services.router.routeCompletion(body, limits: limits) }
-        return Self.json(routed.value.body, routed: routed)
+        do {
+            let served = try await routing { try await gateway.completion(body, plan: plan, limits: limits) }
+            await limiter.settle(admission, usedTokens: served.value.usage?.totalTokens)
+            return Self.json(served, admission: admission)
+        } catch {
+            await limiter.settle(admission, usedTokens: 0)
+            throw error
+        }
     }
 
     @Sendable func embeddings(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let body = try await parse(request, as: EmbeddingsBody.init(parsing:))
+        let plan = services.gateway.plan(embeddings: body, controls: try Self.cacheControls(body.cacheControls, request),
+                                         namespace: context.caller)
         let limits = services.router.limits(timeout: try Self.requestTimeout(request))
-        let routed = try await routing { try await services.router.routeEmbeddings(body, limits: limits) }
-        return Self.json(routed.value.body, routed: routed)
+        let admission = try await admit(context, model: body.model, body: body.bytes, maxTokens: 0, stream: false)
+        do {
+            let served = try await routing { try await services.gateway.embeddings(body, plan: plan, limits: limits) }
+            await services.limiter.settle(admission, usedTokens: served.value.usage?.totalTokens)
+            return Self.json(served, admission: admission)
+        } catch {
+            await services.limiter.settle(admission, usedTokens: 0)
+            throw error
+        }
+    }
+
+    /// Checks the caller's and the model's limits; a refusal is a 429 (or 413), an unreachable shared
+    /// limiter failing closed a 503.
+    private func admit(_ context: ParleyRequestContext, model: String, body: [UInt8], maxTokens: Int?, stream: Bool) async throws
+        -> Admission
+    {
+        do {
+            return try await services.limiter.admit(principal: context.caller, model: model, promptTokens: body.count / 4,
+                                                    maxTokens: maxTokens, stream: stream)
+        } catch let refusal as LimitRefusal {
+            throw RateLimitHeaders.error(refusal)
+        } catch let error as ParleyError {
+            throw OpenAIError(.serviceUnavailable, type: "api_error", message: error.description, code: "limits_unavailable")
+        }
+    }
+
+    /// The body's cache controls with the request's `x-parley-cache-*` headers applied.
+    static func cacheControls(_ body: CacheControls, _ request: Request) throws -> CacheControls {
+        var controls = body
+        do {
+            try controls.apply(controlHeader: request.headers[ParleyHeaders.cacheControl],
+                               namespaceHeader: request.headers[ParleyHeaders.cacheNamespace])
+        } catch {
+            throw OpenAIError.invalid(error)
+        }
+        return controls
     }
 
     // MARK: Helpers
@@ -78,7 +130,7 @@ struct OpenAIRoutes {
         }
     }
 
-    private func routing<T>(_ call: () async throws -> Routed<T>) async throws -> Routed<T> {
+    private func routing<T>(_ call: () async throws -> T) async throws -> T {
         do {
             return try await call()
         } catch let failure as RoutingFailure {
@@ -103,15 +155,24 @@ struct OpenAIRoutes {
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func json<T>(_ body: ByteBuffer, routed: Routed<T>) -> Response {
-        Response(status: .ok, headers: routingHeaders(routed, [.contentType: "application/json"]), body: .init(byteBuffer: body))
+    static func json(_ served: Served<UpstreamReply>, admission: Admission) -> Response {
+        var fields = servedHeaders(served.head, cache: served.cache, [.contentType: "application/json"])
+        RateLimitHeaders.add(admission.state, to: &fields)
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: served.value.body))
     }
 
-    static func routingHeaders<T>(_ routed: Routed<T>, _ base: HTTPFields) -> HTTPFields {
+    /// `x-parley-deployment`, `x-parley-attempts`, `x-parley-model`, `x-parley-cache` (and `Age` on hits).
+    static func servedHeaders(_ head: RouteHead, cache: CacheStatus, _ base: HTTPFields) -> HTTPFields {
         var fields = base
-        fields[ParleyHeaders.deployment] = routed.deployment.id
-        fields[ParleyHeaders.attempts] = String(routed.attempts)
-        fields[ParleyHeaders.model] = routed.model
+        fields[ParleyHeaders.deployment] = head.deployment
+        fields[ParleyHeaders.attempts] = String(head.attempts)
+        fields[ParleyHeaders.model] = head.model
+        fields[ParleyHeaders.cache] = cache.headerValue
+        switch cache {
+        case .hit(let age): fields[.age] = String(age)
+        case .miss(coalesced: true): fields[ParleyHeaders.coalesced] = "true"
+        default: break
+        }
         return fields
     }
 }
@@ -139,9 +200,12 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// clients on this machine only.
 struct APIKeyMiddleware: RouterMiddleware {
     let keys: [[UInt8]]
+    /// Each key's id for limits, the cache and logs: a digest, so the key itself is never kept around.
+    let ids: [String]
 
     init(keys: [String]) {
         self.keys = keys.map { Array($0.utf8) }
+        self.ids = keys.map { "key:" + SHA256.hash(data: Array($0.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() }
     }
 
     func handle(_ request: Request, context: ParleyRequestContext,
@@ -160,12 +224,14 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         let presented = Array(header.utf8.dropFirst(7))
         // Compare with every key in time independent of where they differ.
-        var matched = false
-        for key in keys where Self.constantTimeEqual(key, presented) { matched = true }
-        guard matched else {
+        var matched: Int?
+        for (index, key) in keys.enumerated() where Self.constantTimeEqual(key, presented) { matched = index }
+        guard let matched else {
             throw OpenAIError(.unauthorized, type: "invalid_request_error", message: "Incorrect API key provided",
                               code: "invalid_api_key")
         }
+        var context = context
+        context.principal = ids[matched]
         return try await next(request, context)
     }
 

@@ -21,29 +21,38 @@ enum OpenAIStreaming {
         HTTPField.Name("X-Accel-Buffering")!: "no",
     ]
 
-    static func response(_ body: ChatCompletionBody, limits: AttemptLimits, router: ModelRouter, keepAlive: Duration,
-                         logger: Logger) async throws -> Response {
-        let opening = Task { try await router.routeStream(body, limits: limits) }
+    /// Opens the answer with `open` and streams it. `finished` gets the tokens the answer used (from its
+    /// usage chunk, else a count of its chunks on top of the prompt estimate; 0 for a replay or a failure
+    /// before any content), once, however the stream ends.
+    static func response(headers extra: HTTPFields, keepAlive: Duration, logger: Logger,
+                         open: @escaping @Sendable () async throws -> Served<OpenedStream>,
+                         finished: @escaping @Sendable (Int?) async -> Void) async throws -> Response {
+        let opening = Task { try await open() }
+        var base = headers
+        base.append(contentsOf: extra)
         switch await result(of: opening, within: keepAlive) {
-        case .success(let routed)?:
-            return Response(status: .ok, headers: OpenAIRoutes.routingHeaders(routed, headers), body: ResponseBody { writer in
-                try await forward(routed.value, to: &writer)
-            })
+        case .success(let served)?:
+            return Response(status: .ok, headers: OpenAIRoutes.servedHeaders(served.head, cache: served.cache, base),
+                            body: ResponseBody { writer in
+                                try await forward(served, to: &writer, finished: finished)
+                            })
         case .failure(let error)?:
+            await finished(0)
             throw clientError(error)
         case nil:
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            return Response(status: .ok, headers: base, body: ResponseBody { writer in
                 do {
                     while true {
                         try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                         switch await result(of: opening, within: keepAlive) {
                         case nil:
                             continue
-                        case .success(let routed)?:
-                            try await writer.write(ByteBuffer(string: ": parley deployment=\(routed.deployment.id) attempts=\(routed.attempts)\n\n"))
-                            try await forward(routed.value, to: &writer)
+                        case .success(let served)?:
+                            try await writer.write(ByteBuffer(string: ": parley deployment=\(served.head.deployment) attempts=\(served.head.attempts) cache=\(served.cache.headerValue)\n\n"))
+                            try await forward(served, to: &writer, finished: finished)
                             return
                         case .failure(let error)?:
+                            await finished(0)
                             try await writer.write(ByteBuffer(string: "data: \(clientError(error).json)\n\n"))
                             try await writer.finish(nil)
                             return
@@ -52,6 +61,8 @@ enum OpenAIStreaming {
                 } catch {
                     // The client went away while the router was still trying.
                     opening.cancel()
+                    if let served = try? await opening.value { served.value.stream.cancel() }
+                    await finished(0)
                     throw error
                 }
             })
@@ -59,32 +70,64 @@ enum OpenAIStreaming {
     }
 
     /// Writes the answer's chunks; ends with `[DONE]`, or with an error event if the upstream fails.
-    static func forward(_ opened: OpenedStream, to writer: inout any ResponseBodyWriter) async throws {
-        let stream = opened.stream
+    static func forward(_ served: Served<OpenedStream>, to writer: inout any ResponseBodyWriter,
+                        finished: @Sendable (Int?) async -> Void) async throws {
+        let stream = served.value.stream
+        var tally = StreamTally(replay: served.cache != .bypass && served.cache != .miss(coalesced: false))
         defer { stream.cancel() }
         var buffer = ByteBuffer()
-        append(opened.first, to: &buffer)
-        while true {
-            if buffer.readableBytes > 0 {
-                try await writer.write(buffer)
-                buffer.clear()
+        tally.count(served.value.first)
+        append(served.value.first, to: &buffer)
+        do {
+            while true {
+                if buffer.readableBytes > 0 {
+                    try await writer.write(buffer)
+                    buffer.clear()
+                }
+                let batch: [ByteBuffer]?
+                do {
+                    batch = try await stream.next()
+                } catch {
+                    if error is CancellationError { throw error }
+                    buffer.writeString("data: \(OpenAIError.from(upstream: error).json)\n\n")
+                    try await writer.write(buffer)
+                    try await writer.finish(nil)
+                    await finished(tally.used)
+                    return
+                }
+                guard let batch else { break }
+                tally.count(batch)
+                append(batch, to: &buffer)
             }
-            let batch: [ByteBuffer]?
-            do {
-                batch = try await stream.next()
-            } catch {
-                if error is CancellationError { throw error }
-                buffer.writeString("data: \(OpenAIError.from(upstream: error).json)\n\n")
-                try await writer.write(buffer)
-                try await writer.finish(nil)
-                return
-            }
-            guard let batch else { break }
-            append(batch, to: &buffer)
+            buffer.writeString("data: [DONE]\n\n")
+            try await writer.write(buffer)
+            try await writer.finish(nil)
+        } catch {
+            await finished(tally.used)
+            throw error
         }
-        buffer.writeString("data: [DONE]\n\n")
-        try await writer.write(buffer)
-        try await writer.finish(nil)
+        await finished(tally.used)
+    }
+
+    /// What a streamed answer cost: its usage chunk's total when it sent one, else one token per chunk.
+    struct StreamTally {
+        /// Replays and shared calls cost nothing.
+        let replay: Bool
+        var chunks = 0
+        var usage: TokenUsage?
+
+        mutating func count(_ batch: [ByteBuffer]) {
+            chunks += batch.count
+            // The usage chunk is the last one; look only at the end of each batch.
+            if let last = batch.last, let found = OpenAIUsage.read(last) { usage = found }
+        }
+
+        /// Tokens to settle: nil keeps the reservation (nothing known).
+        var used: Int? {
+            if replay { return 0 }
+            if let usage { return usage.totalTokens }
+            return chunks == 0 ? 0 : nil
+        }
     }
 
     private static func append(_ batch: [ByteBuffer], to buffer: inout ByteBuffer) {

@@ -35,6 +35,27 @@ public struct ParleyConfig: Sendable {
     /// How long start-up waits for an unreachable database before giving up.
     public var databaseStartupWait: Duration = .seconds(30)
 
+    /// `redis://…`: cache, limits and replica events shared through Redis.
+    public var redisURL: String?
+    /// What happens to cache and limits while Redis is down.
+    public var redisFailure: SharedBackendFailure = .open
+    public var cache = CacheSettings()
+    public var rateLimits = RateLimitSettings()
+
+    /// The response cache's backend and bounds.
+    public struct CacheSettings: Sendable {
+        public var backend: CacheBackend = .memory
+        /// How long an answer is kept unless the request says otherwise.
+        public var ttl: Duration = .seconds(3600)
+        public var maxEntries = 10_000
+        public var maxBytes = 256 << 20
+        public var maxEntryBytes = 1 << 20
+    }
+
+    public enum CacheBackend: String, Sendable {
+        case memory, redis, off
+    }
+
     public init() {}
 
     /// Which database ``databaseURL`` names.

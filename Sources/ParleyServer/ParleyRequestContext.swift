@@ -2,10 +2,13 @@ import Hummingbird
 import NIOCore
 
 /// The request context of Parley's routes: Hummingbird's basics plus the client's address, which decides
-/// whether `/v1` may be used without an API key (only from loopback).
+/// whether `/v1` may be used without an API key (only from loopback), and who is calling, for limits and
+/// the cache's namespace.
 public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The API key's id (`key:` and a digest of the key, never the key) once the key middleware accepted it.
+    public var principal: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -18,5 +21,11 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext 
         if case .unixDomainSocket = remoteAddress { return true }
         guard let ip = remoteAddress.ipAddress else { return false }
         return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+
+    /// Who limits and the cache count this request against: the API key, else the client's address.
+    public var caller: String {
+        if let principal { return principal }
+        return "ip:" + (remoteAddress?.ipAddress ?? "unknown")
     }
 }

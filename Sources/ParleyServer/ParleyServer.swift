@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import ParleyCore
 import ParleyProviders
+import ParleyRedis
 import ParleyStore
 import ServiceLifecycle
 import Synchronization
@@ -30,9 +31,9 @@ public struct ParleyServer: Service {
     {
         let board = NoticeBoard()
         let base: any ConversationStore
-        let bus: any EventBus
+        var bus: any EventBus
         var pool: PostgresConversationStore?
-        var listener: PostgresEventBus?
+        var listener: (any EventListener)?
         switch try config.database() {
         case .sqlite(let path):
             base = try SQLiteConversationStore(path: path)
@@ -43,8 +44,14 @@ public struct ParleyServer: Service {
             let postgresBus = try PostgresEventBus(store: postgres, url: url, board: board, logger: logger)
             (base, bus, pool, listener) = (postgres, postgresBus, postgres, postgresBus)
         }
+        let (cache, rateLimiter, shared) = try SharedBackend.backends(config, logger: logger)
+        if let shared {
+            // Redis carries replica events when it is there: lighter than PostgreSQL's NOTIFY.
+            let redisBus = RedisEventBus(client: shared.client, board: board, logger: logger)
+            (bus, listener) = (redisBus, redisBus)
+        }
         let store = GuardedConversationStore(base, callTimeout: config.databaseTimeout, logger: logger)
-        let database = DatabaseService(store: store, pool: pool, listener: listener)
+        let database = DatabaseService(store: store, pool: pool, listener: listener, redis: shared?.client)
         await database.startPool()
         do {
             try await migrateWhenReachable(store.base, wait: config.databaseStartupWait, logger: logger)
@@ -62,9 +69,11 @@ public struct ParleyServer: Service {
                             keepAliveInterval: config.keepAliveInterval, maxRunningJobs: config.maxGenerations,
                             leaseDuration: config.generationLease, leaseCheckInterval: config.generationLease / 3),
             logger: logger)
+        let gateway = GatewayCache(cache: cache, router: models, defaultTTL: config.cache.ttl)
         let services = ParleyServices(
-            config: config, store: store, models: models, router: models, hub: hub,
-            chat: ChatService(store: store, models: models, hub: hub, limits: config.limits),
+            config: config, store: store, models: gateway, router: models, gateway: gateway,
+            limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits), redis: shared, hub: hub,
+            chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
             feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))))
 
         let router = Router(context: ParleyRequestContext.self)
@@ -89,6 +98,9 @@ public struct ParleyServer: Service {
             logger.notice("no PARLEY_API_KEYS set: /v1 answers clients on this machine only")
         }
         for upstream in config.upstreams { logger.info("upstream \(upstream)") }
+        if let shared {
+            logger.info("Redis \(shared.client.configuration.redacted): cache \(config.cache.backend.rawValue), shared limits, fail-\(config.redisFailure.rawValue)")
+        }
         return ParleyServer(config: config, store: store, hub: hub, application: application, httpClient: httpClient,
                             database: database, logger: logger)
     }
@@ -157,18 +169,28 @@ struct GenerationHubService: Service {
     }
 }
 
+/// A replica event bus's receiving side, run until cancelled.
+protocol EventListener: Sendable {
+    func run() async
+}
+
+extension PostgresEventBus: EventListener {}
+extension RedisEventBus: EventListener {}
+
 /// The database's background work: the PostgreSQL pool (started before migrations, stopped after everything
 /// else), the health checks behind readiness and fail-fast 503s, and the replica event listener.
 final class DatabaseService: Service, Sendable {
     let store: GuardedConversationStore
     let pool: PostgresConversationStore?
-    let listener: PostgresEventBus?
+    let listener: (any EventListener)?
+    let redis: RedisClient?
     private let poolTask = Mutex<Task<Void, Never>?>(nil)
 
-    init(store: GuardedConversationStore, pool: PostgresConversationStore?, listener: PostgresEventBus?) {
+    init(store: GuardedConversationStore, pool: PostgresConversationStore?, listener: (any EventListener)?, redis: RedisClient?) {
         self.store = store
         self.pool = pool
         self.listener = listener
+        self.redis = redis
     }
 
     func startPool() async {
@@ -179,6 +201,7 @@ final class DatabaseService: Service, Sendable {
 
     func stopPool() {
         poolTask.withLock { $0 }?.cancel()
+        redis?.close()
     }
 
     func run() async throws {

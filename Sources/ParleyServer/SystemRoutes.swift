@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ParleyCore
+import ParleyRedis
 import ParleyStore
 
 /// `/api/v1/models` and the health checks.
@@ -27,15 +28,28 @@ struct SystemRoutes {
         try Response.json(["status": "ok"])
     }
 
-    /// The process can serve: its database answered the last health check (run every second) and answers now.
+    /// The process can serve: its database answered the last health check (run every second) and answers now,
+    /// and Redis, when configured, answers (or the replica fails open without it, which it reports).
     @Sendable func ready(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        var report = ["status": "ready", "database": "ok"]
+        var ready = true
         do {
             guard services.store.isAvailable else { throw ParleyError.unavailable("the last health check failed") }
             try await services.store.ping()
-            return try Response.json(["status": "ready", "database": "ok"])
         } catch {
             context.logger.debug("readiness check failed", metadata: ["error": "\(error)"])
-            return try Response.json(["status": "unavailable", "database": "unreachable"], status: .serviceUnavailable)
+            (report["database"], ready) = ("unreachable", false)
         }
+        if let redis = services.redis {
+            if (try? await redis.client.send(["PING"])) != nil {
+                report["redis"] = "ok"
+            } else if redis.tracker.mode == .open {
+                report["redis"] = "unreachable (failing open: cache and limits are this replica's own)"
+            } else {
+                (report["redis"], ready) = ("unreachable", false)
+            }
+        }
+        if !ready { report["status"] = "unavailable" }
+        return try Response.json(report, status: ready ? .ok : .serviceUnavailable)
     }
 }

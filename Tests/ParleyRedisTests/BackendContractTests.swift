@@ -78,30 +78,36 @@ import Testing
     @Test(arguments: Backend.allCases)
     func limiterAllowsABurstThenRefusesWithAnExactRetryAfter(_ backend: Backend) async throws {
         try await Self.withBackends(backend) { _, limiter in
-            let limit = RateLimit(limit: 5, period: .seconds(2))
+            // An hour-long period, so the bucket cannot refill noticeably while a loaded machine runs the test.
+            let slow = RateLimit(limit: 5, period: .seconds(3600))
             for expected in (0..<5).reversed() {
-                let verdict = try await limiter.acquire([RateBucket(key: "burst", cost: 1, limit: limit)])
+                let verdict = try await limiter.acquire([RateBucket(key: "burst", cost: 1, limit: slow)])
                 #expect(verdict.allowed)
                 #expect(verdict.buckets.first?.remaining == expected)
             }
-            let refused = try await limiter.acquire([RateBucket(key: "burst", cost: 1, limit: limit)])
-            #expect(!refused.allowed)
-            #expect(refused.buckets.first?.remaining == 0)
-            // One unit comes back every 400 ms; the first refusal comes a little after the burst began.
-            let retry = try #require(refused.retryAfter)
-            #expect(retry > .milliseconds(250) && retry <= .milliseconds(400))
-            try await Task.sleep(for: retry - .milliseconds(150))
-            #expect(!(try await limiter.acquire([RateBucket(key: "burst", cost: 1, limit: limit)])).allowed, "not before")
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(try await limiter.acquire([RateBucket(key: "burst", cost: 1, limit: limit)]).allowed, "right after")
+            let refused = try await limiter.acquire([RateBucket(key: "burst", cost: 1, limit: slow)])
+            #expect(!refused.allowed && refused.buckets.first?.remaining == 0)
+            let wait = try #require(refused.retryAfter)
+            #expect(wait > .seconds(700) && wait <= .seconds(720), "one unit comes back every 720 s")
+
+            // The wait is exact: refused shortly before it ends, allowed right after.
+            let limit = RateLimit(limit: 1, period: .seconds(3))
+            #expect(try await limiter.acquire([RateBucket(key: "exact", cost: 1, limit: limit)]).allowed)
+            let second = try await limiter.acquire([RateBucket(key: "exact", cost: 1, limit: limit)])
+            let retry = try #require(second.retryAfter)
+            #expect(!second.allowed && retry > .seconds(1) && retry <= .seconds(3))
+            try await Task.sleep(for: retry - .milliseconds(600))
+            #expect(!(try await limiter.acquire([RateBucket(key: "exact", cost: 1, limit: limit)])).allowed, "not before")
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(try await limiter.acquire([RateBucket(key: "exact", cost: 1, limit: limit)]).allowed, "right after")
         }
     }
 
     @Test(arguments: Backend.allCases)
     func limiterTakesAllBucketsOrNoneAndReconciles(_ backend: Backend) async throws {
         try await Self.withBackends(backend) { _, limiter in
-            let requests = RateLimit(limit: 10, period: .seconds(60))
-            let tokens = RateLimit(limit: 1000, period: .seconds(60))
+            let requests = RateLimit(limit: 10, period: .seconds(3600))
+            let tokens = RateLimit(limit: 1000, period: .seconds(3600))
             let first = try await limiter.acquire([RateBucket(key: "u:rpm", cost: 1, limit: requests),
                                                    RateBucket(key: "u:tpm", cost: 900, limit: tokens)])
             #expect(first.allowed && first.buckets.map(\.remaining) == [9, 100])
@@ -127,12 +133,12 @@ import Testing
     func concurrencySlotsAreHeldAndReleased(_ backend: Backend) async throws {
         try await Self.withBackends(backend) { _, limiter in
             #expect(try await limiter.hold("streams", max: 2, lease: "a", ttl: .seconds(60)))
-            #expect(try await limiter.hold("streams", max: 2, lease: "b", ttl: .milliseconds(300)))
+            #expect(try await limiter.hold("streams", max: 2, lease: "b", ttl: .milliseconds(1500)))
             #expect(!(try await limiter.hold("streams", max: 2, lease: "c", ttl: .seconds(60))))
             try await limiter.release("streams", lease: "a")
             #expect(try await limiter.hold("streams", max: 2, lease: "c", ttl: .seconds(60)))
             #expect(!(try await limiter.hold("streams", max: 2, lease: "d", ttl: .seconds(60))))
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(2000))
             #expect(try await limiter.hold("streams", max: 2, lease: "d", ttl: .seconds(60)), "an expired lease frees its slot")
         }
     }

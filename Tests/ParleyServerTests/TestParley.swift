@@ -183,12 +183,17 @@ struct Event: Sendable {
 /// Reads an event stream as the server writes it; `cancel()` drops the connection like a closed tab.
 final class EventReader: Sendable {
     let status: Int
+    /// Response headers, names lowercased.
+    let headers: [String: String]
     private let stream: AsyncThrowingStream<Event, any Error>
     private let task: Task<Void, Never>
     private let iterator: IteratorBox
 
     init(response: HTTPClientResponse) {
         status = Int(response.status.code)
+        var fields: [String: String] = [:]
+        for header in response.headers { fields[header.name.lowercased()] = header.value }
+        headers = fields
         let (stream, sink) = AsyncThrowingStream<Event, any Error>.makeStream()
         self.stream = stream
         task = Task {

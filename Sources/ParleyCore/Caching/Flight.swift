@@ -26,6 +26,8 @@ public final class Flight<Head: Sendable, Part: Sendable>: Sendable {
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var producer: Task<Void, Never>?
         var joinable = true
+        /// Bumped on every change, so a reader can tell whether to sleep.
+        var version = 0
     }
 
     enum Outcome {
@@ -88,6 +90,7 @@ public final class Flight<Head: Sendable, Part: Sendable>: Sendable {
     private func wake(_ change: (inout State) -> Void) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             change(&state)
+            state.version &+= 1
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
         }
@@ -109,58 +112,60 @@ public final class Flight<Head: Sendable, Part: Sendable>: Sendable {
 
     /// The head once published; throws the flight's failure if it failed first.
     func head(reader id: Int) async throws -> Head {
-        while true {
-            if let result = try await step(reader: id, { state in
-                if let head = state.head { return .some(head) }
-                if case .failed(let error) = state.outcome { throw error }
-                if case .finished = state.outcome { throw FlightError.endedWithoutAnswer }
-                return nil
-            }) {
-                return result
+        try await wait(reader: id) { state in
+            if let head = state.head { return .ready(head) }
+            switch state.outcome {
+            case .running: return .notYet
+            case .finished: throw FlightError.endedWithoutAnswer
+            case .failed(let error): throw error
             }
         }
     }
 
     /// The parts this reader has not seen; `nil` at the end; throws the flight's failure.
     func next(reader id: Int) async throws -> [Part]? {
-        while true {
-            let batch: [Part]?? = try await step(reader: id) { state in
-                let position = state.readers[id] ?? 0
-                let available = state.dropped + state.parts.count
-                if position < available {
-                    let batch = Array(state.parts[(position - state.dropped)...])
-                    state.readers[id] = available
-                    Self.dropRead(&state)
-                    return .some(batch)
-                }
-                switch state.outcome {
-                case .running: return nil
-                case .finished: return .some(nil)
-                case .failed(let error): throw error
-                }
+        try await wait(reader: id) { state in
+            let position = state.readers[id] ?? 0
+            let available = state.dropped + state.parts.count
+            if position < available {
+                let batch = Array(state.parts[(position - state.dropped)...])
+                state.readers[id] = available
+                Self.dropRead(&state)
+                return .ready(batch)
             }
-            if let batch { return batch }
+            switch state.outcome {
+            case .running: return .notYet
+            case .finished: return .ready(nil)
+            case .failed(let error): throw error
+            }
         }
     }
 
-    /// Runs `check` under the lock; when it has nothing yet (nil), waits for the next change and returns nil.
-    private func step<T>(reader id: Int, _ check: (inout State) throws -> T?) async throws -> T? {
-        if let value = try state.withLock({ try check(&$0) }) { return value }
-        try Task.checkCancellation()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state -> Bool in
-                    // Something may have changed since the check: look again before sleeping.
-                    if (try? check(&state)).map({ _ in true }) ?? true { return true }
-                    state.waiters[id] = continuation
-                    return false
+    enum Check<T> {
+        case ready(T)
+        case notYet
+    }
+
+    /// Runs `check` under the lock until it is ready, sleeping between changes of the flight.
+    private func wait<T>(reader id: Int, _ check: (inout State) throws -> Check<T>) async throws -> T {
+        while true {
+            let (result, version) = try state.withLock { state in (try check(&state), state.version) }
+            if case .ready(let value) = result { return value }
+            try Task.checkCancellation()
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        // A change since the check, or a cancellation, means looking again rather than sleeping.
+                        if state.version != version || Task.isCancelled { return true }
+                        state.waiters[id] = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
                 }
-                if ready { continuation.resume() }
+            } onCancel: {
+                state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
             }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
-        return nil
     }
 
     /// Once new readers are refused, parts every reader has read are not needed any more.

@@ -1,3 +1,4 @@
+import NIOCore
 import ParleyCore
 
 /// Stored answers report zero token usage: a replay costs nothing upstream, and clients that bill or
@@ -32,5 +33,14 @@ enum UsageZeroing {
             if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
         }
         return false
+    }
+}
+
+/// Token counts reported inside OpenAI-shaped answers.
+public enum OpenAIUsage {
+    /// The `usage` of a streamed chunk or a whole completion, when it carries one.
+    public static func read(_ json: ByteBuffer) -> TokenUsage? {
+        guard json.readableBytesView.count > 8 else { return nil }
+        return (try? OpenAIChunk(parsing: json.readableBytesView))?.usage
     }
 }
