@@ -118,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "parley-bench",
             dependencies: [
-                "ParleyProviders", "ParleyMock", "ParleyStore", "ParleyCore",
+                "ParleyProviders", "ParleyMock", "ParleyStore", "ParleyCore", "ParleyRedis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
