@@ -27,6 +27,28 @@ import Testing
         #expect(try config.sqlitePath() == "/tmp/file.db")
     }
 
+    @Test func cacheRedisAndLimitSettings() throws {
+        let plain = try ConfigLoader(environment: [:]).load()
+        #expect(plain.cache.backend == .memory && plain.redisURL == nil && !plain.rateLimits.isEnabled)
+        let config = try ConfigLoader(environment: [
+            "PARLEY_REDIS_URL": "redis://:pw@cache:6380/2", "PARLEY_REDIS_FAILURE": "closed", "PARLEY_CACHE_TTL": "90",
+            "PARLEY_RATE_LIMIT_RPM": "60", "PARLEY_RATE_LIMIT_TPM": "90000", "PARLEY_RATE_LIMIT_STREAMS": "4",
+            "PARLEY_MODEL_RPM": "gpt-4o=500, llama3=100", "PARLEY_MODEL_TPM": "gpt-4o=200000",
+        ]).load()
+        #expect(config.cache.backend == .redis, "Redis caches by default once it is configured")
+        #expect(config.redisFailure == .closed && config.cache.ttl == .seconds(90))
+        #expect(config.rateLimits.requestsPerMinute == 60 && config.rateLimits.tokensPerMinute == 90000)
+        #expect(config.rateLimits.concurrentStreams == 4)
+        #expect(config.rateLimits.modelRequestsPerMinute == ["gpt-4o": 500, "llama3": 100])
+        #expect(config.rateLimits.modelTokensPerMinute == ["gpt-4o": 200000])
+        #expect(try ConfigLoader(environment: ["PARLEY_REDIS_URL": "redis://x", "PARLEY_CACHE": "memory"]).load().cache.backend == .memory)
+        for bad in [["PARLEY_CACHE": "redis"], ["PARLEY_CACHE": "disk"], ["PARLEY_REDIS_URL": "http://x"],
+                    ["PARLEY_REDIS_FAILURE": "maybe"], ["PARLEY_RATE_LIMIT_RPM": "0"], ["PARLEY_MODEL_RPM": "gpt-4o"],
+                    ["PARLEY_MODEL_TPM": "a=-1"]] {
+            #expect(throws: ConfigError.self, "\(bad)") { try ConfigLoader(environment: bad).load() }
+        }
+    }
+
     @Test func databaseURLsNameTheirBackend() throws {
         let postgres = try ConfigLoader(environment: ["PARLEY_DATABASE_URL": "postgres://u:p@db:5432/parley"]).load()
         #expect(try postgres.database() == .postgres(url: "postgres://u:p@db:5432/parley"))
