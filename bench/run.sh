@@ -21,6 +21,9 @@ else
   $bench history --parley .build/release/parley --output bench/out/history.md ${HISTORY_ARGS:-}
   $bench gateway --parley .build/release/parley --output bench/out/gateway.md
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/gateway.measured
+  $bench limits --output bench/out/limits.md
+  bench/cache.sh
+  date -u '+%Y-%m-%d %H:%M UTC' > bench/out/cache.measured
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$args" > bench/out/args
@@ -65,6 +68,19 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo
   cat bench/out/gateway.md
   echo
+  echo
+  echo "## Response cache and rate limits: memory vs Redis, and cache hits vs the upstream"
+  echo
+  echo "Measured $(cat bench/out/cache.measured 2>/dev/null || echo "$measured") with \`parley-bench limits\` and"
+  echo "\`bench/cache.sh\` (run by \`bench/run.sh\`; wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $(redis-server --version | awk '{print $3}'))."
+  echo
+  echo "### Cost per request of a rate-limit check and a cache lookup"
+  echo
+  cat bench/out/limits.md
+  echo
+  echo "### Cache hits over HTTP"
+  echo
+  cat bench/out/cache.md
   echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi
 } > bench/RESULTS.md

@@ -60,8 +60,8 @@ enum OpenAIStreaming {
                     }
                 } catch {
                     // The client went away while the router was still trying.
+                    // (An answer that opened just then is dropped with its stream, which stops reading.)
                     opening.cancel()
-                    if let served = try? await opening.value { served.value.stream.cancel() }
                     await finished(0)
                     throw error
                 }

@@ -45,8 +45,9 @@ public struct ParleyServer: Service {
             (base, bus, pool, listener) = (postgres, postgresBus, postgres, postgresBus)
         }
         let (cache, rateLimiter, shared) = try SharedBackend.backends(config, logger: logger)
-        if let shared {
-            // Redis carries replica events when it is there: lighter than PostgreSQL's NOTIFY.
+        if let shared, pool != nil {
+            // Replicas on one PostgreSQL database hear each other through Redis when it is there: lighter than
+            // PostgreSQL's NOTIFY. (A SQLite server is a single replica and keeps its in-process bus.)
             let redisBus = RedisEventBus(client: shared.client, board: board, logger: logger)
             (bus, listener) = (redisBus, redisBus)
         }

@@ -203,6 +203,22 @@ import Testing
                 let sent = try #require(fixtures.received.withLock { $0.first })
                 #expect(sent.body == body.replacingOccurrences(of: #""model":"gpt-4o""#, with: #""model":"real-name""#),
                         "byte for byte but the model name")
+                // Parley's own `cache` controls never reach the upstream, wherever they sit in the object.
+                let withControls = [
+                    (#"{"cache":{"no-store":true}, "model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"seed":8}"#,
+                     #"{"model":"real-name","messages":[{"role":"user","content":"hi"}],"seed":8}"#),
+                    (#"{"model":"gpt-4o" ,"cache" : {"ttl": 60},"messages":[{"role":"user","content":"hi"}],"seed":9}"#,
+                     #"{"model":"real-name" ,"messages":[{"role":"user","content":"hi"}],"seed":9}"#),
+                    (#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"cache":{"namespace":"t"}}"#,
+                     #"{"model":"real-name","messages":[{"role":"user","content":"hi"}]}"#),
+                ]
+                for (index, (body, expected)) in withControls.enumerated() {
+                    fixtures.enqueue(.init(contentType: "application/json", body: #"{"id":"x","object":"chat.completion","created":1,"model":"real-name","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}"#),
+                                     on: "/v1/chat/completions")
+                    #expect(try await parley.request(.POST, "/v1/chat/completions", body: body).status == 200)
+                    let forwarded = fixtures.received.withLock { $0.count > index + 1 ? $0[index + 1].body : nil }
+                    #expect(forwarded == expected)
+                }
             }
         } catch {
             try await upstream.stop()

@@ -24,7 +24,7 @@ struct Limits: AsyncParsableCommand {
         defer { client.close() }
 
         // A request on /v1 with RPM and TPM limits draws from two buckets in one call.
-        let buckets = { (index: Int) in
+        let buckets: @Sendable (Int) -> [RateBucket] = { index in
             [RateBucket(key: "key:\(index % 1000):rpm", cost: 1, limit: .perMinute(1_000_000_000)),
              RateBucket(key: "key:\(index % 1000):tpm", cost: 300, limit: .perMinute(1_000_000_000))]
         }
