@@ -26,7 +26,13 @@ enum OpenAIStreaming {
     /// before any content), once, however the stream ends.
     static func response(headers extra: HTTPFields, keepAlive: Duration, logger: Logger,
                          open: @escaping @Sendable () async throws -> Served<OpenedStream>,
-                         finished: @escaping @Sendable (Int?) async -> Void) async throws -> Response {
+                         finished settle: @escaping @Sendable (Int?) async -> Void) async throws -> Response {
+        // Every way out reports, some more than one (a client leaving mid-answer); only the first counts.
+        let once = Mutex(false)
+        let finished: @Sendable (Int?) async -> Void = { used in
+            guard once.withLock({ done in defer { done = true }; return !done }) else { return }
+            await settle(used)
+        }
         let opening = Task { try await open() }
         var base = headers
         base.append(contentsOf: extra)

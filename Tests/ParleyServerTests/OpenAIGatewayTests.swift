@@ -206,9 +206,9 @@ import Testing
                 // Parley's own `cache` controls never reach the upstream, wherever they sit in the object.
                 let withControls = [
                     (#"{"cache":{"no-store":true}, "model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"seed":8}"#,
-                     #"{"model":"real-name","messages":[{"role":"user","content":"hi"}],"seed":8}"#),
+                     #"{ "model":"real-name","messages":[{"role":"user","content":"hi"}],"seed":8}"#),
                     (#"{"model":"gpt-4o" ,"cache" : {"ttl": 60},"messages":[{"role":"user","content":"hi"}],"seed":9}"#,
-                     #"{"model":"real-name" ,"messages":[{"role":"user","content":"hi"}],"seed":9}"#),
+                     #"{"model":"real-name","messages":[{"role":"user","content":"hi"}],"seed":9}"#),
                     (#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"cache":{"namespace":"t"}}"#,
                      #"{"model":"real-name","messages":[{"role":"user","content":"hi"}]}"#),
                 ]
