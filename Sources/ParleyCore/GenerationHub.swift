@@ -260,8 +260,8 @@ public final class GenerationHub: Sendable {
             }
         }
         let elapsed = ContinuousClock.now - started
-        outcome.latencyMs = Self.milliseconds(elapsed)
-        if let first = job.firstTokenAt { outcome.timeToFirstTokenMs = Self.milliseconds(first - started) }
+        outcome.latencyMs = Int(elapsed.wholeMilliseconds)
+        if let first = job.firstTokenAt { outcome.timeToFirstTokenMs = Int((first - started).wholeMilliseconds) }
 
         var final = job.assistantMessage
         final.content = outcome.content
@@ -318,9 +318,4 @@ public final class GenerationHub: Sendable {
     }
 
     private struct StopSignal: Error { var reason: StopReason }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import NIOCore
 import NIOPosix
+import ParleyCore
 import Synchronization
 
 /// A small pool of pipelined Redis connections.
@@ -138,9 +139,6 @@ public struct RedisScript: Sendable {
 
     public init(_ source: String) {
         self.source = source
-        sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        sha1 = Hex.encode(Insecure.SHA1.hash(data: Array(source.utf8)))
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import ParleyCore
 
 /// One TCP connection to Redis. Commands are pipelined: any number may be in flight, and replies are
 /// matched to them in order. A connection with a reply overdue by the command timeout is closed, failing
@@ -15,11 +16,8 @@ public final class RedisConnection: Sendable {
     /// (`channel`, `payload`) on a connection used for subscriptions.
     public static func connect(_ configuration: RedisConfiguration, on eventLoop: any EventLoop,
                                onMessage: (@Sendable (String, ByteBuffer) -> Void)? = nil) async throws -> RedisConnection {
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.commandTimeout.components.seconds) * 1_000_000_000
-            + configuration.commandTimeout.components.attoseconds / 1_000_000_000)
-        let connectTimeout = TimeAmount.milliseconds(
-            max(1, Int64(configuration.connectTimeout.components.seconds) * 1000
-                + configuration.connectTimeout.components.attoseconds / 1_000_000_000_000_000))
+        let timeout = TimeAmount.microseconds(configuration.commandTimeout.wholeMicroseconds)
+        let connectTimeout = TimeAmount.milliseconds(max(1, configuration.connectTimeout.wholeMilliseconds))
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

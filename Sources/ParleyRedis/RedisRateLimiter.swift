@@ -36,7 +36,7 @@ public final class RedisRateLimiter: RateLimiter {
     }
 
     public func hold(_ key: String, max: Int, lease: String, ttl: Duration) async throws -> Bool {
-        let milliseconds = Swift.max(1, Int(ttl.components.seconds) * 1000 + Int(ttl.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = Swift.max(1, Int(ttl.wholeMilliseconds))
         let reply = try await client.run(Self.holdScript, keys: [Self.prefix + "held:" + key],
                                          arguments: [.int(max), .text(lease), .int(milliseconds)])
         return reply.int == 1

@@ -22,7 +22,7 @@ public final class RedisResponseCache: ResponseCache {
 
     public func put(_ key: String, _ response: CachedResponse, ttl: Duration) async throws {
         guard response.byteCount <= maxEntryBytes else { return }
-        let milliseconds = max(1, Int(ttl.components.seconds) * 1000 + Int(ttl.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = max(1, Int(ttl.wholeMilliseconds))
         var value = ByteBuffer()
         value.writeBytes(response.encoded())
         try await client.send(["SET", .text(Self.prefix + key), .bytes(value), "PX", .int(milliseconds)])

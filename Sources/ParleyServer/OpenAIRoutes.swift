@@ -205,7 +205,7 @@ struct APIKeyMiddleware: RouterMiddleware {
 
     init(keys: [String]) {
         self.keys = keys.map { Array($0.utf8) }
-        self.ids = keys.map { "key:" + SHA256.hash(data: Array($0.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() }
+        self.ids = keys.map { "key:" + Hex.encode(SHA256.hash(data: Array($0.utf8)).prefix(8)) }
     }
 
     func handle(_ request: Request, context: ParleyRequestContext,

@@ -29,8 +29,5 @@ extension Message {
 
 extension Duration {
     /// Whole milliseconds, rounded down.
-    var millis: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
+    var millis: Int64 { wholeMilliseconds }
 }

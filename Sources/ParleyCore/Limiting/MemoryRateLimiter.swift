@@ -56,7 +56,7 @@ public final class MemoryRateLimiter: RateLimiter {
 
     public func hold(_ key: String, max: Int, lease: String, ttl: Duration) async throws -> Bool {
         let now = Self.nowMicros
-        let expires = now + Int64(ttl.components.seconds) * 1_000_000 + ttl.components.attoseconds / 1_000_000_000_000
+        let expires = now + ttl.wholeMicroseconds
         return state.withLock { state in
             var leases = state.holders[key] ?? [:]
             leases = leases.filter { $0.value > now }

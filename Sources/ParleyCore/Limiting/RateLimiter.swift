@@ -11,7 +11,7 @@ public struct RateLimit: Sendable, Hashable, CustomStringConvertible {
     public static func perMinute(_ limit: Int) -> RateLimit { RateLimit(limit: limit) }
 
     /// The period in microseconds.
-    public var periodMicros: Int64 { Int64(period.components.seconds) * 1_000_000 + period.components.attoseconds / 1_000_000_000_000 }
+    public var periodMicros: Int64 { period.wholeMicroseconds }
 
     public var description: String { "\(limit) per \(period)" }
 }

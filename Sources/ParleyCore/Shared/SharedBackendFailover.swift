@@ -49,6 +49,19 @@ public final class OutageTracker: Sendable {
         }
         if mode == .closed { throw ParleyError.unavailable("rate limits cannot be checked now (Redis is unavailable)") }
     }
+
+    /// Runs `primary`; when it fails, records the outage and runs `fallback` (fail-open) or throws
+    /// ``ParleyError/unavailable(_:)`` (fail-closed).
+    func run<T>(_ primary: () async throws -> T, fallback: () async throws -> T) async throws -> T {
+        do {
+            let value = try await primary()
+            succeeded()
+            return value
+        } catch {
+            try failed(error)
+            return try await fallback()
+        }
+    }
 }
 
 /// A ``ResponseCache`` on a shared backend with an in-process fallback. Fail-open uses the fallback while
@@ -69,22 +82,18 @@ public struct FailoverResponseCache: ResponseCache {
 
     public func get(_ key: String) async throws -> CachedResponse? {
         do {
-            let value = try await primary.get(key)
-            tracker.succeeded()
-            return value
-        } catch {
-            guard (try? tracker.failed(error)) != nil else { return nil }
-            return try await fallback.get(key)
+            return try await tracker.run({ try await primary.get(key) }, fallback: { try await fallback.get(key) })
+        } catch is ParleyError {
+            return nil
         }
     }
 
     public func put(_ key: String, _ response: CachedResponse, ttl: Duration) async throws {
         do {
-            try await primary.put(key, response, ttl: ttl)
-            tracker.succeeded()
-        } catch {
-            guard (try? tracker.failed(error)) != nil else { return }
-            try await fallback.put(key, response, ttl: ttl)
+            try await tracker.run({ try await primary.put(key, response, ttl: ttl) },
+                                  fallback: { try await fallback.put(key, response, ttl: ttl) })
+        } catch is ParleyError {
+            return
         }
     }
 }
@@ -102,35 +111,16 @@ public struct FailoverRateLimiter: RateLimiter {
     }
 
     public func acquire(_ buckets: [RateBucket]) async throws -> RateVerdict {
-        do {
-            let verdict = try await primary.acquire(buckets)
-            tracker.succeeded()
-            return verdict
-        } catch {
-            try tracker.failed(error)
-            return try await fallback.acquire(buckets)
-        }
+        try await tracker.run({ try await primary.acquire(buckets) }, fallback: { try await fallback.acquire(buckets) })
     }
 
     public func adjust(_ bucket: RateBucket) async throws {
-        do {
-            try await primary.adjust(bucket)
-            tracker.succeeded()
-        } catch {
-            try tracker.failed(error)
-            try await fallback.adjust(bucket)
-        }
+        try await tracker.run({ try await primary.adjust(bucket) }, fallback: { try await fallback.adjust(bucket) })
     }
 
     public func hold(_ key: String, max: Int, lease: String, ttl: Duration) async throws -> Bool {
-        do {
-            let held = try await primary.hold(key, max: max, lease: lease, ttl: ttl)
-            tracker.succeeded()
-            return held
-        } catch {
-            try tracker.failed(error)
-            return try await fallback.hold(key, max: max, lease: lease, ttl: ttl)
-        }
+        try await tracker.run({ try await primary.hold(key, max: max, lease: lease, ttl: ttl) },
+                              fallback: { try await fallback.hold(key, max: max, lease: lease, ttl: ttl) })
     }
 
     public func release(_ key: String, lease: String) async throws {

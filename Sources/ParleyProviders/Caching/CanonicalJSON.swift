@@ -22,10 +22,7 @@ enum CanonicalJSON {
         try write(&scanner, into: &out, omitting: omitting, depth: 0)
         var hasher = SHA256()
         hasher.update(data: out)
-        return hasher.finalize().map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return Hex.encode(hasher.finalize())
     }
 
     /// The canonical text of one value (for tests and debugging).

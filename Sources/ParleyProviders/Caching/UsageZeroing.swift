@@ -9,7 +9,7 @@ enum UsageZeroing {
 
     /// `json` with its top-level `usage` object replaced by zeros; unchanged when it has none.
     static func zeroed(_ json: [UInt8]) -> [UInt8] {
-        guard contains(json, marker) else { return json }
+        guard mentionsUsage(json) else { return json }
         var scanner = JSONScanner(json)
         var range: Range<Int>?
         do {
@@ -27,10 +27,11 @@ enum UsageZeroing {
         return Array(json[..<range.lowerBound]) + zeroUsage + Array(json[range.upperBound...])
     }
 
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+    /// Whether `"usage"` appears in the bytes at all: a cheap test before parsing.
+    static func mentionsUsage<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8, Bytes.Index == Int {
+        guard bytes.count >= marker.count else { return false }
+        for start in bytes.startIndex...(bytes.endIndex - marker.count) where bytes[start] == marker[0] {
+            if bytes[start..<start + marker.count].elementsEqual(marker) { return true }
         }
         return false
     }
@@ -40,7 +41,8 @@ enum UsageZeroing {
 public enum OpenAIUsage {
     /// The `usage` of a streamed chunk or a whole completion, when it carries one.
     public static func read(_ json: ByteBuffer) -> TokenUsage? {
-        guard json.readableBytesView.count > 8 else { return nil }
+        // Streams read this for every batch: most chunks carry no usage and are not parsed.
+        guard UsageZeroing.mentionsUsage(json.readableBytesView) else { return nil }
         return (try? OpenAIChunk(parsing: json.readableBytesView))?.usage
     }
 }
