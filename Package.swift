@@ -6,6 +6,12 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The web UI's files, embedded in the binary (`PackageResources`) and served by `WebRoutes`.
+let webAssets = [
+    "index.html", "app.css", "icon.svg",
+    "app.js", "api.js", "dom.js", "markdown.js", "sidebar.js", "chat.js", "message-view.js", "settings.js", "export.js",
+]
+
 /// Tests import what they use; member-import checking adds noise there without catching mistakes.
 let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -28,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // Domain: conversations, messages, generation jobs, context budget. No HTTP framework.
@@ -88,12 +95,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // HTTP: routes, SSE, configuration, application assembly.
+        // HTTP: routes, SSE, configuration, application assembly, and the web UI (plain JavaScript modules, CSS
+        // and HTML in Web/, compiled into the binary).
         .target(
             name: "ParleyServer",
             dependencies: [
                 "ParleyCore", "ParleyProviders", "ParleyStore", "ParleyRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,6 +110,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            resources: webAssets.map { .embedInCode("Web/\($0)") },
             swiftSettings: strict
         ),
         .executableTarget(

@@ -39,8 +39,11 @@ public struct ChatService: Sendable {
     /// The turn is stored, and the context read, in one transaction. A model named in the request is checked
     /// first (an unknown one is an invalid request and nothing is stored); the conversation's or the default
     /// model is checked after storing, and if it is gone the answer fails with a stored error event.
-    public func postMessage(owner: UserID, conversationID: UUID, content: String, model requestedModel: String?)
-        async throws -> GenerationJob
+    ///
+    /// With `replacingFrom`, the conversation's messages from that index on are deleted first (their running
+    /// answers stopped): editing a message, or asking again for an answer, replaces it and what followed.
+    public func postMessage(owner: UserID, conversationID: UUID, content: String, model requestedModel: String?,
+                            replacingFrom: Int? = nil) async throws -> GenerationJob
     {
         guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ParleyError.invalid("content must not be empty")
@@ -57,6 +60,10 @@ public struct ChatService: Sendable {
         // From here the turn is stored and must get a job: a client that goes away must not cancel it half-way.
         let service = self
         return try await Task {
+            if let index = replacingFrom {
+                await service.hub.stopAll(conversationID: conversationID, fromIndex: index)
+                try await service.store.deleteMessages(conversationID: conversationID, owner: owner, fromIndex: index)
+            }
             let turn = try await service.store.startTurn(
                 conversationID: conversationID, owner: owner, userContent: content, model: requested?.id,
                 defaultModel: fallback, historyLimit: Self.firstHistoryPage, lease: service.hub.leaseDuration)

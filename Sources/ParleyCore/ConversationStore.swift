@@ -25,8 +25,9 @@ public protocol ConversationStore: Sendable {
     /// context of a turn: system messages, empty texts and messages still `streaming` are left out. The caller
     /// has already checked that the conversation belongs to the user.
     func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws -> [(index: Int, message: ChatMessage)]
-    /// Deletes every message of the conversation (and their feedback); the conversation stays.
-    func clearMessages(conversationID: UUID, owner: UserID) async throws
+    /// Deletes the conversation's messages whose index is `fromIndex` or more (and their feedback); the
+    /// conversation stays and its indexes are never reused. Editing a message replaces it and what follows.
+    func deleteMessages(conversationID: UUID, owner: UserID, fromIndex: Int) async throws
     func message(id: UUID, owner: UserID) async throws -> Message
 
     /// Starts a turn in one transaction: stores the user message and the assistant message that will answer
@@ -82,6 +83,11 @@ public struct Turn: Sendable {
 }
 
 extension ConversationStore {
+    /// Deletes every message of the conversation (and their feedback); the conversation stays.
+    public func clearMessages(conversationID: UUID, owner: UserID) async throws {
+        try await deleteMessages(conversationID: conversationID, owner: owner, fromIndex: 0)
+    }
+
     /// Starts a turn with an explicit model and no history read (for tools and tests).
     public func appendTurn(conversationID: UUID, owner: UserID, userContent: String, model: String,
                            lease: Duration = .seconds(60)) async throws -> (user: Message, assistant: Message)

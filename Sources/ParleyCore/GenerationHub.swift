@@ -119,9 +119,12 @@ public final class GenerationHub: Sendable {
         return true
     }
 
-    /// Stops every job of a conversation (before it is deleted or cleared) and waits for them.
-    public func stopAll(conversationID: UUID) async {
-        let running = jobs.withLock { $0.values.filter { $0.conversationID == conversationID } }
+    /// Stops this process's jobs in a conversation whose answers are at `fromIndex` or later (every job, by
+    /// default: before the conversation is deleted or cleared) and waits for them.
+    public func stopAll(conversationID: UUID, fromIndex: Int = 0) async {
+        let running = jobs.withLock {
+            $0.values.filter { $0.conversationID == conversationID && $0.assistantMessage.index >= fromIndex }
+        }
         for job in running { _ = job.requestStop(.userRequest) }
         for job in running { await job.waitUntilFinished() }
     }

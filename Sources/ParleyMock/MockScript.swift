@@ -70,9 +70,17 @@ public struct MockScript: Sendable, Equatable {
         var tokens: [String] = []
         tokens.reserveCapacity(count)
         if let prompt {
-            let cleaned = prompt.split(whereSeparator: { $0.isWhitespace }).filter { !$0.hasPrefix("mock:") }
-            for word in cleaned where tokens.count < count {
-                tokens.append(tokens.isEmpty ? String(word) : " " + word)
+            // Each word with the whitespace before it, so echoed line breaks (markdown) survive.
+            var spacing = Substring()
+            var rest = prompt[...]
+            while !rest.isEmpty, tokens.count < count {
+                let word = rest.drop(while: \.isWhitespace)
+                spacing = spacing.isEmpty ? rest[rest.startIndex..<word.startIndex] : spacing
+                let end = word.firstIndex(where: \.isWhitespace) ?? word.endIndex
+                rest = word[end...]
+                guard !word.isEmpty, !word.hasPrefix("mock:") else { continue }
+                tokens.append((tokens.isEmpty ? "" : String(spacing)) + word[..<end])
+                spacing = Substring()
             }
         }
         while tokens.count < count {

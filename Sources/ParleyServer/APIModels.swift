@@ -151,9 +151,12 @@ enum API {
         }
     }
 
+    /// `replaces`: the id of an earlier user message of the conversation; it and every later message are
+    /// deleted and this message takes its place (editing a message, or regenerating its answer).
     struct PostMessage: Decodable {
         var content: String
         var model: String?
+        var replaces: String?
     }
 
     struct PutFeedback: Decodable {

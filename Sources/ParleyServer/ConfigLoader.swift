@@ -94,6 +94,8 @@ public struct Setting: Sendable {
                 help: "Requests per minute per model over all callers, e.g. gpt-4o=500,llama3=100."),
         Setting(key: "model_tpm", environment: "PARLEY_MODEL_TPM", flag: nil,
                 help: "Tokens per minute per model over all callers, e.g. gpt-4o=200000."),
+        Setting(key: "web_dir", environment: "PARLEY_WEB_DIR", flag: nil,
+                help: "Serve the web UI from this folder (laid out like Sources/ParleyServer/Web), read at start-up, instead of the copy built in."),
         Setting(key: "log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level",
                 help: "trace, debug, info, notice, warning, error or critical (default info)."),
     ]
@@ -193,6 +195,7 @@ public struct ConfigLoader: Sendable {
         if let (keys, _) = try value("api_keys") {
             config.apiKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        if let (directory, _) = try value("web_dir") { config.webDirectory = directory }
         try loadCacheAndLimits(into: &config, value: value, integer: integer, seconds: seconds)
         config.upstreams = try upstreams(value: value)
         return config

@@ -126,11 +126,13 @@ struct ConversationRoutes {
         if let model = body.model, model.isEmpty || model.count > Self.maxModelNameLength {
             throw APIError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
+        let replacedIndex = try await replacedIndex(body.replaces, conversationID: id)
         let admission = try await admitTurn(context, content: body.content, model: body.model)
         let job: GenerationJob
         do {
             job = try await services.chat.postMessage(owner: services.owner, conversationID: id,
-                                                      content: body.content, model: body.model)
+                                                      content: body.content, model: body.model,
+                                                      replacingFrom: replacedIndex)
         } catch {
             await services.limiter.settle(admission, usedTokens: 0)
             throw error
@@ -148,6 +150,22 @@ struct ConversationRoutes {
         var response = ServerSentEvents.response(job.subscribe())
         response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased
         return response
+    }
+
+    /// The index of the user message a post replaces, checked to belong to this conversation.
+    private func replacedIndex(_ replaces: String?, conversationID: UUID) async throws -> Int? {
+        guard let replaces else { return nil }
+        guard let messageID = UUID(uuidString: replaces) else {
+            throw APIError.invalid("'replaces' must be a message id")
+        }
+        let message = try await services.store.message(id: messageID, owner: services.owner)
+        guard message.conversationID == conversationID else {
+            throw APIError.invalid("'replaces' names a message of another conversation")
+        }
+        guard message.role == .user else {
+            throw APIError.invalid("'replaces' must name a user message (to regenerate an answer, replace the message it answers)")
+        }
+        return message.index
     }
 
     @Sendable func clear(_ request: Request, context: ParleyRequestContext) async throws -> Response {

@@ -35,6 +35,9 @@ public struct ParleyConfig: Sendable {
     /// How long start-up waits for an unreachable database before giving up.
     public var databaseStartupWait: Duration = .seconds(30)
 
+    /// A folder the web UI is served from instead of the built-in copy (for working on the UI).
+    public var webDirectory: String?
+
     /// `redis://…`: cache, limits and replica events shared through Redis.
     public var redisURL: String?
     /// What happens to cache and limits while Redis is down.

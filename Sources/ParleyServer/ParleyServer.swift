@@ -77,6 +77,7 @@ public struct ParleyServer: Service {
             chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
             feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))))
 
+        let webAssets = try config.webDirectory.map(WebAssets.load(directory:)) ?? .embedded
         let router = Router(context: ParleyRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(ErrorMiddleware())
@@ -86,6 +87,7 @@ public struct ParleyServer: Service {
         SearchRoutes(services: services).register(on: api)
         SystemRoutes(services: services).register(on: router)
         OpenAIRoutes(services: services).register(on: router)
+        WebRoutes(assets: webAssets).register(on: router)
 
         let application = Application(
             router: router,

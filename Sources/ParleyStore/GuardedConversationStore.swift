@@ -126,8 +126,8 @@ public final class GuardedConversationStore: ConversationStore {
         }.map { ($0.index, $0.message) }
     }
 
-    public func clearMessages(conversationID: UUID, owner: UserID) async throws {
-        try await guarded { try await $0.clearMessages(conversationID: conversationID, owner: owner) }
+    public func deleteMessages(conversationID: UUID, owner: UserID, fromIndex: Int) async throws {
+        try await guarded { try await $0.deleteMessages(conversationID: conversationID, owner: owner, fromIndex: fromIndex) }
     }
 
     public func message(id: UUID, owner: UserID) async throws -> Message {

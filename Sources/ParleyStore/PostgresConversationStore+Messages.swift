@@ -58,15 +58,21 @@ extension PostgresConversationStore {
         return result
     }
 
-    public func clearMessages(conversationID: UUID, owner: UserID) async throws {
+    public func deleteMessages(conversationID: UUID, owner: UserID, fromIndex: Int) async throws {
         let found = try await perform {
             try await client.withTransaction(logger: logger) { connection -> Bool in
                 let rows = try await connection.query("""
-                    UPDATE conversations SET message_count = 0, updated_at = \(Date().millis)
+                    UPDATE conversations SET updated_at = \(Date().millis)
                     WHERE id = \(conversationID) AND owner_id = \(owner.rawValue) RETURNING id
                     """, logger: logger).collect()
                 guard !rows.isEmpty else { return false }
-                try await connection.query("DELETE FROM messages WHERE conversation_id = \(conversationID)", logger: logger)
+                try await connection.query("""
+                    WITH gone AS (
+                        DELETE FROM messages WHERE conversation_id = \(conversationID) AND idx >= \(fromIndex) RETURNING 1
+                    )
+                    UPDATE conversations SET message_count = message_count - (SELECT count(*) FROM gone)
+                    WHERE id = \(conversationID)
+                    """, logger: logger)
                 return true
             }
         }

@@ -40,14 +40,16 @@ extension SQLiteConversationStore {
         }
     }
 
-    public func clearMessages(conversationID: UUID, owner: UserID) async throws {
+    public func deleteMessages(conversationID: UUID, owner: UserID, fromIndex: Int) async throws {
         let now = Date().millis
         let found = try await write { db -> Bool in
-            try db.execute(sql: """
-                UPDATE conversations SET message_count = 0, updated_at = ? WHERE id = ? AND owner_id = ?
-                """, arguments: [now, conversationID.lowercased, owner.rawValue])
+            try db.execute(sql: "UPDATE conversations SET updated_at = ? WHERE id = ? AND owner_id = ?",
+                           arguments: [now, conversationID.lowercased, owner.rawValue])
             guard db.changesCount > 0 else { return false }
-            try db.execute(sql: "DELETE FROM messages WHERE conversation_id = ?", arguments: [conversationID.lowercased])
+            try db.execute(sql: "DELETE FROM messages WHERE conversation_id = ? AND idx >= ?",
+                           arguments: [conversationID.lowercased, fromIndex])
+            try db.execute(sql: "UPDATE conversations SET message_count = message_count - ? WHERE id = ?",
+                           arguments: [db.changesCount, conversationID.lowercased])
             return true
         }
         if !found { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }

@@ -243,6 +243,32 @@ enum ConversationStoreContract {
         await #expect(throws: ParleyError.self) { try await store.message(id: turn.user.id, owner: owner) }
     }
 
+    static func deletingFromAnIndexKeepsWhatCameBefore(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(title: "edits"), owner: owner)
+        var turns: [(user: Message, assistant: Message)] = []
+        for text in ["first quokka", "second wombat", "third numbat"] {
+            let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: text, model: "m")
+            _ = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "re \(text)", status: .complete))
+            turns.append(turn)
+        }
+        _ = try await store.setFeedback(messageID: turns[1].assistant.id, owner: owner, rating: -1, comment: "meh")
+        await #expect(throws: ParleyError.self) {
+            try await store.deleteMessages(conversationID: conversation.id, owner: stranger, fromIndex: 1)
+        }
+        try await store.deleteMessages(conversationID: conversation.id, owner: owner, fromIndex: turns[1].user.index)
+        let page = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 10)
+        #expect(page.messages.map(\.id) == [turns[0].user.id, turns[0].assistant.id])
+        #expect(try await store.conversation(id: conversation.id, owner: owner).messageCount == 2)
+        await #expect(throws: ParleyError.self) { try await store.message(id: turns[1].assistant.id, owner: owner) }
+        let next = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "again", model: "m")
+        #expect(next.user.index == 7, "indexes are never reused")
+        #expect(try await store.conversation(id: conversation.id, owner: owner).messageCount == 4)
+        let found = try await store.search(owner: owner, terms: try #require(SearchTerms("wombat")), limit: 10, offset: 0)
+        #expect(found.messages.isEmpty, "deleted messages leave the search index")
+        let kept = try await store.search(owner: owner, terms: try #require(SearchTerms("quokka")), limit: 10, offset: 0)
+        #expect(kept.messages.count == 2)
+    }
+
     static func deletingRemovesMessages(_ store: any ConversationStore) async throws {
         let conversation = try await store.createConversation(NewConversation(), owner: owner)
         let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")

@@ -70,8 +70,8 @@ struct HangingPingStore: ConversationStore {
     func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws -> [(index: Int, message: ChatMessage)] {
         try await base.contextMessages(conversationID: conversationID, before: before, limit: limit)
     }
-    func clearMessages(conversationID: UUID, owner: UserID) async throws {
-        try await base.clearMessages(conversationID: conversationID, owner: owner)
+    func deleteMessages(conversationID: UUID, owner: UserID, fromIndex: Int) async throws {
+        try await base.deleteMessages(conversationID: conversationID, owner: owner, fromIndex: fromIndex)
     }
     func message(id: UUID, owner: UserID) async throws -> Message { try await base.message(id: id, owner: owner) }
     func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,

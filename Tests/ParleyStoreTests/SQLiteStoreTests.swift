@@ -26,6 +26,7 @@ import Testing
         ("ending a stream only ends streaming messages", ConversationStoreContract.endStreamingOnlyEndsStreamingMessages),
         ("feedback", ConversationStoreContract.feedbackOnAssistantMessagesOnly),
         ("clear keeps the conversation", ConversationStoreContract.clearingKeepsTheConversation),
+        ("deleting from an index keeps what came before", ConversationStoreContract.deletingFromAnIndexKeepsWhatCameBefore),
         ("delete removes messages", ConversationStoreContract.deletingRemovesMessages),
         ("unicode and large content", ConversationStoreContract.unicodeAndLargeContentRoundTrip),
         ("context messages", ConversationStoreContract.contextMessagesSkipWhatCannotBeSent),

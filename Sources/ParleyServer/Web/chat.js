@@ -1,0 +1,359 @@
+// The open conversation: history paged from the newest, answers streamed as they are generated, reattached
+// after a dropped connection or a reload, and the composer.
+import { api, postMessage, messageEvents, readEvents } from './api.js';
+import { byId } from './dom.js';
+import { MessageView } from './message-view.js';
+
+const pageSize = 50;
+const followSlack = 48; // px from the bottom that still counts as "at the bottom"
+
+export class Chat {
+  /** @param hooks {created(conversation), changed(conversation), newConversationBody()} */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.conversation = null;
+    this.views = new Map();
+    this.scroller = byId('messages');
+    this.list = byId('message-list');
+    this.input = byId('composer-input');
+    this.sendButton = byId('send');
+    this.stopButton = byId('stop');
+    this.errorBox = byId('chat-error');
+    this.jumpButton = byId('jump-latest');
+    this.following = true;
+    this.session = new AbortController(); // aborted when another conversation opens
+    this.streams = new Set(); // ids of answers being followed
+    this.hasMore = false;
+    this.nextBefore = null;
+    this.loadingOlder = false;
+
+    byId('composer').addEventListener('submit', (event) => { event.preventDefault(); this.submit(); });
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.submit(); }
+    });
+    this.input.addEventListener('input', () => this.fitInput());
+    this.stopButton.addEventListener('click', () => this.stop());
+    this.jumpButton.addEventListener('click', () => { this.following = true; this.scrollToBottom(); this.input.focus(); });
+    this.scroller.addEventListener('scroll', () => {
+      const distance = this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight;
+      this.following = distance < followSlack;
+      this.jumpButton.hidden = this.following;
+    }, { passive: true });
+    this.olderObserver = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.loadOlder();
+    }, { root: this.scroller, rootMargin: '400px 0px 0px 0px' });
+    this.olderObserver.observe(byId('history-status'));
+    window.addEventListener('online', () => this.resumeStreams());
+    this.fitInput();
+  }
+
+  /** Shows a conversation (null: a new, empty chat). */
+  async open(id) {
+    this.session.abort();
+    this.session = new AbortController();
+    this.streams.clear();
+    this.views.clear();
+    this.list.replaceChildren();
+    this.hideError();
+    this.conversation = null;
+    this.hasMore = false;
+    this.nextBefore = null;
+    this.following = true;
+    this.jumpButton.hidden = true;
+    this.updateComposer();
+    byId('empty-state').hidden = id !== null;
+    if (id === null) return null;
+    const session = this.session;
+    byId('history-status').textContent = 'Loading…';
+    try {
+      const [conversation, page] = await Promise.all([
+        api('GET', `/conversations/${id}`, undefined, { signal: session.signal }),
+        api('GET', `/conversations/${id}/messages?limit=${pageSize}`, undefined, { signal: session.signal }),
+      ]);
+      if (session.signal.aborted) return null;
+      this.conversation = conversation;
+      this.showPage(page, false);
+      byId('empty-state').hidden = this.views.size > 0;
+      this.scrollToBottom();
+      for (const view of this.views.values()) if (view.isStreaming) this.follow(view.id, null);
+      this.updateComposer();
+      return conversation;
+    } catch (error) {
+      if (error.name === 'AbortError') return null;
+      byId('history-status').textContent = '';
+      this.showError(error.status === 404 ? 'This conversation does not exist (it may have been deleted).' : error.explanation);
+      throw error;
+    }
+  }
+
+  showPage(page, older) {
+    this.hasMore = page.has_more;
+    this.nextBefore = page.next_before;
+    byId('history-status').textContent = this.hasMore ? 'Loading older messages…' : '';
+    const fragment = document.createDocumentFragment();
+    for (const message of page.data) {
+      if (this.views.has(message.id)) continue;
+      const view = new MessageView(message, this);
+      this.views.set(message.id, view);
+      fragment.append(view.element);
+    }
+    if (older) this.list.prepend(fragment); else this.list.append(fragment);
+  }
+
+  /** Loads the page before the oldest message shown, keeping what is on screen where it is. */
+  async loadOlder() {
+    if (!this.hasMore || this.loadingOlder || !this.conversation) return;
+    this.loadingOlder = true;
+    const session = this.session;
+    try {
+      const page = await api('GET', `/conversations/${this.conversation.id}/messages?limit=${pageSize}&before=${this.nextBefore}`,
+        undefined, { signal: session.signal });
+      if (session.signal.aborted) return;
+      const before = this.scroller.scrollHeight;
+      this.showPage(page, true);
+      this.scroller.scrollTop += this.scroller.scrollHeight - before;
+    } catch (error) {
+      if (error.name !== 'AbortError') byId('history-status').textContent = `Older messages could not be loaded: ${error.explanation}`;
+    } finally {
+      this.loadingOlder = false;
+    }
+    // A short page may leave the sentinel in view: keep loading until the screen is full.
+    if (!session.signal.aborted && this.hasMore && this.scroller.scrollTop < 400) requestAnimationFrame(() => this.loadOlder());
+  }
+
+  fitInput() {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 240)}px`;
+    this.input.style.overflowY = this.input.scrollHeight > 238 ? 'auto' : 'hidden';
+  }
+
+  submit() {
+    const content = this.input.value;
+    if (!content.trim() || this.isBusy() || this.sendButton.disabled) return;
+    this.send(content, null);
+  }
+
+  /** Sends a message, or replaces `replaced` (a user message view) and what follows it. */
+  async send(content, replaced) {
+    this.hideError();
+    const session = this.session;
+    const fromComposer = replaced === null;
+    if (fromComposer) { this.input.value = ''; this.fitInput(); }
+    let conversation = this.conversation;
+    try {
+      if (!conversation) {
+        conversation = await api('POST', '/conversations', this.hooks.newConversationBody());
+        this.conversation = conversation;
+        this.hooks.created(conversation);
+      }
+    } catch (error) {
+      if (fromComposer) { this.input.value = content; this.fitInput(); }
+      this.showError(error.explanation);
+      return;
+    }
+    // Replaced messages leave the screen at once, and come back if the server refuses.
+    const removed = replaced ? [...this.views.values()].filter((view) => view.index >= replaced.index) : [];
+    for (const view of removed) { view.element.remove(); this.views.delete(view.id); }
+    const body = { content };
+    if (replaced) body.replaces = replaced.id;
+    const pending = { active: true };
+    this.pending = pending;
+    this.updateComposer();
+    let response;
+    try {
+      response = await postMessage(conversation.id, body, session.signal);
+    } catch (error) {
+      this.pending = null;
+      if (error.name === 'AbortError') return;
+      for (const view of removed) { this.views.set(view.id, view); this.insertInOrder(view); }
+      if (fromComposer) { this.input.value = content; this.fitInput(); }
+      this.showError(error.explanation, error.status === 429 ? error.retryAfterMs : null);
+      this.updateComposer();
+      return;
+    }
+    this.following = true;
+    const assistantId = response.headers.get('X-Parley-Message-Id');
+    byId('empty-state').hidden = true;
+    this.pending = null;
+    await this.consume(response, assistantId, session);
+    if (!session.signal.aborted) this.refreshConversation();
+  }
+
+  /** Reads an answer's events; if the stream breaks before the answer ends, reattaches. */
+  async consume(response, assistantId, session) {
+    const state = { lastEventId: null, finished: false };
+    this.streams.add(assistantId);
+    try {
+      await readEvents(response, (event) => this.apply(event, state));
+    } catch (error) {
+      if (error.name === 'AbortError' || session.signal.aborted) return;
+    }
+    if (!state.finished && !session.signal.aborted) await this.follow(assistantId, state.lastEventId);
+    else this.finishStream(assistantId);
+  }
+
+  /** Follows an answer through `GET /messages/{id}/events`, reattaching with backoff until it ends. */
+  async follow(messageId, lastEventId) {
+    const session = this.session;
+    const state = { lastEventId, finished: false };
+    this.streams.add(messageId);
+    this.updateComposer();
+    let delay = 500;
+    while (!state.finished && !session.signal.aborted) {
+      try {
+        const response = await messageEvents(messageId, state.lastEventId, session.signal);
+        delay = 500;
+        await readEvents(response, (event) => this.apply(event, state));
+      } catch (error) {
+        if (error.name === 'AbortError' || session.signal.aborted) return;
+        if (error.status === 404) break; // deleted meanwhile
+        if (error.status >= 400 && error.status < 500) { this.showError(error.explanation); break; }
+        this.showError('Connection lost while answering; reconnecting…');
+      }
+      if (state.finished || session.signal.aborted) break;
+      await new Promise((resolve) => { this.wake = resolve; setTimeout(resolve, delay); });
+      delay = Math.min(delay * 2, 8000);
+    }
+    if (!session.signal.aborted) {
+      if (state.finished) this.hideError();
+      this.finishStream(messageId);
+    }
+  }
+
+  finishStream(messageId) {
+    this.streams.delete(messageId);
+    this.updateComposer();
+    for (const view of this.views.values()) view.renderActions();
+  }
+
+  resumeStreams() { this.wake?.(); }
+
+  /** Applies one event of an answer's stream to the screen. */
+  apply(event, state) {
+    if (event.id !== null) state.lastEventId = event.id;
+    const data = event.data;
+    switch (event.type) {
+      case 'message': this.upsert(data); break;
+      case 'delta': this.views.get(data.message_id)?.appendDelta(data.content); break;
+      case 'done': this.upsert(data); state.finished = true; break;
+      case 'error':
+        this.upsert({ ...data.message, error: data.message?.error ?? data.error?.message });
+        state.finished = true;
+        break;
+      default: break;
+    }
+  }
+
+  upsert(message) {
+    if (!message?.id || (this.conversation && message.conversation_id && message.conversation_id !== this.conversation.id)) return;
+    let view = this.views.get(message.id);
+    if (view) {
+      view.update(message);
+      return;
+    }
+    view = new MessageView(message, this);
+    this.views.set(message.id, view);
+    this.insertInOrder(view);
+    byId('empty-state').hidden = true;
+    this.rendered(view);
+  }
+
+  insertInOrder(view) {
+    let next = null;
+    for (const element of this.list.children) {
+      if (Number(element.dataset.index) > view.index) { next = element; break; }
+    }
+    this.list.insertBefore(view.element, next);
+  }
+
+  /** Called after a message's text changed on screen: keeps following the answer unless the user scrolled up. */
+  rendered() {
+    if (this.following) this.scrollToBottom();
+  }
+
+  scrollToBottom() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  isBusy() { return this.streams.size > 0 || Boolean(this.pending); }
+
+  isLatestAnswer(view) {
+    let latest = null;
+    for (const candidate of this.views.values()) if (candidate.message.role === 'assistant' && (!latest || candidate.index > latest.index)) latest = candidate;
+    return latest === view;
+  }
+
+  updateComposer() {
+    const busy = this.isBusy();
+    this.sendButton.hidden = busy;
+    this.stopButton.hidden = !busy || Boolean(this.pending);
+    for (const view of this.views.values()) if (view.message.role === 'user') view.renderActions();
+  }
+
+  async stop() {
+    const ids = [...this.streams];
+    try {
+      await Promise.all(ids.map((id) => api('POST', `/messages/${id}/stop`)));
+    } catch (error) {
+      this.showError(`Could not stop the answer: ${error.explanation}`);
+    }
+    this.input.focus();
+  }
+
+  /** Asks again for an answer: its user message is replaced by itself. */
+  async regenerate(view) {
+    let parent = this.views.get(view.message.parent_id);
+    if (!parent) {
+      try {
+        const message = await api('GET', `/messages/${view.message.parent_id}`);
+        parent = { id: message.id, index: message.index, message };
+      } catch (error) {
+        this.showError(error.explanation);
+        return;
+      }
+    }
+    await this.send(parent.message.content, parent);
+  }
+
+  edit(view, content) { return this.send(content, view); }
+
+  async refreshConversation() {
+    if (!this.conversation) return;
+    try {
+      const conversation = await api('GET', `/conversations/${this.conversation.id}`);
+      if (this.conversation?.id !== conversation.id) return;
+      this.conversation = conversation;
+      this.hooks.changed(conversation);
+    } catch { /* the next action will show the problem */ }
+  }
+
+  showError(text, retryAfterMs = null) {
+    clearInterval(this.countdown);
+    this.errorBox.hidden = false;
+    if (retryAfterMs) {
+      const until = Date.now() + retryAfterMs;
+      const tick = () => {
+        const seconds = Math.ceil((until - Date.now()) / 1000);
+        if (seconds <= 0) {
+          clearInterval(this.countdown);
+          this.sendButton.disabled = false;
+          this.errorBox.textContent = 'You can send again now.';
+          return;
+        }
+        this.sendButton.disabled = true;
+        this.errorBox.textContent = `Rate limit reached: you can send again in ${seconds} s.`;
+      };
+      tick();
+      this.countdown = setInterval(tick, 1000);
+    } else {
+      this.errorBox.textContent = text;
+    }
+  }
+
+  hideError() {
+    clearInterval(this.countdown);
+    this.sendButton.disabled = false;
+    this.errorBox.hidden = true;
+    this.errorBox.textContent = '';
+  }
+}

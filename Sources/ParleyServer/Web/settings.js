@@ -1,0 +1,102 @@
+// The model picker and the conversation settings dialog (system prompt, export).
+import { api } from './api.js';
+import { h, byId, toast } from './dom.js';
+import { exportConversation } from './export.js';
+
+export class Settings {
+  /** @param chat the Chat whose conversation these settings belong to; hooks {changed(conversation)} */
+  constructor(chat, hooks) {
+    this.chat = chat;
+    this.hooks = hooks;
+    this.picker = byId('model-picker');
+    this.dialog = byId('settings-dialog');
+    this.prompt = byId('system-prompt');
+    this.defaultModel = null;
+    this.pending = { model: null, systemPrompt: '' }; // for a chat not created yet
+    this.picker.addEventListener('change', () => this.pickModel(this.picker.value));
+    byId('open-settings').addEventListener('click', () => this.openDialog());
+    this.dialog.addEventListener('close', () => { if (this.dialog.returnValue === 'save') this.savePrompt(this.prompt.value); });
+    byId('export-markdown').addEventListener('click', () => this.export('markdown'));
+    byId('export-json').addEventListener('click', () => this.export('json'));
+  }
+
+  async loadModels() {
+    try {
+      const list = await api('GET', '/models');
+      this.defaultModel = list.default ?? list.data[0]?.id ?? null;
+      this.picker.replaceChildren(...list.data.map((model) => h('option', { value: model.id },
+        model.id === this.defaultModel ? `${model.id} (default)` : model.id)));
+      if (list.data.length === 0) this.picker.append(h('option', { value: '', text: 'No models' }));
+    } catch (error) {
+      this.picker.replaceChildren(h('option', { value: '', text: 'Models unavailable' }));
+      toast(`Models could not be loaded: ${error.explanation}`, 6000);
+    }
+    this.show(this.chat.conversation);
+  }
+
+  /** Shows the settings of a conversation (null: the new chat's). */
+  show(conversation) {
+    const model = conversation ? conversation.model ?? this.defaultModel : this.pending.model ?? this.defaultModel;
+    if (model && ![...this.picker.options].some((option) => option.value === model)) {
+      this.picker.append(h('option', { value: model, text: `${model} (unavailable)` }));
+    }
+    if (model) this.picker.value = model;
+  }
+
+  async pickModel(model) {
+    const conversation = this.chat.conversation;
+    if (!conversation) { this.pending.model = model; return; }
+    try {
+      const updated = await api('PATCH', `/conversations/${conversation.id}`, { model });
+      this.chat.conversation = updated;
+      this.hooks.changed(updated);
+      toast(`Model: ${model}`);
+    } catch (error) {
+      toast(`Model not changed: ${error.explanation}`, 6000);
+      this.show(conversation);
+    }
+  }
+
+  openDialog() {
+    const conversation = this.chat.conversation;
+    this.prompt.value = conversation ? conversation.system_prompt ?? '' : this.pending.systemPrompt;
+    byId('export-markdown').disabled = !conversation;
+    byId('export-json').disabled = !conversation;
+    this.dialog.returnValue = '';
+    this.dialog.showModal();
+    this.prompt.focus();
+  }
+
+  async savePrompt(text) {
+    const conversation = this.chat.conversation;
+    const prompt = text.trim() ? text : null;
+    if (!conversation) { this.pending.systemPrompt = text; toast('System prompt set for this new chat'); return; }
+    try {
+      const updated = await api('PATCH', `/conversations/${conversation.id}`, { system_prompt: prompt });
+      this.chat.conversation = updated;
+      this.hooks.changed(updated);
+      toast(prompt ? 'System prompt saved' : 'System prompt removed');
+    } catch (error) {
+      toast(`System prompt not saved: ${error.explanation}`, 6000);
+    }
+  }
+
+  /** The body that creates a conversation from the new chat's settings, which are then reset. */
+  newConversationBody() {
+    const body = {};
+    if (this.pending.model && this.pending.model !== this.defaultModel) body.model = this.pending.model;
+    if (this.pending.systemPrompt.trim()) body.system_prompt = this.pending.systemPrompt;
+    this.pending = { model: null, systemPrompt: '' };
+    return body;
+  }
+
+  async export(format) {
+    const conversation = this.chat.conversation;
+    if (!conversation) return;
+    try {
+      await exportConversation(conversation, format);
+    } catch (error) {
+      toast(`Export failed: ${error.explanation ?? error.message}`, 6000);
+    }
+  }
+}

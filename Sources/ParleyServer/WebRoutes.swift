@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Serves the web UI: the page at `/` and `/c/{id}` (the client routes), its files under
+/// `/assets/{version}/{name}`, gzip-compressed for clients that accept it, with ETags and a strict
+/// Content-Security-Policy (no inline scripts or styles, nothing from other origins).
+struct WebRoutes {
+    static let contentSecurityPolicy = [
+        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+        "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+        "frame-ancestors 'none'",
+    ].joined(separator: "; ")
+
+    let assets: WebAssets
+
+    func register(on router: Router<ParleyRequestContext>) {
+        router.get("/", use: page)
+        router.get("c/:id", use: page)
+        router.get("assets/:version/:name", use: asset)
+    }
+
+    @Sendable func page(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        serve(assets.page, request: request, cacheControl: "no-cache")
+    }
+
+    @Sendable func asset(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        guard let name = context.parameters.get("name"), let file = assets.files[name] else {
+            throw APIError.notFound("no such file")
+        }
+        // Files of another version (a page from before an upgrade) are served too, but not kept.
+        let current = context.parameters.get("version") == assets.version
+        return serve(file, request: request, cacheControl: current ? "public, max-age=31536000, immutable" : "no-cache")
+    }
+
+    private func serve(_ file: WebAsset, request: Request, cacheControl: String) -> Response {
+        var headers: HTTPFields = [
+            .contentType: file.contentType,
+            .cacheControl: cacheControl,
+            .eTag: file.etag,
+            .vary: "Accept-Encoding",
+            .contentSecurityPolicy: Self.contentSecurityPolicy,
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            HTTPField.Name("Referrer-Policy")!: "same-origin",
+        ]
+        if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: {
+            $0.trimmingCharacters(in: .whitespaces) == file.etag
+        }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        var body = file.body
+        if let gzipped = file.gzipped, Self.acceptsGzip(request) {
+            body = gzipped
+            headers[.contentEncoding] = "gzip"
+        }
+        headers[.contentLength] = String(body.readableBytes)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    static func acceptsGzip(_ request: Request) -> Bool {
+        guard let accept = request.headers[.acceptEncoding]?.lowercased() else { return false }
+        return accept.split(separator: ",").contains { coding in
+            let parts = coding.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            return parts.first == "gzip" && !parts.dropFirst().contains("q=0")
+        }
+    }
+}
