@@ -34,11 +34,18 @@ export class Chat {
     this.input.addEventListener('input', () => this.fitInput());
     this.stopButton.addEventListener('click', () => this.stop());
     this.jumpButton.addEventListener('click', () => { this.following = true; this.scrollToBottom(); this.input.focus(); });
+    // Follow the answer until the user scrolls up; scrolling back to the bottom follows again. Only a move up
+    // stops following: text arriving, or messages getting their real height, never moves the view up.
+    let lastTop = 0;
     this.scroller.addEventListener('scroll', () => {
-      const distance = this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight;
-      this.following = distance < followSlack;
+      const top = this.scroller.scrollTop;
+      const distance = this.scroller.scrollHeight - top - this.scroller.clientHeight;
+      if (distance < followSlack) this.following = true;
+      else if (top < lastTop - 1) this.following = false;
+      lastTop = top;
       this.jumpButton.hidden = this.following;
     }, { passive: true });
+    new ResizeObserver(() => { if (this.following) this.scrollToBottom(); }).observe(this.list);
     this.olderObserver = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.loadOlder();
     }, { root: this.scroller, rootMargin: '400px 0px 0px 0px' });
@@ -183,6 +190,7 @@ export class Chat {
   async consume(response, assistantId, session) {
     const state = { lastEventId: null, finished: false };
     this.streams.add(assistantId);
+    this.updateComposer();
     try {
       await readEvents(response, (event) => this.apply(event, state));
     } catch (error) {

@@ -84,6 +84,7 @@ export function confirmAction(text, confirmLabel = 'Delete') {
   byId('confirm-yes').textContent = confirmLabel;
   dialog.returnValue = '';
   dialog.showModal();
+  byId('confirm-no').focus(); // the safe choice is the default
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true });
   });

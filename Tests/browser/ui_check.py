@@ -1,0 +1,471 @@
+"""Drives Parley's web UI in headless Chromium (Selenium) against a live Parley in front of the mock model.
+
+usage: ui_check.py BASE_URL SCREENSHOT_DIR LONG_CONVERSATION_ID [--limited BASE_URL]
+
+Each check asserts on what a user sees, and on the API where the UI must have saved something. Prints one line
+per check and "all passed" at the end; exits non-zero on the first failure, with the page's console log.
+"""
+import json
+import os
+import sys
+import time
+import traceback
+import urllib.request
+import urllib.error
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.action_chains import ActionChains
+
+BASE, SHOTS, LONG_ID = sys.argv[1], sys.argv[2], sys.argv[3]
+LIMITED = sys.argv[sys.argv.index('--limited') + 1] if '--limited' in sys.argv else None
+CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+CHROMEDRIVER = os.environ.get('CHROMEDRIVER', '/usr/bin/chromedriver')
+
+
+def api(method, path, body=None, base=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request((base or BASE) + '/api/v1' + path, data=data, method=method,
+                                     headers={'Content-Type': 'application/json', 'Accept': 'application/json'})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+            return response.status, (json.loads(text) if text else None), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read().decode() or 'null'), dict(error.headers)
+
+
+def browser(width=1280, height=900):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+                     f'--window-size={width},{height}', '--lang=en-US']:
+        options.add_argument(argument)
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_script_timeout(30)
+    return driver
+
+
+def wait(what, condition, timeout=20.0, interval=0.05):
+    deadline = time.time() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f'timed out waiting for {what}')
+        time.sleep(interval)
+
+
+class UI:
+    def __init__(self, driver):
+        self.d = driver
+
+    def open(self, path='/'):
+        self.d.get(BASE + path)
+        wait('the app to start', lambda: self.d.execute_script(
+            "return document.querySelector('#model-picker option') !== null"))
+
+    def css(self, selector):
+        return self.d.find_elements(By.CSS_SELECTOR, selector)
+
+    def answers(self):
+        return self.css('.message.assistant')
+
+    def last_answer_text(self):
+        answers = self.answers()
+        return answers[-1].find_element(By.CSS_SELECTOR, '.message-body').text if answers else ''
+
+    def last_answer_status(self):
+        answers = self.answers()
+        return answers[-1].get_attribute('data-status') if answers else None
+
+    def type_and_send(self, text):
+        box = self.d.find_element(By.ID, 'composer-input')
+        # Long or multi-line text goes in at once (send_keys would press Enter at each line break).
+        self.d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", box, text)
+        box.send_keys(Keys.ENTER)
+
+    def conversation_id(self):
+        path = self.d.execute_script('return location.pathname')
+        assert path.startswith('/c/'), f'URL names no conversation: {path}'
+        return path[3:]
+
+    def wait_answer_done(self, timeout=30):
+        wait('the answer to finish', lambda: self.answers() and self.last_answer_status() != 'streaming', timeout)
+
+    def button(self, scope, label):
+        for element in scope.find_elements(By.CSS_SELECTOR, 'button'):
+            if element.get_attribute('aria-label') == label or element.text == label:
+                return element
+        raise AssertionError(f'no button {label!r}')
+
+
+def check_keyboard_send_streams(ui):
+    ui.open('/')
+    actions = ActionChains(ui.d)
+    # Keyboard only. The message box has focus on load, and Tab reaches it from anywhere else.
+    assert ui.d.switch_to.active_element.get_attribute('id') == 'composer-input', 'the message box has focus'
+    ui.d.execute_script("document.getElementById('model-picker').focus()")  # focus elsewhere
+    for _ in range(20):
+        if ui.d.switch_to.active_element.get_attribute('id') == 'composer-input':
+            break
+        actions.send_keys(Keys.TAB).perform()
+    assert ui.d.switch_to.active_element.get_attribute('id') == 'composer-input', 'Tab reaches the message box'
+    actions.send_keys('Tell me a story mock:tokens=60 mock:delay_ms=60').perform()
+    actions.key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).send_keys('second line').perform()
+    assert ui.d.find_element(By.ID, 'composer-input').get_attribute('value').endswith('\nsecond line'), 'Shift+Enter adds a line'
+    actions.send_keys(Keys.ENTER).perform()
+    lengths = []
+    wait('an answer', lambda: ui.answers())
+    while ui.last_answer_status() == 'streaming':
+        lengths.append(len(ui.last_answer_text()))
+        time.sleep(0.15)
+    growing = sorted(set(n for n in lengths if n > 0))
+    assert len(growing) >= 3, f'the text grew while streaming: {growing}'
+    assert ui.last_answer_status() == 'complete'
+    conversation = ui.conversation_id()
+    status, page, _ = api('GET', f'/conversations/{conversation}/messages')
+    assert [m['role'] for m in page['data']] == ['user', 'assistant']
+    assert page['data'][0]['content'].endswith('\nsecond line')
+    assert ui.last_answer_text().split() == page['data'][1]['content'].split(), 'the screen shows the stored answer'
+    header = ui.answers()[-1].find_element(By.CSS_SELECTOR, '.message-head').text
+    assert 'mock-1' in header and ':' in header, f'model and time are shown: {header!r}'
+    return conversation
+
+
+def check_stop(ui):
+    ui.type_and_send('Long one mock:tokens=400 mock:delay_ms=40')
+    wait('some streamed text', lambda: ui.last_answer_status() == 'streaming' and len(ui.last_answer_text()) > 20)
+    ui.d.find_element(By.ID, 'stop').click()
+    wait('the answer to stop', lambda: ui.last_answer_status() == 'cancelled')
+    stopped = ui.last_answer_text()
+    time.sleep(0.5)
+    assert ui.last_answer_text() == stopped, 'no text after stop'
+    assert 'Stopped' in ui.answers()[-1].text
+    message_id = ui.answers()[-1].get_attribute('data-id')
+    _, message, _ = api('GET', f'/messages/{message_id}')
+    assert message['status'] == 'cancelled' and 0 < len(message['content']) < 400 * 6
+
+
+def check_regenerate(ui):
+    old = ui.answers()[-1].get_attribute('data-id')
+    count = len(ui.css('.message'))
+    ui.button(ui.answers()[-1], 'Retry this answer' if ui.last_answer_status() in ('error', 'interrupted')
+              else 'Regenerate this answer').click()
+    wait('a new answer', lambda: ui.answers() and ui.answers()[-1].get_attribute('data-id') != old)
+    ui.wait_answer_done()
+    assert len(ui.css('.message')) == count, 'the old answer was replaced, not added to'
+    assert not ui.css(f'.message[data-id="{old}"]')
+    _, page, _ = api('GET', f'/conversations/{ui.conversation_id()}/messages')
+    assert old not in [m['id'] for m in page['data']] and page['data'][-1]['status'] == 'complete'
+
+
+def check_edit(ui):
+    users = ui.css('.message.user')
+    first = users[0]
+    ui.button(first, 'Edit message and send again').click()
+    area = wait('the edit box', lambda: ui.css('.edit-input'))[0]
+    area.clear()
+    area.send_keys('Edited question mock:tokens=5')
+    area.send_keys(Keys.ENTER)
+    wait('the edited message', lambda: ui.css('.message.user') and
+         ui.css('.message.user')[0].find_element(By.CSS_SELECTOR, '.message-body').text == 'Edited question mock:tokens=5')
+    ui.wait_answer_done()
+    _, page, _ = api('GET', f'/conversations/{ui.conversation_id()}/messages')
+    assert [m['role'] for m in page['data']] == ['user', 'assistant'], 'everything after the edited message is replaced'
+    assert page['data'][0]['content'] == 'Edited question mock:tokens=5'
+    assert len(ui.css('.message')) == 2
+
+
+def check_reload_mid_stream(ui):
+    ui.open('/')
+    ui.type_and_send('Reload me mock:tokens=120 mock:delay_ms=40')
+    wait('some streamed text', lambda: ui.last_answer_status() == 'streaming' and len(ui.last_answer_text()) > 30)
+    conversation = ui.conversation_id()
+    ui.d.refresh()
+    wait('the answer shown again after reload', lambda: ui.answers())
+    assert ui.conversation_id() == conversation, 'reload keeps the conversation'
+    seen = len(ui.last_answer_text())
+    ui.wait_answer_done(40)
+    assert ui.last_answer_status() == 'complete'
+    _, page, _ = api('GET', f'/conversations/{conversation}/messages')
+    stored = page['data'][-1]['content']
+    assert len(stored.split()) == 120 and ui.last_answer_text().split() == stored.split(), 'the whole answer arrived'
+    assert len(ui.last_answer_text()) > seen
+
+
+MARKDOWN = """## Plan
+Some *emphasis*, **bold**, `inline code` and a [link](https://example.com/docs).
+
+- one
+- two
+1. first
+2. second
+
+| city | days |
+|------|-----:|
+| Lyon | 2 |
+
+```python
+print("hi")
+```
+
+<script>window.__xss = 1</script> <img src=x onerror="window.__xss = 2"> [bad](javascript:window.__xss=3)
+<a href="javascript:window.__xss=4">raw</a> mock:echo=1 mock:tokens=400 mock:delay_ms=1"""
+
+
+def check_markdown_and_xss(ui):
+    ui.open('/')
+    ui.type_and_send(MARKDOWN)
+    ui.wait_answer_done()
+    body = ui.answers()[-1].find_element(By.CSS_SELECTOR, '.message-body')
+    assert body.find_element(By.CSS_SELECTOR, 'h4').text == 'Plan'
+    assert body.find_element(By.CSS_SELECTOR, 'em').text == 'emphasis'
+    assert body.find_element(By.CSS_SELECTOR, 'strong').text == 'bold'
+    assert body.find_element(By.CSS_SELECTOR, 'p > code').text == 'inline code'
+    link = body.find_element(By.CSS_SELECTOR, 'a[href="https://example.com/docs"]')
+    assert link.text == 'link' and 'noopener' in link.get_attribute('rel')
+    assert [li.text for li in body.find_elements(By.CSS_SELECTOR, 'ul > li')] == ['one', 'two']
+    assert [li.text for li in body.find_elements(By.CSS_SELECTOR, 'ol > li')] == ['first', 'second']
+    assert [td.text for td in body.find_elements(By.CSS_SELECTOR, 'td')] == ['Lyon', '2']
+    assert body.find_element(By.CSS_SELECTOR, '.code-block code').text == 'print("hi")'
+    ui.button(body, 'Copy code')  # present
+    # The payloads are text: no element made from them, nothing ran, no javascript: link.
+    assert not body.find_elements(By.CSS_SELECTOR, 'img, script, iframe')
+    assert all(not (a.get_attribute('href') or '').lower().startswith('javascript') for a in body.find_elements(By.CSS_SELECTOR, 'a'))
+    assert '<script>window.__xss = 1</script>' in body.text and 'onerror=' in body.text
+    for anchor in body.find_elements(By.CSS_SELECTOR, 'a'):
+        if anchor.text in ('bad', 'raw'):
+            raise AssertionError('a javascript: link was rendered as a link')
+    assert ui.d.execute_script('return window.__xss') is None, 'no payload ran'
+    # The user's own message is plain text too.
+    assert '<img src=x' in ui.css('.message.user')[-1].text
+    return ui.conversation_id()
+
+
+def check_feedback(ui):
+    answer = ui.answers()[-1]
+    message_id = answer.get_attribute('data-id')
+    ui.button(answer, 'Good answer').click()
+    area = wait('the comment box', lambda: ui.css('.comment-input'))[0]
+    area.send_keys('Clear and short')
+    ui.button(answer, 'Send comment').click()
+    def saved():
+        _, message, _ = api('GET', f'/messages/{message_id}')
+        return message.get('feedback') == {**message.get('feedback', {}), 'rating': 1, 'comment': 'Clear and short'}
+    wait('feedback saved', saved)
+    assert ui.button(answer, 'Good answer').get_attribute('aria-pressed') == 'true'
+    ui.button(answer, 'Bad answer').click()
+    wait('rating changed', lambda: api('GET', f'/messages/{message_id}')[1].get('feedback', {}).get('rating') == -1)
+    assert api('GET', f'/messages/{message_id}')[1]['feedback'].get('comment') == 'Clear and short', 'the comment is kept'
+
+
+def check_sidebar(ui):
+    for number in range(45):
+        api('POST', '/conversations', {'title': f'Seeded {number:02d}'})
+    status, created, _ = api('POST', '/conversations', {'title': 'Zebra notes'})
+    api('POST', f'/conversations/{created["id"]}/messages', {'content': 'quagga stripes mock:tokens=3'})
+    ui.open('/')
+    wait('the first page', lambda: len(ui.css('.conversation-item')) >= 30)
+    first_titles = [e.text for e in ui.css('.conversation-link')][:3]
+    assert first_titles[0] == 'quagga stripes mock:tokens=3' or first_titles[0] == 'Zebra notes', f'newest first: {first_titles}'
+    total, cursor = [], ''
+    while cursor is not None:
+        page = api('GET', '/conversations?limit=200' + (f'&cursor={cursor}' if cursor else ''))[1]
+        total += page['data']
+        cursor = page.get('next_cursor')
+    def scrolled_to_the_end():
+        ui.d.execute_script("document.getElementById('sidebar').scrollTop = 1e9")  # as a user scrolling down
+        return len(ui.css('.conversation-item')) == len(total)
+    wait('every page', scrolled_to_the_end, 60, interval=0.2)
+    names = [e.get_attribute('data-id') for e in ui.css('.conversation-item')]
+    assert names == [c['id'] for c in total], 'newest first, each once'
+    # Search finds the message; the result opens its conversation.
+    search = ui.d.find_element(By.ID, 'search-input')
+    search.send_keys('quagga')
+    result = wait('a search result', lambda: [e for e in ui.css('#search-results a') if 'quagga' in e.text])[0]
+    result.click()
+    wait('the conversation opens', lambda: ui.d.execute_script('return location.pathname') == f'/c/{created["id"]}')
+    search.send_keys(Keys.ESCAPE)
+    wait('the list back', lambda: ui.css('#conversation-list')[0].is_displayed())
+    # Rename.
+    item = ui.d.find_element(By.CSS_SELECTOR, f'.conversation-item[data-id="{created["id"]}"]')
+    ui.button(item, 'Rename “Zebra notes”').click()
+    field = wait('the title field', lambda: item.find_elements(By.CSS_SELECTOR, '.rename-input'))[0]
+    field.send_keys(Keys.CONTROL, 'a')
+    field.send_keys('Quagga facts', Keys.ENTER)
+    wait('renamed', lambda: api('GET', f'/conversations/{created["id"]}')[1]['title'] == 'Quagga facts')
+    wait('the new title in the list and header', lambda: item.text.startswith('Quagga facts') and
+         ui.d.find_element(By.ID, 'chat-title').text == 'Quagga facts')
+    # Delete: cancel first, then confirm.
+    ui.button(item, 'Delete “Quagga facts”').click()
+    wait('the confirmation', lambda: ui.d.find_element(By.ID, 'confirm-dialog').is_displayed())
+    ui.d.find_element(By.CSS_SELECTOR, '#confirm-dialog button[value="no"]').click()
+    assert api('GET', f'/conversations/{created["id"]}')[0] == 200, 'cancel keeps it'
+    ui.button(item, 'Delete “Quagga facts”').click()
+    wait('the confirmation', lambda: ui.d.find_element(By.ID, 'confirm-dialog').is_displayed())
+    ui.d.find_element(By.ID, 'confirm-yes').click()
+    wait('deleted', lambda: api('GET', f'/conversations/{created["id"]}')[0] == 404)
+    wait('gone from the list', lambda: not ui.css(f'.conversation-item[data-id="{created["id"]}"]'))
+    wait('back to a new chat', lambda: ui.d.execute_script('return location.pathname') == '/')
+
+
+def check_back_forward(ui, first, second):
+    ui.open(f'/c/{first}')
+    wait('the first conversation', lambda: ui.answers())
+    link = wait('the second in the list', lambda: ui.css(f'.conversation-item[data-id="{second}"] a'))[0]
+    link.click()
+    wait('the second conversation', lambda: ui.d.execute_script('return location.pathname') == f'/c/{second}' and
+         ui.css('.message.assistant h4'))
+    ui.d.back()
+    wait('back to the first', lambda: ui.d.execute_script('return location.pathname') == f'/c/{first}' and
+         not ui.css('.message.assistant h4') and ui.answers())
+    ui.d.forward()
+    wait('forward to the second', lambda: ui.css('.message.assistant h4'))
+
+
+def check_long_conversation(ui):
+    ui.open(f'/c/{LONG_ID}')
+    wait('the latest page', lambda: len(ui.css('.message')) >= 50)
+    indexes = [int(e.get_attribute('data-index')) for e in ui.css('.message')]
+    assert indexes[-1] == 1000 and len(indexes) == 50, f'latest page first: {indexes[:3]}…{indexes[-3:]}'
+    at_bottom = ui.d.execute_script("const s = document.getElementById('messages'); return s.scrollHeight - s.scrollTop - s.clientHeight")
+    assert at_bottom < 50, 'opens at the newest message'
+    ui.d.execute_script("document.getElementById('messages').scrollTop = 0")
+    wait('older messages', lambda: len(ui.css('.message')) >= 100)
+    indexes = [int(e.get_attribute('data-index')) for e in ui.css('.message')]
+    assert indexes == sorted(indexes) and indexes[-1] == 1000, 'older messages go above, in order'
+
+
+def check_failed_answer_and_retry(ui):
+    ui.open('/')
+    ui.type_and_send(f'Break {time.time()} mock:fault=400 mock:fault_times=1')  # unique: the mock counts per prompt
+    wait('the failure shown', lambda: ui.last_answer_status() == 'error')
+    answer = ui.answers()[-1]
+    assert 'Failed' in answer.text and 'Error:' in answer.text, answer.text
+    ui.button(answer, 'Retry this answer').click()
+    wait('a retried answer', lambda: ui.last_answer_status() == 'complete', 30)
+
+
+def check_rate_limit_shown(ui):
+    ui.d.get(LIMITED + '/')
+    wait('the app', lambda: ui.d.execute_script("return document.querySelector('#model-picker option') !== null"))
+    ui.type_and_send('one mock:tokens=2')
+    ui.wait_answer_done()
+    ui.type_and_send('two mock:tokens=2')
+    error = wait('the rate-limit message', lambda: ui.d.find_element(By.ID, 'chat-error').is_displayed()
+                 and ui.d.find_element(By.ID, 'chat-error'))
+    assert 'Rate limit' in error.text and ' s.' in error.text, error.text
+    assert ui.d.find_element(By.ID, 'composer-input').get_attribute('value') == 'two mock:tokens=2', 'the text is kept'
+    assert ui.d.find_element(By.ID, 'send').get_attribute('disabled') is not None, 'send waits for the limit'
+
+
+def check_export(ui, conversation):
+    directory = os.path.join(SHOTS, 'downloads')
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        os.remove(os.path.join(directory, name))
+    ui.d.execute_cdp_cmd('Page.setDownloadBehavior', {'behavior': 'allow', 'downloadPath': directory})
+    ui.open(f'/c/{conversation}')
+    wait('messages', lambda: ui.answers())
+    for button, extension in (('export-json', '.json'), ('export-markdown', '.md')):
+        ui.d.find_element(By.ID, 'open-settings').click()
+        ui.d.find_element(By.ID, button).click()
+        path = wait(f'the {extension} file', lambda: [os.path.join(directory, n) for n in os.listdir(directory)
+                                                    if n.endswith(extension)])[0]
+        text = open(path, encoding='utf-8').read()
+        if extension == '.json':
+            document = json.loads(text)
+            stored = api('GET', f'/conversations/{conversation}/messages?limit=200')[1]['data']
+            assert document['conversation']['id'] == conversation
+            assert [m['id'] for m in document['messages']] == [m['id'] for m in stored], 'every message, in order'
+        else:
+            assert text.startswith('# ') and '## You' in text and '## Assistant (mock-1)' in text
+        ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+
+
+def check_system_prompt_and_model(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-settings').click()
+    ui.d.find_element(By.ID, 'system-prompt').send_keys('Answer in haiku.')
+    ui.d.find_element(By.ID, 'save-settings').click()
+    ui.type_and_send('Hi mock:tokens=3')
+    ui.wait_answer_done()
+    conversation = api('GET', f'/conversations/{ui.conversation_id()}')[1]
+    assert conversation.get('system_prompt') == 'Answer in haiku.'
+    models = [o.get_attribute('value') for o in ui.css('#model-picker option')]
+    assert 'mock-1' in models, models
+
+
+def screenshots(ui, conversation):
+    os.makedirs(SHOTS, exist_ok=True)
+    for width, height in ((1280, 900), (390, 844)):
+        ui.d.set_window_size(width, height)
+        ui.open(f'/c/{conversation}')
+        wait('messages', lambda: ui.answers())
+        time.sleep(0.3)
+        overflow = ui.d.execute_script('return document.documentElement.scrollWidth - document.documentElement.clientWidth')
+        assert overflow <= 0, f'no sideways scrolling at {width} px ({overflow} px too wide)'
+        ui.d.save_screenshot(os.path.join(SHOTS, f'parley-{width}.png'))
+    ui.d.set_window_size(360, 740)
+    ui.open(f'/c/{conversation}')
+    wait('messages', lambda: ui.answers())
+    assert ui.d.find_element(By.ID, 'composer-input').is_displayed() and ui.d.find_element(By.ID, 'send').is_displayed()
+    ui.d.find_element(By.ID, 'open-sidebar').click()
+    wait('the drawer', lambda: ui.d.find_element(By.ID, 'new-chat').is_displayed())
+    time.sleep(0.4)  # let it slide in
+    ui.d.save_screenshot(os.path.join(SHOTS, 'parley-360-sidebar.png'))
+    ui.d.set_window_size(1280, 900)
+
+
+def main():
+    driver = browser()
+    ui = UI(driver)
+    done = []
+    try:
+        def run(name, function, *arguments):
+            started = time.time()
+            result = function(ui, *arguments)
+            done.append(name)
+            print(f'ok  {name} ({time.time() - started:.1f} s)', flush=True)
+            return result
+        first = run('keyboard-only send, streamed text grows', check_keyboard_send_streams)
+        run('regenerate', check_regenerate)
+        run('edit and resubmit', check_edit)
+        run('stop', check_stop)
+        run('reload mid-stream finishes the answer', check_reload_mid_stream)
+        markdown = run('markdown rendered, XSS payloads inert', check_markdown_and_xss)
+        run('feedback saved', check_feedback)
+        run('back and forward', check_back_forward, first, markdown)
+        run('failed answer shows its status, retry', check_failed_answer_and_retry)
+        run('system prompt and model picker', check_system_prompt_and_model)
+        run('export Markdown and JSON', check_export, first)
+        run('1,000-message conversation pages from the newest', check_long_conversation)
+        run('sidebar paging, search, rename, delete', check_sidebar)
+        if LIMITED:
+            run('rate limit shown with when to retry', check_rate_limit_shown)
+        run('screenshots at 1280, 390 and 360 px', screenshots, markdown)
+        # Refused requests (the 429 above) are logged by the browser as network errors; script errors are not allowed.
+        console = [e for e in driver.get_log('browser') if e['level'] == 'SEVERE' and e.get('source') != 'network']
+        print('all passed' if not console else f'console errors: {console}')
+        return 0 if not console else 1
+    except Exception as error:
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        print(f'FAILED after {done}: {type(error).__name__} at line {where.lineno} ({where.line}): {error}')
+        try:
+            driver.save_screenshot(os.path.join(SHOTS, 'failure.png'))
+            for entry in driver.get_log('browser'):
+                print('console:', entry['level'], entry['message'][:300])
+        except Exception:
+            pass
+        return 1
+    finally:
+        driver.quit()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
