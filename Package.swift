@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "ParleyServerTests",
             dependencies: [
-                "ParleyServer", "ParleyMock", "ParleyProviders", "ParleyCore",
+                "ParleyServer", "ParleyMock", "ParleyProviders", "ParleyCore", "ParleyStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -66,6 +66,15 @@ import Testing
         Case(method: "PUT", path: "/api/v1/messages/\(missing)/feedback", body: #"{"rating":1}"#, status: 404, message: "no message"),
         Case(method: "POST", path: "/api/v1/messages/{user-message}/stop", body: nil, status: 400, message: "only assistant"),
         Case(method: "GET", path: "/api/v1/nothing-here", body: nil, status: 404, message: "no such endpoint"),
+        Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":"hi","replaces":"x"}"#,
+             status: 400, message: "'replaces' must be a message id"),
+        Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":"hi","replaces":5}"#,
+             status: 400, message: "'replaces' must be a string"),
+        Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages",
+             body: #"{"content":"hi","replaces":"{message}"}"#, status: 400, message: "must name a user message"),
+        Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages",
+             body: "{\"content\":\"hi\",\"replaces\":\"\(missing)\"}", status: 404, message: "no message"),
+        Case(method: "GET", path: "/assets/0/nothing.js", body: nil, status: 404, message: "no such file"),
     ]
 
     @Test func everyBadInputGetsItsJSONError() async throws {
@@ -78,7 +87,8 @@ import Testing
                 let path = item.path.replacingOccurrences(of: "{conversation}", with: conversation)
                     .replacingOccurrences(of: "{user-message}", with: user)
                     .replacingOccurrences(of: "{message}", with: assistant)
-                let reply = try await parley.request(.init(rawValue: item.method), path, body: item.body)
+                let body = item.body?.replacingOccurrences(of: "{message}", with: assistant)
+                let reply = try await parley.request(.init(rawValue: item.method), path, body: body)
                 #expect(reply.status == item.status, "\(item): \(reply.body)")
                 #expect(reply.headers["content-type"]?.hasPrefix("application/json") == true, "\(item)")
                 #expect(reply.errorType != nil, "\(item): \(reply.body)")
