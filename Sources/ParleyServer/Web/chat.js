@@ -6,6 +6,7 @@ import { MessageView } from './message-view.js';
 
 const pageSize = 50;
 const followSlack = 48; // px from the bottom that still counts as "at the bottom"
+const autoSizing = CSS.supports('field-sizing', 'content');
 
 export class Chat {
   /** @param hooks {created(conversation), changed(conversation), newConversationBody()} */
@@ -45,6 +46,8 @@ export class Chat {
       lastTop = top;
       this.jumpButton.hidden = this.following;
     }, { passive: true });
+    // Following happens here, after the browser's own layout, where reading the scroll height costs nothing
+    // (right after changing the text it would force an extra layout on every frame).
     new ResizeObserver(() => { if (this.following) this.scrollToBottom(); }).observe(this.list);
     this.olderObserver = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.loadOlder();
@@ -104,7 +107,14 @@ export class Chat {
       this.views.set(message.id, view);
       fragment.append(view.element);
     }
-    if (older) this.list.prepend(fragment); else this.list.append(fragment);
+    if (older) {
+      this.list.prepend(fragment);
+    } else {
+      this.list.append(fragment);
+      // Views are made before they are on screen; the newest answer learns now that it is the newest.
+      const newest = [...this.list.querySelectorAll('.message.assistant')].pop();
+      if (newest) this.views.get(newest.dataset.id)?.renderActions();
+    }
   }
 
   /** Loads the page before the oldest message shown, keeping what is on screen where it is. */
@@ -128,7 +138,14 @@ export class Chat {
     if (!session.signal.aborted && this.hasMore && this.scroller.scrollTop < 400) requestAnimationFrame(() => this.loadOlder());
   }
 
+  /** Grows the message box with its text, up to a limit (CSS does it where `field-sizing` is supported). */
   fitInput() {
+    if (autoSizing) return;
+    if (!this.input.value) { // no need to measure (measuring forces a layout)
+      this.input.style.height = '';
+      this.input.style.overflowY = 'hidden';
+      return;
+    }
     this.input.style.height = 'auto';
     this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 240)}px`;
     this.input.style.overflowY = this.input.scrollHeight > 238 ? 'auto' : 'hidden';
@@ -263,7 +280,6 @@ export class Chat {
     this.views.set(message.id, view);
     this.insertInOrder(view);
     byId('empty-state').hidden = true;
-    this.rendered(view);
   }
 
   insertInOrder(view) {
@@ -274,21 +290,18 @@ export class Chat {
     this.list.insertBefore(view.element, next);
   }
 
-  /** Called after a message's text changed on screen: keeps following the answer unless the user scrolled up. */
-  rendered() {
-    if (this.following) this.scrollToBottom();
-  }
-
   scrollToBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   isBusy() { return this.streams.size > 0 || Boolean(this.pending); }
 
+  /** True for the newest answer on screen (the one that can be regenerated). */
   isLatestAnswer(view) {
-    let latest = null;
-    for (const candidate of this.views.values()) if (candidate.message.role === 'assistant' && (!latest || candidate.index > latest.index)) latest = candidate;
-    return latest === view;
+    for (let element = this.list.lastElementChild; element; element = element.previousElementSibling) {
+      if (element.classList.contains('assistant')) return element === view.element;
+    }
+    return false;
   }
 
   updateComposer() {

@@ -14,7 +14,7 @@ const statusLabels = {
 export class MessageView {
   /**
    * @param message the message as the API returns it
-   * @param chat callbacks: edit(view, content), regenerate(view), isLatestAnswer(view), rendered()
+   * @param chat callbacks: edit(view, content), regenerate(view), isLatestAnswer(view), isBusy()
    */
   constructor(message, chat) {
     this.message = message;
@@ -68,7 +68,6 @@ export class MessageView {
     if (this.editing) return;
     if (this.message.role === 'user') this.body.textContent = this.message.content;
     else renderMarkdown(this.body, this.message.content);
-    this.chat.rendered(this);
   }
 
   renderHead() {
