@@ -3,6 +3,7 @@
 # Usage: bench/run.sh [--concurrency N] [--seconds S] [--tokens T]   (options of the chat-turn benchmark)
 # The gateway benchmark (parley-bench gateway) also runs a LiteLLM proxy when `litellm` is on the PATH.
 # HISTORY_ARGS="--conversations 1000 --messages 100000" bench/run.sh   for a quicker seeded-history run.
+# bench/ui.sh measures the web UI alone (needs chromium, chromium-driver and selenium).
 # bench/run.sh --report-only   rewrites bench/RESULTS.md from the last run's bench/out (after editing NOTES.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ else
   $bench limits --output bench/out/limits.md
   bench/cache.sh
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/cache.measured
+  bench/ui.sh bench/out/ui.md
+  date -u '+%Y-%m-%d %H:%M UTC' > bench/out/ui.measured
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$args" > bench/out/args
@@ -81,6 +84,13 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo "### Cache hits over HTTP"
   echo
   cat bench/out/cache.md
+  echo
+  echo "## Web UI in headless Chromium"
+  echo
+  echo "Measured $(cat bench/out/ui.measured 2>/dev/null || echo "$measured") with \`bench/ui.sh\` (run by \`bench/run.sh\`;"
+  echo "$(chromium --version 2>/dev/null | head -1), Selenium, the release build and the mock on this machine)."
+  echo
+  cat bench/out/ui.md
   echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi
 } > bench/RESULTS.md
