@@ -181,6 +181,28 @@ def check_edit(ui):
     assert len(ui.css('.message')) == 2
 
 
+def check_scroll_following(ui):
+    ui.d.set_window_size(1280, 500)
+    ui.open('/')
+    ui.type_and_send('Scroll test mock:tokens=900 mock:delay_ms=10')
+    scroller = "document.getElementById('messages')"
+    distance = f"const s = {scroller}; return s.scrollHeight - s.scrollTop - s.clientHeight"
+    wait('an answer taller than the screen', lambda: ui.d.execute_script(
+        f'const s = {scroller}; return s.scrollHeight > s.clientHeight + 300'))
+    assert ui.d.execute_script(distance) < 50, 'the view follows the answer'
+    ui.d.execute_script(f'{scroller}.scrollTop = 0')  # the user scrolls up
+    grown = len(ui.last_answer_text())
+    wait('more text', lambda: len(ui.last_answer_text()) > grown + 100)
+    assert ui.d.execute_script(f'return {scroller}.scrollTop') < 5, 'scrolling up stops the following'
+    jump = ui.d.find_element(By.ID, 'jump-latest')
+    assert jump.is_displayed()
+    jump.click()
+    wait('back at the bottom', lambda: ui.d.execute_script(distance) < 50)
+    ui.d.find_element(By.ID, 'stop').click()
+    wait('stopped', lambda: ui.last_answer_status() == 'cancelled')
+    ui.d.set_window_size(1280, 900)
+
+
 def check_reload_mid_stream(ui):
     ui.open('/')
     ui.type_and_send('Reload me mock:tokens=120 mock:delay_ms=40')
@@ -437,6 +459,7 @@ def main():
         run('regenerate', check_regenerate)
         run('edit and resubmit', check_edit)
         run('stop', check_stop)
+        run('auto-scroll follows the answer until the user scrolls up', check_scroll_following)
         run('reload mid-stream finishes the answer', check_reload_mid_stream)
         markdown = run('markdown rendered, XSS payloads inert', check_markdown_and_xss)
         run('feedback saved', check_feedback)
