@@ -384,6 +384,16 @@ def check_rate_limit_shown(ui):
     assert 'Rate limit' in error.text and ' s.' in error.text, error.text
     assert ui.d.find_element(By.ID, 'composer-input').get_attribute('value') == 'two mock:tokens=2', 'the text is kept'
     assert ui.d.find_element(By.ID, 'send').get_attribute('disabled') is not None, 'send waits for the limit'
+    # An edit refused by the limit keeps the conversation as it was and the edited text in its box.
+    answer = ui.answers()[-1].get_attribute('data-id')
+    ui.button(ui.css('.message.user')[0], 'Edit message and send again').click()
+    area = wait('the edit box', lambda: ui.css('.edit-input'))[0]
+    area.clear()
+    area.send_keys('one, edited', Keys.ENTER)
+    wait('the refused edit back in its box', lambda: ui.css('.edit-input') and
+         ui.css('.edit-input')[0].get_attribute('value') == 'one, edited')
+    assert [a.get_attribute('data-id') for a in ui.answers()] == [answer], 'the answer is still there'
+    assert 'Rate limit' in ui.d.find_element(By.ID, 'chat-error').text
 
 
 def check_export(ui, conversation):

@@ -189,10 +189,19 @@ export class Chat {
     } catch (error) {
       this.pending = null;
       if (error.name === 'AbortError') return;
-      for (const view of removed) { this.views.set(view.id, view); this.insertInOrder(view); }
+      if (removed.length && !(error.status >= 400 && error.status < 500)) {
+        // The server may have got as far as deleting the replaced messages: show what it holds now.
+        await this.open(conversation.id).catch(() => {});
+      } else {
+        // Refused (4xx): nothing changed on the server, so the replaced messages come back.
+        for (const view of removed) { this.views.set(view.id, view); this.insertInOrder(view); }
+      }
       if (fromComposer) { this.input.value = content; this.fitInput(); }
       this.showError(error.explanation, error.status === 429 ? error.retryAfterMs : null);
       this.updateComposer();
+      // An edit that could not be sent stays in its edit box.
+      const edited = replaced && this.views.get(replaced.id);
+      if (edited?.startEditing && content !== edited.message.content) edited.startEditing(content);
       return;
     }
     this.following = true;

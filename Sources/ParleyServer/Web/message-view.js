@@ -113,10 +113,10 @@ export class MessageView {
     return h('button', { type: 'button', class: 'link-button toggle', 'aria-label': description, title: description, 'aria-pressed': String(pressed), onclick }, label);
   }
 
-  startEditing() {
+  startEditing(text = this.message.content) {
     this.editing = true;
     const area = h('textarea', { class: 'edit-input', 'aria-label': 'Edited message', rows: 3 });
-    area.value = this.message.content;
+    area.value = text;
     const stop = () => {
       this.editing = false;
       this.body.hidden = false;
