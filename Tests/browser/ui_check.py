@@ -443,6 +443,13 @@ def screenshots(ui, conversation):
         overflow = ui.d.execute_script('return document.documentElement.scrollWidth - document.documentElement.clientWidth')
         assert overflow <= 0, f'no sideways scrolling at {width} px ({overflow} px too wide)'
         ui.d.save_screenshot(os.path.join(SHOTS, f'parley-{width}.png'))
+    ui.d.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': [{'name': 'prefers-color-scheme', 'value': 'dark'}]})
+    ui.open(f'/c/{conversation}')
+    wait('messages', lambda: ui.answers())
+    background = ui.d.execute_script('return getComputedStyle(document.body).backgroundColor')
+    assert background != 'rgb(255, 255, 255)', f'dark mode follows the system: {background}'
+    ui.d.save_screenshot(os.path.join(SHOTS, 'parley-390-dark.png'))
+    ui.d.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': [{'name': 'prefers-color-scheme', 'value': 'light'}]})
     ui.d.set_window_size(360, 740)
     ui.open(f'/c/{conversation}')
     wait('messages', lambda: ui.answers())
@@ -481,7 +488,7 @@ def main():
         run('sidebar paging, search, rename, delete', check_sidebar)
         if LIMITED:
             run('rate limit shown with when to retry', check_rate_limit_shown)
-        run('screenshots at 1280, 390 and 360 px', screenshots, markdown)
+        run('screenshots at 1280, 390 (light, dark) and 360 px', screenshots, markdown)
         # Refused requests (the 429 above) are logged by the browser as network errors; script errors are not allowed.
         console = [e for e in driver.get_log('browser') if e['level'] == 'SEVERE' and e.get('source') != 'network']
         print('all passed' if not console else f'console errors: {console}')
