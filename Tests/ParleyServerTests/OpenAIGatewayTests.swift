@@ -136,13 +136,14 @@ import Testing
 
     @Test func aClientThatLeavesStopsTheUpstreamCall() async throws {
         try await TestParley.with { parley in
-            // 500 tokens 20 ms apart: the mock would stream for 10 s if nobody stopped reading.
+            // 2,000 tokens 20 ms apart: the mock would stream for 40 s if nobody stopped reading. The wait below is
+            // generous because CI runs this beside the browser tests on two cores.
             let reader = try await parley.events(.POST, "/v1/chat/completions",
-                                                 body: Self.chat("leave mock:tokens=500 mock:delay_ms=20", stream: true))
+                                                 body: Self.chat("leave mock:tokens=2000 mock:delay_ms=20", stream: true))
             #expect(reader.status == 200)
             #expect(try await reader.next() != nil)
             reader.cancel()
-            let deadline = ContinuousClock.now + .seconds(8)
+            let deadline = ContinuousClock.now + .seconds(30)
             while parley.mockServer?.counters.snapshot["streams_abandoned"] == nil, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
