@@ -62,11 +62,11 @@ public struct ChatService: Sendable {
         return try await Task {
             if let index = replacingFrom {
                 await service.hub.stopAll(conversationID: conversationID, fromIndex: index)
-                try await service.store.deleteMessages(conversationID: conversationID, owner: owner, fromIndex: index)
             }
             let turn = try await service.store.startTurn(
                 conversationID: conversationID, owner: owner, userContent: content, model: requested?.id,
-                defaultModel: fallback, historyLimit: Self.firstHistoryPage, lease: service.hub.leaseDuration)
+                defaultModel: fallback, historyLimit: Self.firstHistoryPage, lease: service.hub.leaseDuration,
+                replacingFrom: replacingFrom)
             var provider: any ChatProvider
             var upstreamModel: String
             var context: [ChatMessage]

@@ -36,8 +36,10 @@ public protocol ConversationStore: Sendable {
     /// `historyLimit` earlier messages (as ``contextMessages(conversationID:before:limit:)`` would).
     /// The assistant's model is `model`, else the conversation's, else `defaultModel`. The assistant message
     /// holds a generation lease for `lease`: unless renewed, it is reaped as `interrupted` after that.
+    /// With `replacingFrom`, the conversation's messages from that index on are deleted in the same transaction
+    /// (editing a message, or asking again for an answer), and the history read leaves them out.
     func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
-                   historyLimit: Int, lease: Duration) async throws -> Turn
+                   historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn
 
     /// Writes the partial text of messages still `streaming`, in one transaction. Finished messages are left alone.
     func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws
@@ -86,6 +88,13 @@ extension ConversationStore {
     /// Deletes every message of the conversation (and their feedback); the conversation stays.
     public func clearMessages(conversationID: UUID, owner: UserID) async throws {
         try await deleteMessages(conversationID: conversationID, owner: owner, fromIndex: 0)
+    }
+
+    /// Starts a turn that replaces nothing.
+    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
+                          defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
+        try await startTurn(conversationID: conversationID, owner: owner, userContent: userContent, model: model,
+                            defaultModel: defaultModel, historyLimit: historyLimit, lease: lease, replacingFrom: nil)
     }
 
     /// Starts a turn with an explicit model and no history read (for tools and tests).

@@ -135,10 +135,11 @@ public final class GuardedConversationStore: ConversationStore {
     }
 
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
+                          defaultModel: String?, historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
         try await guarded {
             try await $0.startTurn(conversationID: conversationID, owner: owner, userContent: userContent, model: model,
-                                   defaultModel: defaultModel, historyLimit: historyLimit, lease: lease)
+                                   defaultModel: defaultModel, historyLimit: historyLimit, lease: lease,
+                                   replacingFrom: replacingFrom)
         }
     }
 

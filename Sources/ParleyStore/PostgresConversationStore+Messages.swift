@@ -93,13 +93,20 @@ extension PostgresConversationStore {
         return try Self.message(from: row)
     }
 
-    /// One statement, so one round trip: bump the conversation (its row lock orders concurrent turns), insert
-    /// both messages, and read the history before them. The history comes from the statement's snapshot, so
+    /// One statement, so one round trip: delete the messages a replacing turn replaces ($12; NULL deletes
+    /// nothing), bump the conversation (its row lock orders concurrent turns), insert both messages, and read the
+    /// history before them (the snapshot still holds the replaced rows, so the read leaves them out by index). The history comes from the statement's snapshot, so
     /// a turn committed while this one waited for the lock is left out of this turn's context.
     static let startTurnSQL = """
-        WITH conv AS (
+        WITH replaced AS (
+            DELETE FROM messages
+            WHERE conversation_id = $3 AND idx >= $12::bigint
+              AND EXISTS (SELECT 1 FROM conversations WHERE id = $3 AND owner_id = $4)
+            RETURNING 1
+        ), conv AS (
             UPDATE conversations
-            SET last_index = last_index + 2, message_count = message_count + 2, updated_at = $1,
+            SET last_index = last_index + 2, updated_at = $1,
+                message_count = message_count + 2 - (SELECT count(*)::int FROM replaced),
                 title = CASE WHEN title = '' THEN $2 ELSE title END
             WHERE id = $3 AND owner_id = $4
             RETURNING last_index, model, system_prompt
@@ -116,19 +123,20 @@ extension PostgresConversationStore {
         UNION ALL
         (SELECT 1, h.idx, h.role, h.content FROM messages h, conv c
          WHERE h.conversation_id = $3 AND h.idx < c.last_index - 1 AND h.role <> 'system' AND h.content <> ''
-           AND h.status <> 'streaming'
+           AND h.status <> 'streaming' AND ($12::bigint IS NULL OR h.idx < $12::bigint)
          ORDER BY h.idx DESC LIMIT $11)
         """
 
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
+                          defaultModel: String?, historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
         let now = Date(millis: Date().millis)
         let userID = UUID.v7(now: now)
         let assistantID = UUID.v7(now: now)
         let statement = PostgresStatements.StartTurn(
             nowMillis: now.millis, title: StoreText.title(from: userContent), conversationID: conversationID,
             owner: owner.rawValue, userID: userID, userContent: userContent, assistantID: assistantID, model: model,
-            defaultModel: defaultModel, leaseMillis: lease.millis, historyLimit: historyLimit)
+            defaultModel: defaultModel, leaseMillis: lease.millis, historyLimit: historyLimit,
+            replacingFrom: replacingFrom)
         let rows = try await perform {
             var rows: [PostgresStatements.StartTurn.Row] = []
             for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }

@@ -7,7 +7,7 @@ import PostgresNIO
 enum PostgresStatements {
     /// ``PostgresConversationStore/startTurnSQL`` with its bindings; rows are (kind, index, text, text).
     struct StartTurn: PostgresPreparedStatement {
-        static let name = "parley_start_turn_v1"
+        static let name = "parley_start_turn_v2"
         static var sql: String { PostgresConversationStore.startTurnSQL }
         typealias Row = (Int, Int, String?, String?)
 
@@ -22,6 +22,7 @@ enum PostgresStatements {
         var defaultModel: String?
         var leaseMillis: Int64
         var historyLimit: Int
+        var replacingFrom: Int?
 
         func makeBindings() throws -> PostgresBindings {
             var binds = PostgresBindings()
@@ -36,6 +37,7 @@ enum PostgresStatements {
             binds.append(defaultModel)
             binds.append(leaseMillis)
             binds.append(historyLimit)
+            binds.append(replacingFrom)
             return binds
         }
 

@@ -69,7 +69,7 @@ extension SQLiteConversationStore {
     }
 
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
+                          defaultModel: String?, historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
         let now = Date()
         let leaseExpiry = now.millis + lease.millis
         let title = StoreText.title(from: userContent)
@@ -83,6 +83,13 @@ extension SQLiteConversationStore {
             else { return nil }
             let lastIndex: Int = row[0]
             let conversationModel: String? = row[1]
+            if let replacingFrom {
+                try db.execute(sql: "DELETE FROM messages WHERE conversation_id = ? AND idx >= ?",
+                               arguments: [conversationID.lowercased, replacingFrom])
+                let deleted = db.changesCount
+                try db.execute(sql: "UPDATE conversations SET message_count = message_count - ? WHERE id = ?",
+                               arguments: [deleted, conversationID.lowercased])
+            }
             let history = historyLimit > 0
                 ? try Self.contextRows(db, conversationID: conversationID, before: lastIndex - 1, limit: historyLimit)
                 : []

@@ -269,6 +269,28 @@ enum ConversationStoreContract {
         #expect(kept.messages.count == 2)
     }
 
+    static func aReplacingTurnDeletesAndLeavesTheReplacedOutOfItsContext(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(title: "replace"), owner: owner)
+        var turns: [(user: Message, assistant: Message)] = []
+        for text in ["one", "two", "three"] {
+            let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: text, model: "m")
+            _ = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "re \(text)", status: .complete))
+            turns.append(turn)
+        }
+        await #expect(throws: ParleyError.self, "another owner replaces nothing") {
+            try await store.startTurn(conversationID: conversation.id, owner: stranger, userContent: "x", model: "m",
+                                      defaultModel: nil, historyLimit: 10, lease: .seconds(60), replacingFrom: 1)
+        }
+        let turn = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "two, again",
+                                             model: "m", defaultModel: nil, historyLimit: 10, lease: .seconds(60),
+                                             replacingFrom: turns[1].user.index)
+        #expect(turn.history.map(\.message.content) == ["re one", "one"], "the replaced messages are not in the context")
+        #expect(turn.user.index == 7)
+        let page = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 10)
+        #expect(page.messages.map(\.id) == [turns[0].user.id, turns[0].assistant.id, turn.user.id, turn.assistant.id])
+        #expect(try await store.conversation(id: conversation.id, owner: owner).messageCount == 4)
+    }
+
     static func deletingRemovesMessages(_ store: any ConversationStore) async throws {
         let conversation = try await store.createConversation(NewConversation(), owner: owner)
         let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")

@@ -75,9 +75,10 @@ struct HangingPingStore: ConversationStore {
     }
     func message(id: UUID, owner: UserID) async throws -> Message { try await base.message(id: id, owner: owner) }
     func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
-                   historyLimit: Int, lease: Duration) async throws -> Turn {
+                   historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
         try await base.startTurn(conversationID: conversationID, owner: owner, userContent: userContent, model: model,
-                                 defaultModel: defaultModel, historyLimit: historyLimit, lease: lease)
+                                 defaultModel: defaultModel, historyLimit: historyLimit, lease: lease,
+                                 replacingFrom: replacingFrom)
     }
     func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws { try await base.savePartialContent(updates) }
     func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {

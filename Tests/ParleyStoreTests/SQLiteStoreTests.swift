@@ -27,6 +27,7 @@ import Testing
         ("feedback", ConversationStoreContract.feedbackOnAssistantMessagesOnly),
         ("clear keeps the conversation", ConversationStoreContract.clearingKeepsTheConversation),
         ("deleting from an index keeps what came before", ConversationStoreContract.deletingFromAnIndexKeepsWhatCameBefore),
+        ("a replacing turn deletes in the same transaction", ConversationStoreContract.aReplacingTurnDeletesAndLeavesTheReplacedOutOfItsContext),
         ("delete removes messages", ConversationStoreContract.deletingRemovesMessages),
         ("unicode and large content", ConversationStoreContract.unicodeAndLargeContentRoundTrip),
         ("context messages", ConversationStoreContract.contextMessagesSkipWhatCannotBeSent),
