@@ -190,7 +190,7 @@ export class Chat {
       this.pending = null;
       if (error.name === 'AbortError') return;
       if (removed.length && !(error.status >= 400 && error.status < 500)) {
-        // The server may have got as far as deleting the replaced messages: show what it holds now.
+        // Not a refusal (a network or server failure): show what the server holds rather than guess.
         await this.open(conversation.id).catch(() => {});
       } else {
         // Refused (4xx): nothing changed on the server, so the replaced messages come back.
