@@ -243,14 +243,22 @@ enum ConversationStoreContract {
         await #expect(throws: ParleyError.self) { try await store.message(id: turn.user.id, owner: owner) }
     }
 
-    static func deletingFromAnIndexKeepsWhatCameBefore(_ store: any ConversationStore) async throws {
-        let conversation = try await store.createConversation(NewConversation(title: "edits"), owner: owner)
+    /// Turns with the given questions, each answered "re <question>".
+    static func finishedTurns(_ store: any ConversationStore, _ conversation: Conversation, _ questions: [String])
+        async throws -> [(user: Message, assistant: Message)]
+    {
         var turns: [(user: Message, assistant: Message)] = []
-        for text in ["first quokka", "second wombat", "third numbat"] {
+        for text in questions {
             let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: text, model: "m")
             _ = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "re \(text)", status: .complete))
             turns.append(turn)
         }
+        return turns
+    }
+
+    static func deletingFromAnIndexKeepsWhatCameBefore(_ store: any ConversationStore) async throws {
+        let conversation = try await store.createConversation(NewConversation(title: "edits"), owner: owner)
+        let turns = try await finishedTurns(store, conversation, ["first quokka", "second wombat", "third numbat"])
         _ = try await store.setFeedback(messageID: turns[1].assistant.id, owner: owner, rating: -1, comment: "meh")
         await #expect(throws: ParleyError.self) {
             try await store.deleteMessages(conversationID: conversation.id, owner: stranger, fromIndex: 1)
@@ -271,12 +279,7 @@ enum ConversationStoreContract {
 
     static func aReplacingTurnDeletesAndLeavesTheReplacedOutOfItsContext(_ store: any ConversationStore) async throws {
         let conversation = try await store.createConversation(NewConversation(title: "replace"), owner: owner)
-        var turns: [(user: Message, assistant: Message)] = []
-        for text in ["one", "two", "three"] {
-            let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: text, model: "m")
-            _ = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "re \(text)", status: .complete))
-            turns.append(turn)
-        }
+        let turns = try await finishedTurns(store, conversation, ["one", "two", "three"])
         await #expect(throws: ParleyError.self, "another owner replaces nothing") {
             try await store.startTurn(conversationID: conversation.id, owner: stranger, userContent: "x", model: "m",
                                       defaultModel: nil, historyLimit: 10, lease: .seconds(60), replacingFrom: 1)

@@ -110,7 +110,9 @@ export class MessageView {
   }
 
   toggle(label, description, pressed, onclick) {
-    return h('button', { type: 'button', class: 'link-button toggle', 'aria-label': description, title: description, 'aria-pressed': String(pressed), onclick }, label);
+    const button = this.button(label, description, onclick);
+    button.setAttribute('aria-pressed', String(pressed));
+    return button;
   }
 
   startEditing(text = this.message.content) {

@@ -54,16 +54,17 @@ export class Sidebar {
   }
 
   item(conversation) {
-    const link = h('a', { class: 'conversation-link', href: `/c/${conversation.id}` }, conversation.title || 'New chat');
+    const link = h('a', { class: 'conversation-link', href: `/c/${conversation.id}` });
     link.addEventListener('click', (event) => {
       if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
       event.preventDefault();
       this.hooks.navigate(conversation.id);
     });
-    const rename = h('button', { type: 'button', class: 'icon-button small', 'aria-label': `Rename “${conversation.title || 'New chat'}”`, title: 'Rename' }, icon('pencil'));
-    const remove = h('button', { type: 'button', class: 'icon-button small', 'aria-label': `Delete “${conversation.title || 'New chat'}”`, title: 'Delete' }, icon('trash'));
+    const rename = h('button', { type: 'button', class: 'icon-button small', title: 'Rename' }, icon('pencil'));
+    const remove = h('button', { type: 'button', class: 'icon-button small', title: 'Delete' }, icon('trash'));
     const element = h('li', { class: 'conversation-item', 'data-id': conversation.id }, link, rename, remove);
     const entry = { conversation, element, link, rename, remove };
+    this.label(entry);
     rename.addEventListener('click', () => this.startRename(entry));
     remove.addEventListener('click', () => this.remove(entry));
     this.items.set(conversation.id, entry);
