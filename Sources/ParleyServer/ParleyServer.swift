@@ -29,6 +29,8 @@ public struct ParleyServer: Service {
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
         -> ParleyServer
     {
+        // Read before anything is opened, so a bad folder fails start-up with nothing to close.
+        let webAssets = try config.webDirectory.map(WebAssets.load(directory:)) ?? .embedded
         let board = NoticeBoard()
         let base: any ConversationStore
         var bus: any EventBus
@@ -77,7 +79,6 @@ public struct ParleyServer: Service {
             chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
             feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))))
 
-        let webAssets = try config.webDirectory.map(WebAssets.load(directory:)) ?? .embedded
         let router = Router(context: ParleyRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(ErrorMiddleware())

@@ -56,6 +56,22 @@ import Testing
         }
     }
 
+    @Test func webDirServesAFolderInsteadOfTheBuiltInCopy() async throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/ParleyServer/Web").standardized.path
+        let builtIn = try await TestParley.start(withUpstream: false)
+        let embeddedPage = try await builtIn.request(.GET, "/").body
+        await builtIn.stop()
+        try await TestParley.with(withUpstream: false, configure: { $0.webDirectory = source }) { parley in
+            let page = try await parley.request(.GET, "/")
+            #expect(page.status == 200 && page.body == embeddedPage, "the same files give the same page and version")
+        }
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-web-\(UUID().uuidString)").path
+        await #expect(throws: (any Error).self, "a folder without the UI's files is refused at start-up") {
+            try await TestParley.with(withUpstream: false, configure: { $0.webDirectory = missing }) { _ in }
+        }
+    }
+
     @Test func postingWithReplacesReplacesTheMessageAndWhatFollowed() async throws {
         try await TestParley.with { parley in
             let conversation = try await parley.createConversation()
