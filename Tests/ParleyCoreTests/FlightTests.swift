@@ -87,4 +87,29 @@ import Testing
         let wasStored = stored.load(ordering: .relaxed)
         #expect(!wasStored, "an answer over the limit is not offered for storing")
     }
+
+    @Test func aFinishedFlightBeingStoredOffersItsWholeAnswer() async throws {
+        let table = FlightTable<String, String>(retainLimit: 1 << 20) { $0.utf8.count }
+        let storing = AsyncStream<Void>.makeStream()
+        let release = AsyncStream<Void>.makeStream()
+        let gate = AsyncStream<Void>.makeStream()
+        let (reader, _) = table.join("k", produce: { flight in
+            flight.publish(head: "h")
+            flight.append(["a", "b"])
+            for await _ in gate.stream { break }
+        }, completed: { _ in
+            storing.continuation.yield()
+            for await _ in release.stream { break }
+        })
+        _ = try await reader.head()
+        #expect(table.finished("k") == nil, "a running flight is joined, not replayed")
+        gate.continuation.yield()
+        #expect(try await Self.drain(reader) == ["a", "b"])
+        for await _ in storing.stream { break }
+        let whileStoring = table.finished("k")
+        #expect(whileStoring?.0 == "h" && whileStoring?.1 == ["a", "b"])
+        release.continuation.yield()
+        for _ in 0..<200 where table.count > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(table.count == 0 && table.finished("k") == nil, "once stored, the flight leaves the table")
+    }
 }

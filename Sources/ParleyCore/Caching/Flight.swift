@@ -225,9 +225,16 @@ public final class FlightTable<Head: Sendable, Part: Sendable>: Sendable {
     /// Flights running now.
     public var count: Int { flights.withLock { $0.count } }
 
+    /// The whole answer of the flight for `key` when it has finished but is still in the table (its answer is
+    /// being stored): a request arriving then is served from memory, as the stored answer would serve it.
+    public func finished(_ key: String) -> (Head, [Part])? {
+        flights.withLock { $0[key] }?.completeParts
+    }
+
     /// Joins the flight running for `key`, or starts one with `produce`. `completed` runs when a flight this
     /// call started ends (to store its answer), before the flight leaves the table, so a request arriving in
-    /// between finds either the flight or the stored answer. `joined` tells whether the call was shared.
+    /// between finds the stored answer or, until it is stored, the finished flight (``finished(_:)``) to
+    /// replay. `joined` tells whether the call was shared.
     public func join(_ key: String, produce: @escaping @Sendable (Flight<Head, Part>) async throws -> Void,
                      completed: @escaping @Sendable (Flight<Head, Part>) async -> Void) -> (reader: FlightReader<Head, Part>, joined: Bool) {
         let (flight, reader, isNew) = flights.withLock { flights -> (Flight<Head, Part>, FlightReader<Head, Part>, Bool) in

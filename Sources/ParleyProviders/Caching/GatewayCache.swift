@@ -124,8 +124,8 @@ public final class GatewayCache: Sendable {
             let routed = try await router.routeStream(body, limits: limits)
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
         }
-        if plan.read, let hit = await lookup(key, form: .stream) {
-            let replay = OpenedStream(first: hit.entry.parts.map { ByteBuffer(bytes: $0) }, stream: UpstreamStream { _ in })
+        if plan.read, let hit = await lookup(key, form: .stream, finishing: streams) {
+            let replay = OpenedStream(first: hit.parts.map { ByteBuffer(bytes: $0) }, stream: UpstreamStream { _ in })
             return Served(value: replay, head: hit.head, cache: .hit(age: hit.age))
         }
         let (reader, joined) = streams.join(key, produce: { flight in
@@ -174,7 +174,7 @@ public final class GatewayCache: Sendable {
             let routed = try await route()
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
         }
-        if plan.read, let hit = await lookup(key, form: .body), let part = hit.entry.parts.first {
+        if plan.read, let hit = await lookup(key, form: .body, finishing: bodies), let part = hit.parts.first {
             return Served(value: UpstreamReply(body: ByteBuffer(bytes: part), usage: TokenUsage(promptTokens: 0, completionTokens: 0)),
                           head: hit.head, cache: .hit(age: hit.age))
         }
@@ -198,10 +198,19 @@ public final class GatewayCache: Sendable {
         return Served(value: UpstreamReply(body: body, usage: usage), head: head.route, cache: .miss(coalesced: joined))
     }
 
-    private func lookup(_ key: String, form: CachedResponse.Form) async -> (entry: CachedResponse, head: RouteHead, age: Int)? {
-        guard let cache, let entry = try? await cache.get(key), entry.form == form else { return nil }
-        let age = max(0, Int(Date().timeIntervalSince1970) - Int(entry.storedAt))
-        return (entry, RouteHead(deployment: entry.deployment, attempts: 0, model: entry.model), age)
+    /// The stored answer for `key`; else the answer of an identical call that has just finished and is being
+    /// stored (from memory, as the store will keep it), so a request arriving in between is a hit too.
+    private func lookup(_ key: String, form: CachedResponse.Form, finishing table: FlightTable<FlightHead, ByteBuffer>) async
+        -> (parts: [[UInt8]], head: RouteHead, age: Int)?
+    {
+        guard let cache else { return nil }
+        if let entry = try? await cache.get(key), entry.form == form {
+            let age = max(0, Int(Date().timeIntervalSince1970) - Int(entry.storedAt))
+            return (entry.parts, RouteHead(deployment: entry.deployment, attempts: 0, model: entry.model), age)
+        }
+        guard let (head, parts) = table.finished(key) else { return nil }
+        return (parts.map { UsageZeroing.zeroed(Array(buffer: $0)) },
+                RouteHead(deployment: head.route.deployment, attempts: 0, model: head.route.model), 0)
     }
 
     private static func store(_ cache: any ResponseCache, key: String, ttl: Duration, head: RouteHead, form: CachedResponse.Form,
