@@ -7,11 +7,14 @@ per check and "all passed" at the end; exits non-zero on the first failure, with
 """
 import json
 import os
+import socket
 import sys
+import threading
 import time
 import traceback
 import urllib.request
 import urllib.error
+import urllib.parse
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -60,12 +63,60 @@ def wait(what, condition, timeout=20.0, interval=0.05):
         time.sleep(interval)
 
 
+class CuttableProxy:
+    """A TCP relay in front of Parley whose open connections can all be cut at once, as a dropped network would."""
+
+    def __init__(self, target):
+        parsed = urllib.parse.urlsplit(target)
+        self.target = (parsed.hostname, parsed.port)
+        self.listener = socket.create_server(('127.0.0.1', 0))
+        self.url = f'http://127.0.0.1:{self.listener.getsockname()[1]}'
+        self.lock = threading.Lock()
+        self.open_sockets = set()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            client, _ = self.listener.accept()
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.open_sockets |= {client, upstream}
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pump, args=(source, sink), daemon=True).start()
+
+    def pump(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            self.close(end)
+
+    def close(self, end):
+        with self.lock:
+            self.open_sockets.discard(end)
+        try:
+            end.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        end.close()
+
+    def cut(self):
+        """Closes every connection open now; returns how many sockets were open."""
+        with self.lock:
+            ends = list(self.open_sockets)
+        for end in ends:
+            self.close(end)
+        return len(ends)
+
+
 class UI:
     def __init__(self, driver):
         self.d = driver
 
-    def open(self, path='/'):
-        self.d.get(BASE + path)
+    def open(self, path='/', base=None):
+        self.d.get((base or BASE) + path)
         wait('the app to start', lambda: self.d.execute_script(
             "return document.querySelector('#model-picker option') !== null"))
 
@@ -218,6 +269,23 @@ def check_reload_mid_stream(ui):
     stored = page['data'][-1]['content']
     assert len(stored.split()) == 120 and ui.last_answer_text().split() == stored.split(), 'the whole answer arrived'
     assert len(ui.last_answer_text()) > seen
+
+
+def check_dropped_connection_mid_stream(ui):
+    proxy = CuttableProxy(BASE)
+    ui.open('/', base=proxy.url)
+    ui.type_and_send('Drop me mock:tokens=120 mock:delay_ms=40')
+    wait('some streamed text', lambda: ui.last_answer_status() == 'streaming' and len(ui.last_answer_text()) > 30)
+    seen = ui.last_answer_text()
+    assert proxy.cut() >= 2, 'the stream was open through the proxy'
+    ui.wait_answer_done(40)
+    assert ui.last_answer_status() == 'complete', f'status after the drop: {ui.last_answer_status()}'
+    _, page, _ = api('GET', f'/conversations/{ui.conversation_id()}/messages')
+    stored = page['data'][-1]['content']
+    shown = ui.last_answer_text()
+    assert len(stored.split()) == 120 and shown.split() == stored.split(), 'the rest arrived once, nothing repeated'
+    assert shown.startswith(seen.strip()[:20]) and len(shown) > len(seen)
+    assert not ui.d.find_element(By.ID, 'chat-error').is_displayed(), 'no error left on screen once the answer finished'
 
 
 MARKDOWN = """## Plan
@@ -478,6 +546,7 @@ def main():
         run('stop', check_stop)
         run('auto-scroll follows the answer until the user scrolls up', check_scroll_following)
         run('reload mid-stream finishes the answer', check_reload_mid_stream)
+        run('a dropped connection mid-answer reattaches and finishes', check_dropped_connection_mid_stream)
         markdown = run('markdown rendered, XSS payloads inert', check_markdown_and_xss)
         run('feedback saved', check_feedback)
         run('back and forward', check_back_forward, first, markdown)
