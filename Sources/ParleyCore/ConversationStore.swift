@@ -19,8 +19,8 @@ public protocol ConversationStore: Sendable {
     /// Deletes the conversation, its messages and their feedback.
     func deleteConversation(id: UUID, owner: UserID) async throws
 
-    /// Up to `limit` messages with index below `before` (or the newest when `nil`), oldest first.
-    func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage
+    /// Up to `limit` messages of the `window`, oldest first.
+    func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage
     /// The role and text of up to `limit` messages with index below `before`, newest first, for building the
     /// context of a turn: system messages, empty texts and messages still `streaming` are left out. The caller
     /// has already checked that the conversation belongs to the user.
@@ -85,6 +85,12 @@ public struct Turn: Sendable {
 }
 
 extension ConversationStore {
+    /// Up to `limit` messages with index below `before` (or the newest when `nil`), oldest first.
+    public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
+        try await messages(conversationID: conversationID, owner: owner, window: before.map { .before($0) } ?? .newest,
+                           limit: limit)
+    }
+
     /// Deletes every message of the conversation (and their feedback); the conversation stays.
     public func clearMessages(conversationID: UUID, owner: UserID) async throws {
         try await deleteMessages(conversationID: conversationID, owner: owner, fromIndex: 0)

@@ -79,10 +79,21 @@ public struct Message: Sendable, Equatable {
     }
 }
 
+/// Which page of a conversation's history to read.
+public enum MessageWindow: Sendable, Equatable {
+    /// The newest messages.
+    case newest
+    /// Messages with an index below this one: paging back through older history.
+    case before(Int)
+    /// Messages with an index above this one: paging forward, toward the newest (from a search hit, say).
+    case after(Int)
+}
+
 /// One page of a conversation's history, oldest first.
 public struct MessagePage: Sendable {
     public var messages: [Message]
-    /// True when messages older than the first one here exist.
+    /// True when more messages lie beyond this page in the direction it was read: older ones for
+    /// ``MessageWindow/newest`` and ``MessageWindow/before(_:)``, newer ones for ``MessageWindow/after(_:)``.
     public var hasMore: Bool
     public init(messages: [Message], hasMore: Bool) {
         self.messages = messages

@@ -63,11 +63,15 @@ enum API {
 
     /// A page of messages: `{"data": [...], "has_more": …, "next_before": …}`; pass `next_before` back as
     /// `before` to get the previous page.
-    static func messageList(_ messages: [ParleyCore.Message], hasMore: Bool, nextBefore: Int?) -> String {
+    /// A page of history. `has_more` is about the direction read: older messages for a page read with
+    /// `before` (or the newest page), then `next_before` continues; newer ones for a page read with `after`,
+    /// then `next_after` continues.
+    static func messageList(_ messages: [ParleyCore.Message], hasMore: Bool, nextBefore: Int?, nextAfter: Int?) -> String {
         var object = JSONObjectText()
         object.field("data", json: "[" + messages.map(messageJSON).joined(separator: ",") + "]")
         object.field("has_more", hasMore)
         object.field("next_before", nextBefore)
+        object.field("next_after", nextAfter)
         return object.closed
     }
 

@@ -88,10 +88,19 @@ struct ConversationRoutes {
         let query = Query(request)
         let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 50
         let before = try query.integer("before", in: 1...Int(Int32.max))
-        let page = try await services.store.messages(conversationID: id, owner: services.owner, before: before,
-                                                     limit: limit)
+        let after = try query.integer("after", in: 0...Int(Int32.max))
+        let window: MessageWindow
+        switch (before, after) {
+        case (nil, nil): window = .newest
+        case (let before?, nil): window = .before(before)
+        case (nil, let after?): window = .after(after)
+        case (.some, .some): throw APIError.invalid("give 'before' (older messages) or 'after' (newer ones), not both")
+        }
+        let page = try await services.store.messages(conversationID: id, owner: services.owner, window: window, limit: limit)
+        let continues = page.hasMore ? (after == nil ? page.messages.first?.index : page.messages.last?.index) : nil
         return Response.json(text: API.messageList(page.messages, hasMore: page.hasMore,
-                                                   nextBefore: page.hasMore ? page.messages.first?.index : nil))
+                                                   nextBefore: after == nil ? continues : nil,
+                                                   nextAfter: after == nil ? nil : continues))
     }
 
     /// The chat API's limits are per client address (per user once accounts exist): the same requests and

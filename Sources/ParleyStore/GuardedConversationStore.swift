@@ -114,8 +114,8 @@ public final class GuardedConversationStore: ConversationStore {
         try await guarded { try await $0.deleteConversation(id: id, owner: owner) }
     }
 
-    public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
-        try await guarded { try await $0.messages(conversationID: conversationID, owner: owner, before: before, limit: limit) }
+    public func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage {
+        try await guarded { try await $0.messages(conversationID: conversationID, owner: owner, window: window, limit: limit) }
     }
 
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws

@@ -11,15 +11,21 @@ extension PostgresConversationStore {
 
     /// One round trip: the page is read with the ownership check inside it; only an empty page asks
     /// whether the conversation exists at all.
-    public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
+    public func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage {
+        // One more row than asked tells whether more lie beyond the page.
+        let (condition, order, bound) = switch window {
+        case .newest: ("m.idx < $3", "DESC", Int(Int32.max))
+        case .before(let index): ("m.idx < $3", "DESC", index)
+        case .after(let index): ("m.idx > $3", "ASC", index)
+        }
         let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
             + "FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = $1 "
             + "LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 "
-            + "WHERE m.conversation_id = $2 AND m.idx < $3 ORDER BY m.idx DESC LIMIT $4"
+            + "WHERE m.conversation_id = $2 AND \(condition) ORDER BY m.idx \(order) LIMIT $4"
         var binds = PostgresBindings()
         binds.append(owner.rawValue)
         binds.append(conversationID)
-        binds.append(before ?? Int(Int32.max))
+        binds.append(bound)
         binds.append(limit + 1)
         let rows = try await perform {
             try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
@@ -28,8 +34,8 @@ extension PostgresConversationStore {
             // Throws notFound for another user's or an unknown conversation.
             _ = try await conversation(id: conversationID, owner: owner)
         }
-        let messages = try rows.prefix(limit).reversed().map(Self.message(from:))
-        return MessagePage(messages: messages, hasMore: rows.count > limit)
+        let page = try rows.prefix(limit).map(Self.message(from:))
+        return MessagePage(messages: order == "DESC" ? page.reversed() : page, hasMore: rows.count > limit)
     }
 
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws

@@ -4,20 +4,26 @@ import ParleyCore
 
 /// Messages: history pages, turns, partial and final answer text.
 extension SQLiteConversationStore {
-    public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
+    public func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage {
+        // One more row than asked tells whether more lie beyond the page.
+        let (condition, order, bound) = switch window {
+        case .newest: ("m.idx < ?", "DESC", Int.max)
+        case .before(let index): ("m.idx < ?", "DESC", index)
+        case .after(let index): ("m.idx > ?", "ASC", index)
+        }
         let rows = try await read { db -> [Message]? in
             guard try Self.owns(db, conversationID: conversationID, owner: owner) else { return nil }
             return try Row.fetchAll(db, sql: """
                 SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
                 FROM messages m LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = ?
-                WHERE m.conversation_id = ? AND m.idx < ?
-                ORDER BY m.idx DESC LIMIT ?
-                """, arguments: [owner.rawValue, conversationID.lowercased, before ?? Int.max, limit + 1])
+                WHERE m.conversation_id = ? AND \(condition)
+                ORDER BY m.idx \(order) LIMIT ?
+                """, arguments: [owner.rawValue, conversationID.lowercased, bound, limit + 1])
                 .map(Self.message(from:))
         }
         guard let rows else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
-        let messages = Array(rows.prefix(limit).reversed())
-        return MessagePage(messages: messages, hasMore: rows.count > limit)
+        let page = rows.prefix(limit)
+        return MessagePage(messages: order == "DESC" ? page.reversed() : Array(page), hasMore: rows.count > limit)
     }
 
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws

@@ -121,6 +121,31 @@ import Testing
             let oldest = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages?limit=5&before=3")
                 .decode(MessagePageJSON.self)
             #expect(oldest.data.map(\.index) == [1, 2] && !oldest.has_more && oldest.next_before == nil)
+            #expect(latest.next_after == nil && older.next_after == nil)
+        }
+    }
+
+    @Test func historyPagesForwardFromAnyIndex() async throws {
+        try await TestParley.with { parley in
+            let conversation = try await parley.createConversation()
+            for index in 0..<6 { _ = try await parley.chat(conversation, "q\(index)") }
+            let path = "/api/v1/conversations/\(conversation)/messages"
+            let start = try await parley.request(.GET, path + "?limit=5&after=0").decode(MessagePageJSON.self)
+            #expect(start.data.map(\.index) == Array(1...5) && start.has_more && start.next_after == 5 && start.next_before == nil)
+            let next = try await parley.request(.GET, path + "?limit=5&after=5").decode(MessagePageJSON.self)
+            #expect(next.data.map(\.index) == Array(6...10) && next.next_after == 10)
+            let end = try await parley.request(.GET, path + "?limit=5&after=10").decode(MessagePageJSON.self)
+            #expect(end.data.map(\.index) == [11, 12] && !end.has_more && end.next_after == nil)
+            let beyond = try await parley.request(.GET, path + "?after=12").decode(MessagePageJSON.self)
+            #expect(beyond.data.isEmpty && !beyond.has_more)
+
+            for query in ["before=5&after=2", "after=-1", "after=x", "after=99999999999"] {
+                let refused = try await parley.request(.GET, path + "?" + query)
+                #expect(refused.status == 400 && (refused.json["error"] as? [String: Any])?["type"] as? String == "invalid_request",
+                        "\(query)")
+            }
+            let unknown = try await parley.request(.GET, "/api/v1/conversations/\(UUID())/messages?after=0")
+            #expect(unknown.status == 404)
         }
     }
 

@@ -276,6 +276,7 @@ struct MessagePageJSON: Decodable, Sendable {
     var data: [MessageJSON]
     var has_more: Bool
     var next_before: Int?
+    var next_after: Int?
 }
 
 /// A response as the tests see it.

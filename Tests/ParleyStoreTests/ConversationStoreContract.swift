@@ -135,6 +135,22 @@ enum ConversationStoreContract {
         #expect(!oldest.hasMore)
         let exact = try await store.messages(conversationID: conversation.id, owner: owner, before: 7, limit: 6)
         #expect(exact.messages.map(\.index) == Array(1...6) && !exact.hasMore)
+
+        // Forward, from any index toward the newest (opening a conversation at a search hit).
+        func after(_ index: Int, limit: Int = 6, as user: UserID = owner) async throws -> MessagePage {
+            try await store.messages(conversationID: conversation.id, owner: user, window: .after(index), limit: limit)
+        }
+        let first = try await after(0)
+        #expect(first.messages.map(\.index) == Array(1...6) && first.hasMore)
+        let middle = try await after(6)
+        #expect(middle.messages.map(\.index) == Array(7...12) && middle.hasMore)
+        let last = try await after(14)
+        #expect(last.messages.map(\.index) == Array(15...20) && !last.hasMore, "exactly the rest: nothing beyond")
+        #expect(try await after(20).messages.isEmpty)
+        _ = try await store.setFeedback(messageID: last.messages[1].id, owner: owner, rating: 1, comment: "ok")
+        let rated = try await after(15, limit: 1).messages.first
+        #expect(rated?.index == 16 && rated?.feedback?.rating == 1 && rated?.feedback?.comment == "ok", "feedback comes along")
+        await #expect(throws: ParleyError.self) { try await after(0, as: stranger) }
     }
 
     static func generationLifecycle(_ store: any ConversationStore) async throws {

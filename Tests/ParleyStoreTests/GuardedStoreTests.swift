@@ -64,8 +64,8 @@ struct HangingPingStore: ConversationStore {
         try await base.updateConversation(id: id, owner: owner, patch: patch)
     }
     func deleteConversation(id: UUID, owner: UserID) async throws { try await base.deleteConversation(id: id, owner: owner) }
-    func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
-        try await base.messages(conversationID: conversationID, owner: owner, before: before, limit: limit)
+    func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage {
+        try await base.messages(conversationID: conversationID, owner: owner, window: window, limit: limit)
     }
     func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws -> [(index: Int, message: ChatMessage)] {
         try await base.contextMessages(conversationID: conversationID, before: before, limit: limit)
