@@ -34,13 +34,15 @@ import Testing
                 // run beside it on a small machine.
                 let outcome = try await Shell.run(["nice", "-n", "19", "python3", Self.script, parley.baseURL, Self.artifacts,
                                                    longID.lowercased, "--limited", limited.baseURL])
+                print("browser checks:\n" + outcome.output) // one line per check, with its time, for the CI log
                 #expect(outcome.status == 0, "browser checks failed:\n\(outcome.output)")
                 #expect(outcome.output.contains("all passed"), "\(outcome.output)")
             }
         }
     }
 
-    /// A finished 1,000-message conversation, written straight to the server's SQLite file.
+    /// A finished 1,000-message conversation, written straight to the server's SQLite file; message 301 alone
+    /// mentions an okapi.
     static func seedLongConversation(databasePath: String) async throws -> UUID {
         let store = try SQLiteConversationStore(path: databasePath)
         let id = UUID.v7()
@@ -51,7 +53,8 @@ import Testing
             let isUser = index % 2 == 1
             messages.append(Message(id: .v7(now: time), conversationID: id, index: index,
                                     parentID: isUser ? nil : messages.last?.id, role: isUser ? .user : .assistant,
-                                    content: isUser ? "Question \(index)" : "Answer \(index) with **some** text.",
+                                    content: isUser ? "Question \(index)\(index == 301 ? " about the okapi" : "")"
+                                        : "Answer \(index) with **some** text.",
                                     model: isUser ? nil : "mock-1", status: .complete, createdAt: time, updatedAt: time))
         }
         let conversation = Conversation(id: id, ownerID: .local, title: "A thousand messages", model: nil,

@@ -418,17 +418,62 @@ def check_back_forward(ui, first, second):
     wait('forward to the second', lambda: ui.css('.message.assistant h4'))
 
 
+def message_indexes(ui):
+    """The indexes of the messages on screen, in order (read in one script: one WebDriver call per element is slow)."""
+    return ui.d.execute_script("return [...document.querySelectorAll('.message')].map((m) => Number(m.dataset.index))")
+
+
 def check_long_conversation(ui):
     ui.open(f'/c/{LONG_ID}')
     wait('the latest page', lambda: len(ui.css('.message')) >= 50)
-    indexes = [int(e.get_attribute('data-index')) for e in ui.css('.message')]
+    indexes = message_indexes(ui)
     assert indexes[-1] == 1000 and len(indexes) == 50, f'latest page first: {indexes[:3]}…{indexes[-3:]}'
     at_bottom = ui.d.execute_script("const s = document.getElementById('messages'); return s.scrollHeight - s.scrollTop - s.clientHeight")
     assert at_bottom < 50, 'opens at the newest message'
     ui.d.execute_script("document.getElementById('messages').scrollTop = 0")
     wait('older messages', lambda: len(ui.css('.message')) >= 100)
-    indexes = [int(e.get_attribute('data-index')) for e in ui.css('.message')]
+    indexes = message_indexes(ui)
     assert indexes == sorted(indexes) and indexes[-1] == 1000, 'older messages go above, in order'
+
+
+def check_search_hit_opens_at_the_message(ui):
+    ui.open('/')
+    search = ui.d.find_element(By.ID, 'search-input')
+    search.send_keys('okapi')
+    hit = wait('the search hit', lambda: [e for e in ui.css('#search-results a') if 'okapi' in e.text])[0]
+    hit.click()
+    wait('the URL names the message', lambda: ui.d.execute_script('return location.pathname + location.hash') == f'/c/{LONG_ID}#m301')
+    found = wait('the message on screen', lambda: ui.css('.message.found'))[0]
+    assert found.get_attribute('data-index') == '301'
+    in_view = """const m = arguments[0].getBoundingClientRect(), s = document.getElementById('messages').getBoundingClientRect();
+                 return m.top >= s.top && m.bottom <= s.bottom"""
+    wait('the hit in view', lambda: ui.d.execute_script(in_view, found))
+    indexes = message_indexes(ui)
+    assert indexes == list(range(indexes[0], indexes[-1] + 1)) and indexes[0] < 301 < indexes[-1] < 1000, \
+        f'messages around the hit: {indexes[0]}…{indexes[-1]}'
+    assert not [b for b in ui.css('.message button') if b.text == 'Regenerate'], 'no regenerate away from the newest'
+    assert ui.d.find_element(By.ID, 'jump-latest').is_displayed()
+    search.send_keys(Keys.CONTROL, 'a', Keys.BACKSPACE)
+    # Scrolling down loads newer pages, in order, up to the newest.
+    def scrolled_to_the_newest():
+        ui.d.execute_script("const s = document.getElementById('messages'); s.scrollTop = s.scrollHeight")
+        return message_indexes(ui)[-1] == 1000
+    wait('newer pages down to the newest', scrolled_to_the_newest, 60, interval=0.2)
+    indexes = message_indexes(ui)
+    assert indexes == list(range(indexes[0], 1001)), 'each message once, in order'
+    ui.d.execute_script("document.getElementById('messages').scrollTop = 0")
+    wait('older pages above', lambda: message_indexes(ui)[0] < indexes[0])
+    # Back and forward, then a message typed while the newest are not on screen goes after the newest.
+    ui.d.back()
+    wait('back where we were', lambda: ui.d.execute_script('return location.pathname') == '/')
+    ui.d.forward()
+    wait('the hit again', lambda: [e for e in ui.css('.message.found') if e.get_attribute('data-index') == '301'])
+    ui.type_and_send('After the okapi mock:tokens=3')
+    ui.wait_answer_done()
+    wait('the newest shown with the new turn', lambda: message_indexes(ui)[-2:] == [1001, 1002])
+    assert ui.d.execute_script('return location.hash') == '', 'the URL no longer names the old message'
+    _, page, _ = api('GET', f'/conversations/{LONG_ID}/messages?limit=2')
+    assert [m['index'] for m in page['data']] == [1001, 1002] and page['data'][0]['content'] == 'After the okapi mock:tokens=3'
 
 
 def check_failed_answer_and_retry(ui):
@@ -554,6 +599,7 @@ def main():
         run('system prompt and model picker', check_system_prompt_and_model)
         run('export Markdown and JSON', check_export, first)
         run('1,000-message conversation pages from the newest', check_long_conversation)
+        run('a search hit opens its conversation at the message, pages both ways', check_search_hit_opens_at_the_message)
         run('sidebar paging, search, rename, delete', check_sidebar)
         if LIMITED:
             run('rate limit shown with when to retry', check_rate_limit_shown)

@@ -1,5 +1,5 @@
-// Starts the UI: the conversation named by the URL (/c/{id}), the sidebar, the settings, and history
-// navigation (back, forward and reload show the conversation the URL names).
+// Starts the UI: the conversation named by the URL (/c/{id}, or /c/{id}#m{index} for one of its messages), the
+// sidebar, the settings, and history navigation (back, forward and reload show what the URL names).
 import { byId } from './dom.js';
 import { Chat } from './chat.js';
 import { Sidebar } from './sidebar.js';
@@ -10,6 +10,12 @@ const idPattern = /^\/c\/([0-9a-fA-F-]{36})\/?$/;
 function idFromLocation() {
   const match = idPattern.exec(location.pathname);
   return match ? match[1].toLowerCase() : null;
+}
+
+/** The message index the URL's fragment names (`#m{index}`), if any. */
+function indexFromLocation() {
+  const match = /^#m(\d{1,10})$/.exec(location.hash);
+  return match ? Number(match[1]) : null;
 }
 
 function setTitle(conversation) {
@@ -30,6 +36,9 @@ const chat = new Chat({
     sidebar.upsert(conversation);
     setTitle(conversation);
   },
+  latestShown(id) {
+    if (idFromLocation() === id && location.hash) history.replaceState({ id }, '', `/c/${id}`);
+  },
 });
 
 const settings = new Settings(chat, {
@@ -37,33 +46,34 @@ const settings = new Settings(chat, {
 });
 
 const sidebar = new Sidebar({
-  navigate(id) { navigate(id); },
+  navigate(id, at = null) { navigate(id, false, at); },
   renamed(conversation) { if (chat.conversation?.id === conversation.id) { chat.conversation = conversation; setTitle(conversation); } },
   deleted(id) { if (chat.conversation?.id === id || idFromLocation() === id) navigate(null, true); },
 });
 
-/** Shows a conversation and, unless it came from the history itself, records it there. */
-async function show(id) {
+/** Shows a conversation (at a message, with `at`). */
+async function show(id, at = null) {
   sidebar.setActive(id);
   closeSidebar();
   setTitle(null);
   try {
-    const conversation = await chat.open(id);
+    const conversation = await chat.open(id, at);
     if (conversation) setTitle(conversation);
   } catch { /* chat.open showed the problem */ }
   settings.show(chat.conversation);
   byId('composer-input').focus();
 }
 
-function navigate(id, replace = false) {
-  const path = id ? `/c/${id}` : '/';
-  if (location.pathname !== path) {
+/** Shows a conversation (at a message, with `at`) and records it in the history. */
+function navigate(id, replace = false, at = null) {
+  const path = id ? `/c/${id}${at === null ? '' : `#m${at}`}` : '/';
+  if (location.pathname + location.hash !== path) {
     if (replace) history.replaceState({ id }, '', path); else history.pushState({ id }, '', path);
   }
-  show(id);
+  show(id, at);
 }
 
-window.addEventListener('popstate', () => show(idFromLocation()));
+window.addEventListener('popstate', () => show(idFromLocation(), indexFromLocation()));
 byId('new-chat').addEventListener('click', () => navigate(null));
 
 // Narrow screens: the conversation list is a drawer.
@@ -84,6 +94,6 @@ document.addEventListener('keydown', (event) => {
 });
 
 if (location.pathname !== '/' && !idFromLocation()) history.replaceState(null, '', '/');
-show(idFromLocation());
+show(idFromLocation(), indexFromLocation());
 settings.loadModels();
 sidebar.loadMore();

@@ -1,15 +1,16 @@
-// The open conversation: history paged from the newest, answers streamed as they are generated, reattached
-// after a dropped connection or a reload, and the composer.
+// The open conversation: history paged from the newest (or around a search hit, then both ways), answers
+// streamed as they are generated, reattached after a dropped connection or a reload, and the composer.
 import { api, postMessage, messageEvents, readEvents } from './api.js';
 import { byId } from './dom.js';
 import { MessageView } from './message-view.js';
 
 const pageSize = 50;
+const aroundHit = 25; // messages read on each side of a message opened from search
 const followSlack = 48; // px from the bottom that still counts as "at the bottom"
 const autoSizing = CSS.supports('field-sizing', 'content');
 
 export class Chat {
-  /** @param hooks {created(conversation), changed(conversation), newConversationBody()} */
+  /** @param hooks {created(conversation), changed(conversation), newConversationBody(), latestShown(id)} */
   constructor(hooks) {
     this.hooks = hooks;
     this.conversation = null;
@@ -22,11 +23,15 @@ export class Chat {
     this.errorBox = byId('chat-error');
     this.jumpButton = byId('jump-latest');
     this.following = true;
+    this.pinned = null; // a message kept in view (opened from search) until the user scrolls
+    this.pinnedTop = 0;
     this.session = new AbortController(); // aborted when another conversation opens
     this.streams = new Set(); // ids of answers being followed
     this.hasMore = false;
     this.nextBefore = null;
     this.loadingOlder = false;
+    this.nextAfter = null; // set while the newest messages are not on screen (opened at a search hit)
+    this.loadingNewer = false;
 
     byId('composer').addEventListener('submit', (event) => { event.preventDefault(); this.submit(); });
     this.input.addEventListener('keydown', (event) => {
@@ -34,31 +39,46 @@ export class Chat {
     });
     this.input.addEventListener('input', () => this.fitInput());
     this.stopButton.addEventListener('click', () => this.stop());
-    this.jumpButton.addEventListener('click', () => { this.following = true; this.scrollToBottom(); this.input.focus(); });
+    this.jumpButton.addEventListener('click', () => this.showLatest());
     // Follow the answer until the user scrolls up; scrolling back to the bottom follows again. Only a move up
     // stops following: text arriving, or messages getting their real height, never moves the view up.
     let lastTop = 0;
     this.scroller.addEventListener('scroll', () => {
       const top = this.scroller.scrollTop;
+      if (this.pinned && Math.abs(top - this.pinnedTop) > 2) this.pinned = null; // the user scrolled
       const distance = this.scroller.scrollHeight - top - this.scroller.clientHeight;
-      if (distance < followSlack) this.following = true;
+      if (distance < followSlack && this.atNewest) this.following = true;
       else if (top < lastTop - 1) this.following = false;
       lastTop = top;
       this.jumpButton.hidden = this.following;
     }, { passive: true });
     // Following happens here, after the browser's own layout, where reading the scroll height costs nothing
     // (right after changing the text it would force an extra layout on every frame).
-    new ResizeObserver(() => { if (this.following) this.scrollToBottom(); }).observe(this.list);
+    // Likewise a pinned message is put back in view as the messages around it get their real heights.
+    new ResizeObserver(() => {
+      if (this.following) this.scrollToBottom();
+      else if (this.pinned?.isConnected) this.pin(this.pinned);
+    }).observe(this.list);
     this.olderObserver = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.loadOlder();
     }, { root: this.scroller, rootMargin: '400px 0px 0px 0px' });
     this.olderObserver.observe(byId('history-status'));
+    this.newerObserver = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.loadNewer();
+    }, { root: this.scroller, rootMargin: '0px 0px 400px 0px' });
+    this.newerObserver.observe(byId('newer-status'));
     window.addEventListener('online', () => this.resumeStreams());
     this.fitInput();
   }
 
-  /** Shows a conversation (null: a new, empty chat). */
-  async open(id) {
+  /** True when the newest messages are on screen (new answers appear there, and the view may follow them). */
+  get atNewest() { return this.nextAfter === null; }
+
+  /**
+   * Shows a conversation (null: a new, empty chat): its newest messages, or with `at` (a message index, from a
+   * search hit) the messages around that one, with older and newer ones loaded as the user scrolls.
+   */
+  async open(id, at = null) {
     this.session.abort();
     this.session = new AbortController();
     this.streams.clear();
@@ -68,7 +88,10 @@ export class Chat {
     this.conversation = null;
     this.hasMore = false;
     this.nextBefore = null;
-    this.following = true;
+    this.nextAfter = null;
+    byId('newer-status').textContent = '';
+    this.following = at === null;
+    this.pinned = null;
     this.jumpButton.hidden = true;
     this.updateComposer();
     byId('empty-state').hidden = id !== null;
@@ -76,15 +99,30 @@ export class Chat {
     const session = this.session;
     byId('history-status').textContent = 'Loading…';
     try {
-      const [conversation, page] = await Promise.all([
+      const read = (query) => api('GET', `/conversations/${id}/messages?${query}`, undefined, { signal: session.signal });
+      const [conversation, page, newer] = await Promise.all([
         api('GET', `/conversations/${id}`, undefined, { signal: session.signal }),
-        api('GET', `/conversations/${id}/messages?limit=${pageSize}`, undefined, { signal: session.signal }),
+        at === null ? read(`limit=${pageSize}`) : read(`limit=${aroundHit}&before=${at + 1}`),
+        at === null ? null : read(`limit=${aroundHit}&after=${at}`),
       ]);
       if (session.signal.aborted) return null;
       this.conversation = conversation;
-      this.showPage(page, false);
+      this.showPage(page, 'first');
+      if (newer) {
+        this.showPage(newer, 'newer');
+        for (const view of this.views.values()) view.renderActions(); // the newest answer may not be on screen
+      }
       byId('empty-state').hidden = this.views.size > 0;
-      this.scrollToBottom();
+      const found = at === null ? null : [...this.views.values()].find((view) => view.index === at);
+      if (found) {
+        this.pin(found.element);
+        found.element.classList.add('found');
+        this.jumpButton.hidden = false;
+      } else {
+        this.following = this.atNewest;
+        this.jumpButton.hidden = this.atNewest;
+        this.scrollToBottom();
+      }
       for (const view of this.views.values()) if (view.isStreaming) this.follow(view.id, null);
       this.updateComposer();
       return conversation;
@@ -96,10 +134,16 @@ export class Chat {
     }
   }
 
-  showPage(page, older) {
-    this.hasMore = page.has_more;
-    this.nextBefore = page.next_before;
-    byId('history-status').textContent = this.hasMore ? 'Loading older messages…' : '';
+  /** Puts a page of history on screen: an older page above what is shown, the first or a newer one below. */
+  showPage(page, place) {
+    if (place === 'newer') {
+      this.nextAfter = page.has_more ? page.next_after : null;
+      byId('newer-status').textContent = this.atNewest ? '' : 'Loading newer messages…';
+    } else {
+      this.hasMore = page.has_more;
+      this.nextBefore = page.next_before;
+      byId('history-status').textContent = this.hasMore ? 'Loading older messages…' : '';
+    }
     const fragment = document.createDocumentFragment();
     for (const message of page.data) {
       if (this.views.has(message.id)) continue;
@@ -107,7 +151,7 @@ export class Chat {
       this.views.set(message.id, view);
       fragment.append(view.element);
     }
-    if (older) {
+    if (place === 'older') {
       this.list.prepend(fragment);
     } else {
       this.list.append(fragment);
@@ -127,7 +171,7 @@ export class Chat {
         undefined, { signal: session.signal });
       if (session.signal.aborted) return;
       const before = this.scroller.scrollHeight;
-      this.showPage(page, true);
+      this.showPage(page, 'older');
       this.scroller.scrollTop += this.scroller.scrollHeight - before;
     } catch (error) {
       if (error.name !== 'AbortError') byId('history-status').textContent = `Older messages could not be loaded: ${error.explanation}`;
@@ -136,6 +180,40 @@ export class Chat {
     }
     // A short page may leave the sentinel in view: keep loading until the screen is full.
     if (!session.signal.aborted && this.hasMore && this.scroller.scrollTop < 400) requestAnimationFrame(() => this.loadOlder());
+  }
+
+  /** Loads the page after the newest message shown, when the newest messages are not on screen yet. */
+  async loadNewer() {
+    if (this.atNewest || this.loadingNewer || !this.conversation) return;
+    this.loadingNewer = true;
+    const session = this.session;
+    try {
+      const page = await api('GET', `/conversations/${this.conversation.id}/messages?limit=${pageSize}&after=${this.nextAfter}`,
+        undefined, { signal: session.signal });
+      if (session.signal.aborted) return;
+      this.showPage(page, 'newer');
+      for (const view of page.data.map((message) => this.views.get(message.id))) if (view?.isStreaming) this.follow(view.id, null);
+    } catch (error) {
+      if (error.name !== 'AbortError') byId('newer-status').textContent = `Newer messages could not be loaded: ${error.explanation}`;
+    } finally {
+      this.loadingNewer = false;
+    }
+    const below = () => this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight;
+    if (!session.signal.aborted && !this.atNewest && below() < 400) requestAnimationFrame(() => this.loadNewer());
+  }
+
+  /** Brings the newest messages on screen and follows them. */
+  async showLatest() {
+    if (!this.atNewest && this.conversation) {
+      const id = this.conversation.id;
+      await this.open(id);
+      this.hooks.latestShown(id);
+    }
+    this.following = true;
+    this.pinned = null;
+    this.jumpButton.hidden = true;
+    this.scrollToBottom();
+    this.input.focus();
   }
 
   /** Grows the message box with its text, up to a limit (CSS does it where `field-sizing` is supported). */
@@ -159,10 +237,12 @@ export class Chat {
 
   /** Sends a message, or replaces `replaced` (a user message view) and what follows it. */
   async send(content, replaced) {
-    this.hideError();
-    const session = this.session;
     const fromComposer = replaced === null;
     if (fromComposer) { this.input.value = ''; this.fitInput(); }
+    // A new message goes after the newest one, so that is what must be on screen.
+    if (fromComposer && !this.atNewest) await this.showLatest();
+    this.hideError();
+    const session = this.session;
     let conversation = this.conversation;
     try {
       if (!conversation) {
@@ -178,6 +258,9 @@ export class Chat {
     // Replaced messages leave the screen at once, and come back if the server refuses.
     const removed = replaced ? [...this.views.values()].filter((view) => view.index >= replaced.index) : [];
     for (const view of removed) { view.element.remove(); this.views.delete(view.id); }
+    // What follows a replaced message goes, so what is left on screen ends at the newest.
+    const nextAfter = this.nextAfter;
+    if (replaced) { this.nextAfter = null; byId('newer-status').textContent = ''; }
     const body = { content };
     if (replaced) body.replaces = replaced.id;
     const pending = { active: true };
@@ -191,10 +274,11 @@ export class Chat {
       if (error.name === 'AbortError') return;
       if (removed.length && !(error.status >= 400 && error.status < 500)) {
         // Not a refusal (a network or server failure): show what the server holds rather than guess.
-        await this.open(conversation.id).catch(() => {});
+        await this.open(conversation.id).then(() => this.hooks.latestShown(conversation.id), () => {});
       } else {
         // Refused (4xx): nothing changed on the server, so the replaced messages come back.
         for (const view of removed) { this.views.set(view.id, view); this.insertInOrder(view); }
+        this.showPage({ data: [], has_more: nextAfter !== null, next_after: nextAfter }, 'newer');
       }
       if (fromComposer) { this.input.value = content; this.fitInput(); }
       this.showError(error.explanation, error.status === 429 ? error.retryAfterMs : null);
@@ -299,6 +383,13 @@ export class Chat {
     this.list.insertBefore(view.element, next);
   }
 
+  /** Puts a message in the middle of the view and keeps it there until the user scrolls. */
+  pin(element) {
+    this.pinned = element;
+    element.scrollIntoView({ block: 'center' });
+    this.pinnedTop = this.scroller.scrollTop;
+  }
+
   scrollToBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
@@ -307,6 +398,7 @@ export class Chat {
 
   /** True for the newest answer on screen (the one that can be regenerated). */
   isLatestAnswer(view) {
+    if (!this.atNewest) return false;
     for (let element = this.list.lastElementChild; element; element = element.previousElementSibling) {
       if (element.classList.contains('assistant')) return element === view.element;
     }

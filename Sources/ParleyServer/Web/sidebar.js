@@ -5,7 +5,7 @@ import { h, icon, byId, confirmAction, toast } from './dom.js';
 const pageSize = 30;
 
 export class Sidebar {
-  /** @param hooks {navigate(id), deleted(id)} */
+  /** @param hooks {navigate(id, at), deleted(id)} — `at`: a message index to open the conversation at */
   constructor(hooks) {
     this.hooks = hooks;
     this.list = byId('conversation-list');
@@ -154,13 +154,13 @@ export class Sidebar {
     try {
       const found = await api('GET', `/search?q=${encodeURIComponent(query)}&limit=20`);
       if (this.searching !== query) return;
-      const open = (id) => (event) => { event.preventDefault(); this.hooks.navigate(id); };
+      const open = (id, at = null) => (event) => { event.preventDefault(); this.hooks.navigate(id, at); };
       const rows = [];
       for (const hit of found.conversations) {
         rows.push(h('li', {}, h('a', { href: `/c/${hit.conversation.id}`, class: 'result-title', onclick: open(hit.conversation.id) }, hit.conversation.title || 'New chat')));
       }
       for (const hit of found.messages) {
-        rows.push(h('li', {}, h('a', { href: `/c/${hit.conversation_id}`, onclick: open(hit.conversation_id) },
+        rows.push(h('li', {}, h('a', { href: `/c/${hit.conversation_id}#m${hit.index}`, onclick: open(hit.conversation_id, hit.index) },
           h('span', { class: 'result-title', text: hit.conversation_title || 'New chat' }),
           h('span', { class: 'result-snippet', text: hit.snippet }))));
       }
