@@ -94,14 +94,14 @@ public final class PostgresTestServer: Sendable {
     }
 
     /// Runs a command (as `postgres` when root) through the shell and throws with its output if it fails.
-    /// `system` waits for exactly this child; output goes to a file, since the server pg_ctl starts would hold
+    /// ``Spawn`` waits for exactly this child; output goes to a file, since the server pg_ctl starts would hold
     /// a pipe open.
     static func run(_ executable: String, _ arguments: [String]) throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("parley-pg-cmd-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let quoted = ([executable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let prefix = isRoot && !executable.hasSuffix("chown") ? "runuser -u postgres -- " : ""
-        let status = system(prefix + quoted.joined(separator: " ") + " > '\(log)' 2>&1 < /dev/null")
+        let status = Spawn.shell(prefix + quoted.joined(separator: " ") + " > '\(log)' 2>&1 < /dev/null")
         guard status == 0 else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed (\(status)): \(output)")
@@ -109,7 +109,7 @@ public final class PostgresTestServer: Sendable {
     }
 }
 
-/// Runs blocking work (child processes waited for with `system`) on a new thread and awaits its result, so
+/// Runs blocking work (child processes waited for with ``Spawn``) on a new thread and awaits its result, so
 /// that the few threads running Swift tasks are never blocked by it.
 public func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in

@@ -14,7 +14,7 @@ public enum Shell {
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("parley-shell-\(UUID().uuidString).log").path
             defer { try? FileManager.default.removeItem(atPath: log) }
             let command = arguments.map(quote).joined(separator: " ")
-            let status = system(command + " > \(quote(log)) 2>&1 < /dev/null")
+            let status = Spawn.shell(command + " > \(quote(log)) 2>&1 < /dev/null")
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             return Outcome(status: status == 0 ? 0 : (status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)),
                            output: output)

@@ -187,7 +187,9 @@ import Testing
                     Issue.record("unexpected \(failure)")
                     return
                 }
-                #expect(failure.attempts == 2, "an 800 ms first-token limit fits twice in 1.5 s, the second cut short")
+                // An 800 ms first-token limit fits twice in 1.5 s, the second cut short; on a loaded machine the
+                // backoff may leave no room for the second. Never the five allowed.
+                #expect((1...2).contains(failure.attempts), "\(failure.attempts) attempts")
             }
             let elapsed = ContinuousClock.now - started
             // Five stacked 800 ms attempts would take over 4 s; the request's deadline ends it at 1.5 s.

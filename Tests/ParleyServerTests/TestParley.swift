@@ -17,6 +17,7 @@ final class TestParley: ParleyAPI {
     let client: HTTPClient
     let directory: String
     let baseURL: String
+    var port: Int { server.port }
 
     private init(server: BackgroundService, mock: BackgroundService?, mockServer: MockLLMServer?, client: HTTPClient,
                  directory: String) {
