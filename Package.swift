@@ -9,7 +9,8 @@ let strict: [SwiftSetting] = [
 /// The web UI's files, embedded in the binary (`PackageResources`) and served by `WebRoutes`.
 let webAssets = [
     "index.html", "app.css", "icon.svg",
-    "app.js", "api.js", "dom.js", "markdown.js", "sidebar.js", "chat.js", "message-view.js", "settings.js", "export.js",
+    "app.js", "api.js", "dom.js", "markdown.js", "sidebar.js", "chat.js", "message-view.js", "scroll-keeper.js",
+    "settings.js", "export.js",
 ]
 
 /// Tests import what they use; member-import checking adds noise there without catching mistakes.

@@ -49,6 +49,7 @@ struct WebAssets: Sendable {
         ("api.js", PackageResources.api_js), ("dom.js", PackageResources.dom_js),
         ("markdown.js", PackageResources.markdown_js), ("sidebar.js", PackageResources.sidebar_js),
         ("chat.js", PackageResources.chat_js), ("message-view.js", PackageResources.message_view_js),
+        ("scroll-keeper.js", PackageResources.scroll_keeper_js),
         ("settings.js", PackageResources.settings_js), ("export.js", PackageResources.export_js),
     ]
 

@@ -3,10 +3,10 @@
 import { api, postMessage, messageEvents, readEvents } from './api.js';
 import { byId } from './dom.js';
 import { MessageView } from './message-view.js';
+import { ScrollKeeper } from './scroll-keeper.js';
 
 const pageSize = 50;
 const aroundHit = 25; // messages read on each side of a message opened from search
-const followSlack = 48; // px from the bottom that still counts as "at the bottom"
 const autoSizing = CSS.supports('field-sizing', 'content');
 
 export class Chat {
@@ -22,9 +22,7 @@ export class Chat {
     this.stopButton = byId('stop');
     this.errorBox = byId('chat-error');
     this.jumpButton = byId('jump-latest');
-    this.following = true;
-    this.pinned = null; // a message kept in view (opened from search) until the user scrolls
-    this.pinnedTop = 0;
+    this.scroll = new ScrollKeeper(this.scroller, this.list, this.jumpButton, () => this.atNewest);
     this.session = new AbortController(); // aborted when another conversation opens
     this.streams = new Set(); // ids of answers being followed
     this.hasMore = false;
@@ -40,25 +38,6 @@ export class Chat {
     this.input.addEventListener('input', () => this.fitInput());
     this.stopButton.addEventListener('click', () => this.stop());
     this.jumpButton.addEventListener('click', () => this.showLatest());
-    // Follow the answer until the user scrolls up; scrolling back to the bottom follows again. Only a move up
-    // stops following: text arriving, or messages getting their real height, never moves the view up.
-    let lastTop = 0;
-    this.scroller.addEventListener('scroll', () => {
-      const top = this.scroller.scrollTop;
-      if (this.pinned && Math.abs(top - this.pinnedTop) > 2) this.pinned = null; // the user scrolled
-      const distance = this.scroller.scrollHeight - top - this.scroller.clientHeight;
-      if (distance < followSlack && this.atNewest) this.following = true;
-      else if (top < lastTop - 1) this.following = false;
-      lastTop = top;
-      this.jumpButton.hidden = this.following;
-    }, { passive: true });
-    // Following happens here, after the browser's own layout, where reading the scroll height costs nothing
-    // (right after changing the text it would force an extra layout on every frame).
-    // Likewise a pinned message is put back in view as the messages around it get their real heights.
-    new ResizeObserver(() => {
-      if (this.following) this.scrollToBottom();
-      else if (this.pinned?.isConnected) this.pin(this.pinned);
-    }).observe(this.list);
     this.olderObserver = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.loadOlder();
     }, { root: this.scroller, rootMargin: '400px 0px 0px 0px' });
@@ -90,9 +69,7 @@ export class Chat {
     this.nextBefore = null;
     this.nextAfter = null;
     byId('newer-status').textContent = '';
-    this.following = at === null;
-    this.pinned = null;
-    this.jumpButton.hidden = true;
+    this.scroll.reset(at === null);
     this.updateComposer();
     byId('empty-state').hidden = id !== null;
     if (id === null) return null;
@@ -115,13 +92,12 @@ export class Chat {
       byId('empty-state').hidden = this.views.size > 0;
       const found = at === null ? null : [...this.views.values()].find((view) => view.index === at);
       if (found) {
-        this.pin(found.element);
+        this.scroll.pin(found.element);
         found.element.classList.add('found');
-        this.jumpButton.hidden = false;
+      } else if (this.atNewest) {
+        this.scroll.follow();
       } else {
-        this.following = this.atNewest;
-        this.jumpButton.hidden = this.atNewest;
-        this.scrollToBottom();
+        this.scroll.toBottomOnly();
       }
       for (const view of this.views.values()) if (view.isStreaming) this.follow(view.id, null);
       this.updateComposer();
@@ -170,9 +146,7 @@ export class Chat {
       const page = await api('GET', `/conversations/${this.conversation.id}/messages?limit=${pageSize}&before=${this.nextBefore}`,
         undefined, { signal: session.signal });
       if (session.signal.aborted) return;
-      const before = this.scroller.scrollHeight;
-      this.showPage(page, 'older');
-      this.scroller.scrollTop += this.scroller.scrollHeight - before;
+      this.scroll.keepingPlace(() => this.showPage(page, 'older'));
     } catch (error) {
       if (error.name !== 'AbortError') byId('history-status').textContent = `Older messages could not be loaded: ${error.explanation}`;
     } finally {
@@ -198,8 +172,7 @@ export class Chat {
     } finally {
       this.loadingNewer = false;
     }
-    const below = () => this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight;
-    if (!session.signal.aborted && !this.atNewest && below() < 400) requestAnimationFrame(() => this.loadNewer());
+    if (!session.signal.aborted && !this.atNewest && this.scroll.distanceToBottom < 400) requestAnimationFrame(() => this.loadNewer());
   }
 
   /** Brings the newest messages on screen and follows them. */
@@ -209,10 +182,7 @@ export class Chat {
       await this.open(id);
       this.hooks.latestShown(id);
     }
-    this.following = true;
-    this.pinned = null;
-    this.jumpButton.hidden = true;
-    this.scrollToBottom();
+    this.scroll.follow();
     this.input.focus();
   }
 
@@ -288,7 +258,7 @@ export class Chat {
       if (edited?.startEditing && content !== edited.message.content) edited.startEditing(content);
       return;
     }
-    this.following = true;
+    this.scroll.follow();
     const assistantId = response.headers.get('X-Parley-Message-Id');
     byId('empty-state').hidden = true;
     this.pending = null;
@@ -381,17 +351,6 @@ export class Chat {
       if (Number(element.dataset.index) > view.index) { next = element; break; }
     }
     this.list.insertBefore(view.element, next);
-  }
-
-  /** Puts a message in the middle of the view and keeps it there until the user scrolls. */
-  pin(element) {
-    this.pinned = element;
-    element.scrollIntoView({ block: 'center' });
-    this.pinnedTop = this.scroller.scrollTop;
-  }
-
-  scrollToBottom() {
-    this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   isBusy() { return this.streams.size > 0 || Boolean(this.pending); }
