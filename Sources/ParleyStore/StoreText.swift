@@ -7,10 +7,17 @@ enum StoreText {
             .replacingOccurrences(of: "_", with: "\\_")
     }
 
-    /// A title made from the first user message: its first line, at most 80 characters.
+    /// A title made from the first user message: its first line with text, without the markdown that starts a
+    /// heading, quote or list item (and skipping code fences), at most 80 characters.
     static func title(from content: String) -> String {
-        let firstLine = content.split(whereSeparator: \.isNewline).first.map(String.init) ?? content
-        let trimmed = firstLine.trimmingCharacters(in: .whitespaces)
-        return trimmed.count > 80 ? String(trimmed.prefix(79)) + "…" : trimmed
+        let lines = content.split(whereSeparator: \.isNewline).map { line in
+            var text = line.trimmingCharacters(in: .whitespaces)[...]
+            while let marker = text.first, "#>".contains(marker) { text = text.dropFirst().drop { $0 == " " } }
+            if let bullet = text.first, "-*+".contains(bullet), text.dropFirst().first == " " { text = text.dropFirst(2) }
+            return text.trimmingCharacters(in: .whitespaces)
+        }
+        let first = lines.first { !$0.isEmpty && !$0.hasPrefix("```") && !$0.hasPrefix("~~~") }
+            ?? content.trimmingCharacters(in: .whitespacesAndNewlines)
+        return first.count > 80 ? String(first.prefix(79)) + "…" : first
     }
 }

@@ -96,6 +96,13 @@ enum ConversationStoreContract {
         let reloaded = try await store.conversation(id: conversation.id, owner: owner)
         #expect(reloaded.title == "What is the capital of France?", "the first line of the first message")
         #expect(reloaded.messageCount == 4)
+        // Markdown that starts a line is not part of a title; a fence is skipped.
+        for (content, title) in [("## Plan\nmore", "Plan"), ("\n```swift\nlet x = 1\n```", "let x = 1"),
+                                 ("> - quoted item", "quoted item"), ("#hashtag", "hashtag"), ("-1 degrees", "-1 degrees")] {
+            let titled = try await store.createConversation(NewConversation(), owner: owner)
+            _ = try await store.appendTurn(conversationID: titled.id, owner: owner, userContent: content, model: "m")
+            #expect(try await store.conversation(id: titled.id, owner: owner).title == title, "\(content)")
+        }
         await #expect(throws: ParleyError.self) {
             try await store.appendTurn(conversationID: UUID.v7(), owner: owner, userContent: "x", model: "m")
         }
