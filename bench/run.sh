@@ -26,7 +26,6 @@ else
   bench/cache.sh
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/cache.measured
   bench/ui.sh bench/out/ui.md
-  date -u '+%Y-%m-%d %H:%M UTC' > bench/out/ui.measured
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$args" > bench/out/args

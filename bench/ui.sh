@@ -19,3 +19,4 @@ server=$!
 trap 'kill $server $mock 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/health/ready > /dev/null && break; sleep 0.1; done
 python3 bench/ui.py http://127.0.0.1:$port "$output"
+date -u '+%Y-%m-%d %H:%M UTC' > "${output%.md}.measured"
