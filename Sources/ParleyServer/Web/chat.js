@@ -27,9 +27,8 @@ export class Chat {
     this.streams = new Set(); // ids of answers being followed
     this.hasMore = false;
     this.nextBefore = null;
-    this.loadingOlder = false;
     this.nextAfter = null; // set while the newest messages are not on screen (opened at a search hit)
-    this.loadingNewer = false;
+    this.loading = new Set(); // 'older', 'newer': pages being loaded
 
     byId('composer').addEventListener('submit', (event) => { event.preventDefault(); this.submit(); });
     this.input.addEventListener('keydown', (event) => {
@@ -39,11 +38,11 @@ export class Chat {
     this.stopButton.addEventListener('click', () => this.stop());
     this.jumpButton.addEventListener('click', () => this.showLatest());
     this.olderObserver = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) this.loadOlder();
+      if (entries.some((entry) => entry.isIntersecting)) this.loadMore('older');
     }, { root: this.scroller, rootMargin: '400px 0px 0px 0px' });
     this.olderObserver.observe(byId('history-status'));
     this.newerObserver = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) this.loadNewer();
+      if (entries.some((entry) => entry.isIntersecting)) this.loadMore('newer');
     }, { root: this.scroller, rootMargin: '0px 0px 400px 0px' });
     this.newerObserver.observe(byId('newer-status'));
     window.addEventListener('online', () => this.resumeStreams());
@@ -137,42 +136,33 @@ export class Chat {
     }
   }
 
-  /** Loads the page before the oldest message shown, keeping what is on screen where it is. */
-  async loadOlder() {
-    if (!this.hasMore || this.loadingOlder || !this.conversation) return;
-    this.loadingOlder = true;
+  /**
+   * Loads the next page of history beyond what is shown: `older` above it (keeping what is shown in place), or
+   * `newer` below it while the newest messages are not on screen. Goes on while the screen has room.
+   */
+  async loadMore(place) {
+    const older = place === 'older';
+    if (!(older ? this.hasMore : !this.atNewest) || this.loading.has(place) || !this.conversation) return;
+    this.loading.add(place);
     const session = this.session;
     try {
-      const page = await api('GET', `/conversations/${this.conversation.id}/messages?limit=${pageSize}&before=${this.nextBefore}`,
+      const query = older ? `before=${this.nextBefore}` : `after=${this.nextAfter}`;
+      const page = await api('GET', `/conversations/${this.conversation.id}/messages?limit=${pageSize}&${query}`,
         undefined, { signal: session.signal });
       if (session.signal.aborted) return;
-      this.scroll.keepingPlace(() => this.showPage(page, 'older'));
+      if (older) this.scroll.keepingPlace(() => this.showPage(page, place)); else this.showPage(page, place);
+      for (const message of page.data) if (this.views.get(message.id)?.isStreaming) this.follow(message.id, null);
     } catch (error) {
-      if (error.name !== 'AbortError') byId('history-status').textContent = `Older messages could not be loaded: ${error.explanation}`;
+      if (error.name !== 'AbortError') {
+        byId(older ? 'history-status' : 'newer-status').textContent =
+          `${older ? 'Older' : 'Newer'} messages could not be loaded: ${error.explanation}`;
+      }
     } finally {
-      this.loadingOlder = false;
+      this.loading.delete(place);
     }
     // A short page may leave the sentinel in view: keep loading until the screen is full.
-    if (!session.signal.aborted && this.hasMore && this.scroller.scrollTop < 400) requestAnimationFrame(() => this.loadOlder());
-  }
-
-  /** Loads the page after the newest message shown, when the newest messages are not on screen yet. */
-  async loadNewer() {
-    if (this.atNewest || this.loadingNewer || !this.conversation) return;
-    this.loadingNewer = true;
-    const session = this.session;
-    try {
-      const page = await api('GET', `/conversations/${this.conversation.id}/messages?limit=${pageSize}&after=${this.nextAfter}`,
-        undefined, { signal: session.signal });
-      if (session.signal.aborted) return;
-      this.showPage(page, 'newer');
-      for (const view of page.data.map((message) => this.views.get(message.id))) if (view?.isStreaming) this.follow(view.id, null);
-    } catch (error) {
-      if (error.name !== 'AbortError') byId('newer-status').textContent = `Newer messages could not be loaded: ${error.explanation}`;
-    } finally {
-      this.loadingNewer = false;
-    }
-    if (!session.signal.aborted && !this.atNewest && this.scroll.distanceToBottom < 400) requestAnimationFrame(() => this.loadNewer());
+    const room = older ? this.scroller.scrollTop : this.scroll.distanceToBottom;
+    if (!session.signal.aborted && room < 400) requestAnimationFrame(() => this.loadMore(place));
   }
 
   /** Brings the newest messages on screen and follows them. */
