@@ -42,7 +42,7 @@ public enum BusNoticeCoding {
         guard parts.count >= 2, let id = UUID(text: parts[1]) else { return nil }
         switch parts[0] {
         case "p":
-            guard parts.count == 4, let offset = Int(parts[2]), offset >= 0 else { return nil }
+            guard parts.count == 4, let offset = CheckedNumber.integer(parts[2], in: 0...CheckedNumber.wholeLimit) else { return nil }
             return .progress(messageID: id, offset: offset, text: unescape(parts[3]))
         case "c": return .changed(messageID: id)
         case "f": return .finished(messageID: id)

@@ -84,10 +84,10 @@ public struct ConversationCursor: Sendable, Equatable {
         guard token.count <= 128, let data = Data(base64Encoded: base64),
               let raw = String(data: data, encoding: .utf8) else { return nil }
         let parts = raw.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, let millis = Int64(parts[0]), let id = UUID(text: parts[1]) else {
+        guard parts.count == 2, let millis = CheckedNumber.integer(parts[0], in: 0...(1 << 50)), let id = UUID(text: parts[1]) else {
             return nil
         }
-        self.init(updatedAtMillis: millis, id: id)
+        self.init(updatedAtMillis: Int64(millis), id: id)
     }
 }
 

@@ -29,7 +29,7 @@ public struct GenerationFeed: Sendable {
         guard message.role == .assistant else {
             throw ParleyError.invalid("message \(messageID.lowercased) is a \(message.role.rawValue) message and has no events")
         }
-        let firstID = (lastEventID ?? 0) + 1
+        let firstID = Self.checkedEventID(lastEventID) + 1
         if message.status.isFinal {
             return .finished(with: [GenerationEvent(id: firstID, payload: .message(message)),
                                     GenerationEvent(id: firstID + 1, payload: Self.terminal(message))])
@@ -60,6 +60,11 @@ public struct GenerationFeed: Sendable {
             await hub.bus.publish([.finished(messageID: messageID)])
         }
         return try await store.message(id: messageID, owner: owner)
+    }
+
+    /// A client's `Last-Event-ID` within the ids an event can have, so the ids counted on from it cannot overflow.
+    static func checkedEventID(_ lastEventID: Int?) -> Int {
+        CheckedNumber.clamped(lastEventID ?? 0, to: 0...CheckedNumber.wholeLimit)
     }
 
     static func terminal(_ message: Message) -> GenerationEvent.Payload {

@@ -66,7 +66,7 @@ public final class GenerationJob: Sendable {
     public func subscribe(after lastEventID: Int? = nil) -> EventSubscription {
         let subscription = EventSubscription(limit: bufferLimit * 2 + 8)
         let finished: Bool = state.withLock { state in
-            let after = lastEventID ?? 0
+            let after = GenerationFeed.checkedEventID(lastEventID)
             let firstBuffered = state.buffer.first?.id ?? state.nextID
             if after + 1 < firstBuffered {
                 // The missed events are gone: send all text so far as one snapshot, then (if the job has

@@ -30,6 +30,11 @@ struct ModelNamedBody: Sendable {
         var model: String?
         var modelRange = 0..<0
         var omitted: [Range<Int>] = []
+        do {
+            try StrictJSON.validate(bytes)
+        } catch {
+            throw InvalidGatewayRequest(error.reason)
+        }
         var scanner = JSONScanner(bytes)
         do {
             guard scanner.peekValue() == UInt8(ascii: "{") else {

@@ -1,12 +1,20 @@
 import ParleyCore
 
 /// A small pull reader over UTF-8 JSON, for the few fixed shapes Parley reads on hot paths (streamed chunks).
-/// It materialises only the values asked for and skips the rest, validating structure as it goes.
+/// It materialises only the values asked for and skips the rest, validating structure as it goes: numbers as
+/// RFC 8259 writes them, no trailing commas, and no nesting deeper than ``maxDepth`` (so hostile input cannot
+/// exhaust the stack).
 struct JSONScanner {
-    struct Malformed: Error {}
+    struct Malformed: Error {
+        var reason = "the request body is not valid JSON"
+    }
 
-    private let bytes: [UInt8]
-    private var position = 0
+    /// Deepest nesting of objects and arrays accepted.
+    static let maxDepth = 128
+
+    let bytes: [UInt8]
+    private(set) var position = 0
+    private var depth = 0
 
     init<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         self.bytes = Array(bytes)
@@ -21,6 +29,8 @@ struct JSONScanner {
     /// Reads an object, calling `field` with each key; `field` must consume the value.
     mutating func readObject(_ field: (inout JSONScanner, String) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
+        try enterContainer()
+        defer { depth -= 1 }
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             position += 1
@@ -41,6 +51,8 @@ struct JSONScanner {
     /// Reads an array, calling `element` for each item; `element` must consume it.
     mutating func readArray(_ element: (inout JSONScanner) throws -> Void) throws {
         try expect(UInt8(ascii: "["))
+        try enterContainer()
+        defer { depth -= 1 }
         skipWhitespace()
         if peek() == UInt8(ascii: "]") {
             position += 1
@@ -102,7 +114,7 @@ struct JSONScanner {
         guard let first = peekValue(), first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
         else { throw Malformed() }
         let start = position
-        try skipValue()
+        try skipNumber()
         guard let number = Double(String(decoding: bytes[start..<position], as: UTF8.self)) else { throw Malformed() }
         return number
     }
@@ -194,14 +206,39 @@ struct JSONScanner {
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
-        default:
-            let start = position
-            while let next = peek(), (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9"))
-                || next == UInt8(ascii: "-") || next == UInt8(ascii: "+") || next == UInt8(ascii: ".")
-                || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") {
-                position += 1
-            }
-            if position == start { throw Malformed() }
+        default: try skipNumber()
+        }
+    }
+
+    /// Skips a number written as RFC 8259 allows: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    private mutating func skipNumber() throws {
+        if peek() == UInt8(ascii: "-") { position += 1 }
+        guard let first = peek(), isDigit(first) else { throw Malformed() }
+        position += 1
+        if first != UInt8(ascii: "0") { skipDigits() }
+        if peek() == UInt8(ascii: ".") {
+            position += 1
+            guard let next = peek(), isDigit(next) else { throw Malformed() }
+            skipDigits()
+        }
+        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            position += 1
+            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { position += 1 }
+            guard let next = peek(), isDigit(next) else { throw Malformed() }
+            skipDigits()
+        }
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    private mutating func skipDigits() {
+        while let next = peek(), isDigit(next) { position += 1 }
+    }
+
+    private mutating func enterContainer() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else {
+            throw Malformed(reason: "the request body is nested more than \(Self.maxDepth) levels deep")
         }
     }
 
@@ -250,76 +287,3 @@ struct JSONScanner {
         return bytes[position]
     }
 }
-
-/// What Parley reads from one OpenAI chat completion chunk (or a whole non-streamed completion).
-struct OpenAIChunk: Equatable {
-    var contents: [String] = []
-    var finishReason: String?
-    var promptTokens: Int?
-    var completionTokens: Int?
-    var errorMessage: String?
-    var hasError = false
-
-    /// Parses `bytes`; throws ``JSONScanner/Malformed`` for anything that is not a JSON object.
-    init<Bytes: Sequence>(parsing bytes: Bytes) throws where Bytes.Element == UInt8 {
-        var scanner = JSONScanner(bytes)
-        var chunk = OpenAIChunk()
-        try scanner.readObject { scanner, key in
-            switch key {
-            case "choices":
-                if scanner.readNull() { return }
-                try scanner.readArray { scanner in
-                    if scanner.readNull() { return }
-                    try scanner.readObject { scanner, key in
-                        switch key {
-                        case "delta", "message":
-                            if scanner.readNull() { return }
-                            try scanner.readObject { scanner, key in
-                                if key == "content", let text = try scanner.readOptionalString(), !text.isEmpty {
-                                    chunk.contents.append(text)
-                                } else if key != "content" {
-                                    try scanner.skipValue()
-                                }
-                            }
-                        case "finish_reason":
-                            if let reason = try scanner.readOptionalString() { chunk.finishReason = reason }
-                        default:
-                            try scanner.skipValue()
-                        }
-                    }
-                }
-            case "usage":
-                if scanner.readNull() { return }
-                try scanner.readObject { scanner, key in
-                    switch key {
-                    case "prompt_tokens": chunk.promptTokens = try scanner.readOptionalInt()
-                    case "completion_tokens": chunk.completionTokens = try scanner.readOptionalInt()
-                    default: try scanner.skipValue()
-                    }
-                }
-            case "error":
-                if scanner.readNull() { return }
-                chunk.hasError = true
-                if scanner.nextIsString() {
-                    chunk.errorMessage = try scanner.readString()
-                    return
-                }
-                try scanner.readObject { scanner, key in
-                    if key == "message" { chunk.errorMessage = try scanner.readOptionalString() } else { try scanner.skipValue() }
-                }
-            default:
-                try scanner.skipValue()
-            }
-        }
-        guard scanner.atEnd() else { throw JSONScanner.Malformed() }
-        self = chunk
-    }
-
-    init() {}
-
-    var usage: TokenUsage? {
-        guard let promptTokens, let completionTokens else { return nil }
-        return TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens)
-    }
-}
-

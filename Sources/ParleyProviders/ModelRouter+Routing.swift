@@ -54,7 +54,7 @@ extension ModelRouter {
         case let error as ProviderError:
             guard case .http(let status, _, let retryAfter) = error else { return .retry }
             switch status {
-            case 429: return .rateLimited(retryAfter.map { .milliseconds(Int64($0 * 1000)) })
+            case 429: return .rateLimited(retryAfter.map { .checkedSeconds($0) })
             case 408, 409, 425, 500...599: return .retry
             case 401, 403, 404: return .elsewhere
             default: return .clientError

@@ -103,7 +103,9 @@ enum UpstreamHTTP {
 
     static func httpError(_ response: HTTPClientResponse) async -> ProviderError {
         let status = Int(response.status.code)
-        let retryAfter = response.headers.first(name: "retry-after").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        // Seconds only (an HTTP-date is ignored); an upstream asking for more than a day is treated as asking for a day.
+        let retryAfter = response.headers.first(name: "retry-after").flatMap { CheckedNumber.decimal($0, in: 0...1e12) }
+            .map { min($0, 86_400) }
         var message = response.status.reasonPhrase
         if let bytes = try? await response.body.collect(upTo: maxErrorBody) {
             if let envelope = try? JSONDecoder().decode(OpenAIWire.ErrorEnvelope.self, from: bytes),

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import ParleyCore
 import ParleyProviders
 
@@ -23,6 +24,14 @@ public struct APIError: HTTPResponseError, Sendable {
     public static func notFound(_ message: String) -> APIError { APIError(.notFound, type: "not_found", message: message) }
     public static func bodyTooLarge(limit: Int) -> APIError {
         APIError(.contentTooLarge, type: "payload_too_large", message: "the request body is larger than \(limit) bytes")
+    }
+
+    /// A request whose bytes are not HTTP (a bad chunk size, a header line cut short…): a 400, and the connection
+    /// is closed after it (``ConnectionGuard``), since nothing after the fault can be framed.
+    public static func malformedHTTP(_ error: HTTPParserError) -> APIError {
+        var apiError = APIError(.badRequest, type: "malformed_request", message: "the request is not valid HTTP/1.1 (\(error))")
+        apiError.headers[.connection] = "close"
+        return apiError
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -59,6 +68,8 @@ public struct APIError: HTTPResponseError, Sendable {
             case .tooLarge(let message): return APIError(.contentTooLarge, type: "payload_too_large", message: message)
             case .unavailable(let message): return APIError(.serviceUnavailable, type: "unavailable", message: message)
             }
+        case let error as HTTPParserError:
+            return .malformedHTTP(error)
         case let error as HTTPError:
             switch error.status {
             case .notFound:

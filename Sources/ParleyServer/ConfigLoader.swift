@@ -94,6 +94,8 @@ public struct Setting: Sendable {
                 help: "Requests per minute per model over all callers, e.g. gpt-4o=500,llama3=100."),
         Setting(key: "model_tpm", environment: "PARLEY_MODEL_TPM", flag: nil,
                 help: "Tokens per minute per model over all callers, e.g. gpt-4o=200000."),
+        Setting(key: "allowed_hosts", environment: "PARLEY_ALLOWED_HOSTS", flag: "allowed-hosts",
+                help: "Comma-separated host names this server answers to, against DNS rebinding; IP addresses, localhost and the listen address always work; * allows any (default: those only)."),
         Setting(key: "web_dir", environment: "PARLEY_WEB_DIR", flag: nil,
                 help: "Serve the web UI from this folder (laid out like Sources/ParleyServer/Web), read at start-up, instead of the copy built in."),
         Setting(key: "log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level",
@@ -127,22 +129,22 @@ public struct ConfigLoader: Sendable {
         }
         func number(_ key: String) throws -> Double? {
             guard let (raw, source) = try value(key) else { return nil }
-            guard let number = Double(raw.trimmingCharacters(in: .whitespaces)), number.isFinite, number >= 0 else {
-                throw ConfigError("\(source) must be a non-negative number, got '\(raw)'")
+            guard let number = CheckedNumber.decimal(raw, in: 0...1e9) else {
+                throw ConfigError("\(source) must be a number from 0 to 1000000000, got '\(raw)'")
             }
             return number
         }
         func integer(_ key: String, minimum: Int = 1) throws -> Int? {
             guard let (raw, source) = try value(key) else { return nil }
-            guard let number = Int(raw.trimmingCharacters(in: .whitespaces)), number >= minimum else {
-                throw ConfigError("\(source) must be a whole number of at least \(minimum), got '\(raw)'")
+            guard let number = CheckedNumber.integer(raw, in: minimum...(1 << 50)) else {
+                throw ConfigError("\(source) must be a whole number from \(minimum) to \(1 << 50), got '\(raw)'")
             }
             return number
         }
         func seconds(_ key: String) throws -> Duration? {
             guard let value = try number(key) else { return nil }
             guard value > 0 else { throw ConfigError("\(key) must be more than 0 seconds") }
-            return .milliseconds(Int64(value * 1000))
+            return .checkedSeconds(value)
         }
 
         var config = ParleyConfig()
@@ -169,7 +171,7 @@ public struct ConfigLoader: Sendable {
             config.generationLease = lease
         }
         if let timeout = try seconds("database_timeout") { config.databaseTimeout = timeout }
-        if let grace = try number("shutdown_grace") { config.shutdownGrace = .milliseconds(Int64(grace * 1000)) }
+        if let grace = try number("shutdown_grace") { config.shutdownGrace = .checkedSeconds(grace) }
         if let (level, source) = try value("log_level") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw ConfigError("\(source) must be one of trace, debug, info, notice, warning, error, critical")
@@ -177,7 +179,7 @@ public struct ConfigLoader: Sendable {
             config.logLevel = parsed
         }
         if let attempts = try integer("max_attempts") { config.router.maxAttempts = min(attempts, 20) }
-        if let wait = try number("max_retry_wait") { config.router.maxRetryWait = .milliseconds(Int64(wait * 1000)) }
+        if let wait = try number("max_retry_wait") { config.router.maxRetryWait = .checkedSeconds(wait) }
         if let threshold = try integer("breaker_threshold") { config.router.breakerThreshold = threshold }
         if let cooldown = try seconds("breaker_cooldown") { config.router.breakerCooldown = cooldown }
         if let (json, source) = try value("model_aliases") {
@@ -196,6 +198,9 @@ public struct ConfigLoader: Sendable {
             config.apiKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         if let (directory, _) = try value("web_dir") { config.webDirectory = directory }
+        if let (hosts, _) = try value("allowed_hosts") {
+            config.allowedHosts = AllowedHosts(names: hosts.split(separator: ",").map(String.init))
+        }
         try loadCacheAndLimits(into: &config, value: value, integer: integer, seconds: seconds)
         config.upstreams = try upstreams(value: value)
         return config
@@ -246,7 +251,7 @@ public struct ConfigLoader: Sendable {
         var limits: [String: Int] = [:]
         for entry in raw.split(separator: ",") {
             let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, let limit = Int(parts[1]), limit > 0 else {
+            guard parts.count == 2, !parts[0].isEmpty, let limit = CheckedNumber.integer(parts[1], in: 1...(1 << 50)) else {
                 throw ConfigError("\(source) takes model=limit pairs separated by commas, e.g. gpt-4o=500; got '\(entry)'")
             }
             limits[parts[0]] = limit

@@ -87,8 +87,8 @@ struct ConversationRoutes {
         let id = try context.uuid("id", kind: "conversation")
         let query = Query(request)
         let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 50
-        let before = try query.integer("before", in: 1...Int(Int32.max))
-        let after = try query.integer("after", in: 0...Int(Int32.max))
+        let before = try query.integer("before", in: 1...CheckedNumber.wholeLimit)
+        let after = try query.integer("after", in: 0...CheckedNumber.wholeLimit)
         let window: MessageWindow
         switch (before, after) {
         case (nil, nil): window = .newest

@@ -30,12 +30,12 @@ struct MessageRoutes {
         let id = try context.uuid("id", kind: "message")
         var lastEventID: Int?
         if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            guard let value = Int(header.trimmingCharacters(in: .whitespaces)), value >= 0 else {
-                throw APIError.invalid("Last-Event-ID must be a non-negative whole number")
+            guard let value = CheckedNumber.integer(header, in: 0...CheckedNumber.wholeLimit) else {
+                throw APIError.invalid("Last-Event-ID must be a whole number from 0 to \(CheckedNumber.wholeLimit)")
             }
             lastEventID = value
         } else {
-            lastEventID = try Query(request).integer("last_event_id", in: 0...Int(Int32.max))
+            lastEventID = try Query(request).integer("last_event_id", in: 0...CheckedNumber.wholeLimit)
         }
         let events = try await services.feed.events(messageID: id, owner: services.owner, after: lastEventID)
         return ServerSentEvents.response(events)

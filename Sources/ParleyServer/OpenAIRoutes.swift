@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import ParleyCore
 import ParleyProviders
 
@@ -141,10 +142,10 @@ struct OpenAIRoutes {
     /// `x-parley-timeout: seconds` shortens this request's deadline.
     static func requestTimeout(_ request: Request) throws -> Duration? {
         guard let raw = request.headers[ParleyHeaders.timeout] else { return nil }
-        guard let seconds = Double(raw.trimmingCharacters(in: .whitespaces)), seconds > 0, seconds.isFinite else {
+        guard let seconds = CheckedNumber.decimal(raw, in: 0...1e12), seconds > 0 else {
             throw OpenAIError(.badRequest, type: "invalid_request_error", message: "x-parley-timeout must be a positive number of seconds")
         }
-        return .milliseconds(Int64(min(seconds, 86_400) * 1000))
+        return .checkedSeconds(min(seconds, 86_400))
     }
 
     static func modelJSON(_ model: ModelInfo) -> String {
@@ -186,6 +187,10 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as OpenAIError {
             throw error
+        } catch let error as HTTPParserError {
+            var openAIError = OpenAIError(.badRequest, type: "invalid_request_error", message: APIError.malformedHTTP(error).message)
+            openAIError.headers[.connection] = "close"
+            throw openAIError
         } catch let error as HTTPError {
             let type = error.status.code < 500 ? "invalid_request_error" : "api_error"
             throw OpenAIError(error.status, type: type, message: error.body ?? error.status.reasonPhrase)

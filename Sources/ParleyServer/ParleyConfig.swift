@@ -35,6 +35,11 @@ public struct ParleyConfig: Sendable {
     /// How long start-up waits for an unreachable database before giving up.
     public var databaseStartupWait: Duration = .seconds(30)
 
+    /// Host names requests may name (`nil`: ``AllowedHosts/defaults(listenHost:)``).
+    public var allowedHosts: AllowedHosts?
+    /// The host names answered to, as set or by default.
+    public var effectiveAllowedHosts: AllowedHosts { allowedHosts ?? .defaults(listenHost: host) }
+
     /// A folder the web UI is served from instead of the built-in copy (for working on the UI).
     public var webDirectory: String?
 

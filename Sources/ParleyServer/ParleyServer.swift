@@ -80,6 +80,7 @@ public struct ParleyServer: Service {
             feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))))
 
         let router = Router(context: ParleyRequestContext.self)
+        router.middlewares.add(RequestGuard(allowedHosts: config.effectiveAllowedHosts, maxBodyBytes: config.maxBodyBytes))
         router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(ErrorMiddleware())
         let api = router.group("api/v1")
@@ -92,6 +93,7 @@ public struct ParleyServer: Service {
 
         let application = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()])),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "parley"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.port) },
             logger: logger)

@@ -3,7 +3,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import ParleyCore
+import ParleyProviders
 
 extension Request {
     /// Reads the body (at most `limit` bytes) and decodes it as `T`, with a 4xx that names the problem.
@@ -15,8 +17,15 @@ extension Request {
             throw APIError.bodyTooLarge(limit: limit)
         } catch is NIOTooManyBytesError {
             throw APIError.bodyTooLarge(limit: limit)
+        } catch let error as HTTPParserError {
+            throw APIError.malformedHTTP(error)
         }
         guard buffer.readableBytes > 0 else { throw APIError.invalid("the request body must be a JSON object") }
+        do {
+            try StrictJSON.validate(Array(buffer.readableBytesView))
+        } catch {
+            throw APIError.invalid(error.reason)
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
@@ -78,7 +87,7 @@ struct Query {
 
     func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let raw = parameters[name] else { return nil }
-        guard let value = Int(raw), range.contains(value) else {
+        guard let value = CheckedNumber.integer(raw, in: range) else {
             throw APIError.invalid("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value

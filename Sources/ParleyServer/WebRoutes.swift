@@ -41,8 +41,6 @@ struct WebRoutes {
             .eTag: file.etag,
             .vary: "Accept-Encoding",
             .contentSecurityPolicy: Self.contentSecurityPolicy,
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-            HTTPField.Name("Referrer-Policy")!: "same-origin",
         ]
         if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: {
             $0.trimmingCharacters(in: .whitespaces) == file.etag

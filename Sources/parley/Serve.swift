@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: .init(Setting.helpText("shutdown_grace"))) var shutdownGrace: String?
     @Option(name: .customLong("generation-lease"), help: .init(Setting.helpText("generation_lease"))) var generationLease: String?
     @Option(name: .customLong("database-timeout"), help: .init(Setting.helpText("database_timeout"))) var databaseTimeout: String?
+    @Option(name: .customLong("allowed-hosts"), help: .init(Setting.helpText("allowed_hosts"))) var allowedHosts: String?
     @Option(name: .customLong("log-level"), help: .init(Setting.helpText("log_level"))) var logLevel: String?
     @Option(help: "A JSON config file. [env: PARLEY_CONFIG]") var config: String?
 
@@ -56,7 +57,7 @@ struct Serve: AsyncParsableCommand {
             ("first_token_timeout", firstTokenTimeout), ("idle_timeout", idleTimeout),
             ("request_timeout", requestTimeout), ("flush_interval_ms", flushIntervalMs), ("max_generations", maxGenerations),
             ("keepalive_interval", keepaliveInterval), ("shutdown_grace", shutdownGrace),
-            ("generation_lease", generationLease), ("database_timeout", databaseTimeout), ("log_level", logLevel),
+            ("generation_lease", generationLease), ("database_timeout", databaseTimeout), ("log_level", logLevel), ("allowed_hosts", allowedHosts),
             ("config", config), ("upstream", upstreams.isEmpty ? nil : upstreams.joined(separator: "\n")),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })

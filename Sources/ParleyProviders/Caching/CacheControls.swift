@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 
 /// What a request asks of the response cache, from the body's `cache` object (the shape LiteLLM uses, so
 /// clients moving over keep working) and the `x-parley-cache-control` / `x-parley-cache-namespace` headers.
@@ -61,14 +62,15 @@ public struct CacheControls: Sendable, Equatable {
     public mutating func apply(controlHeader: String?, namespaceHeader: String?) throws(InvalidGatewayRequest) {
         if let controlHeader {
             for directive in controlHeader.split(separator: ",") {
-                let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                let parts = directive.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
                 switch parts[0] {
-                case "": continue
+                case "" where parts.count == 1: continue
                 case "no-cache": noCache = true
                 case "no-store": noStore = true
                 case "store": optIn = true
                 case "ttl", "max-age", "s-maxage":
-                    guard parts.count == 2, let seconds = Double(parts[1]) else {
+                    guard parts.count == 2, let seconds = CheckedNumber.decimal(parts[1], in: 0...1e12) else {
                         throw InvalidGatewayRequest("x-parley-cache-control: \(parts[0]) needs a number of seconds, like ttl=600")
                     }
                     try set(ttl: seconds, name: "x-parley-cache-control \(parts[0])")
@@ -84,7 +86,7 @@ public struct CacheControls: Sendable, Equatable {
         guard seconds.isFinite, seconds > 0, seconds <= Self.maxTTL.secondsValue else {
             throw InvalidGatewayRequest("\(name) must be from 1 to \(Int(Self.maxTTL.secondsValue)) seconds", param: name.hasPrefix("cache") ? name : nil)
         }
-        ttl = .milliseconds(Int64(seconds * 1000))
+        ttl = .checkedSeconds(seconds)
         optIn = true
     }
 

@@ -205,7 +205,8 @@ public final class GatewayCache: Sendable {
     {
         guard let cache else { return nil }
         if let entry = try? await cache.get(key), entry.form == form {
-            let age = max(0, Int(Date().timeIntervalSince1970) - Int(entry.storedAt))
+            let now = Int(Date().timeIntervalSince1970)
+            let age = now - CheckedNumber.clamped(Int(clamping: entry.storedAt), to: 0...now)
             return (entry.parts, RouteHead(deployment: entry.deployment, attempts: 0, model: entry.model), age)
         }
         guard let (head, parts) = table.finished(key) else { return nil }

@@ -1,0 +1,111 @@
+import HTTPTypes
+import Hummingbird
+import ParleyCore
+
+/// Headers every response carries, JSON and errors included.
+enum SecurityHeaders {
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+
+    static func add(to headers: inout HTTPFields) {
+        headers[contentTypeOptions] = "nosniff"
+        if headers[referrerPolicy] == nil { headers[referrerPolicy] = "same-origin" }
+    }
+}
+
+/// The first check of every request, before any route runs:
+/// - methods Parley implements nowhere (`TRACE`, `CONNECT`, WebDAV's) get a JSON `501`;
+/// - a `Host` that is not one of ``AllowedHosts`` gets a `403`, so a page using DNS rebinding to reach a
+///   server on loopback cannot read from it;
+/// - a cross-site request that changes state (a browser says so with `Sec-Fetch-Site` or `Origin`) gets a
+///   `403`, so a page elsewhere cannot drive the API through a visitor's browser; requests with an
+///   `Authorization` header are exempt (a browser cannot send one cross-site without a preflight Parley never
+///   grants);
+/// - a `Content-Length` above the body limit gets a `413` at once, and the connection closes;
+/// - every response, errors included, carries ``SecurityHeaders``.
+struct RequestGuard<Context: RequestContext>: RouterMiddleware {
+    let allowedHosts: AllowedHosts
+    let maxBodyBytes: Int
+
+    static var implementedMethods: Set<HTTPRequest.Method> { [.get, .head, .post, .put, .patch, .delete, .options] }
+    static var safeMethods: Set<HTTPRequest.Method> { [.get, .head, .options] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var response: Response
+        do {
+            try check(request)
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        SecurityHeaders.add(to: &response.headers)
+        return response
+    }
+
+    private func check(_ request: Request) throws {
+        let gateway = request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1"
+        func refuse(_ status: HTTPResponse.Status, _ type: String, _ message: String, close: Bool = false) -> any Error {
+            var headers: HTTPFields = [:]
+            if close { headers[.connection] = "close" }
+            if gateway {
+                var error = OpenAIError(status, type: "invalid_request_error", message: message, code: type)
+                error.headers = headers
+                return error
+            }
+            var error = APIError(status, type: type, message: message)
+            error.headers = headers
+            return error
+        }
+        guard Self.implementedMethods.contains(request.method) else {
+            throw refuse(.notImplemented, "method_not_implemented",
+                         "this server implements GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS only", close: true)
+        }
+        if let authority = request.head.authority, !allowedHosts.allows(authority: authority) {
+            throw refuse(.forbidden, "host_not_allowed",
+                         "this server does not answer to the host name in this request; add it to PARLEY_ALLOWED_HOSTS")
+        }
+        if !Self.safeMethods.contains(request.method), request.headers[.authorization] == nil,
+           let site = CrossSiteCheck.refusal(origin: request.headers[.origin], fetchSite: request.headers[SecurityHeaders.secFetchSite],
+                                             authority: request.head.authority) {
+            throw refuse(.forbidden, "cross_site_request", site)
+        }
+        if let length = request.headers[.contentLength],
+           let bytes = CheckedNumber.integer(length, in: 0...Int.max / 2), bytes > maxBodyBytes {
+            throw refuse(.contentTooLarge, "payload_too_large", "the request body is larger than \(maxBodyBytes) bytes", close: true)
+        }
+    }
+}
+
+/// Whether a browser says a state-changing request comes from a page on another site.
+enum CrossSiteCheck {
+    /// Why the request is refused, or `nil` when it may go ahead: `Sec-Fetch-Site` must be `same-origin` or
+    /// `none` (typed by the user); without it, an `Origin` must name this server's own authority. Requests with
+    /// neither header do not come from a browser page.
+    static func refusal(origin: String?, fetchSite: String?, authority: String?) -> String? {
+        if let fetchSite {
+            switch fetchSite.lowercased() {
+            case "same-origin", "none": return nil
+            default: return "requests from another site may not change anything here (Sec-Fetch-Site: \(fetchSite.prefix(40)))"
+            }
+        }
+        guard let origin else { return nil }
+        if let authority, let originAuthority = Self.authority(ofOrigin: origin), originAuthority == authority.lowercased() {
+            return nil
+        }
+        return "requests from another site may not change anything here (Origin: \(origin.prefix(100)))"
+    }
+
+    /// `host:port` of an origin such as `http://127.0.0.1:8080`, lowercased; `nil` for `null` and anything else.
+    static func authority(ofOrigin origin: String) -> String? {
+        let lowered = origin.lowercased()
+        for scheme in ["http://", "https://"] where lowered.hasPrefix(scheme) {
+            let rest = lowered.dropFirst(scheme.count)
+            guard !rest.isEmpty, !rest.contains("/") else { return nil }
+            return String(rest)
+        }
+        return nil
+    }
+}
