@@ -6,11 +6,14 @@ import Synchronization
 /// the benchmark, which start servers on port 0.
 public final class BackgroundService: Sendable {
     public let port: Int
+    /// The service that runs (tests read what it exposes, such as a server's routes).
+    public let service: any Service
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(port: Int, service: any Service, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
+        self.service = service
         self.group = group
         self.task = task
     }
@@ -33,7 +36,7 @@ public final class BackgroundService: Sendable {
             try await task.value
             throw StartFailure()
         }
-        return BackgroundService(port: port, group: group, task: task)
+        return BackgroundService(port: port, service: service, group: group, task: task)
     }
 
     /// Shuts the service down gracefully and waits for it.

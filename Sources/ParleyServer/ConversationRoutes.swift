@@ -15,7 +15,7 @@ struct ConversationRoutes {
 
     let services: ParleyServices
 
-    func register(on group: RouterGroup<ParleyRequestContext>) {
+    func register(on group: some RouterMethods<ParleyRequestContext>) {
         group.post("conversations", use: create)
         group.get("conversations", use: list)
         group.get("conversations/:id", use: get)

@@ -12,7 +12,7 @@ struct MessageRoutes {
 
     let services: ParleyServices
 
-    func register(on group: RouterGroup<ParleyRequestContext>) {
+    func register(on group: some RouterMethods<ParleyRequestContext>) {
         group.get("messages/:id", use: get)
         group.get("messages/:id/events", use: events)
         group.post("messages/:id/stop", use: stop)

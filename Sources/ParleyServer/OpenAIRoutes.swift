@@ -14,7 +14,7 @@ import ParleyProviders
 struct OpenAIRoutes {
     let services: ParleyServices
 
-    func register(on router: Router<ParleyRequestContext>) {
+    func register(on router: some RouterMethods<ParleyRequestContext>) {
         let v1 = router.group("v1")
             .add(middleware: OpenAIErrorMiddleware())
             .add(middleware: APIKeyMiddleware(keys: services.config.apiKeys))

@@ -18,6 +18,8 @@ public struct ParleyServer: Service {
     public let config: ParleyConfig
     public let store: GuardedConversationStore
     public let hub: GenerationHub
+    /// Every endpoint, as registered.
+    public let routes: [Route]
     let application: Application<RouterResponder<ParleyRequestContext>>
     let httpClient: HTTPClient
     let database: DatabaseService
@@ -83,13 +85,14 @@ public struct ParleyServer: Service {
         router.middlewares.add(RequestGuard(allowedHosts: config.effectiveAllowedHosts, maxBodyBytes: config.maxBodyBytes))
         router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(ErrorMiddleware())
-        let api = router.group("api/v1")
+        let recorder = RouteRecorder(router)
+        let api = recorder.group("api/v1")
         ConversationRoutes(services: services).register(on: api)
         MessageRoutes(services: services).register(on: api)
         SearchRoutes(services: services).register(on: api)
-        SystemRoutes(services: services).register(on: router)
-        OpenAIRoutes(services: services).register(on: router)
-        WebRoutes(assets: webAssets).register(on: router)
+        SystemRoutes(services: services).register(on: recorder)
+        OpenAIRoutes(services: services).register(on: recorder)
+        WebRoutes(assets: webAssets).register(on: recorder)
 
         let application = Application(
             router: router,
@@ -107,8 +110,8 @@ public struct ParleyServer: Service {
         if let shared {
             logger.info("Redis \(shared.client.configuration.redacted): cache \(config.cache.backend.rawValue), shared limits, fail-\(config.redisFailure.rawValue)")
         }
-        return ParleyServer(config: config, store: store, hub: hub, application: application, httpClient: httpClient,
-                            database: database, logger: logger)
+        return ParleyServer(config: config, store: store, hub: hub, routes: recorder.routes, application: application,
+                            httpClient: httpClient, database: database, logger: logger)
     }
 
     /// Applies pending migrations to the configured database and closes it (`parley migrate`).

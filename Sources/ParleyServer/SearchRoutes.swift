@@ -12,7 +12,7 @@ struct SearchRoutes {
 
     let services: ParleyServices
 
-    func register(on group: RouterGroup<ParleyRequestContext>) {
+    func register(on group: some RouterMethods<ParleyRequestContext>) {
         group.get("search", use: search)
     }
 

@@ -10,7 +10,7 @@ import ParleyStore
 struct SystemRoutes {
     let services: ParleyServices
 
-    func register(on router: Router<ParleyRequestContext>) {
+    func register(on router: some RouterMethods<ParleyRequestContext>) {
         router.get("api/v1/models", use: models)
         router.get("health/live", use: live)
         router.get("health/ready", use: ready)

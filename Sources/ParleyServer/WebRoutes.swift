@@ -15,7 +15,7 @@ struct WebRoutes {
 
     let assets: WebAssets
 
-    func register(on router: Router<ParleyRequestContext>) {
+    func register(on router: some RouterMethods<ParleyRequestContext>) {
         router.get("/", use: page)
         router.get("c/:id", use: page)
         router.get("assets/:version/:name", use: asset)
