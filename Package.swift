@@ -192,3 +192,20 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets for the parsers that read untrusted bytes (fuzz/run.sh builds them with
+// `-sanitize=fuzzer,address` into .build-fuzz and runs each for a fixed time). They exist only when PARLEY_FUZZ
+// is set: without the fuzzer runtime they have no `main` to link.
+if Context.environment["PARLEY_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzJSON", ["ParleyProviders"]),
+        ("FuzzSSE", ["ParleyProviders"]),
+        ("FuzzRESP", ["ParleyRedis", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzClientNumbers", ["ParleyCore"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: dependencies, path: "fuzz/Sources/\(name)",
+            swiftSettings: testSettings + [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

@@ -63,7 +63,7 @@ public struct GenerationFeed: Sendable {
     }
 
     /// A client's `Last-Event-ID` within the ids an event can have, so the ids counted on from it cannot overflow.
-    static func checkedEventID(_ lastEventID: Int?) -> Int {
+    public static func checkedEventID(_ lastEventID: Int?) -> Int {
         CheckedNumber.clamped(lastEventID ?? 0, to: 0...CheckedNumber.wholeLimit)
     }
 
