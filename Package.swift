@@ -195,7 +195,7 @@ let package = Package(
 
 // libFuzzer targets for the parsers that read untrusted bytes (fuzz/run.sh builds them with
 // `-sanitize=fuzzer,address` into .build-fuzz and runs each for a fixed time). They exist only when PARLEY_FUZZ
-// is set: without the fuzzer runtime they have no `main` to link.
+// is set: their `main` hands over to libFuzzer's driver, which only that build links.
 if Context.environment["PARLEY_FUZZ"] != nil {
     let fuzzTargets: [(String, [Target.Dependency])] = [
         ("FuzzJSON", ["ParleyProviders"]),
@@ -203,9 +203,9 @@ if Context.environment["PARLEY_FUZZ"] != nil {
         ("FuzzRESP", ["ParleyRedis", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzClientNumbers", ["ParleyCore"]),
     ]
+    package.targets.append(.target(name: "FuzzSupport", path: "fuzz/Sources/FuzzSupport", swiftSettings: testSettings))
     for (name, dependencies) in fuzzTargets {
         package.targets.append(.executableTarget(
-            name: name, dependencies: dependencies, path: "fuzz/Sources/\(name)",
-            swiftSettings: testSettings + [.unsafeFlags(["-parse-as-library"])]))
+            name: name, dependencies: dependencies + ["FuzzSupport"], path: "fuzz/Sources/\(name)", swiftSettings: testSettings))
     }
 }

@@ -10,8 +10,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzSSE FuzzRESP FuzzClientNumbers)
 
 for target in "${targets[@]}"; do
-    PARLEY_FUZZ=1 swift build --scratch-path .build-fuzz --product "$target" \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+    PARLEY_FUZZ=1 swift build --scratch-path .build-fuzz --product "$target" -Xswiftc -sanitize=fuzzer,address
 done
 
 mkdir -p fuzz/findings

@@ -21,6 +21,11 @@ public struct AllowedHosts: Sendable, Equatable {
         AllowedHosts(names: ["localhost", listenHost])
     }
 
+    /// These names plus `localhost` and the listen address, which always work.
+    public func addingDefaults(listenHost: String) -> AllowedHosts {
+        allowsAny ? self : AllowedHosts(names: Array(names) + ["localhost", listenHost])
+    }
+
     /// Whether a request's authority (`Host` header: `name`, `name:port`, `[v6]:port`) may be served.
     public func allows(authority: String) -> Bool {
         if allowsAny { return true }

@@ -35,10 +35,12 @@ public struct ParleyConfig: Sendable {
     /// How long start-up waits for an unreachable database before giving up.
     public var databaseStartupWait: Duration = .seconds(30)
 
-    /// Host names requests may name (`nil`: ``AllowedHosts/defaults(listenHost:)``).
+    /// Extra host names requests may name (`nil`: only ``AllowedHosts/defaults(listenHost:)``).
     public var allowedHosts: AllowedHosts?
-    /// The host names answered to, as set or by default.
-    public var effectiveAllowedHosts: AllowedHosts { allowedHosts ?? .defaults(listenHost: host) }
+    /// The host names answered to: those set plus `localhost` and the listen address.
+    public var effectiveAllowedHosts: AllowedHosts {
+        allowedHosts?.addingDefaults(listenHost: host) ?? .defaults(listenHost: host)
+    }
 
     /// A folder the web UI is served from instead of the built-in copy (for working on the UI).
     public var webDirectory: String?

@@ -250,3 +250,25 @@ import Testing
         try await upstream.stop()
     }
 }
+
+/// `--allowed-hosts` and `PARLEY_ALLOWED_HOSTS` through the real `parley serve` command line.
+@Suite struct AllowedHostsCommandLineTests {
+    @Test(arguments: [(["--allowed-hosts", "chat.example.com, Other.Example."], [String: String]()),
+                      ([], ["PARLEY_ALLOWED_HOSTS": "chat.example.com,other.example"])])
+    func theRealCommandLineSetsTheHostNames(flags: [String], environment: [String: String]) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary),
+                     "build the server first (swift build); looked for \(CrashRecoveryTests.binary)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-hosts-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = try await ChildProcess.start(
+            CrashRecoveryTests.binary, ["serve", "--port", "0", "--database", "sqlite://\(directory)/parley.db"] + flags,
+            log: directory + "/serve.log", environment: environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a })
+        defer { process.stop() }
+        for (host, status) in [("chat.example.com", 200), ("other.example:80", 200), ("evil.example", 403), ("localhost", 200)] {
+            let reply = try await RawHTTP.exchange(port: process.port, HardeningTests.request(
+                "GET", "/api/v1/conversations", port: process.port, headers: ["Connection": "close"], host: host))
+            #expect(reply.status == status, "\(host): \(reply)")
+        }
+    }
+}

@@ -1,11 +1,12 @@
+import FuzzSupport
 import ParleyCore
 
 /// libFuzzer entry: what a client or another replica puts where Parley expects a number — `Last-Event-ID`,
 /// query values, cursors, bus notices. A number that parses lies in its range and reads back the same; nothing
 /// traps.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzClientNumbers(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let text = String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+public func fuzzClientNumbers(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let text = String(decoding: fuzzInput(start, count), as: UTF8.self)
     for range in [0...CheckedNumber.wholeLimit, 1...200, -50...50] {
         if let value = CheckedNumber.integer(text, in: range) {
             precondition(range.contains(value))
@@ -23,4 +24,8 @@ public func fuzzClientNumbers(_ start: UnsafePointer<UInt8>, _ count: Int) -> CI
         precondition(!BusNoticeCoding.encode([notice]).isEmpty)
     }
     return 0
+}
+
+@main enum FuzzClientNumbersMain {
+    static func main() { runFuzzer(fuzzClientNumbers) }
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import Foundation
 @testable import ParleyProviders
 
@@ -5,8 +6,8 @@ import Foundation
 /// findings; so is a body the strict check accepts that Foundation cannot parse (the two would disagree about
 /// what a request says).
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzJSON(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: start, count: count))
+public func fuzzJSON(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let bytes = fuzzInput(start, count)
     if (try? StrictJSON.validate(bytes)) != nil {
         guard (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) != nil else {
             fatalError("StrictJSON accepted what Foundation refuses: \(String(decoding: bytes, as: UTF8.self))")
@@ -17,4 +18,8 @@ public func fuzzJSON(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     _ = try? ChatCompletionBody(parsing: bytes)
     _ = try? EmbeddingsBody(parsing: bytes)
     return 0
+}
+
+@main enum FuzzJSONMain {
+    static func main() { runFuzzer(fuzzJSON) }
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import NIOCore
 @testable import ParleyRedis
 
@@ -5,8 +6,8 @@ import NIOCore
 /// A reply is either complete, incomplete (`nil`) or a protocol violation; nothing may trap, allocate without
 /// bound or read past the buffer.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzRESP(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    let buffer = ByteBuffer(bytes: UnsafeBufferPointer(start: start, count: count))
+public func fuzzRESP(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let buffer = ByteBuffer(bytes: fuzzInput(start, count))
     var cursor = buffer.readerIndex
     var replies = 0
     while replies < 64, cursor < buffer.writerIndex {
@@ -17,4 +18,8 @@ public func fuzzRESP(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         replies += 1
     }
     return 0
+}
+
+@main enum FuzzRESPMain {
+    static func main() { runFuzzer(fuzzRESP) }
 }
