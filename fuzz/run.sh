@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with libFuzzer and AddressSanitizer and runs each for a fixed time over its seed corpus.
-# Usage: fuzz/run.sh [seconds per target, default 60] [target ...]. A crash, trap, leak or timeout fails the run
+# Usage: fuzz/run.sh [seconds per target, default 60] [target ...]. A crash, trap, sanitizer report or timeout fails the run
 # and leaves the input that caused it in fuzz/findings/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

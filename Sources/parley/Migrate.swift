@@ -8,18 +8,26 @@ import ParleyServer
 /// (PostgreSQL migrations run under an advisory lock).
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply pending database migrations and exit.")
+        abstract: "Apply pending database migrations and exit.",
+        discussion: "Takes the settings of parley serve (see parley serve --help) from the same places; the database is --database or PARLEY_DATABASE_URL.")
 
-    @Option(name: .customLong("database"), help: .init(Setting.helpText("database_url"))) var database: String?
-    @Option(help: "A JSON config file. [env: PARLEY_CONFIG]") var config: String?
+    @Argument(parsing: .allUnrecognized, help: .init("Settings as --name value, as for parley serve.", valueName: "settings"))
+    var settingArguments: [String] = []
+
+    func validate() throws {
+        do {
+            _ = try SettingArguments.parse(settingArguments)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
 
     func run() async throws {
-        var flags: [String: String] = [:]
-        if let database { flags["database_url"] = database }
-        if let config { flags["config"] = config }
         let settings: ParleyConfig
         do {
-            settings = try ConfigLoader(flags: flags).load()
+            settings = try ConfigLoader(flags: try SettingArguments.parse(settingArguments)).load()
+        } catch let error as SettingArguments.Problem {
+            throw ValidationError(error.description)
         } catch let error as ConfigError {
             throw ValidationError(error.description)
         }

@@ -42,6 +42,8 @@ public struct ParleyConfig: Sendable {
         allowedHosts?.addingDefaults(listenHost: host) ?? .defaults(listenHost: host)
     }
 
+    /// The JSON config file these settings were read from, if any.
+    public var configFile: String?
     /// A folder the web UI is served from instead of the built-in copy (for working on the UI).
     public var webDirectory: String?
 

@@ -4,105 +4,6 @@ import ParleyCore
 import ParleyProviders
 import ParleyRedis
 
-/// A setting of `parley serve`: its key in the config file, its environment variable and its flag.
-public struct Setting: Sendable {
-    public let key: String
-    public let environment: String
-    public let flag: String?
-    public let help: String
-
-    public static let all: [Setting] = [
-        Setting(key: "host", environment: "PARLEY_HOST", flag: "host", help: "Address to listen on (default 127.0.0.1)."),
-        Setting(key: "port", environment: "PARLEY_PORT", flag: "port", help: "Port to listen on; 0 picks a free one (default 8080)."),
-        Setting(key: "database_url", environment: "PARLEY_DATABASE_URL", flag: "database",
-                help: "Database URL: sqlite:///abs/path.db or sqlite://relative.db (default sqlite://parley.db)."),
-        Setting(key: "openai_base_url", environment: "OPENAI_BASE_URL", flag: "openai-base-url",
-                help: "An OpenAI-compatible API root including /v1, e.g. http://127.0.0.1:11434/v1."),
-        Setting(key: "openai_api_key", environment: "OPENAI_API_KEY", flag: nil,
-                help: "API key for OPENAI_BASE_URL (or OPENAI_API_KEY_FILE). Without a base URL it means OpenAI itself."),
-        Setting(key: "upstreams", environment: "PARLEY_UPSTREAMS", flag: nil,
-                help: "Several upstreams as a JSON array of {name, provider? (openai|anthropic|ollama), base_url, models? (names, or {name, model} to rename), api_key_env?, api_key_file?}."),
-        Setting(key: "anthropic_api_key", environment: "ANTHROPIC_API_KEY", flag: nil,
-                help: "Adds Anthropic (https://api.anthropic.com) as an upstream named 'anthropic'."),
-        Setting(key: "ollama_host", environment: "OLLAMA_HOST", flag: nil,
-                help: "Adds Ollama at this address (e.g. 127.0.0.1:11434) as an upstream named 'ollama', through its /v1 API."),
-        Setting(key: "api_keys", environment: "PARLEY_API_KEYS", flag: nil,
-                help: "Comma-separated bearer keys accepted on /v1; with none, /v1 answers clients on this machine only."),
-        Setting(key: "model_aliases", environment: "PARLEY_MODEL_ALIASES", flag: nil,
-                help: "JSON object of model names clients may use for configured models, e.g. {\"gpt-4o\": \"llama3\"}."),
-        Setting(key: "fallbacks", environment: "PARLEY_FALLBACKS", flag: nil,
-                help: "JSON object: model → models tried in order when it cannot answer, e.g. {\"big\": [\"small\"]}."),
-        Setting(key: "max_attempts", environment: "PARLEY_MAX_ATTEMPTS", flag: "max-attempts",
-                help: "Upstream calls per model before falling back: the first and its retries (default 3)."),
-        Setting(key: "max_retry_wait", environment: "PARLEY_MAX_RETRY_WAIT", flag: "max-retry-wait",
-                help: "Longest Retry-After in seconds Parley waits out before falling back or answering 429 (default 20)."),
-        Setting(key: "breaker_threshold", environment: "PARLEY_BREAKER_THRESHOLD", flag: "breaker-threshold",
-                help: "Failures in a row that open a deployment's circuit breaker (default 5)."),
-        Setting(key: "breaker_cooldown", environment: "PARLEY_BREAKER_COOLDOWN", flag: "breaker-cooldown",
-                help: "Seconds an open breaker turns its deployment away before one probe (default 30)."),
-        Setting(key: "default_model", environment: "PARLEY_DEFAULT_MODEL", flag: "default-model",
-                help: "Model used when neither the message nor the conversation names one (default: the first listed)."),
-        Setting(key: "context_tokens", environment: "PARLEY_CONTEXT_TOKENS", flag: "context-tokens",
-                help: "Token budget of the history sent upstream (default 8192)."),
-        Setting(key: "max_output_tokens", environment: "PARLEY_MAX_OUTPUT_TOKENS", flag: "max-output-tokens",
-                help: "max_tokens sent upstream (default: not sent)."),
-        Setting(key: "max_message_chars", environment: "PARLEY_MAX_MESSAGE_CHARS", flag: "max-message-chars",
-                help: "Longest user message in characters (default 100000)."),
-        Setting(key: "max_body_bytes", environment: "PARLEY_MAX_BODY_BYTES", flag: "max-body-bytes",
-                help: "Largest request body in bytes (default 1048576)."),
-        Setting(key: "connect_timeout", environment: "PARLEY_CONNECT_TIMEOUT", flag: "connect-timeout",
-                help: "Seconds to connect to an upstream (default 10)."),
-        Setting(key: "first_token_timeout", environment: "PARLEY_FIRST_TOKEN_TIMEOUT", flag: "first-token-timeout",
-                help: "Seconds to wait for an upstream's first event (default 60)."),
-        Setting(key: "idle_timeout", environment: "PARLEY_IDLE_TIMEOUT", flag: "idle-timeout",
-                help: "Longest silence in seconds between two events of a stream (default 30)."),
-        Setting(key: "request_timeout", environment: "PARLEY_REQUEST_TIMEOUT", flag: "request-timeout",
-                help: "Seconds a model call may take end to end, retries and fallbacks included (default 600)."),
-        Setting(key: "max_generations", environment: "PARLEY_MAX_GENERATIONS", flag: "max-generations",
-                help: "Most answers generated at once; more get a 503 (default 1000)."),
-        Setting(key: "flush_interval_ms", environment: "PARLEY_FLUSH_INTERVAL_MS", flag: "flush-interval-ms",
-                help: "How often partial answers are saved, in milliseconds (default 200)."),
-        Setting(key: "keepalive_interval", environment: "PARLEY_KEEPALIVE_INTERVAL", flag: "keepalive-interval",
-                help: "Seconds between keep-alive comments on idle event streams (default 15)."),
-        Setting(key: "shutdown_grace", environment: "PARLEY_SHUTDOWN_GRACE", flag: "shutdown-grace",
-                help: "Seconds running answers may finish at shutdown before they are interrupted (default 10)."),
-        Setting(key: "generation_lease", environment: "PARLEY_GENERATION_LEASE", flag: "generation-lease",
-                help: "Seconds a replica holds an answer it generates without renewing; a dead replica's answers are marked interrupted after about this long (default 15)."),
-        Setting(key: "database_timeout", environment: "PARLEY_DATABASE_TIMEOUT", flag: "database-timeout",
-                help: "Seconds one database call may take before the request gets a 503 (default 5)."),
-        Setting(key: "redis_url", environment: "PARLEY_REDIS_URL", flag: "redis-url",
-                help: "redis://[[user]:password@]host[:port][/db]: shares the cache, rate limits and replica events through Redis."),
-        Setting(key: "redis_failure", environment: "PARLEY_REDIS_FAILURE", flag: "redis-failure",
-                help: "When Redis is down: open (fall back to this process's memory, default) or closed (refuse requests that need limits; bypass the cache)."),
-        Setting(key: "cache", environment: "PARLEY_CACHE", flag: "cache",
-                help: "Response cache: memory, redis or off (default memory; redis when PARLEY_REDIS_URL is set)."),
-        Setting(key: "cache_ttl", environment: "PARLEY_CACHE_TTL", flag: "cache-ttl",
-                help: "Seconds a cached answer is kept unless the request says otherwise (default 3600)."),
-        Setting(key: "cache_max_entries", environment: "PARLEY_CACHE_MAX_ENTRIES", flag: "cache-max-entries",
-                help: "Most answers kept by the memory cache (default 10000)."),
-        Setting(key: "cache_max_bytes", environment: "PARLEY_CACHE_MAX_BYTES", flag: "cache-max-bytes",
-                help: "Most bytes kept by the memory cache (default 268435456)."),
-        Setting(key: "cache_max_entry_bytes", environment: "PARLEY_CACHE_MAX_ENTRY_BYTES", flag: "cache-max-entry-bytes",
-                help: "Largest answer cached, in bytes (default 1048576)."),
-        Setting(key: "rate_limit_rpm", environment: "PARLEY_RATE_LIMIT_RPM", flag: "rate-limit-rpm",
-                help: "Requests per minute per API key (or client address without keys); off when unset."),
-        Setting(key: "rate_limit_tpm", environment: "PARLEY_RATE_LIMIT_TPM", flag: "rate-limit-tpm",
-                help: "Tokens per minute per API key (or client address): prompt estimate + max_tokens reserved, reconciled with real usage; off when unset."),
-        Setting(key: "rate_limit_streams", environment: "PARLEY_RATE_LIMIT_STREAMS", flag: "rate-limit-streams",
-                help: "Streamed answers at once per API key (or client address); off when unset."),
-        Setting(key: "model_rpm", environment: "PARLEY_MODEL_RPM", flag: nil,
-                help: "Requests per minute per model over all callers, e.g. gpt-4o=500,llama3=100."),
-        Setting(key: "model_tpm", environment: "PARLEY_MODEL_TPM", flag: nil,
-                help: "Tokens per minute per model over all callers, e.g. gpt-4o=200000."),
-        Setting(key: "allowed_hosts", environment: "PARLEY_ALLOWED_HOSTS", flag: "allowed-hosts",
-                help: "Comma-separated host names this server answers to, against DNS rebinding; IP addresses, localhost and the listen address always work; * allows any (default: those only)."),
-        Setting(key: "web_dir", environment: "PARLEY_WEB_DIR", flag: nil,
-                help: "Serve the web UI from this folder (laid out like Sources/ParleyServer/Web), read at start-up, instead of the copy built in."),
-        Setting(key: "log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level",
-                help: "trace, debug, info, notice, warning, error or critical (default info)."),
-    ]
-}
-
 /// Builds a ``ParleyConfig`` from, in order of precedence: flags, environment variables, a JSON config file
 /// (`--config` or `PARLEY_CONFIG`), and defaults. Any secret `X` may instead be read from the file named by
 /// `X_FILE`, as container deployments expect.
@@ -115,16 +16,29 @@ public struct ConfigLoader: Sendable {
         self.environment = environment
     }
 
+    /// Where a setting's value comes from: `--flag`, `VARIABLE`, `VARIABLE_FILE`, the config file, or nowhere.
+    public func source(of setting: Setting) throws -> String? {
+        if let flag = setting.flag, flags[setting.key] != nil { return "--\(flag)" }
+        if let variable = setting.environment {
+            if let raw = environment[variable], !raw.isEmpty { return variable }
+            if let path = environment[variable + "_FILE"], !path.isEmpty { return variable + "_FILE" }
+        }
+        if setting.inFile, try loadFile()[setting.key] != nil { return "config file" }
+        return nil
+    }
+
     public func load() throws -> ParleyConfig {
         let file = try loadFile()
         func value(_ key: String) throws -> (String, String)? {
-            guard let setting = Setting.all.first(where: { $0.key == key }) else { return nil }
+            guard let setting = Setting.named(key) else { preconditionFailure("no setting named \(key)") }
             if let flag = setting.flag, let raw = flags[key] { return (raw, "--\(flag)") }
-            if let raw = environment[setting.environment], !raw.isEmpty { return (raw, setting.environment) }
-            if let path = environment[setting.environment + "_FILE"], !path.isEmpty {
-                return (try readSecret(path, name: setting.environment + "_FILE"), setting.environment + "_FILE")
+            if let variable = setting.environment {
+                if let raw = environment[variable], !raw.isEmpty { return (raw, variable) }
+                if let path = environment[variable + "_FILE"], !path.isEmpty {
+                    return (try readSecret(path, name: variable + "_FILE"), variable + "_FILE")
+                }
             }
-            if let raw = file[key] { return (raw, "config file key '\(key)'") }
+            if setting.inFile, let raw = file[key] { return (raw, "config file key '\(key)'") }
             return nil
         }
         func number(_ key: String) throws -> Double? {
@@ -148,6 +62,7 @@ public struct ConfigLoader: Sendable {
         }
 
         var config = ParleyConfig()
+        config.configFile = configPath
         if let (host, _) = try value("host") { config.host = host }
         if let port = try integer("port", minimum: 0) {
             guard port <= 65535 else { throw ConfigError("the port must be at most 65535, got \(port)") }
@@ -267,7 +182,7 @@ public struct ConfigLoader: Sendable {
         if let (json, source) = try value("upstreams") {
             result += try parseUpstreamList(json, source: source)
         }
-        if let list = flags["upstream"] {
+        if let (list, _) = try value("upstream") {
             for entry in list.split(separator: "\n") {
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, !parts[0].isEmpty, Self.isHTTPURL(parts[1]) else {
@@ -369,17 +284,22 @@ public struct ConfigLoader: Sendable {
         }
     }
 
+    /// `--config` or `PARLEY_CONFIG`.
+    private var configPath: String? {
+        let path = flags["config"] ?? environment["PARLEY_CONFIG"]
+        return path?.isEmpty == false ? path : nil
+    }
+
     /// The config file's settings as strings; nested values (the upstream list) as JSON text.
     private func loadFile() throws -> [String: String] {
-        let path = flags["config"] ?? environment["PARLEY_CONFIG"]
-        guard let path, !path.isEmpty else { return [:] }
+        guard let path = configPath else { return [:] }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError("cannot read the config file \(path)")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConfigError("the config file \(path) must hold a JSON object")
         }
-        let known = Set(Setting.all.map(\.key))
+        let known = Set(Setting.all.filter(\.inFile).map(\.key))
         var result: [String: String] = [:]
         for (key, value) in object {
             guard known.contains(key) else {
@@ -410,13 +330,5 @@ public struct ConfigLoader: Sendable {
 
     static func environmentName(_ name: String) -> String {
         String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
-    }
-}
-
-extension Setting {
-    /// The help line of a setting with its environment variable, for `parley serve --help`.
-    public static func helpText(_ key: String) -> String {
-        guard let setting = all.first(where: { $0.key == key }) else { return "" }
-        return "\(setting.help) [env: \(setting.environment)]"
     }
 }

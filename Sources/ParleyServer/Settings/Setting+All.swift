@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import ParleyCore
+import ParleyProviders
+
+extension Setting {
+    /// Every setting of `parley serve`, in the order `--help`, `--print-config` and the README list them.
+    public static let all: [Setting] = server + models + gateway + chat + operation + sharing
+
+    private static let server: [Setting] = [
+        Setting("host", environment: "PARLEY_HOST", flag: "host", default: .value("127.0.0.1"),
+                help: "Address to listen on.") { $0.host },
+        Setting("port", environment: "PARLEY_PORT", flag: "port", default: .value("8080"),
+                help: "Port to listen on; `0` picks a free one.") { "\($0.port)" },
+        Setting("database_url", environment: "PARLEY_DATABASE_URL", flag: "database", default: .value("sqlite://parley.db"),
+                help: "`sqlite:///absolute/path.db`, `sqlite://relative.db`, or `postgres://user:password@host:5432/database` (`?sslmode=require` for TLS, `?pool_size=N` for the pool).") {
+            SecretMask.maskingPassword(inURL: $0.databaseURL)
+        },
+        Setting("config", environment: "PARLEY_CONFIG", flag: "config", default: .described("none"),
+                help: "A JSON config file whose keys are the settings' names (`max_body_bytes`).", inFile: false) { $0.configFile },
+        Setting("allowed_hosts", environment: "PARLEY_ALLOWED_HOSTS", flag: "allowed-hosts",
+                default: .described("IP addresses, `localhost` and the listen address"),
+                help: "Comma-separated host names this server also answers to; others get a 403, against DNS rebinding. `*` allows any, for a proxy that checks names itself.") {
+            let hosts = $0.effectiveAllowedHosts
+            return hosts.allowsAny ? "*" : hosts.names.sorted().joined(separator: ",")
+        },
+        Setting("max_body_bytes", environment: "PARLEY_MAX_BODY_BYTES", flag: "max-body-bytes", default: .value("1048576"),
+                help: "Largest request body in bytes; larger gets a 413.") { "\($0.maxBodyBytes)" },
+        Setting("web_dir", environment: "PARLEY_WEB_DIR", flag: "web-dir", default: .described("built in"),
+                help: "Serve the web UI from this folder (laid out like `Sources/ParleyServer/Web`), read at start-up, instead of the copy built in.") {
+            $0.webDirectory
+        },
+        Setting("log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level", default: .value("info"),
+                help: "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.") { $0.logLevel.rawValue },
+    ]
+
+    private static let models: [Setting] = [
+        Setting("openai_base_url", environment: "OPENAI_BASE_URL", flag: "openai-base-url", default: .described("–"),
+                help: "An OpenAI-compatible API root including `/v1`, e.g. `http://127.0.0.1:11434/v1`; adds an upstream named `openai`.") {
+            upstream("openai", of: $0)?.baseURL
+        },
+        Setting("openai_api_key", environment: "OPENAI_API_KEY", flag: nil, default: .described("–"),
+                help: "The key of `openai_base_url`; alone, it means OpenAI itself.", secret: true) {
+            upstream("openai", of: $0)?.apiKey
+        },
+        Setting("upstream", environment: nil, flag: "upstream", default: .described("–"),
+                help: "One more OpenAI-compatible upstream as `NAME=URL`; repeat the flag for several.",
+                inFile: false, repeatable: true) { _ in nil },
+        Setting("upstreams", environment: "PARLEY_UPSTREAMS", flag: "upstreams", default: .described("–"),
+                help: "Several upstreams as a JSON array of `{name, provider? (openai|anthropic|ollama), base_url, models? (names, or {name, model} to rename), api_key_env?, api_key_file?}`; `--print-config` lists every upstream in effect here.",
+                alsoFrom: ["upstream", "openai_base_url", "openai_api_key", "anthropic_api_key", "ollama_host"]) {
+            $0.upstreams.isEmpty ? nil : $0.upstreams.map(describe).joined(separator: ", ")
+        },
+        Setting("anthropic_api_key", environment: "ANTHROPIC_API_KEY", flag: nil, default: .described("–"),
+                help: "Adds Anthropic (`https://api.anthropic.com`) as an upstream named `anthropic`.", secret: true) {
+            upstream("anthropic", of: $0)?.apiKey
+        },
+        Setting("ollama_host", environment: "OLLAMA_HOST", flag: "ollama-host", default: .described("–"),
+                help: "Adds Ollama at this address (`127.0.0.1:11434`) as an upstream named `ollama`, through its `/v1` API.") {
+            upstream("ollama", of: $0)?.baseURL
+        },
+        Setting("default_model", environment: "PARLEY_DEFAULT_MODEL", flag: "default-model", default: .described("first listed"),
+                help: "Model for messages and conversations that name none.") { $0.defaultModel },
+        Setting("model_aliases", environment: "PARLEY_MODEL_ALIASES", flag: "model-aliases", default: .described("–"),
+                help: "JSON object, name clients use → model, e.g. `{\"gpt-4o\": \"llama3.1\"}`.") {
+            $0.router.aliases.isEmpty ? nil : json($0.router.aliases)
+        },
+        Setting("fallbacks", environment: "PARLEY_FALLBACKS", flag: "fallbacks", default: .described("–"),
+                help: "JSON object, model → models tried in order when it cannot answer, e.g. `{\"big\": [\"small\"]}`.") {
+            $0.router.fallbacks.isEmpty ? nil : json($0.router.fallbacks)
+        },
+    ]
+
+    private static let gateway: [Setting] = [
+        Setting("api_keys", environment: "PARLEY_API_KEYS", flag: nil, default: .described("–"),
+                help: "Comma-separated bearer keys for `/v1`; with none, `/v1` answers clients on this machine only.", secret: true) {
+            $0.apiKeys.isEmpty ? nil : $0.apiKeys.joined(separator: ",")
+        },
+        Setting("connect_timeout", environment: "PARLEY_CONNECT_TIMEOUT", flag: "connect-timeout", default: .value("10"),
+                help: "Seconds to connect to an upstream.") { seconds($0.timeouts.connect) },
+        Setting("first_token_timeout", environment: "PARLEY_FIRST_TOKEN_TIMEOUT", flag: "first-token-timeout", default: .value("60"),
+                help: "Seconds to an upstream's first event.") { seconds($0.timeouts.firstToken) },
+        Setting("idle_timeout", environment: "PARLEY_IDLE_TIMEOUT", flag: "idle-timeout", default: .value("30"),
+                help: "Longest silence in seconds between two events of a stream.") { seconds($0.timeouts.idle) },
+        Setting("request_timeout", environment: "PARLEY_REQUEST_TIMEOUT", flag: "request-timeout", default: .value("600"),
+                help: "Seconds a model call may take in all, retries and fallbacks included.") { seconds($0.timeouts.total) },
+        Setting("max_attempts", environment: "PARLEY_MAX_ATTEMPTS", flag: "max-attempts", default: .value("3"),
+                help: "Upstream calls per model (the first and its retries, at most 20) before falling back.") { "\($0.router.maxAttempts)" },
+        Setting("max_retry_wait", environment: "PARLEY_MAX_RETRY_WAIT", flag: "max-retry-wait", default: .value("20"),
+                help: "Longest `Retry-After` in seconds Parley waits out; longer goes to a fallback or back to the client.") {
+            seconds($0.router.maxRetryWait)
+        },
+        Setting("breaker_threshold", environment: "PARLEY_BREAKER_THRESHOLD", flag: "breaker-threshold", default: .value("5"),
+                help: "Failures in a row that open a deployment's circuit breaker.") { "\($0.router.breakerThreshold)" },
+        Setting("breaker_cooldown", environment: "PARLEY_BREAKER_COOLDOWN", flag: "breaker-cooldown", default: .value("30"),
+                help: "Seconds an open breaker turns its deployment away before one probe.") { seconds($0.router.breakerCooldown) },
+    ]
+
+    private static let chat: [Setting] = [
+        Setting("context_tokens", environment: "PARLEY_CONTEXT_TOKENS", flag: "context-tokens", default: .value("8192"),
+                help: "Token budget of the history sent upstream (at least 16).") { "\($0.limits.contextTokenBudget)" },
+        Setting("max_output_tokens", environment: "PARLEY_MAX_OUTPUT_TOKENS", flag: "max-output-tokens", default: .described("not sent"),
+                help: "`max_tokens` sent upstream.") { $0.limits.maxOutputTokens.map { "\($0)" } },
+        Setting("max_message_chars", environment: "PARLEY_MAX_MESSAGE_CHARS", flag: "max-message-chars", default: .value("100000"),
+                help: "Longest user message in characters.") { "\($0.limits.maxMessageCharacters)" },
+        Setting("max_generations", environment: "PARLEY_MAX_GENERATIONS", flag: "max-generations", default: .value("1000"),
+                help: "Most answers generated at once; more get a 503.") { "\($0.maxGenerations)" },
+        Setting("flush_interval_ms", environment: "PARLEY_FLUSH_INTERVAL_MS", flag: "flush-interval-ms", default: .value("200"),
+                help: "How often partial answers are saved, in milliseconds (at least 10).") { milliseconds($0.flushInterval) },
+        Setting("keepalive_interval", environment: "PARLEY_KEEPALIVE_INTERVAL", flag: "keepalive-interval", default: .value("15"),
+                help: "Seconds between keep-alive comments on idle event streams.") { seconds($0.keepAliveInterval) },
+    ]
+
+    private static let operation: [Setting] = [
+        Setting("shutdown_grace", environment: "PARLEY_SHUTDOWN_GRACE", flag: "shutdown-grace", default: .value("10"),
+                help: "Seconds running answers may finish on SIGTERM before they are stored as `interrupted`.") { seconds($0.shutdownGrace) },
+        Setting("generation_lease", environment: "PARLEY_GENERATION_LEASE", flag: "generation-lease", default: .value("15"),
+                help: "Seconds a replica holds an answer it generates without renewing (renewed every third of it); a dead replica's answers are marked `interrupted` within about this long plus a third.") {
+            seconds($0.generationLease)
+        },
+        Setting("database_timeout", environment: "PARLEY_DATABASE_TIMEOUT", flag: "database-timeout", default: .value("5"),
+                help: "Seconds one database call may take before the request gets a 503.") { seconds($0.databaseTimeout) },
+    ]
+
+    private static let sharing: [Setting] = [
+        Setting("redis_url", environment: "PARLEY_REDIS_URL", flag: "redis-url", default: .described("–"),
+                help: "`redis://[[user]:password@]host[:port][/db]`: cache, rate limits and replica events shared through Redis.") {
+            $0.redisURL.map(SecretMask.maskingPassword(inURL:))
+        },
+        Setting("redis_failure", environment: "PARLEY_REDIS_FAILURE", flag: "redis-failure", default: .value("open"),
+                help: "While Redis is down: `open` (this process's memory serves cache and limits) or `closed` (limited requests get a 503; the cache is bypassed).") {
+            $0.redisFailure.rawValue
+        },
+        Setting("cache", environment: "PARLEY_CACHE", flag: "cache", default: .described("`memory` (`redis` with a Redis URL)"),
+                help: "Response cache: `memory`, `redis` or `off`.") { $0.cache.backend.rawValue },
+        Setting("cache_ttl", environment: "PARLEY_CACHE_TTL", flag: "cache-ttl", default: .value("3600"),
+                help: "Seconds an answer is kept unless the request says otherwise.") { seconds($0.cache.ttl) },
+        Setting("cache_max_entries", environment: "PARLEY_CACHE_MAX_ENTRIES", flag: "cache-max-entries", default: .value("10000"),
+                help: "Most answers in the memory cache (least recently used go first).") { "\($0.cache.maxEntries)" },
+        Setting("cache_max_bytes", environment: "PARLEY_CACHE_MAX_BYTES", flag: "cache-max-bytes", default: .value("268435456"),
+                help: "Most bytes in the memory cache.") { "\($0.cache.maxBytes)" },
+        Setting("cache_max_entry_bytes", environment: "PARLEY_CACHE_MAX_ENTRY_BYTES", flag: "cache-max-entry-bytes", default: .value("1048576"),
+                help: "Largest answer cached, in bytes.") { "\($0.cache.maxEntryBytes)" },
+        Setting("rate_limit_rpm", environment: "PARLEY_RATE_LIMIT_RPM", flag: "rate-limit-rpm", default: .described("off"),
+                help: "Requests per minute per API key (per client address without keys, and on the chat API).") {
+            $0.rateLimits.requestsPerMinute.map { "\($0)" }
+        },
+        Setting("rate_limit_tpm", environment: "PARLEY_RATE_LIMIT_TPM", flag: "rate-limit-tpm", default: .described("off"),
+                help: "Tokens per minute per API key or address: the prompt's estimate plus `max_tokens` reserved, settled with the real usage.") {
+            $0.rateLimits.tokensPerMinute.map { "\($0)" }
+        },
+        Setting("rate_limit_streams", environment: "PARLEY_RATE_LIMIT_STREAMS", flag: "rate-limit-streams", default: .described("off"),
+                help: "Streamed answers at once per API key or address.") { $0.rateLimits.concurrentStreams.map { "\($0)" } },
+        Setting("model_rpm", environment: "PARLEY_MODEL_RPM", flag: "model-rpm", default: .described("–"),
+                help: "Requests per minute per model over all callers: `gpt-4o=500,llama3=100`.") {
+            pairs($0.rateLimits.modelRequestsPerMinute)
+        },
+        Setting("model_tpm", environment: "PARLEY_MODEL_TPM", flag: "model-tpm", default: .described("–"),
+                help: "Tokens per minute per model over all callers: `gpt-4o=200000`.") { pairs($0.rateLimits.modelTokensPerMinute) },
+    ]
+}
+
+// How effective values are written by `--print-config`: as they would be given.
+extension Setting {
+    static func upstream(_ name: String, of config: ParleyConfig) -> UpstreamConfig? {
+        config.upstreams.first { $0.name == name }
+    }
+
+    static func describe(_ upstream: UpstreamConfig) -> String {
+        var notes = [upstream.kind.rawValue]
+        if upstream.apiKey != nil { notes.append("key set") }
+        if let models = upstream.models { notes.append("models " + models.joined(separator: " ")) }
+        return "\(upstream.name)=\(upstream.baseURL) (\(notes.joined(separator: ", ")))"
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, fraction) = duration.components
+        guard fraction != 0 else { return "\(whole)" }
+        let value = Double(whole) + Double(fraction) / 1e18
+        return String(format: "%g", value)
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let (whole, fraction) = duration.components
+        return "\(whole * 1000 + fraction / 1_000_000_000_000_000)"
+    }
+
+    static func json<Value: Encodable>(_ value: Value) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+    }
+
+    static func pairs(_ limits: [String: Int]) -> String? {
+        limits.isEmpty ? nil : limits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+}
