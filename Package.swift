@@ -84,16 +84,29 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The mock OpenAI-compatible model server used by tests, bench and curious users, and the helpers that
-        // start real servers (child processes, a throwaway PostgreSQL) for tests and bench.
+        // The mock OpenAI-compatible model server (`parley mock-llm`): stands in for a paid model provider in
+        // tests, the benchmark, and for anyone trying Parley without a model.
         .target(
-            name: "ParleyMock",
+            name: "ParleyMockLLM",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // What tests and the benchmark use to start real servers: child processes, a throwaway PostgreSQL and
+        // Redis, servers in the background of the test process, fixture replay. Never linked into `parley`.
+        .target(
+            name: "ParleyTestSupport",
+            dependencies: [
+                "ParleyMockLLM",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -121,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyServer", "ParleyMock",
+                "ParleyServer", "ParleyMockLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "parley-bench",
             dependencies: [
-                "ParleyProviders", "ParleyMock", "ParleyStore", "ParleyCore", "ParleyRedis",
+                "ParleyProviders", "ParleyMockLLM", "ParleyTestSupport", "ParleyStore", "ParleyCore", "ParleyRedis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -149,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "ParleyProvidersTests",
             dependencies: [
-                "ParleyProviders", "ParleyMock",
+                "ParleyProviders", "ParleyMockLLM", "ParleyTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -160,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "ParleyRedisTests",
             dependencies: [
-                "ParleyRedis", "ParleyCore", "ParleyMock",
+                "ParleyRedis", "ParleyCore", "ParleyMockLLM", "ParleyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -169,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: [
-                "ParleyStore", "ParleyMock",
+                "ParleyStore", "ParleyMockLLM", "ParleyTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -178,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "ParleyServerTests",
             dependencies: [
-                "ParleyServer", "ParleyMock", "ParleyProviders", "ParleyCore", "ParleyStore",
+                "ParleyServer", "ParleyMockLLM", "ParleyTestSupport", "ParleyProviders", "ParleyCore", "ParleyStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import ParleyMock
+import ParleyMockLLM
 
 /// `parley mock-llm`: an OpenAI-compatible mock model server.
 struct MockLLM: AsyncParsableCommand {

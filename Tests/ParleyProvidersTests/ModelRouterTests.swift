@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import NIOCore
 import ParleyCore
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Synchronization
 import Testing
 @testable import ParleyProviders

@@ -1,7 +1,8 @@
 import AsyncHTTPClient
 import Logging
 import ParleyCore
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Synchronization
 import Testing
 @testable import ParleyProviders

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import ParleyCore
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyRedis
 import Testing
 

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import NIOCore
 import ParleyCore
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 @testable import ParleyRedis
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Testing
 
 /// Conversations, history paging, feedback, models and health through the HTTP API.

@@ -1,5 +1,6 @@
 import Foundation
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Testing
 
 /// A real `parley serve` process killed with SIGKILL mid-answer, then started again on the same database: the

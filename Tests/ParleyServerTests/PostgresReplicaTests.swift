@@ -1,7 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Testing
 
 /// Two real `parley serve` processes on one real PostgreSQL: nothing depends on which one a request reaches.

@@ -1,6 +1,7 @@
 import Foundation
 import ParleyCore
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyServer
 import Testing
 

@@ -1,7 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyProviders
 import ParleyServer
 import Testing

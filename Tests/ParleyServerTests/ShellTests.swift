@@ -1,4 +1,5 @@
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Testing
 
 /// Child processes the tests start (daemons, browsers, Python clients) must not hold this process's sockets.

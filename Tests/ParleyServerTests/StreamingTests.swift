@@ -1,5 +1,6 @@
 import Foundation
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Testing
 
 /// The generation engine over a live socket: streaming, disconnects, stop, reattach, flushing, shutdown.

@@ -4,7 +4,8 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyProviders
 import ParleyServer
 import Testing

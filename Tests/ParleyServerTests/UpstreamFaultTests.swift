@@ -1,5 +1,6 @@
 import Foundation
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Testing
 
 /// Every way an upstream fails ends as a stored `error` status and an `error` event, never a hung stream.

@@ -1,5 +1,6 @@
 import Foundation
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Testing
 
 /// Bad input gets a JSON error with the right 4xx, never a 500, on every endpoint.

@@ -1,5 +1,6 @@
 import Foundation
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import Testing
 
 /// The web UI's files over HTTP: the page at `/` and `/c/{id}`, versioned assets, gzip, ETags, and the

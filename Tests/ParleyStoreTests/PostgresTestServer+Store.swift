@@ -1,5 +1,6 @@
 import Logging
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyStore
 
 extension PostgresTestServer {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 
 @main
 struct ParleyBench: AsyncParsableCommand {

@@ -3,7 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyProviders
 import Synchronization
 

@@ -10,7 +10,8 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import ParleyCore
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyStore
 import PostgresNIO
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import ParleyCore
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyProviders
 import ParleyRedis
 

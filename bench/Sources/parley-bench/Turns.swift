@@ -7,7 +7,8 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
-import ParleyMock
+import ParleyMockLLM
+import ParleyTestSupport
 import ParleyProviders
 import Synchronization
 

@@ -1,3 +1,4 @@
+import ParleyMockLLM
 import Logging
 import ServiceLifecycle
 import Synchronization
