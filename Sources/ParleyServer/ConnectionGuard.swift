@@ -13,6 +13,8 @@ import ParleyCore
 /// - A response that says `Connection: close` closes the connection once written (an early `413` leaves the
 ///   unread body behind), and so does any answer to `CONNECT`, whose framing NIO leaves out.
 /// - After the connection is done, late writes (the framework's own bare `400`) are dropped.
+/// - When the client closes its side (or the connection drops) ``departure`` says so at once, for event streams
+///   that would otherwise notice only at their next write.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -27,6 +29,29 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var answered = false
     private var closeAfterResponse = false
     private var done = false
+    /// Fired when the client is gone.
+    let departure = ClientDeparture()
+
+    /// The departure signal of the connection `channel` (streams ask for it only when they start).
+    static func departure(of channel: any Channel) -> EventLoopFuture<ClientDeparture> {
+        channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: ConnectionGuard.self).departure
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event { departure.markGone() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        departure.markGone()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        departure.markGone()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {

@@ -156,7 +156,7 @@ struct ConversationRoutes {
             object.field("assistant", json: API.messageJSON(assistant))
             return Response.json(text: object.closed, status: .created)
         }
-        var response = ServerSentEvents.response(job.subscribe())
+        var response = ServerSentEvents.response(job.subscribe(), channel: context.channel)
         response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased
         return response
     }

@@ -38,7 +38,7 @@ struct MessageRoutes {
             lastEventID = try Query(request).integer("last_event_id", in: 0...CheckedNumber.wholeLimit)
         }
         let events = try await services.feed.events(messageID: id, owner: services.owner, after: lastEventID)
-        return ServerSentEvents.response(events)
+        return ServerSentEvents.response(events, channel: context.channel)
     }
 
     /// Stops a running generation — here or on another replica — and answers with the message as stored

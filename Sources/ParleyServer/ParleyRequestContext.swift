@@ -9,10 +9,13 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext 
     public let remoteAddress: SocketAddress?
     /// The API key's id (`key:` and a digest of the key, never the key) once the key middleware accepted it.
     public var principal: String?
+    /// The client's connection, for streams that must stop as soon as it goes.
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
     }
 
     /// True when the client connected from this machine.

@@ -13,27 +13,37 @@ enum ServerSentEvents {
         HTTPField.Name("X-Accel-Buffering")!: "no",
     ]
 
-    /// A streaming response that ends after the terminal event, or when the client goes away. Events queued
-    /// together go out in one write.
-    static func response(_ subscription: EventSubscription) -> Response {
-        Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            defer { subscription.cancel() }
-            let encoder = EventEncoder()
-            try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
-            loop: while true {
-                switch await subscription.next() {
-                case .events(let events):
-                    var buffer = ByteBuffer()
-                    for event in events { encoder.encode(event, into: &buffer) }
-                    try await writer.write(buffer)
-                case .keepAlive:
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                case .end:
-                    break loop
-                }
+    /// A streaming response that ends after the terminal event, or as soon as the client leaves: when it closes
+    /// its socket, not at the next write (see ``ConnectionGuard``). Events queued together go out in one write.
+    static func response(_ subscription: EventSubscription, channel: any Channel) -> Response {
+        let departure = ConnectionGuard.departure(of: channel)
+        departure.whenSuccess { $0.whenGone { [weak subscription] in subscription?.cancel() } }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            defer {
+                subscription.cancel()
+                // HTTP/1 serves one response at a time: nothing else on this connection is waiting.
+                departure.whenSuccess { $0.removeAll() }
             }
-            try await writer.finish(nil)
+            try await write(subscription, to: &writer)
         })
+    }
+
+    private static func write(_ subscription: EventSubscription, to writer: inout any ResponseBodyWriter) async throws {
+        let encoder = EventEncoder()
+        try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+        loop: while true {
+            switch await subscription.next() {
+            case .events(let events):
+                var buffer = ByteBuffer()
+                for event in events { encoder.encode(event, into: &buffer) }
+                try await writer.write(buffer)
+            case .keepAlive:
+                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+            case .end:
+                break loop
+            }
+        }
+        try await writer.finish(nil)
     }
 
     /// Renders events as `id:`, `event:` and one `data:` line of JSON.

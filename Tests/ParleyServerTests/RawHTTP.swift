@@ -41,6 +41,29 @@ enum RawHTTP {
         try await exchange(port: port, bytes: Array(text.utf8), wait: wait)
     }
 
+    /// Writes `text`, reads until what came back contains `marker` (or the server closes, or `wait` passes), then
+    /// closes the connection from this side.
+    static func exchange(port: Int, _ text: String, closingAfter marker: String, wait: Duration = .seconds(10)) async throws -> Exchange {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: text))
+            var received = ""
+            let deadline = ContinuousClock.now + wait
+            for try await chunk in inbound {
+                received += String(buffer: chunk)
+                if received.contains(marker) || ContinuousClock.now > deadline {
+                    return Exchange(text: received, closedByServer: false)
+                }
+            }
+            return Exchange(text: received, closedByServer: true)
+        }
+    }
+
     /// Writes `bytes` as they are, then reads until the server closes or `wait` passes.
     static func exchange(port: Int, bytes: [UInt8], wait: Duration = .seconds(5)) async throws -> Exchange {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
