@@ -46,7 +46,7 @@ struct ConversationRoutes {
         var cursor: ConversationCursor?
         if let token = try query.string("cursor", maxLength: 200) {
             guard let parsed = ConversationCursor(token: token) else {
-                throw APIError.invalid("'cursor' is not a cursor this server issued")
+                throw ClientError.invalid("'cursor' is not a cursor this server issued")
             }
             cursor = parsed
         }
@@ -94,7 +94,7 @@ struct ConversationRoutes {
         case (nil, nil): window = .newest
         case (let before?, nil): window = .before(before)
         case (nil, let after?): window = .after(after)
-        case (.some, .some): throw APIError.invalid("give 'before' (older messages) or 'after' (newer ones), not both")
+        case (.some, .some): throw ClientError.invalid("give 'before' (older messages) or 'after' (newer ones), not both")
         }
         let page = try await services.store.messages(conversationID: id, owner: services.owner, window: window, limit: limit)
         let continues = page.hasMore ? (after == nil ? page.messages.first?.index : page.messages.last?.index) : nil
@@ -112,7 +112,7 @@ struct ConversationRoutes {
                                                     promptTokens: content.utf8.count / 4 + limits.contextTokenBudget / 4,
                                                     maxTokens: limits.maxOutputTokens, stream: false)
         } catch let refusal as LimitRefusal {
-            throw APIError.from(refusal)
+            throw ClientError.from(refusal)
         }
     }
 
@@ -133,7 +133,7 @@ struct ConversationRoutes {
         var request = request
         let body = try await request.decodeJSON(API.PostMessage.self, limit: services.config.maxBodyBytes)
         if let model = body.model, model.isEmpty || model.count > Self.maxModelNameLength {
-            throw APIError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
+            throw ClientError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
         let replacedIndex = try await replacedIndex(body.replaces, conversationID: id)
         let admission = try await admitTurn(context, content: body.content, model: body.model)
@@ -165,14 +165,14 @@ struct ConversationRoutes {
     private func replacedIndex(_ replaces: String?, conversationID: UUID) async throws -> Int? {
         guard let replaces else { return nil }
         guard let messageID = UUID(uuidString: replaces) else {
-            throw APIError.invalid("'replaces' must be a message id")
+            throw ClientError.invalid("'replaces' must be a message id")
         }
         let message = try await services.store.message(id: messageID, owner: services.owner)
         guard message.conversationID == conversationID else {
-            throw APIError.invalid("'replaces' names a message of another conversation")
+            throw ClientError.invalid("'replaces' names a message of another conversation")
         }
         guard message.role == .user else {
-            throw APIError.invalid("'replaces' must name a user message (to regenerate an answer, replace the message it answers)")
+            throw ClientError.invalid("'replaces' must name a user message (to regenerate an answer, replace the message it answers)")
         }
         return message.index
     }
@@ -196,7 +196,7 @@ struct ConversationRoutes {
     private func validate(title: String?) throws {
         try rejectNUL(title, field: "title")
         if let title, title.count > Self.maxTitleLength {
-            throw APIError.invalid("'title' is longer than \(Self.maxTitleLength) characters")
+            throw ClientError.invalid("'title' is longer than \(Self.maxTitleLength) characters")
         }
     }
 
@@ -204,14 +204,14 @@ struct ConversationRoutes {
         try rejectNUL(systemPrompt, field: "system_prompt")
         let limit = services.config.limits.maxMessageCharacters
         if let systemPrompt, systemPrompt.count > limit {
-            throw APIError.invalid("'system_prompt' is longer than \(limit) characters")
+            throw ClientError.invalid("'system_prompt' is longer than \(limit) characters")
         }
     }
 
     private func validate(model: String?) async throws {
         guard let model else { return }
         guard !model.isEmpty, model.count <= Self.maxModelNameLength else {
-            throw APIError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
+            throw ClientError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
         _ = try await services.models.resolve(model)
     }

@@ -31,7 +31,7 @@ struct MessageRoutes {
         var lastEventID: Int?
         if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
             guard let value = CheckedNumber.integer(header, in: 0...CheckedNumber.wholeLimit) else {
-                throw APIError.invalid("Last-Event-ID must be a whole number from 0 to \(CheckedNumber.wholeLimit)")
+                throw ClientError.invalid("Last-Event-ID must be a whole number from 0 to \(CheckedNumber.wholeLimit)")
             }
             lastEventID = value
         } else {
@@ -53,10 +53,10 @@ struct MessageRoutes {
         let id = try context.uuid("id", kind: "message")
         var request = request
         let body = try await request.decodeJSON(API.PutFeedback.self, limit: services.config.maxBodyBytes)
-        guard body.rating == 1 || body.rating == -1 else { throw APIError.invalid("'rating' must be 1 or -1") }
+        guard body.rating == 1 || body.rating == -1 else { throw ClientError.invalid("'rating' must be 1 or -1") }
         try rejectNUL(body.comment, field: "comment")
         if let comment = body.comment, comment.count > Self.maxCommentLength {
-            throw APIError.invalid("'comment' is longer than \(Self.maxCommentLength) characters")
+            throw ClientError.invalid("'comment' is longer than \(Self.maxCommentLength) characters")
         }
         let feedback = try await services.store.setFeedback(messageID: id, owner: services.owner,
                                                             rating: body.rating, comment: body.comment)

@@ -16,7 +16,6 @@ struct OpenAIRoutes {
 
     func register(on router: some RouterMethods<ParleyRequestContext>) {
         let v1 = router.group("v1")
-            .add(middleware: OpenAIErrorMiddleware())
             .add(middleware: APIKeyMiddleware(keys: services.config.apiKeys))
         v1.get("models", use: models)
         v1.get("models/{id}", use: model)
@@ -33,7 +32,7 @@ struct OpenAIRoutes {
     @Sendable func model(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         guard let model = await services.router.models().first(where: { $0.id == id }) else {
-            throw OpenAIError(.notFound, type: "invalid_request_error", message: "The model '\(id)' does not exist",
+            throw ClientError(.notFound, type: "not_found", message: "The model '\(id)' does not exist",
                               param: "model", code: "model_not_found")
         }
         return Self.json(Self.modelJSON(model))
@@ -56,7 +55,7 @@ struct OpenAIRoutes {
                 finished: { used in await limiter.settle(admission, usedTokens: used) })
         }
         do {
-            let served = try await routing { try await gateway.completion(body, plan: plan, limits: limits) }
+            let served = try await gateway.completion(body, plan: plan, limits: limits)
             await limiter.settle(admission, usedTokens: served.value.usage?.totalTokens)
             return Self.json(served, admission: admission)
         } catch {
@@ -72,7 +71,7 @@ struct OpenAIRoutes {
         let limits = services.router.limits(timeout: try Self.requestTimeout(request))
         let admission = try await admit(context, model: body.model, body: body.bytes, maxTokens: 0, stream: false)
         do {
-            let served = try await routing { try await services.gateway.embeddings(body, plan: plan, limits: limits) }
+            let served = try await services.gateway.embeddings(body, plan: plan, limits: limits)
             await services.limiter.settle(admission, usedTokens: served.value.usage?.totalTokens)
             return Self.json(served, admission: admission)
         } catch {
@@ -89,10 +88,8 @@ struct OpenAIRoutes {
         do {
             return try await services.limiter.admit(principal: context.caller, model: model, promptTokens: body.count / 4,
                                                     maxTokens: maxTokens, stream: stream)
-        } catch let refusal as LimitRefusal {
-            throw RateLimitHeaders.error(refusal)
         } catch let error as ParleyError {
-            throw OpenAIError(.serviceUnavailable, type: "api_error", message: error.description, code: "limits_unavailable")
+            throw ClientError(.serviceUnavailable, type: "unavailable", message: error.description, code: "limits_unavailable")
         }
     }
 
@@ -103,7 +100,7 @@ struct OpenAIRoutes {
             try controls.apply(controlHeader: request.headers[ParleyHeaders.cacheControl],
                                namespaceHeader: request.headers[ParleyHeaders.cacheNamespace])
         } catch {
-            throw OpenAIError.invalid(error)
+            throw ClientError.from(error) ?? .invalid("\(error)")
         }
         return controls
     }
@@ -116,7 +113,7 @@ struct OpenAIRoutes {
         do {
             return try make(bytes)
         } catch {
-            throw OpenAIError.invalid(error)
+            throw ClientError.from(error) ?? .invalid("\(error)")
         }
     }
 
@@ -125,17 +122,9 @@ struct OpenAIRoutes {
         do {
             return Array(buffer: try await request.body.collect(upTo: limit))
         } catch is NIOTooManyBytesError {
-            throw OpenAIError(.contentTooLarge, type: "invalid_request_error", message: "the request body is larger than \(limit) bytes")
+            throw ClientError.bodyTooLarge(limit: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw OpenAIError(.contentTooLarge, type: "invalid_request_error", message: "the request body is larger than \(limit) bytes")
-        }
-    }
-
-    private func routing<T>(_ call: () async throws -> T) async throws -> T {
-        do {
-            return try await call()
-        } catch let failure as RoutingFailure {
-            throw OpenAIError.from(failure)
+            throw ClientError.bodyTooLarge(limit: limit)
         }
     }
 
@@ -143,7 +132,7 @@ struct OpenAIRoutes {
     static func requestTimeout(_ request: Request) throws -> Duration? {
         guard let raw = request.headers[ParleyHeaders.timeout] else { return nil }
         guard let seconds = CheckedNumber.decimal(raw, in: 0...1e12), seconds > 0 else {
-            throw OpenAIError(.badRequest, type: "invalid_request_error", message: "x-parley-timeout must be a positive number of seconds")
+            throw ClientError.invalid("x-parley-timeout must be a positive number of seconds")
         }
         return .checkedSeconds(min(seconds, 86_400))
     }
@@ -178,29 +167,6 @@ struct OpenAIRoutes {
     }
 }
 
-/// Every error on `/v1` in OpenAI's shape, including the framework's own (unknown route, bad method).
-struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
-        -> Response
-    {
-        do {
-            return try await next(request, context)
-        } catch let error as OpenAIError {
-            throw error
-        } catch let error as HTTPParserError {
-            var openAIError = OpenAIError(.badRequest, type: "invalid_request_error", message: APIError.malformedHTTP(error).message)
-            openAIError.headers[.connection] = "close"
-            throw openAIError
-        } catch let error as HTTPError {
-            let type = error.status.code < 500 ? "invalid_request_error" : "api_error"
-            throw OpenAIError(error.status, type: type, message: error.body ?? error.status.reasonPhrase)
-        } catch {
-            context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            throw OpenAIError(.internalServerError, type: "api_error", message: "internal error; see the server log")
-        }
-    }
-}
-
 /// `Authorization: Bearer <key>` against the configured keys. With no keys configured, `/v1` is open to
 /// clients on this machine only.
 struct APIKeyMiddleware: RouterMiddleware {
@@ -217,23 +183,19 @@ struct APIKeyMiddleware: RouterMiddleware {
                 next: (Request, ParleyRequestContext) async throws -> Response) async throws -> Response {
         if keys.isEmpty {
             guard context.isLoopback else {
-                throw OpenAIError(.unauthorized, type: "invalid_request_error",
-                                  message: "no API keys are configured, so /v1 only answers on loopback; set PARLEY_API_KEYS",
-                                  code: "invalid_api_key")
+                throw ClientError.unauthorized("no API keys are configured, so /v1 only answers on loopback; set PARLEY_API_KEYS")
             }
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw OpenAIError(.unauthorized, type: "invalid_request_error",
-                              message: "You didn't provide an API key: send Authorization: Bearer <key>", code: "invalid_api_key")
+            throw ClientError.unauthorized("You didn't provide an API key: send Authorization: Bearer <key>")
         }
         let presented = Array(header.utf8.dropFirst(7))
         // Compare with every key in time independent of where they differ.
         var matched: Int?
         for (index, key) in keys.enumerated() where Self.constantTimeEqual(key, presented) { matched = index }
         guard let matched else {
-            throw OpenAIError(.unauthorized, type: "invalid_request_error", message: "Incorrect API key provided",
-                              code: "invalid_api_key")
+            throw ClientError.unauthorized("Incorrect API key provided")
         }
         var context = context
         context.principal = ids[matched]

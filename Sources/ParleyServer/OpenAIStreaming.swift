@@ -13,7 +13,7 @@ import Synchronization
 /// the deployment. A slower first token starts the event stream with keep-alive comments, so clients and
 /// proxies do not give up; a failure then arrives as an error event. Chunks are written as the upstream sent
 /// them, each batch (one network read) in one write. A stream that fails after it started ends with an
-/// error event and no `[DONE]`, which the openai SDK raises as an `APIError`.
+/// error event and no `[DONE]`, which the openai SDK raises as an `ClientError`.
 enum OpenAIStreaming {
     static let headers: HTTPFields = [
         .contentType: "text/event-stream",
@@ -59,7 +59,7 @@ enum OpenAIStreaming {
                             return
                         case .failure(let error)?:
                             await finished(0)
-                            try await writer.write(ByteBuffer(string: "data: \(clientError(error).json)\n\n"))
+                            try await writer.write(ByteBuffer(string: "data: \(ErrorShape.openAI.body(clientError(error)))\n\n"))
                             try await writer.finish(nil)
                             return
                         }
@@ -95,7 +95,7 @@ enum OpenAIStreaming {
                     batch = try await stream.next()
                 } catch {
                     if error is CancellationError { throw error }
-                    buffer.writeString("data: \(OpenAIError.from(upstream: error).json)\n\n")
+                    buffer.writeString("data: \(ErrorShape.openAI.body(clientError(error)))\n\n")
                     try await writer.write(buffer)
                     try await writer.finish(nil)
                     await finished(tally.used)
@@ -144,12 +144,9 @@ enum OpenAIStreaming {
         }
     }
 
-    static func clientError(_ error: any Error) -> OpenAIError {
-        switch error {
-        case let error as OpenAIError: return error
-        case let failure as RoutingFailure: return .from(failure)
-        default: return .from(upstream: error)
-        }
+    /// What the client is told of a stream that could not open or broke off.
+    static func clientError(_ error: any Error) -> ClientError {
+        ClientError.from(error) ?? .upstreamFailed
     }
 
     /// The task's result if it finishes within `limit`, else `nil` (the task keeps running).

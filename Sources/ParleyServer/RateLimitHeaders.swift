@@ -23,17 +23,4 @@ enum RateLimitHeaders {
         let (seconds, attoseconds) = retryAfter.components
         fields[retryAfterMS] = String(seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
-
-    /// The `/v1` error for a refusal: a 429 with the wait, or a 413 for a request that can never pass.
-    static func error(_ refusal: LimitRefusal) -> OpenAIError {
-        switch refusal {
-        case .limited(_, _, let retryAfter, let state):
-            var error = OpenAIError(.tooManyRequests, type: "rate_limit_error", message: refusal.description, code: "rate_limit_exceeded")
-            add(state, to: &error.headers)
-            add(retryAfter: retryAfter, to: &error.headers)
-            return error
-        case .tooLarge:
-            return OpenAIError(.contentTooLarge, type: "invalid_request_error", message: refusal.description, code: "tokens_exceed_limit")
-        }
-    }
 }

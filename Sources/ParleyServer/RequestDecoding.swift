@@ -14,26 +14,26 @@ extension Request {
         do {
             buffer = try await body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.bodyTooLarge(limit: limit)
+            throw ClientError.bodyTooLarge(limit: limit)
         } catch is NIOTooManyBytesError {
-            throw APIError.bodyTooLarge(limit: limit)
+            throw ClientError.bodyTooLarge(limit: limit)
         } catch let error as HTTPParserError {
-            throw APIError.malformedHTTP(error)
+            throw ClientError.malformedHTTP(error)
         }
-        guard buffer.readableBytes > 0 else { throw APIError.invalid("the request body must be a JSON object") }
+        guard buffer.readableBytes > 0 else { throw ClientError.invalid("the request body must be a JSON object") }
         do {
             try StrictJSON.validate(Array(buffer.readableBytesView))
         } catch {
-            throw APIError.invalid(error.reason)
+            throw ClientError.invalid(error.reason)
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
-            throw APIError.invalid(Self.describe(error))
-        } catch let error as APIError {
+            throw ClientError.invalid(Self.describe(error))
+        } catch let error as ClientError {
             throw error
         } catch {
-            throw APIError.invalid("the request body is not valid JSON")
+            throw ClientError.invalid("the request body is not valid JSON")
         }
     }
 
@@ -81,14 +81,14 @@ struct Query {
 
     func string(_ name: String, maxLength: Int) throws -> String? {
         guard let value = parameters[name] else { return nil }
-        guard value.count <= maxLength else { throw APIError.invalid("'\(name)' is longer than \(maxLength) characters") }
+        guard value.count <= maxLength else { throw ClientError.invalid("'\(name)' is longer than \(maxLength) characters") }
         return value
     }
 
     func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let raw = parameters[name] else { return nil }
         guard let value = CheckedNumber.integer(raw, in: range) else {
-            throw APIError.invalid("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            throw ClientError.invalid("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }
@@ -98,7 +98,7 @@ extension RequestContext {
     /// The UUID path parameter `name`; an id that is not a UUID cannot exist, so it is a 404.
     func uuid(_ name: String, kind: String) throws -> UUID {
         guard let raw = parameters.get(name), let id = UUID(text: raw) else {
-            throw APIError.notFound("no \(kind) with id '\(parameters.get(name) ?? "")'")
+            throw ClientError.notFound("no \(kind) with id '\(parameters.get(name) ?? "")'")
         }
         return id
     }
@@ -107,6 +107,6 @@ extension RequestContext {
 /// Text fields may not hold NUL: not every database can store it, and it never carries meaning in chat.
 func rejectNUL(_ value: String?, field: String) throws {
     if let value, value.contains("\u{0}") {
-        throw APIError.invalid("'\(field)' must not contain NUL characters")
+        throw ClientError.invalid("'\(field)' must not contain NUL characters")
     }
 }

@@ -38,25 +38,17 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
         do {
             try check(request)
             response = try await next(request, context)
-        } catch let error as any HTTPResponseError {
-            response = try error.response(from: request, context: context)
+        } catch {
+            response = ErrorShape.forPath(request.uri.path).response(ClientError.from(error) ?? .internal)
         }
         SecurityHeaders.add(to: &response.headers)
         return response
     }
 
     private func check(_ request: Request) throws {
-        let gateway = request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1"
-        func refuse(_ status: HTTPResponse.Status, _ type: String, _ message: String, close: Bool = false) -> any Error {
-            var headers: HTTPFields = [:]
-            if close { headers[.connection] = "close" }
-            if gateway {
-                var error = OpenAIError(status, type: "invalid_request_error", message: message, code: type)
-                error.headers = headers
-                return error
-            }
-            var error = APIError(status, type: type, message: message)
-            error.headers = headers
+        func refuse(_ status: HTTPResponse.Status, _ type: String, _ message: String, close: Bool = false) -> ClientError {
+            var error = ClientError(status, type: type, message: message, code: type)
+            if close { error.headers[.connection] = "close" }
             return error
         }
         guard Self.implementedMethods.contains(request.method) else {

@@ -19,11 +19,11 @@ struct SearchRoutes {
     @Sendable func search(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let query = Query(request)
         guard let text = try query.string("q", maxLength: Self.maxQueryLength) else {
-            throw APIError.invalid("'q' is required: the words to search for")
+            throw ClientError.invalid("'q' is required: the words to search for")
         }
         try rejectNUL(text, field: "q")
         guard let terms = SearchTerms(text) else {
-            throw APIError.invalid("'q' must contain at least one letter or digit")
+            throw ClientError.invalid("'q' must contain at least one letter or digit")
         }
         let limit = try query.integer("limit", in: 1...Self.maxLimit) ?? 20
         let offset = try query.integer("offset", in: 0...Self.maxOffset) ?? 0

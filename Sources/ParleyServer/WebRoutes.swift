@@ -27,7 +27,7 @@ struct WebRoutes {
 
     @Sendable func asset(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         guard let name = context.parameters.get("name"), let file = assets.files[name] else {
-            throw APIError.notFound("no such file")
+            throw ClientError.notFound("no such file")
         }
         // Files of another version (a page from before an upgrade) are served too, but not kept.
         let current = context.parameters.get("version") == assets.version
