@@ -13,7 +13,14 @@ struct ConversationRoutes {
     static let maxModelNameLength = 200
     static let maxPageSize = 200
 
-    let services: ParleyServices
+    let store: GuardedConversationStore
+    let chat: ChatService
+    let hub: GenerationHub
+    let limiter: RequestLimiter
+    let models: any ModelDirectory
+    let limits: ChatLimits
+    /// Largest request body read.
+    let bodyLimit: Int
 
     func register(on group: some RouterMethods<ParleyRequestContext>) {
         group.post("conversations", use: create)
@@ -28,13 +35,13 @@ struct ConversationRoutes {
 
     @Sendable func create(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         var request = request
-        let body = try await request.decodeJSON(API.CreateConversation.self, limit: services.config.maxBodyBytes)
+        let body = try await request.decodeJSON(API.CreateConversation.self, limit: bodyLimit)
         try validate(title: body.title)
         try await validate(model: body.model)
         try validate(systemPrompt: body.systemPrompt)
-        let conversation = try await services.store.createConversation(
+        let conversation = try await store.createConversation(
             NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt),
-            owner: services.owner)
+            owner: context.owner)
         var response = try Response.json(API.Conversation(conversation), status: .created)
         response.headers[.location] = "/api/v1/conversations/\(conversation.id.lowercased)"
         return response
@@ -51,35 +58,35 @@ struct ConversationRoutes {
             cursor = parsed
         }
         let search = try query.string("q", maxLength: 200)?.trimmingCharacters(in: .whitespaces)
-        let page = try await services.store.listConversations(
-            owner: services.owner, query: ConversationQuery(limit: limit, after: cursor, search: search))
+        let page = try await store.listConversations(
+            owner: context.owner, query: ConversationQuery(limit: limit, after: cursor, search: search))
         return try Response.json(API.ConversationList(data: page.items.map(API.Conversation.init),
                                                       nextCursor: page.nextCursor))
     }
 
     @Sendable func get(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
-        return try Response.json(API.Conversation(try await services.store.conversation(id: id, owner: services.owner)))
+        return try Response.json(API.Conversation(try await store.conversation(id: id, owner: context.owner)))
     }
 
     @Sendable func update(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         var request = request
-        let body = try await request.decodeJSON(API.UpdateConversation.self, limit: services.config.maxBodyBytes)
+        let body = try await request.decodeJSON(API.UpdateConversation.self, limit: bodyLimit)
         try validate(title: body.title)
         if let model = body.model { try await validate(model: model) }
         if let prompt = body.systemPrompt { try validate(systemPrompt: prompt) }
-        let updated = try await services.store.updateConversation(
-            id: id, owner: services.owner,
+        let updated = try await store.updateConversation(
+            id: id, owner: context.owner,
             patch: ConversationPatch(title: body.title, model: body.model, systemPrompt: body.systemPrompt))
         return try Response.json(API.Conversation(updated))
     }
 
     @Sendable func delete(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
-        _ = try await services.store.conversation(id: id, owner: services.owner)
-        await services.hub.stopAll(conversationID: id)
-        try await services.store.deleteConversation(id: id, owner: services.owner)
+        _ = try await store.conversation(id: id, owner: context.owner)
+        await hub.stopAll(conversationID: id)
+        try await store.deleteConversation(id: id, owner: context.owner)
         return Response(status: .noContent)
     }
 
@@ -96,7 +103,7 @@ struct ConversationRoutes {
         case (nil, let after?): window = .after(after)
         case (.some, .some): throw ClientError.invalid("give 'before' (older messages) or 'after' (newer ones), not both")
         }
-        let page = try await services.store.messages(conversationID: id, owner: services.owner, window: window, limit: limit)
+        let page = try await store.messages(conversationID: id, owner: context.owner, window: window, limit: limit)
         let continues = page.hasMore ? (after == nil ? page.messages.first?.index : page.messages.last?.index) : nil
         return Response.json(text: API.messageList(page.messages, hasMore: page.hasMore,
                                                    nextBefore: after == nil ? continues : nil,
@@ -106,9 +113,9 @@ struct ConversationRoutes {
     /// The chat API's limits are per client address (per user once accounts exist): the same requests and
     /// tokens per minute as `/v1`. The prompt is estimated as the message plus the context budget.
     private func admitTurn(_ context: ParleyRequestContext, content: String, model: String?) async throws -> Admission {
-        let limits = services.config.limits
+        let limits = limits
         do {
-            return try await services.limiter.admit(principal: context.caller, model: model,
+            return try await limiter.admit(principal: context.caller, model: model,
                                                     promptTokens: content.utf8.count / 4 + limits.contextTokenBudget / 4,
                                                     maxTokens: limits.maxOutputTokens, stream: false)
         } catch let refusal as LimitRefusal {
@@ -117,9 +124,9 @@ struct ConversationRoutes {
     }
 
     /// Reconciles the reservation with the stored usage once the answer is done, wherever the client went.
-    private func settleWhenFinished(_ job: GenerationJob, admission: Admission) {
-        guard services.limiter.settings.isEnabled else { return }
-        let (store, limiter, owner) = (services.store, services.limiter, services.owner)
+    private func settleWhenFinished(_ job: GenerationJob, admission: Admission, owner: UserID) {
+        guard limiter.settings.isEnabled else { return }
+        let (store, limiter) = (store, limiter)
         Task {
             await job.waitUntilFinished()
             let message = try? await store.message(id: job.messageID, owner: owner)
@@ -131,26 +138,26 @@ struct ConversationRoutes {
     @Sendable func postMessage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
         var request = request
-        let body = try await request.decodeJSON(API.PostMessage.self, limit: services.config.maxBodyBytes)
+        let body = try await request.decodeJSON(API.PostMessage.self, limit: bodyLimit)
         if let model = body.model, model.isEmpty || model.count > Self.maxModelNameLength {
             throw ClientError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
-        let replacedIndex = try await replacedIndex(body.replaces, conversationID: id)
+        let replacedIndex = try await replacedIndex(body.replaces, conversationID: id, owner: context.owner)
         let admission = try await admitTurn(context, content: body.content, model: body.model)
         let job: GenerationJob
         do {
-            job = try await services.chat.postMessage(owner: services.owner, conversationID: id,
+            job = try await chat.postMessage(owner: context.owner, conversationID: id,
                                                       content: body.content, model: body.model,
                                                       replacingFrom: replacedIndex)
         } catch {
-            await services.limiter.settle(admission, usedTokens: 0)
+            await limiter.settle(admission, usedTokens: 0)
             throw error
         }
-        settleWhenFinished(job, admission: admission)
+        settleWhenFinished(job, admission: admission, owner: context.owner)
         if Self.wantsJSON(request) {
             // A client that asked for JSON waits for the whole answer (the job runs the same way).
             await job.waitUntilFinished()
-            let assistant = try await services.store.message(id: job.messageID, owner: services.owner)
+            let assistant = try await store.message(id: job.messageID, owner: context.owner)
             var object = JSONObjectText()
             object.field("user", json: API.messageJSON(job.userMessage))
             object.field("assistant", json: API.messageJSON(assistant))
@@ -162,12 +169,12 @@ struct ConversationRoutes {
     }
 
     /// The index of the user message a post replaces, checked to belong to this conversation.
-    private func replacedIndex(_ replaces: String?, conversationID: UUID) async throws -> Int? {
+    private func replacedIndex(_ replaces: String?, conversationID: UUID, owner: UserID) async throws -> Int? {
         guard let replaces else { return nil }
         guard let messageID = UUID(uuidString: replaces) else {
             throw ClientError.invalid("'replaces' must be a message id")
         }
-        let message = try await services.store.message(id: messageID, owner: services.owner)
+        let message = try await store.message(id: messageID, owner: owner)
         guard message.conversationID == conversationID else {
             throw ClientError.invalid("'replaces' names a message of another conversation")
         }
@@ -179,9 +186,9 @@ struct ConversationRoutes {
 
     @Sendable func clear(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "conversation")
-        _ = try await services.store.conversation(id: id, owner: services.owner)
-        await services.hub.stopAll(conversationID: id)
-        try await services.store.clearMessages(conversationID: id, owner: services.owner)
+        _ = try await store.conversation(id: id, owner: context.owner)
+        await hub.stopAll(conversationID: id)
+        try await store.clearMessages(conversationID: id, owner: context.owner)
         return Response(status: .noContent)
     }
 
@@ -202,7 +209,7 @@ struct ConversationRoutes {
 
     private func validate(systemPrompt: String?) throws {
         try rejectNUL(systemPrompt, field: "system_prompt")
-        let limit = services.config.limits.maxMessageCharacters
+        let limit = limits.maxMessageCharacters
         if let systemPrompt, systemPrompt.count > limit {
             throw ClientError.invalid("'system_prompt' is longer than \(limit) characters")
         }
@@ -213,6 +220,6 @@ struct ConversationRoutes {
         guard !model.isEmpty, model.count <= Self.maxModelNameLength else {
             throw ClientError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
-        _ = try await services.models.resolve(model)
+        _ = try await models.resolve(model)
     }
 }

@@ -10,7 +10,10 @@ import ParleyStore
 struct MessageRoutes {
     static let maxCommentLength = 10_000
 
-    let services: ParleyServices
+    let store: GuardedConversationStore
+    let feed: GenerationFeed
+    /// Largest request body read.
+    let bodyLimit: Int
 
     func register(on group: some RouterMethods<ParleyRequestContext>) {
         group.get("messages/:id", use: get)
@@ -22,7 +25,7 @@ struct MessageRoutes {
 
     @Sendable func get(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
-        return Response.json(text: API.messageJSON(try await services.store.message(id: id, owner: services.owner)))
+        return Response.json(text: API.messageJSON(try await store.message(id: id, owner: context.owner)))
     }
 
     /// Reattaches: events after `Last-Event-ID` (header, or `last_event_id` query for clients that cannot set it).
@@ -37,7 +40,7 @@ struct MessageRoutes {
         } else {
             lastEventID = try Query(request).integer("last_event_id", in: 0...CheckedNumber.wholeLimit)
         }
-        let events = try await services.feed.events(messageID: id, owner: services.owner, after: lastEventID)
+        let events = try await feed.events(messageID: id, owner: context.owner, after: lastEventID)
         return ServerSentEvents.response(events, channel: context.channel)
     }
 
@@ -46,26 +49,26 @@ struct MessageRoutes {
     /// click is harmless.
     @Sendable func stop(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
-        return Response.json(text: API.messageJSON(try await services.feed.stop(messageID: id, owner: services.owner)))
+        return Response.json(text: API.messageJSON(try await feed.stop(messageID: id, owner: context.owner)))
     }
 
     @Sendable func putFeedback(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
         var request = request
-        let body = try await request.decodeJSON(API.PutFeedback.self, limit: services.config.maxBodyBytes)
+        let body = try await request.decodeJSON(API.PutFeedback.self, limit: bodyLimit)
         guard body.rating == 1 || body.rating == -1 else { throw ClientError.invalid("'rating' must be 1 or -1") }
         try rejectNUL(body.comment, field: "comment")
         if let comment = body.comment, comment.count > Self.maxCommentLength {
             throw ClientError.invalid("'comment' is longer than \(Self.maxCommentLength) characters")
         }
-        let feedback = try await services.store.setFeedback(messageID: id, owner: services.owner,
+        let feedback = try await store.setFeedback(messageID: id, owner: context.owner,
                                                             rating: body.rating, comment: body.comment)
         return try Response.json(API.Feedback(feedback))
     }
 
     @Sendable func deleteFeedback(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
-        try await services.store.deleteFeedback(messageID: id, owner: services.owner)
+        try await store.deleteFeedback(messageID: id, owner: context.owner)
         return Response(status: .noContent)
     }
 }

@@ -12,11 +12,20 @@ import ParleyProviders
 /// `POST /v1/embeddings`. Bodies go to upstreams as sent (model name replaced), answers come back as the
 /// upstream sent them (Anthropic's translated), through the provider router.
 struct OpenAIRoutes {
-    let services: ParleyServices
+    let gateway: GatewayCache
+    /// The provider router behind the cache.
+    let router: ModelRouter
+    let limiter: RequestLimiter
+    /// Bearer keys accepted; none: loopback clients only.
+    let apiKeys: [String]
+    /// Silence after which a stream that has not opened upstream yet gets a keep-alive comment.
+    let keepAlive: Duration
+    /// Largest request body read.
+    let bodyLimit: Int
 
     func register(on router: some RouterMethods<ParleyRequestContext>) {
         let v1 = router.group("v1")
-            .add(middleware: APIKeyMiddleware(keys: services.config.apiKeys))
+            .add(middleware: APIKeyMiddleware(keys: apiKeys))
         v1.get("models", use: models)
         v1.get("models/{id}", use: model)
         v1.post("chat/completions", use: chatCompletions)
@@ -24,14 +33,14 @@ struct OpenAIRoutes {
     }
 
     @Sendable func models(_ request: Request, context: ParleyRequestContext) async throws -> Response {
-        let models = await services.router.models()
+        let models = await router.models()
         let data = models.map(Self.modelJSON).joined(separator: ",")
         return Self.json("{\"object\":\"list\",\"data\":[\(data)]}")
     }
 
     @Sendable func model(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
-        guard let model = await services.router.models().first(where: { $0.id == id }) else {
+        guard let model = await router.models().first(where: { $0.id == id }) else {
             throw ClientError(.notFound, type: "not_found", message: "The model '\(id)' does not exist",
                               param: "model", code: "model_not_found")
         }
@@ -40,17 +49,17 @@ struct OpenAIRoutes {
 
     @Sendable func chatCompletions(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let body = try await parse(request, as: ChatCompletionBody.init(parsing:))
-        let plan = services.gateway.plan(chat: body, controls: try Self.cacheControls(body.cacheControls, request),
+        let plan = gateway.plan(chat: body, controls: try Self.cacheControls(body.cacheControls, request),
                                          namespace: context.caller)
-        let limits = services.router.limits(timeout: try Self.requestTimeout(request))
+        let limits = router.limits(timeout: try Self.requestTimeout(request))
         let admission = try await admit(context, model: body.model, body: body.bytes, maxTokens: body.maxTokens, stream: body.stream)
-        let gateway = services.gateway
-        let limiter = services.limiter
+        let gateway = gateway
+        let limiter = limiter
         if body.stream {
             var extra: HTTPFields = [:]
             RateLimitHeaders.add(admission.state, to: &extra)
             return try await OpenAIStreaming.response(
-                headers: extra, keepAlive: services.config.keepAliveInterval, logger: context.logger,
+                headers: extra, keepAlive: keepAlive, logger: context.logger,
                 open: { try await gateway.stream(body, plan: plan, limits: limits) },
                 finished: { used in await limiter.settle(admission, usedTokens: used) })
         }
@@ -66,16 +75,16 @@ struct OpenAIRoutes {
 
     @Sendable func embeddings(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let body = try await parse(request, as: EmbeddingsBody.init(parsing:))
-        let plan = services.gateway.plan(embeddings: body, controls: try Self.cacheControls(body.cacheControls, request),
+        let plan = gateway.plan(embeddings: body, controls: try Self.cacheControls(body.cacheControls, request),
                                          namespace: context.caller)
-        let limits = services.router.limits(timeout: try Self.requestTimeout(request))
+        let limits = router.limits(timeout: try Self.requestTimeout(request))
         let admission = try await admit(context, model: body.model, body: body.bytes, maxTokens: 0, stream: false)
         do {
-            let served = try await services.gateway.embeddings(body, plan: plan, limits: limits)
-            await services.limiter.settle(admission, usedTokens: served.value.usage?.totalTokens)
+            let served = try await gateway.embeddings(body, plan: plan, limits: limits)
+            await limiter.settle(admission, usedTokens: served.value.usage?.totalTokens)
             return Self.json(served, admission: admission)
         } catch {
-            await services.limiter.settle(admission, usedTokens: 0)
+            await limiter.settle(admission, usedTokens: 0)
             throw error
         }
     }
@@ -86,7 +95,7 @@ struct OpenAIRoutes {
         -> Admission
     {
         do {
-            return try await services.limiter.admit(principal: context.caller, model: model, promptTokens: body.count / 4,
+            return try await limiter.admit(principal: context.caller, model: model, promptTokens: body.count / 4,
                                                     maxTokens: maxTokens, stream: stream)
         } catch let error as ParleyError {
             throw ClientError(.serviceUnavailable, type: "unavailable", message: error.description, code: "limits_unavailable")
@@ -118,7 +127,7 @@ struct OpenAIRoutes {
     }
 
     private func readBody(_ request: Request) async throws -> [UInt8] {
-        let limit = services.config.maxBodyBytes
+        let limit = bodyLimit
         do {
             return Array(buffer: try await request.body.collect(upTo: limit))
         } catch is NIOTooManyBytesError {

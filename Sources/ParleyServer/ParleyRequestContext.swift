@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import ParleyCore
 
 /// The request context of Parley's routes: Hummingbird's basics plus the client's address, which decides
 /// whether `/v1` may be used without an API key (only from loopback), and who is calling, for limits and
@@ -9,6 +10,8 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext 
     public let remoteAddress: SocketAddress?
     /// The API key's id (`key:` and a digest of the key, never the key) once the key middleware accepted it.
     public var principal: String?
+    /// Whose data this request reads and writes. Until accounts exist, every request acts as the local user.
+    public var owner: UserID = .local
     /// The client's connection, for streams that must stop as soon as it goes.
     public let channel: any Channel
 

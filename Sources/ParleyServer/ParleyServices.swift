@@ -21,8 +21,6 @@ struct ParleyServices: Sendable {
     let hub: GenerationHub
     let chat: ChatService
     let feed: GenerationFeed
-    /// Until accounts exist, every request acts as the local user.
-    let owner = UserID.local
 }
 
 /// The cache and limiter backends chosen by the configuration, and Redis when it is used.

@@ -10,7 +10,7 @@ struct SearchRoutes {
     static let maxLimit = 50
     static let maxOffset = 1_000
 
-    let services: ParleyServices
+    let store: GuardedConversationStore
 
     func register(on group: some RouterMethods<ParleyRequestContext>) {
         group.get("search", use: search)
@@ -27,7 +27,7 @@ struct SearchRoutes {
         }
         let limit = try query.integer("limit", in: 1...Self.maxLimit) ?? 20
         let offset = try query.integer("offset", in: 0...Self.maxOffset) ?? 0
-        let results = try await services.store.search(owner: services.owner, terms: terms, limit: limit, offset: offset)
+        let results = try await store.search(owner: context.owner, terms: terms, limit: limit, offset: offset)
         return try Response.json(API.SearchResults(results, terms: terms, offset: offset, limit: limit))
     }
 }

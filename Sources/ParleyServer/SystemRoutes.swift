@@ -8,7 +8,10 @@ import ParleyStore
 
 /// `/api/v1/models` and the health checks.
 struct SystemRoutes {
-    let services: ParleyServices
+    let store: GuardedConversationStore
+    let models: any ModelDirectory
+    /// Redis, when configured: its outage tracker answers the readiness check.
+    let redis: SharedBackend?
 
     func register(on router: some RouterMethods<ParleyRequestContext>) {
         router.get("api/v1/models", use: models)
@@ -17,10 +20,10 @@ struct SystemRoutes {
     }
 
     @Sendable func models(_ request: Request, context: ParleyRequestContext) async throws -> Response {
-        let models = await services.models.models()
+        let available = await models.models()
         return try Response.json(API.ModelList(
-            data: models.map { API.Model(id: $0.id, upstream: $0.upstream) },
-            defaultModel: await services.models.defaultModel()))
+            data: available.map { API.Model(id: $0.id, upstream: $0.upstream) },
+            defaultModel: await models.defaultModel()))
     }
 
     /// The process is up.
@@ -34,13 +37,13 @@ struct SystemRoutes {
         var report = ["status": "ready", "database": "ok"]
         var ready = true
         do {
-            guard services.store.isAvailable else { throw ParleyError.unavailable("the last health check failed") }
-            try await services.store.ping()
+            guard store.isAvailable else { throw ParleyError.unavailable("the last health check failed") }
+            try await store.ping()
         } catch {
             context.logger.debug("readiness check failed", metadata: ["error": "\(error)"])
             (report["database"], ready) = ("unreachable", false)
         }
-        if let redis = services.redis {
+        if let redis = redis {
             if (try? await redis.client.send(["PING"])) != nil {
                 report["redis"] = "ok"
             } else if redis.tracker.mode == .open {

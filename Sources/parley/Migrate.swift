@@ -36,7 +36,7 @@ struct Migrate: AsyncParsableCommand {
             handler.logLevel = settings.logLevel
             return handler
         }
-        try await ParleyServer.migrate(config: settings, logger: Logger(label: "parley"))
+        try await ParleyApplication.migrate(config: settings, logger: Logger(label: "parley"))
         print("The database is up to date.")
     }
 }

@@ -55,12 +55,12 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "parley")
-        let server = try await ParleyServer.build(config: settings, logger: logger) { port in
+        let application = try await buildApplication(config: settings, logger: logger) { port in
             // Always shown, whatever the log level, and unbuffered for scripts reading a redirected stdout.
             FileHandle.standardOutput.write(Data("Parley is listening on http://\(settings.host):\(port)\n".utf8))
         }
         let group = ServiceGroup(configuration: .init(
-            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -16,7 +16,7 @@ import Testing
                 "POST", "/api/v1/conversations/\(conversationID)/messages", port: parley.port,
                 headers: ["Content-Type": "application/json"], body: body), closingAfter: "event: message")
             let messageID = try #require(exchange.header("X-Parley-Message-Id").flatMap(UUID.init(uuidString:)), "\(exchange)")
-            let server = try #require(parley.server.service as? ParleyServer)
+            let server = try #require(parley.server.service as? ParleyApplication)
             let job = try #require(server.hub.job(for: messageID))
             if way == "reattach" {
                 // The first stream is gone; a second client reattaches, then leaves the same way.

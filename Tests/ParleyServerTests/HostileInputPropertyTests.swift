@@ -45,7 +45,7 @@ import Testing
 
     @Test func generatedHostileRequestsNeverGetA5xxOrKillTheServer() async throws {
         try await TestParley.with(configure: { $0.limits.maxMessageCharacters = 2000 }) { parley in
-            let server = try #require(parley.server.service as? ParleyServer)
+            let server = try #require(parley.server.service as? ParleyApplication)
             let routes = server.routes
             #expect(routes.count >= 20, "the server lists its routes: \(routes)")
             var pathValues = ["not-a-uuid", "01a1ff49-b25e-7b99-94de-0d2bac8a9592", "%00", "..", "%2F..%2F", "9223372036854775808",

@@ -59,7 +59,7 @@ final class TestParley: ParleyAPI {
         configure(&config)
         let finalConfig = config
         let server = try await BackgroundService.start(logger: quietLogger) { onRunning in
-            try await ParleyServer.build(config: finalConfig, logger: quietLogger, onServerRunning: onRunning)
+            try await buildApplication(config: finalConfig, logger: quietLogger, onServerRunning: onRunning)
         }
         return TestParley(server: server, mock: mock, mockServer: mockServer,
                           client: HTTPClient(eventLoopGroupProvider: .singleton), directory: directory)

@@ -1,0 +1,245 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ParleyCore
+import ParleyProviders
+import ParleyRedis
+import ParleyStore
+import ServiceLifecycle
+import Synchronization
+
+/// The whole Parley server: the HTTP application with its routes, and the services it runs — the database's
+/// background work, the shared upstream HTTP client, the generation hub. Built by ``buildApplication(config:logger:onServerRunning:)``
+/// for `parley serve` and for the tests (HummingbirdTesting's router mode runs ``services`` beside the router).
+///
+/// ``run()`` orders graceful shutdown: running generations get ``ParleyConfig/shutdownGrace`` to finish first,
+/// then the HTTP server stops accepting and closes, then the upstream client, and the database last.
+public struct ParleyApplication: ApplicationProtocol {
+    public typealias Responder = RouterResponder<ParleyRequestContext>
+
+    public let config: ParleyConfig
+    public let store: GuardedConversationStore
+    public let hub: GenerationHub
+    /// Every endpoint, as registered.
+    public let routes: [Route]
+    public let responder: Responder
+    public let logger: Logger
+    let http: Application<Responder>
+    let httpClient: HTTPClient
+    let database: DatabaseService
+
+    public var server: HTTPServerBuilder { Self.serverBuilder }
+    public var configuration: ApplicationConfiguration { http.configuration }
+    public func onServerRunning(_ channel: any Channel) async { await http.onServerRunning(channel) }
+
+    /// What runs beside the HTTP server, in start order.
+    public var services: [any Service] { [database, clientService, generations] }
+    var clientService: HTTPClientService { HTTPClientService(client: httpClient) }
+    var generations: GenerationHubService { GenerationHubService(hub: hub, grace: config.shutdownGrace) }
+
+    /// HTTP/1 with ``ConnectionGuard`` on every connection.
+    static var serverBuilder: HTTPServerBuilder { .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()])) }
+
+    public func run() async throws {
+        // Graceful shutdown runs in reverse order: generations drain first, then the HTTP server closes,
+        // then the upstream client, and the database last.
+        let group = ServiceGroup(configuration: .init(
+            services: [database, clientService, http, generations],
+            logger: logger))
+        defer { database.stopPool() }
+        try await group.run()
+    }
+}
+
+/// Opens the database (waiting for it up to ``ParleyConfig/databaseStartupWait``), migrates it, and
+/// assembles the routes. `onServerRunning` receives the bound port (useful with port 0).
+public func buildApplication(config: ParleyConfig, logger: Logger,
+                         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
+    -> ParleyApplication
+{
+    // Read before anything is opened, so a bad folder fails start-up with nothing to close.
+    let webAssets = try config.webDirectory.map(WebAssets.load(directory:)) ?? .embedded
+    let board = NoticeBoard()
+    let base: any ConversationStore
+    var bus: any EventBus
+    var pool: PostgresConversationStore?
+    var listener: (any EventListener)?
+    switch try config.database() {
+    case .sqlite(let path):
+        base = try SQLiteConversationStore(path: path)
+        bus = LocalEventBus(board: board)
+    case .postgres(let url):
+        let postgres = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url),
+                                                 logger: logger)
+        let postgresBus = try PostgresEventBus(store: postgres, url: url, board: board, logger: logger)
+        (base, bus, pool, listener) = (postgres, postgresBus, postgres, postgresBus)
+    }
+    let (cache, rateLimiter, shared) = try SharedBackend.backends(config, logger: logger)
+    if let shared, pool != nil {
+        // Replicas on one PostgreSQL database hear each other through Redis when it is there: lighter than
+        // PostgreSQL's NOTIFY. (A SQLite server is a single replica and keeps its in-process bus.)
+        let redisBus = RedisEventBus(client: shared.client, board: board, logger: logger)
+        (bus, listener) = (redisBus, redisBus)
+    }
+    let store = GuardedConversationStore(base, callTimeout: config.databaseTimeout, logger: logger)
+    let database = DatabaseService(store: store, pool: pool, listener: listener, redis: shared?.client)
+    await database.startPool()
+    do {
+        try await ParleyApplication.migrateWhenReachable(store.base, wait: config.databaseStartupWait, logger: logger)
+    } catch {
+        database.stopPool()
+        throw error
+    }
+
+    let httpClient = OpenAICompatibleProvider.makeHTTPClient(timeouts: config.timeouts)
+    let models = ModelRouter(upstreams: config.upstreams, settings: config.router, defaultModel: config.defaultModel,
+                             client: httpClient, timeouts: config.timeouts, logger: logger)
+    let hub = GenerationHub(
+        store: store, bus: bus, board: board,
+        settings: .init(flushInterval: config.flushInterval, eventBufferLimit: config.eventBufferLimit,
+                        keepAliveInterval: config.keepAliveInterval, maxRunningJobs: config.maxGenerations,
+                        leaseDuration: config.generationLease, leaseCheckInterval: config.generationLease / 3),
+        logger: logger)
+    let gateway = GatewayCache(cache: cache, router: models, defaultTTL: config.cache.ttl)
+    let services = ParleyServices(
+        config: config, store: store, models: gateway, router: models, gateway: gateway,
+        limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits), redis: shared, hub: hub,
+        chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
+        feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))))
+
+    let (router, routes) = ParleyRoutes.router(services: services, webAssets: webAssets)
+    let http = Application(
+        router: router,
+        server: ParleyApplication.serverBuilder,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "parley"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? config.port) },
+        logger: logger)
+    if config.upstreams.isEmpty {
+        logger.notice("no upstream configured: only the built-in demo model answers (set OPENAI_BASE_URL to connect one)")
+    }
+    if config.apiKeys.isEmpty {
+        logger.notice("no PARLEY_API_KEYS set: /v1 answers clients on this machine only")
+    }
+    for upstream in config.upstreams { logger.info("upstream \(upstream)") }
+    if let shared {
+        logger.info("Redis \(shared.client.configuration.redacted): cache \(config.cache.backend.rawValue), shared limits, fail-\(config.redisFailure.rawValue)")
+    }
+    return ParleyApplication(config: config, store: store, hub: hub, routes: routes, responder: http.responder,
+                             logger: logger, http: http, httpClient: httpClient, database: database)
+}
+
+
+
+extension ParleyApplication {
+    /// Applies pending migrations to the configured database and closes it (`parley migrate`).
+    public static func migrate(config: ParleyConfig, logger: Logger) async throws {
+        switch try config.database() {
+        case .sqlite(let path):
+            try await migrateWhenReachable(try SQLiteConversationStore(path: path), wait: config.databaseStartupWait,
+                                           logger: logger)
+        case .postgres(let url):
+            let postgres = PostgresConversationStore(configuration: try PostgresConversationStore.configuration(url: url),
+                                                     logger: logger)
+            let pool = await postgres.startPool()
+            defer { pool.cancel() }
+            try await migrateWhenReachable(postgres, wait: config.databaseStartupWait, logger: logger)
+        }
+    }
+
+    /// Migrates, retrying while the database cannot be reached, for up to `wait`.
+    static func migrateWhenReachable(_ store: any ConversationStore, wait: Duration, logger: Logger) async throws {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            do {
+                try await withDeadline(max(.seconds(1), min(.seconds(30), deadline - .now))) { try await store.migrate() }
+                return
+            } catch let error as ParleyError {
+                guard case .unavailable = error, ContinuousClock.now < deadline else { throw error }
+                logger.warning("waiting for the database", metadata: ["error": "\(error)"])
+            } catch is DeadlineExceeded {
+                guard ContinuousClock.now < deadline else {
+                    throw ParleyError.unavailable("the database could not be reached within \(wait)")
+                }
+                logger.warning("waiting for the database")
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+}
+
+/// Runs the hub's background work; at shutdown lets generations finish within the grace period, then stores the rest.
+struct GenerationHubService: Service {
+    let hub: GenerationHub
+    let grace: Duration
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            // Keep saving partial text while running answers use their grace period.
+            group.addTask { await hub.runBackgroundWork() }
+            let graceful = (try? await gracefulShutdown()) != nil
+            await hub.shutdown(grace: graceful ? grace : .zero)
+            group.cancelAll()
+        }
+        await hub.flush()
+    }
+}
+
+/// A replica event bus's receiving side, run until cancelled.
+protocol EventListener: Sendable {
+    func run() async
+}
+
+extension PostgresEventBus: EventListener {}
+extension RedisEventBus: EventListener {}
+
+/// The database's background work: the PostgreSQL pool (started before migrations, stopped after everything
+/// else), the health checks behind readiness and fail-fast 503s, and the replica event listener.
+final class DatabaseService: Service, Sendable {
+    let store: GuardedConversationStore
+    let pool: PostgresConversationStore?
+    let listener: (any EventListener)?
+    let redis: RedisClient?
+    private let poolTask = Mutex<Task<Void, Never>?>(nil)
+
+    init(store: GuardedConversationStore, pool: PostgresConversationStore?, listener: (any EventListener)?, redis: RedisClient?) {
+        self.store = store
+        self.pool = pool
+        self.listener = listener
+        self.redis = redis
+    }
+
+    func startPool() async {
+        guard let pool else { return }
+        let task = await pool.startPool()
+        poolTask.withLock { $0 = task }
+    }
+
+    func stopPool() {
+        poolTask.withLock { $0 }?.cancel()
+        redis?.close()
+    }
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.store.runHealthChecks() }
+            if let listener { group.addTask { await listener.run() } }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+}
+
+/// Keeps the shared upstream client until shutdown, then closes its connections.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}
