@@ -256,7 +256,7 @@ struct AnthropicStreamTranslator: StreamTranslator {
     }
 
     /// The OpenAI chunks for one event. Throws for an `error` event or an event that is not Anthropic's.
-    mutating func translate(_ sse: ServerSentEvent) throws -> [ByteBuffer] {
+    mutating func translate(_ sse: ServerSentEvent) throws -> [StreamChunk] {
         let data = sse.data
         if data.isEmpty { return [] }
         let event: Event
@@ -276,13 +276,12 @@ struct AnthropicStreamTranslator: StreamTranslator {
             guard let block = event.content_block, block.type == "tool_use", let index = event.index else { return [] }
             let toolIndex = toolIndexes.count
             toolIndexes[index] = toolIndex
-            let call = AnthropicTranslation.toolCallJSON(index: toolIndex, id: block.id ?? "", name: block.name ?? "", arguments: "")
-            return [writer.chunk(delta: "{\"tool_calls\":[\(call)]}")]
+            return [writer.toolCall(index: toolIndex, id: block.id ?? "", name: block.name ?? "", arguments: "")]
         case "content_block_delta":
             guard let delta = event.delta else { return [] }
             if let text = delta.text, delta.type == "text_delta" { return text.isEmpty ? [] : [writer.text(text)] }
             if let json = delta.partial_json, let index = event.index, let toolIndex = toolIndexes[index] {
-                return [writer.chunk(delta: "{\"tool_calls\":[{\"index\":\(toolIndex),\"function\":{\"arguments\":\(JSONText.quote(json))}}]}")]
+                return [writer.toolCall(index: toolIndex, arguments: json)]
             }
             return []
         case "message_delta":

@@ -42,7 +42,8 @@ public protocol ModelBackend: Sendable {
     var kind: String { get }
     /// A non-streamed chat completion.
     func complete(_ request: ChatCompletionBody, model: String, limits: AttemptLimits) async throws -> UpstreamReply
-    /// Starts a streamed chat completion; the stream yields OpenAI chunk objects (the `data` of each event).
+    /// Starts a streamed chat completion; the stream yields ``StreamChunk``s: OpenAI chunk objects (the `data` of
+    /// each event) with what each says.
     func stream(_ request: ChatCompletionBody, model: String, limits: AttemptLimits) async throws -> UpstreamStream
     /// Embeddings in OpenAI's shape.
     func embed(_ request: EmbeddingsBody, model: String, limits: AttemptLimits) async throws -> UpstreamReply
@@ -50,15 +51,15 @@ public protocol ModelBackend: Sendable {
     func listModels(limits: AttemptLimits) async throws -> [String]
 }
 
-/// The chunks of one streamed answer, read by an upstream reader task and handed over in batches (all the
+/// The ``StreamChunk``s of one streamed answer, read by an upstream reader task and handed over in batches (all the
 /// events of one network read) through a small bounded queue. ``next()`` returns `nil` once the upstream
 /// said it was done and throws a ``ProviderError`` when the stream failed (cut, timed out, garbled).
 public final class UpstreamStream: Sendable {
     /// Reads the upstream, handing each batch of chunk objects to `emit`, which returns false once nobody
     /// reads any more. Returns when the answer is complete; throws otherwise.
-    public typealias Reader = @Sendable (_ emit: @escaping @Sendable ([ByteBuffer]) async -> Bool) async throws -> Void
+    public typealias Reader = @Sendable (_ emit: @escaping @Sendable ([StreamChunk]) async -> Bool) async throws -> Void
 
-    private let queue = HandoffQueue<[ByteBuffer]>(capacity: 16)
+    private let queue = HandoffQueue<[StreamChunk]>(capacity: 16)
     private let reader: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     public init(reader: @escaping Reader) {
@@ -74,8 +75,8 @@ public final class UpstreamStream: Sendable {
         self.reader.withLock { $0 = task }
     }
 
-    /// The next batch of chunk objects; `nil` when the answer is complete.
-    public func next() async throws -> [ByteBuffer]? {
+    /// The next batch of chunks; `nil` when the answer is complete.
+    public func next() async throws -> [StreamChunk]? {
         try await queue.next()
     }
 

@@ -5,7 +5,7 @@ import Synchronization
 
 /// A streamed answer whose first chunks have arrived: from here it belongs to the client and is not retried.
 public struct OpenedStream: Sendable {
-    public var first: [ByteBuffer]
+    public var first: [StreamChunk]
     public var stream: UpstreamStream
 }
 

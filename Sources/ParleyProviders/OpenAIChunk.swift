@@ -2,7 +2,16 @@ import ParleyCore
 
 /// What Parley reads from one OpenAI chat completion chunk (or a whole non-streamed completion).
 struct OpenAIChunk: Equatable {
+    /// A piece of a tool call in a delta.
+    struct ToolCallPiece: Equatable {
+        var index = 0
+        var id: String?
+        var name: String?
+        var arguments = ""
+    }
+
     var contents: [String] = []
+    var toolCalls: [ToolCallPiece] = []
     var finishReason: String?
     var promptTokens: Int?
     var completionTokens: Int?
@@ -24,9 +33,13 @@ struct OpenAIChunk: Equatable {
                         case "delta", "message":
                             if scanner.readNull() { return }
                             try scanner.readObject { scanner, key in
-                                if key == "content", let text = try scanner.readOptionalString(), !text.isEmpty {
-                                    chunk.contents.append(text)
-                                } else if key != "content" {
+                                switch key {
+                                case "content":
+                                    if let text = try scanner.readOptionalString(), !text.isEmpty { chunk.contents.append(text) }
+                                case "tool_calls":
+                                    if scanner.readNull() { return }
+                                    try scanner.readArray { scanner in chunk.toolCalls.append(try Self.toolCallPiece(&scanner)) }
+                                default:
                                     try scanner.skipValue()
                                 }
                             }
@@ -65,6 +78,36 @@ struct OpenAIChunk: Equatable {
     }
 
     init() {}
+
+    private static func toolCallPiece(_ scanner: inout JSONScanner) throws -> ToolCallPiece {
+        var piece = ToolCallPiece()
+        try scanner.readObject { scanner, key in
+            switch key {
+            case "index": piece.index = try scanner.readOptionalInt() ?? 0
+            case "id": piece.id = try scanner.readOptionalString()
+            case "function":
+                if scanner.readNull() { return }
+                try scanner.readObject { scanner, key in
+                    switch key {
+                    case "name": piece.name = try scanner.readOptionalString()
+                    case "arguments": piece.arguments = try scanner.readOptionalString() ?? ""
+                    default: try scanner.skipValue()
+                    }
+                }
+            default: try scanner.skipValue()
+            }
+        }
+        return piece
+    }
+
+    /// What this chunk says, in order: text, tool-call pieces, finish reason, usage.
+    var events: [StreamEvent] {
+        var events = contents.map(StreamEvent.text)
+        events += toolCalls.map { .toolCall(index: $0.index, id: $0.id, name: $0.name, arguments: $0.arguments) }
+        if let finishReason { events.append(.finish(reason: finishReason)) }
+        if let usage { events.append(.usage(usage)) }
+        return events
+    }
 
     var usage: TokenUsage? {
         guard let promptTokens, let completionTokens else { return nil }

@@ -25,18 +25,36 @@ struct OpenAIChunkWriter: Sendable {
         ByteBuffer(string: prefix + "[{\"index\":0,\"delta\":\(delta),\"finish_reason\":\(finishReason.map(JSONText.quote) ?? "null")}]}")
     }
 
-    func text(_ text: String, withRole: Bool = false) -> ByteBuffer {
+    func text(_ text: String, withRole: Bool = false) -> StreamChunk {
         var delta = JSONObjectText()
         if withRole { delta.field("role", "assistant") }
         delta.field("content", text)
-        return chunk(delta: delta.closed)
+        return StreamChunk(bytes: chunk(delta: delta.closed), events: text.isEmpty ? [] : [.text(text)])
     }
 
-    func finish(_ reason: String) -> ByteBuffer { chunk(delta: "{}", finishReason: reason) }
+    /// A piece of tool call `index`: its id and name with the first piece, then its arguments' text.
+    func toolCall(index: Int, id: String? = nil, name: String? = nil, arguments: String) -> StreamChunk {
+        var function = JSONObjectText()
+        if let name { function.field("name", name) }
+        function.field("arguments", arguments)
+        var call = JSONObjectText()
+        call.field("index", index)
+        if let id {
+            call.field("id", id)
+            call.field("type", "function")
+        }
+        call.field("function", json: function.closed)
+        return StreamChunk(bytes: chunk(delta: "{\"tool_calls\":[\(call.closed)]}"),
+                           events: [.toolCall(index: index, id: id, name: name, arguments: arguments)])
+    }
+
+    func finish(_ reason: String) -> StreamChunk {
+        StreamChunk(bytes: chunk(delta: "{}", finishReason: reason), events: [.finish(reason: reason)])
+    }
 
     /// The final chunk of `stream_options.include_usage`: no choices, the token counts.
-    func usage(_ usage: TokenUsage) -> ByteBuffer {
-        ByteBuffer(string: prefix + "[],\"usage\":\(Self.usageJSON(usage))}")
+    func usage(_ usage: TokenUsage) -> StreamChunk {
+        StreamChunk(bytes: ByteBuffer(string: prefix + "[],\"usage\":\(Self.usageJSON(usage))}"), events: [.usage(usage)])
     }
 
     /// A whole `chat.completion` object.

@@ -106,13 +106,17 @@ public struct OpenAICompatibleProvider: ChatProvider, ModelBackend {
     }
 
     /// A whole completion (from an upstream that answered a stream request without streaming) as chunks.
-    static func chunks(fromCompletion body: ByteBuffer, model: String) throws -> [ByteBuffer] {
+    static func chunks(fromCompletion body: ByteBuffer, model: String) throws -> [StreamChunk] {
         let chunk = try OpenAIChunk(parsing: body.readableBytesView)
+        let text = chunk.contents.joined()
+        let reason = chunk.finishReason ?? "stop"
         var delta = JSONObjectText()
         delta.field("role", "assistant")
-        delta.field("content", chunk.contents.joined())
+        delta.field("content", text)
         let writer = OpenAIChunkWriter(model: model)
-        return [writer.chunk(delta: delta.closed, finishReason: chunk.finishReason ?? "stop")] + (chunk.usage.map { [writer.usage($0)] } ?? [])
+        let whole = StreamChunk(bytes: writer.chunk(delta: delta.closed, finishReason: reason),
+                                events: (text.isEmpty ? [] : [.text(text)]) + [.finish(reason: reason)])
+        return [whole] + (chunk.usage.map { [writer.usage($0)] } ?? [])
     }
 
     public static func timeAmount(_ duration: Duration) -> TimeAmount {
@@ -128,21 +132,13 @@ struct OpenAIPassThrough: StreamTranslator {
     private var finished = false
     var isComplete: Bool { isDone || finished }
 
-    mutating func translate(_ event: ServerSentEvent) throws -> [ByteBuffer] {
+    mutating func translate(_ event: ServerSentEvent) throws -> [StreamChunk] {
         if event.data == "[DONE]" {
             isDone = true
             return []
         }
-        let chunk: OpenAIChunk
-        do {
-            chunk = try OpenAIChunk(parsing: event.data.utf8)
-        } catch {
-            throw ProviderError.invalidResponse("a stream event is not valid JSON: \(event.data.prefix(200))")
-        }
-        if chunk.hasError {
-            throw ProviderError.streamCut("the upstream reported an error: \(chunk.errorMessage ?? "unknown")")
-        }
+        let chunk = try StreamChunk(parsing: ByteBuffer(string: event.data))
         if chunk.finishReason != nil { finished = true }
-        return [ByteBuffer(string: event.data)]
+        return [chunk]
     }
 }

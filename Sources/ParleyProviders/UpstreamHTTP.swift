@@ -5,11 +5,12 @@ import NIOHTTP1
 import NIOFoundationCompat
 import ParleyCore
 
-/// Turns the events of an upstream's stream into OpenAI chunk objects, one event at a time.
+/// Turns the events of an upstream's stream into ``StreamChunk``s (OpenAI chunk objects and what they say),
+/// one event at a time.
 protocol StreamTranslator {
     /// The chunks for `event` (none for pings and bookkeeping events). Throws for an event that reports an
     /// error or is not in the upstream's format.
-    mutating func translate(_ event: ServerSentEvent) throws -> [ByteBuffer]
+    mutating func translate(_ event: ServerSentEvent) throws -> [StreamChunk]
     /// The upstream said the answer is over: stop reading.
     var isDone: Bool { get }
     /// The answer ended properly, so the connection closing now is not a cut.
@@ -64,7 +65,7 @@ enum UpstreamHTTP {
     /// ends before the answer is complete is a cut.
     static func relay<Translator: StreamTranslator>(
         _ response: HTTPClientResponse, watchdog: StreamWatchdog, translator: inout Translator,
-        emit: @Sendable ([ByteBuffer]) async -> Bool
+        emit: @Sendable ([StreamChunk]) async -> Bool
     ) async throws {
         var decoder = SSEDecoder()
         do {
@@ -72,7 +73,7 @@ enum UpstreamHTTP {
                 let events = try decoder.feed(buffer.readableBytesView)
                 if events.isEmpty { continue }
                 watchdog.progress()
-                var batch: [ByteBuffer] = []
+                var batch: [StreamChunk] = []
                 batch.reserveCapacity(events.count)
                 do {
                     for event in events where !translator.isDone {

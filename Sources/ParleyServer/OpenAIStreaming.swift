@@ -90,7 +90,7 @@ enum OpenAIStreaming {
                     try await writer.write(buffer)
                     buffer.clear()
                 }
-                let batch: [ByteBuffer]?
+                let batch: [StreamChunk]?
                 do {
                     batch = try await stream.next()
                 } catch {
@@ -122,10 +122,9 @@ enum OpenAIStreaming {
         var chunks = 0
         var usage: TokenUsage?
 
-        mutating func count(_ batch: [ByteBuffer]) {
+        mutating func count(_ batch: [StreamChunk]) {
             chunks += batch.count
-            // The usage chunk is the last one; look only at the end of each batch.
-            if let last = batch.last, let found = OpenAIUsage.read(last) { usage = found }
+            for chunk in batch { if let found = chunk.usage { usage = found } }
         }
 
         /// Tokens to settle: nil keeps the reservation (nothing known).
@@ -136,10 +135,11 @@ enum OpenAIStreaming {
         }
     }
 
-    private static func append(_ batch: [ByteBuffer], to buffer: inout ByteBuffer) {
-        for var chunk in batch {
+    private static func append(_ batch: [StreamChunk], to buffer: inout ByteBuffer) {
+        for chunk in batch {
+            var bytes = chunk.bytes
             buffer.writeStaticString("data: ")
-            buffer.writeBuffer(&chunk)
+            buffer.writeBuffer(&bytes)
             buffer.writeStaticString("\n\n")
         }
     }

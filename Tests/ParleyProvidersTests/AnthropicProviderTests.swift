@@ -41,12 +41,13 @@ import Testing
         try await server.stop()
     }
 
-    /// Every chunk object of a stream, decoded.
+    /// Every chunk object of a stream, decoded; each chunk's typed events must say what its bytes say.
     func chunks(_ stream: UpstreamStream) async throws -> [[String: Any]] {
         var result: [[String: Any]] = []
         while let batch = try await stream.next() {
             for payload in batch {
-                result.append(try #require(try JSONSerialization.jsonObject(with: Data(payload.readableBytesView)) as? [String: Any]))
+                #expect(try StreamChunk(parsing: payload.bytes).events == payload.events, "\(String(buffer: payload.bytes))")
+                result.append(try #require(try JSONSerialization.jsonObject(with: Data(payload.bytes.readableBytesView)) as? [String: Any]))
             }
         }
         return result
@@ -158,7 +159,7 @@ import Testing
             do {
                 while let batch = try await stream.next() {
                     for payload in batch {
-                        let object = try JSONSerialization.jsonObject(with: Data(payload.readableBytesView)) as? [String: Any]
+                        let object = try JSONSerialization.jsonObject(with: Data(payload.bytes.readableBytesView)) as? [String: Any]
                         text += object.flatMap { Self.delta($0)?["content"] as? String } ?? ""
                     }
                 }

@@ -70,7 +70,7 @@ public final class GatewayCache: Sendable {
     public let cache: (any ResponseCache)?
     public let router: ModelRouter
     public let defaultTTL: Duration
-    let streams: FlightTable<FlightHead, ByteBuffer>
+    let streams: FlightTable<FlightHead, StreamChunk>
     let bodies: FlightTable<FlightHead, ByteBuffer>
 
     /// Top-level request fields that do not change the answer.
@@ -87,7 +87,7 @@ public final class GatewayCache: Sendable {
         self.router = router
         self.defaultTTL = defaultTTL
         let retain = max(cache?.maxEntryBytes ?? 0, 1 << 20)
-        streams = FlightTable(retainLimit: retain) { $0.readableBytes + 16 }
+        streams = FlightTable(retainLimit: retain) { $0.bytes.readableBytes + 16 }
         bodies = FlightTable(retainLimit: retain) { $0.readableBytes + 16 }
     }
 
@@ -124,8 +124,10 @@ public final class GatewayCache: Sendable {
             let routed = try await router.routeStream(body, limits: limits)
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
         }
-        if plan.read, let hit = await lookup(key, form: .stream, finishing: streams) {
-            let replay = OpenedStream(first: hit.parts.map { ByteBuffer(bytes: $0) }, stream: UpstreamStream { _ in })
+        if plan.read, let hit = await lookup(key, form: .stream, finishing: streams.finished(key).map { ($0, $1.map(\.bytes)) }),
+           let chunks = try? hit.parts.map({ bytes throws(ProviderError) in try StreamChunk(parsing: ByteBuffer(bytes: bytes)) }) {
+            // A replay is read once here, to give the chat path its events; /v1 forwards the stored bytes.
+            let replay = OpenedStream(first: chunks, stream: UpstreamStream { _ in })
             return Served(value: replay, head: hit.head, cache: .hit(age: hit.age))
         }
         let (reader, joined) = streams.join(key, produce: { flight in
@@ -138,7 +140,7 @@ public final class GatewayCache: Sendable {
         }, completed: { flight in
             guard plan.write, let (head, parts) = flight.completeParts else { return }
             await Self.store(cache, key: key, ttl: plan.ttl, head: head.route, form: .stream,
-                             parts: parts.map { UsageZeroing.zeroed(Array(buffer: $0)) })
+                             parts: parts.map { UsageZeroing.zeroed(Array(buffer: $0.bytes)) })
         })
         do {
             let head = try await reader.head()
@@ -174,7 +176,7 @@ public final class GatewayCache: Sendable {
             let routed = try await route()
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
         }
-        if plan.read, let hit = await lookup(key, form: .body, finishing: bodies), let part = hit.parts.first {
+        if plan.read, let hit = await lookup(key, form: .body, finishing: bodies.finished(key)), let part = hit.parts.first {
             return Served(value: UpstreamReply(body: ByteBuffer(bytes: part), usage: TokenUsage(promptTokens: 0, completionTokens: 0)),
                           head: hit.head, cache: .hit(age: hit.age))
         }
@@ -200,7 +202,7 @@ public final class GatewayCache: Sendable {
 
     /// The stored answer for `key`; else the answer of an identical call that has just finished and is being
     /// stored (from memory, as the store will keep it), so a request arriving in between is a hit too.
-    private func lookup(_ key: String, form: CachedResponse.Form, finishing table: FlightTable<FlightHead, ByteBuffer>) async
+    private func lookup(_ key: String, form: CachedResponse.Form, finishing: @autoclosure () -> (FlightHead, [ByteBuffer])?) async
         -> (parts: [[UInt8]], head: RouteHead, age: Int)?
     {
         guard let cache else { return nil }
@@ -209,7 +211,7 @@ public final class GatewayCache: Sendable {
             let age = now - CheckedNumber.clamped(Int(clamping: entry.storedAt), to: 0...now)
             return (entry.parts, RouteHead(deployment: entry.deployment, attempts: 0, model: entry.model), age)
         }
-        guard let (head, parts) = table.finished(key) else { return nil }
+        guard let (head, parts) = finishing() else { return nil }
         return (parts.map { UsageZeroing.zeroed(Array(buffer: $0)) },
                 RouteHead(deployment: head.route.deployment, attempts: 0, model: head.route.model), 0)
     }

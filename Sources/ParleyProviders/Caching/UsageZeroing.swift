@@ -36,13 +36,3 @@ enum UsageZeroing {
         return false
     }
 }
-
-/// Token counts reported inside OpenAI-shaped answers.
-public enum OpenAIUsage {
-    /// The `usage` of a streamed chunk or a whole completion, when it carries one.
-    public static func read(_ json: ByteBuffer) -> TokenUsage? {
-        // Streams read this for every batch: most chunks carry no usage and are not parsed.
-        guard UsageZeroing.mentionsUsage(json.readableBytesView) else { return nil }
-        return (try? OpenAIChunk(parsing: json.readableBytesView))?.usage
-    }
-}

@@ -1,0 +1,56 @@
+import NIOCore
+import ParleyCore
+
+/// What one chunk of a streamed answer says, read once, where the chunk is made.
+public enum StreamEvent: Sendable, Equatable {
+    /// A piece of the answer's text.
+    case text(String)
+    /// A piece of a tool call: its position, and the id and name with its first piece, then its arguments' text.
+    case toolCall(index: Int, id: String?, name: String?, arguments: String)
+    /// The token counts of the whole answer.
+    case usage(TokenUsage)
+    /// Why the answer ended (`stop`, `length`, `tool_calls`…).
+    case finish(reason: String)
+}
+
+/// One chunk of a streamed answer as a backend yields it: an OpenAI `chat.completion.chunk` object's bytes,
+/// which `/v1` forwards as they are (byte for byte what an OpenAI-compatible upstream sent), and its
+/// ``StreamEvent``s, which the chat UI's generations read. The backend reads or writes each chunk once;
+/// nobody parses it again.
+public struct StreamChunk: Sendable {
+    /// The chunk object's JSON, without the `data: ` framing.
+    public var bytes: ByteBuffer
+    public var events: [StreamEvent]
+
+    public init(bytes: ByteBuffer, events: [StreamEvent]) {
+        self.bytes = bytes
+        self.events = events
+    }
+
+    /// Reads a chunk object (an upstream's, or one replayed from the cache). Throws for anything that is not a
+    /// chunk object, and for an object that reports an error.
+    public init(parsing bytes: ByteBuffer) throws(ProviderError) {
+        let chunk: OpenAIChunk
+        do {
+            chunk = try OpenAIChunk(parsing: bytes.readableBytesView)
+        } catch {
+            throw .invalidResponse("a stream event is not valid JSON: \(String(buffer: bytes).prefix(200))")
+        }
+        if chunk.hasError {
+            throw .streamCut("the upstream reported an error: \(chunk.errorMessage ?? "unknown")")
+        }
+        self.init(bytes: bytes, events: chunk.events)
+    }
+
+    /// The usage this chunk reports, if it does.
+    public var usage: TokenUsage? {
+        for case .usage(let usage) in events { return usage }
+        return nil
+    }
+
+    /// The finish reason this chunk reports, if it does.
+    public var finishReason: String? {
+        for case .finish(let reason) in events { return reason }
+        return nil
+    }
+}
