@@ -191,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "ParleyServerTests",
             dependencies: [
-                "ParleyServer", "ParleyMockLLM", "ParleyTestSupport", "ParleyProviders", "ParleyCore", "ParleyStore",
+                "ParleyServer", "ParleyMockLLM", "ParleyTestSupport", "ParleyProviders", "ParleyCore", "ParleyStore", "ParleyRedis",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
