@@ -50,13 +50,26 @@ let package = Package(
         .target(
             name: "ParleyProviders",
             dependencies: [
-                "ParleyCore",
+                "ParleyCore", "ParleyGateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The OpenAI-compatible gateway's own parts, below the providers: the request model, strict and canonical
+        // JSON, cache controls and plans, coalescing of identical calls, response caches, rate limits, and failover
+        // to memory while a shared backend (Redis, which implements these protocols) is down.
+        .target(
+            name: "ParleyGateway",
+            dependencies: [
+                "ParleyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -76,7 +89,7 @@ let package = Package(
         .target(
             name: "ParleyRedis",
             dependencies: [
-                "ParleyCore",
+                "ParleyCore", "ParleyGateway",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -116,7 +129,7 @@ let package = Package(
         .target(
             name: "ParleyServer",
             dependencies: [
-                "ParleyCore", "ParleyProviders", "ParleyStore", "ParleyRedis",
+                "ParleyCore", "ParleyGateway", "ParleyProviders", "ParleyStore", "ParleyRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -146,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "parley-bench",
             dependencies: [
-                "ParleyProviders", "ParleyMockLLM", "ParleyTestSupport", "ParleyStore", "ParleyCore", "ParleyRedis",
+                "ParleyProviders", "ParleyGateway", "ParleyMockLLM", "ParleyTestSupport", "ParleyStore", "ParleyCore", "ParleyRedis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -159,10 +172,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: testSettings),
+        .testTarget(name: "ParleyGatewayTests", dependencies: ["ParleyGateway", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(
             name: "ParleyProvidersTests",
             dependencies: [
-                "ParleyProviders", "ParleyMockLLM", "ParleyTestSupport",
+                "ParleyProviders", "ParleyGateway", "ParleyMockLLM", "ParleyTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -173,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "ParleyRedisTests",
             dependencies: [
-                "ParleyRedis", "ParleyCore", "ParleyMockLLM", "ParleyTestSupport",
+                "ParleyRedis", "ParleyGateway", "ParleyCore", "ParleyMockLLM", "ParleyTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "ParleyServerTests",
             dependencies: [
-                "ParleyServer", "ParleyMockLLM", "ParleyTestSupport", "ParleyProviders", "ParleyCore", "ParleyStore", "ParleyRedis",
+                "ParleyServer", "ParleyMockLLM", "ParleyTestSupport", "ParleyProviders", "ParleyCore", "ParleyStore", "ParleyRedis", "ParleyGateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -212,9 +226,9 @@ let package = Package(
 // is set: their `main` hands over to libFuzzer's driver, which only that build links.
 if Context.environment["PARLEY_FUZZ"] != nil {
     let fuzzTargets: [(String, [Target.Dependency])] = [
-        ("FuzzJSON", ["ParleyProviders"]),
+        ("FuzzJSON", ["ParleyGateway", "ParleyProviders"]),
         ("FuzzSSE", ["ParleyProviders"]),
-        ("FuzzRESP", ["ParleyRedis", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzRESP", ["ParleyRedis", "ParleyGateway", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzClientNumbers", ["ParleyCore"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "fuzz/Sources/FuzzSupport", swiftSettings: testSettings))

@@ -10,4 +10,16 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
+
+    /// Whole seconds, rounded up.
+    public var roundedUpSeconds: Int64 {
+        let (whole, fraction) = components
+        return whole + (fraction > 0 ? 1 : 0)
+    }
+
+    /// Seconds as a floating-point number.
+    public var secondsValue: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
+    }
 }

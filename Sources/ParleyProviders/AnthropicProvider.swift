@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import ParleyCore
+import ParleyGateway
 
 /// Anthropic's Messages API (`POST /v1/messages`) behind OpenAI's shapes: see ``AnthropicTranslation``.
 public struct AnthropicProvider: ModelBackend {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import ParleyCore
+import ParleyGateway
 
 /// OpenAI chat completions ⇄ Anthropic Messages API, both ways: requests (system prompts, images, tools),
 /// whole answers, streamed events, usage and finish reasons.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import ParleyCore
+import ParleyGateway
 
 /// The demo model behind the router and the `/v1` API, so a fresh install answers there too.
 extension DemoProvider: ModelBackend {

@@ -1,5 +1,6 @@
 import NIOCore
 import ParleyCore
+import ParleyGateway
 import Synchronization
 
 /// The limits of one attempt at an upstream call. The deadline is the whole request's: retries share it, so

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import ParleyCore
+import ParleyGateway
 import Synchronization
 
 /// A streamed answer whose first chunks have arrived: from here it belongs to the client and is not retried.

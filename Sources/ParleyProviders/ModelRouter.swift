@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import ParleyCore
+import ParleyGateway
 import Synchronization
 
 /// One upstream serving one model: what the router balances over.
@@ -149,7 +150,7 @@ struct RoutedChatProvider: ChatProvider {
     {
         var named = request
         named.model = model
-        let body = try ChatCompletionBody(parsing: Array(OpenAIWire.streamingRequestBody(named).utf8))
+        let body = ChatCompletionBody(chat: named)
         do {
             let opened = try await open(body)
             return try await ChatStreamReader.read(opened.stream, first: opened.first, onDelta: onDelta)
@@ -165,18 +166,5 @@ struct RoutedChatProvider: ChatProvider {
                 throw ProviderError.connect(failure.description)
             }
         }
-    }
-}
-
-extension Duration {
-    /// Whole seconds, rounded up.
-    public var roundedUpSeconds: Int64 {
-        let (whole, fraction) = components
-        return whole + (fraction > 0 ? 1 : 0)
-    }
-
-    public var secondsValue: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
     }
 }

@@ -1,4 +1,5 @@
 import ParleyCore
+import ParleyGateway
 
 /// What Parley reads from one OpenAI chat completion chunk (or a whole non-streamed completion).
 struct OpenAIChunk: Equatable {

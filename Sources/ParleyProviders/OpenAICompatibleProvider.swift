@@ -5,6 +5,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import ParleyCore
+import ParleyGateway
 
 /// A provider for any server that speaks OpenAI's chat completions API: OpenAI, vLLM, llama.cpp server,
 /// LM Studio, Ollama's `/v1`, or `parley mock-llm`.
@@ -41,7 +42,7 @@ public struct OpenAICompatibleProvider: ChatProvider, ModelBackend {
     public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
         -> ChatCompletionInfo
     {
-        let body = try ChatCompletionBody(parsing: Array(OpenAIWire.streamingRequestBody(request).utf8))
+        let body = ChatCompletionBody(chat: request)
         let limits = AttemptLimits(timeout: timeouts.total, firstToken: timeouts.firstToken, idle: timeouts.idle)
         return try await ChatStreamReader.read(try await stream(body, model: request.model, limits: limits), onDelta: onDelta)
     }

@@ -1,4 +1,5 @@
 import ParleyCore
+import ParleyGateway
 
 /// The ``RateLimiter`` shared by replicas: the same GCRA rule as ``MemoryRateLimiter``, run atomically in
 /// Redis scripts on Redis's clock, so every replica sees one bucket and clocks need not agree. A request

@@ -1,5 +1,6 @@
 import NIOCore
 import ParleyCore
+import ParleyGateway
 
 /// The ``ResponseCache`` shared by replicas: one Redis string per entry (``CachedResponse/encoded()``),
 /// expiring by its time to live. Redis's own `maxmemory` bounds the total; run it with

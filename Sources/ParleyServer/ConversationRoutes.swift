@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ParleyCore
+import ParleyGateway
 import ParleyStore
 import Logging
 import NIOCore

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ParleyCore
+import ParleyGateway
 import ParleyProviders
 
 /// The OpenAI-compatible API: `GET /v1/models`, `POST /v1/chat/completions` (streamed or not),

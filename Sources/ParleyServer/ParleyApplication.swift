@@ -6,6 +6,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import ParleyCore
+import ParleyGateway
 import ParleyProviders
 import ParleyRedis
 import ParleyStore

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ParleyCore
+import ParleyGateway
 import ParleyProviders
 import ParleyRedis
 import ParleyStore

@@ -1,5 +1,6 @@
 import HTTPTypes
 import ParleyCore
+import ParleyGateway
 import ParleyProviders
 
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (IETF draft), `Retry-After` and OpenAI's

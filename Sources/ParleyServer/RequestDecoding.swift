@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ParleyCore
+import ParleyGateway
 import ParleyProviders
 
 extension Request {

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ParleyCore
+import ParleyGateway
 import ParleyRedis
 import ParleyStore
 

@@ -1,4 +1,5 @@
 import ParleyCore
+import ParleyGateway
 import Synchronization
 import Testing
 

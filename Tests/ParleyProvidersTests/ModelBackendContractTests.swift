@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import ParleyCore
+import ParleyGateway
 import ParleyMockLLM
 import ParleyTestSupport
 import Synchronization

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import ParleyCore
+import ParleyGateway
 import ParleyMockLLM
 import ParleyTestSupport
 import Synchronization

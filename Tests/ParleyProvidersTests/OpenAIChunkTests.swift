@@ -1,5 +1,6 @@
 import Foundation
 import ParleyCore
+import ParleyGateway
 import Testing
 @testable import ParleyProviders
 
@@ -60,7 +61,14 @@ import Testing
             let request = ChatRequest(model: "m\"x", messages: [ChatMessage(role: .system, content: "sys"),
                                                                 ChatMessage(role: .user, content: text)],
                                       maxTokens: 12, temperature: 0.5)
-            let body = OpenAIWire.streamingRequestBody(request)
+            let written = ChatCompletionBody(chat: request)
+            // What the chat path knows without reading its body back is what reading it back finds.
+            let read = try ChatCompletionBody(parsing: written.bytes)
+            #expect(read.model == written.model && read.stream == written.stream && read.includeUsage == written.includeUsage)
+            #expect(read.maxTokens == written.maxTokens && read.temperature == written.temperature)
+            #expect(read.hasSeed == written.hasSeed && read.isDeterministic == written.isDeterministic)
+            #expect(written.body(model: "upstream-name") == read.body(model: "upstream-name"))
+            let body = String(decoding: written.bytes, as: UTF8.self)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
             #expect(object["model"] as? String == "m\"x")
             let messages = try #require(object["messages"] as? [[String: String]])

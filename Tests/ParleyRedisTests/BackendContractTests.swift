@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ParleyCore
+import ParleyGateway
 import ParleyMockLLM
 import ParleyTestSupport
 import ParleyRedis

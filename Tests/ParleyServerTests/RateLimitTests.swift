@@ -1,5 +1,6 @@
 import Foundation
 import ParleyCore
+import ParleyGateway
 import ParleyMockLLM
 import ParleyTestSupport
 import ParleyServer

@@ -1,3 +1,4 @@
+import ParleyCore
 import Synchronization
 
 /// One upstream call shared by every identical request that arrives while it runs (request coalescing).

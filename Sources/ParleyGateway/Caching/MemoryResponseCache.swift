@@ -1,3 +1,4 @@
+import ParleyCore
 import Synchronization
 
 /// The in-process ``ResponseCache``: least recently used entries go first once either cap is reached, and

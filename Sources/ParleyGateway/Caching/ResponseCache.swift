@@ -1,3 +1,4 @@
+import ParleyCore
 import Foundation
 
 /// A model answer kept for reuse: a whole JSON body, or the chunks of a streamed answer in order, so a

@@ -3,12 +3,12 @@ import ParleyCore
 
 /// Stored answers report zero token usage: a replay costs nothing upstream, and clients that bill or
 /// meter by `usage` must not count it twice.
-enum UsageZeroing {
+package enum UsageZeroing {
     static let zeroUsage = Array(#"{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}"#.utf8)
     private static let marker = Array(#""usage""#.utf8)
 
     /// `json` with its top-level `usage` object replaced by zeros; unchanged when it has none.
-    static func zeroed(_ json: [UInt8]) -> [UInt8] {
+    package static func zeroed(_ json: [UInt8]) -> [UInt8] {
         guard mentionsUsage(json) else { return json }
         var scanner = JSONScanner(json)
         var range: Range<Int>?

@@ -4,9 +4,10 @@ import ParleyCore
 /// It materialises only the values asked for and skips the rest, validating structure as it goes: numbers as
 /// RFC 8259 writes them, no trailing commas, and no nesting deeper than ``maxDepth`` (so hostile input cannot
 /// exhaust the stack).
-struct JSONScanner {
-    struct Malformed: Error {
-        var reason = "the request body is not valid JSON"
+package struct JSONScanner {
+    package struct Malformed: Error {
+        package var reason = "the request body is not valid JSON"
+        package init(reason: String = "the request body is not valid JSON") { self.reason = reason }
     }
 
     /// Deepest nesting of objects and arrays accepted.
@@ -16,18 +17,18 @@ struct JSONScanner {
     private(set) var position = 0
     private var depth = 0
 
-    init<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+    package init<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         self.bytes = Array(bytes)
     }
 
     /// True when only whitespace is left.
-    mutating func atEnd() -> Bool {
+    package mutating func atEnd() -> Bool {
         skipWhitespace()
         return position == bytes.count
     }
 
     /// Reads an object, calling `field` with each key; `field` must consume the value.
-    mutating func readObject(_ field: (inout JSONScanner, String) throws -> Void) throws {
+    package mutating func readObject(_ field: (inout JSONScanner, String) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
         try enterContainer()
         defer { depth -= 1 }
@@ -49,7 +50,7 @@ struct JSONScanner {
     }
 
     /// Reads an array, calling `element` for each item; `element` must consume it.
-    mutating func readArray(_ element: (inout JSONScanner) throws -> Void) throws {
+    package mutating func readArray(_ element: (inout JSONScanner) throws -> Void) throws {
         try expect(UInt8(ascii: "["))
         try enterContainer()
         defer { depth -= 1 }
@@ -68,7 +69,7 @@ struct JSONScanner {
     }
 
     /// True (and consumed) if the next value is `null`.
-    mutating func readNull() -> Bool {
+    package mutating func readNull() -> Bool {
         skipWhitespace()
         guard position + 4 <= bytes.count, bytes[position] == UInt8(ascii: "n"), bytes[position + 1] == UInt8(ascii: "u"),
               bytes[position + 2] == UInt8(ascii: "l"), bytes[position + 3] == UInt8(ascii: "l") else { return false }
@@ -77,29 +78,29 @@ struct JSONScanner {
     }
 
     /// The byte offset of the next value (whitespace skipped).
-    mutating func valueStart() -> Int {
+    package mutating func valueStart() -> Int {
         skipWhitespace()
         return position
     }
 
     /// The byte offset just past what was read.
-    var offset: Int { position }
+    package var offset: Int { position }
 
     /// The offset past the next comma if only whitespace comes before it, else ``offset``.
-    func offsetPastComma() -> Int {
+    package func offsetPastComma() -> Int {
         var index = position
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
         return index < bytes.count && bytes[index] == UInt8(ascii: ",") ? index + 1 : position
     }
 
     /// The first byte of the next value, without consuming it.
-    mutating func peekValue() -> UInt8? {
+    package mutating func peekValue() -> UInt8? {
         skipWhitespace()
         return peek()
     }
 
     /// The next value if it is `true` or `false`; `nil` for null; anything else throws.
-    mutating func readOptionalBool() throws -> Bool? {
+    package mutating func readOptionalBool() throws -> Bool? {
         if readNull() { return nil }
         switch peekValue() {
         case UInt8(ascii: "t"): try literal("true"); return true
@@ -109,7 +110,7 @@ struct JSONScanner {
     }
 
     /// The next value if it is a number; `nil` for null; anything else throws.
-    mutating func readOptionalNumber() throws -> Double? {
+    package mutating func readOptionalNumber() throws -> Double? {
         if readNull() { return nil }
         guard let first = peekValue(), first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
         else { throw Malformed() }
@@ -120,13 +121,13 @@ struct JSONScanner {
     }
 
     /// True if the next value is a string (nothing is consumed).
-    mutating func nextIsString() -> Bool {
+    package mutating func nextIsString() -> Bool {
         skipWhitespace()
         return peek() == UInt8(ascii: "\"")
     }
 
     /// The next value if it is a string, `nil` if it is null; anything else is skipped and gives `nil`.
-    mutating func readOptionalString() throws -> String? {
+    package mutating func readOptionalString() throws -> String? {
         skipWhitespace()
         if peek() == UInt8(ascii: "\"") { return try readString() }
         try skipValue()
@@ -134,14 +135,14 @@ struct JSONScanner {
     }
 
     /// The next value if it is a whole number; anything else is skipped and gives `nil`.
-    mutating func readOptionalInt() throws -> Int? {
+    package mutating func readOptionalInt() throws -> Int? {
         skipWhitespace()
         let start = position
         try skipValue()
         return Int(String(decoding: bytes[start..<position], as: UTF8.self))
     }
 
-    mutating func readString() throws -> String {
+    package mutating func readString() throws -> String {
         skipWhitespace()
         try expect(UInt8(ascii: "\""))
         let start = position
@@ -196,7 +197,7 @@ struct JSONScanner {
     }
 
     /// Skips one value of any kind.
-    mutating func skipValue() throws {
+    package mutating func skipValue() throws {
         skipWhitespace()
         guard let byte = peek() else { throw Malformed() }
         switch byte {

@@ -1,3 +1,5 @@
+import ParleyCore
+
 /// The check every JSON body from a client passes before anything reads it: RFC 8259 JSON in UTF-8 and
 /// nothing looser. No byte-order mark, no UTF-16, no trailing commas, no comments, no key twice in one object
 /// (which parsers disagree on: one keeps the first, another the last), no nesting deeper than

@@ -1,3 +1,5 @@
+import ParleyCore
+
 /// A rate: `limit` units (requests or tokens) per `period`, allowed in a burst.
 public struct RateLimit: Sendable, Hashable, CustomStringConvertible {
     public var limit: Int

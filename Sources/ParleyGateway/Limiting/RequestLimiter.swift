@@ -1,3 +1,4 @@
+import ParleyCore
 import Foundation
 
 /// The limits Parley enforces on callers; each is off when unset.

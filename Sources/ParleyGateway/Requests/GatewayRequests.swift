@@ -75,6 +75,18 @@ struct ModelNamedBody: Sendable {
         self.omittedRanges = omitted
     }
 
+    /// A body Parley writes itself: `text` is a JSON object whose first member is `"model": <model>`, so the
+    /// model's place is known without reading it back.
+    init(written text: String, model: String) {
+        let prefix = "{\"model\":"
+        precondition(text.hasPrefix(prefix + JSONText.quote(model)), "a written body starts with its model")
+        let start = prefix.utf8.count
+        self.bytes = Array(text.utf8)
+        self.model = model
+        self.modelRange = start..<(start + JSONText.quote(model).utf8.count)
+        self.omittedRanges = []
+    }
+
     /// The body with `model` in place of the client's model name and Parley's own fields left out;
     /// everything else byte for byte.
     func body(model newModel: String) -> [UInt8] {
@@ -166,6 +178,32 @@ public struct ChatCompletionBody: Sendable {
         self.temperature = temperature
         self.hasSeed = hasSeed
         self.cacheControls = controls
+    }
+
+    /// The chat UI's request for `request.model`: written once, in OpenAI's shape (streamed, with usage), and
+    /// known field by field without being read back.
+    public init(chat request: ChatRequest) {
+        var body = JSONObjectText()
+        body.field("model", request.model)
+        let messages = request.messages.map { message -> String in
+            var object = JSONObjectText()
+            object.field("role", message.role.rawValue)
+            object.field("content", message.content)
+            return object.closed
+        }
+        body.field("messages", json: "[" + messages.joined(separator: ",") + "]")
+        body.field("stream", true)
+        body.field("stream_options", json: "{\"include_usage\":true}")
+        body.field("max_tokens", request.maxTokens)
+        let temperature = request.temperature.flatMap { $0.isFinite ? $0 : nil }
+        if let temperature { body.field("temperature", json: String(temperature)) }
+        named = ModelNamedBody(written: body.closed, model: request.model)
+        stream = true
+        includeUsage = true
+        maxTokens = request.maxTokens
+        self.temperature = temperature
+        hasSeed = false
+        cacheControls = CacheControls()
     }
 
     /// The body with `model` in place of the client's model name; everything else byte for byte.

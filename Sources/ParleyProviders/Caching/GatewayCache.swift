@@ -1,24 +1,7 @@
 import Foundation
 import NIOCore
 import ParleyCore
-
-/// How a response was served: `x-parley-cache: hit|miss|bypass`.
-public enum CacheStatus: Sendable, Equatable {
-    /// From the cache; `age` seconds since it was stored.
-    case hit(age: Int)
-    /// From the upstream; `coalesced` when another identical request's call was shared.
-    case miss(coalesced: Bool)
-    /// The cache was not consulted (off, or the request is not cacheable).
-    case bypass
-
-    public var headerValue: String {
-        switch self {
-        case .hit: return "hit"
-        case .miss: return "miss"
-        case .bypass: return "bypass"
-        }
-    }
-}
+import ParleyGateway
 
 /// Where an answer came from, for the `x-parley-*` headers.
 public struct RouteHead: Sendable, Equatable {
@@ -45,19 +28,6 @@ public struct Served<Value: Sendable>: Sendable {
     public var cache: CacheStatus
 }
 
-/// How one request uses the cache.
-public struct CachePlan: Sendable, Equatable {
-    /// The entry's key; `nil` bypasses the cache.
-    public var key: String?
-    /// False with `no-cache`: go upstream even if an answer is stored.
-    public var read: Bool
-    /// False with `no-store`.
-    public var write: Bool
-    public var ttl: Duration
-
-    public static let bypass = CachePlan(key: nil, read: false, write: false, ttl: .zero)
-}
-
 /// The response cache in front of the router, for `/v1` and for the chat UI's answers.
 ///
 /// A request is cached when it is deterministic (temperature 0 or a seed), or when it opts in (`store` or a
@@ -72,9 +42,6 @@ public final class GatewayCache: Sendable {
     public let defaultTTL: Duration
     let streams: FlightTable<FlightHead, StreamChunk>
     let bodies: FlightTable<FlightHead, ByteBuffer>
-
-    /// Top-level request fields that do not change the answer.
-    static let ignoredFields: Set<String> = ["user", "metadata", "store", "cache"]
 
     struct FlightHead: Sendable {
         var route: RouteHead
@@ -97,22 +64,13 @@ public final class GatewayCache: Sendable {
     // MARK: Plans
 
     public func plan(chat body: ChatCompletionBody, controls: CacheControls, namespace: String) -> CachePlan {
-        plan(bytes: body.bytes, kind: body.stream ? "chat.stream" : "chat", cacheable: body.isDeterministic || controls.optIn,
-             controls: controls, namespace: namespace)
+        guard cache != nil else { return .bypass }
+        return .plan(chat: body, controls: controls, namespace: namespace, defaultTTL: defaultTTL)
     }
 
     public func plan(embeddings body: EmbeddingsBody, controls: CacheControls, namespace: String) -> CachePlan {
-        plan(bytes: body.bytes, kind: "embeddings", cacheable: true, controls: controls, namespace: namespace)
-    }
-
-    private func plan(bytes: [UInt8], kind: String, cacheable: Bool, controls: CacheControls, namespace: String) -> CachePlan {
-        guard cache != nil, cacheable, !(controls.noCache && controls.noStore) else { return .bypass }
-        // A named namespace is shared by whoever names it; the default one is the caller's own.
-        let scope = controls.namespace.map { "ns:" + $0 } ?? "id:" + namespace
-        guard let key = try? CanonicalJSON.digest(bytes, omitting: Self.ignoredFields, kind: kind, namespace: scope) else {
-            return .bypass
-        }
-        return CachePlan(key: key, read: !controls.noCache, write: !controls.noStore, ttl: controls.ttl ?? defaultTTL)
+        guard cache != nil else { return .bypass }
+        return .plan(embeddings: body, controls: controls, namespace: namespace, defaultTTL: defaultTTL)
     }
 
     // MARK: Serving

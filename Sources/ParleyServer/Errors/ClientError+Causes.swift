@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOHTTP1
 import ParleyCore
+import ParleyGateway
 import ParleyProviders
 
 extension ClientError {

@@ -1,3 +1,4 @@
+import ParleyGateway
 import HTTPTypes
 import Hummingbird
 import NIOHTTP1

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ParleyCore
+import ParleyGateway
 import ParleyProviders
 
 /// Everything `parley serve` can be told. Built by ``ConfigLoader`` from flags, environment and a config file.

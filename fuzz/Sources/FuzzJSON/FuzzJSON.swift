@@ -1,5 +1,6 @@
 import FuzzSupport
 import Foundation
+@testable import ParleyGateway
 @testable import ParleyProviders
 
 /// libFuzzer entry: every JSON reader a client's or an upstream's bytes reach. Crashes, traps and hangs are
