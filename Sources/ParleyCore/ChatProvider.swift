@@ -8,7 +8,9 @@ public struct ChatCompletionInfo: Sendable, Equatable {
     }
 }
 
-/// A model provider that streams chat completions.
+/// How the chat domain asks for an answer: the port its generation jobs stream through. Parley has one
+/// implementation, the router (with the response cache) in `ParleyProviders`, which reaches every upstream
+/// through its one backend protocol, `ModelBackend`; backends do not implement this.
 public protocol ChatProvider: Sendable {
     /// Streams one completion, calling `onDelta` with each piece of text in order, and returns once the
     /// upstream has finished. Throws ``ProviderError`` for upstream failures; honours task cancellation.

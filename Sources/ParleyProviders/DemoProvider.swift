@@ -2,7 +2,7 @@ import ParleyCore
 
 /// The built-in `demo` model, used when no upstream is configured. It is not a language model: it streams
 /// a fixed explanation of how to connect one, so a fresh install shows streaming end to end.
-public struct DemoProvider: ChatProvider {
+public struct DemoProvider: Sendable {
     public static let modelName = "demo"
     /// Pause between words, so the answer visibly streams.
     public var wordDelay: Duration
@@ -37,20 +37,5 @@ public struct DemoProvider: ChatProvider {
         }
         if !piece.isEmpty { pieces.append(piece) }
         return pieces
-    }
-
-    public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
-        -> ChatCompletionInfo
-    {
-        let prompt = request.messages.last(where: { $0.role == .user })?.content ?? ""
-        let pieces = Self.pieces(of: Self.reply(to: prompt))
-        for piece in pieces {
-            try await Task.sleep(for: wordDelay)
-            onDelta(piece)
-        }
-        let completionTokens = pieces.count
-        let promptTokens = request.messages.reduce(0) { $0 + TokenEstimator.tokens(in: $1) }
-        return ChatCompletionInfo(usage: TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens),
-                                  finishReason: "stop")
     }
 }

@@ -9,12 +9,13 @@ import ParleyGateway
 
 /// A provider for any server that speaks OpenAI's chat completions API: OpenAI, vLLM, llama.cpp server,
 /// LM Studio, Ollama's `/v1`, or `parley mock-llm`.
-public struct OpenAICompatibleProvider: ChatProvider, ModelBackend {
+public struct OpenAICompatibleProvider: ModelBackend {
     /// The API root including `/v1`, as the openai SDK's `OPENAI_BASE_URL`.
     public let baseURL: String
     private let apiKey: String?
     private let client: HTTPClient
-    private let timeouts: UpstreamTimeouts
+    /// The limits of a call made outside the router, which sets its own per attempt (tests call it that way).
+    let timeouts: UpstreamTimeouts
 
     public let kind: String
 
@@ -35,16 +36,6 @@ public struct OpenAICompatibleProvider: ChatProvider, ModelBackend {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    /// Streams through ``stream(_:model:limits:)`` with this provider's own timeouts (the router's path sets
-    /// its own limits per attempt).
-    public func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
-        -> ChatCompletionInfo
-    {
-        let body = ChatCompletionBody(chat: request)
-        let limits = AttemptLimits(timeout: timeouts.total, firstToken: timeouts.firstToken, idle: timeouts.idle)
-        return try await ChatStreamReader.read(try await stream(body, model: request.model, limits: limits), onDelta: onDelta)
     }
 
     public func stream(_ request: ChatCompletionBody, model: String, limits: AttemptLimits) async throws -> UpstreamStream {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import ParleyCore
+import ParleyGateway
 import ParleyMockLLM
 import ParleyTestSupport
 import Synchronization
@@ -197,5 +198,14 @@ import Testing
         #expect(await directory.defaultModel() == "mock-1")
         try await client.shutdown()
         try await running.stop()
+    }
+}
+
+extension OpenAICompatibleProvider {
+    /// The chat path's reading of a stream (``ChatStreamReader``), with this provider's own timeouts.
+    func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws -> ChatCompletionInfo {
+        let limits = AttemptLimits(timeout: timeouts.total, firstToken: timeouts.firstToken, idle: timeouts.idle)
+        return try await ChatStreamReader.read(try await stream(ChatCompletionBody(chat: request), model: request.model, limits: limits),
+                                               onDelta: onDelta)
     }
 }
