@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// Says when a connection's client has gone: it closed its side, or the connection dropped. Handlers added
@@ -5,32 +6,52 @@ import Synchronization
 final class ClientDeparture: Sendable {
     private struct State {
         var gone = false
-        var handlers: [@Sendable () -> Void] = []
+        var nextID = 0
+        var handlers: [Int: @Sendable () -> Void] = [:]
     }
 
     private let state = Mutex(State())
 
-    /// Runs `handler` when the client goes (now, if it has). A stream registers once per response.
-    func whenGone(_ handler: @escaping @Sendable () -> Void) {
-        let runNow = state.withLock { state -> Bool in
-            if state.gone { return true }
-            state.handlers.append(handler)
-            return false
+    /// Runs `handler` when the client goes (now, if it has); the id removes it again.
+    @discardableResult
+    func whenGone(_ handler: @escaping @Sendable () -> Void) -> Int {
+        let (id, runNow) = state.withLock { state -> (Int, Bool) in
+            state.nextID += 1
+            if state.gone { return (state.nextID, true) }
+            state.handlers[state.nextID] = handler
+            return (state.nextID, false)
         }
         if runNow { handler() }
+        return id
     }
 
-    /// Drops handlers whose streams ended while the client stayed (a kept-alive connection serves many).
-    func removeAll() {
-        state.withLock { $0.handlers.removeAll() }
+    /// Forgets a handler whose request ended while the client stayed (a kept-alive connection serves many).
+    func remove(_ id: Int) {
+        _ = state.withLock { $0.handlers.removeValue(forKey: id) }
     }
 
     func markGone() {
         let handlers = state.withLock { state -> [@Sendable () -> Void] in
             state.gone = true
             defer { state.handlers.removeAll() }
-            return state.handlers
+            return Array(state.handlers.values)
         }
         for handler in handlers { handler() }
+    }
+}
+
+/// Runs `onGone` if the client of `channel` leaves before ``end()``: for responses that wait on something
+/// else (an answer being generated, an upstream's first token) and would otherwise notice only at their next
+/// write. Without a ``ConnectionGuard`` on the connection (router-mode tests) it never fires.
+struct DepartureWatch: Sendable {
+    private let registration: EventLoopFuture<(ClientDeparture, Int)>
+
+    init(channel: any Channel, onGone: @escaping @Sendable () -> Void) {
+        registration = ConnectionGuard.departure(of: channel).map { departure in (departure, departure.whenGone(onGone)) }
+    }
+
+    /// The response is over: forget `onGone`.
+    func end() {
+        registration.whenSuccess { departure, id in departure.remove(id) }
     }
 }

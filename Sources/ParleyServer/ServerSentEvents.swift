@@ -16,13 +16,11 @@ enum ServerSentEvents {
     /// A streaming response that ends after the terminal event, or as soon as the client leaves: when it closes
     /// its socket, not at the next write (see ``ConnectionGuard``). Events queued together go out in one write.
     static func response(_ subscription: EventSubscription, channel: any Channel) -> Response {
-        let departure = ConnectionGuard.departure(of: channel)
-        departure.whenSuccess { $0.whenGone { [weak subscription] in subscription?.cancel() } }
+        let watch = DepartureWatch(channel: channel) { [weak subscription] in subscription?.cancel() }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             defer {
                 subscription.cancel()
-                // HTTP/1 serves one response at a time: nothing else on this connection is waiting.
-                departure.whenSuccess { $0.removeAll() }
+                watch.end()
             }
             try await write(subscription, to: &writer)
         })

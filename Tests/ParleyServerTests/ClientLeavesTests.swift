@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOFoundationCompat
 import ParleyCore
 import ParleyServer
 import Testing
@@ -37,6 +39,30 @@ import Testing
         }
     }
 
+    /// On `/v1`, a client that leaves while the upstream has not sent its first token yet ends the upstream call
+    /// at once (the mock counts the stream abandoned), instead of holding it until the first token or keep-alive.
+    @Test func aGatewayStreamStopsItsUpstreamCallWhenTheClientCloses() async throws {
+        try await TestParley.with(configure: { $0.keepAliveInterval = .seconds(60) }) { parley in
+            let mockPort = try #require(parley.mock?.port)
+            let body = #"{"model":"mock-1","stream":true,"messages":[{"role":"user","content":"mock:ttft_ms=20000 hi"}]}"#
+            // Nothing comes back before the first token: send, wait a little, close.
+            let exchange = try await RawHTTP.exchange(port: parley.port, HardeningTests.request(
+                "POST", "/v1/chat/completions", port: parley.port, headers: ["Content-Type": "application/json"], body: body),
+                wait: .milliseconds(500))
+            #expect(!exchange.closedByServer, "\(exchange)")
+            let left = ContinuousClock.now
+            var abandoned = 0
+            while abandoned == 0, left.duration(to: .now) < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(20))
+                let stats = try await MockStats.read(port: mockPort, client: parley.client)
+                abandoned = stats["streams_abandoned"] ?? 0
+            }
+            // The first token was 20 s away: only the client's departure can have ended the call this soon.
+            #expect(abandoned == 1, "the upstream call outlived the client")
+            print("upstream call ended \(left.duration(to: .now)) after the client left")
+        }
+    }
+
     /// Polls until nobody follows `job`; fails after 10 s (the first token is due at 20 s).
     static func waitUntilNoSubscribers(_ job: GenerationJob) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
@@ -44,5 +70,14 @@ import Testing
             try await Task.sleep(for: .milliseconds(2))
         }
         #expect(job.subscriberCount == 0, "the server still streams to a client that closed its socket")
+    }
+}
+
+/// The mock model server's counters (`GET /mock/stats`).
+enum MockStats {
+    static func read(port: Int, client: HTTPClient) async throws -> [String: Int] {
+        let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/mock/stats"), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Int]) ?? [:]
     }
 }
