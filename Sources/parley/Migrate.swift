@@ -11,26 +11,10 @@ struct Migrate: AsyncParsableCommand {
         abstract: "Apply pending database migrations and exit.",
         discussion: "Takes the settings of parley serve (see parley serve --help) from the same places; the database is --database or PARLEY_DATABASE_URL.")
 
-    @Argument(parsing: .allUnrecognized, help: .init("Settings as --name value, as for parley serve.", valueName: "settings"))
-    var settingArguments: [String] = []
-
-    func validate() throws {
-        do {
-            _ = try SettingArguments.parse(settingArguments)
-        } catch {
-            throw ValidationError(error.description)
-        }
-    }
+    @OptionGroup var settingFlags: SettingFlags
 
     func run() async throws {
-        let settings: ParleyConfig
-        do {
-            settings = try ConfigLoader(flags: try SettingArguments.parse(settingArguments)).load()
-        } catch let error as SettingArguments.Problem {
-            throw ValidationError(error.description)
-        } catch let error as ConfigError {
-            throw ValidationError(error.description)
-        }
+        let settings = try settingFlags.load(with: try settingFlags.loader())
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = settings.logLevel

@@ -22,28 +22,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("print-config"), help: "Print the settings in effect (secrets masked) and where each comes from, then exit.")
     var printConfig = false
 
-    @Argument(parsing: .allUnrecognized, help: .init("Settings as --name value or --name=value, listed below.", valueName: "settings"))
-    var settingArguments: [String] = []
-
-    func validate() throws {
-        do {
-            _ = try SettingArguments.parse(settingArguments)
-        } catch {
-            throw ValidationError(error.description)
-        }
-    }
+    @OptionGroup var settingFlags: SettingFlags
 
     func run() async throws {
-        let loader: ConfigLoader
-        let settings: ParleyConfig
-        do {
-            loader = ConfigLoader(flags: try SettingArguments.parse(settingArguments))
-            settings = try loader.load()
-        } catch let error as SettingArguments.Problem {
-            throw ValidationError(error.description)
-        } catch let error as ConfigError {
-            throw ValidationError(error.description)
-        }
+        let loader = try settingFlags.loader()
+        let settings = try settingFlags.load(with: loader)
         if printConfig {
             FileHandle.standardOutput.write(Data(try SettingsReport.effective(settings, loader: loader).utf8))
             return

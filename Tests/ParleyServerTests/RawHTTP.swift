@@ -44,12 +44,7 @@ enum RawHTTP {
     /// Writes `text`, reads until what came back contains `marker` (or the server closes, or `wait` passes), then
     /// closes the connection from this side.
     static func exchange(port: Int, _ text: String, closingAfter marker: String, wait: Duration = .seconds(10)) async throws -> Exchange {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await connect(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: text))
             var received = ""
@@ -64,14 +59,19 @@ enum RawHTTP {
         }
     }
 
-    /// Writes `bytes` as they are, then reads until the server closes or `wait` passes.
-    static func exchange(port: Int, bytes: [UInt8], wait: Duration = .seconds(5)) async throws -> Exchange {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// A plain TCP connection to the server on loopback.
+    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+    }
+
+    /// Writes `bytes` as they are, then reads until the server closes or `wait` passes.
+    static func exchange(port: Int, bytes: [UInt8], wait: Duration = .seconds(5)) async throws -> Exchange {
+        let channel = try await connect(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: bytes))
             let received = Received()
