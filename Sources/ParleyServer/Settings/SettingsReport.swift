@@ -38,7 +38,9 @@ public enum SettingsReport {
             let key = setting.inFile ? "`\(setting.key)`" : "–"
             let flag = setting.flag.map { "`--\($0)`" } ?? "–"
             let environment = setting.environment.map { "`\($0)`" } ?? "–"
-            lines.append("| \(key) / \(flag) | \(environment) | \(setting.defaultText) | \(setting.help) |")
+            // A `|` inside a cell, even in code, would end the cell.
+            let help = setting.help.replacingOccurrences(of: "|", with: "\\|")
+            lines.append("| \(key) / \(flag) | \(environment) | \(setting.defaultText) | \(help) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
