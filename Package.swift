@@ -73,6 +73,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Accounts: password hashing (scrypt, on its own bounded threads).
+        .target(
+            name: "ParleyAccounts",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Persistence: SQLite (GRDB) and PostgreSQL (PostgresNIO) stores and their migrations.
         .target(
             name: "ParleyStore",
@@ -172,6 +182,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: testSettings),
+        .testTarget(name: "ParleyAccountsTests", dependencies: ["ParleyAccounts"], swiftSettings: testSettings),
         .testTarget(name: "ParleyGatewayTests", dependencies: ["ParleyGateway", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(
             name: "ParleyProvidersTests",
