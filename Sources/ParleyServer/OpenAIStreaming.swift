@@ -162,13 +162,14 @@ enum OpenAIStreaming {
         await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
             let timer = Task {
-                try? await Task.sleep(for: limit)
+                // A cancelled timer says nothing: only a wait that ran its course means "not yet".
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
                 once.resume(nil)
             }
             Task {
                 let result = await task.result
-                timer.cancel()
                 once.resume(result)
+                timer.cancel()
             }
         }
     }
