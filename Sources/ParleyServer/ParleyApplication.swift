@@ -59,7 +59,7 @@ public struct ParleyApplication: ApplicationProtocol {
 /// Opens the database (waiting for it up to ``ParleyConfig/databaseStartupWait``), migrates it, and
 /// assembles the routes. `onServerRunning` receives the bound port (useful with port 0).
 public func buildApplication(config: ParleyConfig, logger: Logger,
-                         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
     -> ParleyApplication
 {
     // Read before anything is opened, so a bad folder fails start-up with nothing to close.
