@@ -113,21 +113,16 @@ struct ConversationRoutes {
 
     /// The chat API's limits are per client address (per user once accounts exist): the same requests and
     /// tokens per minute as `/v1`. The prompt is estimated as the message plus the context budget.
+    /// A refusal is a ``LimitRefusal``, answered as a 429 (or 413) by ``ClientError/from(_:)``.
     private func admitTurn(_ context: ParleyRequestContext, content: String, model: String?) async throws -> Admission {
-        let limits = limits
-        do {
-            return try await limiter.admit(principal: context.caller, model: model,
-                                                    promptTokens: content.utf8.count / 4 + limits.contextTokenBudget / 4,
-                                                    maxTokens: limits.maxOutputTokens, stream: false)
-        } catch let refusal as LimitRefusal {
-            throw ClientError.from(refusal)
-        }
+        try await limiter.admit(principal: context.caller, model: model,
+                                promptTokens: content.utf8.count / 4 + limits.contextTokenBudget / 4,
+                                maxTokens: limits.maxOutputTokens, stream: false)
     }
 
     /// Reconciles the reservation with the stored usage once the answer is done, wherever the client went.
     private func settleWhenFinished(_ job: GenerationJob, admission: Admission, owner: UserID) {
         guard limiter.settings.isEnabled else { return }
-        let (store, limiter) = (store, limiter)
         Task {
             await job.waitUntilFinished()
             let message = try? await store.message(id: job.messageID, owner: owner)

@@ -96,34 +96,27 @@ struct OpenAIRoutes {
     {
         do {
             return try await limiter.admit(principal: context.caller, model: model, promptTokens: body.count / 4,
-                                                    maxTokens: maxTokens, stream: stream)
+                                           maxTokens: maxTokens, stream: stream)
         } catch let error as ParleyError {
             throw ClientError(.serviceUnavailable, type: "unavailable", message: error.description, code: "limits_unavailable")
         }
     }
 
-    /// The body's cache controls with the request's `x-parley-cache-*` headers applied.
+    /// The body's cache controls with the request's `x-parley-cache-*` headers applied; a bad header is an
+    /// ``InvalidGatewayRequest`` (a 400 naming it, by ``ClientError/from(_:)``).
     static func cacheControls(_ body: CacheControls, _ request: Request) throws -> CacheControls {
         var controls = body
-        do {
-            try controls.apply(controlHeader: request.headers[ParleyHeaders.cacheControl],
-                               namespaceHeader: request.headers[ParleyHeaders.cacheNamespace])
-        } catch {
-            throw ClientError.from(error) ?? .invalid("\(error)")
-        }
+        try controls.apply(controlHeader: request.headers[ParleyHeaders.cacheControl],
+                           namespaceHeader: request.headers[ParleyHeaders.cacheNamespace])
         return controls
     }
 
     // MARK: Helpers
 
-    /// Reads the body and parses it; what cannot be served is a 400 naming the parameter.
+    /// Reads the body and parses it; what cannot be served is an ``InvalidGatewayRequest`` (a 400 naming the
+    /// parameter).
     private func parse<Body>(_ request: Request, as make: ([UInt8]) throws(InvalidGatewayRequest) -> Body) async throws -> Body {
-        let bytes = try await readBody(request)
-        do {
-            return try make(bytes)
-        } catch {
-            throw ClientError.from(error) ?? .invalid("\(error)")
-        }
+        try make(try await readBody(request))
     }
 
     private func readBody(_ request: Request) async throws -> [UInt8] {

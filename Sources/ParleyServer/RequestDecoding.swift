@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import NIOHTTP1
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
@@ -18,8 +17,6 @@ extension Request {
             throw ClientError.bodyTooLarge(limit: limit)
         } catch is NIOTooManyBytesError {
             throw ClientError.bodyTooLarge(limit: limit)
-        } catch let error as HTTPParserError {
-            throw ClientError.malformedHTTP(error)
         }
         guard buffer.readableBytes > 0 else { throw ClientError.invalid("the request body must be a JSON object") }
         do {
