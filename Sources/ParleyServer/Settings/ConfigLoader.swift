@@ -17,30 +17,60 @@ public struct ConfigLoader: Sendable {
         self.environment = environment
     }
 
-    /// Where a setting's value comes from: `--flag`, `VARIABLE`, `VARIABLE_FILE`, the config file, or nowhere.
-    public func source(of setting: Setting) throws -> String? {
-        if let flag = setting.flag, flags[setting.key] != nil { return "--\(flag)" }
-        if let variable = setting.environment {
-            if let raw = environment[variable], !raw.isEmpty { return variable }
-            if let path = environment[variable + "_FILE"], !path.isEmpty { return variable + "_FILE" }
+    /// Where a setting's value is found, in order of precedence, with the value.
+    enum Origin {
+        case flag(String, value: String)
+        case variable(String, value: String)
+        /// A variable naming a file that holds the value (`X_FILE`).
+        case variableFile(String, path: String)
+        case configFile(key: String, value: String)
+
+        /// How messages about a bad value name it.
+        var name: String {
+            switch self {
+            case .flag(let flag, _): "--\(flag)"
+            case .variable(let variable, _): variable
+            case .variableFile(let variable, _): variable
+            case .configFile(let key, _): "config file key '\(key)'"
+            }
         }
-        if setting.inFile, try loadFile()[setting.key] != nil { return "config file" }
+
+        /// How `--print-config` names it.
+        var label: String {
+            if case .configFile = self { return "config file" }
+            return name
+        }
+    }
+
+    /// The one lookup every setting goes through: flag, variable, `_FILE` variable, config file.
+    func origin(of setting: Setting, file: [String: String]) -> Origin? {
+        if let flag = setting.flag, let raw = flags[setting.key] { return .flag(flag, value: raw) }
+        if let variable = setting.environment {
+            if let raw = environment[variable], !raw.isEmpty { return .variable(variable, value: raw) }
+            if let path = environment[variable + "_FILE"], !path.isEmpty { return .variableFile(variable + "_FILE", path: path) }
+        }
+        if setting.inFile, let raw = file[setting.key] { return .configFile(key: setting.key, value: raw) }
         return nil
+    }
+
+    /// Where each set setting's value comes from (`--flag`, `VARIABLE`, `VARIABLE_FILE`, `config file`), by key;
+    /// the config file is read once.
+    public func sources() throws -> [String: String] {
+        let file = try loadFile()
+        var sources: [String: String] = [:]
+        for setting in Setting.all { sources[setting.key] = origin(of: setting, file: file)?.label }
+        return sources
     }
 
     public func load() throws -> ParleyConfig {
         let file = try loadFile()
         func value(_ key: String) throws -> (String, String)? {
             guard let setting = Setting.named(key) else { preconditionFailure("no setting named \(key)") }
-            if let flag = setting.flag, let raw = flags[key] { return (raw, "--\(flag)") }
-            if let variable = setting.environment {
-                if let raw = environment[variable], !raw.isEmpty { return (raw, variable) }
-                if let path = environment[variable + "_FILE"], !path.isEmpty {
-                    return (try readSecret(path, name: variable + "_FILE"), variable + "_FILE")
-                }
+            guard let origin = origin(of: setting, file: file) else { return nil }
+            switch origin {
+            case .flag(_, let raw), .variable(_, let raw), .configFile(_, let raw): return (raw, origin.name)
+            case .variableFile(let variable, let path): return (try readSecret(path, name: variable), origin.name)
             }
-            if setting.inFile, let raw = file[key] { return (raw, "config file key '\(key)'") }
-            return nil
         }
         func number(_ key: String) throws -> Double? {
             guard let (raw, source) = try value(key) else { return nil }

@@ -23,10 +23,11 @@ public enum SettingsReport {
     /// `--print-config`: each setting, its value in effect (secrets masked) and where it came from.
     public static func effective(_ config: ParleyConfig, loader: ConfigLoader) throws -> String {
         let width = Setting.all.map(\.key.count).max() ?? 0
-        return try Setting.all.filter { $0.key != "upstream" }.map { setting in
+        let sources = try loader.sources()
+        return Setting.all.filter { $0.key != "upstream" }.map { setting in
             let key = setting.key.padding(toLength: width, withPad: " ", startingAt: 0)
-            let sources = try ([setting] + setting.alsoFrom.compactMap(Setting.named)).compactMap(loader.source(of:))
-            let source = sources.isEmpty ? "default" : sources.joined(separator: ", ")
+            let found = ([setting.key] + setting.alsoFrom).compactMap { sources[$0] }
+            let source = found.isEmpty ? "default" : found.joined(separator: ", ")
             return "\(key) = \(setting.display(in: config))  (from \(source))"
         }.joined(separator: "\n") + "\n"
     }
