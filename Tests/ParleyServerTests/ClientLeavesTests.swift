@@ -1,6 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import NIOFoundationCompat
 import ParleyCore
 import ParleyServer
 import Testing
@@ -16,7 +14,7 @@ import Testing
             let body = #"{"content":"mock:ttft_ms=20000 wait for it"}"#
             var exchange = try await RawHTTP.exchange(port: parley.port, HardeningTests.request(
                 "POST", "/api/v1/conversations/\(conversationID)/messages", port: parley.port,
-                headers: ["Content-Type": "application/json"], body: body), closingAfter: "event: message")
+                headers: ["Content-Type": "application/json"], body: body)) { $0.contains("event: message") }
             let messageID = try #require(exchange.header("X-Parley-Message-Id").flatMap(UUID.init(uuidString:)), "\(exchange)")
             let server = try #require(parley.server.service as? ParleyApplication)
             let job = try #require(server.hub.job(for: messageID))
@@ -25,7 +23,7 @@ import Testing
                 try await Self.waitUntilNoSubscribers(job)
                 exchange = try await RawHTTP.exchange(port: parley.port, HardeningTests.request(
                     "GET", "/api/v1/messages/\(messageID.uuidString.lowercased())/events", port: parley.port,
-                    headers: ["Last-Event-ID": "0"]), closingAfter: "event: message")
+                    headers: ["Last-Event-ID": "0"])) { $0.contains("event: message") }
                 #expect(exchange.status == 200, "\(exchange)")
             }
             let left = ContinuousClock.now
@@ -43,7 +41,7 @@ import Testing
     /// at once (the mock counts the stream abandoned), instead of holding it until the first token or keep-alive.
     @Test func aGatewayStreamStopsItsUpstreamCallWhenTheClientCloses() async throws {
         try await TestParley.with(configure: { $0.keepAliveInterval = .seconds(60) }) { parley in
-            let mockPort = try #require(parley.mock?.port)
+            let mock = try #require(parley.mockServer)
             let body = #"{"model":"mock-1","stream":true,"messages":[{"role":"user","content":"mock:ttft_ms=20000 hi"}]}"#
             // Nothing comes back before the first token: send, wait a little, close.
             let exchange = try await RawHTTP.exchange(port: parley.port, HardeningTests.request(
@@ -54,8 +52,7 @@ import Testing
             var abandoned = 0
             while abandoned == 0, left.duration(to: .now) < .seconds(10) {
                 try await Task.sleep(for: .milliseconds(20))
-                let stats = try await MockStats.read(port: mockPort, client: parley.client)
-                abandoned = stats["streams_abandoned"] ?? 0
+                abandoned = mock.counters.snapshot["streams_abandoned"] ?? 0
             }
             // The first token was 20 s away: only the client's departure can have ended the call this soon.
             #expect(abandoned == 1, "the upstream call outlived the client")
@@ -70,14 +67,5 @@ import Testing
             try await Task.sleep(for: .milliseconds(2))
         }
         #expect(job.subscriberCount == 0, "the server still streams to a client that closed its socket")
-    }
-}
-
-/// The mock model server's counters (`GET /mock/stats`).
-enum MockStats {
-    static func read(port: Int, client: HTTPClient) async throws -> [String: Int] {
-        let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/mock/stats"), timeout: .seconds(5))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Int]) ?? [:]
     }
 }

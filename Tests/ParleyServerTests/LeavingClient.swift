@@ -1,6 +1,3 @@
-import NIOCore
-import NIOPosix
-
 /// A client that sends one HTTP request over a plain TCP connection, reads until the answer has started, then
 /// closes the connection — as a browser tab or a script killed mid-answer does. (Cancelling an HTTP client's
 /// task only asks the client to close; this closes for certain, at a known point.)
@@ -9,23 +6,9 @@ enum LeavingClient {
     /// for it (or the server closed first).
     static func post(port: Int, path: String, body: String, headers: [String: String] = [:],
                      leaveWhen started: @Sendable (String) -> Bool) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
         var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body.utf8.count)\r\n\r\n"
-        return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: head + body))
-            var received = ""
-            for try await chunk in inbound {
-                received += String(buffer: chunk)
-                if started(received) { break }
-            }
-            return received
-        }
+        return try await RawHTTP.exchange(port: port, head + body, leaveWhen: started).text
     }
 }

@@ -41,9 +41,10 @@ enum RawHTTP {
         try await exchange(port: port, bytes: Array(text.utf8), wait: wait)
     }
 
-    /// Writes `text`, reads until what came back contains `marker` (or the server closes, or `wait` passes), then
-    /// closes the connection from this side.
-    static func exchange(port: Int, _ text: String, closingAfter marker: String, wait: Duration = .seconds(10)) async throws -> Exchange {
+    /// Writes `text`, reads until what came back satisfies `leaveWhen` (or the server closes, or `wait` passes),
+    /// then closes the connection from this side: a client that leaves.
+    static func exchange(port: Int, _ text: String, wait: Duration = .seconds(60),
+                         leaveWhen: @Sendable (String) -> Bool) async throws -> Exchange {
         let channel = try await connect(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: text))
@@ -51,7 +52,7 @@ enum RawHTTP {
             let deadline = ContinuousClock.now + wait
             for try await chunk in inbound {
                 received += String(buffer: chunk)
-                if received.contains(marker) || ContinuousClock.now > deadline {
+                if leaveWhen(received) || ContinuousClock.now > deadline {
                     return Exchange(text: received, closedByServer: false)
                 }
             }
