@@ -6,9 +6,9 @@ enum LeavingClient {
     /// for it (or the server closed first).
     static func post(port: Int, path: String, body: String, headers: [String: String] = [:],
                      leaveWhen started: @Sendable (String) -> Bool) async throws -> String {
-        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(body.utf8.count)\r\n\r\n"
-        return try await RawHTTP.exchange(port: port, head + body, leaveWhen: started).text
+        let request = HardeningTests.request("POST", path, port: port,
+                                             headers: headers.merging(["Content-Type": "application/json"]) { own, _ in own },
+                                             body: body)
+        return try await RawHTTP.exchange(port: port, request, leaveWhen: started).text
     }
 }
