@@ -39,7 +39,8 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
             try check(request)
             response = try await next(request, context)
         } catch {
-            response = ErrorShape.forPath(request.uri.path).response(ClientError.from(error) ?? .internal)
+            // Refused here, before the router's error middleware, or failed in it (it answers everything it can).
+            response = ErrorMiddleware<Context>.response(for: error, to: request, logger: context.logger)
         }
         SecurityHeaders.add(to: &response.headers)
         return response

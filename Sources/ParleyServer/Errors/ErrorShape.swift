@@ -60,12 +60,17 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let shape = ErrorShape.forPath(request.uri.path)
-            guard let clientError = ClientError.from(error) else {
-                context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-                return shape.response(.internal)
-            }
-            return shape.response(clientError)
+            return Self.response(for: error, to: request, logger: context.logger)
         }
+    }
+
+    /// The response for `error` thrown while serving `request`, in its path's shape.
+    static func response(for error: any Error, to request: Request, logger: Logger) -> Response {
+        let shape = ErrorShape.forPath(request.uri.path)
+        guard let clientError = ClientError.from(error) else {
+            logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return shape.response(.internal)
+        }
+        return shape.response(clientError)
     }
 }
