@@ -157,6 +157,14 @@ import Testing
         }
     }
 
+    @Test func theUpstreamFlagRepeatsForSeveralUpstreams() async throws {
+        let shown = try await Self.printConfig(["--upstream", "one=http://127.0.0.1:7001/v1", "--upstream=two=http://127.0.0.1:7002/v1"],
+                                               environment: [:])
+        let line = try #require(shown["upstreams"])
+        #expect(line.value.contains("one=http://127.0.0.1:7001/v1") && line.value.contains("two=http://127.0.0.1:7002/v1"), "\(line)")
+        #expect(line.source == "--upstream")
+    }
+
     @Test func badFlagsAreRefusedWithTheirNameAndUsage() async throws {
         let binary = try Self.binary()
         for (arguments, message) in [(["--cach", "off"], "Unknown option '--cach'; did you mean '--cache'?"),
