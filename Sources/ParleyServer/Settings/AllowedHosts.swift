@@ -16,11 +16,6 @@ public struct AllowedHosts: Sendable, Equatable {
         self.names = Set(cleaned.filter { $0 != "*" })
     }
 
-    /// The default: `localhost` and the listen address.
-    public static func defaults(listenHost: String) -> AllowedHosts {
-        AllowedHosts(names: ["localhost", listenHost])
-    }
-
     /// These names plus `localhost` and the listen address, which always work.
     public func addingDefaults(listenHost: String) -> AllowedHosts {
         allowsAny ? self : AllowedHosts(names: Array(names) + ["localhost", listenHost])

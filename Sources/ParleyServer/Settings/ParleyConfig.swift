@@ -36,11 +36,11 @@ public struct ParleyConfig: Sendable {
     /// How long start-up waits for an unreachable database before giving up.
     public var databaseStartupWait: Duration = .seconds(30)
 
-    /// Extra host names requests may name (`nil`: only ``AllowedHosts/defaults(listenHost:)``).
+    /// Extra host names requests may name (`nil`: none beyond `localhost` and the listen address).
     public var allowedHosts: AllowedHosts?
     /// The host names answered to: those set plus `localhost` and the listen address.
     public var effectiveAllowedHosts: AllowedHosts {
-        allowedHosts?.addingDefaults(listenHost: host) ?? .defaults(listenHost: host)
+        (allowedHosts ?? AllowedHosts(names: [])).addingDefaults(listenHost: host)
     }
 
     /// The JSON config file these settings were read from, if any.
