@@ -107,7 +107,7 @@ extension Setting {
         Setting("max_generations", environment: "PARLEY_MAX_GENERATIONS", flag: "max-generations", default: .value("1000"),
                 help: "Most answers generated at once; more get a 503.") { "\($0.maxGenerations)" },
         Setting("flush_interval_ms", environment: "PARLEY_FLUSH_INTERVAL_MS", flag: "flush-interval-ms", default: .value("200"),
-                help: "How often partial answers are saved, in milliseconds (at least 10).") { milliseconds($0.flushInterval) },
+                help: "How often partial answers are saved, in milliseconds (at least 10).") { "\($0.flushInterval.wholeMilliseconds)" },
         Setting("keepalive_interval", environment: "PARLEY_KEEPALIVE_INTERVAL", flag: "keepalive-interval", default: .value("15"),
                 help: "Seconds between keep-alive comments on idle event streams.") { seconds($0.keepAliveInterval) },
     ]
@@ -175,15 +175,7 @@ extension Setting {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        let (whole, fraction) = duration.components
-        guard fraction != 0 else { return "\(whole)" }
-        let value = Double(whole) + Double(fraction) / 1e18
-        return String(format: "%g", value)
-    }
-
-    static func milliseconds(_ duration: Duration) -> String {
-        let (whole, fraction) = duration.components
-        return "\(whole * 1000 + fraction / 1_000_000_000_000_000)"
+        duration.components.attoseconds == 0 ? "\(duration.components.seconds)" : String(format: "%g", duration.secondsValue)
     }
 
     static func json<Value: Encodable>(_ value: Value) -> String {
