@@ -73,21 +73,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Accounts: password hashing (scrypt, on its own bounded threads).
+        // Accounts: users and roles, passwords (scrypt on its own bounded threads, a policy with the common
+        // passwords refused), sessions, API keys, and the store protocol the databases implement. No HTTP.
         .target(
             name: "ParleyAccounts",
             dependencies: [
+                "ParleyCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Resources/README.md"],
+            resources: [.embedInCode("Resources/common-passwords.txt")],
             swiftSettings: strict
         ),
         // Persistence: SQLite (GRDB) and PostgreSQL (PostgresNIO) stores and their migrations.
         .target(
             name: "ParleyStore",
             dependencies: [
-                "ParleyCore",
+                "ParleyCore", "ParleyAccounts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,7 +144,7 @@ let package = Package(
         .target(
             name: "ParleyServer",
             dependencies: [
-                "ParleyCore", "ParleyGateway", "ParleyProviders", "ParleyStore", "ParleyRedis",
+                "ParleyCore", "ParleyGateway", "ParleyProviders", "ParleyStore", "ParleyRedis", "ParleyAccounts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -182,7 +187,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: testSettings),
-        .testTarget(name: "ParleyAccountsTests", dependencies: ["ParleyAccounts"], swiftSettings: testSettings),
+        .testTarget(name: "ParleyAccountsTests", dependencies: ["ParleyAccounts", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyGatewayTests", dependencies: ["ParleyGateway", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(
             name: "ParleyProvidersTests",
@@ -207,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: [
-                "ParleyStore", "ParleyMockLLM", "ParleyTestSupport",
+                "ParleyStore", "ParleyAccounts", "ParleyCore", "ParleyMockLLM", "ParleyTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -217,6 +222,7 @@ let package = Package(
             name: "ParleyServerTests",
             dependencies: [
                 "ParleyServer", "ParleyMockLLM", "ParleyTestSupport", "ParleyProviders", "ParleyCore", "ParleyStore", "ParleyRedis", "ParleyGateway",
+                "ParleyAccounts",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

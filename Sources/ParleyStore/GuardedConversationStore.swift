@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParleyAccounts
 import ParleyCore
 import Synchronization
 
@@ -17,8 +18,12 @@ public final class GuardedConversationStore: ConversationStore {
     private let outage = Mutex<String?>(nil)
     private let deadlines = CallDeadlines()
 
+    /// The same database's accounts (both stores implement them), behind the same guard.
+    let accountBase: (any AccountStore)?
+
     public init(_ base: any ConversationStore, callTimeout: Duration = .seconds(5), logger: Logger) {
         self.base = base
+        self.accountBase = base as? any AccountStore
         self.callTimeout = callTimeout
         self.logger = logger
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParleyAccounts
 import ParleyCore
 import PostgresNIO
 import Synchronization
@@ -46,6 +47,7 @@ public final class PostgresConversationStore: ConversationStore {
         } catch let error as PostgresTransactionError {
             // A domain error thrown inside the transaction passes through; database failures become 503s.
             if let domain = error.closureError as? ParleyError { throw domain }
+            if let domain = error.closureError as? AccountError { throw domain }
             let cause = error.beginError ?? error.closureError ?? error.commitError ?? error.rollbackError
             if let cause = cause as? PSQLError { throw Self.unavailable(cause) }
             throw ParleyError.unavailable("the database failed: \(cause.map { "\($0)" } ?? "transaction error")")

@@ -68,6 +68,49 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX conversations_search ON conversations USING gin (to_tsvector('simple', title))",
         ]),
+        ("004_accounts", [
+            // Accounts, and the credentials that stand for them: only SHA-256 digests of session tokens and API
+            // keys are stored. Times are milliseconds since 1970.
+            """
+            CREATE TABLE users (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL DEFAULT '',
+                role TEXT NOT NULL,
+                password_hash TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                id UUID PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                token_hash TEXT NOT NULL UNIQUE,
+                csrf_token TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_seen_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                user_agent TEXT NOT NULL DEFAULT '',
+                address TEXT NOT NULL DEFAULT ''
+            )
+            """,
+            "CREATE INDEX sessions_by_user ON sessions (user_id)",
+            """
+            CREATE TABLE api_keys (
+                id UUID PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                name TEXT NOT NULL DEFAULT '',
+                prefix TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                scopes TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT,
+                last_used_at BIGINT
+            )
+            """,
+            "CREATE INDEX api_keys_by_user ON api_keys (user_id)",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -90,6 +90,45 @@ enum SQLiteMigrations {
                 INSERT INTO conversations_fts (rowid, title) SELECT rowid, title FROM conversations;
                 """)
         }
+        migrator.registerMigration("004_accounts") { db in
+            // Accounts, and the credentials that stand for them: only SHA-256 digests of session tokens and API
+            // keys are stored. Times are milliseconds since 1970.
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    email TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL DEFAULT '',
+                    role TEXT NOT NULL,
+                    password_hash TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE sessions (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    csrf_token TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    last_seen_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    user_agent TEXT NOT NULL DEFAULT '',
+                    address TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX sessions_by_user ON sessions (user_id);
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    name TEXT NOT NULL DEFAULT '',
+                    prefix TEXT NOT NULL,
+                    key_hash TEXT NOT NULL UNIQUE,
+                    scopes TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    last_used_at INTEGER
+                );
+                CREATE INDEX api_keys_by_user ON api_keys (user_id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,274 @@
+import Foundation
+import Logging
+import ParleyCore
+
+/// How accounts behave on this server.
+public struct AccountSettings: Sendable {
+    public var signUp: SignUpMode = .closed
+    /// A session unused this long ends.
+    public var sessionIdle: Duration = .seconds(7 * 86_400)
+    /// A session ends this long after sign-in, however active.
+    public var sessionLifetime: Duration = .seconds(30 * 86_400)
+    /// Activity is written to the database at most this often per session or key.
+    public var touchInterval: Duration = .seconds(60)
+    public var passwords = PasswordPolicy()
+
+    public init() {}
+}
+
+/// Where a sign-in came from, kept on the session for its owner to recognise.
+public struct ClientInfo: Sendable {
+    public var userAgent: String
+    public var address: String
+
+    public init(userAgent: String, address: String) {
+        self.userAgent = String(userAgent.prefix(256))
+        self.address = String(address.prefix(64))
+    }
+}
+
+/// A session just created: the token goes into the cookie once and is never stored.
+public struct IssuedSession: Sendable {
+    public var token: String
+    public var record: SessionRecord
+}
+
+/// Who is making a request, and how they proved it.
+public struct Principal: Sendable {
+    public enum Credential: Sendable {
+        case session(SessionRecord)
+        case key(APIKeyRecord)
+    }
+
+    public var user: User
+    public var credential: Credential
+
+    /// What this request may use: a session everything its role allows; a key what its scopes say, and admin
+    /// only while its owner is an admin.
+    public func may(_ scope: KeyScope) -> Bool {
+        if scope == .admin && user.role != .admin { return false }
+        switch credential {
+        case .session: return true
+        case .key(let key): return key.scopes.contains(scope)
+        }
+    }
+
+    /// The session's CSRF token; nil for key requests, which carry no ambient credential.
+    public var csrfToken: String? {
+        if case .session(let session) = credential { return session.csrfToken }
+        return nil
+    }
+}
+
+/// Accounts, sessions and API keys: every rule about who may sign in and what a credential is worth.
+///
+/// Passwords are checked by ``PasswordHasher`` off the event loops. An unknown email costs the same hash as a
+/// wrong password, and both answer ``AccountError/invalidCredentials``.
+public final class Accounts: Sendable {
+    public let store: any AccountStore
+    public let hasher: PasswordHasher
+    public let settings: AccountSettings
+    private let logger: Logger
+    /// A hash of a random password, checked against when the email is unknown so that costs the same time.
+    private let decoy: String
+
+    public init(store: any AccountStore, hasher: PasswordHasher, settings: AccountSettings, logger: Logger) async throws {
+        self.store = store
+        self.hasher = hasher
+        self.settings = settings
+        self.logger = logger
+        self.decoy = try await hasher.hash(Credentials.newToken())
+    }
+
+    // MARK: Accounts
+
+    /// True until the first account exists: the UI then offers to create the administrator.
+    public func needsSetUp() async throws -> Bool { try await store.userCount() == 0 }
+
+    /// Creates the first administrator, who also receives everything stored before accounts existed.
+    public func setUp(email: String, password: String, name: String, client: ClientInfo) async throws -> (User, IssuedSession) {
+        let user = try await newUser(email: email, password: password, name: name, role: .admin)
+        try await store.createUser(user, asFirstUser: true)
+        logger.notice("administrator account created", metadata: ["user": "\(user.id)"])
+        return (user, try await startSession(for: user, client: client))
+    }
+
+    /// Self-service sign-up, as ``AccountSettings/signUp`` allows: an open server signs the user in, an
+    /// approval server creates a pending account and no session.
+    public func signUp(email: String, password: String, name: String, client: ClientInfo) async throws -> (User, IssuedSession?) {
+        let role: AccountRole
+        switch settings.signUp {
+        case .closed: throw AccountError.signUpClosed
+        case .approval: role = .pending
+        case .open: role = .user
+        }
+        let user = try await newUser(email: email, password: password, name: name, role: role)
+        try await store.createUser(user, asFirstUser: false)
+        logger.info("account signed up", metadata: ["user": "\(user.id)", "role": "\(role.rawValue)"])
+        return (user, role.isActive ? try await startSession(for: user, client: client) : nil)
+    }
+
+    /// An account made by an administrator or from the shell. Without a password the user cannot sign in
+    /// with one (they would use single sign-on, or an admin sets one later).
+    public func createUser(email: String, password: String?, name: String, role: AccountRole) async throws -> User {
+        let user: User
+        if let password {
+            user = try await newUser(email: email, password: password, name: name, role: role)
+        } else {
+            guard let address = User.normalizedEmail(email) else { throw AccountError.invalid("not an email address: \(email)") }
+            user = .new(email: address, name: Self.cleanName(name), role: role, passwordHash: nil)
+        }
+        try await store.createUser(user, asFirstUser: false)
+        return user
+    }
+
+    private func newUser(email: String, password: String, name: String, role: AccountRole) async throws -> User {
+        guard let address = User.normalizedEmail(email) else { throw AccountError.invalid("not an email address: \(email)") }
+        try settings.passwords.check(password, email: address)
+        return .new(email: address, name: Self.cleanName(name), role: role, passwordHash: try await hasher.hash(password))
+    }
+
+    static func cleanName(_ name: String) -> String {
+        String(name.trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }
+            .prefix(100).map(Character.init))
+    }
+
+    // MARK: Signing in
+
+    /// Checks the password and starts a session. Unknown emails and wrong passwords cost the same hash and
+    /// give the same answer; a right password on a pending or disabled account says so.
+    public func logIn(email: String, password: String, client: ClientInfo) async throws -> (User, IssuedSession) {
+        let address = User.normalizedEmail(email) ?? ""
+        let user = address.isEmpty ? nil : try await store.user(email: address)
+        let verdict = try await hasher.verify(password, against: user?.passwordHash ?? decoy)
+        guard var user, case .valid(let needsRehash) = verdict, user.passwordHash != nil else {
+            throw AccountError.invalidCredentials
+        }
+        switch user.role {
+        case .pending: throw AccountError.pendingApproval
+        case .disabled: throw AccountError.disabled
+        case .admin, .user: break
+        }
+        if needsRehash {
+            user.passwordHash = try await hasher.hash(password)
+            user.updatedAt = Date()
+            _ = try await store.updateUser(user)
+        }
+        return (user, try await startSession(for: user, client: client))
+    }
+
+    /// A fresh session for `user` (sign-in, sign-up, a password change): a new token every time, so a token
+    /// planted before sign-in is worth nothing after it.
+    public func startSession(for user: User, client: ClientInfo) async throws -> IssuedSession {
+        let token = Credentials.newToken()
+        let now = Date()
+        let record = SessionRecord(id: .v7(now: now), userID: user.id, tokenHash: Credentials.digest(token),
+                                   csrfToken: Credentials.newToken(), createdAt: now, lastSeenAt: now,
+                                   expiresAt: now.addingTimeInterval(settings.sessionLifetime.secondsValue),
+                                   userAgent: client.userAgent, address: client.address)
+        try await store.createSession(record)
+        return IssuedSession(token: token, record: record)
+    }
+
+    /// The principal behind a session cookie's token. Throws ``AccountError/unauthenticated(_:)`` for an
+    /// unknown, expired or idle session (deleting the last two), ``AccountError/disabled`` or pending for an
+    /// account that may no longer sign in.
+    public func principal(sessionToken token: String) async throws -> Principal {
+        guard let (session, user) = try await store.session(tokenHash: Credentials.digest(token)) else {
+            throw AccountError.unauthenticated("the session has ended; sign in again")
+        }
+        let now = Date()
+        if session.expiresAt <= now || session.lastSeenAt.addingTimeInterval(settings.sessionIdle.secondsValue) <= now {
+            _ = try await store.deleteSession(id: session.id, userID: user.id)
+            throw AccountError.unauthenticated("the session has expired; sign in again")
+        }
+        try Self.requireActive(user)
+        if now.timeIntervalSince(session.lastSeenAt) >= settings.touchInterval.secondsValue {
+            try await store.touchSession(id: session.id, at: now)
+        }
+        return Principal(user: user, credential: .session(session))
+    }
+
+    /// The principal behind an API key.
+    public func principal(apiKey secret: String) async throws -> Principal {
+        guard secret.hasPrefix(Credentials.keyMarker), let (key, user) = try await store.key(hash: Credentials.digest(secret)) else {
+            throw AccountError.unauthenticated("Incorrect API key provided")
+        }
+        let now = Date()
+        guard !key.isExpired(at: now) else { throw AccountError.unauthenticated("this API key has expired") }
+        try Self.requireActive(user)
+        if key.lastUsedAt.map({ now.timeIntervalSince($0) >= settings.touchInterval.secondsValue }) ?? true {
+            try await store.touchKey(id: key.id, at: now)
+        }
+        return Principal(user: user, credential: .key(key))
+    }
+
+    static func requireActive(_ user: User) throws {
+        switch user.role {
+        case .admin, .user: return
+        case .pending: throw AccountError.pendingApproval
+        case .disabled: throw AccountError.disabled
+        }
+    }
+
+    /// Ends the session with this token, if there is one.
+    public func logOut(sessionToken token: String) async throws {
+        guard let (session, user) = try await store.session(tokenHash: Credentials.digest(token)) else { return }
+        _ = try await store.deleteSession(id: session.id, userID: user.id)
+    }
+
+    /// Changes the password after checking the current one, ends every session, and starts a new one.
+    public func changePassword(of principal: Principal, current: String, new: String, client: ClientInfo) async throws -> IssuedSession {
+        guard let stored = principal.user.passwordHash, case .valid = try await hasher.verify(current, against: stored) else {
+            throw AccountError.forbidden("the current password is wrong")
+        }
+        try settings.passwords.check(new, email: principal.user.email)
+        var user = principal.user
+        user.passwordHash = try await hasher.hash(new)
+        user.updatedAt = Date()
+        guard try await store.updateUser(user) else { throw AccountError.unauthenticated("the account no longer exists") }
+        try await store.deleteSessions(userID: user.id, except: nil)
+        logger.notice("password changed; all sessions ended", metadata: ["user": "\(user.id)"])
+        return try await startSession(for: user, client: client)
+    }
+
+    // MARK: API keys
+
+    /// A new key for `owner`; the secret is returned this once and never again.
+    public func createKey(for owner: User, name: String, scopes: Set<KeyScope>, expiresAt: Date?) async throws
+        -> (APIKeyRecord, secret: String)
+    {
+        guard !scopes.isEmpty else { throw AccountError.invalid("a key needs at least one scope (chat, gateway, admin)") }
+        if scopes.contains(.admin) && owner.role != .admin {
+            throw AccountError.forbidden("only administrators can create keys with the admin scope")
+        }
+        let now = Date()
+        if let expiresAt, expiresAt <= now { throw AccountError.invalid("the expiry must be in the future") }
+        let (secret, prefix) = Credentials.newAPIKey()
+        let record = APIKeyRecord(id: .v7(now: now), userID: owner.id, name: Self.cleanName(name), prefix: prefix,
+                                  keyHash: Credentials.digest(secret), scopes: scopes, createdAt: now,
+                                  expiresAt: expiresAt, lastUsedAt: nil)
+        try await store.createKey(record)
+        logger.info("API key created", metadata: ["user": "\(owner.id)", "key": "\(prefix)"])
+        return (record, secret)
+    }
+
+    // MARK: Administration
+
+    /// Changes a user's role. Leaving the active roles, or any change of privilege, ends their sessions (and a
+    /// disabled user's keys stop working at once, because keys are checked against the role).
+    public func setRole(of id: UserID, to role: AccountRole, by admin: User) async throws -> User {
+        guard var user = try await store.user(id: id) else { throw ParleyError.notFound("no user with id \(id)") }
+        if user.id == admin.id && role != .admin {
+            throw AccountError.forbidden("administrators cannot remove their own admin role")
+        }
+        guard user.role != role else { return user }
+        let wasActive = user.role.isActive
+        user.role = role
+        user.updatedAt = Date()
+        guard try await store.updateUser(user) else { throw ParleyError.notFound("no user with id \(id)") }
+        if wasActive { try await store.deleteSessions(userID: id, except: nil) }
+        logger.notice("role changed", metadata: ["user": "\(id)", "role": "\(role.rawValue)", "by": "\(admin.id)"])
+        return user
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import ParleyAccounts
+import ParleyCore
+
+/// Account calls under the same deadline and outage rule as conversation calls.
+extension GuardedConversationStore: AccountStore {
+    private func guardedAccounts<T: Sendable>(_ call: @escaping @Sendable (any AccountStore) async throws -> T) async throws -> T {
+        guard let accounts = accountBase else { throw ParleyError.unavailable("this database keeps no accounts") }
+        return try await guarded { _ in try await call(accounts) }
+    }
+
+    public func userCount() async throws -> Int { try await guardedAccounts { try await $0.userCount() } }
+    public func createUser(_ user: User, asFirstUser: Bool) async throws {
+        try await guardedAccounts { try await $0.createUser(user, asFirstUser: asFirstUser) }
+    }
+    public func user(id: UserID) async throws -> User? { try await guardedAccounts { try await $0.user(id: id) } }
+    public func user(email: String) async throws -> User? { try await guardedAccounts { try await $0.user(email: email) } }
+    public func users(search: String?, limit: Int, offset: Int) async throws -> [User] {
+        try await guardedAccounts { try await $0.users(search: search, limit: limit, offset: offset) }
+    }
+    public func updateUser(_ user: User) async throws -> Bool { try await guardedAccounts { try await $0.updateUser(user) } }
+    public func deleteUser(id: UserID) async throws -> Bool { try await guardedAccounts { try await $0.deleteUser(id: id) } }
+
+    public func createSession(_ session: SessionRecord) async throws {
+        try await guardedAccounts { try await $0.createSession(session) }
+    }
+    public func session(tokenHash: String) async throws -> (SessionRecord, User)? {
+        try await guardedAccounts { try await $0.session(tokenHash: tokenHash).map(SessionRow.init) }.map { ($0.session, $0.user) }
+    }
+    public func touchSession(id: UUID, at date: Date) async throws {
+        try await guardedAccounts { try await $0.touchSession(id: id, at: date) }
+    }
+    public func sessions(userID: UserID) async throws -> [SessionRecord] {
+        try await guardedAccounts { try await $0.sessions(userID: userID) }
+    }
+    public func deleteSession(id: UUID, userID: UserID) async throws -> Bool {
+        try await guardedAccounts { try await $0.deleteSession(id: id, userID: userID) }
+    }
+    public func deleteSessions(userID: UserID, except: UUID?) async throws {
+        try await guardedAccounts { try await $0.deleteSessions(userID: userID, except: except) }
+    }
+    public func deleteExpiredSessions(now: Date, idleSince: Date) async throws -> Int {
+        try await guardedAccounts { try await $0.deleteExpiredSessions(now: now, idleSince: idleSince) }
+    }
+
+    public func createKey(_ key: APIKeyRecord) async throws { try await guardedAccounts { try await $0.createKey(key) } }
+    public func key(hash: String) async throws -> (APIKeyRecord, User)? {
+        try await guardedAccounts { try await $0.key(hash: hash).map(KeyRow.init) }.map { ($0.key, $0.user) }
+    }
+    public func keys(userID: UserID) async throws -> [APIKeyRecord] { try await guardedAccounts { try await $0.keys(userID: userID) } }
+    public func deleteKey(id: UUID, userID: UserID) async throws -> Bool {
+        try await guardedAccounts { try await $0.deleteKey(id: id, userID: userID) }
+    }
+    public func touchKey(id: UUID, at date: Date) async throws { try await guardedAccounts { try await $0.touchKey(id: id, at: date) } }
+}
+
+/// Tuples are not `Sendable` across the guard's task boundary; these carry them.
+private struct SessionRow: Sendable {
+    let session: SessionRecord
+    let user: User
+    init(_ pair: (SessionRecord, User)) { (session, user) = pair }
+}
+
+private struct KeyRow: Sendable {
+    let key: APIKeyRecord
+    let user: User
+    init(_ pair: (APIKeyRecord, User)) { (key, user) = pair }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import ParleyAccounts
+import ParleyCore
+import PostgresNIO
+
+/// Accounts, sessions and API keys in the same PostgreSQL database as the conversations, so every replica
+/// sees the same sessions.
+extension PostgresConversationStore: AccountStore {
+    static let userColumns = "u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at"
+    static let sessionColumns = """
+        s.id AS s_id, s.user_id AS s_user_id, s.token_hash, s.csrf_token, s.created_at AS s_created_at, \
+        s.last_seen_at, s.expires_at, s.user_agent, s.address
+        """
+    static let keyColumns = """
+        k.id AS k_id, k.user_id AS k_user_id, k.name AS k_name, k.prefix, k.key_hash, k.scopes, \
+        k.created_at AS k_created_at, k.expires_at AS k_expires_at, k.last_used_at
+        """
+
+    public func userCount() async throws -> Int {
+        let rows = try await perform { try await client.query("SELECT count(*)::BIGINT FROM users", logger: logger).collect() }
+        return Int(try rows.first?.decode(Int64.self) ?? 0)
+    }
+
+    public func createUser(_ user: User, asFirstUser: Bool) async throws {
+        try await perform {
+            try await client.withTransaction(logger: logger) { connection in
+                if asFirstUser {
+                    // Serialises concurrent first sign-ups: only one finds the table empty.
+                    try await connection.query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                    let count = try await connection.query("SELECT count(*)::BIGINT FROM users", logger: logger).collect()
+                    if try count.first?.decode(Int64.self) ?? 0 > 0 { throw AccountError.alreadySetUp }
+                }
+                let inserted = try await connection.query("""
+                    INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at)
+                    VALUES (\(user.id.rawValue), \(user.email), \(user.name), \(user.role.rawValue), \(user.passwordHash),
+                            \(user.createdAt.millis), \(user.updatedAt.millis))
+                    ON CONFLICT (email) DO NOTHING RETURNING id
+                    """, logger: logger).collect()
+                guard !inserted.isEmpty else { throw AccountError.emailTaken }
+                if asFirstUser {
+                    // Everything stored before accounts existed belongs to the first administrator.
+                    try await connection.query(
+                        "UPDATE conversations SET owner_id = \(user.id.rawValue) WHERE owner_id = \(UserID.local.rawValue)",
+                        logger: logger)
+                    try await connection.query(
+                        "UPDATE feedback SET user_id = \(user.id.rawValue) WHERE user_id = \(UserID.local.rawValue)",
+                        logger: logger)
+                }
+            }
+        }
+    }
+
+    public func user(id: UserID) async throws -> User? {
+        let rows = try await perform {
+            try await client.query("SELECT \(unescaped: Self.userColumns) FROM users u WHERE u.id = \(id.rawValue)",
+                                   logger: logger).collect()
+        }
+        return try rows.first.map(Self.user(from:))
+    }
+
+    public func user(email: String) async throws -> User? {
+        let rows = try await perform {
+            try await client.query("SELECT \(unescaped: Self.userColumns) FROM users u WHERE u.email = \(email)",
+                                   logger: logger).collect()
+        }
+        return try rows.first.map(Self.user(from:))
+    }
+
+    public func users(search: String?, limit: Int, offset: Int) async throws -> [User] {
+        let pattern = search.flatMap { $0.isEmpty ? nil : "%" + StoreText.escapeLike($0) + "%" }
+        let rows = try await perform {
+            try await client.query("""
+                SELECT \(unescaped: Self.userColumns) FROM users u
+                WHERE \(pattern)::TEXT IS NULL OR u.email ILIKE \(pattern) ESCAPE '\\' OR u.name ILIKE \(pattern) ESCAPE '\\'
+                ORDER BY u.created_at, u.id LIMIT \(limit) OFFSET \(offset)
+                """, logger: logger).collect()
+        }
+        return try rows.map(Self.user(from:))
+    }
+
+    public func updateUser(_ user: User) async throws -> Bool {
+        let rows = try await perform {
+            try await client.query("""
+                UPDATE users SET name = \(user.name), role = \(user.role.rawValue), password_hash = \(user.passwordHash),
+                       updated_at = \(user.updatedAt.millis)
+                WHERE id = \(user.id.rawValue) RETURNING id
+                """, logger: logger).collect()
+        }
+        return !rows.isEmpty
+    }
+
+    public func deleteUser(id: UserID) async throws -> Bool {
+        try await perform {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("DELETE FROM feedback WHERE user_id = \(id.rawValue)", logger: logger)
+                try await connection.query("DELETE FROM conversations WHERE owner_id = \(id.rawValue)", logger: logger)
+                let rows = try await connection.query("DELETE FROM users WHERE id = \(id.rawValue) RETURNING id",
+                                                      logger: logger).collect()
+                return !rows.isEmpty
+            }
+        }
+    }
+
+    // MARK: Sessions
+
+    public func createSession(_ session: SessionRecord) async throws {
+        try await perform {
+            try await client.query("""
+                INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, user_agent, address)
+                VALUES (\(session.id), \(session.userID.rawValue), \(session.tokenHash), \(session.csrfToken),
+                        \(session.createdAt.millis), \(session.lastSeenAt.millis), \(session.expiresAt.millis),
+                        \(session.userAgent), \(session.address))
+                """, logger: logger)
+        }
+    }
+
+    public func session(tokenHash: String) async throws -> (SessionRecord, User)? {
+        let rows = try await perform {
+            try await client.query("""
+                SELECT \(unescaped: Self.sessionColumns), \(unescaped: Self.userColumns)
+                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(tokenHash)
+                """, logger: logger).collect()
+        }
+        guard let row = rows.first else { return nil }
+        return (try Self.session(from: row), try Self.user(from: row))
+    }
+
+    public func touchSession(id: UUID, at date: Date) async throws {
+        try await perform {
+            try await client.query("UPDATE sessions SET last_seen_at = \(date.millis) WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    public func sessions(userID: UserID) async throws -> [SessionRecord] {
+        let rows = try await perform {
+            try await client.query("""
+                SELECT \(unescaped: Self.sessionColumns) FROM sessions s WHERE s.user_id = \(userID.rawValue)
+                ORDER BY s.created_at DESC, s.id DESC
+                """, logger: logger).collect()
+        }
+        return try rows.map(Self.session(from:))
+    }
+
+    public func deleteSession(id: UUID, userID: UserID) async throws -> Bool {
+        let rows = try await perform {
+            try await client.query("DELETE FROM sessions WHERE id = \(id) AND user_id = \(userID.rawValue) RETURNING id",
+                                   logger: logger).collect()
+        }
+        return !rows.isEmpty
+    }
+
+    public func deleteSessions(userID: UserID, except: UUID?) async throws {
+        try await perform {
+            try await client.query("""
+                DELETE FROM sessions WHERE user_id = \(userID.rawValue) AND id IS DISTINCT FROM \(except)
+                """, logger: logger)
+        }
+    }
+
+    public func deleteExpiredSessions(now: Date, idleSince: Date) async throws -> Int {
+        let rows = try await perform {
+            try await client.query("""
+                DELETE FROM sessions WHERE expires_at <= \(now.millis) OR last_seen_at <= \(idleSince.millis) RETURNING id
+                """, logger: logger).collect()
+        }
+        return rows.count
+    }
+
+    // MARK: API keys
+
+    public func createKey(_ key: APIKeyRecord) async throws {
+        try await perform {
+            try await client.query("""
+                INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at, last_used_at)
+                VALUES (\(key.id), \(key.userID.rawValue), \(key.name), \(key.prefix), \(key.keyHash),
+                        \(KeyScope.encode(key.scopes)), \(key.createdAt.millis), \(key.expiresAt?.millis),
+                        \(key.lastUsedAt?.millis))
+                """, logger: logger)
+        }
+    }
+
+    public func key(hash: String) async throws -> (APIKeyRecord, User)? {
+        let rows = try await perform {
+            try await client.query("""
+                SELECT \(unescaped: Self.keyColumns), \(unescaped: Self.userColumns)
+                FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = \(hash)
+                """, logger: logger).collect()
+        }
+        guard let row = rows.first else { return nil }
+        return (try Self.key(from: row), try Self.user(from: row))
+    }
+
+    public func keys(userID: UserID) async throws -> [APIKeyRecord] {
+        let rows = try await perform {
+            try await client.query("""
+                SELECT \(unescaped: Self.keyColumns) FROM api_keys k WHERE k.user_id = \(userID.rawValue)
+                ORDER BY k.created_at DESC, k.id DESC
+                """, logger: logger).collect()
+        }
+        return try rows.map(Self.key(from:))
+    }
+
+    public func deleteKey(id: UUID, userID: UserID) async throws -> Bool {
+        let rows = try await perform {
+            try await client.query("DELETE FROM api_keys WHERE id = \(id) AND user_id = \(userID.rawValue) RETURNING id",
+                                   logger: logger).collect()
+        }
+        return !rows.isEmpty
+    }
+
+    public func touchKey(id: UUID, at date: Date) async throws {
+        try await perform {
+            try await client.query("UPDATE api_keys SET last_used_at = \(date.millis) WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    // MARK: Rows
+
+    static func user(from row: PostgresRow) throws -> User {
+        let columns = row.makeRandomAccess()
+        let roleText = try columns["role"].decode(String.self)
+        guard let role = AccountRole(rawValue: roleText) else { throw StoreError.corrupt("bad role \(roleText)") }
+        return User(id: UserID(try columns["id"].decode(String.self)), email: try columns["email"].decode(String.self),
+                    name: try columns["name"].decode(String.self), role: role,
+                    passwordHash: try columns["password_hash"].decode(String?.self),
+                    createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
+                    updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)))
+    }
+
+    static func session(from row: PostgresRow) throws -> SessionRecord {
+        let columns = row.makeRandomAccess()
+        return SessionRecord(
+            id: try columns["s_id"].decode(UUID.self), userID: UserID(try columns["s_user_id"].decode(String.self)),
+            tokenHash: try columns["token_hash"].decode(String.self), csrfToken: try columns["csrf_token"].decode(String.self),
+            createdAt: Date(millis: try columns["s_created_at"].decode(Int64.self)),
+            lastSeenAt: Date(millis: try columns["last_seen_at"].decode(Int64.self)),
+            expiresAt: Date(millis: try columns["expires_at"].decode(Int64.self)),
+            userAgent: try columns["user_agent"].decode(String.self), address: try columns["address"].decode(String.self))
+    }
+
+    static func key(from row: PostgresRow) throws -> APIKeyRecord {
+        let columns = row.makeRandomAccess()
+        return APIKeyRecord(
+            id: try columns["k_id"].decode(UUID.self), userID: UserID(try columns["k_user_id"].decode(String.self)),
+            name: try columns["k_name"].decode(String.self), prefix: try columns["prefix"].decode(String.self),
+            keyHash: try columns["key_hash"].decode(String.self),
+            scopes: KeyScope.parse(try columns["scopes"].decode(String.self)) ?? [],
+            createdAt: Date(millis: try columns["k_created_at"].decode(Int64.self)),
+            expiresAt: try columns["k_expires_at"].decode(Int64?.self).map(Date.init(millis:)),
+            lastUsedAt: try columns["last_used_at"].decode(Int64?.self).map(Date.init(millis:)))
+    }
+}

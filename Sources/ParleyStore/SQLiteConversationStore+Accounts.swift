@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+import ParleyAccounts
+import ParleyCore
+
+/// Accounts, sessions and API keys in the same SQLite file as the conversations.
+extension SQLiteConversationStore: AccountStore {
+    public func userCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 }
+    }
+
+    public func createUser(_ user: User, asFirstUser: Bool) async throws {
+        let outcome = try await write { db -> AccountError? in
+            // The writer is serial, so these checks and the insert cannot interleave with another account's.
+            if asFirstUser, try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 > 0 { return .alreadySetUp }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE email = ?", arguments: [user.email]) != nil {
+                return .emailTaken
+            }
+            try db.execute(sql: """
+                INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [user.id.rawValue, user.email, user.name, user.role.rawValue, user.passwordHash,
+                                 user.createdAt.millis, user.updatedAt.millis])
+            if asFirstUser {
+                // Everything stored before accounts existed belongs to the first administrator.
+                try db.execute(sql: "UPDATE conversations SET owner_id = ? WHERE owner_id = ?",
+                               arguments: [user.id.rawValue, UserID.local.rawValue])
+                try db.execute(sql: "UPDATE feedback SET user_id = ? WHERE user_id = ?",
+                               arguments: [user.id.rawValue, UserID.local.rawValue])
+            }
+            return nil
+        }
+        if let outcome { throw outcome }
+    }
+
+    public func user(id: UserID) async throws -> User? {
+        try await read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id.rawValue])
+                .map(Self.user(from:))
+        }
+    }
+
+    public func user(email: String) async throws -> User? {
+        try await read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?"), arguments: [email])
+                .map(Self.user(from:))
+        }
+    }
+
+    public func users(search: String?, limit: Int, offset: Int) async throws -> [User] {
+        try await read { db in
+            var sql = "SELECT * FROM users"
+            var arguments: StatementArguments = []
+            if let search, !search.isEmpty {
+                sql += " WHERE email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\'"
+                let pattern = "%" + StoreText.escapeLike(search) + "%"
+                arguments += [pattern, pattern]
+            }
+            sql += " ORDER BY created_at, id LIMIT ? OFFSET ?"
+            arguments += [limit, offset]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.user(from:))
+        }
+    }
+
+    public func updateUser(_ user: User) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET name = ?, role = ?, password_hash = ?, updated_at = ? WHERE id = ?",
+                           arguments: [user.name, user.role.rawValue, user.passwordHash, user.updatedAt.millis, user.id.rawValue])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteUser(id: UserID) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM feedback WHERE user_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM conversations WHERE owner_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id.rawValue])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Sessions
+
+    public func createSession(_ session: SessionRecord) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, user_agent, address)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [session.id.lowercased, session.userID.rawValue, session.tokenHash, session.csrfToken,
+                                 session.createdAt.millis, session.lastSeenAt.millis, session.expiresAt.millis,
+                                 session.userAgent, session.address])
+        }
+    }
+
+    public func session(tokenHash: String) async throws -> (SessionRecord, User)? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT s.id AS s_id, s.user_id, s.token_hash, s.csrf_token, s.created_at AS s_created_at, s.last_seen_at,
+                       s.expires_at, s.user_agent, s.address, u.*
+                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?
+                """), arguments: [tokenHash]) else { return nil }
+            return (try Self.session(from: row, id: "s_id", createdAt: "s_created_at"), try Self.user(from: row))
+        }
+    }
+
+    public func touchSession(id: UUID, at date: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE id = ?", arguments: [date.millis, id.lowercased])
+        }
+    }
+
+    public func sessions(userID: UserID) async throws -> [SessionRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id DESC",
+                             arguments: [userID.rawValue]).map { try Self.session(from: $0, id: "id", createdAt: "created_at") }
+        }
+    }
+
+    public func deleteSession(id: UUID, userID: UserID) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE id = ? AND user_id = ?", arguments: [id.lowercased, userID.rawValue])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteSessions(userID: UserID, except: UUID?) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?",
+                           arguments: [userID.rawValue, except?.lowercased])
+        }
+    }
+
+    public func deleteExpiredSessions(now: Date, idleSince: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?",
+                           arguments: [now.millis, idleSince.millis])
+            return db.changesCount
+        }
+    }
+
+    // MARK: API keys
+
+    public func createKey(_ key: APIKeyRecord) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at, last_used_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key.id.lowercased, key.userID.rawValue, key.name, key.prefix, key.keyHash,
+                                 KeyScope.encode(key.scopes), key.createdAt.millis, key.expiresAt?.millis,
+                                 key.lastUsedAt?.millis])
+        }
+    }
+
+    public func key(hash: String) async throws -> (APIKeyRecord, User)? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT k.id AS k_id, k.user_id, k.name AS k_name, k.prefix, k.key_hash, k.scopes, k.created_at AS k_created_at,
+                       k.expires_at, k.last_used_at, u.*
+                FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?
+                """), arguments: [hash]) else { return nil }
+            return (try Self.key(from: row, id: "k_id", name: "k_name", createdAt: "k_created_at"), try Self.user(from: row))
+        }
+    }
+
+    public func keys(userID: UserID) async throws -> [APIKeyRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE user_id = ? ORDER BY created_at DESC, id DESC",
+                             arguments: [userID.rawValue])
+                .map { try Self.key(from: $0, id: "id", name: "name", createdAt: "created_at") }
+        }
+    }
+
+    public func deleteKey(id: UUID, userID: UserID) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM api_keys WHERE id = ? AND user_id = ?", arguments: [id.lowercased, userID.rawValue])
+            return db.changesCount > 0
+        }
+    }
+
+    public func touchKey(id: UUID, at date: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ?", arguments: [date.millis, id.lowercased])
+        }
+    }
+
+    // MARK: Rows
+
+    static func user(from row: Row) throws -> User {
+        let roleText: String = row["role"]
+        guard let role = AccountRole(rawValue: roleText) else { throw StoreError.corrupt("bad role \(roleText)") }
+        return User(id: UserID(row["id"]), email: row["email"], name: row["name"], role: role,
+                    passwordHash: row["password_hash"], createdAt: Date(millis: row["created_at"]),
+                    updatedAt: Date(millis: row["updated_at"]))
+    }
+
+    static func session(from row: Row, id: String, createdAt: String) throws -> SessionRecord {
+        SessionRecord(id: try uuid(row, id), userID: UserID(row["user_id"]), tokenHash: row["token_hash"],
+                      csrfToken: row["csrf_token"], createdAt: Date(millis: row[createdAt]),
+                      lastSeenAt: Date(millis: row["last_seen_at"]), expiresAt: Date(millis: row["expires_at"]),
+                      userAgent: row["user_agent"], address: row["address"])
+    }
+
+    static func key(from row: Row, id: String, name: String, createdAt: String) throws -> APIKeyRecord {
+        let scopesText: String = row["scopes"]
+        let expires: Int64? = row["expires_at"]
+        let used: Int64? = row["last_used_at"]
+        return APIKeyRecord(id: try uuid(row, id), userID: UserID(row["user_id"]), name: row[name], prefix: row["prefix"],
+                            keyHash: row["key_hash"], scopes: KeyScope.parse(scopesText) ?? [], createdAt: Date(millis: row[createdAt]),
+                            expiresAt: expires.map(Date.init(millis:)), lastUsedAt: used.map(Date.init(millis:)))
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import ParleyAccounts
+import ParleyCore
+@testable import ParleyStore
+import Testing
+
+/// The behaviour every ``AccountStore`` backend must show, run on SQLite and PostgreSQL.
+enum AccountStoreContract {
+    typealias Store = any ConversationStore & AccountStore
+
+    static let checks: [(String, @Sendable (Store) async throws -> Void)] = [
+        ("the first user takes the local data, once", firstUserTakesLocalDataOnce),
+        ("emails are unique", emailsAreUnique),
+        ("users update, search and delete with their data", usersUpdateSearchAndDeleteWithTheirData),
+        ("sessions are found by digest and scoped to their user", sessionsAreScopedToTheirUser),
+        ("expired and idle sessions are swept", expiredAndIdleSessionsAreSwept),
+        ("keys are found by digest and scoped to their user", keysAreScopedToTheirUser),
+    ]
+
+    static func user(_ email: String, role: AccountRole = .user) -> User {
+        .new(email: email, name: email.uppercased(), role: role, passwordHash: "$scrypt$x")
+    }
+
+    static func firstUserTakesLocalDataOnce(_ store: Store) async throws {
+        let old = try await store.createConversation(NewConversation(title: "before accounts"), owner: .local)
+        let turn = try await store.appendTurn(conversationID: old.id, owner: .local, userContent: "hi", model: "m")
+        _ = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "hello", status: .complete))
+        _ = try await store.setFeedback(messageID: turn.assistant.id, owner: .local, rating: 1, comment: nil)
+        #expect(try await store.userCount() == 0)
+
+        let admin = user("admin@example.com", role: .admin)
+        try await store.createUser(admin, asFirstUser: true)
+        #expect(try await store.userCount() == 1)
+        #expect(try await store.conversation(id: old.id, owner: admin.id).title == "before accounts")
+        #expect(try await store.message(id: turn.assistant.id, owner: admin.id).feedback?.rating == 1)
+        await #expect(throws: ParleyError.self) { try await store.conversation(id: old.id, owner: .local) }
+
+        await #expect(throws: AccountError.alreadySetUp) {
+            try await store.createUser(user("second@example.com", role: .admin), asFirstUser: true)
+        }
+        #expect(try await store.userCount() == 1)
+    }
+
+    static func emailsAreUnique(_ store: Store) async throws {
+        try await store.createUser(user("a@example.com"), asFirstUser: false)
+        await #expect(throws: AccountError.emailTaken) { try await store.createUser(user("a@example.com"), asFirstUser: false) }
+        #expect(try await store.user(email: "a@example.com")?.name == "A@EXAMPLE.COM")
+        #expect(try await store.user(email: "b@example.com") == nil)
+    }
+
+    static func usersUpdateSearchAndDeleteWithTheirData(_ store: Store) async throws {
+        var alice = user("alice@example.com")
+        let bob = user("bob@example.org")
+        try await store.createUser(alice, asFirstUser: false)
+        try await store.createUser(bob, asFirstUser: false)
+        alice.role = .disabled
+        alice.name = "Alice"
+        #expect(try await store.updateUser(alice))
+        let read = try #require(try await store.user(id: alice.id))
+        #expect(read.role == .disabled && read.name == "Alice")
+        #expect(try await store.updateUser(user("ghost@example.com")) == false)
+
+        #expect(try await store.users(search: "example.org", limit: 10, offset: 0).map(\.id) == [bob.id])
+        #expect(try await store.users(search: nil, limit: 10, offset: 0).map(\.id) == [alice.id, bob.id])
+        #expect(try await store.users(search: "%", limit: 10, offset: 0).isEmpty, "LIKE wildcards are escaped")
+        #expect(try await store.users(search: nil, limit: 1, offset: 1).map(\.id) == [bob.id])
+
+        let conversation = try await store.createConversation(NewConversation(title: "alice's"), owner: alice.id)
+        let kept = try await store.createConversation(NewConversation(title: "bob's"), owner: bob.id)
+        try await store.createSession(session(for: alice.id))
+        #expect(try await store.deleteUser(id: alice.id))
+        #expect(try await store.user(id: alice.id) == nil)
+        #expect(try await store.sessions(userID: alice.id).isEmpty)
+        await #expect(throws: ParleyError.self) { try await store.conversation(id: conversation.id, owner: alice.id) }
+        #expect(try await store.conversation(id: kept.id, owner: bob.id).title == "bob's")
+        #expect(try await store.deleteUser(id: alice.id) == false)
+    }
+
+    static func session(for userID: UserID, token: String = Credentials.newToken(), created: Date = Date(),
+                        lastSeen: Date? = nil, lifetime: TimeInterval = 3600) -> SessionRecord {
+        SessionRecord(id: .v7(), userID: userID, tokenHash: Credentials.digest(token), csrfToken: Credentials.newToken(),
+                      createdAt: Date(millis: created.millis), lastSeenAt: Date(millis: (lastSeen ?? created).millis),
+                      expiresAt: Date(millis: created.addingTimeInterval(lifetime).millis), userAgent: "test", address: "127.0.0.1")
+    }
+
+    static func sessionsAreScopedToTheirUser(_ store: Store) async throws {
+        let alice = user("alice@example.com")
+        let bob = user("bob@example.com")
+        try await store.createUser(alice, asFirstUser: false)
+        try await store.createUser(bob, asFirstUser: false)
+        let token = Credentials.newToken()
+        let first = session(for: alice.id, token: token)
+        let second = session(for: alice.id)
+        try await store.createSession(first)
+        try await store.createSession(second)
+
+        let (found, owner) = try #require(try await store.session(tokenHash: Credentials.digest(token)))
+        #expect(found == first && owner.id == alice.id)
+        #expect(try await store.session(tokenHash: Credentials.digest(Credentials.newToken())) == nil)
+
+        let later = Date(millis: Date().addingTimeInterval(30).millis)
+        try await store.touchSession(id: first.id, at: later)
+        #expect(try await store.session(tokenHash: first.tokenHash)?.0.lastSeenAt == later)
+        #expect(try await store.sessions(userID: alice.id).map(\.id) == [second.id, first.id])
+
+        #expect(try await store.deleteSession(id: first.id, userID: bob.id) == false, "another user's session is unknown")
+        #expect(try await store.sessions(userID: alice.id).count == 2)
+        try await store.deleteSessions(userID: alice.id, except: second.id)
+        #expect(try await store.sessions(userID: alice.id).map(\.id) == [second.id])
+        try await store.deleteSessions(userID: alice.id, except: nil)
+        #expect(try await store.sessions(userID: alice.id).isEmpty)
+    }
+
+    static func expiredAndIdleSessionsAreSwept(_ store: Store) async throws {
+        let alice = user("alice@example.com")
+        try await store.createUser(alice, asFirstUser: false)
+        let now = Date()
+        let live = session(for: alice.id, created: now)
+        let expired = session(for: alice.id, created: now.addingTimeInterval(-7200))
+        let idle = session(for: alice.id, created: now.addingTimeInterval(-600), lifetime: 86_400)
+        for record in [live, expired, idle] { try await store.createSession(record) }
+        #expect(try await store.deleteExpiredSessions(now: now, idleSince: now.addingTimeInterval(-300)) == 2)
+        #expect(try await store.sessions(userID: alice.id).map(\.id) == [live.id])
+    }
+
+    static func keysAreScopedToTheirUser(_ store: Store) async throws {
+        let alice = user("alice@example.com")
+        let bob = user("bob@example.com")
+        try await store.createUser(alice, asFirstUser: false)
+        try await store.createUser(bob, asFirstUser: false)
+        let (secret, prefix) = Credentials.newAPIKey()
+        let now = Date(millis: Date().millis)
+        let key = APIKeyRecord(id: .v7(), userID: alice.id, name: "laptop", prefix: prefix, keyHash: Credentials.digest(secret),
+                               scopes: [.chat, .gateway], createdAt: now, expiresAt: now.addingTimeInterval(3600), lastUsedAt: nil)
+        try await store.createKey(key)
+        let (found, owner) = try #require(try await store.key(hash: Credentials.digest(secret)))
+        #expect(found == key && owner.id == alice.id)
+        #expect(found.scopes == [.chat, .gateway])
+        #expect(try await store.keys(userID: bob.id).isEmpty)
+
+        let used = Date(millis: now.addingTimeInterval(5).millis)
+        try await store.touchKey(id: key.id, at: used)
+        #expect(try await store.keys(userID: alice.id).first?.lastUsedAt == used)
+        #expect(try await store.deleteKey(id: key.id, userID: bob.id) == false)
+        #expect(try await store.deleteKey(id: key.id, userID: alice.id))
+        #expect(try await store.key(hash: key.keyHash) == nil)
+    }
+}
