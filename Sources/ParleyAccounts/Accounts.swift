@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ParleyCore
+import Synchronization
 
 /// How accounts behave on this server.
 public struct AccountSettings: Sendable {
@@ -69,15 +70,24 @@ public final class Accounts: Sendable {
     public let hasher: PasswordHasher
     public let settings: AccountSettings
     private let logger: Logger
-    /// A hash of a random password, checked against when the email is unknown so that costs the same time.
-    private let decoy: String
+    /// A hash of a random password, checked against when the email is unknown so that costs the same time;
+    /// made at the first such sign-in rather than slowing start-up.
+    private let decoy = Mutex<String?>(nil)
 
-    public init(store: any AccountStore, hasher: PasswordHasher, settings: AccountSettings, logger: Logger) async throws {
+    public init(store: any AccountStore, hasher: PasswordHasher, settings: AccountSettings, logger: Logger) {
         self.store = store
         self.hasher = hasher
         self.settings = settings
         self.logger = logger
-        self.decoy = try await hasher.hash(Credentials.newToken())
+    }
+
+    private func decoyHash() async throws -> String {
+        if let hash = decoy.withLock({ $0 }) { return hash }
+        let hash = try await hasher.hash(Credentials.newToken())
+        return decoy.withLock { stored in
+            if stored == nil { stored = hash }
+            return stored!
+        }
     }
 
     // MARK: Accounts
@@ -128,7 +138,8 @@ public final class Accounts: Sendable {
         return .new(email: address, name: Self.cleanName(name), role: role, passwordHash: try await hasher.hash(password))
     }
 
-    static func cleanName(_ name: String) -> String {
+    /// A display name as stored: trimmed, without control characters, at most 100 characters.
+    public static func cleanName(_ name: String) -> String {
         String(name.trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }
             .prefix(100).map(Character.init))
     }
@@ -140,7 +151,9 @@ public final class Accounts: Sendable {
     public func logIn(email: String, password: String, client: ClientInfo) async throws -> (User, IssuedSession) {
         let address = User.normalizedEmail(email) ?? ""
         let user = address.isEmpty ? nil : try await store.user(email: address)
-        let verdict = try await hasher.verify(password, against: user?.passwordHash ?? decoy)
+        let stored: String
+        if let hash = user?.passwordHash { stored = hash } else { stored = try await decoyHash() }
+        let verdict = try await hasher.verify(password, against: stored)
         guard var user, case .valid(let needsRehash) = verdict, user.passwordHash != nil else {
             throw AccountError.invalidCredentials
         }

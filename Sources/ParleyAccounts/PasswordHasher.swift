@@ -34,7 +34,7 @@ public final class PasswordHasher: Sendable {
         public var description: String { "ln=\(logN),r=\(r),p=\(p)" }
 
         /// The accepted range: not weaker than 2^14 rounds, not beyond 1 GiB of memory.
-        var isAcceptable: Bool { (14...20).contains(logN) && (1...32).contains(r) && (1...16).contains(p) && memoryBytes <= 1 << 30 }
+        public var isAcceptable: Bool { (14...20).contains(logN) && (1...32).contains(r) && (1...16).contains(p) && memoryBytes <= 1 << 30 }
     }
 
     /// What checking a password found.
@@ -78,7 +78,7 @@ public final class PasswordHasher: Sendable {
     public func verify(_ password: String, against stored: String) async throws -> Verdict {
         guard let (parameters, salt, expected) = Self.decode(stored) else { return .invalid }
         let key = try await derive(password, salt: salt, parameters: parameters)
-        guard Self.constantTimeEqual(key, expected) else { return .invalid }
+        guard Credentials.constantTimeEqual(key, expected) else { return .invalid }
         return .valid(needsRehash: parameters != self.parameters)
     }
 
@@ -135,10 +135,4 @@ public final class PasswordHasher: Sendable {
         return Data(base64Encoded: padded).map(Array.init)
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
-    }
 }

@@ -16,8 +16,8 @@ struct OpenAIRoutes {
     /// The provider router behind the cache.
     let router: ModelRouter
     let limiter: RequestLimiter
-    /// Bearer keys accepted; none: loopback clients only.
-    let apiKeys: [String]
+    /// Service keys and users' keys with the `gateway` scope.
+    let access: GatewayAccess
     /// Silence after which a stream that has not opened upstream yet gets a keep-alive comment.
     let keepAlive: Duration
     /// Largest request body read.
@@ -25,7 +25,7 @@ struct OpenAIRoutes {
 
     func register(on router: some RouterMethods<ParleyRequestContext>) {
         let v1 = router.group("v1")
-            .add(middleware: APIKeyMiddleware(keys: apiKeys))
+            .add(middleware: access)
         v1.get("models", use: models)
         v1.get("models/{id}", use: model)
         v1.post("chat/completions", use: chatCompletions)

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import ParleyAccounts
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
@@ -106,11 +107,16 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
                         leaseDuration: config.generationLease, leaseCheckInterval: config.generationLease / 3),
         logger: logger)
     let gateway = GatewayCache(cache: cache, router: models, defaultTTL: config.cache.ttl)
+    let accounts = Accounts(store: store, hasher: PasswordHasher(parameters: config.passwordHash, maxConcurrent: config.passwordHashThreads),
+                            settings: config.accounts, logger: logger)
     let services = ParleyServices(
         config: config, store: store, models: gateway, router: models, gateway: gateway,
         limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits), redis: shared, hub: hub,
         chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
-        feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))))
+        feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))),
+        authenticator: Authenticator(accounts: accounts, serviceKeys: ServiceKeys(config.apiKeys)),
+        loginThrottle: LoginThrottle(limiter: rateLimiter,
+                                     limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)))
 
     let (router, routes) = ParleyRoutes.router(services: services, webAssets: webAssets)
     let http = Application(
@@ -123,7 +129,10 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
         logger.notice("no upstream configured: only the built-in demo model answers (set OPENAI_BASE_URL to connect one)")
     }
     if config.apiKeys.isEmpty {
-        logger.notice("no PARLEY_API_KEYS set: /v1 answers clients on this machine only")
+        logger.notice("no PARLEY_API_KEYS set: /v1 takes users' API keys, and clients on this machine without a key")
+    }
+    if try await accounts.needsSetUp() {
+        logger.notice("no accounts yet: open the web UI to create the administrator, or run `parley users create --admin EMAIL`")
     }
     for upstream in config.upstreams { logger.info("upstream \(upstream)") }
     if let shared {

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import ParleyAccounts
 import ParleyCore
 
 /// The request context of Parley's routes: Hummingbird's basics plus the client's address, which decides
@@ -8,10 +9,14 @@ import ParleyCore
 public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
-    /// The API key's id (`key:` and a digest of the key, never the key) once the key middleware accepted it.
+    /// Who limits and the cache count this request against once it is authenticated: `user:` and the user's
+    /// id, or `key:` and a digest of a service key (never the key).
     public var principal: String?
-    /// Whose data this request reads and writes. Until accounts exist, every request acts as the local user.
+    /// Whose data this request reads and writes: the signed-in user (``UserID/local`` never reaches the routes
+    /// that read data, which all require an account).
     public var owner: UserID = .local
+    /// The signed-in user and the credential they used.
+    public var account: Principal?
     /// The client's connection, for streams that must stop as soon as it goes.
     public let channel: any Channel
 
@@ -19,6 +24,13 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext 
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
         self.channel = source.channel
+    }
+
+    /// Acts as `principal`'s user from here on.
+    mutating func signIn(_ principal: Principal) {
+        account = principal
+        owner = principal.user.id
+        self.principal = "user:" + principal.user.id.rawValue
     }
 
     /// True when the client connected from this machine.

@@ -1,23 +1,36 @@
 import Hummingbird
 import Logging
+import ParleyAccounts
 
 /// The router: the guards every request passes, then each group of routes given only what it uses.
 enum ParleyRoutes {
     static func router(services: ParleyServices, webAssets: WebAssets) -> (Router<ParleyRequestContext>, [Route]) {
         let router = Router(context: ParleyRequestContext.self)
-        router.middlewares.add(RequestGuard(allowedHosts: services.config.effectiveAllowedHosts, maxBodyBytes: services.config.maxBodyBytes))
+        router.middlewares.add(RequestGuard(allowedHosts: services.config.effectiveAllowedHosts, maxBodyBytes: services.config.maxBodyBytes,
+                                            https: services.config.secureCookies))
         router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(ErrorMiddleware())
         let recorder = RouteRecorder(router)
-        let api = recorder.group("api/v1")
         let bodyLimit = services.config.maxBodyBytes
+        let authenticator = services.authenticator
+        let cookie = SessionCookie(secure: services.config.secureCookies, maxAge: services.config.accounts.sessionLifetime)
+        AuthRoutes(accounts: authenticator.accounts, throttle: services.loginThrottle, cookie: cookie, bodyLimit: bodyLimit)
+            .register(on: recorder.group("api/v1/auth"))
+        AccountRoutes(accounts: authenticator.accounts, cookie: cookie, bodyLimit: bodyLimit)
+            .register(on: recorder.group("api/v1/account").add(middleware: RequireAccount(authenticator: authenticator, scope: .chat)))
+        AdminRoutes(accounts: authenticator.accounts, bodyLimit: bodyLimit)
+            .register(on: recorder.group("api/v1/admin").add(middleware: RequireAccount(authenticator: authenticator, scope: .admin)))
+        // Everything else under /api/v1 is a signed-in user's own data.
+        let api = recorder.group("api/v1").add(middleware: RequireAccount(authenticator: authenticator, scope: .chat))
         ConversationRoutes(store: services.store, chat: services.chat, hub: services.hub, limiter: services.limiter,
                            models: services.models, limits: services.config.limits, bodyLimit: bodyLimit).register(on: api)
         MessageRoutes(store: services.store, feed: services.feed, bodyLimit: bodyLimit).register(on: api)
         SearchRoutes(store: services.store).register(on: api)
-        SystemRoutes(store: services.store, models: services.models, redis: services.redis).register(on: recorder)
+        let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis)
+        system.register(on: recorder)
+        system.registerModels(on: api)
         OpenAIRoutes(gateway: services.gateway, router: services.router, limiter: services.limiter,
-                     apiKeys: services.config.apiKeys, keepAlive: services.config.keepAliveInterval,
+                     access: GatewayAccess(authenticator: authenticator), keepAlive: services.config.keepAliveInterval,
                      bodyLimit: bodyLimit).register(on: recorder)
         WebRoutes(assets: webAssets).register(on: recorder)
         return (router, recorder.routes)

@@ -22,6 +22,9 @@ struct ParleyServices: Sendable {
     let hub: GenerationHub
     let chat: ChatService
     let feed: GenerationFeed
+    /// Sessions, users' keys and the service keys.
+    let authenticator: Authenticator
+    let loginThrottle: LoginThrottle
 }
 
 /// The cache and limiter backends chosen by the configuration, and Redis when it is used.

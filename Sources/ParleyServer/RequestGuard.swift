@@ -7,10 +7,16 @@ enum SecurityHeaders {
     static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let strictTransportSecurity = HTTPField.Name("Strict-Transport-Security")!
 
-    static func add(to headers: inout HTTPFields) {
+    /// With `https` (users come over TLS, through a proxy), browsers are told to use nothing else for a year.
+    static func add(to headers: inout HTTPFields, https: Bool) {
         headers[contentTypeOptions] = "nosniff"
         if headers[referrerPolicy] == nil { headers[referrerPolicy] = "same-origin" }
+        // Older browsers' form of the page's `frame-ancestors 'none'`: no page of Parley's is framed elsewhere.
+        headers[frameOptions] = "DENY"
+        if https { headers[strictTransportSecurity] = "max-age=31536000" }
     }
 }
 
@@ -27,6 +33,8 @@ enum SecurityHeaders {
 struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     let allowedHosts: AllowedHosts
     let maxBodyBytes: Int
+    /// Users come over HTTPS (`secure_cookies`): responses carry HSTS.
+    var https = false
 
     static var implementedMethods: Set<HTTPRequest.Method> { [.get, .head, .post, .put, .patch, .delete, .options] }
     static var safeMethods: Set<HTTPRequest.Method> { [.get, .head, .options] }
@@ -42,7 +50,7 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
             // Refused here, before the router's error middleware, or failed in it (it answers everything it can).
             response = ErrorMiddleware<Context>.response(for: error, to: request, logger: context.logger)
         }
-        SecurityHeaders.add(to: &response.headers)
+        SecurityHeaders.add(to: &response.headers, https: https)
         return response
     }
 

@@ -7,7 +7,7 @@ import ParleyGateway
 import ParleyRedis
 import ParleyStore
 
-/// `/api/v1/models` and the health checks.
+/// The health checks, and `/api/v1/models` (registered on the signed-in API group by ``registerModels(on:)``).
 struct SystemRoutes {
     let store: GuardedConversationStore
     let models: any ModelDirectory
@@ -15,9 +15,12 @@ struct SystemRoutes {
     let redis: SharedBackend?
 
     func register(on router: some RouterMethods<ParleyRequestContext>) {
-        router.get("api/v1/models", use: models)
         router.get("health/live", use: live)
         router.get("health/ready", use: ready)
+    }
+
+    func registerModels(on api: some RouterMethods<ParleyRequestContext>) {
+        api.get("models", use: models)
     }
 
     @Sendable func models(_ request: Request, context: ParleyRequestContext) async throws -> Response {

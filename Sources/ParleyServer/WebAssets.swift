@@ -51,6 +51,7 @@ struct WebAssets: Sendable {
         ("chat.js", PackageResources.chat_js), ("message-view.js", PackageResources.message_view_js),
         ("scroll-keeper.js", PackageResources.scroll_keeper_js),
         ("settings.js", PackageResources.settings_js), ("export.js", PackageResources.export_js),
+        ("auth.js", PackageResources.auth_js), ("account.js", PackageResources.account_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)

@@ -60,8 +60,10 @@ import Testing
     @Test func malformedHTTPGetsAJSONErrorAndTheConnectionCloses() async throws {
         try await TestParley.with { parley in
             let port = parley.port
+            // Signed in, so that what is refused is the framing, not the caller.
+            let auth = parley.credentials.current["Authorization"] ?? ""
             let chunked = { (path: String) in
-                "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+                "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(auth)\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
             }
             for (bytes, status, type) in [
                 (chunked("/api/v1/conversations"), 400, "malformed_request"),
@@ -136,7 +138,8 @@ import Testing
             for unit in "{\"content\":\"x\"}".utf16 { utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
             let badUTF8: [UInt8] = Array("{\"content\":\"".utf8) + [0xC3, 0x28] + Array("\"}".utf8)
             for bytes in [utf16, badUTF8] {
-                let head = "POST /api/v1/conversations/\(conversation)/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(bytes.count)\r\n\r\n"
+                let auth = parley.credentials.current["Authorization"] ?? ""
+                let head = "POST /api/v1/conversations/\(conversation)/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(auth)\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(bytes.count)\r\n\r\n"
                 let reply = try await RawHTTP.exchange(port: parley.port, bytes: Array(head.utf8) + bytes)
                 #expect(reply.status == 400, "\(reply)")
             }
@@ -149,6 +152,7 @@ import Testing
     @Test func crossSiteWritesAndForeignHostNamesAreRefused() async throws {
         try await TestParley.with { parley in
             let port = parley.port
+            let auth = parley.credentials.current
             // A page on another site posting a "simple" request (no preflight) through a visitor's browser.
             for headers in [["Origin": "https://evil.example", "Content-Type": "text/plain"],
                             ["Origin": "null", "Content-Type": "text/plain"],
@@ -169,7 +173,7 @@ import Testing
             // The UI's own requests, the same origin, and clients that are not browsers go through.
             for headers in [["Sec-Fetch-Site": "same-origin", "Origin": "http://127.0.0.1:\(port)"],
                             ["Origin": "http://127.0.0.1:\(port)"], ["Sec-Fetch-Site": "none"], [:],
-                            ["Origin": "https://evil.example", "Authorization": "Bearer k"]] {
+                            ["Origin": "https://evil.example"].merging(auth) { a, _ in a }] {
                 let reply = try await parley.request(.POST, "/api/v1/conversations", body: "{}", headers: headers)
                 #expect(reply.status == 201, "\(headers): \(reply.body)")
             }
@@ -181,13 +185,15 @@ import Testing
             }
             for host in ["localhost:\(port)", "LOCALHOST.", "127.0.0.1", "[::1]:\(port)", "10.1.2.3"] {
                 let reply = try await RawHTTP.exchange(port: port, Self.request("GET", "/api/v1/conversations", port: port,
-                                                                                 headers: ["Connection": "close"], host: host))
+                                                                                 headers: auth.merging(["Connection": "close"]) { a, _ in a },
+                                                                                 host: host))
                 #expect(reply.status == 200, "\(host): \(reply)")
             }
         }
         try await TestParley.with(configure: { $0.allowedHosts = AllowedHosts(names: ["chat.example.com"]) }) { parley in
             let named = try await RawHTTP.exchange(port: parley.port, Self.request(
-                "GET", "/api/v1/conversations", port: parley.port, headers: ["Connection": "close"], host: "chat.example.com"))
+                "GET", "/api/v1/conversations", port: parley.port,
+                headers: parley.credentials.current.merging(["Connection": "close"]) { a, _ in a }, host: "chat.example.com"))
             #expect(named.status == 200, "\(named)")
             let other = try await RawHTTP.exchange(port: parley.port, Self.request(
                 "GET", "/", port: parley.port, headers: ["Connection": "close"], host: "other.example.com"))
@@ -268,7 +274,7 @@ import Testing
         defer { process.stop() }
         for (host, status) in [("chat.example.com", 200), ("other.example:80", 200), ("evil.example", 403), ("localhost", 200)] {
             let reply = try await RawHTTP.exchange(port: process.port, HardeningTests.request(
-                "GET", "/api/v1/conversations", port: process.port, headers: ["Connection": "close"], host: host))
+                "GET", "/api/v1/auth/session", port: process.port, headers: ["Connection": "close"], host: host))
             #expect(reply.status == status, "\(host): \(reply)")
         }
     }

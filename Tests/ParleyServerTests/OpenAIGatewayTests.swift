@@ -21,7 +21,8 @@ import Testing
 
     @Test func keysAreRequiredWhenConfiguredAndNeverEchoed() async throws {
         try await TestParley.with(configure: { $0.apiKeys = [Self.key, "sk-second"] }) { parley in
-            for headers in [[:], ["Authorization": "Bearer sk-wrong"], ["Authorization": "Basic abc"]] {
+            // (An empty value sends no Authorization header at all.)
+            for headers in [["Authorization": ""], ["Authorization": "Bearer sk-wrong"], ["Authorization": "Basic abc"]] {
                 let reply = try await parley.request(.GET, "/v1/models", headers: headers)
                 #expect(reply.status == 401)
                 let error = try #require(reply.json["error"] as? [String: Any])

@@ -20,7 +20,9 @@ import Testing
             ["serve", "--port", "0", "--database", database, "--openai-base-url", upstream, "--flush-interval-ms", "50",
              "--generation-lease", lease, "--database-timeout", "2"],
             log: log, environment: ["PATH": "/usr/bin:/bin"])
-        return (process, TestParley.Client(baseURL: "http://127.0.0.1:\(process.port)"))
+        let client = TestParley.Client(baseURL: "http://127.0.0.1:\(process.port)")
+        try await client.actAsAdmin()
+        return (process, client)
     }
 
     static func mock(tokens: Int, delayMs: Int) async throws -> BackgroundService {

@@ -113,13 +113,16 @@ import Testing
         let configure: (inout ParleyConfig) -> Void = {
             $0.redisURL = redis.url
             $0.rateLimits.requestsPerMinute = 5
+            $0.apiKeys = ["sk-shared"]
         }
         let first = try await TestParley.start(configure: configure)
         let second = try await TestParley.start(configure: configure)
         var statuses: [Int] = []
         for index in 0..<10 {
+            // One service key through both processes: one caller, one limit.
             let parley = index.isMultiple(of: 2) ? first : second
-            statuses.append(try await parley.request(.POST, "/v1/chat/completions", body: Self.chat("g mock:tokens=1")).status)
+            statuses.append(try await parley.request(.POST, "/v1/chat/completions", body: Self.chat("g mock:tokens=1"),
+                                                     headers: ["Authorization": "Bearer sk-shared"]).status)
         }
         await first.stop()
         await second.stop()

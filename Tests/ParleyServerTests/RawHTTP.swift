@@ -60,9 +60,12 @@ enum RawHTTP {
         }
     }
 
-    /// A plain TCP connection to the server on loopback.
-    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// A plain TCP connection to the server on loopback, from `source` (any 127.x.y.z address is this machine
+    /// on Linux: a way to be several clients).
+    static func connect(port: Int, from source: String? = nil) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+        return try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -71,8 +74,8 @@ enum RawHTTP {
     }
 
     /// Writes `bytes` as they are, then reads until the server closes or `wait` passes.
-    static func exchange(port: Int, bytes: [UInt8], wait: Duration = .seconds(5)) async throws -> Exchange {
-        let channel = try await connect(port: port)
+    static func exchange(port: Int, bytes: [UInt8], wait: Duration = .seconds(5), from source: String? = nil) async throws -> Exchange {
+        let channel = try await connect(port: port, from: source)
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: bytes))
             let received = Received()

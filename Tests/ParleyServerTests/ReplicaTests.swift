@@ -86,6 +86,7 @@ import Testing
             let conversation = try await parley.createConversation()
             var request = HTTPClientRequest(url: parley.baseURL + "/api/v1/conversations/\(conversation)/messages")
             request.method = .POST
+            for (name, value) in parley.credentials.current { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(string: #"{"content":"hi"}"#))
             let response = try await parley.client.execute(request, timeout: .seconds(30))
             var text = ""

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ParleyServer
+import HTTPTypes
 import Testing
 
 /// The application `parley serve` runs, built by `buildApplication` and driven through HummingbirdTesting's
@@ -15,6 +16,7 @@ import Testing
         var config = ParleyConfig()
         config.databaseURL = "sqlite://\(directory)/parley.db"
         config.shutdownGrace = .milliseconds(100)
+        config.passwordHash = .init(logN: 14, r: 8, p: 1)
         return (try await buildApplication(config: config, logger: TestParley.quietLogger), directory)
     }
 
@@ -22,23 +24,37 @@ import Testing
         let (application, directory) = try await Self.application()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await application.test(.router) { client in
+            // The first administrator, then a key for the rest.
+            let setup = try await client.execute(uri: "/api/v1/auth/setup", method: .post,
+                                                 body: ByteBuffer(string: #"{"email":"a@example.com","password":"\#(TestUsers.password)"}"#))
+            #expect(setup.status == .created)
+            let cookie = try #require(setup.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            let state = try JSONSerialization.jsonObject(with: Data(buffer: setup.body)) as? [String: Any]
+            let csrf = try #require(state?["csrf_token"] as? String)
+            let keyReply = try await client.execute(uri: "/api/v1/account/keys", method: .post,
+                                                    headers: [.cookie: cookie, HTTPField.Name("X-CSRF-Token")!: csrf],
+                                                    body: ByteBuffer(string: #"{"name":"router"}"#))
+            let key = try #require((try JSONSerialization.jsonObject(with: Data(buffer: keyReply.body)) as? [String: Any])?["key"] as? String)
+            let auth: HTTPFields = [.authorization: "Bearer " + key]
+            #expect(try await client.execute(uri: "/api/v1/conversations", method: .get).status == .unauthorized)
+
             let created = try await client.execute(uri: "/api/v1/conversations", method: .post,
-                                                   headers: [.contentType: "application/json"],
+                                                   headers: auth + [.contentType: "application/json"],
                                                    body: ByteBuffer(string: #"{"title":"Router mode"}"#))
             #expect(created.status == .created)
             let object = try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any]
             let id = try #require(object?["id"] as? String)
 
-            let read = try await client.execute(uri: "/api/v1/conversations/\(id)", method: .get)
+            let read = try await client.execute(uri: "/api/v1/conversations/\(id)", method: .get, headers: auth)
             #expect(read.status == .ok)
             #expect(String(buffer: read.body).contains("Router mode"))
 
-            let trailingComma = try await client.execute(uri: "/api/v1/conversations", method: .post,
+            let trailingComma = try await client.execute(uri: "/api/v1/conversations", method: .post, headers: auth,
                                                          body: ByteBuffer(string: #"{"title":"x",}"#))
             #expect(trailingComma.status == .badRequest)
             #expect(String(buffer: trailingComma.body).contains("invalid_request"))
 
-            let missing = try await client.execute(uri: "/api/v1/conversations/\(UUID().uuidString)", method: .get)
+            let missing = try await client.execute(uri: "/api/v1/conversations/\(UUID().uuidString)", method: .get, headers: auth)
             #expect(missing.status == .notFound)
             #expect(missing.headers[.contentType]?.hasPrefix("application/json") == true)
         }

@@ -18,6 +18,7 @@ final class TestParley: ParleyAPI {
     let client: HTTPClient
     let directory: String
     let baseURL: String
+    let credentials = TestCredentials()
     var port: Int { server.port }
 
     private init(server: BackgroundService, mock: BackgroundService?, mockServer: MockLLMServer?, client: HTTPClient,
@@ -36,9 +37,10 @@ final class TestParley: ParleyAPI {
         return logger
     }
 
-    /// Starts a mock (unless `withUpstream` is false) and a Parley configured to use it.
+    /// Starts a mock (unless `withUpstream` is false) and a Parley configured to use it. With `signedIn`, the
+    /// first administrator is created and the client acts with their API key.
     static func start(withUpstream: Bool = true, mockOptions: MockLLMServer.Options = MockLLMServer.Options(),
-                      configure: (inout ParleyConfig) -> Void = { _ in }) async throws -> TestParley {
+                      signedIn: Bool = true, configure: (inout ParleyConfig) -> Void = { _ in }) async throws -> TestParley {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var mock: BackgroundService?
@@ -48,6 +50,8 @@ final class TestParley: ParleyAPI {
         config.databaseURL = "sqlite://\(directory)/parley.db"
         config.timeouts = UpstreamTimeouts(connect: .seconds(5), firstToken: .seconds(30), idle: .seconds(30), total: .seconds(120))
         config.shutdownGrace = .milliseconds(200)
+        // The cheapest accepted scrypt cost: tests sign in often, and the cost is not what they check.
+        config.passwordHash = .init(logN: 14, r: 8, p: 1)
         if withUpstream {
             var options = mockOptions
             options.port = 0
@@ -61,15 +65,25 @@ final class TestParley: ParleyAPI {
         let server = try await BackgroundService.start(logger: quietLogger) { onRunning in
             try await buildApplication(config: finalConfig, logger: quietLogger, onServerRunning: onRunning)
         }
-        return TestParley(server: server, mock: mock, mockServer: mockServer,
-                          client: HTTPClient(eventLoopGroupProvider: .singleton), directory: directory)
+        let parley = TestParley(server: server, mock: mock, mockServer: mockServer,
+                                client: HTTPClient(eventLoopGroupProvider: .singleton), directory: directory)
+        if signedIn {
+            do {
+                try await parley.actAsAdmin()
+            } catch {
+                await parley.stop()
+                throw error
+            }
+        }
+        return parley
     }
 
     /// Runs `body` against a fresh server and always shuts everything down.
     static func with(withUpstream: Bool = true, mockOptions: MockLLMServer.Options = MockLLMServer.Options(),
-                     configure: (inout ParleyConfig) -> Void = { _ in },
+                     signedIn: Bool = true, configure: (inout ParleyConfig) -> Void = { _ in },
                      _ body: (TestParley) async throws -> Void) async throws {
-        let parley = try await start(withUpstream: withUpstream, mockOptions: mockOptions, configure: configure)
+        let parley = try await start(withUpstream: withUpstream, mockOptions: mockOptions, signedIn: signedIn,
+                                     configure: configure)
         do {
             try await body(parley)
         } catch {
@@ -90,6 +104,7 @@ final class TestParley: ParleyAPI {
     final class Client: ParleyAPI {
         let baseURL: String
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let credentials = TestCredentials()
         init(baseURL: String) { self.baseURL = baseURL }
         func shutdown() async throws { try await client.shutdown() }
     }
@@ -99,18 +114,29 @@ final class TestParley: ParleyAPI {
 protocol ParleyAPI: Sendable {
     var baseURL: String { get }
     var client: HTTPClient { get }
+    /// Sent with every request that does not name these headers itself.
+    var credentials: TestCredentials { get }
 }
 
 extension ParleyAPI {
 
     typealias Reply = APIReply
 
+    /// `headers` plus the client's credentials, unless `headers` brings its own (`Authorization` or `Cookie`);
+    /// an empty value leaves the header out.
+    func withCredentials(_ headers: [String: String]) -> [String: String] {
+        let own = Set(headers.keys.map { $0.lowercased() })
+        var merged = own.contains("authorization") || own.contains("cookie") ? [:] : credentials.current
+        for (name, value) in headers { merged[name] = value }
+        return merged.filter { !$0.value.isEmpty }
+    }
+
     func request(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [String: String] = [:])
         async throws -> Reply
     {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        for (name, value) in withCredentials(headers) { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
@@ -135,7 +161,7 @@ extension ParleyAPI {
     {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        for (name, value) in withCredentials(headers) { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await client.execute(request, timeout: .seconds(60))
         return EventReader(response: response)

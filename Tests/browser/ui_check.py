@@ -2,6 +2,10 @@
 
 usage: ui_check.py BASE_URL SCREENSHOT_DIR LONG_CONVERSATION_ID [--limited BASE_URL]
 
+BASE_URL is a fresh server (no account yet, sign-up by approval): the browser creates the administrator, who
+receives the conversations stored before. The --limited server already has its administrator (same email and
+password); the browser signs in there through the form.
+
 Each check asserts on what a user sees, and on the API where the UI must have saved something. Prints one line
 per check and "all passed" at the end; exits non-zero on the first failure, with the page's console log.
 """
@@ -28,10 +32,41 @@ CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
 CHROMEDRIVER = os.environ.get('CHROMEDRIVER', '/usr/bin/chromedriver')
 
 
-def api(method, path, body=None, base=None):
+ADMIN_EMAIL, PASSWORD = 'admin@example.com', 'correct horse battery staple'
+SESSIONS = {}
+
+
+def raw_api(method, path, body=None, base=None, headers=None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request((base or BASE) + '/api/v1' + path, data=data, method=method,
-                                     headers={'Content-Type': 'application/json', 'Accept': 'application/json'})
+                                     headers={'Content-Type': 'application/json', 'Accept': 'application/json',
+                                              **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+            return response.status, (json.loads(text) if text else None), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        text = error.read().decode()
+        return error.code, (json.loads(text) if text else None), dict(error.headers)
+
+
+def sign_in(email=ADMIN_EMAIL, password=PASSWORD, base=None):
+    """A session of the test's own (beside the browser's): its cookie and CSRF token as request headers."""
+    status, state, headers = raw_api('POST', '/auth/login', {'email': email, 'password': password}, base)
+    assert status == 200, f'sign-in as {email}: {status} {state}'
+    cookie = headers['Set-Cookie'].split(';')[0]
+    return {'Cookie': cookie, 'X-CSRF-Token': state['csrf_token']}
+
+
+def api(method, path, body=None, base=None):
+    """Calls the API as the administrator."""
+    base = base or BASE
+    if base not in SESSIONS:
+        SESSIONS[base] = sign_in(base=base)
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + '/api/v1' + path, data=data, method=method,
+                                     headers={'Content-Type': 'application/json', 'Accept': 'application/json',
+                                              **SESSIONS[base]})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read().decode()
@@ -123,6 +158,21 @@ class UI:
     def css(self, selector):
         return self.d.find_elements(By.CSS_SELECTOR, selector)
 
+    def auth_form(self, title):
+        """Waits for the sign-in dialog with this title."""
+        wait(f'the “{title}” form', lambda: self.d.execute_script(
+            "const d = document.getElementById('auth-dialog'); return d.open && "
+            "document.getElementById('auth-title').textContent === arguments[0]", title))
+
+    def fill_auth(self, email=ADMIN_EMAIL, password=PASSWORD, name=None):
+        if name is not None:
+            self.d.find_element(By.ID, 'auth-name').send_keys(name)
+        email_box = self.d.find_element(By.ID, 'auth-email')
+        email_box.clear()
+        email_box.send_keys(email)
+        self.d.find_element(By.ID, 'auth-password').send_keys(password, Keys.ENTER)
+        wait('the form to close', lambda: not self.d.execute_script("return document.getElementById('auth-dialog').open"))
+
     def answers(self):
         return self.css('.message.assistant')
 
@@ -153,6 +203,96 @@ class UI:
             if element.get_attribute('aria-label') == label or element.text == label:
                 return element
         raise AssertionError(f'no button {label!r}')
+
+
+def check_first_run_creates_the_administrator(ui):
+    ui.d.get(BASE + '/')
+    ui.auth_form('Create the administrator')
+    status, _, _ = raw_api('GET', '/conversations')
+    assert status == 401, 'nothing is readable before the administrator exists'
+    ui.d.find_element(By.ID, 'auth-email').send_keys(ADMIN_EMAIL)
+    ui.d.find_element(By.ID, 'auth-password').send_keys('password1', Keys.ENTER)  # too short and too common
+    wait('the refusal', lambda: ui.d.find_element(By.ID, 'auth-error').is_displayed())
+    ui.d.find_element(By.ID, 'auth-password').clear()
+    ui.fill_auth(name='Ada')  # (fill_auth types the email again)
+    wait('the app to start', lambda: ui.d.execute_script("return document.querySelector('#model-picker option') !== null"))
+    cookie = next(c for c in ui.d.get_cookies() if c['name'] == 'parley_session')
+    assert cookie['httpOnly'] and cookie.get('sameSite') == 'Lax', f'session cookie flags: {cookie}'
+    assert 'parley_session' not in ui.d.execute_script('return document.cookie'), 'scripts cannot read the session'
+    # The conversations stored before accounts existed now belong to the administrator.
+    status, page, _ = api('GET', f'/conversations/{LONG_ID}')
+    assert status == 200 and page['message_count'] == 1000, f'{status} {page}'
+
+
+def check_sign_out_and_in(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-account').click()
+    wait('the account dialog', lambda: ui.d.find_element(By.ID, 'account-dialog').is_displayed())
+    ui.d.find_element(By.ID, 'sign-out').click()
+    ui.auth_form('Sign in')
+    ui.d.find_element(By.ID, 'auth-email').send_keys(ADMIN_EMAIL)
+    ui.d.find_element(By.ID, 'auth-password').send_keys('not the right password', Keys.ENTER)
+    error = wait('the refusal', lambda: ui.d.find_element(By.ID, 'auth-error').is_displayed()
+                 and ui.d.find_element(By.ID, 'auth-error'))
+    assert 'wrong email or password' in error.text, error.text
+    ui.d.find_element(By.ID, 'auth-password').clear()
+    ui.fill_auth()
+    wait('the app to start', lambda: ui.d.execute_script("return document.querySelector('#model-picker option') !== null"))
+
+
+def check_session_ending_mid_chat_keeps_the_message(ui):
+    ui.open('/')
+    ui.type_and_send('first mock:tokens=3')
+    ui.wait_answer_done()
+    conversation = ui.conversation_id()
+    # The session ends on the server (as expiry or a sign-out elsewhere would) while the user types.
+    token = next(c['value'] for c in ui.d.get_cookies() if c['name'] == 'parley_session')
+    status, _, _ = raw_api('POST', '/auth/logout', headers={'Cookie': f'parley_session={token}'})
+    assert status == 204
+    box = ui.d.find_element(By.ID, 'composer-input')
+    box.send_keys('a message typed while the session ended mock:tokens=3')
+    box.send_keys(Keys.ENTER)
+    ui.auth_form('Sign in again')
+    assert ui.conversation_id() == conversation, 'the open conversation stays'
+    ui.fill_auth()
+    wait('the message to be sent after signing in', lambda: len(ui.answers()) == 2 and ui.last_answer_status() == 'complete')
+    status, page, _ = api('GET', f'/conversations/{conversation}/messages')
+    assert [m['content'] for m in page['data'] if m['role'] == 'user'][-1].startswith('a message typed while'), page
+    assert ui.d.find_element(By.ID, 'composer-input').get_attribute('value') == ''
+
+
+def check_api_key_shown_once(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-account').click()
+    wait('the account dialog', lambda: ui.d.find_element(By.ID, 'account-dialog').is_displayed())
+    ui.d.find_element(By.ID, 'key-name').send_keys('laptop')
+    ui.d.find_element(By.ID, 'key-create').click()
+    secret = wait('the new key', lambda: ui.d.find_element(By.ID, 'key-secret').is_displayed()
+                  and ui.d.find_element(By.ID, 'key-secret-value').text)
+    assert secret.startswith('pk-'), secret
+    wait('the key in the list', lambda: 'laptop' in ui.d.find_element(By.ID, 'key-list').text)
+    assert secret not in ui.d.find_element(By.ID, 'key-list').text, 'the list shows the prefix only'
+    status, _, _ = raw_api('GET', '/conversations', headers={'Authorization': f'Bearer {secret}'})
+    assert status == 200, 'the key works'
+    ui.d.find_element(By.CSS_SELECTOR, '#account-dialog button[value="close"]').click()
+    ui.d.find_element(By.ID, 'open-account').click()
+    wait('the account dialog', lambda: ui.d.find_element(By.ID, 'account-dialog').is_displayed())
+    assert not ui.d.find_element(By.ID, 'key-secret').is_displayed(), 'the key is not shown again'
+    ui.d.find_element(By.CSS_SELECTOR, '#account-dialog button[value="close"]').click()
+
+
+def check_admin_approves_a_pending_user(ui):
+    status, _, _ = raw_api('POST', '/auth/signup', {'email': 'pending@example.com', 'password': PASSWORD})
+    assert status == 202, status
+    status, refused, _ = raw_api('POST', '/auth/login', {'email': 'pending@example.com', 'password': PASSWORD})
+    assert status == 403 and refused['error']['code'] == 'pending_approval', refused
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-account').click()
+    picker = wait('the pending user', lambda: ui.d.find_elements(By.CSS_SELECTOR, 'select[aria-label="Role of pending@example.com"]'))[0]
+    assert picker.get_attribute('value') == 'pending'
+    picker.find_element(By.CSS_SELECTOR, 'option[value="user"]').click()
+    wait('the approval', lambda: raw_api('POST', '/auth/login', {'email': 'pending@example.com', 'password': PASSWORD})[0] == 200)
+    ui.d.find_element(By.CSS_SELECTOR, '#account-dialog button[value="close"]').click()
 
 
 def check_keyboard_send_streams(ui):
@@ -488,6 +628,8 @@ def check_failed_answer_and_retry(ui):
 
 def check_rate_limit_shown(ui):
     ui.d.get(LIMITED + '/')
+    ui.auth_form('Sign in')
+    ui.fill_auth()
     wait('the app', lambda: ui.d.execute_script("return document.querySelector('#model-picker option') !== null"))
     ui.type_and_send('one mock:tokens=2')
     ui.wait_answer_done()
@@ -585,6 +727,7 @@ def main():
             done.append(name)
             print(f'ok  {name} ({time.time() - started:.1f} s)', flush=True)
             return result
+        run('first run creates the administrator, who gets the older chats', check_first_run_creates_the_administrator)
         first = run('keyboard-only send, streamed text grows', check_keyboard_send_streams)
         run('regenerate', check_regenerate)
         run('edit and resubmit', check_edit)
@@ -601,6 +744,10 @@ def main():
         run('1,000-message conversation pages from the newest', check_long_conversation)
         run('a search hit opens its conversation at the message, pages both ways', check_search_hit_opens_at_the_message)
         run('sidebar paging, search, rename, delete', check_sidebar)
+        run('a session ending mid-chat: sign in over the page, the message goes out', check_session_ending_mid_chat_keeps_the_message)
+        run('an API key is shown once', check_api_key_shown_once)
+        run('the administrator approves a pending sign-up', check_admin_approves_a_pending_user)
+        run('sign out, a wrong password, sign in', check_sign_out_and_in)
         if LIMITED:
             run('rate limit shown with when to retry', check_rate_limit_shown)
         run('screenshots at 1280, 390 (light, dark) and 360 px', screenshots, markdown)

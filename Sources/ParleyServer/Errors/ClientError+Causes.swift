@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOHTTP1
+import ParleyAccounts
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
@@ -12,6 +13,7 @@ extension ClientError {
         switch error {
         case let error as ClientError: error
         case let error as ParleyError: from(error)
+        case let error as AccountError: from(error)
         case let refusal as LimitRefusal: from(refusal)
         case let failure as RoutingFailure: from(failure)
         case let invalid as InvalidGatewayRequest: .invalid(invalid.message, param: invalid.param)
@@ -29,6 +31,22 @@ extension ClientError {
         case .conflict(let message): ClientError(.conflict, type: "conflict", message: message)
         case .tooLarge(let message): ClientError(.contentTooLarge, type: "payload_too_large", message: message)
         case .unavailable(let message): ClientError(.serviceUnavailable, type: "unavailable", message: message)
+        }
+    }
+
+    /// An account rule: who may sign in, and with what.
+    static func from(_ error: AccountError) -> ClientError {
+        switch error {
+        case .invalidCredentials: ClientError(.unauthorized, type: "unauthorized", message: error.description, code: "invalid_credentials")
+        case .unauthenticated: .unauthorized(error.description)
+        case .pendingApproval: ClientError(.forbidden, type: "forbidden", message: error.description, code: "pending_approval")
+        case .disabled: ClientError(.forbidden, type: "forbidden", message: error.description, code: "account_disabled")
+        case .forbidden: .forbidden(error.description)
+        case .emailTaken: ClientError(.conflict, type: "conflict", message: error.description, code: "email_taken")
+        case .alreadySetUp: ClientError(.conflict, type: "conflict", message: error.description, code: "already_set_up")
+        case .signUpClosed: ClientError(.forbidden, type: "forbidden", message: error.description, code: "signup_closed")
+        case .weakPassword: ClientError(.badRequest, type: "invalid_request", message: error.description, param: "password", code: "weak_password")
+        case .invalid: .invalid(error.description)
         }
     }
 

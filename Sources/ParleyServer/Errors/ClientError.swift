@@ -54,6 +54,10 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
         ClientError(.unauthorized, type: "unauthorized", message: message, code: "invalid_api_key")
     }
 
+    public static func forbidden(_ message: String) -> ClientError {
+        ClientError(.forbidden, type: "forbidden", message: message)
+    }
+
     /// What an unexpected error becomes: a 500 that hides internals (they go to the log).
     public static let `internal` = ClientError(.internalServerError, type: "server_error", message: "internal error; see the server log")
 }

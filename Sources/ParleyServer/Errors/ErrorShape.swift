@@ -20,7 +20,9 @@ public enum ErrorShape: Sendable {
     public func body(_ error: ClientError) -> String {
         switch self {
         case .parley:
-            return "{\"error\":{\"type\":\(JSONText.quote(error.type)),\"message\":\(JSONText.quote(error.message))}}"
+            // `code`, when there is one, tells programs what they can act on (`pending_approval`, `weak_password`…).
+            return "{\"error\":{\"type\":\(JSONText.quote(error.type)),\"message\":\(JSONText.quote(error.message))"
+                + (error.code.map { ",\"code\":" + JSONText.quote($0) } ?? "") + "}}"
         case .openAI:
             return "{\"error\":{\"message\":\(JSONText.quote(error.message)),\"type\":\(JSONText.quote(Self.openAIType(of: error))),"
                 + "\"param\":\(error.param.map(JSONText.quote) ?? "null"),\"code\":\(error.code.map(JSONText.quote) ?? "null")}}"

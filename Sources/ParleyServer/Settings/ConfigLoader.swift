@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParleyAccounts
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
@@ -148,8 +149,40 @@ public struct ConfigLoader: Sendable {
             config.allowedHosts = AllowedHosts(names: hosts.split(separator: ",").map(String.init))
         }
         try loadCacheAndLimits(into: &config, value: value, integer: integer, seconds: seconds)
+        try loadAccounts(into: &config, value: value, integer: integer, seconds: seconds)
         config.upstreams = try upstreams(value: value)
         return config
+    }
+
+    /// Sign-up, sessions, passwords and sign-in limits.
+    private func loadAccounts(into config: inout ParleyConfig, value: (String) throws -> (String, String)?,
+                              integer: (String, Int) throws -> Int?, seconds: (String) throws -> Duration?) throws {
+        if let (mode, source) = try value("signup") {
+            guard let parsed = SignUpMode(rawValue: mode.lowercased()) else {
+                throw ConfigError("\(source) must be closed, approval or open, got '\(mode)'")
+            }
+            config.accounts.signUp = parsed
+        }
+        if let idle = try seconds("session_idle") { config.accounts.sessionIdle = idle }
+        if let lifetime = try seconds("session_lifetime") { config.accounts.sessionLifetime = lifetime }
+        if let length = try integer("password_min_length", 8) {
+            guard length <= 256 else { throw ConfigError("password_min_length must be at most 256, got \(length)") }
+            config.accounts.passwords.minimumLength = length
+        }
+        if let cost = try integer("password_hash_cost", 14) {
+            let parameters = PasswordHasher.Parameters(logN: cost, r: 8, p: 1)
+            guard parameters.isAcceptable else { throw ConfigError("password_hash_cost must be from 14 to 20, got \(cost)") }
+            config.passwordHash = parameters
+        }
+        if let threads = try integer("password_hash_threads", 1) { config.passwordHashThreads = min(threads, 64) }
+        if let rate = try integer("login_rate", 1) { config.loginFailuresPerWindow = rate }
+        if let (flag, source) = try value("secure_cookies") {
+            switch flag.lowercased() {
+            case "true", "1", "yes", "on": config.secureCookies = true
+            case "false", "0", "no", "off": config.secureCookies = false
+            default: throw ConfigError("\(source) must be true or false, got '\(flag)'")
+            }
+        }
     }
 
     /// Redis, the response cache and rate limits.

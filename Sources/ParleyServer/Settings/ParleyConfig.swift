@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParleyAccounts
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
@@ -54,6 +55,18 @@ public struct ParleyConfig: Sendable {
     public var redisFailure: SharedBackendFailure = .open
     public var cache = CacheSettings()
     public var rateLimits = RateLimitSettings()
+
+    /// Sign-up mode, session expiry, password policy.
+    public var accounts = AccountSettings()
+    /// scrypt's parameters for new password hashes.
+    public var passwordHash = PasswordHasher.Parameters.owasp
+    /// Password hashes computed at once.
+    public var passwordHashThreads = 2
+    /// Failed sign-ins allowed per ``loginWindow`` per account and per client address.
+    public var loginFailuresPerWindow = 10
+    public var loginWindow: Duration = .seconds(600)
+    /// Users come over HTTPS: `Secure` cookies and HSTS.
+    public var secureCookies = false
 
     /// The response cache's backend and bounds.
     public struct CacheSettings: Sendable {

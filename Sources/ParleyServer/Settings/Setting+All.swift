@@ -1,12 +1,13 @@
 import Foundation
 import Logging
+import ParleyAccounts
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
 
 extension Setting {
     /// Every setting of `parley serve`, in the order `--help`, `--print-config` and the README list them.
-    public static let all: [Setting] = server + models + gateway + chat + operation + sharing
+    public static let all: [Setting] = server + accounts + models + gateway + chat + operation + sharing
 
     private static let server: [Setting] = [
         Setting("host", environment: "PARLEY_HOST", flag: "host", default: .value("127.0.0.1"),
@@ -33,6 +34,37 @@ extension Setting {
         },
         Setting("log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level", default: .value("info"),
                 help: "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.") { $0.logLevel.rawValue },
+    ]
+
+    private static let accounts: [Setting] = [
+        Setting("signup", environment: "PARLEY_SIGNUP", flag: "signup", default: .value("closed"),
+                help: "Who may create an account: `closed` (administrators add people), `approval` (anyone signs up; an administrator approves) or `open`.") {
+            $0.accounts.signUp.rawValue
+        },
+        Setting("session_idle", environment: "PARLEY_SESSION_IDLE", flag: "session-idle", default: .value("604800"),
+                help: "Seconds a browser session may go unused before it ends (7 days).") { seconds($0.accounts.sessionIdle) },
+        Setting("session_lifetime", environment: "PARLEY_SESSION_LIFETIME", flag: "session-lifetime", default: .value("2592000"),
+                help: "Seconds after sign-in a session ends however active it is (30 days).") { seconds($0.accounts.sessionLifetime) },
+        Setting("password_min_length", environment: "PARLEY_PASSWORD_MIN_LENGTH", flag: "password-min-length", default: .value("12"),
+                help: "Fewest characters in a password (at least 8); the most common passwords are refused whatever their length.") {
+            "\($0.accounts.passwords.minimumLength)"
+        },
+        Setting("password_hash_cost", environment: "PARLEY_PASSWORD_HASH_COST", flag: "password-hash-cost", default: .value("17"),
+                help: "scrypt's cost as log2 N, from 14 to 20: 17 is OWASP's (128 MiB and about 0.3 s per sign-in); older hashes are upgraded at the next sign-in.") {
+            "\($0.passwordHash.logN)"
+        },
+        Setting("password_hash_threads", environment: "PARLEY_PASSWORD_HASH_THREADS", flag: "password-hash-threads", default: .value("2"),
+                help: "Passwords hashed at once; more sign-ins wait their turn, so memory stays under this many times the hash's.") {
+            "\($0.passwordHashThreads)"
+        },
+        Setting("login_rate", environment: "PARLEY_LOGIN_RATE", flag: "login-rate", default: .value("10"),
+                help: "Failed sign-ins per 10 minutes per account and per client address before a 429; a right password from an address without failures still gets in.") {
+            "\($0.loginFailuresPerWindow)"
+        },
+        Setting("secure_cookies", environment: "PARLEY_SECURE_COOKIES", flag: "secure-cookies", default: .value("false"),
+                help: "`true` when users reach Parley over HTTPS (through a proxy): cookies get `Secure` and responses `Strict-Transport-Security`.") {
+            "\($0.secureCookies)"
+        },
     ]
 
     private static let models: [Setting] = [

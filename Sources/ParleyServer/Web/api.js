@@ -38,14 +38,34 @@ async function errorFrom(response) {
   return new ApiError(response.status, type, message, retryAfterMs);
 }
 
-/** Fetches; resolves with an OK response or rejects with an ApiError (status 0 when the network failed). */
-async function request(path, init) {
+let csrfToken = null;
+let signInAgain = null;
+
+/** The session's CSRF token, sent with every request that changes something. */
+export function setCsrfToken(token) { csrfToken = token; }
+
+/** What to do when the session has ended: `handler` resolves once the user has signed in again. */
+export function onSignedOut(handler) { signInAgain = handler; }
+
+/**
+ * Fetches; resolves with an OK response or rejects with an ApiError (status 0 when the network failed).
+ * A 401 (the session ended) asks the user to sign in again and then repeats the request once, so nothing on
+ * the page is lost: not the open conversation, not the message being written.
+ */
+async function request(path, init = {}, repeated = false) {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const headers = { ...init.headers };
+  if (csrfToken && method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken;
   let response;
   try {
-    response = await fetch(base + path, init);
+    response = await fetch(base + path, { ...init, headers, credentials: 'same-origin' });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0, 'network', String(error.message || error));
+  }
+  if (response.status === 401 && signInAgain && !repeated && !path.startsWith('/auth/')) {
+    await signInAgain();
+    return request(path, init, true);
   }
   if (!response.ok) throw await errorFrom(response);
   return response;

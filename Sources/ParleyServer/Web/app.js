@@ -4,6 +4,8 @@ import { byId } from './dom.js';
 import { Chat } from './chat.js';
 import { Sidebar } from './sidebar.js';
 import { Settings } from './settings.js';
+import { signedIn } from './auth.js';
+import './account.js';
 
 const idPattern = /^\/c\/([0-9a-fA-F-]{36})\/?$/;
 
@@ -23,6 +25,9 @@ function setTitle(conversation) {
   byId('chat-title').textContent = title;
   document.title = `${title} · Parley`;
 }
+
+// Nothing is read before someone is signed in (on a fresh server: before the administrator exists).
+await signedIn();
 
 const chat = new Chat({
   newConversationBody: () => settings.newConversationBody(),

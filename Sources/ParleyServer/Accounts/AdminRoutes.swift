@@ -1,0 +1,74 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ParleyAccounts
+import ParleyCore
+
+/// `/api/v1/admin/users`: administrators list and search users, add them, approve, change roles, disable and
+/// delete them (with their data). Administrators manage accounts; they do not read other people's chats.
+struct AdminRoutes {
+    static let maxPageSize = 200
+
+    let accounts: Accounts
+    let bodyLimit: Int
+
+    func register(on group: some RouterMethods<ParleyRequestContext>) {
+        group.get("users", use: list)
+        group.post("users", use: create)
+        group.patch("users/:id", use: update)
+        group.delete("users/:id", use: delete)
+    }
+
+    @Sendable func list(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let query = Query(request)
+        let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 50
+        let offset = try query.integer("offset", in: 0...1_000_000) ?? 0
+        let search = try query.string("q", maxLength: 200)
+        let users = try await accounts.store.users(search: search, limit: limit, offset: offset)
+        return try Response.json(API.List(data: users.map(API.Account.init)))
+    }
+
+    @Sendable func create(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.decodeJSON(API.NewUser.self, limit: bodyLimit)
+        let role = try Self.role(body.role ?? "user")
+        let user = try await accounts.createUser(email: body.email, password: body.password, name: body.name ?? "", role: role)
+        return try Response.json(API.Account(user), status: .created)
+    }
+
+    @Sendable func update(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let admin = try AccountRoutes.principal(context).user
+        let id = try Self.userID(context)
+        var request = request
+        let body = try await request.decodeJSON(API.UserPatch.self, limit: bodyLimit)
+        guard var user = try await accounts.store.user(id: id) else { throw ClientError.notFound("no user with id \(id)") }
+        if let role = body.role { user = try await accounts.setRole(of: id, to: try Self.role(role), by: admin) }
+        if let name = body.name {
+            user.name = Accounts.cleanName(name)
+            user.updatedAt = Date()
+            guard try await accounts.store.updateUser(user) else { throw ClientError.notFound("no user with id \(id)") }
+        }
+        return try Response.json(API.Account(user))
+    }
+
+    @Sendable func delete(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let admin = try AccountRoutes.principal(context).user
+        let id = try Self.userID(context)
+        guard id != admin.id else { throw ClientError.forbidden("administrators cannot delete their own account") }
+        guard try await accounts.store.deleteUser(id: id) else { throw ClientError.notFound("no user with id \(id)") }
+        return Response(status: .noContent)
+    }
+
+    static func role(_ text: String) throws -> AccountRole {
+        guard let role = AccountRole(rawValue: text) else {
+            throw ClientError.invalid("'role' must be admin, user, pending or disabled", param: "role")
+        }
+        return role
+    }
+
+    static func userID(_ context: ParleyRequestContext) throws -> UserID {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = UUID(text: text) else { throw ClientError.notFound("no user with id \(text.prefix(64))") }
+        return UserID(id.lowercased)
+    }
+}

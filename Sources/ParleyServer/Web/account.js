@@ -1,0 +1,71 @@
+// The account dialog: who is signed in, API keys (a new key is shown once), sign-out, and for administrators
+// the list of users with their roles (approving a pending sign-up is choosing "user").
+import { api } from './api.js';
+import { h, byId, toast, copyText, confirmAction } from './dom.js';
+import { currentUser, signOut } from './auth.js';
+
+const dialog = byId('account-dialog');
+
+async function loadKeys() {
+  const { data } = await api('GET', '/account/keys');
+  byId('key-list').replaceChildren(...data.map((key) => h('li', { class: 'key-item' },
+    h('span', { class: 'key-name', text: `${key.name} · ${key.prefix}… · ${key.scopes.join(', ')}` }),
+    h('button', { class: 'button', type: 'button', text: 'Delete', onclick: () => deleteKey(key) }))));
+  if (data.length === 0) byId('key-list').append(h('li', { class: 'hint', text: 'No API keys yet.' }));
+}
+
+async function deleteKey(key) {
+  if (!await confirmAction(`Delete the key “${key.name}”? Programs using it stop working.`)) return;
+  await api('DELETE', `/account/keys/${key.id}`);
+  await loadKeys();
+}
+
+async function createKey() {
+  const name = byId('key-name').value.trim() || 'API key';
+  try {
+    const key = await api('POST', '/account/keys', { name });
+    byId('key-secret-value').textContent = key.key;
+    byId('key-secret').hidden = false;
+    byId('key-name').value = '';
+    await loadKeys();
+  } catch (error) {
+    toast(error.explanation, 6000);
+  }
+}
+
+async function loadUsers() {
+  const { data } = await api('GET', '/admin/users?limit=200');
+  const me = currentUser();
+  byId('user-list').replaceChildren(...data.map((user) => {
+    const picker = h('select', { 'aria-label': `Role of ${user.email}`, disabled: user.id === me.id ? '' : null },
+      ...['admin', 'user', 'pending', 'disabled'].map((role) => h('option', { value: role, text: role })));
+    picker.value = user.role;
+    picker.addEventListener('change', async () => {
+      try {
+        await api('PATCH', `/admin/users/${user.id}`, { role: picker.value });
+        toast(`${user.email} is now ${picker.value}.`);
+      } catch (error) {
+        toast(error.explanation, 6000);
+        picker.value = user.role;
+      }
+    });
+    return h('li', { class: 'user-item' }, h('span', { text: user.email }), picker);
+  }));
+}
+
+byId('open-account').addEventListener('click', async () => {
+  const user = currentUser();
+  byId('account-who').textContent = `${user.name || user.email} · ${user.email} · ${user.role}`;
+  byId('key-secret').hidden = true;
+  byId('admin-section').hidden = user.role !== 'admin';
+  dialog.showModal();
+  try {
+    await loadKeys();
+    if (user.role === 'admin') await loadUsers();
+  } catch (error) {
+    toast(error.explanation, 6000);
+  }
+});
+byId('key-create').addEventListener('click', createKey);
+byId('key-copy').addEventListener('click', () => copyText(byId('key-secret-value').textContent));
+byId('sign-out').addEventListener('click', () => signOut());

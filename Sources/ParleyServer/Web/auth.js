@@ -1,0 +1,96 @@
+// Signing in: the first-run form that creates the administrator, sign-in, sign-up where the server allows it,
+// and signing in again over the page when a session ends mid-chat (the page, its conversation and the message
+// being typed stay as they are underneath).
+import { api, setCsrfToken, onSignedOut } from './api.js';
+import { byId } from './dom.js';
+
+const dialog = byId('auth-dialog');
+const form = byId('auth-form');
+let state = null;
+let mode = 'login';
+let waiting = null;
+
+const texts = {
+  setup: ['Create the administrator', 'Welcome to Parley. This first account manages the server; it also receives any chats stored before accounts existed.', 'Create account'],
+  login: ['Sign in', '', 'Sign in'],
+  again: ['Sign in again', 'Your session has ended. Sign in to continue; nothing on the page is lost.', 'Sign in'],
+  signup: ['Create an account', '', 'Create account'],
+};
+
+function show(newMode) {
+  mode = newMode;
+  const [title, intro, submit] = texts[mode];
+  byId('auth-title').textContent = title;
+  byId('auth-intro').textContent = intro;
+  byId('auth-intro').hidden = !intro;
+  byId('auth-submit').textContent = submit;
+  const naming = mode === 'setup' || mode === 'signup';
+  byId('auth-name-row').hidden = !naming;
+  byId('auth-password').autocomplete = naming ? 'new-password' : 'current-password';
+  byId('auth-switch').hidden = !(mode === 'login' && state?.signup !== 'closed');
+  byId('auth-error').hidden = true;
+  if (!dialog.open) dialog.showModal();
+  byId(naming ? 'auth-name' : 'auth-email').focus();
+}
+
+/** Resolves with the signed-in user once the form succeeds. */
+function ask(newMode) {
+  waiting ??= new Promise((resolve) => {
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      const body = { email: byId('auth-email').value, password: byId('auth-password').value };
+      if (mode === 'setup' || mode === 'signup') body.name = byId('auth-name').value;
+      const path = { setup: '/auth/setup', signup: '/auth/signup', login: '/auth/login', again: '/auth/login' }[mode];
+      byId('auth-submit').disabled = true;
+      try {
+        const answer = await api('POST', path, body);
+        if (!answer.csrf_token) {
+          fail('Your account waits for an administrator’s approval. You can sign in once it is approved.');
+          show('login');
+          return;
+        }
+        state = answer;
+        setCsrfToken(answer.csrf_token);
+        byId('auth-password').value = '';
+        dialog.close();
+        waiting = null;
+        resolve(answer.user);
+      } catch (error) {
+        fail(error.explanation);
+      } finally {
+        byId('auth-submit').disabled = false;
+      }
+    };
+    show(newMode);
+  });
+  return waiting;
+}
+
+function fail(text) {
+  byId('auth-error').textContent = text;
+  byId('auth-error').hidden = false;
+}
+
+byId('auth-switch').addEventListener('click', () => show('signup'));
+// The form is the way on; Escape does not dismiss it.
+dialog.addEventListener('cancel', (event) => event.preventDefault());
+onSignedOut(() => ask('again'));
+
+/** The signed-in user, asking for the first-run form or sign-in first when needed. */
+export async function signedIn() {
+  state = await api('GET', '/auth/session');
+  if (state.user) {
+    setCsrfToken(state.csrf_token);
+    return state.user;
+  }
+  return ask(state.setup_required ? 'setup' : 'login');
+}
+
+/** The user signed in now. */
+export function currentUser() { return state?.user ?? null; }
+
+export async function signOut() {
+  await api('POST', '/auth/logout');
+  setCsrfToken(null);
+  location.assign('/');
+}

@@ -1,0 +1,222 @@
+import Foundation
+import Testing
+
+/// Accounts through the real HTTP server: first run, sign-in, cookies, CSRF, keys and their scopes, password
+/// changes, roles, and the sign-in throttle.
+@Suite struct AccountsTests {
+    @Test func aFreshServerOffersTheFirstRunAndOnlyOnce() async throws {
+        try await TestParley.with(withUpstream: false, signedIn: false) { parley in
+            let state = try await parley.request(.GET, "/api/v1/auth/session")
+            #expect(state.status == 200)
+            #expect(state.json["setup_required"] as? Bool == true && state.json["signup"] as? String == "closed")
+            #expect(try await parley.request(.GET, "/api/v1/conversations").status == 401, "no data before an account exists")
+
+            let weak = try await parley.request(.POST, "/api/v1/auth/setup", body: #"{"email":"a@example.com","password":"password1234"}"#)
+            #expect(weak.status == 400 && weak.json.error("code") == "weak_password", "\(weak.body)")
+            let short = try await parley.request(.POST, "/api/v1/auth/setup", body: #"{"email":"a@example.com","password":"x7#k"}"#)
+            #expect(short.status == 400)
+            let notEmail = try await parley.request(.POST, "/api/v1/auth/setup", body: #"{"email":"nobody","password":"a long enough secret"}"#)
+            #expect(notEmail.status == 400)
+
+            let setup = try await parley.request(.POST, "/api/v1/auth/setup",
+                                                 body: #"{"email":" Admin@Example.com ","password":"\#(TestUsers.password)","name":"Ada"}"#)
+            #expect(setup.status == 201, "\(setup.body)")
+            let cookie = try #require(setup.headers["set-cookie"])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"))
+            #expect(!cookie.contains("Secure"), "plain HTTP unless secure_cookies is set")
+            let user = try #require(setup.json["user"] as? [String: any Sendable])
+            #expect(user["email"] as? String == "admin@example.com" && user["role"] as? String == "admin")
+            #expect(!setup.body.contains("scrypt") && !setup.body.contains("password"), "no hash or password in answers")
+
+            let again = try await parley.request(.POST, "/api/v1/auth/setup",
+                                                 body: #"{"email":"b@example.com","password":"\#(TestUsers.password)"}"#)
+            #expect(again.status == 409 && again.json.error("code") == "already_set_up")
+
+            let session = try ParleyAPIHelpers.session(from: setup)
+            let me = try await parley.request(.GET, "/api/v1/auth/session", headers: session.cookie)
+            #expect(me.json["setup_required"] as? Bool == false && me.json["csrf_token"] as? String == session.csrf)
+        }
+    }
+
+    @Test func wrongPasswordsAndUnknownEmailsGetTheSameAnswer() async throws {
+        try await TestParley.with(withUpstream: false) { parley in
+            let wrong = try await parley.request(.POST, "/api/v1/auth/login",
+                                                 body: #"{"email":"admin@example.com","password":"not the password at all"}"#)
+            let unknown = try await parley.request(.POST, "/api/v1/auth/login",
+                                                   body: #"{"email":"ghost@example.com","password":"not the password at all"}"#)
+            #expect(wrong.status == 401 && unknown.status == 401)
+            #expect(wrong.body == unknown.body)
+            #expect(wrong.headers["set-cookie"] == nil)
+            let session = try await parley.signIn(email: "ADMIN@example.com")
+            #expect(session.token != "" && session.csrf != "")
+        }
+    }
+
+    @Test func cookieRequestsThatChangeStateNeedTheCSRFToken() async throws {
+        try await TestParley.with(withUpstream: false) { parley in
+            let session = try await parley.signIn(email: TestUsers.adminEmail)
+            let bare = try await parley.request(.POST, "/api/v1/conversations", body: "{}", headers: session.cookie)
+            #expect(bare.status == 403 && bare.errorType == "csrf_failed")
+            let wrong = try await parley.request(.POST, "/api/v1/conversations", body: "{}",
+                                                 headers: session.cookie.merging(["X-CSRF-Token": "nope"]) { $1 })
+            #expect(wrong.status == 403)
+            let crossSite = try await parley.request(.POST, "/api/v1/conversations", body: "{}",
+                                                     headers: session.headers.merging(["Origin": "https://evil.example",
+                                                                                       "Sec-Fetch-Site": "cross-site"]) { $1 })
+            #expect(crossSite.status == 403, "a foreign origin is refused even with the token")
+            let form = try await parley.request(.POST, "/api/v1/conversations", body: "title=x",
+                                                headers: session.cookie.merging(["Origin": "https://evil.example",
+                                                                                 "Content-Type": "application/x-www-form-urlencoded"]) { $1 })
+            #expect(form.status == 403, "a cross-site form post is refused")
+            let reads = try await parley.request(.GET, "/api/v1/conversations", headers: session.cookie)
+            #expect(reads.status == 200, "reads need no token")
+            let own = try await parley.request(.POST, "/api/v1/conversations", body: "{}", headers: session.headers)
+            #expect(own.status == 201, "the UI's own request passes: \(own.body)")
+        }
+    }
+
+    @Test func keysAreShownOnceAndHoldToTheirScopes() async throws {
+        try await TestParley.with { parley in
+            let session = try await parley.signIn(email: TestUsers.adminEmail)
+            let chatOnly = try await parley.newKey(session, scopes: ["chat"], name: "chat only")
+            let gatewayOnly = try await parley.newKey(session, scopes: ["gateway"], name: "gateway only")
+            #expect(chatOnly.hasPrefix("pk-") && chatOnly.count == 46)
+
+            let list = try await parley.request(.GET, "/api/v1/account/keys", headers: session.cookie)
+            #expect(list.status == 200)
+            #expect(!list.body.contains(chatOnly) && !list.body.contains(gatewayOnly), "the key is shown only when made")
+            #expect(list.body.contains(String(chatOnly.prefix(12))), "its prefix is listed")
+
+            let completion = #"{"model":"mock-1","messages":[{"role":"user","content":"hi"}]}"#
+            #expect(try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": "Bearer " + chatOnly]).status == 200)
+            #expect(try await parley.request(.POST, "/v1/chat/completions", body: completion,
+                                             headers: ["Authorization": "Bearer " + chatOnly]).status == 403)
+            #expect(try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": "Bearer " + gatewayOnly]).status == 403)
+            let viaGateway = try await parley.request(.POST, "/v1/chat/completions", body: completion,
+                                                      headers: ["Authorization": "Bearer " + gatewayOnly])
+            #expect(viaGateway.status == 200, "\(viaGateway.body)")
+
+            let minted = try await parley.request(.POST, "/api/v1/account/keys", body: #"{"name":"more"}"#,
+                                                  headers: ["Authorization": "Bearer " + chatOnly])
+            #expect(minted.status == 403, "a key cannot make keys")
+
+            let keys = try #require(list.json["data"] as? [[String: any Sendable]])
+            let chatID = try #require(keys.first { $0["name"] as? String == "chat only" }?["id"] as? String)
+            #expect(try await parley.request(.DELETE, "/api/v1/account/keys/\(chatID)", headers: session.headers).status == 204)
+            let revoked = try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": "Bearer " + chatOnly])
+            #expect(revoked.status == 401)
+            #expect(try await parley.request(.DELETE, "/api/v1/account/keys/\(chatID)", headers: session.headers).status == 404)
+
+            let bad = try await parley.request(.POST, "/api/v1/account/keys", body: #"{"name":"x","scopes":["root"]}"#, headers: session.headers)
+            #expect(bad.status == 400)
+            let badExpiry = try await parley.request(.POST, "/api/v1/account/keys", body: #"{"name":"x","expires_in_days":0}"#,
+                                                     headers: session.headers)
+            #expect(badExpiry.status == 400)
+        }
+    }
+
+    @Test func changingThePasswordEndsEverySession() async throws {
+        try await TestParley.with(withUpstream: false) { parley in
+            let first = try await parley.signIn(email: TestUsers.adminEmail)
+            let second = try await parley.signIn(email: TestUsers.adminEmail)
+            let sessions = try await parley.request(.GET, "/api/v1/account/sessions", headers: first.cookie)
+            let listed = try #require(sessions.json["data"] as? [[String: any Sendable]])
+            #expect(listed.count == 3 && listed.filter { $0["current"] as? Bool == true }.count == 1)
+            #expect(!sessions.body.contains(first.token) && !sessions.body.contains(second.token))
+
+            let wrong = try await parley.request(.POST, "/api/v1/account/password",
+                                                 body: #"{"current_password":"guess guess guess","new_password":"a brand new passphrase"}"#,
+                                                 headers: first.headers)
+            #expect(wrong.status == 403)
+            let changed = try await parley.request(.POST, "/api/v1/account/password",
+                                                   body: #"{"current_password":"\#(TestUsers.password)","new_password":"a brand new passphrase"}"#,
+                                                   headers: first.headers)
+            #expect(changed.status == 200, "\(changed.body)")
+            let renewed = try ParleyAPIHelpers.session(from: changed)
+            #expect(try await parley.request(.GET, "/api/v1/conversations", headers: first.cookie).status == 401)
+            #expect(try await parley.request(.GET, "/api/v1/conversations", headers: second.cookie).status == 401)
+            #expect(try await parley.request(.GET, "/api/v1/conversations", headers: renewed.cookie).status == 200)
+            _ = try await parley.signIn(email: TestUsers.adminEmail, password: "a brand new passphrase")
+        }
+    }
+
+    @Test func disablingAUserEndsTheirSessionsAndKeysAtOnce() async throws {
+        try await TestParley.with(withUpstream: false) { parley in
+            let admin = try await parley.signIn(email: TestUsers.adminEmail)
+            let bob = try await parley.createUser("bob@example.com", by: admin)
+            let bobKey = try await parley.newKey(bob)
+            #expect(try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": "Bearer " + bobKey]).status == 200)
+            #expect(try await parley.request(.GET, "/api/v1/admin/users", headers: bob.cookie).status == 403, "users are not admins")
+
+            let disable = try await parley.request(.PATCH, "/api/v1/admin/users/\(bob.userID)", body: #"{"role":"disabled"}"#,
+                                                   headers: admin.headers)
+            #expect(disable.status == 200 && disable.json["role"] as? String == "disabled", "\(disable.body)")
+            #expect(try await parley.request(.GET, "/api/v1/conversations", headers: bob.cookie).status == 401)
+            let keyAfter = try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": "Bearer " + bobKey])
+            #expect(keyAfter.status == 403 && keyAfter.json.error("code") == "account_disabled")
+            let login = try await parley.request(.POST, "/api/v1/auth/login",
+                                                 body: #"{"email":"bob@example.com","password":"\#(TestUsers.password)"}"#)
+            #expect(login.status == 403)
+
+            let selfDemote = try await parley.request(.PATCH, "/api/v1/admin/users/\(admin.userID)", body: #"{"role":"user"}"#,
+                                                      headers: admin.headers)
+            #expect(selfDemote.status == 403)
+            #expect(try await parley.request(.DELETE, "/api/v1/admin/users/\(bob.userID)", headers: admin.headers).status == 204)
+            #expect(try await parley.request(.DELETE, "/api/v1/admin/users/\(bob.userID)", headers: admin.headers).status == 404)
+        }
+    }
+
+    @Test func signUpFollowsTheConfiguredMode() async throws {
+        try await TestParley.with(withUpstream: false, configure: { $0.accounts.signUp = .approval }) { parley in
+            let body = #"{"email":"carol@example.com","password":"\#(TestUsers.password)"}"#
+            let pending = try await parley.request(.POST, "/api/v1/auth/signup", body: body)
+            #expect(pending.status == 202 && pending.headers["set-cookie"] == nil, "\(pending.body)")
+            let early = try await parley.request(.POST, "/api/v1/auth/login", body: body)
+            #expect(early.status == 403 && early.json.error("code") == "pending_approval")
+            let admin = try await parley.signIn(email: TestUsers.adminEmail)
+            let id = try #require((pending.json["user"] as? [String: any Sendable])?["id"] as? String)
+            #expect(try await parley.request(.PATCH, "/api/v1/admin/users/\(id)", body: #"{"role":"user"}"#, headers: admin.headers).status == 200)
+            #expect(try await parley.request(.POST, "/api/v1/auth/login", body: body).status == 200)
+            #expect(try await parley.request(.POST, "/api/v1/auth/signup", body: body).status == 409)
+        }
+        try await TestParley.with(withUpstream: false) { parley in
+            let closed = try await parley.request(.POST, "/api/v1/auth/signup",
+                                                  body: #"{"email":"dave@example.com","password":"\#(TestUsers.password)"}"#)
+            #expect(closed.status == 403 && closed.json.error("code") == "signup_closed")
+        }
+    }
+
+    /// Many wrong passwords from many addresses: the attacker is held to the configured rate, and the owner,
+    /// from an address with no failures, still gets in.
+    @Test func guessingIsLimitedWithoutLockingTheOwnerOut() async throws {
+        try await TestParley.with(withUpstream: false, configure: { $0.loginFailuresPerWindow = 5 }) { parley in
+            func login(_ password: String, from address: String) async throws -> RawHTTP.Exchange {
+                let body = #"{"email":"admin@example.com","password":"\#(password)"}"#
+                return try await RawHTTP.exchange(port: parley.port, bytes: Array(HardeningTests.request(
+                    "POST", "/api/v1/auth/login", port: parley.port,
+                    headers: ["Content-Type": "application/json", "Connection": "close"], body: body).utf8), from: address)
+            }
+            var statuses: [Int] = []
+            for attempt in 0..<40 {
+                // 8 addresses, 5 guesses each.
+                statuses.append(try await login("wrong guess number \(attempt)", from: "127.0.1.\(attempt % 8 + 1)").status)
+            }
+            #expect(statuses.filter { $0 == 401 }.count <= 5 + 8, "each address gets at most one guess once the account's budget is spent")
+            #expect(statuses.contains(429))
+            let limited = try await login("one more wrong guess", from: "127.0.1.1")
+            #expect(limited.status == 429 && limited.header("Retry-After") != nil)
+            let owner = try await login(TestUsers.password, from: "127.0.2.1")
+            #expect(owner.status == 200, "the owner still gets in: \(owner)")
+        }
+    }
+}
+
+extension Dictionary where Key == String, Value == any Sendable {
+    /// A field of the `error` object.
+    func error(_ field: String) -> String? { (self["error"] as? [String: any Sendable])?[field] as? String }
+}
+
+/// Static helpers of ``ParleyAPI`` callable without an instance.
+enum ParleyAPIHelpers {
+    static func session(from reply: APIReply) throws -> SignedIn { try TestParley.session(from: reply) }
+}
