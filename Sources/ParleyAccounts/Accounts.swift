@@ -12,6 +12,9 @@ public struct AccountSettings: Sendable {
     public var sessionLifetime: Duration = .seconds(30 * 86_400)
     /// Activity is written to the database at most this often per session or key.
     public var touchInterval: Duration = .seconds(60)
+    /// How long a checked session or key is trusted without reading the database again: the longest a change
+    /// made on another replica (a disabled user, a revoked key) takes to reach this one. Zero: read every time.
+    public var credentialCacheTTL: Duration = .seconds(1)
     public var passwords = PasswordPolicy()
 
     public init() {}
@@ -74,11 +77,14 @@ public final class Accounts: Sendable {
     /// made at the first such sign-in rather than slowing start-up.
     private let decoy = Mutex<String?>(nil)
 
+    private let cache: CredentialCache
+
     public init(store: any AccountStore, hasher: PasswordHasher, settings: AccountSettings, logger: Logger) {
         self.store = store
         self.hasher = hasher
         self.settings = settings
         self.logger = logger
+        self.cache = CredentialCache(ttl: settings.credentialCacheTTL)
     }
 
     private func decoyHash() async throws -> String {
@@ -187,7 +193,9 @@ public final class Accounts: Sendable {
     /// unknown, expired or idle session (deleting the last two), ``AccountError/disabled`` or pending for an
     /// account that may no longer sign in.
     public func principal(sessionToken token: String) async throws -> Principal {
-        guard let (session, user) = try await store.session(tokenHash: Credentials.digest(token)) else {
+        let digest = Credentials.digest(token)
+        if let cached = cache.principal(for: digest) { return cached }
+        guard let (session, user) = try await store.session(tokenHash: digest) else {
             throw AccountError.unauthenticated("the session has ended; sign in again")
         }
         let now = Date()
@@ -196,15 +204,20 @@ public final class Accounts: Sendable {
             throw AccountError.unauthenticated("the session has expired; sign in again")
         }
         try Self.requireActive(user)
-        if now.timeIntervalSince(session.lastSeenAt) >= settings.touchInterval.secondsValue {
+        // Often enough that an active session never reaches its idle limit.
+        if now.timeIntervalSince(session.lastSeenAt) >= min(settings.touchInterval, settings.sessionIdle / 4).secondsValue {
             try await store.touchSession(id: session.id, at: now)
         }
-        return Principal(user: user, credential: .session(session))
+        let principal = Principal(user: user, credential: .session(session))
+        cache.store(principal, for: digest)
+        return principal
     }
 
     /// The principal behind an API key.
     public func principal(apiKey secret: String) async throws -> Principal {
-        guard secret.hasPrefix(Credentials.keyMarker), let (key, user) = try await store.key(hash: Credentials.digest(secret)) else {
+        let digest = Credentials.digest(secret)
+        if let cached = cache.principal(for: digest) { return cached }
+        guard secret.hasPrefix(Credentials.keyMarker), let (key, user) = try await store.key(hash: digest) else {
             throw AccountError.unauthenticated("Incorrect API key provided")
         }
         let now = Date()
@@ -213,7 +226,9 @@ public final class Accounts: Sendable {
         if key.lastUsedAt.map({ now.timeIntervalSince($0) >= settings.touchInterval.secondsValue }) ?? true {
             try await store.touchKey(id: key.id, at: now)
         }
-        return Principal(user: user, credential: .key(key))
+        let principal = Principal(user: user, credential: .key(key))
+        cache.store(principal, for: digest)
+        return principal
     }
 
     static func requireActive(_ user: User) throws {
@@ -226,8 +241,37 @@ public final class Accounts: Sendable {
 
     /// Ends the session with this token, if there is one.
     public func logOut(sessionToken token: String) async throws {
-        guard let (session, user) = try await store.session(tokenHash: Credentials.digest(token)) else { return }
+        let digest = Credentials.digest(token)
+        cache.forget(digest: digest)
+        guard let (session, user) = try await store.session(tokenHash: digest) else { return }
         _ = try await store.deleteSession(id: session.id, userID: user.id)
+    }
+
+    /// Ends one of the user's sessions; false when they have no such session.
+    public func endSession(id: UUID, of user: UserID) async throws -> Bool {
+        defer { cache.forget(user: user) }
+        return try await store.deleteSession(id: id, userID: user)
+    }
+
+    /// Deletes one of the user's keys; false when they have no such key.
+    public func deleteKey(id: UUID, of user: UserID) async throws -> Bool {
+        defer { cache.forget(user: user) }
+        return try await store.deleteKey(id: id, userID: user)
+    }
+
+    /// Deletes the user with their data; false when unknown.
+    public func deleteUser(_ id: UserID) async throws -> Bool {
+        defer { cache.forget(user: id) }
+        return try await store.deleteUser(id: id)
+    }
+
+    /// Renames the user; nil when unknown.
+    public func rename(_ id: UserID, to name: String) async throws -> User? {
+        guard var user = try await store.user(id: id) else { return nil }
+        user.name = Self.cleanName(name)
+        user.updatedAt = Date()
+        defer { cache.forget(user: id) }
+        return try await store.updateUser(user) ? user : nil
     }
 
     /// Changes the password after checking the current one, ends every session, and starts a new one.
@@ -241,6 +285,7 @@ public final class Accounts: Sendable {
         user.updatedAt = Date()
         guard try await store.updateUser(user) else { throw AccountError.unauthenticated("the account no longer exists") }
         try await store.deleteSessions(userID: user.id, except: nil)
+        cache.forget(user: user.id)
         logger.notice("password changed; all sessions ended", metadata: ["user": "\(user.id)"])
         return try await startSession(for: user, client: client)
     }
@@ -281,6 +326,7 @@ public final class Accounts: Sendable {
         user.updatedAt = Date()
         guard try await store.updateUser(user) else { throw ParleyError.notFound("no user with id \(id)") }
         if wasActive { try await store.deleteSessions(userID: id, except: nil) }
+        cache.forget(user: id)
         logger.notice("role changed", metadata: ["user": "\(id)", "role": "\(role.rawValue)", "by": "\(admin.id)"])
         return user
     }

@@ -14,7 +14,9 @@ import Testing
             let body = #"{"content":"mock:ttft_ms=20000 wait for it"}"#
             var exchange = try await RawHTTP.exchange(port: parley.port, HardeningTests.request(
                 "POST", "/api/v1/conversations/\(conversationID)/messages", port: parley.port,
-                headers: ["Content-Type": "application/json"], body: body)) { $0.contains("event: message") }
+                headers: parley.credentials.current.merging(["Content-Type": "application/json"]) { $1 }, body: body)) {
+                    $0.contains("event: message")
+                }
             let messageID = try #require(exchange.header("X-Parley-Message-Id").flatMap(UUID.init(uuidString:)), "\(exchange)")
             let server = try #require(parley.server.service as? ParleyApplication)
             let job = try #require(server.hub.job(for: messageID))
@@ -23,7 +25,7 @@ import Testing
                 try await Self.waitUntilNoSubscribers(job)
                 exchange = try await RawHTTP.exchange(port: parley.port, HardeningTests.request(
                     "GET", "/api/v1/messages/\(messageID.uuidString.lowercased())/events", port: parley.port,
-                    headers: ["Last-Event-ID": "0"])) { $0.contains("event: message") }
+                    headers: parley.credentials.current.merging(["Last-Event-ID": "0"]) { $1 })) { $0.contains("event: message") }
                 #expect(exchange.status == 200, "\(exchange)")
             }
             let left = ContinuousClock.now
@@ -45,7 +47,8 @@ import Testing
             let body = #"{"model":"mock-1","stream":true,"messages":[{"role":"user","content":"mock:ttft_ms=20000 hi"}]}"#
             // Nothing comes back before the first token: send, wait a little, close.
             let exchange = try await RawHTTP.exchange(port: parley.port, HardeningTests.request(
-                "POST", "/v1/chat/completions", port: parley.port, headers: ["Content-Type": "application/json"], body: body),
+                "POST", "/v1/chat/completions", port: parley.port,
+                headers: parley.credentials.current.merging(["Content-Type": "application/json"]) { $1 }, body: body),
                 wait: .milliseconds(500))
             #expect(!exchange.closedByServer, "\(exchange)")
             let left = ContinuousClock.now

@@ -5,7 +5,7 @@ enum LeavingClient {
     /// Sends `body` to `path` on 127.0.0.1:`port`; returns what arrived before leaving, once `started` holds
     /// for it (or the server closed first).
     static func post(port: Int, path: String, body: String, headers: [String: String] = [:],
-                     leaveWhen started: @Sendable (String) -> Bool) async throws -> String {
+                     leaveWhen started: @escaping @Sendable (String) -> Bool) async throws -> String {
         let request = HardeningTests.request("POST", path, port: port,
                                              headers: headers.merging(["Content-Type": "application/json"]) { own, _ in own },
                                              body: body)

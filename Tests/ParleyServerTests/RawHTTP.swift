@@ -44,19 +44,29 @@ enum RawHTTP {
     /// Writes `text`, reads until what came back satisfies `leaveWhen` (or the server closes, or `wait` passes),
     /// then closes the connection from this side: a client that leaves.
     static func exchange(port: Int, _ text: String, wait: Duration = .seconds(60),
-                         leaveWhen: @Sendable (String) -> Bool) async throws -> Exchange {
+                         leaveWhen: @escaping @Sendable (String) -> Bool) async throws -> Exchange {
         let channel = try await connect(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: text))
-            var received = ""
-            let deadline = ContinuousClock.now + wait
-            for try await chunk in inbound {
-                received += String(buffer: chunk)
-                if leaveWhen(received) || ContinuousClock.now > deadline {
-                    return Exchange(text: received, closedByServer: false)
+            let received = Received()
+            // Leaves when the condition holds, the server closes, or `wait` passes even with nothing arriving.
+            let closed = try await withThrowingTaskGroup(of: Bool?.self) { group in
+                group.addTask {
+                    for try await chunk in inbound {
+                        let text = received.text.withLock { $0 += String(buffer: chunk); return $0 }
+                        if leaveWhen(text) { return false }
+                    }
+                    return true
                 }
+                group.addTask {
+                    try await Task.sleep(for: wait)
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first ?? false
             }
-            return Exchange(text: received, closedByServer: true)
+            return Exchange(text: received.text.withLock { $0 }, closedByServer: closed)
         }
     }
 

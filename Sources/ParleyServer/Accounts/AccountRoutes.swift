@@ -50,7 +50,7 @@ struct AccountRoutes {
     @Sendable func endSession(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let principal = try Self.principal(context)
         let id = try Self.id(context)
-        guard try await accounts.store.deleteSession(id: id, userID: principal.user.id) else {
+        guard try await accounts.endSession(id: id, of: principal.user.id) else {
             throw ClientError.notFound("no session with id \(id.lowercased)")
         }
         return Response(status: .noContent)
@@ -91,7 +91,7 @@ struct AccountRoutes {
     @Sendable func deleteKey(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let principal = try Self.principal(context)
         let id = try Self.id(context)
-        guard try await accounts.store.deleteKey(id: id, userID: principal.user.id) else {
+        guard try await accounts.deleteKey(id: id, of: principal.user.id) else {
             throw ClientError.notFound("no API key with id \(id.lowercased)")
         }
         return Response(status: .noContent)

@@ -44,9 +44,8 @@ struct AdminRoutes {
         guard var user = try await accounts.store.user(id: id) else { throw ClientError.notFound("no user with id \(id)") }
         if let role = body.role { user = try await accounts.setRole(of: id, to: try Self.role(role), by: admin) }
         if let name = body.name {
-            user.name = Accounts.cleanName(name)
-            user.updatedAt = Date()
-            guard try await accounts.store.updateUser(user) else { throw ClientError.notFound("no user with id \(id)") }
+            guard let renamed = try await accounts.rename(id, to: name) else { throw ClientError.notFound("no user with id \(id)") }
+            user = renamed
         }
         return try Response.json(API.Account(user))
     }
@@ -55,7 +54,7 @@ struct AdminRoutes {
         let admin = try AccountRoutes.principal(context).user
         let id = try Self.userID(context)
         guard id != admin.id else { throw ClientError.forbidden("administrators cannot delete their own account") }
-        guard try await accounts.store.deleteUser(id: id) else { throw ClientError.notFound("no user with id \(id)") }
+        guard try await accounts.deleteUser(id) else { throw ClientError.notFound("no user with id \(id)") }
         return Response(status: .noContent)
     }
 
