@@ -61,9 +61,14 @@ public final class ChildProcess: Sendable {
     }
 
     /// Resident set size in KiB, from /proc.
-    public func rssKB() -> Int {
+    public func rssKB() -> Int { statusKB("VmRSS:") }
+
+    /// The most resident memory the process has had so far, in KiB (the kernel's high-water mark).
+    public func peakRSSKB() -> Int { statusKB("VmHWM:") }
+
+    private func statusKB(_ field: String) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 }
