@@ -23,6 +23,7 @@ else
   $bench gateway --parley .build/release/parley --output bench/out/gateway.md
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/gateway.measured
   $bench limits --output bench/out/limits.md
+  $bench accounts --parley .build/release/parley --output bench/out/accounts.md
   bench/cache.sh
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/cache.measured
   bench/ui.sh bench/out/ui.md
@@ -83,6 +84,13 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo "### Cache hits over HTTP"
   echo
   cat bench/out/cache.md
+  echo
+  echo "## Accounts: what authentication adds per request, and a burst of sign-ins"
+  echo
+  echo "Measured $measured with \`parley-bench accounts\` (run by \`bench/run.sh\`): the same endpoint without a"
+  echo "credential and with a user's API key, alternating, in one run against the release build."
+  echo
+  cat bench/out/accounts.md
   echo
   echo "## Web UI in headless Chromium"
   echo

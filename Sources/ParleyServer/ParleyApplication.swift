@@ -88,7 +88,8 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
         (bus, listener) = (redisBus, redisBus)
     }
     let store = GuardedConversationStore(base, callTimeout: config.databaseTimeout, logger: logger)
-    let database = DatabaseService(store: store, pool: pool, listener: listener, redis: shared?.client)
+    let database = DatabaseService(store: store, pool: pool, listener: listener, redis: shared?.client,
+                                   sessionIdle: config.accounts.sessionIdle)
     await database.startPool()
     do {
         try await ParleyApplication.migrateWhenReachable(store.base, wait: config.databaseStartupWait, logger: logger)
@@ -214,13 +215,27 @@ final class DatabaseService: Service, Sendable {
     let pool: PostgresConversationStore?
     let listener: (any EventListener)?
     let redis: RedisClient?
+    /// Sessions unused this long are swept from the database.
+    let sessionIdle: Duration
     private let poolTask = Mutex<Task<Void, Never>?>(nil)
 
-    init(store: GuardedConversationStore, pool: PostgresConversationStore?, listener: (any EventListener)?, redis: RedisClient?) {
+    init(store: GuardedConversationStore, pool: PostgresConversationStore?, listener: (any EventListener)?, redis: RedisClient?,
+         sessionIdle: Duration) {
         self.store = store
         self.pool = pool
         self.listener = listener
         self.redis = redis
+        self.sessionIdle = sessionIdle
+    }
+
+    /// Deletes ended sessions (past their lifetime or idle limit) every ten minutes, so the table holds only
+    /// live ones however many sign-ins there were. Any replica may do it; a failed sweep waits for the next.
+    func sweepSessions(every interval: Duration = .seconds(600)) async {
+        while !Task.isCancelled {
+            let now = Date()
+            _ = try? await store.deleteExpiredSessions(now: now, idleSince: now.addingTimeInterval(-sessionIdle.secondsValue))
+            try? await Task.sleep(for: interval)
+        }
     }
 
     func startPool() async {
@@ -237,6 +252,7 @@ final class DatabaseService: Service, Sendable {
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.store.runHealthChecks() }
+            group.addTask { await self.sweepSessions() }
             if let listener { group.addTask { await listener.run() } }
             try? await gracefulShutdown()
             group.cancelAll()

@@ -262,9 +262,20 @@ def check_session_ending_mid_chat_keeps_the_message(ui):
 
 
 def check_api_key_shown_once(ui):
+    other = sign_in()  # another device
     ui.open('/')
     ui.d.find_element(By.ID, 'open-account').click()
     wait('the account dialog', lambda: ui.d.find_element(By.ID, 'account-dialog').is_displayed())
+    # The devices signed in: this one, and others that can be signed out from here.
+    rows = wait('the sessions', lambda: len(ui.css('#session-list li')) >= 2 and ui.css('#session-list li'))
+    assert sum('This device' in row.text for row in rows) == 1, [row.text for row in rows]
+    assert raw_api('GET', '/account', headers=other)[0] == 200
+    for count in range(len(rows) - 1, 0, -1):  # sign out every other device, one by one
+        ui.css('#session-list li button')[0].click()
+        wait('a device signed out', lambda: len(ui.css('#session-list li')) == count)
+    assert 'This device' in ui.css('#session-list li')[0].text
+    assert raw_api('GET', '/account', headers=other)[0] == 401, 'the other device is signed out'
+    SESSIONS.clear()  # the test's own session went too; api() signs in again
     ui.d.find_element(By.ID, 'key-name').send_keys('laptop')
     ui.d.find_element(By.ID, 'key-create').click()
     secret = wait('the new key', lambda: ui.d.find_element(By.ID, 'key-secret').is_displayed()

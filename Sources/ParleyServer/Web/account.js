@@ -1,4 +1,5 @@
-// The account dialog: who is signed in, API keys (a new key is shown once), sign-out, and for administrators
+// The account dialog: who is signed in, API keys (a new key is shown once), the devices signed in (each can be
+// signed out), sign-out, and for administrators
 // the list of users with their roles (approving a pending sign-up is choosing "user").
 import { api } from './api.js';
 import { h, byId, toast, copyText, confirmAction } from './dom.js';
@@ -12,6 +13,19 @@ async function loadKeys() {
     h('span', { class: 'key-name', text: `${key.name} · ${key.prefix}… · ${key.scopes.join(', ')}` }),
     h('button', { class: 'button', type: 'button', text: 'Delete', onclick: () => deleteKey(key) }))));
   if (data.length === 0) byId('key-list').append(h('li', { class: 'hint', text: 'No API keys yet.' }));
+}
+
+async function loadSessions() {
+  const { data } = await api('GET', '/account/sessions');
+  byId('session-list').replaceChildren(...data.map((session) => h('li', {},
+    h('span', { text: `${session.user_agent.slice(0, 60) || 'Unknown browser'} · ${session.address} · since ${new Date(session.created_at).toLocaleDateString()}` }),
+    session.current ? h('span', { class: 'hint', text: 'This device' })
+      : h('button', { class: 'button', type: 'button', text: 'Sign out', onclick: () => endSession(session) }))));
+}
+
+async function endSession(session) {
+  await api('DELETE', `/account/sessions/${session.id}`);
+  await loadSessions();
 }
 
 async function deleteKey(key) {
@@ -60,7 +74,7 @@ byId('open-account').addEventListener('click', async () => {
   byId('admin-section').hidden = user.role !== 'admin';
   dialog.showModal();
   try {
-    await loadKeys();
+    await Promise.all([loadKeys(), loadSessions()]);
     if (user.role === 'admin') await loadUsers();
   } catch (error) {
     toast(error.explanation, 6000);
