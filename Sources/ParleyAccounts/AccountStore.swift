@@ -41,6 +41,12 @@ public protocol AccountStore: Sendable {
     /// Deletes the key; false when the user has no such key.
     func deleteKey(id: UUID, userID: UserID) async throws -> Bool
     func touchKey(id: UUID, at: Date) async throws
+
+    func recordAudit(_ event: AuditEvent) async throws
+    /// Events newest first, older than `before` when given, about `userID` when given.
+    func auditEvents(userID: UserID?, before: Date?, limit: Int) async throws -> [AuditEvent]
+    /// Deletes events older than `cutoff`; returns how many.
+    func deleteAuditEvents(before cutoff: Date) async throws -> Int
 }
 
 /// Why an account operation was refused. The HTTP layer maps each to a status.

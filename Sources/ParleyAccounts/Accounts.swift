@@ -96,6 +96,17 @@ public final class Accounts: Sendable {
         }
     }
 
+    // MARK: Audit
+
+    /// Records a security event. Best effort: a failed write is logged and never fails the operation.
+    func audit(_ kind: AuditEvent.Kind, _ user: UserID?, by actor: UserID? = nil, _ detail: String = "", address: String = "") async {
+        do {
+            try await store.recordAudit(AuditEvent(kind: kind, userID: user, actorID: actor, detail: detail, address: address))
+        } catch {
+            logger.warning("could not record a security event", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
+        }
+    }
+
     // MARK: Accounts
 
     /// True until the first account exists: the UI then offers to create the administrator.
@@ -106,6 +117,7 @@ public final class Accounts: Sendable {
         let user = try await newUser(email: email, password: password, name: name, role: .admin)
         try await store.createUser(user, asFirstUser: true)
         logger.notice("administrator account created", metadata: ["user": "\(user.id)"])
+        await audit(.setUp, user.id, user.email, address: client.address)
         return (user, try await startSession(for: user, client: client))
     }
 
@@ -121,12 +133,13 @@ public final class Accounts: Sendable {
         let user = try await newUser(email: email, password: password, name: name, role: role)
         try await store.createUser(user, asFirstUser: false)
         logger.info("account signed up", metadata: ["user": "\(user.id)", "role": "\(role.rawValue)"])
+        await audit(.signedUp, user.id, "\(user.email) as \(role.rawValue)", address: client.address)
         return (user, role.isActive ? try await startSession(for: user, client: client) : nil)
     }
 
     /// An account made by an administrator or from the shell. Without a password the user cannot sign in
     /// with one (they would use single sign-on, or an admin sets one later).
-    public func createUser(email: String, password: String?, name: String, role: AccountRole) async throws -> User {
+    public func createUser(email: String, password: String?, name: String, role: AccountRole, by actor: UserID? = nil) async throws -> User {
         let user: User
         if let password {
             user = try await newUser(email: email, password: password, name: name, role: role)
@@ -135,6 +148,7 @@ public final class Accounts: Sendable {
             user = .new(email: address, name: Self.cleanName(name), role: role, passwordHash: nil)
         }
         try await store.createUser(user, asFirstUser: false)
+        await audit(.userCreated, user.id, by: actor, "\(user.email) as \(role.rawValue)")
         return user
     }
 
@@ -152,6 +166,31 @@ public final class Accounts: Sendable {
 
     // MARK: Signing in
 
+    /// Signs in the user a trusted proxy vouches for (by email): an unknown email gets an account as the
+    /// sign-up mode allows (the very first one becomes the administrator), with no password.
+    public func signInFromProxy(email: String, client: ClientInfo) async throws -> (User, IssuedSession) {
+        guard let address = User.normalizedEmail(email) else { throw AccountError.invalid("the proxy sent no email address") }
+        let user: User
+        if let known = try await store.user(email: address) {
+            user = known
+        } else {
+            let first = try await needsSetUp()
+            let role: AccountRole
+            switch (first, settings.signUp) {
+            case (true, _): role = .admin
+            case (false, .closed): throw AccountError.signUpClosed
+            case (false, .approval): role = .pending
+            case (false, .open): role = .user
+            }
+            user = .new(email: address, name: "", role: role, passwordHash: nil)
+            try await store.createUser(user, asFirstUser: first)
+            logger.notice("account created at its first sign-in through the proxy", metadata: ["user": "\(user.id)", "role": "\(role.rawValue)"])
+        }
+        try Self.requireActive(user)
+        await audit(.signedIn, user.id, "through the proxy", address: client.address)
+        return (user, try await startSession(for: user, client: client))
+    }
+
     /// Checks the password and starts a session. Unknown emails and wrong passwords cost the same hash and
     /// give the same answer; a right password on a pending or disabled account says so.
     public func logIn(email: String, password: String, client: ClientInfo) async throws -> (User, IssuedSession) {
@@ -161,11 +200,13 @@ public final class Accounts: Sendable {
         if let hash = user?.passwordHash { stored = hash } else { stored = try await decoyHash() }
         let verdict = try await hasher.verify(password, against: stored)
         guard var user, case .valid(let needsRehash) = verdict, user.passwordHash != nil else {
+            await audit(.signInFailed, user?.id, String(address.prefix(254)), address: client.address)
             throw AccountError.invalidCredentials
         }
         switch user.role {
-        case .pending: throw AccountError.pendingApproval
-        case .disabled: throw AccountError.disabled
+        case .pending, .disabled:
+            await audit(.signInFailed, user.id, "account \(user.role.rawValue)", address: client.address)
+            throw user.role == .pending ? AccountError.pendingApproval : AccountError.disabled
         case .admin, .user: break
         }
         if needsRehash {
@@ -173,6 +214,7 @@ public final class Accounts: Sendable {
             user.updatedAt = Date()
             _ = try await store.updateUser(user)
         }
+        await audit(.signedIn, user.id, address: client.address)
         return (user, try await startSession(for: user, client: client))
     }
 
@@ -245,24 +287,31 @@ public final class Accounts: Sendable {
         cache.forget(digest: digest)
         guard let (session, user) = try await store.session(tokenHash: digest) else { return }
         _ = try await store.deleteSession(id: session.id, userID: user.id)
+        await audit(.signedOut, user.id)
     }
 
     /// Ends one of the user's sessions; false when they have no such session.
     public func endSession(id: UUID, of user: UserID) async throws -> Bool {
         defer { cache.forget(user: user) }
-        return try await store.deleteSession(id: id, userID: user)
+        guard try await store.deleteSession(id: id, userID: user) else { return false }
+        await audit(.sessionEnded, user, id.lowercased)
+        return true
     }
 
     /// Deletes one of the user's keys; false when they have no such key.
     public func deleteKey(id: UUID, of user: UserID) async throws -> Bool {
         defer { cache.forget(user: user) }
-        return try await store.deleteKey(id: id, userID: user)
+        guard try await store.deleteKey(id: id, userID: user) else { return false }
+        await audit(.keyDeleted, user, id.lowercased)
+        return true
     }
 
     /// Deletes the user with their data; false when unknown.
-    public func deleteUser(_ id: UserID) async throws -> Bool {
+    public func deleteUser(_ id: UserID, by actor: UserID? = nil) async throws -> Bool {
         defer { cache.forget(user: id) }
-        return try await store.deleteUser(id: id)
+        guard try await store.deleteUser(id: id) else { return false }
+        await audit(.userDeleted, id, by: actor)
+        return true
     }
 
     /// Renames the user; nil when unknown.
@@ -287,6 +336,7 @@ public final class Accounts: Sendable {
         try await store.deleteSessions(userID: user.id, except: nil)
         cache.forget(user: user.id)
         logger.notice("password changed; all sessions ended", metadata: ["user": "\(user.id)"])
+        await audit(.passwordChanged, user.id, address: client.address)
         return try await startSession(for: user, client: client)
     }
 
@@ -308,6 +358,7 @@ public final class Accounts: Sendable {
                                   expiresAt: expiresAt, lastUsedAt: nil)
         try await store.createKey(record)
         logger.info("API key created", metadata: ["user": "\(owner.id)", "key": "\(prefix)"])
+        await audit(.keyCreated, owner.id, "\(record.name) (\(prefix)…, \(KeyScope.encode(scopes)))")
         return (record, secret)
     }
 
@@ -322,12 +373,14 @@ public final class Accounts: Sendable {
         }
         guard user.role != role else { return user }
         let wasActive = user.role.isActive
+        let previous = user.role
         user.role = role
         user.updatedAt = Date()
         guard try await store.updateUser(user) else { throw ParleyError.notFound("no user with id \(id)") }
         if wasActive { try await store.deleteSessions(userID: id, except: nil) }
         cache.forget(user: id)
         logger.notice("role changed", metadata: ["user": "\(id)", "role": "\(role.rawValue)", "by": "\(admin.id)"])
+        await audit(.roleChanged, id, by: admin.id, "\(previous.rawValue) → \(role.rawValue)")
         return user
     }
 }

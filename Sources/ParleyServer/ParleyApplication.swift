@@ -89,7 +89,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
     }
     let store = GuardedConversationStore(base, callTimeout: config.databaseTimeout, logger: logger)
     let database = DatabaseService(store: store, pool: pool, listener: listener, redis: shared?.client,
-                                   sessionIdle: config.accounts.sessionIdle)
+                                   sessionIdle: config.accounts.sessionIdle, auditRetention: config.auditRetention)
     await database.startPool()
     do {
         try await ParleyApplication.migrateWhenReachable(store.base, wait: config.databaseStartupWait, logger: logger)
@@ -115,7 +115,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
         limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits), redis: shared, hub: hub,
         chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
         feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))),
-        authenticator: Authenticator(accounts: accounts, serviceKeys: ServiceKeys(config.apiKeys)),
+        authenticator: Authenticator(accounts: accounts, serviceKeys: ServiceKeys(config.apiKeys), proxies: config.trustedProxies),
         loginThrottle: LoginThrottle(limiter: rateLimiter,
                                      limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)))
 
@@ -217,23 +217,28 @@ final class DatabaseService: Service, Sendable {
     let redis: RedisClient?
     /// Sessions unused this long are swept from the database.
     let sessionIdle: Duration
+    /// Security events older than this are swept.
+    let auditRetention: Duration
     private let poolTask = Mutex<Task<Void, Never>?>(nil)
 
     init(store: GuardedConversationStore, pool: PostgresConversationStore?, listener: (any EventListener)?, redis: RedisClient?,
-         sessionIdle: Duration) {
+         sessionIdle: Duration, auditRetention: Duration) {
         self.store = store
         self.pool = pool
         self.listener = listener
         self.redis = redis
         self.sessionIdle = sessionIdle
+        self.auditRetention = auditRetention
     }
 
-    /// Deletes ended sessions (past their lifetime or idle limit) every ten minutes, so the table holds only
-    /// live ones however many sign-ins there were. Any replica may do it; a failed sweep waits for the next.
+    /// Deletes ended sessions (past their lifetime or idle limit) and security events past their retention
+    /// every ten minutes, so both tables stay bounded however many sign-ins there were. Any replica may do it; a
+    /// failed sweep waits for the next.
     func sweepSessions(every interval: Duration = .seconds(600)) async {
         while !Task.isCancelled {
             let now = Date()
             _ = try? await store.deleteExpiredSessions(now: now, idleSince: now.addingTimeInterval(-sessionIdle.secondsValue))
+            _ = try? await store.deleteAuditEvents(before: now.addingTimeInterval(-auditRetention.secondsValue))
             try? await Task.sleep(for: interval)
         }
     }

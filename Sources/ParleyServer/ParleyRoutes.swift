@@ -14,9 +14,9 @@ enum ParleyRoutes {
         let bodyLimit = services.config.maxBodyBytes
         let authenticator = services.authenticator
         let cookie = SessionCookie(secure: services.config.secureCookies, maxAge: services.config.accounts.sessionLifetime)
-        AuthRoutes(accounts: authenticator.accounts, throttle: services.loginThrottle, cookie: cookie, bodyLimit: bodyLimit)
+        AuthRoutes(authenticator: authenticator, throttle: services.loginThrottle, cookie: cookie, bodyLimit: bodyLimit)
             .register(on: recorder.group("api/v1/auth"))
-        AccountRoutes(accounts: authenticator.accounts, cookie: cookie, bodyLimit: bodyLimit)
+        AccountRoutes(authenticator: authenticator, cookie: cookie, bodyLimit: bodyLimit)
             .register(on: recorder.group("api/v1/account").add(middleware: RequireAccount(authenticator: authenticator, scope: .chat)))
         AdminRoutes(accounts: authenticator.accounts, bodyLimit: bodyLimit)
             .register(on: recorder.group("api/v1/admin").add(middleware: RequireAccount(authenticator: authenticator, scope: .admin)))

@@ -52,6 +52,14 @@ extension GuardedConversationStore: AccountStore {
         try await guardedAccounts { try await $0.deleteKey(id: id, userID: userID) }
     }
     public func touchKey(id: UUID, at date: Date) async throws { try await guardedAccounts { try await $0.touchKey(id: id, at: date) } }
+
+    public func recordAudit(_ event: AuditEvent) async throws { try await guardedAccounts { try await $0.recordAudit(event) } }
+    public func auditEvents(userID: UserID?, before: Date?, limit: Int) async throws -> [AuditEvent] {
+        try await guardedAccounts { try await $0.auditEvents(userID: userID, before: before, limit: limit) }
+    }
+    public func deleteAuditEvents(before cutoff: Date) async throws -> Int {
+        try await guardedAccounts { try await $0.deleteAuditEvents(before: cutoff) }
+    }
 }
 
 /// Tuples are not `Sendable` across the guard's task boundary; these carry them.

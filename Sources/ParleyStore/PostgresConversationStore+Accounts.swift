@@ -214,6 +214,44 @@ extension PostgresConversationStore: AccountStore {
         }
     }
 
+    // MARK: Audit
+
+    public func recordAudit(_ event: AuditEvent) async throws {
+        try await perform {
+            try await client.query("""
+                INSERT INTO audit_events (id, at, kind, user_id, actor_id, detail, address)
+                VALUES (\(event.id), \(event.at.millis), \(event.kind.rawValue), \(event.userID?.rawValue),
+                        \(event.actorID?.rawValue), \(event.detail), \(event.address))
+                """, logger: logger)
+        }
+    }
+
+    public func auditEvents(userID: UserID?, before: Date?, limit: Int) async throws -> [AuditEvent] {
+        let rows = try await perform {
+            try await client.query("""
+                SELECT id, at, kind, user_id, actor_id, detail, address FROM audit_events
+                WHERE at < \(before?.millis ?? Int64.max) AND (\(userID?.rawValue)::TEXT IS NULL OR user_id = \(userID?.rawValue))
+                ORDER BY at DESC, id DESC LIMIT \(limit)
+                """, logger: logger).collect()
+        }
+        return try rows.map { row in
+            let columns = row.makeRandomAccess()
+            let kindText = try columns["kind"].decode(String.self)
+            guard let kind = AuditEvent.Kind(rawValue: kindText) else { throw StoreError.corrupt("bad audit kind \(kindText)") }
+            return AuditEvent(id: try columns["id"].decode(UUID.self), at: Date(millis: try columns["at"].decode(Int64.self)),
+                              kind: kind, userID: try columns["user_id"].decode(String?.self).map(UserID.init),
+                              actorID: try columns["actor_id"].decode(String?.self).map(UserID.init),
+                              detail: try columns["detail"].decode(String.self), address: try columns["address"].decode(String.self))
+        }
+    }
+
+    public func deleteAuditEvents(before cutoff: Date) async throws -> Int {
+        let rows = try await perform {
+            try await client.query("DELETE FROM audit_events WHERE at < \(cutoff.millis) RETURNING id", logger: logger).collect()
+        }
+        return rows.count
+    }
+
     // MARK: Rows
 
     static func user(from row: PostgresRow) throws -> User {

@@ -111,6 +111,22 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX api_keys_by_user ON api_keys (user_id)",
         ]),
+        ("005_audit_events", [
+            // Security events; no foreign key, so the record of a deleted user stays until retention removes it.
+            """
+            CREATE TABLE audit_events (
+                id UUID PRIMARY KEY,
+                at BIGINT NOT NULL,
+                kind TEXT NOT NULL,
+                user_id TEXT,
+                actor_id TEXT,
+                detail TEXT NOT NULL DEFAULT '',
+                address TEXT NOT NULL DEFAULT ''
+            )
+            """,
+            "CREATE INDEX audit_events_recent ON audit_events (at DESC, id DESC)",
+            "CREATE INDEX audit_events_by_user ON audit_events (user_id, at DESC)",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

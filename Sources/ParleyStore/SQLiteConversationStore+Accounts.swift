@@ -182,6 +182,45 @@ extension SQLiteConversationStore: AccountStore {
         }
     }
 
+    // MARK: Audit
+
+    public func recordAudit(_ event: AuditEvent) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO audit_events (id, at, kind, user_id, actor_id, detail, address) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [event.id.lowercased, event.at.millis, event.kind.rawValue, event.userID?.rawValue,
+                                 event.actorID?.rawValue, event.detail, event.address])
+        }
+    }
+
+    public func auditEvents(userID: UserID?, before: Date?, limit: Int) async throws -> [AuditEvent] {
+        try await read { db in
+            var sql = "SELECT * FROM audit_events WHERE at < ?"
+            var arguments: StatementArguments = [before?.millis ?? Int64.max]
+            if let userID {
+                sql += " AND user_id = ?"
+                arguments += [userID.rawValue]
+            }
+            sql += " ORDER BY at DESC, id DESC LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                let kindText: String = row["kind"]
+                guard let kind = AuditEvent.Kind(rawValue: kindText) else { throw StoreError.corrupt("bad audit kind \(kindText)") }
+                let user: String? = row["user_id"]
+                let actor: String? = row["actor_id"]
+                return AuditEvent(id: try Self.uuid(row, "id"), at: Date(millis: row["at"]), kind: kind, userID: user.map(UserID.init),
+                                  actorID: actor.map(UserID.init), detail: row["detail"], address: row["address"])
+            }
+        }
+    }
+
+    public func deleteAuditEvents(before cutoff: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM audit_events WHERE at < ?", arguments: [cutoff.millis])
+            return db.changesCount
+        }
+    }
+
     // MARK: Rows
 
     static func user(from row: Row) throws -> User {

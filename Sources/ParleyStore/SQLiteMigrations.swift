@@ -129,6 +129,22 @@ enum SQLiteMigrations {
                 CREATE INDEX api_keys_by_user ON api_keys (user_id);
                 """)
         }
+        migrator.registerMigration("005_audit_events") { db in
+            // Security events; no foreign key, so the record of a deleted user stays until retention removes it.
+            try db.execute(sql: """
+                CREATE TABLE audit_events (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    at INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    user_id TEXT,
+                    actor_id TEXT,
+                    detail TEXT NOT NULL DEFAULT '',
+                    address TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX audit_events_recent ON audit_events (at DESC, id DESC);
+                CREATE INDEX audit_events_by_user ON audit_events (user_id, at DESC);
+                """)
+        }
         return migrator
     }
 }

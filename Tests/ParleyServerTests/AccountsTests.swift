@@ -1,4 +1,5 @@
 import Foundation
+import ParleyServer
 import Testing
 
 /// Accounts through the real HTTP server: first run, sign-in, cookies, CSRF, keys and their scopes, password
@@ -186,6 +187,31 @@ import Testing
         }
     }
 
+    @Test func securityEventsAreRecordedWithoutSecrets() async throws {
+        try await TestParley.with(withUpstream: false) { parley in
+            let admin = try await parley.signIn(email: TestUsers.adminEmail)
+            let bob = try await parley.createUser("bob@example.com", by: admin)
+            let key = try await parley.newKey(bob, name: "bob's laptop")
+            _ = try await parley.request(.POST, "/api/v1/auth/login", body: #"{"email":"bob@example.com","password":"a wrong guess here"}"#)
+            _ = try await parley.request(.PATCH, "/api/v1/admin/users/\(bob.userID)", body: #"{"role":"disabled"}"#, headers: admin.headers)
+            let log = try await parley.request(.GET, "/api/v1/admin/audit?user=\(bob.userID)", headers: admin.cookie)
+            #expect(log.status == 200)
+            let events = try #require(log.json["data"] as? [[String: any Sendable]])
+            let kinds = events.compactMap { $0["kind"] as? String }
+            #expect(kinds == ["role_changed", "login_failed", "key_created", "login", "user_created"], "\(kinds)")
+            #expect(events.first?["actor_id"] as? String == admin.userID && events.first?["detail"] as? String == "user → disabled")
+            #expect(!log.body.contains(key) && !log.body.contains("a wrong guess") && !log.body.contains(TestUsers.password),
+                    "no secret is recorded")
+            let all = try await parley.request(.GET, "/api/v1/admin/audit?limit=2", headers: admin.cookie)
+            let page = try #require(all.json["data"] as? [[String: any Sendable]])
+            let last = try #require(page.last?["at"] as? String)
+            let next = try await parley.request(.GET, "/api/v1/admin/audit?limit=200&before=\(last)", headers: admin.cookie)
+            #expect((next.json["data"] as? [Any])?.isEmpty == false, "pages back")
+            #expect(try await parley.request(.GET, "/api/v1/admin/audit?before=yesterday", headers: admin.cookie).status == 400)
+            #expect(try await parley.request(.GET, "/api/v1/admin/audit?user=nobody", headers: admin.cookie).status == 400)
+        }
+    }
+
     /// Many wrong passwords from many addresses: the attacker is held to the configured rate, and the owner,
     /// from an address with no failures, still gets in.
     @Test func guessingIsLimitedWithoutLockingTheOwnerOut() async throws {
@@ -194,7 +220,8 @@ import Testing
                 let body = #"{"email":"admin@example.com","password":"\#(password)"}"#
                 return try await RawHTTP.exchange(port: parley.port, bytes: Array(HardeningTests.request(
                     "POST", "/api/v1/auth/login", port: parley.port,
-                    headers: ["Content-Type": "application/json", "Connection": "close"], body: body).utf8), from: address)
+                    headers: ["Content-Type": "application/json", "Connection": "close"], body: body).utf8),
+                    wait: .seconds(60), from: address)
             }
             // 1,000 wrong passwords from 40 addresses, 8 at a time.
             let addresses = 40
@@ -231,4 +258,52 @@ extension Dictionary where Key == String, Value == any Sendable {
 /// Static helpers of ``ParleyAPI`` callable without an instance.
 enum ParleyAPIHelpers {
     static func session(from reply: APIReply) throws -> SignedIn { try TestParley.session(from: reply) }
+}
+
+/// Sign-in by a trusted proxy (oauth2-proxy, Authelia): its header counts only from its addresses.
+@Suite struct TrustedProxyTests {
+    static func session(_ parley: TestParley, email: String, from source: String, forwardedFor: String? = nil,
+                        cookie: String? = nil) async throws -> RawHTTP.Exchange {
+        var headers = ["X-Forwarded-Email": email, "Connection": "close"]
+        if let forwardedFor { headers["X-Forwarded-For"] = forwardedFor }
+        if let cookie { headers["Cookie"] = cookie }
+        return try await RawHTTP.exchange(port: parley.port, bytes: Array(HardeningTests.request(
+            "GET", "/api/v1/auth/session", port: parley.port, headers: headers).utf8), from: source)
+    }
+
+    @Test func theProxysHeaderSignsInOnlyFromTheProxy() async throws {
+        try await TestParley.with(withUpstream: false, configure: {
+            $0.trustedProxies = TrustedProxies(ranges: [AddressRange("127.0.3.0/24")!], header: "X-Forwarded-Email")
+            $0.accounts.signUp = .open
+        }) { parley in
+            // From elsewhere the header means nothing.
+            let spoofed = try await Self.session(parley, email: TestUsers.adminEmail, from: "127.0.4.1")
+            #expect(spoofed.status == 200 && spoofed.header("Set-Cookie") == nil && !spoofed.body.contains("csrf_token\":\""),
+                    "\(spoofed)")
+            // Through the proxy: the admin gets a session without a password; a new email gets an account (open).
+            let proxied = try await Self.session(parley, email: TestUsers.adminEmail, from: "127.0.3.7", forwardedFor: "203.0.113.9")
+            #expect(proxied.status == 200 && proxied.body.contains(#""role":"admin""#), "\(proxied)")
+            let cookie = try #require(proxied.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
+            let sessions = try await parley.request(.GET, "/api/v1/account/sessions", headers: ["Cookie": cookie])
+            #expect(sessions.body.contains("203.0.113.9"), "the client the proxy named is recorded: \(sessions.body)")
+            let newcomer = try await Self.session(parley, email: "erin@example.com", from: "127.0.3.7")
+            #expect(newcomer.status == 200 && newcomer.body.contains(#""email":"erin@example.com""#) && newcomer.body.contains(#""role":"user""#))
+            // The proxy now says someone else: the old session is no longer accepted with that header.
+            let switched = try await RawHTTP.exchange(port: parley.port, bytes: Array(HardeningTests.request(
+                "GET", "/api/v1/conversations", port: parley.port,
+                headers: ["Cookie": cookie, "X-Forwarded-Email": "erin@example.com", "Connection": "close"]).utf8), from: "127.0.3.7")
+            #expect(switched.status == 401, "\(switched)")
+        }
+    }
+
+    @Test func addressRangesAndForwardedClients() {
+        let proxies = TrustedProxies(ranges: ["10.0.0.0/8", "::1", "fd00::/8"].compactMap(AddressRange.init))
+        #expect(proxies.trusts("10.9.8.7") && proxies.trusts("::1") && proxies.trusts("fd12::1") && proxies.trusts("::ffff:10.1.1.1"))
+        #expect(!proxies.trusts("11.0.0.1") && !proxies.trusts("::2") && !proxies.trusts("nonsense") && !proxies.trusts(nil))
+        #expect(proxies.clientAddress(peer: "10.0.0.1", forwardedFor: "198.51.100.1, 10.0.0.2") == "198.51.100.1")
+        #expect(proxies.clientAddress(peer: "192.0.2.1", forwardedFor: "198.51.100.1") == "192.0.2.1", "untrusted peers are the client")
+        #expect(proxies.clientAddress(peer: "10.0.0.1", forwardedFor: "not an address") == "10.0.0.1")
+        for bad in ["10.0.0.0/33", "300.1.1.1", "", "fd00::/129", "example.com"] { #expect(AddressRange(bad) == nil, "\(bad)") }
+        #expect(AddressRange("10.1.2.3/8")?.description == "10.1.2.3/8")
+    }
 }

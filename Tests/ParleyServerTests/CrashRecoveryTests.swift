@@ -36,6 +36,7 @@ import Testing
         let first = try await Self.serve(database: database, upstream: upstream, log: directory + "/first.log")
         let client = TestParley.Client(baseURL: "http://127.0.0.1:\(first.port)")
         try await client.setUpAdmin()
+        let session = try await client.signIn(email: TestUsers.adminEmail)
         let conversation = try await client.createConversation()
         let reader = try await client.events(.POST, "/api/v1/conversations/\(conversation)/messages",
                                              body: #"{"content":"Please write a long story"}"#)
@@ -49,6 +50,8 @@ import Testing
         let second = try await Self.serve(database: database, upstream: upstream, log: directory + "/second.log")
         let restarted = TestParley.Client(baseURL: "http://127.0.0.1:\(second.port)")
         restarted.credentials.adopt(client.credentials)
+        // Sessions live in the database: the browser's cookie still works after the restart.
+        #expect(try await restarted.request(.GET, "/api/v1/account", headers: session.cookie).status == 200)
         // Reaped once the lease (1 s) has lapsed, at the next lease check (every third of it).
         _ = try await restarted.waitForMessage(assistant, timeout: .seconds(5)) { ($0["status"] as? String) != "streaming" }
         let answer = try await restarted.request(.GET, "/api/v1/messages/\(assistant)").decode(MessageJSON.self)

@@ -43,6 +43,7 @@ import Testing
 
         "GET /api/v1/admin/users": (.admin, nil), "POST /api/v1/admin/users": (.admin, #"{"email":"new@example.com"}"#),
         "PATCH /api/v1/admin/users/{id}": (.admin, #"{"role":"disabled"}"#), "DELETE /api/v1/admin/users/{id}": (.admin, nil),
+        "GET /api/v1/admin/audit": (.admin, nil),
 
         "GET /v1/models": (.gateway, nil), "GET /v1/models/{id}": (.gateway, nil),
         "POST /v1/chat/completions": (.gateway, cachedRequest),

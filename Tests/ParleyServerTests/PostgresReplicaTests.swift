@@ -87,6 +87,26 @@ import Testing
         let assembled = (seenThroughB.first?.content ?? "") + seenThroughB.deltaText
         #expect(assembled == stopped.content, "B's stream adds up to exactly the stored text")
 
+        // Accounts are shared: a session made on A works on B, and a user disabled through A is refused on B
+        // within about a second (a replica trusts a checked credential for one second).
+        let adminOnA = try await a.signIn(email: TestUsers.adminEmail)
+        #expect(try await b.request(.GET, "/api/v1/account", headers: adminOnA.cookie).status == 200)
+        let bob = try await a.createUser("bob@example.com", by: adminOnA)
+        let bobKey = ["Authorization": "Bearer " + (try await a.newKey(bob))]
+        #expect(try await b.request(.GET, "/api/v1/conversations", headers: bobKey).status == 200)
+        #expect(try await b.request(.GET, "/api/v1/conversations", headers: bob.cookie).status == 200)
+        #expect(try await a.request(.PATCH, "/api/v1/admin/users/\(bob.userID)", body: #"{"role":"disabled"}"#,
+                                    headers: adminOnA.headers).status == 200)
+        let disabledAt = ContinuousClock.now
+        var refusedOnB = false
+        while !refusedOnB, disabledAt.duration(to: .now) < .seconds(5) {
+            refusedOnB = try await b.request(.GET, "/api/v1/conversations", headers: bobKey).status == 403
+            if !refusedOnB { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let took = disabledAt.duration(to: .now)
+        #expect(refusedOnB && took <= .milliseconds(1500), "B refused the disabled user after \(took)")
+        #expect(try await b.request(.GET, "/api/v1/conversations", headers: bob.cookie).status == 401, "and ended their session")
+
         // A dies mid-answer: B marks the answer interrupted once A's lease lapses.
         let orphan = try await a.events(.POST, "/api/v1/conversations/\(conversation)/messages",
                                         body: #"{"content":"another long story"}"#)

@@ -15,6 +15,7 @@ enum AccountStoreContract {
         ("sessions are found by digest and scoped to their user", sessionsAreScopedToTheirUser),
         ("expired and idle sessions are swept", expiredAndIdleSessionsAreSwept),
         ("keys are found by digest and scoped to their user", keysAreScopedToTheirUser),
+        ("security events page newest first and expire", auditEventsPageAndExpire),
     ]
 
     static func user(_ email: String, role: AccountRole = .user) -> User {
@@ -144,5 +145,26 @@ enum AccountStoreContract {
         #expect(try await store.deleteKey(id: key.id, userID: bob.id) == false)
         #expect(try await store.deleteKey(id: key.id, userID: alice.id))
         #expect(try await store.key(hash: key.keyHash) == nil)
+    }
+
+    static func auditEventsPageAndExpire(_ store: Store) async throws {
+        let alice = UserID("alice"), admin = UserID("admin")
+        let start = Date(millis: Date().addingTimeInterval(-100).millis)
+        var events: [AuditEvent] = []
+        for index in 0..<5 {
+            let kind: AuditEvent.Kind = index == 4 ? .roleChanged : .signedIn
+            let user: UserID? = index == 2 ? nil : alice
+            let actor: UserID? = index == 4 ? admin : nil
+            events.append(AuditEvent(kind: kind, userID: user, actorID: actor, detail: "event \(index)",
+                                     address: "10.0.0.\(index)", at: start.addingTimeInterval(Double(index))))
+        }
+        for event in events { try await store.recordAudit(event) }
+        let newest = try await store.auditEvents(userID: nil, before: nil, limit: 3)
+        #expect(newest == Array(events.reversed().prefix(3)))
+        let older = try await store.auditEvents(userID: nil, before: newest.last?.at, limit: 10)
+        #expect(older == Array(events.reversed().dropFirst(3)))
+        #expect(try await store.auditEvents(userID: alice, before: nil, limit: 10).map(\.detail) == ["event 4", "event 3", "event 1", "event 0"])
+        #expect(try await store.deleteAuditEvents(before: start.addingTimeInterval(2)) == 2)
+        #expect(try await store.auditEvents(userID: nil, before: nil, limit: 10).count == 3)
     }
 }

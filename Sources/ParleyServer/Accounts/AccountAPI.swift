@@ -127,6 +127,30 @@ extension API {
         var name: String?
     }
 
+    struct Audit: Encodable {
+        var id: String
+        var at: String
+        var kind: String
+        var userID: String?
+        var actorID: String?
+        var detail: String
+        var address: String
+        enum CodingKeys: String, CodingKey {
+            case id, at, kind, detail, address
+            case userID = "user_id"
+            case actorID = "actor_id"
+        }
+        init(_ event: AuditEvent) {
+            id = event.id.lowercased
+            at = API.time(event.at)
+            kind = event.kind.rawValue
+            userID = event.userID?.rawValue
+            actorID = event.actorID?.rawValue
+            detail = event.detail
+            address = event.address
+        }
+    }
+
     struct List<Item: Encodable>: Encodable {
         var data: [Item]
     }

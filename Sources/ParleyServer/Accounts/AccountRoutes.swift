@@ -9,7 +9,8 @@ import ParleyCore
 struct AccountRoutes {
     static let maxKeysPerUser = 100
 
-    let accounts: Accounts
+    let authenticator: Authenticator
+    var accounts: Accounts { authenticator.accounts }
     let cookie: SessionCookie
     let bodyLimit: Int
 
@@ -32,7 +33,7 @@ struct AccountRoutes {
         var request = request
         let body = try await request.decodeJSON(API.PasswordChange.self, limit: bodyLimit)
         let session = try await accounts.changePassword(of: principal, current: body.currentPassword, new: body.newPassword,
-                                                        client: AuthRoutes.client(request, context))
+                                                        client: authenticator.client(request, context))
         var response = try Response.json(API.AuthState(setupRequired: false, signup: accounts.settings.signUp.rawValue,
                                                        user: API.Account(principal.user), csrfToken: session.record.csrfToken))
         response.headers[.setCookie] = cookie.setting(session.token)

@@ -17,6 +17,28 @@ struct AdminRoutes {
         group.post("users", use: create)
         group.patch("users/:id", use: update)
         group.delete("users/:id", use: delete)
+        group.get("audit", use: auditLog)
+    }
+
+    /// Security events, newest first: `user` (an id) narrows to one account, `before` (an ISO 8601 time from a
+    /// previous page's last event) pages back.
+    @Sendable func auditLog(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let query = Query(request)
+        let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 100
+        var before: Date?
+        if let text = try query.string("before", maxLength: 40) {
+            let parser = ISO8601DateFormatter()
+            parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            guard let date = parser.date(from: text) else { throw ClientError.invalid("'before' must be an ISO 8601 time", param: "before") }
+            before = date
+        }
+        var user: UserID?
+        if let text = try query.string("user", maxLength: 64) {
+            guard let id = UUID(text: text) else { throw ClientError.invalid("'user' must be a user id", param: "user") }
+            user = UserID(id.lowercased)
+        }
+        let events = try await accounts.store.auditEvents(userID: user, before: before, limit: limit)
+        return try Response.json(API.List(data: events.map(API.Audit.init)))
     }
 
     @Sendable func list(_ request: Request, context: ParleyRequestContext) async throws -> Response {
@@ -32,7 +54,8 @@ struct AdminRoutes {
         var request = request
         let body = try await request.decodeJSON(API.NewUser.self, limit: bodyLimit)
         let role = try Self.role(body.role ?? "user")
-        let user = try await accounts.createUser(email: body.email, password: body.password, name: body.name ?? "", role: role)
+        let user = try await accounts.createUser(email: body.email, password: body.password, name: body.name ?? "", role: role,
+                                                by: try AccountRoutes.principal(context).user.id)
         return try Response.json(API.Account(user), status: .created)
     }
 
@@ -54,7 +77,7 @@ struct AdminRoutes {
         let admin = try AccountRoutes.principal(context).user
         let id = try Self.userID(context)
         guard id != admin.id else { throw ClientError.forbidden("administrators cannot delete their own account") }
-        guard try await accounts.deleteUser(id) else { throw ClientError.notFound("no user with id \(id)") }
+        guard try await accounts.deleteUser(id, by: admin.id) else { throw ClientError.notFound("no user with id \(id)") }
         return Response(status: .noContent)
     }
 

@@ -7,7 +7,8 @@ import ParleyCore
 /// `/api/v1/auth`: what the UI asks before anything else (`session`), the first-run administrator (`setup`),
 /// sign-up, sign-in and sign-out. These are the only API routes open without an account.
 struct AuthRoutes {
-    let accounts: Accounts
+    let authenticator: Authenticator
+    var accounts: Accounts { authenticator.accounts }
     let throttle: LoginThrottle
     let cookie: SessionCookie
     let bodyLimit: Int
@@ -20,7 +21,9 @@ struct AuthRoutes {
         group.post("logout", use: logout)
     }
 
-    /// Who the cookie belongs to, if anyone, and what the UI should offer. A stale cookie is cleared.
+    /// Who the cookie belongs to, if anyone, and what the UI should offer. A stale cookie is cleared. Behind a
+    /// trusted proxy that signs users in, the proxy's user gets a session here (and an account, as the sign-up
+    /// mode allows).
     @Sendable func session(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         var user: User?
         var csrf: String?
@@ -28,10 +31,19 @@ struct AuthRoutes {
         if let token = SessionCookie.token(in: request.headers) {
             do {
                 let principal = try await accounts.principal(sessionToken: token)
-                (user, csrf) = (principal.user, principal.csrfToken)
+                if let email = authenticator.proxiedEmail(request, context), email != principal.user.email {
+                    try await accounts.logOut(sessionToken: token)
+                    clear = true
+                } else {
+                    (user, csrf) = (principal.user, principal.csrfToken)
+                }
             } catch is AccountError {
                 clear = true
             }
+        }
+        if user == nil, let email = authenticator.proxiedEmail(request, context) {
+            let (proxied, session) = try await accounts.signInFromProxy(email: email, client: authenticator.client(request, context))
+            return try signedIn(proxied, session, status: .ok)
         }
         let state = API.AuthState(setupRequired: user == nil ? try await accounts.needsSetUp() : false,
                                   signup: accounts.settings.signUp.rawValue, user: user.map(API.Account.init), csrfToken: csrf)
@@ -44,7 +56,7 @@ struct AuthRoutes {
         var request = request
         let body = try await request.decodeJSON(API.Credentials.self, limit: bodyLimit)
         let (user, session) = try await accounts.setUp(email: body.email, password: body.password, name: body.name ?? "",
-                                                       client: Self.client(request, context))
+                                                       client: authenticator.client(request, context))
         return try signedIn(user, session, status: .created)
     }
 
@@ -52,7 +64,7 @@ struct AuthRoutes {
         var request = request
         let body = try await request.decodeJSON(API.Credentials.self, limit: bodyLimit)
         let (user, session) = try await accounts.signUp(email: body.email, password: body.password, name: body.name ?? "",
-                                                        client: Self.client(request, context))
+                                                        client: authenticator.client(request, context))
         guard let session else {
             // Waiting for approval: an account, no session.
             return try Response.json(API.AuthState(setupRequired: false, signup: accounts.settings.signUp.rawValue,
@@ -64,7 +76,7 @@ struct AuthRoutes {
     @Sendable func login(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         var request = request
         let body = try await request.decodeJSON(API.Credentials.self, limit: bodyLimit)
-        let client = Self.client(request, context)
+        let client = authenticator.client(request, context)
         let ticket = try await throttle.admit(account: User.normalizedEmail(body.email) ?? body.email.lowercased(),
                                               address: client.address)
         let (user, session) = try await accounts.logIn(email: body.email, password: body.password, client: client)
@@ -84,9 +96,5 @@ struct AuthRoutes {
                                          status: status)
         response.headers[.setCookie] = cookie.setting(session.token)
         return response
-    }
-
-    static func client(_ request: Request, _ context: ParleyRequestContext) -> ClientInfo {
-        ClientInfo(userAgent: request.headers[.userAgent] ?? "", address: context.remoteAddress?.ipAddress ?? "unknown")
     }
 }

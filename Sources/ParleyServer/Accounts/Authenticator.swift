@@ -6,10 +6,28 @@ import ParleyAccounts
 import ParleyCore
 
 /// Finds who a request comes from: a user's API key (`Authorization: Bearer pk-…`) or session cookie, or one
-/// of the service keys in `PARLEY_API_KEYS` (which stand for no user and reach only `/v1`).
+/// of the service keys in `PARLEY_API_KEYS` (which stand for no user and reach only `/v1`). Behind a trusted
+/// proxy that signs users in, the session is made from the proxy's header (`GET /api/v1/auth/session`) and must
+/// keep matching it.
 struct Authenticator: Sendable {
     let accounts: Accounts
     let serviceKeys: ServiceKeys
+    let proxies: TrustedProxies
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+    /// The email a trusted proxy says the user is, when this request came through one.
+    func proxiedEmail(_ request: Request, _ context: ParleyRequestContext) -> String? {
+        guard let name = proxies.header.flatMap({ HTTPField.Name($0) }), proxies.trusts(context.remoteAddress?.ipAddress),
+              let email = request.headers[name], !email.isEmpty else { return nil }
+        return User.normalizedEmail(email)
+    }
+
+    /// Where the request came from: the peer, or the client a trusted proxy names.
+    func client(_ request: Request, _ context: ParleyRequestContext) -> ClientInfo {
+        ClientInfo(userAgent: request.headers[.userAgent] ?? "",
+                   address: proxies.clientAddress(peer: context.remoteAddress?.ipAddress,
+                                                  forwardedFor: request.headers[Self.forwardedFor]))
+    }
 
     /// What a request presented.
     enum Presented {
@@ -29,10 +47,16 @@ struct Authenticator: Sendable {
 
     /// The user behind the request, or nil when it presented nothing. A credential that does not check out
     /// is a 401 (a disabled or pending account a 403).
-    func principal(of request: Request) async throws -> Principal? {
+    func principal(of request: Request, context: ParleyRequestContext) async throws -> Principal? {
         switch Self.presented(request) {
         case .none: return nil
-        case .cookie(let token): return try await accounts.principal(sessionToken: token)
+        case .cookie(let token):
+            let principal = try await accounts.principal(sessionToken: token)
+            // Behind a signing-in proxy, the session must be the proxy's current user's (who may have changed).
+            if let email = proxiedEmail(request, context), email != principal.user.email {
+                throw AccountError.unauthenticated("the proxy signed in another user; reload the page")
+            }
+            return principal
         case .bearer(let key): return try await accounts.principal(apiKey: key)
         }
     }

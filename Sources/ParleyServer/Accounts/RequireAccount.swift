@@ -15,7 +15,7 @@ struct RequireAccount: RouterMiddleware {
 
     func handle(_ request: Request, context: ParleyRequestContext,
                 next: (Request, ParleyRequestContext) async throws -> Response) async throws -> Response {
-        guard let principal = try await authenticator.principal(of: request) else {
+        guard let principal = try await authenticator.principal(of: request, context: context) else {
             throw ClientError.unauthorized("sign in, or send Authorization: Bearer <API key>")
         }
         guard principal.may(scope) else {

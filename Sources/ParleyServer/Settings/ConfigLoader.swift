@@ -176,6 +176,26 @@ public struct ConfigLoader: Sendable {
         }
         if let threads = try integer("password_hash_threads", 1) { config.passwordHashThreads = min(threads, 64) }
         if let rate = try integer("login_rate", 1) { config.loginFailuresPerWindow = rate }
+        if let days = try integer("audit_retention_days", 1) { config.auditRetention = .seconds(min(days, 36_500) * 86_400) }
+        if let (list, source) = try value("trusted_proxies") {
+            var ranges: [AddressRange] = []
+            for entry in list.split(separator: ",") where !entry.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let range = AddressRange(String(entry)) else {
+                    throw ConfigError("\(source) must list IP addresses or CIDR ranges, got '\(entry)'")
+                }
+                ranges.append(range)
+            }
+            config.trustedProxies.ranges = ranges
+        }
+        if let (header, source) = try value("trusted_header") {
+            guard !header.isEmpty, header.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw ConfigError("\(source) must be a header name, got '\(header)'")
+            }
+            guard !config.trustedProxies.ranges.isEmpty else {
+                throw ConfigError("\(source) needs trusted_proxies: the header is accepted only from them")
+            }
+            config.trustedProxies.header = header
+        }
         if let (flag, source) = try value("secure_cookies") {
             switch flag.lowercased() {
             case "true", "1", "yes", "on": config.secureCookies = true

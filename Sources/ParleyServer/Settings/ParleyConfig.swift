@@ -67,6 +67,10 @@ public struct ParleyConfig: Sendable {
     public var loginWindow: Duration = .seconds(600)
     /// Users come over HTTPS: `Secure` cookies and HSTS.
     public var secureCookies = false
+    /// How long security events are kept.
+    public var auditRetention: Duration = .seconds(90 * 86_400)
+    /// Proxies in front of Parley whose `X-Forwarded-For` (and sign-in header) count.
+    public var trustedProxies = TrustedProxies()
 
     /// The response cache's backend and bounds.
     public struct CacheSettings: Sendable {

@@ -61,6 +61,18 @@ extension Setting {
                 help: "Failed sign-ins per 10 minutes per account and per client address before a 429; a right password from an address without failures still gets in.") {
             "\($0.loginFailuresPerWindow)"
         },
+        Setting("audit_retention_days", environment: "PARLEY_AUDIT_RETENTION_DAYS", flag: "audit-retention-days", default: .value("90"),
+                help: "Days security events (sign-ins, failures, key and role changes) are kept for administrators.") {
+            "\($0.auditRetention.components.seconds / 86_400)"
+        },
+        Setting("trusted_proxies", environment: "PARLEY_TRUSTED_PROXIES", flag: "trusted-proxies", default: .described("none"),
+                help: "Comma-separated addresses or CIDR ranges of proxies in front of Parley: their `X-Forwarded-For` names the client (for sign-in limits and sessions), and their `trusted_header` signs users in.") {
+            $0.trustedProxies.ranges.isEmpty ? nil : $0.trustedProxies.ranges.map(\.description).joined(separator: ",")
+        },
+        Setting("trusted_header", environment: "PARLEY_TRUSTED_HEADER", flag: "trusted-header", default: .described("–"),
+                help: "A header with the signed-in user's email set by a trusted proxy (oauth2-proxy, Authelia: `X-Forwarded-Email`); accepted only from `trusted_proxies`.") {
+            $0.trustedProxies.header
+        },
         Setting("secure_cookies", environment: "PARLEY_SECURE_COOKIES", flag: "secure-cookies", default: .value("false"),
                 help: "`true` when users reach Parley over HTTPS (through a proxy): cookies get `Secure` and responses `Strict-Transport-Security`.") {
             "\($0.secureCookies)"

@@ -74,7 +74,16 @@ function fail(text) {
 byId('auth-switch').addEventListener('click', () => show('signup'));
 // The form is the way on; Escape does not dismiss it.
 dialog.addEventListener('cancel', (event) => event.preventDefault());
-onSignedOut(() => ask('again'));
+// A session that ended: behind a proxy that signs users in, asking again makes a new one; otherwise the form.
+onSignedOut(async () => {
+  const fresh = await api('GET', '/auth/session').catch(() => null);
+  if (fresh?.user) {
+    state = fresh;
+    setCsrfToken(fresh.csrf_token);
+    return fresh.user;
+  }
+  return ask('again');
+});
 
 /** The signed-in user, asking for the first-run form or sign-in first when needed. */
 export async function signedIn() {
