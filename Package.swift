@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // Domain: conversations, messages, generation jobs, context budget. No HTTP framework.
@@ -74,7 +75,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // Accounts: users and roles, passwords (scrypt on its own bounded threads, a policy with the common
-        // passwords refused), sessions, API keys, and the store protocol the databases implement. No HTTP.
+        // passwords refused), sessions, API keys, time-based one-time codes (HummingbirdOTP's TOTP, which
+        // needs only Crypto), and the store protocol the databases implement. No HTTP.
         .target(
             name: "ParleyAccounts",
             dependencies: [
@@ -83,6 +85,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             ],
             exclude: ["Resources/README.md"],
             resources: [.embedInCode("Resources/common-passwords.txt")],
@@ -223,6 +226,7 @@ let package = Package(
             dependencies: [
                 "ParleyServer", "ParleyMockLLM", "ParleyTestSupport", "ParleyProviders", "ParleyCore", "ParleyStore", "ParleyRedis", "ParleyGateway",
                 "ParleyAccounts",
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

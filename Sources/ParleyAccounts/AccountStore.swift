@@ -67,6 +67,10 @@ public enum AccountError: Error, Sendable, Equatable, CustomStringConvertible {
     case signUpClosed
     case weakPassword(String)
     case invalid(String)
+    /// The password was right; the account also needs a code from its authenticator app (or a recovery code).
+    case secondFactorRequired
+    /// The code from the authenticator app (or the recovery code) was wrong.
+    case wrongCode
 
     public var description: String {
         switch self {
@@ -80,6 +84,8 @@ public enum AccountError: Error, Sendable, Equatable, CustomStringConvertible {
         case .signUpClosed: "sign-up is closed on this server; ask an administrator for an account"
         case .weakPassword(let reason): reason
         case .invalid(let reason): reason
+        case .secondFactorRequired: "enter the code from your authenticator app (or a recovery code)"
+        case .wrongCode: "wrong code"
         }
     }
 }

@@ -193,7 +193,7 @@ public final class Accounts: Sendable {
 
     /// Checks the password and starts a session. Unknown emails and wrong passwords cost the same hash and
     /// give the same answer; a right password on a pending or disabled account says so.
-    public func logIn(email: String, password: String, client: ClientInfo) async throws -> (User, IssuedSession) {
+    public func logIn(email: String, password: String, code: String? = nil, client: ClientInfo) async throws -> (User, IssuedSession) {
         let address = User.normalizedEmail(email) ?? ""
         let user = address.isEmpty ? nil : try await store.user(email: address)
         let stored: String
@@ -208,6 +208,19 @@ public final class Accounts: Sendable {
             await audit(.signInFailed, user.id, "account \(user.role.rawValue)", address: client.address)
             throw user.role == .pending ? AccountError.pendingApproval : AccountError.disabled
         case .admin, .user: break
+        }
+        if let secret = user.totpSecret {
+            guard let code, !code.isEmpty else { throw AccountError.secondFactorRequired }
+            if !SecondFactor.matches(code, secret: secret) {
+                guard let used = user.recoveryCodes.firstIndex(of: Credentials.digest(SecondFactor.normalizedRecoveryCode(code))) else {
+                    await audit(.signInFailed, user.id, "wrong second-factor code", address: client.address)
+                    throw AccountError.wrongCode
+                }
+                user.recoveryCodes.remove(at: used)
+                user.updatedAt = Date()
+                _ = try await store.updateUser(user)
+                await audit(.recoveryCodeUsed, user.id, "\(user.recoveryCodes.count) left", address: client.address)
+            }
         }
         if needsRehash {
             user.passwordHash = try await hasher.hash(password)
@@ -338,6 +351,47 @@ public final class Accounts: Sendable {
         logger.notice("password changed; all sessions ended", metadata: ["user": "\(user.id)"])
         await audit(.passwordChanged, user.id, address: client.address)
         return try await startSession(for: user, client: client)
+    }
+
+    // MARK: Second factor
+
+    /// A new authenticator secret and its `otpauth://` address for the app; nothing is stored until
+    /// ``enableSecondFactor(for:secret:code:)`` sees a code made from it.
+    public func newSecondFactor(for user: User) -> (secret: String, url: String) {
+        let secret = SecondFactor.newSecret()
+        return (secret, SecondFactor.url(secret: secret, account: user.email))
+    }
+
+    /// Turns the second factor on once `code` shows the app has `secret`; returns ten recovery codes, shown this
+    /// once (only their digests are kept).
+    public func enableSecondFactor(for principal: Principal, secret: String, code: String) async throws -> [String] {
+        guard SecondFactor.isSecret(secret) else { throw AccountError.invalid("'secret' is not one this server made") }
+        guard SecondFactor.matches(code, secret: secret) else {
+            throw AccountError.invalid("the code does not match this secret; check the app's clock and try the next code")
+        }
+        guard var user = try await store.user(id: principal.user.id) else { throw AccountError.unauthenticated("the account no longer exists") }
+        let codes = (0..<10).map { _ in SecondFactor.newRecoveryCode() }
+        user.totpSecret = secret
+        user.recoveryCodes = codes.map { Credentials.digest(SecondFactor.normalizedRecoveryCode($0)) }
+        user.updatedAt = Date()
+        _ = try await store.updateUser(user)
+        cache.forget(user: user.id)
+        await audit(.secondFactorEnabled, user.id)
+        return codes
+    }
+
+    /// Turns the second factor off after checking the password.
+    public func disableSecondFactor(for principal: Principal, password: String) async throws {
+        guard var user = try await store.user(id: principal.user.id) else { throw AccountError.unauthenticated("the account no longer exists") }
+        guard let stored = user.passwordHash, case .valid = try await hasher.verify(password, against: stored) else {
+            throw AccountError.forbidden("the password is wrong")
+        }
+        user.totpSecret = nil
+        user.recoveryCodes = []
+        user.updatedAt = Date()
+        _ = try await store.updateUser(user)
+        cache.forget(user: user.id)
+        await audit(.secondFactorDisabled, user.id)
     }
 
     // MARK: API keys

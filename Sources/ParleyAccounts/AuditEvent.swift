@@ -17,6 +17,9 @@ public struct AuditEvent: Sendable, Equatable {
         case userCreated = "user_created"
         case roleChanged = "role_changed"
         case userDeleted = "user_deleted"
+        case secondFactorEnabled = "totp_enabled"
+        case secondFactorDisabled = "totp_disabled"
+        case recoveryCodeUsed = "recovery_code_used"
     }
 
     public var id: UUID

@@ -21,8 +21,13 @@ public struct User: Sendable, Equatable {
     public var passwordHash: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The shared secret of the user's authenticator app, when they turned the second factor on.
+    public var totpSecret: String?
+    /// SHA-256 digests of the recovery codes not used yet.
+    public var recoveryCodes: [String]
 
-    public init(id: UserID, email: String, name: String, role: AccountRole, passwordHash: String?, createdAt: Date, updatedAt: Date) {
+    public init(id: UserID, email: String, name: String, role: AccountRole, passwordHash: String?, createdAt: Date, updatedAt: Date,
+                totpSecret: String? = nil, recoveryCodes: [String] = []) {
         self.id = id
         self.email = email
         self.name = name
@@ -30,6 +35,8 @@ public struct User: Sendable, Equatable {
         self.passwordHash = passwordHash
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.totpSecret = totpSecret
+        self.recoveryCodes = recoveryCodes
     }
 
     /// A new account with a fresh time-ordered id.

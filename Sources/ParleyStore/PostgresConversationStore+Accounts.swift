@@ -6,7 +6,7 @@ import PostgresNIO
 /// Accounts, sessions and API keys in the same PostgreSQL database as the conversations, so every replica
 /// sees the same sessions.
 extension PostgresConversationStore: AccountStore {
-    static let userColumns = "u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at"
+    static let userColumns = "u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at, u.totp_secret, u.recovery_codes"
     static let sessionColumns = """
         s.id AS s_id, s.user_id AS s_user_id, s.token_hash, s.csrf_token, s.created_at AS s_created_at, \
         s.last_seen_at, s.expires_at, s.user_agent, s.address
@@ -82,7 +82,8 @@ extension PostgresConversationStore: AccountStore {
         let rows = try await perform {
             try await client.query("""
                 UPDATE users SET name = \(user.name), role = \(user.role.rawValue), password_hash = \(user.passwordHash),
-                       updated_at = \(user.updatedAt.millis)
+                       updated_at = \(user.updatedAt.millis), totp_secret = \(user.totpSecret),
+                       recovery_codes = \(user.recoveryCodes.joined(separator: " "))
                 WHERE id = \(user.id.rawValue) RETURNING id
                 """, logger: logger).collect()
         }
@@ -262,7 +263,9 @@ extension PostgresConversationStore: AccountStore {
                     name: try columns["name"].decode(String.self), role: role,
                     passwordHash: try columns["password_hash"].decode(String?.self),
                     createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
-                    updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)))
+                    updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)),
+                    totpSecret: try columns["totp_secret"].decode(String?.self),
+                    recoveryCodes: try columns["recovery_codes"].decode(String.self).split(separator: " ").map(String.init))
     }
 
     static func session(from row: PostgresRow) throws -> SessionRecord {

@@ -127,6 +127,11 @@ enum PostgresMigrations {
             "CREATE INDEX audit_events_recent ON audit_events (at DESC, id DESC)",
             "CREATE INDEX audit_events_by_user ON audit_events (user_id, at DESC)",
         ]),
+        ("006_second_factor", [
+            // The authenticator's secret, and the unused recovery codes' digests separated by spaces.
+            "ALTER TABLE users ADD COLUMN totp_secret TEXT",
+            "ALTER TABLE users ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -63,8 +63,11 @@ extension SQLiteConversationStore: AccountStore {
 
     public func updateUser(_ user: User) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "UPDATE users SET name = ?, role = ?, password_hash = ?, updated_at = ? WHERE id = ?",
-                           arguments: [user.name, user.role.rawValue, user.passwordHash, user.updatedAt.millis, user.id.rawValue])
+            try db.execute(sql: """
+                UPDATE users SET name = ?, role = ?, password_hash = ?, updated_at = ?, totp_secret = ?, recovery_codes = ?
+                WHERE id = ?
+                """, arguments: [user.name, user.role.rawValue, user.passwordHash, user.updatedAt.millis, user.totpSecret,
+                                 user.recoveryCodes.joined(separator: " "), user.id.rawValue])
             return db.changesCount > 0
         }
     }
@@ -226,9 +229,11 @@ extension SQLiteConversationStore: AccountStore {
     static func user(from row: Row) throws -> User {
         let roleText: String = row["role"]
         guard let role = AccountRole(rawValue: roleText) else { throw StoreError.corrupt("bad role \(roleText)") }
+        let codes: String = row["recovery_codes"]
         return User(id: UserID(row["id"]), email: row["email"], name: row["name"], role: role,
                     passwordHash: row["password_hash"], createdAt: Date(millis: row["created_at"]),
-                    updatedAt: Date(millis: row["updated_at"]))
+                    updatedAt: Date(millis: row["updated_at"]), totpSecret: row["totp_secret"],
+                    recoveryCodes: codes.split(separator: " ").map(String.init))
     }
 
     static func session(from row: Row, id: String, createdAt: String) throws -> SessionRecord {

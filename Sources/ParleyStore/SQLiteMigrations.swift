@@ -145,6 +145,13 @@ enum SQLiteMigrations {
                 CREATE INDEX audit_events_by_user ON audit_events (user_id, at DESC);
                 """)
         }
+        migrator.registerMigration("006_second_factor") { db in
+            // The authenticator's secret, and the unused recovery codes' digests separated by spaces.
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN totp_secret TEXT;
+                ALTER TABLE users ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT '';
+                """)
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ParleyServer
+import HummingbirdOTP
 import Testing
 
 /// Accounts through the real HTTP server: first run, sign-in, cookies, CSRF, keys and their scopes, password
@@ -305,5 +306,49 @@ enum ParleyAPIHelpers {
         #expect(proxies.clientAddress(peer: "10.0.0.1", forwardedFor: "not an address") == "10.0.0.1")
         for bad in ["10.0.0.0/33", "300.1.1.1", "", "fd00::/129", "example.com"] { #expect(AddressRange(bad) == nil, "\(bad)") }
         #expect(AddressRange("10.1.2.3/8")?.description == "10.1.2.3/8")
+    }
+}
+
+/// The optional second factor: an authenticator app's codes (computed here with HummingbirdOTP, as the app
+/// would) and recovery codes.
+@Suite struct SecondFactorTests {
+    @Test func signingInTakesTheAppsCodeOnceItIsOn() async throws {
+        try await TestParley.with(withUpstream: false) { parley in
+            let session = try await parley.signIn(email: TestUsers.adminEmail)
+            let started = try await parley.request(.POST, "/api/v1/account/totp", headers: session.headers)
+            let secret = try #require(started.json["secret"] as? String)
+            let url = try #require(started.json["otpauth_url"] as? String)
+            #expect(url.hasPrefix("otpauth://totp/Parley") && url.contains("admin") && url.contains("?secret=")
+                        && url.contains("issuer=Parley"), "\(url)")
+            let wrong = try await parley.request(.POST, "/api/v1/account/totp/enable", body: #"{"secret":"\#(secret)","code":"000000"}"#,
+                                                 headers: session.headers)
+            #expect(wrong.status == 400 || TOTP(secret: secret).compute() == 0, "\(wrong.body)")
+            let code = String(format: "%06d", TOTP(secret: secret).compute())
+            let enabled = try await parley.request(.POST, "/api/v1/account/totp/enable", body: #"{"secret":"\#(secret)","code":"\#(code)"}"#,
+                                                   headers: session.headers)
+            let recovery = try #require(enabled.json["recovery_codes"] as? [String], "\(enabled.body)")
+            #expect(recovery.count == 10 && Set(recovery).count == 10)
+
+            let login = #"{"email":"admin@example.com","password":"\#(TestUsers.password)""#
+            let needs = try await parley.request(.POST, "/api/v1/auth/login", body: login + "}")
+            #expect(needs.status == 401 && needs.json.error("code") == "totp_required" && needs.headers["set-cookie"] == nil)
+            let bad = try await parley.request(.POST, "/api/v1/auth/login", body: login + #","code":"12345x"}"#)
+            #expect(bad.status == 401 && bad.json.error("code") == "invalid_code")
+            let now = String(format: "%06d", TOTP(secret: secret).compute())
+            #expect(try await parley.request(.POST, "/api/v1/auth/login", body: login + #","code":"\#(now)"}"#).status == 200)
+            // A recovery code works once.
+            let withRecovery = login + #","code":"\#(recovery[0].uppercased())"}"#
+            #expect(try await parley.request(.POST, "/api/v1/auth/login", body: withRecovery).status == 200)
+            #expect(try await parley.request(.POST, "/api/v1/auth/login", body: withRecovery).status == 401)
+            let me = try await parley.request(.GET, "/api/v1/account", headers: session.cookie)
+            #expect(me.json["two_factor"] as? Bool == true && !me.body.contains(secret), "the secret is never shown again")
+
+            let refused = try await parley.request(.POST, "/api/v1/account/totp/disable", body: #"{"password":"not it at all"}"#,
+                                                   headers: session.headers)
+            #expect(refused.status == 403)
+            #expect(try await parley.request(.POST, "/api/v1/account/totp/disable", body: #"{"password":"\#(TestUsers.password)"}"#,
+                                             headers: session.headers).status == 204)
+            #expect(try await parley.request(.POST, "/api/v1/auth/login", body: login + "}").status == 200)
+        }
     }
 }

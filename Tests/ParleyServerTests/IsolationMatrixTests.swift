@@ -40,6 +40,9 @@ import Testing
         "GET /api/v1/account/sessions": (.user, nil), "DELETE /api/v1/account/sessions/{id}": (.user, nil),
         "GET /api/v1/account/keys": (.user, nil), "POST /api/v1/account/keys": (.user, #"{"name":"stolen"}"#),
         "DELETE /api/v1/account/keys/{id}": (.user, nil),
+        "POST /api/v1/account/totp": (.user, nil),
+        "POST /api/v1/account/totp/enable": (.user, #"{"secret":"AAAAAAAAAAAAAAAAAAAA","code":"123456"}"#),
+        "POST /api/v1/account/totp/disable": (.user, #"{"password":"x"}"#),
 
         "GET /api/v1/admin/users": (.admin, nil), "POST /api/v1/admin/users": (.admin, #"{"email":"new@example.com"}"#),
         "PATCH /api/v1/admin/users/{id}": (.admin, #"{"role":"disabled"}"#), "DELETE /api/v1/admin/users/{id}": (.admin, nil),

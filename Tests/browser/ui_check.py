@@ -9,6 +9,8 @@ password); the browser signs in there through the form.
 Each check asserts on what a user sees, and on the API where the UI must have saved something. Prints one line
 per check and "all passed" at the end; exits non-zero on the first failure, with the page's console log.
 """
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -222,6 +224,45 @@ def check_first_run_creates_the_administrator(ui):
     # The conversations stored before accounts existed now belong to the administrator.
     status, page, _ = api('GET', f'/conversations/{LONG_ID}')
     assert status == 200 and page['message_count'] == 1000, f'{status} {page}'
+
+
+def totp(secret, at=None):
+    """The code an authenticator app shows for `secret` (RFC 6238: SHA-1, 6 digits, 30 s)."""
+    counter = int((at or time.time()) // 30)
+    digest = hmac.new(secret.encode(), counter.to_bytes(8, 'big'), hashlib.sha1).digest()
+    offset = digest[-1] & 0xF
+    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1000000:06d}"
+
+
+def check_two_factor(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-account').click()
+    wait('the two-factor status', lambda: 'Off' in ui.d.find_element(By.ID, 'totp-status').text)
+    ui.d.find_element(By.ID, 'totp-start').click()
+    secret = wait('the secret', lambda: ui.d.find_element(By.ID, 'totp-secret').text)
+    assert ui.d.find_element(By.ID, 'totp-link').get_attribute('href').startswith('otpauth://totp/')
+    ui.d.find_element(By.ID, 'totp-code').send_keys(totp(secret))
+    ui.d.find_element(By.ID, 'totp-confirm').click()
+    codes = wait('the recovery codes', lambda: ui.d.find_element(By.ID, 'totp-recovery').is_displayed()
+                 and ui.d.find_element(By.ID, 'totp-recovery-codes').text.split())
+    assert len(codes) == 10, codes
+    assert 'On' in ui.d.find_element(By.ID, 'totp-status').text
+    # Signing in again now takes the app's code.
+    ui.d.find_element(By.ID, 'sign-out').click()
+    ui.auth_form('Sign in')
+    ui.d.find_element(By.ID, 'auth-email').send_keys(ADMIN_EMAIL)
+    ui.d.find_element(By.ID, 'auth-password').send_keys(PASSWORD, Keys.ENTER)
+    wait('the code field', lambda: ui.d.find_element(By.ID, 'auth-code').is_displayed())
+    ui.d.find_element(By.ID, 'auth-code').send_keys(totp(secret), Keys.ENTER)
+    wait('the app to start', lambda: ui.d.execute_script("return document.querySelector('#model-picker option') !== null"))
+    # And off again, with the password.
+    ui.d.find_element(By.ID, 'open-account').click()
+    wait('the two-factor status', lambda: 'On' in ui.d.find_element(By.ID, 'totp-status').text)
+    ui.d.find_element(By.ID, 'totp-password').send_keys(PASSWORD)
+    ui.d.find_element(By.ID, 'totp-off').click()
+    wait('two-factor off', lambda: 'Off' in ui.d.find_element(By.ID, 'totp-status').text)
+    ui.d.find_element(By.CSS_SELECTOR, '#account-dialog button[value="close"]').click()
+    SESSIONS.clear()
 
 
 def check_sign_out_and_in(ui):
@@ -758,6 +799,7 @@ def main():
         run('a session ending mid-chat: sign in over the page, the message goes out', check_session_ending_mid_chat_keeps_the_message)
         run('an API key is shown once', check_api_key_shown_once)
         run('the administrator approves a pending sign-up', check_admin_approves_a_pending_user)
+        run('two-factor sign-in on, signing in with the app\'s code, off', check_two_factor)
         run('sign out, a wrong password, sign in', check_sign_out_and_in)
         if LIMITED:
             run('rate limit shown with when to retry', check_rate_limit_shown)

@@ -10,9 +10,12 @@ extension API {
         var name: String
         var role: String
         var createdAt: String
+        /// Whether signing in also takes a code from an authenticator app.
+        var twoFactor: Bool
         enum CodingKeys: String, CodingKey {
             case id, email, name, role
             case createdAt = "created_at"
+            case twoFactor = "two_factor"
         }
         init(_ user: User) {
             id = user.id.rawValue
@@ -20,6 +23,7 @@ extension API {
             name = user.name
             role = user.role.rawValue
             createdAt = API.time(user.createdAt)
+            twoFactor = user.totpSecret != nil
         }
     }
 
@@ -40,6 +44,33 @@ extension API {
         var email: String
         var password: String
         var name: String?
+        /// The authenticator app's code (or a recovery code), for accounts with a second factor.
+        var code: String?
+    }
+
+    struct NewSecondFactor: Encodable {
+        var secret: String
+        var otpauthURL: String
+        enum CodingKeys: String, CodingKey {
+            case secret
+            case otpauthURL = "otpauth_url"
+        }
+    }
+
+    struct SecondFactorConfirmation: Decodable {
+        var secret: String
+        var code: String
+    }
+
+    struct RecoveryCodes: Encodable {
+        var recoveryCodes: [String]
+        enum CodingKeys: String, CodingKey {
+            case recoveryCodes = "recovery_codes"
+        }
+    }
+
+    struct PasswordConfirmation: Decodable {
+        var password: String
     }
 
     struct PasswordChange: Decodable {

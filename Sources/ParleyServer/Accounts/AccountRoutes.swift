@@ -22,6 +22,33 @@ struct AccountRoutes {
         group.get("keys", use: keys)
         group.post("keys", use: createKey)
         group.delete("keys/:id", use: deleteKey)
+        group.post("totp", use: newSecondFactor)
+        group.post("totp/enable", use: enableSecondFactor)
+        group.post("totp/disable", use: disableSecondFactor)
+    }
+
+    /// A secret for the authenticator app (scanned from the `otpauth://` address, or typed), not active yet.
+    @Sendable func newSecondFactor(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let principal = try Self.sessionPrincipal(context)
+        let (secret, url) = accounts.newSecondFactor(for: principal.user)
+        return try Response.json(API.NewSecondFactor(secret: secret, otpauthURL: url))
+    }
+
+    /// Turns the second factor on with a code the app made from the secret; answers the recovery codes, once.
+    @Sendable func enableSecondFactor(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let principal = try Self.sessionPrincipal(context)
+        var request = request
+        let body = try await request.decodeJSON(API.SecondFactorConfirmation.self, limit: bodyLimit)
+        let codes = try await accounts.enableSecondFactor(for: principal, secret: body.secret, code: body.code)
+        return try Response.json(API.RecoveryCodes(recoveryCodes: codes))
+    }
+
+    @Sendable func disableSecondFactor(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let principal = try Self.sessionPrincipal(context)
+        var request = request
+        let body = try await request.decodeJSON(API.PasswordConfirmation.self, limit: bodyLimit)
+        try await accounts.disableSecondFactor(for: principal, password: body.password)
+        return Response(status: .noContent)
     }
 
     @Sendable func me(_ request: Request, context: ParleyRequestContext) async throws -> Response {

@@ -79,7 +79,7 @@ struct AuthRoutes {
         let client = authenticator.client(request, context)
         let ticket = try await throttle.admit(account: User.normalizedEmail(body.email) ?? body.email.lowercased(),
                                               address: client.address)
-        let (user, session) = try await accounts.logIn(email: body.email, password: body.password, client: client)
+        let (user, session) = try await accounts.logIn(email: body.email, password: body.password, code: body.code, client: client)
         await throttle.succeeded(ticket)
         return try signedIn(user, session, status: .ok)
     }

@@ -47,6 +47,8 @@ extension ClientError {
         case .signUpClosed: ClientError(.forbidden, type: "forbidden", message: error.description, code: "signup_closed")
         case .weakPassword: ClientError(.badRequest, type: "invalid_request", message: error.description, param: "password", code: "weak_password")
         case .invalid: .invalid(error.description)
+        case .secondFactorRequired: ClientError(.unauthorized, type: "unauthorized", message: error.description, code: "totp_required")
+        case .wrongCode: ClientError(.unauthorized, type: "unauthorized", message: error.description, param: "code", code: "invalid_code")
         }
     }
 

@@ -1,4 +1,5 @@
-// The account dialog: who is signed in, API keys (a new key is shown once), the devices signed in (each can be
+// The account dialog: who is signed in, two-factor sign-in (on with a code from the app, recovery codes shown
+// once; off with the password), API keys (a new key is shown once), the devices signed in (each can be
 // signed out), sign-out, and for administrators
 // the list of users with their roles (approving a pending sign-up is choosing "user").
 import { api } from './api.js';
@@ -13,6 +14,46 @@ async function loadKeys() {
     h('span', { class: 'key-name', text: `${key.name} · ${key.prefix}… · ${key.scopes.join(', ')}` }),
     h('button', { class: 'button', type: 'button', text: 'Delete', onclick: () => deleteKey(key) }))));
   if (data.length === 0) byId('key-list').append(h('li', { class: 'hint', text: 'No API keys yet.' }));
+}
+
+function showSecondFactor(on) {
+  byId('totp-status').textContent = on ? 'On: signing in also takes a code from your authenticator app.'
+    : 'Off: signing in takes the password only.';
+  byId('totp-start').hidden = on;
+  byId('totp-password').hidden = !on;
+  byId('totp-off').hidden = !on;
+  byId('totp-setup').hidden = true;
+}
+
+async function startSecondFactor() {
+  const { secret, otpauth_url: url } = await api('POST', '/account/totp');
+  byId('totp-secret').textContent = secret;
+  byId('totp-link').href = url;
+  byId('totp-setup').hidden = false;
+  byId('totp-code').focus();
+}
+
+async function confirmSecondFactor() {
+  try {
+    const { recovery_codes: codes } = await api('POST', '/account/totp/enable',
+      { secret: byId('totp-secret').textContent, code: byId('totp-code').value });
+    byId('totp-code').value = '';
+    byId('totp-recovery-codes').textContent = codes.join('  ');
+    byId('totp-recovery').hidden = false;
+    showSecondFactor(true);
+  } catch (error) {
+    toast(error.explanation, 6000);
+  }
+}
+
+async function stopSecondFactor() {
+  try {
+    await api('POST', '/account/totp/disable', { password: byId('totp-password').value });
+    byId('totp-password').value = '';
+    showSecondFactor(false);
+  } catch (error) {
+    toast(error.explanation, 6000);
+  }
 }
 
 async function loadSessions() {
@@ -71,10 +112,12 @@ byId('open-account').addEventListener('click', async () => {
   const user = currentUser();
   byId('account-who').textContent = `${user.name || user.email} · ${user.email} · ${user.role}`;
   byId('key-secret').hidden = true;
+  byId('totp-recovery').hidden = true;
   byId('admin-section').hidden = user.role !== 'admin';
   dialog.showModal();
   try {
-    await Promise.all([loadKeys(), loadSessions()]);
+    const [me] = await Promise.all([api('GET', '/account'), loadKeys(), loadSessions()]);
+    showSecondFactor(me.two_factor);
     if (user.role === 'admin') await loadUsers();
   } catch (error) {
     toast(error.explanation, 6000);
@@ -83,3 +126,6 @@ byId('open-account').addEventListener('click', async () => {
 byId('key-create').addEventListener('click', createKey);
 byId('key-copy').addEventListener('click', () => copyText(byId('key-secret-value').textContent));
 byId('sign-out').addEventListener('click', () => signOut());
+byId('totp-start').addEventListener('click', () => startSecondFactor().catch((error) => toast(error.explanation, 6000)));
+byId('totp-confirm').addEventListener('click', confirmSecondFactor);
+byId('totp-off').addEventListener('click', stopSecondFactor);

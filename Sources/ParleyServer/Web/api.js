@@ -4,11 +4,12 @@ const base = '/api/v1';
 
 /** An error the API answered with, or a network failure (status 0). */
 export class ApiError extends Error {
-  constructor(status, type, message, retryAfterMs = null) {
+  constructor(status, type, message, retryAfterMs = null, code = null) {
     super(message);
     this.status = status;
     this.type = type;
     this.retryAfterMs = retryAfterMs;
+    this.code = code;
   }
 
   /** A sentence for people: what happened and, for rate limits, when to try again. */
@@ -26,16 +27,17 @@ export class ApiError extends Error {
 async function errorFrom(response) {
   let type = 'http_error';
   let message = `${response.status} ${response.statusText}`;
+  let code = null;
   try {
     const body = await response.json();
-    if (body?.error) ({ type, message } = body.error);
+    if (body?.error) ({ type, message, code = null } = body.error);
   } catch { /* not JSON: keep the status line */ }
   let retryAfterMs = null;
   const precise = Number(response.headers.get('retry-after-ms'));
   const seconds = Number(response.headers.get('retry-after'));
   if (precise > 0) retryAfterMs = precise;
   else if (seconds > 0) retryAfterMs = seconds * 1000;
-  return new ApiError(response.status, type, message, retryAfterMs);
+  return new ApiError(response.status, type, message, retryAfterMs, code);
 }
 
 let csrfToken = null;

@@ -40,6 +40,7 @@ function ask(newMode) {
       event.preventDefault();
       const body = { email: byId('auth-email').value, password: byId('auth-password').value };
       if (mode === 'setup' || mode === 'signup') body.name = byId('auth-name').value;
+      if (!byId('auth-code-row').hidden) body.code = byId('auth-code').value;
       const path = { setup: '/auth/setup', signup: '/auth/signup', login: '/auth/login', again: '/auth/login' }[mode];
       byId('auth-submit').disabled = true;
       try {
@@ -52,10 +53,16 @@ function ask(newMode) {
         state = answer;
         setCsrfToken(answer.csrf_token);
         byId('auth-password').value = '';
+        byId('auth-code').value = '';
+        byId('auth-code-row').hidden = true;
         dialog.close();
         waiting = null;
         resolve(answer.user);
       } catch (error) {
+        if (error.code === 'totp_required') {
+          byId('auth-code-row').hidden = false;
+          byId('auth-code').focus();
+        }
         fail(error.explanation);
       } finally {
         byId('auth-submit').disabled = false;
