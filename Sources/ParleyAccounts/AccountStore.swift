@@ -33,6 +33,11 @@ public protocol AccountStore: Sendable {
     /// Removes sessions whose absolute expiry or idle limit has passed; returns how many.
     func deleteExpiredSessions(now: Date, idleSince: Date) async throws -> Int
 
+    /// Stores a one-time password-reset token's digest for the user, replacing any earlier one.
+    func createPasswordReset(tokenHash: String, userID: UserID, expiresAt: Date) async throws
+    /// Takes the reset token: returns its user and deletes it, when it exists and has not expired.
+    func consumePasswordReset(tokenHash: String, now: Date) async throws -> UserID?
+
     func createKey(_ key: APIKeyRecord) async throws
     /// The key with this digest and its owner.
     func key(hash: String) async throws -> (APIKeyRecord, User)?

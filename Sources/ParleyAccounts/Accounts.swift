@@ -353,6 +353,38 @@ public final class Accounts: Sendable {
         return try await startSession(for: user, client: client)
     }
 
+    // MARK: Password reset
+
+    /// A one-time token with which the user sets a new password within a day (an administrator hands over the
+    /// link). Issuing another replaces it.
+    public func issuePasswordReset(for id: UserID, by admin: User) async throws -> String {
+        guard try await store.user(id: id) != nil else { throw ParleyError.notFound("no user with id \(id)") }
+        let token = Credentials.newToken()
+        try await store.createPasswordReset(tokenHash: Credentials.digest(token), userID: id,
+                                            expiresAt: Date().addingTimeInterval(86_400))
+        await audit(.passwordResetIssued, id, by: admin.id)
+        return token
+    }
+
+    /// Sets a new password with a reset token (once), ends every session, and signs the user in.
+    public func resetPassword(token: String, to password: String, client: ClientInfo) async throws -> (User, IssuedSession) {
+        // Checked before the token is spent, so a refused password leaves the link usable.
+        try settings.passwords.check(password, email: "")
+        guard let id = try await store.consumePasswordReset(tokenHash: Credentials.digest(token), now: Date()),
+              var user = try await store.user(id: id) else {
+            throw AccountError.invalid("this reset link is unknown, used or expired; ask an administrator for a new one")
+        }
+        try settings.passwords.check(password, email: user.email)
+        user.passwordHash = try await hasher.hash(password)
+        user.updatedAt = Date()
+        _ = try await store.updateUser(user)
+        try await store.deleteSessions(userID: id, except: nil)
+        cache.forget(user: id)
+        await audit(.passwordReset, id, address: client.address)
+        try Self.requireActive(user)
+        return (user, try await startSession(for: user, client: client))
+    }
+
     // MARK: Second factor
 
     /// A new authenticator secret and its `otpauth://` address for the app; nothing is stored until

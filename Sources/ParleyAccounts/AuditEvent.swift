@@ -20,6 +20,8 @@ public struct AuditEvent: Sendable, Equatable {
         case secondFactorEnabled = "totp_enabled"
         case secondFactorDisabled = "totp_disabled"
         case recoveryCodeUsed = "recovery_code_used"
+        case passwordResetIssued = "password_reset_issued"
+        case passwordReset = "password_reset"
     }
 
     public var id: UUID

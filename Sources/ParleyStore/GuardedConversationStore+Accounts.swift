@@ -43,6 +43,13 @@ extension GuardedConversationStore: AccountStore {
         try await guardedAccounts { try await $0.deleteExpiredSessions(now: now, idleSince: idleSince) }
     }
 
+    public func createPasswordReset(tokenHash: String, userID: UserID, expiresAt: Date) async throws {
+        try await guardedAccounts { try await $0.createPasswordReset(tokenHash: tokenHash, userID: userID, expiresAt: expiresAt) }
+    }
+    public func consumePasswordReset(tokenHash: String, now: Date) async throws -> UserID? {
+        try await guardedAccounts { try await $0.consumePasswordReset(tokenHash: tokenHash, now: now) }
+    }
+
     public func createKey(_ key: APIKeyRecord) async throws { try await guardedAccounts { try await $0.createKey(key) } }
     public func key(hash: String) async throws -> (APIKeyRecord, User)? {
         try await guardedAccounts { try await $0.key(hash: hash).map(KeyRow.init) }.map { ($0.key, $0.user) }

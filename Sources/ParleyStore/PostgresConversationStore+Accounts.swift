@@ -167,6 +167,28 @@ extension PostgresConversationStore: AccountStore {
         return rows.count
     }
 
+    // MARK: Password resets
+
+    public func createPasswordReset(tokenHash: String, userID: UserID, expiresAt: Date) async throws {
+        try await perform {
+            try await client.query("""
+                INSERT INTO password_resets (user_id, token_hash, expires_at)
+                VALUES (\(userID.rawValue), \(tokenHash), \(expiresAt.millis))
+                ON CONFLICT (user_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, expires_at = EXCLUDED.expires_at
+                """, logger: logger)
+        }
+    }
+
+    public func consumePasswordReset(tokenHash: String, now: Date) async throws -> UserID? {
+        let rows = try await perform {
+            try await client.query("DELETE FROM password_resets WHERE token_hash = \(tokenHash) RETURNING user_id, expires_at",
+                                   logger: logger).collect()
+        }
+        guard let row = rows.first else { return nil }
+        let (user, expires) = try row.decode((String, Int64).self)
+        return expires > now.millis ? UserID(user) : nil
+    }
+
     // MARK: API keys
 
     public func createKey(_ key: APIKeyRecord) async throws {

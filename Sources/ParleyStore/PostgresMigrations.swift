@@ -132,6 +132,15 @@ enum PostgresMigrations {
             "ALTER TABLE users ADD COLUMN totp_secret TEXT",
             "ALTER TABLE users ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT ''",
         ]),
+        ("007_password_resets", [
+            """
+            CREATE TABLE password_resets (
+                user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+                token_hash TEXT NOT NULL UNIQUE,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

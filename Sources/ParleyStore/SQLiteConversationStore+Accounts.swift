@@ -140,6 +140,26 @@ extension SQLiteConversationStore: AccountStore {
         }
     }
 
+    // MARK: Password resets
+
+    public func createPasswordReset(tokenHash: String, userID: UserID, expiresAt: Date) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES (?, ?, ?)
+                ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at
+                """, arguments: [userID.rawValue, tokenHash, expiresAt.millis])
+        }
+    }
+
+    public func consumePasswordReset(tokenHash: String, now: Date) async throws -> UserID? {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: "DELETE FROM password_resets WHERE token_hash = ? RETURNING user_id, expires_at",
+                                             arguments: [tokenHash]) else { return nil }
+            let expires: Int64 = row["expires_at"]
+            return expires > now.millis ? UserID(row["user_id"]) : nil
+        }
+    }
+
     // MARK: API keys
 
     public func createKey(_ key: APIKeyRecord) async throws {

@@ -152,6 +152,15 @@ enum SQLiteMigrations {
                 ALTER TABLE users ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT '';
                 """)
         }
+        migrator.registerMigration("007_password_resets") { db in
+            try db.execute(sql: """
+                CREATE TABLE password_resets (
+                    user_id TEXT PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    expires_at INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -188,6 +188,25 @@ import Testing
         }
     }
 
+    @Test func aResetLinkSetsANewPasswordOnce() async throws {
+        try await TestParley.with(withUpstream: false) { parley in
+            let admin = try await parley.signIn(email: TestUsers.adminEmail)
+            let bob = try await parley.createUser("bob@example.com", by: admin)
+            let issued = try await parley.request(.POST, "/api/v1/admin/users/\(bob.userID)/password-reset", headers: admin.headers)
+            let path = try #require(issued.json["reset_path"] as? String, "\(issued.body)")
+            let token = String(path.dropFirst("/#reset=".count))
+            let weak = try await parley.request(.POST, "/api/v1/auth/reset", body: #"{"token":"\#(token)","password":"password1234"}"#)
+            #expect(weak.status == 400, "a refused password leaves the link usable")
+            let reset = try await parley.request(.POST, "/api/v1/auth/reset", body: #"{"token":"\#(token)","password":"a fresh passphrase"}"#)
+            #expect(reset.status == 200 && reset.headers["set-cookie"] != nil, "\(reset.body)")
+            #expect(try await parley.request(.GET, "/api/v1/account", headers: bob.cookie).status == 401, "older sessions end")
+            let again = try await parley.request(.POST, "/api/v1/auth/reset", body: #"{"token":"\#(token)","password":"yet another passphrase"}"#)
+            #expect(again.status == 400, "once only")
+            _ = try await parley.signIn(email: "bob@example.com", password: "a fresh passphrase")
+            #expect(try await parley.request(.POST, "/api/v1/admin/users/\(UUID().uuidString)/password-reset", headers: admin.headers).status == 404)
+        }
+    }
+
     @Test func securityEventsAreRecordedWithoutSecrets() async throws {
         try await TestParley.with(withUpstream: false) { parley in
             let admin = try await parley.signIn(email: TestUsers.adminEmail)

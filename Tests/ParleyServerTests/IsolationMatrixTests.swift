@@ -25,7 +25,7 @@ import Testing
         "GET /health/live": (.open, nil), "GET /health/ready": (.open, nil),
         "GET /api/v1/auth/session": (.open, nil), "POST /api/v1/auth/setup": (.open, nil),
         "POST /api/v1/auth/signup": (.open, nil), "POST /api/v1/auth/login": (.open, nil),
-        "POST /api/v1/auth/logout": (.open, nil),
+        "POST /api/v1/auth/logout": (.open, nil), "POST /api/v1/auth/reset": (.open, nil),
 
         "POST /api/v1/conversations": (.user, "{}"), "GET /api/v1/conversations": (.user, nil),
         "GET /api/v1/conversations/{id}": (.user, nil), "PATCH /api/v1/conversations/{id}": (.user, #"{"title":"taken"}"#),
@@ -46,7 +46,7 @@ import Testing
 
         "GET /api/v1/admin/users": (.admin, nil), "POST /api/v1/admin/users": (.admin, #"{"email":"new@example.com"}"#),
         "PATCH /api/v1/admin/users/{id}": (.admin, #"{"role":"disabled"}"#), "DELETE /api/v1/admin/users/{id}": (.admin, nil),
-        "GET /api/v1/admin/audit": (.admin, nil),
+        "GET /api/v1/admin/audit": (.admin, nil), "POST /api/v1/admin/users/{id}/password-reset": (.admin, nil),
 
         "GET /v1/models": (.gateway, nil), "GET /v1/models/{id}": (.gateway, nil),
         "POST /v1/chat/completions": (.gateway, cachedRequest),

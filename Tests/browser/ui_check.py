@@ -265,6 +265,28 @@ def check_two_factor(ui):
     SESSIONS.clear()
 
 
+def check_password_reset_link(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-account').click()
+    wait('the users', lambda: ui.css('button[aria-label="Password reset link for pending@example.com"]'))[0].click()
+    text = wait('the link', lambda: ui.d.find_element(By.ID, 'reset-link').is_displayed() and ui.d.find_element(By.ID, 'reset-link').text)
+    link = text.split(': ', 1)[1].strip()
+    assert '/#reset=' in link, text
+    ui.d.find_element(By.CSS_SELECTOR, '#account-dialog button[value="close"]').click()
+    ui.d.get(link)
+    ui.auth_form('Choose a new password')
+    assert '#reset' not in ui.d.execute_script('return location.href'), 'the token leaves the address bar'
+    ui.d.find_element(By.ID, 'auth-password').send_keys('a new and unusual passphrase', Keys.ENTER)
+    wait('the app to start', lambda: ui.d.execute_script("return document.querySelector('#model-picker option') !== null"))
+    assert raw_api('POST', '/auth/login', {'email': 'pending@example.com', 'password': 'a new and unusual passphrase'})[0] == 200
+    ui.d.get(link)  # used: refused
+    ui.auth_form('Choose a new password')
+    ui.d.find_element(By.ID, 'auth-password').send_keys('another unusual passphrase', Keys.ENTER)
+    error = wait('the refusal', lambda: ui.d.find_element(By.ID, 'auth-error').is_displayed() and ui.d.find_element(By.ID, 'auth-error'))
+    assert 'unknown, used or expired' in error.text, error.text
+    ui.d.get(BASE + '/')  # the session the reset made is still there; the next check signs out of it
+
+
 def check_sign_out_and_in(ui):
     ui.open('/')
     ui.d.find_element(By.ID, 'open-account').click()
@@ -800,6 +822,7 @@ def main():
         run('an API key is shown once', check_api_key_shown_once)
         run('the administrator approves a pending sign-up', check_admin_approves_a_pending_user)
         run('two-factor sign-in on, signing in with the app\'s code, off', check_two_factor)
+        run('a password reset link sets a new password once', check_password_reset_link)
         run('sign out, a wrong password, sign in', check_sign_out_and_in)
         if LIMITED:
             run('rate limit shown with when to retry', check_rate_limit_shown)

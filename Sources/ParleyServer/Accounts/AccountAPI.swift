@@ -69,6 +69,11 @@ extension API {
         }
     }
 
+    struct PasswordReset: Decodable {
+        var token: String
+        var password: String
+    }
+
     struct PasswordConfirmation: Decodable {
         var password: String
     }

@@ -18,6 +18,14 @@ struct AdminRoutes {
         group.patch("users/:id", use: update)
         group.delete("users/:id", use: delete)
         group.get("audit", use: auditLog)
+        group.post("users/:id/password-reset", use: passwordReset)
+    }
+
+    /// A one-time link (valid a day) with which the user sets a new password; for the administrator to hand over.
+    @Sendable func passwordReset(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let admin = try AccountRoutes.principal(context).user
+        let token = try await accounts.issuePasswordReset(for: try Self.userID(context), by: admin)
+        return try Response.json(["reset_path": "/#reset=" + token], status: .created)
     }
 
     /// Security events, newest first: `user` (an id) narrows to one account, `before` (an ISO 8601 time from a

@@ -19,6 +19,16 @@ struct AuthRoutes {
         group.post("signup", use: signup)
         group.post("login", use: login)
         group.post("logout", use: logout)
+        group.post("reset", use: reset)
+    }
+
+    /// A new password with the one-time token from an administrator's reset link; signs the user in.
+    @Sendable func reset(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.decodeJSON(API.PasswordReset.self, limit: bodyLimit)
+        let (user, session) = try await accounts.resetPassword(token: body.token, to: body.password,
+                                                                client: authenticator.client(request, context))
+        return try signedIn(user, session, status: .ok)
     }
 
     /// Who the cookie belongs to, if anyone, and what the UI should offer. A stale cookie is cleared. Behind a

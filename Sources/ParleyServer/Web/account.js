@@ -104,8 +104,21 @@ async function loadUsers() {
         picker.value = user.role;
       }
     });
-    return h('li', { class: 'user-item' }, h('span', { text: user.email }), picker);
+    const reset = h('button', { class: 'button', type: 'button', text: 'Reset link', 'aria-label': `Password reset link for ${user.email}`,
+      onclick: () => resetLink(user) });
+    return h('li', { class: 'user-item' }, h('span', { text: user.email }), h('span', {}, picker, ' ', reset));
   }));
+}
+
+/** A one-time link with which the user sets a new password (valid a day), for the administrator to pass on. */
+async function resetLink(user) {
+  try {
+    const { reset_path: path } = await api('POST', `/admin/users/${user.id}/password-reset`);
+    byId('reset-link').textContent = `Send this link to ${user.email}; it works once, within a day: ${location.origin}${path}`;
+    byId('reset-link').hidden = false;
+  } catch (error) {
+    toast(error.explanation, 6000);
+  }
 }
 
 byId('open-account').addEventListener('click', async () => {
@@ -113,6 +126,7 @@ byId('open-account').addEventListener('click', async () => {
   byId('account-who').textContent = `${user.name || user.email} · ${user.email} · ${user.role}`;
   byId('key-secret').hidden = true;
   byId('totp-recovery').hidden = true;
+  byId('reset-link').hidden = true;
   byId('admin-section').hidden = user.role !== 'admin';
   dialog.showModal();
   try {

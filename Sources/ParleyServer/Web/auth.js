@@ -9,12 +9,14 @@ const form = byId('auth-form');
 let state = null;
 let mode = 'login';
 let waiting = null;
+let resetToken = null;
 
 const texts = {
   setup: ['Create the administrator', 'Welcome to Parley. This first account manages the server; it also receives any chats stored before accounts existed.', 'Create account'],
   login: ['Sign in', '', 'Sign in'],
   again: ['Sign in again', 'Your session has ended. Sign in to continue; nothing on the page is lost.', 'Sign in'],
   signup: ['Create an account', '', 'Create account'],
+  reset: ['Choose a new password', 'An administrator sent you this link; it works once, within a day.', 'Set password'],
 };
 
 function show(newMode) {
@@ -26,11 +28,13 @@ function show(newMode) {
   byId('auth-submit').textContent = submit;
   const naming = mode === 'setup' || mode === 'signup';
   byId('auth-name-row').hidden = !naming;
-  byId('auth-password').autocomplete = naming ? 'new-password' : 'current-password';
+  byId('auth-email-row').hidden = mode === 'reset';
+  byId('auth-email').required = mode !== 'reset';
+  byId('auth-password').autocomplete = naming || mode === 'reset' ? 'new-password' : 'current-password';
   byId('auth-switch').hidden = !(mode === 'login' && state?.signup !== 'closed');
   byId('auth-error').hidden = true;
   if (!dialog.open) dialog.showModal();
-  byId(naming ? 'auth-name' : 'auth-email').focus();
+  byId(naming ? 'auth-name' : mode === 'reset' ? 'auth-password' : 'auth-email').focus();
 }
 
 /** Resolves with the signed-in user once the form succeeds. */
@@ -38,10 +42,12 @@ function ask(newMode) {
   waiting ??= new Promise((resolve) => {
     form.onsubmit = async (event) => {
       event.preventDefault();
-      const body = { email: byId('auth-email').value, password: byId('auth-password').value };
+      const body = mode === 'reset' ? { token: resetToken, password: byId('auth-password').value }
+        : { email: byId('auth-email').value, password: byId('auth-password').value };
       if (mode === 'setup' || mode === 'signup') body.name = byId('auth-name').value;
       if (!byId('auth-code-row').hidden) body.code = byId('auth-code').value;
-      const path = { setup: '/auth/setup', signup: '/auth/signup', login: '/auth/login', again: '/auth/login' }[mode];
+      const path = { setup: '/auth/setup', signup: '/auth/signup', login: '/auth/login', again: '/auth/login',
+        reset: '/auth/reset' }[mode];
       byId('auth-submit').disabled = true;
       try {
         const answer = await api('POST', path, body);
@@ -82,6 +88,8 @@ byId('auth-switch').addEventListener('click', () => show('signup'));
 // The form is the way on; Escape does not dismiss it.
 dialog.addEventListener('cancel', (event) => event.preventDefault());
 // A session that ended: behind a proxy that signs users in, asking again makes a new one; otherwise the form.
+// A reset link pasted into an open tab changes only the fragment: start over so it is read.
+window.addEventListener('hashchange', () => { if (location.hash.startsWith('#reset=')) location.reload(); });
 onSignedOut(async () => {
   const fresh = await api('GET', '/auth/session').catch(() => null);
   if (fresh?.user) {
@@ -94,6 +102,14 @@ onSignedOut(async () => {
 
 /** The signed-in user, asking for the first-run form or sign-in first when needed. */
 export async function signedIn() {
+  // A reset link (`/#reset=TOKEN`, from an administrator): the token stays out of the history and the server's logs.
+  const reset = /^#reset=([A-Za-z0-9_-]{20,100})$/.exec(location.hash);
+  if (reset) {
+    resetToken = reset[1];
+    history.replaceState(null, '', location.pathname);
+    state = await api('GET', '/auth/session');
+    return ask('reset');
+  }
   state = await api('GET', '/auth/session');
   if (state.user) {
     setCsrfToken(state.csrf_token);
