@@ -19,6 +19,9 @@ struct RequireAccount: RouterMiddleware {
             throw ClientError.unauthorized("sign in, or send Authorization: Bearer <API key>")
         }
         guard principal.may(scope) else {
+            if scope == .admin && principal.user.role != .admin {
+                throw ClientError.forbidden("this needs an administrator")
+            }
             throw ClientError.forbidden("this API key lacks the '\(scope.rawValue)' scope")
         }
         if let expected = principal.csrfToken, !Self.isSafe(request.method) {

@@ -110,7 +110,14 @@ export async function signedIn() {
     state = await api('GET', '/auth/session');
     return ask('reset');
   }
-  state = await api('GET', '/auth/session');
+  try {
+    state = await api('GET', '/auth/session');
+  } catch (error) {
+    // Signed in by a proxy as an account that may not use Parley (waiting for approval, disabled): say so.
+    const answer = ask('login');
+    fail(error.explanation);
+    return answer;
+  }
   if (state.user) {
     setCsrfToken(state.csrf_token);
     return state.user;
