@@ -1,5 +1,6 @@
 import Foundation
 import ParleyServer
+import ParleyStore
 import HummingbirdOTP
 import Testing
 
@@ -185,6 +186,23 @@ import Testing
             let closed = try await parley.request(.POST, "/api/v1/auth/signup",
                                                   body: #"{"email":"dave@example.com","password":"\#(TestUsers.password)"}"#)
             #expect(closed.status == 403 && closed.json.error("code") == "signup_closed")
+        }
+    }
+
+    /// Raising `password_hash_cost` upgrades each stored hash at its owner's next sign-in, as the README says.
+    @Test func aHigherHashCostUpgradesTheHashAtTheNextSignIn() async throws {
+        try await TestParley.with(withUpstream: false) { first in
+            let database = "sqlite://\(first.directory)/parley.db"
+            let store = try SQLiteConversationStore(path: first.directory + "/parley.db")
+            #expect(try await store.user(email: TestUsers.adminEmail)?.passwordHash?.hasPrefix("$scrypt$ln=14,") == true)
+            try await TestParley.with(withUpstream: false, configure: {
+                $0.databaseURL = database
+                $0.passwordHash = .init(logN: 15, r: 8, p: 1)
+            }) { raised in
+                _ = try await raised.signIn(email: TestUsers.adminEmail)
+                #expect(try await store.user(email: TestUsers.adminEmail)?.passwordHash?.hasPrefix("$scrypt$ln=15,") == true)
+                _ = try await first.signIn(email: TestUsers.adminEmail)  // the older hash's server still verifies it
+            }
         }
     }
 
