@@ -5,7 +5,8 @@ import ParleyAccounts
 import ParleyCore
 
 /// `/api/v1/auth`: what the UI asks before anything else (`session`), the first-run administrator (`setup`),
-/// sign-up, sign-in and sign-out. These are the only API routes open without an account.
+/// sign-up, sign-in, sign-out, and a new password from a reset link (`reset`). These are the only API routes
+/// open without an account.
 struct AuthRoutes {
     let authenticator: Authenticator
     var accounts: Accounts { authenticator.accounts }
