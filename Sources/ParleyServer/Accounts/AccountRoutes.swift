@@ -7,8 +7,6 @@ import ParleyCore
 /// `/api/v1/account`: the signed-in user's own account — profile, password, sessions and API keys.
 /// Changing the password or minting keys takes a session: a key cannot make more keys.
 struct AccountRoutes {
-    static let maxKeysPerUser = 100
-
     let authenticator: Authenticator
     var accounts: Accounts { authenticator.accounts }
     let cookie: SessionCookie
@@ -77,7 +75,7 @@ struct AccountRoutes {
 
     @Sendable func endSession(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let principal = try Self.principal(context)
-        let id = try Self.id(context)
+        let id = try context.uuid("id", kind: "session")
         guard try await accounts.endSession(id: id, of: principal.user.id) else {
             throw ClientError.notFound("no session with id \(id.lowercased)")
         }
@@ -109,16 +107,13 @@ struct AccountRoutes {
             }
             expiry = Date().addingTimeInterval(Double(days) * 86_400)
         }
-        guard try await accounts.store.keys(userID: principal.user.id).count < Self.maxKeysPerUser else {
-            throw ClientError.from(ParleyError.conflict("at most \(Self.maxKeysPerUser) keys per user; delete one first"))
-        }
         let (record, secret) = try await accounts.createKey(for: principal.user, name: name, scopes: scopes, expiresAt: expiry)
         return try Response.json(API.Key(record, secret: secret), status: .created)
     }
 
     @Sendable func deleteKey(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let principal = try Self.principal(context)
-        let id = try Self.id(context)
+        let id = try context.uuid("id", kind: "API key")
         guard try await accounts.deleteKey(id: id, of: principal.user.id) else {
             throw ClientError.notFound("no API key with id \(id.lowercased)")
         }
@@ -136,12 +131,5 @@ struct AccountRoutes {
             throw ClientError.forbidden("this needs a signed-in browser session, not an API key")
         }
         return principal
-    }
-
-    /// The `:id` path parameter as a UUID; anything else is an unknown id.
-    static func id(_ context: ParleyRequestContext) throws -> UUID {
-        let text = context.parameters.get("id") ?? ""
-        guard let id = UUID(text: text) else { throw ClientError.notFound("no such id: \(text.prefix(64))") }
-        return id
     }
 }

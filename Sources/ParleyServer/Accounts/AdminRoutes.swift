@@ -97,8 +97,6 @@ struct AdminRoutes {
     }
 
     static func userID(_ context: ParleyRequestContext) throws -> UserID {
-        let text = context.parameters.get("id") ?? ""
-        guard let id = UUID(text: text) else { throw ClientError.notFound("no user with id \(text.prefix(64))") }
-        return UserID(id.lowercased)
+        UserID(try context.uuid("id", kind: "user").lowercased)
     }
 }
