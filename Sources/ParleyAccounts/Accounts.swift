@@ -428,6 +428,9 @@ public final class Accounts: Sendable {
 
     // MARK: API keys
 
+    /// Keys one user may hold, so a script gone wrong cannot fill the table.
+    public static let maxKeysPerUser = 100
+
     /// A new key for `owner`; the secret is returned this once and never again.
     public func createKey(for owner: User, name: String, scopes: Set<KeyScope>, expiresAt: Date?) async throws
         -> (APIKeyRecord, secret: String)
@@ -438,6 +441,9 @@ public final class Accounts: Sendable {
         }
         let now = Date()
         if let expiresAt, expiresAt <= now { throw AccountError.invalid("the expiry must be in the future") }
+        guard try await store.keys(userID: owner.id).count < Self.maxKeysPerUser else {
+            throw ParleyError.conflict("at most \(Self.maxKeysPerUser) keys per user; delete one first")
+        }
         let (secret, prefix) = Credentials.newAPIKey()
         let record = APIKeyRecord(id: .v7(now: now), userID: owner.id, name: Self.cleanName(name), prefix: prefix,
                                   keyHash: Credentials.digest(secret), scopes: scopes, createdAt: now,
