@@ -35,9 +35,24 @@ import Testing
                                                  body: #"{"email":"b@example.com","password":"\#(TestUsers.password)"}"#)
             #expect(again.status == 409 && again.json.error("code") == "already_set_up")
 
-            let session = try ParleyAPIHelpers.session(from: setup)
+            let session = try TestParley.session(from: setup)
             let me = try await parley.request(.GET, "/api/v1/auth/session", headers: session.cookie)
             #expect(me.json["setup_required"] as? Bool == false && me.json["csrf_token"] as? String == session.csrf)
+        }
+    }
+
+    /// Behind TLS (`secure_cookies`): the cookie is `Secure` and every response asks for HTTPS only.
+    @Test func secureCookiesMarkTheCookieAndSendHSTS() async throws {
+        try await TestParley.with(withUpstream: false, configure: { $0.secureCookies = true }) { parley in
+            let login = try await parley.request(.POST, "/api/v1/auth/login",
+                                                 body: #"{"email":"admin@example.com","password":"\#(TestUsers.password)"}"#)
+            #expect(login.headers["set-cookie"]?.contains("; Secure") == true, "\(login.headers)")
+            #expect(login.headers["strict-transport-security"] == "max-age=31536000")
+            #expect(try await parley.request(.GET, "/health/live").headers["strict-transport-security"] != nil)
+        }
+        try await TestParley.with(withUpstream: false) { parley in
+            let plain = try await parley.request(.GET, "/health/live")
+            #expect(plain.headers["strict-transport-security"] == nil, "plain HTTP gets no HSTS")
         }
     }
 
@@ -135,7 +150,7 @@ import Testing
                                                    body: #"{"current_password":"\#(TestUsers.password)","new_password":"a brand new passphrase"}"#,
                                                    headers: first.headers)
             #expect(changed.status == 200, "\(changed.body)")
-            let renewed = try ParleyAPIHelpers.session(from: changed)
+            let renewed = try TestParley.session(from: changed)
             #expect(try await parley.request(.GET, "/api/v1/conversations", headers: first.cookie).status == 401)
             #expect(try await parley.request(.GET, "/api/v1/conversations", headers: second.cookie).status == 401)
             #expect(try await parley.request(.GET, "/api/v1/conversations", headers: renewed.cookie).status == 200)
@@ -291,11 +306,6 @@ import Testing
 extension Dictionary where Key == String, Value == any Sendable {
     /// A field of the `error` object.
     func error(_ field: String) -> String? { (self["error"] as? [String: any Sendable])?[field] as? String }
-}
-
-/// Static helpers of ``ParleyAPI`` callable without an instance.
-enum ParleyAPIHelpers {
-    static func session(from reply: APIReply) throws -> SignedIn { try TestParley.session(from: reply) }
 }
 
 /// Sign-in by a trusted proxy (oauth2-proxy, Authelia): its header counts only from its addresses.
