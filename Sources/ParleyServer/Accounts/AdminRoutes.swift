@@ -72,12 +72,12 @@ struct AdminRoutes {
         let id = try Self.userID(context)
         var request = request
         let body = try await request.decodeJSON(API.UserPatch.self, limit: bodyLimit)
-        guard var user = try await accounts.store.user(id: id) else { throw ClientError.notFound("no user with id \(id)") }
+        // Each change answers the user as it left them; with no change, the user as they are.
+        var user: User?
         if let role = body.role { user = try await accounts.setRole(of: id, to: try Self.role(role), by: admin) }
-        if let name = body.name {
-            guard let renamed = try await accounts.rename(id, to: name) else { throw ClientError.notFound("no user with id \(id)") }
-            user = renamed
-        }
+        if let name = body.name { user = try await accounts.rename(id, to: name) }
+        if body.role == nil && body.name == nil { user = try await accounts.store.user(id: id) }
+        guard let user else { throw ClientError.notFound("no user with id \(id)") }
         return try Response.json(API.Account(user))
     }
 
