@@ -78,13 +78,30 @@ public final class Accounts: Sendable {
     private let decoy = Mutex<String?>(nil)
 
     private let cache: CredentialCache
+    /// Where account changes are announced, so every replica forgets its cached credentials and closes the
+    /// streams a sign-out ends (see ``forgetCachedCredentials(of:)``). Nil: this replica's cache only.
+    private let bus: (any EventBus)?
 
-    public init(store: any AccountStore, hasher: PasswordHasher, settings: AccountSettings, logger: Logger) {
+    public init(store: any AccountStore, hasher: PasswordHasher, settings: AccountSettings, logger: Logger,
+                bus: (any EventBus)? = nil) {
         self.store = store
         self.hasher = hasher
         self.settings = settings
         self.logger = logger
+        self.bus = bus
         self.cache = CredentialCache(ttl: settings.credentialCacheTTL)
+    }
+
+    /// Forgets this replica's cached credentials of the user; called for every `account` notice.
+    public func forgetCachedCredentials(of user: UserID) {
+        cache.forget(user: user)
+    }
+
+    /// After a change to the user's sign-in: forgets the cached credentials here at once, and announces it so
+    /// other replicas do too, and every replica closes the user's streams that `ends` covers.
+    private func announce(_ user: UserID, ends: SignOutScope) async {
+        cache.forget(user: user)
+        await bus?.publish([.account(user, ends: ends)])
     }
 
     private func decoyHash() async throws -> String {
@@ -300,29 +317,30 @@ public final class Accounts: Sendable {
         cache.forget(digest: digest)
         guard let (session, user) = try await store.session(tokenHash: digest) else { return }
         _ = try await store.deleteSession(id: session.id, userID: user.id)
+        await announce(user.id, ends: .credential(session.id))
         await audit(.signedOut, user.id)
     }
 
     /// Ends one of the user's sessions; false when they have no such session.
     public func endSession(id: UUID, of user: UserID) async throws -> Bool {
-        defer { cache.forget(user: user) }
         guard try await store.deleteSession(id: id, userID: user) else { return false }
+        await announce(user, ends: .credential(id))
         await audit(.sessionEnded, user, id.lowercased)
         return true
     }
 
     /// Deletes one of the user's keys; false when they have no such key.
     public func deleteKey(id: UUID, of user: UserID) async throws -> Bool {
-        defer { cache.forget(user: user) }
         guard try await store.deleteKey(id: id, userID: user) else { return false }
+        await announce(user, ends: .credential(id))
         await audit(.keyDeleted, user, id.lowercased)
         return true
     }
 
     /// Deletes the user with their data; false when unknown.
     public func deleteUser(_ id: UserID, by actor: UserID? = nil) async throws -> Bool {
-        defer { cache.forget(user: id) }
         guard try await store.deleteUser(id: id) else { return false }
+        await announce(id, ends: .everything)
         await audit(.userDeleted, id, by: actor)
         return true
     }
@@ -332,8 +350,9 @@ public final class Accounts: Sendable {
         guard var user = try await store.user(id: id) else { return nil }
         user.name = Self.cleanName(name)
         user.updatedAt = Date()
-        defer { cache.forget(user: id) }
-        return try await store.updateUser(user) ? user : nil
+        guard try await store.updateUser(user) else { return nil }
+        await announce(id, ends: .nothing)
+        return user
     }
 
     /// Changes the password after checking the current one, ends every session, and starts a new one.
@@ -347,7 +366,7 @@ public final class Accounts: Sendable {
         user.updatedAt = Date()
         guard try await store.updateUser(user) else { throw AccountError.unauthenticated("the account no longer exists") }
         try await store.deleteSessions(userID: user.id, except: nil)
-        cache.forget(user: user.id)
+        await announce(user.id, ends: .sessions)
         logger.notice("password changed; all sessions ended", metadata: ["user": "\(user.id)"])
         await audit(.passwordChanged, user.id, address: client.address)
         return try await startSession(for: user, client: client)
@@ -379,7 +398,7 @@ public final class Accounts: Sendable {
         user.updatedAt = Date()
         _ = try await store.updateUser(user)
         try await store.deleteSessions(userID: id, except: nil)
-        cache.forget(user: id)
+        await announce(id, ends: .sessions)
         await audit(.passwordReset, id, address: client.address)
         try Self.requireActive(user)
         return (user, try await startSession(for: user, client: client))
@@ -407,7 +426,7 @@ public final class Accounts: Sendable {
         user.recoveryCodes = codes.map { Credentials.digest(SecondFactor.normalizedRecoveryCode($0)) }
         user.updatedAt = Date()
         _ = try await store.updateUser(user)
-        cache.forget(user: user.id)
+        await announce(user.id, ends: .nothing)
         await audit(.secondFactorEnabled, user.id)
         return codes
     }
@@ -422,7 +441,7 @@ public final class Accounts: Sendable {
         user.recoveryCodes = []
         user.updatedAt = Date()
         _ = try await store.updateUser(user)
-        cache.forget(user: user.id)
+        await announce(user.id, ends: .nothing)
         await audit(.secondFactorDisabled, user.id)
     }
 
@@ -470,7 +489,7 @@ public final class Accounts: Sendable {
         user.updatedAt = Date()
         guard try await store.updateUser(user) else { throw ParleyError.notFound("no user with id \(id)") }
         if wasActive { try await store.deleteSessions(userID: id, except: nil) }
-        cache.forget(user: id)
+        await announce(id, ends: role.isActive ? (wasActive ? .sessions : .nothing) : .everything)
         logger.notice("role changed", metadata: ["user": "\(id)", "role": "\(role.rawValue)", "by": "\(admin.id)"])
         await audit(.roleChanged, id, by: admin.id, "\(previous.rawValue) → \(role.rawValue)")
         return user

@@ -2,7 +2,8 @@ import Foundation
 
 /// The text form of ``BusNotice``s for buses that carry strings (PostgreSQL NOTIFY, Redis pub/sub).
 ///
-/// One notice per line: `p <id> <offset> <text>`, `c <id>`, `f <id>`, `s <id>`, where the text escapes
+/// One notice per line: `p <id> <offset> <text>`, `c <id>`, `f <id>`, `s <id>`, and `a <user> <ends>` for accounts
+/// (`-` nothing, `s` sessions, `*` everything, or a credential's id), where the text escapes
 /// backslash, newline and NUL. Notices are packed into payloads of at most `maxPayloadBytes` (PostgreSQL
 /// refuses NOTIFY payloads of 8,000 bytes or more); a progress notice too large to fit becomes `changed`, which
 /// tells followers to read the text from the store.
@@ -12,7 +13,9 @@ public enum BusNoticeCoding {
         var current = ""
         for notice in notices {
             var line = self.line(for: notice)
-            if line.utf8.count > maxPayloadBytes { line = self.line(for: .changed(messageID: notice.messageID)) }
+            if line.utf8.count > maxPayloadBytes, case .progress(let id, _, _) = notice {
+                line = self.line(for: .changed(messageID: id))
+            }
             if !current.isEmpty, current.utf8.count + 1 + line.utf8.count > maxPayloadBytes {
                 payloads.append(current)
                 current = ""
@@ -34,11 +37,33 @@ public enum BusNoticeCoding {
         case .changed(let id): return "c \(id.lowercased)"
         case .finished(let id): return "f \(id.lowercased)"
         case .stop(let id): return "s \(id.lowercased)"
+        case .account(let user, let ends): return "a \(user.rawValue) \(code(for: ends))"
+        }
+    }
+
+    private static func code(for ends: SignOutScope) -> String {
+        switch ends {
+        case .nothing: return "-"
+        case .sessions: return "s"
+        case .everything: return "*"
+        case .credential(let id): return id.lowercased
         }
     }
 
     private static func notice(from line: Substring) -> BusNotice? {
         let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        if parts.count == 3, parts[0] == "a", !parts[1].isEmpty, parts[1].utf8.count <= 64 {
+            let ends: SignOutScope
+            switch parts[2] {
+            case "-": ends = .nothing
+            case "s": ends = .sessions
+            case "*": ends = .everything
+            default:
+                guard let id = UUID(text: parts[2]) else { return nil }
+                ends = .credential(id)
+            }
+            return .account(UserID(String(parts[1])), ends: ends)
+        }
         guard parts.count >= 2, let id = UUID(text: parts[1]) else { return nil }
         switch parts[0] {
         case "p":

@@ -106,7 +106,7 @@ public struct GenerationFeed: Sendable {
                         if !follower.apply(offset: offset, text: text) { mustRead = true }
                     case .changed, .finished:
                         mustRead = true
-                    case .stop:
+                    case .stop, .account:
                         break
                     }
                 }

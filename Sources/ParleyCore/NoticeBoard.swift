@@ -2,12 +2,13 @@ import Foundation
 import Synchronization
 
 /// Hands incoming ``BusNotice``s to whoever in this process waits for them: followers watching one message,
-/// and the hub for stop requests.
+/// the hub for stop requests, and the accounts for sign-in changes.
 public final class NoticeBoard: Sendable {
     private struct State {
         var watches: [UUID: [Int: NoticeWatch]] = [:]
         var nextWatchID = 0
         var stopHandler: (@Sendable (UUID) -> Void)?
+        var accountHandlers: [@Sendable (UserID, SignOutScope) -> Void] = []
     }
     private let state = Mutex(State())
 
@@ -16,6 +17,11 @@ public final class NoticeBoard: Sendable {
     /// Called with the message id of every `stop` notice.
     public func onStop(_ handler: @escaping @Sendable (UUID) -> Void) {
         state.withLock { $0.stopHandler = handler }
+    }
+
+    /// Called with every `account` notice.
+    public func onAccountChange(_ handler: @escaping @Sendable (UserID, SignOutScope) -> Void) {
+        state.withLock { $0.accountHandlers.append(handler) }
     }
 
     /// Starts collecting the notices about one message. Cancel the watch when done with it.
@@ -39,15 +45,24 @@ public final class NoticeBoard: Sendable {
 
     public func deliver(_ notices: [BusNotice]) {
         var stops: [UUID] = []
+        var accounts: [(UserID, SignOutScope)] = []
         var handler: (@Sendable (UUID) -> Void)?
+        var accountHandlers: [@Sendable (UserID, SignOutScope) -> Void] = []
         state.withLock { state in
             handler = state.stopHandler
+            accountHandlers = state.accountHandlers
             for notice in notices {
-                if case .stop(let id) = notice { stops.append(id) }
-                for watch in state.watches[notice.messageID]?.values ?? [:].values { watch.add(notice) }
+                switch notice {
+                case .stop(let id): stops.append(id)
+                case .account(let user, let ends): accounts.append((user, ends))
+                default: break
+                }
+                guard let id = notice.messageID else { continue }
+                for watch in state.watches[id]?.values ?? [:].values { watch.add(notice) }
             }
         }
         if let handler { for id in stops { handler(id) } }
+        for (user, ends) in accounts { for handle in accountHandlers { handle(user, ends) } }
     }
 }
 
@@ -78,7 +93,7 @@ public final class NoticeWatch: Sendable {
                 return waiter
             }
             if state.pending.count >= Self.pendingLimit {
-                state.pending = [.changed(messageID: notice.messageID)]
+                state.pending = notice.messageID.map { [.changed(messageID: $0)] } ?? []
             }
             state.pending.append(notice)
             return nil

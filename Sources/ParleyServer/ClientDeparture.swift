@@ -40,18 +40,22 @@ final class ClientDeparture: Sendable {
     }
 }
 
-/// Runs `onGone` if the client of `channel` leaves before ``end()``: for responses that wait on something
-/// else (an answer being generated, an upstream's first token) and would otherwise notice only at their next
-/// write. Without a ``ConnectionGuard`` on the connection (router-mode tests) it never fires.
+/// Runs `onGone` if the client of the request's connection leaves before ``end()``: for responses that wait on
+/// something else (an answer being generated, an upstream's first token) and would otherwise notice only at
+/// their next write. Without a ``ConnectionGuard`` on the connection (router-mode tests) it never fires.
+/// A signed-in user's stream is also tracked in ``OpenStreams`` meanwhile, so signing the user out closes it.
 struct DepartureWatch: Sendable {
     private let registration: EventLoopFuture<(ClientDeparture, Int)>
+    private let ticket: OpenStreams.Ticket?
 
-    init(channel: any Channel, onGone: @escaping @Sendable () -> Void) {
-        registration = ConnectionGuard.departure(of: channel).map { departure in (departure, departure.whenGone(onGone)) }
+    init(context: ParleyRequestContext, onGone: @escaping @Sendable () -> Void) {
+        registration = ConnectionGuard.departure(of: context.channel).map { departure in (departure, departure.whenGone(onGone)) }
+        ticket = context.account.flatMap { principal in context.openStreams?.open(by: principal, on: context.channel) }
     }
 
     /// The response is over: forget `onGone`.
     func end() {
         registration.whenSuccess { departure, id in departure.remove(id) }
+        ticket?.close()
     }
 }

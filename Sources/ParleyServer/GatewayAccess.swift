@@ -20,7 +20,7 @@ struct GatewayAccess: RouterMiddleware {
                 guard principal.may(.gateway) else {
                     throw ClientError.forbidden("this API key lacks the 'gateway' scope")
                 }
-                context.signIn(principal)
+                context.signIn(principal, streams: authenticator.streams)
             } else {
                 throw ClientError.unauthorized("Incorrect API key provided")
             }

@@ -41,7 +41,7 @@ struct MessageRoutes {
             lastEventID = try Query(request).integer("last_event_id", in: 0...CheckedNumber.wholeLimit)
         }
         let events = try await feed.events(messageID: id, owner: context.owner, after: lastEventID)
-        return ServerSentEvents.response(events, channel: context.channel)
+        return ServerSentEvents.response(events, context: context)
     }
 
     /// Stops a running generation — here or on another replica — and answers with the message as stored

@@ -59,7 +59,7 @@ struct OpenAIRoutes {
             var extra: HTTPFields = [:]
             RateLimitHeaders.add(admission.state, to: &extra)
             return try await OpenAIStreaming.response(
-                headers: extra, keepAlive: keepAlive, channel: context.channel, logger: context.logger,
+                headers: extra, keepAlive: keepAlive, context: context, logger: context.logger,
                 open: { try await gateway.stream(body, plan: plan, limits: limits) },
                 finished: { used in await limiter.settle(admission, usedTokens: used) })
         }

@@ -25,13 +25,13 @@ enum OpenAIStreaming {
     /// Opens the answer with `open` and streams it. `finished` gets the tokens the answer used (from its
     /// usage chunk, else a count of its chunks on top of the prompt estimate; 0 for a replay or a failure
     /// before any content), once, however the stream ends.
-    static func response(headers extra: HTTPFields, keepAlive: Duration, channel: any Channel, logger: Logger,
+    static func response(headers extra: HTTPFields, keepAlive: Duration, context: ParleyRequestContext, logger: Logger,
                          open: @escaping @Sendable () async throws -> Served<OpenedStream>,
                          finished settle: @escaping @Sendable (Int?) async -> Void) async throws -> Response {
         let opening = Task { try await open() }
         // A client that leaves stops the router's attempts, or the upstream stream, at once: not at the next
         // keep-alive or chunk.
-        let watch = DepartureWatch(channel: channel) {
+        let watch = DepartureWatch(context: context) {
             opening.cancel()
             Task { (try? await opening.value)?.value.stream.cancel() }
         }

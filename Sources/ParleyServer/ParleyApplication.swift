@@ -109,13 +109,20 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
         logger: logger)
     let gateway = GatewayCache(cache: cache, router: models, defaultTTL: config.cache.ttl)
     let accounts = Accounts(store: store, hasher: PasswordHasher(parameters: config.passwordHash, maxConcurrent: config.passwordHashThreads),
-                            settings: config.accounts, logger: logger)
+                            settings: config.accounts, logger: logger, bus: bus)
+    let authenticator = Authenticator(accounts: accounts, serviceKeys: ServiceKeys(config.apiKeys), proxies: config.trustedProxies)
+    // A sign-in change on any replica (this one included: the bus delivers to its own board too).
+    board.onAccountChange { [streams = authenticator.streams] user, ends in
+        accounts.forgetCachedCredentials(of: user)
+        let closed = streams.end(user, ends)
+        if closed > 0 { logger.info("signed-out user's streams closed", metadata: ["user": "\(user)", "streams": "\(closed)"]) }
+    }
     let services = ParleyServices(
         config: config, store: store, models: gateway, router: models, gateway: gateway,
         limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits), redis: shared, hub: hub,
         chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
         feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))),
-        authenticator: Authenticator(accounts: accounts, serviceKeys: ServiceKeys(config.apiKeys), proxies: config.trustedProxies),
+        authenticator: authenticator,
         loginThrottle: LoginThrottle(limiter: rateLimiter,
                                      limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)))
 

@@ -19,6 +19,8 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext 
     public var account: Principal?
     /// The client's connection, for streams that must stop as soon as it goes.
     public let channel: any Channel
+    /// Where the signed-in user's streams are tracked, so a sign-out closes them.
+    var openStreams: OpenStreams?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -27,8 +29,9 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext 
     }
 
     /// Acts as `principal`'s user from here on.
-    mutating func signIn(_ principal: Principal) {
+    mutating func signIn(_ principal: Principal, streams: OpenStreams) {
         account = principal
+        openStreams = streams
         owner = principal.user.id
         self.principal = "user:" + principal.user.id.rawValue
     }

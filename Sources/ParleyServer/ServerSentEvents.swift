@@ -15,8 +15,8 @@ enum ServerSentEvents {
 
     /// A streaming response that ends after the terminal event, or as soon as the client leaves: when it closes
     /// its socket, not at the next write (see ``ConnectionGuard``). Events queued together go out in one write.
-    static func response(_ subscription: EventSubscription, channel: any Channel) -> Response {
-        let watch = DepartureWatch(channel: channel) { [weak subscription] in subscription?.cancel() }
+    static func response(_ subscription: EventSubscription, context: ParleyRequestContext) -> Response {
+        let watch = DepartureWatch(context: context) { [weak subscription] in subscription?.cancel() }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             defer {
                 subscription.cancel()

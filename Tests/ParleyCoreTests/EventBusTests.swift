@@ -29,6 +29,18 @@ import Testing
         #expect(decoded.last == .changed(messageID: ids[0]), "too large to carry: read it from the store")
     }
 
+    @Test func accountNoticesRoundTripWithEveryScope() {
+        let user = UserID(UUID.v7().lowercased)
+        let credential = UUID.v7()
+        let notices: [BusNotice] = [
+            .account(user, ends: .nothing), .account(user, ends: .sessions), .account(user, ends: .everything),
+            .account(user, ends: .credential(credential)), .finished(messageID: credential),
+        ]
+        #expect(BusNoticeCoding.encode(notices).flatMap(BusNoticeCoding.decode) == notices)
+        #expect(BusNoticeCoding.decode("a \(user.rawValue) not-a-uuid\na  *\na \(user.rawValue)") == [],
+                "an unknown scope, an empty user or a missing scope is skipped")
+    }
+
     @Test func garbageLinesAreSkipped() {
         let id = UUID.v7()
         let payload = "x \(id.lowercased)\np not-a-uuid 1 a\np \(id.lowercased) -1 a\nf \(id.lowercased)\n\n"
@@ -49,6 +61,20 @@ import Testing
         #expect(stopped.ids == [other])
         watch.cancel()
         #expect(board.watchedCount == 0)
+    }
+
+    @Test func accountNoticesReachEveryAccountHandlerAndNoWatcher() async {
+        let board = NoticeBoard()
+        let message = UUID.v7()
+        let user = UserID("u1")
+        let first = Mutex<[SignOutScope]>([]), second = Mutex<[SignOutScope]>([])
+        board.onAccountChange { id, ends in if id == user { first.withLock { $0.append(ends) } } }
+        board.onAccountChange { _, ends in second.withLock { $0.append(ends) } }
+        let watch = board.watch(message)
+        board.deliver([.account(user, ends: .everything), .finished(messageID: message), .account(user, ends: .sessions)])
+        #expect(await watch.next(timeout: .seconds(5)) == [.finished(messageID: message)])
+        #expect(first.withLock { $0 } == [.everything, .sessions] && second.withLock { $0 } == [.everything, .sessions])
+        watch.cancel()
     }
 
     @Test func nextWaitsForANoticeOrTimesOut() async {

@@ -120,6 +120,25 @@ import Testing
     }
 }
 
+extension EventBusContractTests {
+    /// Sign-outs cross replicas on every bus: the other replica forgets the user's credentials and closes their streams.
+    @Test(arguments: Kind.allCases)
+    func anAccountChangeReachesTheOtherReplica(kind: Kind) async throws {
+        guard Self.enabled(kind) else { return }
+        try await withBuses(kind) { bus, board in
+            let user = UserID(UUID().uuidString.lowercased())
+            let key = UUID()
+            let heard = Mutex<[SignOutScope]>([])
+            board.onAccountChange { id, ends in if id == user { heard.withLock { $0.append(ends) } } }
+            for _ in 0..<100 where heard.withLock({ $0.isEmpty }) {
+                await bus.publish([.account(user, ends: .credential(key))])
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(heard.withLock { $0.last } == .credential(key), "\(kind)")
+        }
+    }
+}
+
 /// Message ids a board was asked to stop.
 final class StopsBox: Sendable {
     private let ids = Mutex<Set<UUID>>([])

@@ -88,16 +88,32 @@ import Testing
         #expect(assembled == stopped.content, "B's stream adds up to exactly the stored text")
 
         // Accounts are shared: a session made on A works on B, and a user disabled through A is refused on B
-        // within about a second (a replica trusts a checked credential for one second).
+        // within a second, and the streams they have open on B end at once (the change crosses the event bus).
         let adminOnA = try await a.signIn(email: TestUsers.adminEmail)
         #expect(try await b.request(.GET, "/api/v1/account", headers: adminOnA.cookie).status == 200)
         let bob = try await a.createUser("bob@example.com", by: adminOnA)
         let bobKey = ["Authorization": "Bearer " + (try await a.newKey(bob))]
         #expect(try await b.request(.GET, "/api/v1/conversations", headers: bobKey).status == 200)
         #expect(try await b.request(.GET, "/api/v1/conversations", headers: bob.cookie).status == 200)
+        let bobsChat = try #require(try await b.request(.POST, "/api/v1/conversations", body: "{}", headers: bob.headers)
+            .json["id"] as? String)
+        let bobsAnswer = try await b.events(.POST, "/api/v1/conversations/\(bobsChat)/messages",
+                                            body: #"{"content":"a long story"}"#, headers: bob.headers)
+        let bobsGateway = try await b.events(.POST, "/v1/chat/completions",
+                                             body: #"{"model":"mock-1","stream":true,"messages":[{"role":"user","content":"long"}]}"#,
+                                             headers: bobKey)
+        #expect(bobsAnswer.status == 200 && bobsGateway.status == 200)
+        _ = try await bobsAnswer.read { $0.name == "delta" }
+        _ = try await bobsGateway.next()
         #expect(try await a.request(.PATCH, "/api/v1/admin/users/\(bob.userID)", body: #"{"role":"disabled"}"#,
                                     headers: adminOnA.headers).status == 200)
         let disabledAt = ContinuousClock.now
+        for stream in [bobsAnswer, bobsGateway] {
+            let rest = (try? await stream.rest()) ?? []
+            let took = disabledAt.duration(to: .now)
+            #expect(took <= .seconds(1), "B closed the disabled user's stream after \(took)")
+            #expect(!rest.contains { $0.name == "done" || $0.rawData == "[DONE]" }, "closed, not finished")
+        }
         var refusedOnB = false
         while !refusedOnB, disabledAt.duration(to: .now) < .seconds(5) {
             refusedOnB = try await b.request(.GET, "/api/v1/conversations", headers: bobKey).status == 403

@@ -13,6 +13,8 @@ struct Authenticator: Sendable {
     let accounts: Accounts
     let serviceKeys: ServiceKeys
     let proxies: TrustedProxies
+    /// The signed-in users' open streams on this replica.
+    let streams = OpenStreams()
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     /// The email a trusted proxy says the user is, when this request came through one.

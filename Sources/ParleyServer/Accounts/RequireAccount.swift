@@ -32,7 +32,7 @@ struct RequireAccount: RouterMiddleware {
             }
         }
         var context = context
-        context.signIn(principal)
+        context.signIn(principal, streams: authenticator.streams)
         return try await next(request, context)
     }
 
