@@ -47,6 +47,58 @@ public final class RedisRateLimiter: RateLimiter {
         try await client.send(["ZREM", .text(Self.prefix + "held:" + key), .text(lease)])
     }
 
+    public func spend(_ charges: [AllowanceCharge]) async throws -> AllowanceVerdict {
+        guard !charges.isEmpty else { return AllowanceVerdict(allowed: true, spent: []) }
+        let arguments: [RESPArgument] = charges.flatMap { [.int(max(0, $0.amount)), .int($0.limit), .text(String($0.resetsAt))] }
+        let reply = try await client.run(Self.spendScript, keys: charges.map { Self.prefix + "budget:" + $0.key }, arguments: arguments)
+        guard let values = reply.elements?.compactMap(\.int), values.count == 1 + charges.count else {
+            throw RedisError.unexpectedReply("budget script returned \(reply)")
+        }
+        return AllowanceVerdict(allowed: values[0] == 1, spent: Array(values.dropFirst()))
+    }
+
+    public func adjustSpent(_ charge: AllowanceCharge) async throws {
+        _ = try await client.run(Self.adjustSpentScript, keys: [Self.prefix + "budget:" + charge.key],
+                                 arguments: [.int(charge.amount), .text(String(charge.resetsAt))])
+    }
+
+    public func seedSpent(_ charge: AllowanceCharge) async throws {
+        _ = try await client.run(Self.seedSpentScript, keys: [Self.prefix + "budget:" + charge.key],
+                                 arguments: [.int(max(0, charge.amount)), .text(String(charge.resetsAt))])
+    }
+
+    /// KEYS: allowance keys. ARGV per key: amount, limit, end of period (s). Returns allowed (1/0), then spent
+    /// per key (after when allowed, before when not). Writes only when every allowance has room.
+    static let spendScript = RedisScript("""
+        local out = {1}
+        for i = 1, #KEYS do
+          local spent = tonumber(redis.call('GET', KEYS[i]) or '0')
+          out[i + 1] = spent
+          if spent + tonumber(ARGV[3 * i - 2]) > tonumber(ARGV[3 * i - 1]) then out[1] = 0 end
+        end
+        if out[1] == 1 then
+          for i = 1, #KEYS do
+            out[i + 1] = redis.call('INCRBY', KEYS[i], tonumber(ARGV[3 * i - 2]))
+            redis.call('EXPIREAT', KEYS[i], tonumber(ARGV[3 * i]) + 60)
+          end
+        end
+        return out
+        """)
+
+    /// KEYS[1]: allowance key. ARGV: amount (may be negative), end of period (s). Never below zero.
+    static let adjustSpentScript = RedisScript("""
+        local spent = redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]))
+        if spent < 0 then redis.call('SET', KEYS[1], '0') end
+        redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[2]) + 60)
+        return 1
+        """)
+
+    /// KEYS[1]: allowance key. ARGV: spent so far, end of period (s). Only when the key is absent.
+    static let seedSpentScript = RedisScript("""
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[2]) + 60) end
+        return 1
+        """)
+
     /// KEYS: bucket keys. ARGV per bucket: cost, limit, period (µs). Returns allowed (1/0), retry after (µs),
     /// then remaining and reset (µs) per bucket. Writes only when every bucket allows.
     static let acquireScript = RedisScript("""

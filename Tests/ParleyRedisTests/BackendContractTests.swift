@@ -145,6 +145,51 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.allCases)
+    func allowancesChargeAllOrNothingAdjustAndSeedOnce(_ backend: Backend) async throws {
+        try await Self.withBackends(backend) { _, limiter in
+            let resets = Int64(Date().timeIntervalSince1970) + 3600
+            let user = AllowanceCharge(key: "user:u1:d1", amount: 600, limit: 1000, resetsAt: resets)
+            let key = AllowanceCharge(key: "key:k1:d1", amount: 600, limit: 700, resetsAt: resets)
+            #expect(try await limiter.spend([user, key]) == AllowanceVerdict(allowed: true, spent: [600, 600]))
+            // The key has 100 left: the whole charge is refused and the user's allowance is not touched.
+            var second = key
+            second.amount = 200
+            #expect(try await limiter.spend([user.with(amount: 200), second]) == AllowanceVerdict(allowed: false, spent: [600, 600]))
+            #expect(try await limiter.spend([user.with(amount: 400)]) == AllowanceVerdict(allowed: true, spent: [1000]))
+            #expect(try await limiter.spend([user.with(amount: 1)]).allowed == false, "spent is spent until the reset")
+            // Settling gives back what was reserved and not used, never below zero.
+            try await limiter.adjustSpent(user.with(amount: -300))
+            #expect(try await limiter.spend([user.with(amount: 0)]).spent == [700])
+            try await limiter.adjustSpent(user.with(amount: -5000))
+            #expect(try await limiter.spend([user.with(amount: 0)]).spent == [0])
+            // A seed starts a counter that nobody keeps yet, and changes nothing when one is kept.
+            let fresh = AllowanceCharge(key: "user:u2:d1", amount: 250, limit: 1000, resetsAt: resets)
+            try await limiter.seedSpent(fresh)
+            try await limiter.seedSpent(fresh.with(amount: 900))
+            #expect(try await limiter.spend([fresh.with(amount: 0)]).spent == [250])
+            // A period that has ended starts again from nothing under its own key; the old one is forgotten.
+            let ended = AllowanceCharge(key: "user:u3:d0", amount: 10, limit: 10, resetsAt: Int64(Date().timeIntervalSince1970) - 120)
+            _ = try await limiter.spend([ended])
+            #expect(try await limiter.spend([ended.with(amount: 0)]).spent == [0], "\(backend)")
+        }
+    }
+
+    /// Many concurrent charges against one allowance never spend past its limit.
+    @Test(arguments: Backend.allCases)
+    func concurrentChargesNeverOverspend(_ backend: Backend) async throws {
+        try await Self.withBackends(backend) { _, limiter in
+            let charge = AllowanceCharge(key: "user:race:d1", amount: 7, limit: 500,
+                                         resetsAt: Int64(Date().timeIntervalSince1970) + 3600)
+            let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<200 { group.addTask { try await limiter.spend([charge]).allowed } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(granted == 500 / 7)
+            #expect(try await limiter.spend([charge.with(amount: 0)]).spent == [granted * 7])
+        }
+    }
+
     @Test func memoryLimiterDropsRefilledKeys() async throws {
         let limiter = MemoryRateLimiter(maxKeys: 1000)
         let limit = RateLimit(limit: 100, period: .milliseconds(50))
@@ -188,5 +233,13 @@ import Testing
         #expect(back, "the limiter returns to Redis by itself")
         try await cache.put("shared", Self.answer, ttl: .seconds(60))
         #expect(try await cache.get("shared") == Self.answer)
+    }
+}
+
+extension AllowanceCharge {
+    func with(amount: Int) -> AllowanceCharge {
+        var copy = self
+        copy.amount = amount
+        return copy
     }
 }

@@ -11,6 +11,8 @@ public final class MemoryRateLimiter: RateLimiter {
     struct State {
         var arrivals: [String: Int64] = [:]
         var holders: [String: [String: Int64]] = [:]
+        /// Allowances by key: spent units and the end of the period (seconds since 1970).
+        var allowances: [String: (spent: Int, resetsAt: Int64)] = [:]
         var operationsSinceSweep = 0
     }
 
@@ -19,8 +21,10 @@ public final class MemoryRateLimiter: RateLimiter {
         state = Mutex(State())
     }
 
-    /// Keys held now (bucket keys and concurrency keys).
-    public var keyCount: Int { state.withLock { $0.arrivals.count + $0.holders.count } }
+    /// Keys held now (bucket keys, concurrency keys and allowances).
+    public var keyCount: Int { state.withLock { $0.arrivals.count + $0.holders.count + $0.allowances.count } }
+
+    static var nowSeconds: Int64 { Int64(time(nil)) }
 
     static var nowMicros: Int64 {
         var spec = timespec()
@@ -75,6 +79,39 @@ public final class MemoryRateLimiter: RateLimiter {
         state.withLock { state in
             state.holders[key]?[lease] = nil
             if state.holders[key]?.isEmpty == true { state.holders[key] = nil }
+        }
+    }
+
+    public func spend(_ charges: [AllowanceCharge]) async throws -> AllowanceVerdict {
+        let now = Self.nowSeconds
+        return state.withLock { state in
+            let spent = charges.map { charge in state.allowances[charge.key].flatMap { $0.resetsAt > now ? $0.spent : nil } ?? 0 }
+            let allowed = zip(charges, spent).allSatisfy { charge, spent in spent + max(0, charge.amount) <= charge.limit }
+            guard allowed else { return AllowanceVerdict(allowed: false, spent: spent) }
+            if state.allowances.count > 4 * 1024, charges.contains(where: { state.allowances[$0.key] == nil }) {
+                // Periods that ended hold nothing worth keeping.
+                state.allowances = state.allowances.filter { $0.value.resetsAt > now }
+            }
+            for (charge, before) in zip(charges, spent) {
+                state.allowances[charge.key] = (before + max(0, charge.amount), charge.resetsAt)
+            }
+            return AllowanceVerdict(allowed: true, spent: zip(charges, spent).map { $1 + max(0, $0.amount) })
+        }
+    }
+
+    public func adjustSpent(_ charge: AllowanceCharge) async throws {
+        let now = Self.nowSeconds
+        state.withLock { state in
+            let spent = state.allowances[charge.key].flatMap { $0.resetsAt > now ? $0.spent : nil } ?? 0
+            state.allowances[charge.key] = (max(0, spent + charge.amount), charge.resetsAt)
+        }
+    }
+
+    public func seedSpent(_ charge: AllowanceCharge) async throws {
+        let now = Self.nowSeconds
+        state.withLock { state in
+            guard state.allowances[charge.key].map({ $0.resetsAt <= now }) ?? true else { return }
+            state.allowances[charge.key] = (max(0, charge.amount), charge.resetsAt)
         }
     }
 

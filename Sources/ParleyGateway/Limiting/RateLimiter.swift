@@ -82,6 +82,14 @@ public protocol RateLimiter: Sendable {
     func hold(_ key: String, max: Int, lease: String, ttl: Duration) async throws -> Bool
     /// Gives a concurrent slot back.
     func release(_ key: String, lease: String) async throws
+    /// Charges every allowance if all have room for their amount, else none.
+    func spend(_ charges: [AllowanceCharge]) async throws -> AllowanceVerdict
+    /// Adds `amount` (negative: gives back) to an allowance, never refusing and never going below zero:
+    /// reconciles a charge with what was really used.
+    func adjustSpent(_ charge: AllowanceCharge) async throws
+    /// Sets what an allowance has spent to `amount` unless it is known already (this process or, on a shared
+    /// backend, another one counts it): starts a counter from the stored usage after a restart.
+    func seedSpent(_ charge: AllowanceCharge) async throws
 }
 
 /// The algorithm, on microsecond instants.

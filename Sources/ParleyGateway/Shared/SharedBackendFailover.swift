@@ -124,6 +124,18 @@ public struct FailoverRateLimiter: RateLimiter {
                               fallback: { try await fallback.hold(key, max: max, lease: lease, ttl: ttl) })
     }
 
+    public func spend(_ charges: [AllowanceCharge]) async throws -> AllowanceVerdict {
+        try await tracker.run({ try await primary.spend(charges) }, fallback: { try await fallback.spend(charges) })
+    }
+
+    public func adjustSpent(_ charge: AllowanceCharge) async throws {
+        try await tracker.run({ try await primary.adjustSpent(charge) }, fallback: { try await fallback.adjustSpent(charge) })
+    }
+
+    public func seedSpent(_ charge: AllowanceCharge) async throws {
+        try await tracker.run({ try await primary.seedSpent(charge) }, fallback: { try await fallback.seedSpent(charge) })
+    }
+
     public func release(_ key: String, lease: String) async throws {
         // Release on both: the lease was taken on whichever answered at the time.
         try? await fallback.release(key, lease: lease)
