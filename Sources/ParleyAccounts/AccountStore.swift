@@ -52,6 +52,18 @@ public protocol AccountStore: Sendable {
     func auditEvents(userID: UserID?, before: Date?, limit: Int) async throws -> [AuditEvent]
     /// Deletes events older than `cutoff`; returns how many.
     func deleteAuditEvents(before cutoff: Date) async throws -> Int
+
+    /// Adds each record's counts to the stored row of its user, day, key and model (creating it); records of
+    /// users that no longer exist are dropped.
+    func addUsage(_ records: [UsageRecord]) async throws
+    /// The user's rows from `firstDay` on, newest day first.
+    func usage(userID: UserID, from firstDay: String) async throws -> [UsageRecord]
+    /// Tokens the user — or, with `keyID`, that key of theirs — spent from `firstDay` on.
+    func spentTokens(userID: UserID, keyID: UUID?, from firstDay: String) async throws -> Int
+    /// Each user's totals from `firstDay` on (`day`, `keyID` and `model` empty), most tokens first.
+    func usageByUser(from firstDay: String, limit: Int) async throws -> [UsageRecord]
+    /// Deletes rows of days before `day`; returns how many.
+    func deleteUsage(before day: String) async throws -> Int
 }
 
 /// Why an account operation was refused. The HTTP layer maps each to a status.

@@ -111,9 +111,11 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date?
     public var lastUsedAt: Date?
+    /// Tokens the key may spend per budget period, within its owner's; nil: no budget of its own.
+    public var tokenBudget: Int?
 
     public init(id: UUID, userID: UserID, name: String, prefix: String, keyHash: String, scopes: Set<KeyScope>,
-                createdAt: Date, expiresAt: Date?, lastUsedAt: Date?) {
+                createdAt: Date, expiresAt: Date?, lastUsedAt: Date?, tokenBudget: Int? = nil) {
         self.id = id
         self.userID = userID
         self.name = name
@@ -123,6 +125,7 @@ public struct APIKeyRecord: Sendable, Equatable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.lastUsedAt = lastUsedAt
+        self.tokenBudget = tokenBudget
     }
 
     public func isExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }

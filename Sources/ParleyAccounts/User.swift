@@ -25,9 +25,11 @@ public struct User: Sendable, Equatable {
     public var totpSecret: String?
     /// SHA-256 digests of the recovery codes not used yet.
     public var recoveryCodes: [String]
+    /// Tokens the user may spend per budget period; nil: the server's default (`token_budget`).
+    public var tokenBudget: Int?
 
     public init(id: UserID, email: String, name: String, role: AccountRole, passwordHash: String?, createdAt: Date, updatedAt: Date,
-                totpSecret: String? = nil, recoveryCodes: [String] = []) {
+                totpSecret: String? = nil, recoveryCodes: [String] = [], tokenBudget: Int? = nil) {
         self.id = id
         self.email = email
         self.name = name
@@ -37,6 +39,7 @@ public struct User: Sendable, Equatable {
         self.updatedAt = updatedAt
         self.totpSecret = totpSecret
         self.recoveryCodes = recoveryCodes
+        self.tokenBudget = tokenBudget
     }
 
     /// A new account with a fresh time-ordered id.

@@ -67,6 +67,20 @@ extension GuardedConversationStore: AccountStore {
     public func deleteAuditEvents(before cutoff: Date) async throws -> Int {
         try await guardedAccounts { try await $0.deleteAuditEvents(before: cutoff) }
     }
+
+    public func addUsage(_ records: [UsageRecord]) async throws { try await guardedAccounts { try await $0.addUsage(records) } }
+    public func usage(userID: UserID, from firstDay: String) async throws -> [UsageRecord] {
+        try await guardedAccounts { try await $0.usage(userID: userID, from: firstDay) }
+    }
+    public func spentTokens(userID: UserID, keyID: UUID?, from firstDay: String) async throws -> Int {
+        try await guardedAccounts { try await $0.spentTokens(userID: userID, keyID: keyID, from: firstDay) }
+    }
+    public func usageByUser(from firstDay: String, limit: Int) async throws -> [UsageRecord] {
+        try await guardedAccounts { try await $0.usageByUser(from: firstDay, limit: limit) }
+    }
+    public func deleteUsage(before day: String) async throws -> Int {
+        try await guardedAccounts { try await $0.deleteUsage(before: day) }
+    }
 }
 
 /// Tuples are not `Sendable` across the guard's task boundary; these carry them.

@@ -6,14 +6,14 @@ import PostgresNIO
 /// Accounts, sessions and API keys in the same PostgreSQL database as the conversations, so every replica
 /// sees the same sessions.
 extension PostgresConversationStore: AccountStore {
-    static let userColumns = "u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at, u.totp_secret, u.recovery_codes"
+    static let userColumns = "u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at, u.totp_secret, u.recovery_codes, u.token_budget"
     static let sessionColumns = """
         s.id AS s_id, s.user_id AS s_user_id, s.token_hash, s.csrf_token, s.created_at AS s_created_at, \
         s.last_seen_at, s.expires_at, s.user_agent, s.address
         """
     static let keyColumns = """
         k.id AS k_id, k.user_id AS k_user_id, k.name AS k_name, k.prefix, k.key_hash, k.scopes, \
-        k.created_at AS k_created_at, k.expires_at AS k_expires_at, k.last_used_at
+        k.created_at AS k_created_at, k.expires_at AS k_expires_at, k.last_used_at, k.token_budget AS k_token_budget
         """
 
     public func userCount() async throws -> Int {
@@ -83,7 +83,7 @@ extension PostgresConversationStore: AccountStore {
             try await client.query("""
                 UPDATE users SET name = \(user.name), role = \(user.role.rawValue), password_hash = \(user.passwordHash),
                        updated_at = \(user.updatedAt.millis), totp_secret = \(user.totpSecret),
-                       recovery_codes = \(user.recoveryCodes.joined(separator: " "))
+                       recovery_codes = \(user.recoveryCodes.joined(separator: " ")), token_budget = \(user.tokenBudget)
                 WHERE id = \(user.id.rawValue) RETURNING id
                 """, logger: logger).collect()
         }
@@ -194,10 +194,11 @@ extension PostgresConversationStore: AccountStore {
     public func createKey(_ key: APIKeyRecord) async throws {
         try await perform {
             try await client.query("""
-                INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at, last_used_at)
+                INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at, last_used_at,
+                                      token_budget)
                 VALUES (\(key.id), \(key.userID.rawValue), \(key.name), \(key.prefix), \(key.keyHash),
                         \(KeyScope.encode(key.scopes)), \(key.createdAt.millis), \(key.expiresAt?.millis),
-                        \(key.lastUsedAt?.millis))
+                        \(key.lastUsedAt?.millis), \(key.tokenBudget))
                 """, logger: logger)
         }
     }
@@ -275,7 +276,90 @@ extension PostgresConversationStore: AccountStore {
         return rows.count
     }
 
+    // MARK: Usage
+
+    public func addUsage(_ records: [UsageRecord]) async throws {
+        guard !records.isEmpty else { return }
+        // One statement for the whole batch: the rows as parallel arrays, summed per key first (a batch may
+        // repeat one), users that no longer exist skipped.
+        var merged: [String: UsageRecord] = [:]
+        for record in records {
+            let id = [record.userID.rawValue, record.day, record.keyID?.lowercased ?? "", record.model].joined(separator: "\u{1}")
+            if var existing = merged[id] {
+                existing.requests += record.requests
+                existing.promptTokens += record.promptTokens
+                existing.completionTokens += record.completionTokens
+                merged[id] = existing
+            } else {
+                merged[id] = record
+            }
+        }
+        let rows = Array(merged.values)
+        let users = rows.map(\.userID.rawValue), days = rows.map(\.day), keys = rows.map { $0.keyID?.lowercased ?? "" }
+        let models = rows.map(\.model), requests = rows.map { Int64($0.requests) }
+        let prompts = rows.map { Int64($0.promptTokens) }, completions = rows.map { Int64($0.completionTokens) }
+        try await perform {
+            try await client.query("""
+                INSERT INTO usage_daily (user_id, day, key_id, model, requests, prompt_tokens, completion_tokens)
+                SELECT r.* FROM unnest(\(users)::TEXT[], \(days)::TEXT[], \(keys)::TEXT[], \(models)::TEXT[],
+                                       \(requests)::BIGINT[], \(prompts)::BIGINT[], \(completions)::BIGINT[])
+                    AS r (user_id, day, key_id, model, requests, prompt_tokens, completion_tokens)
+                WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id)
+                ON CONFLICT (user_id, day, key_id, model) DO UPDATE SET
+                    requests = usage_daily.requests + excluded.requests,
+                    prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
+                    completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens
+                """, logger: logger)
+        }
+    }
+
+    public func usage(userID: UserID, from firstDay: String) async throws -> [UsageRecord] {
+        let rows = try await perform {
+            try await client.query("""
+                SELECT user_id, day, key_id, model, requests, prompt_tokens, completion_tokens FROM usage_daily
+                WHERE user_id = \(userID.rawValue) AND day >= \(firstDay) ORDER BY day DESC, key_id, model
+                """, logger: logger).collect()
+        }
+        return try rows.map(Self.usage(from:))
+    }
+
+    public func spentTokens(userID: UserID, keyID: UUID?, from firstDay: String) async throws -> Int {
+        let key = keyID?.lowercased
+        let rows = try await perform {
+            try await client.query("""
+                SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0)::BIGINT FROM usage_daily
+                WHERE user_id = \(userID.rawValue) AND day >= \(firstDay) AND (\(key)::TEXT IS NULL OR key_id = \(key))
+                """, logger: logger).collect()
+        }
+        return Int(try rows.first?.decode(Int64.self) ?? 0)
+    }
+
+    public func usageByUser(from firstDay: String, limit: Int) async throws -> [UsageRecord] {
+        let rows = try await perform {
+            try await client.query("""
+                SELECT user_id, '' AS day, '' AS key_id, '' AS model, SUM(requests)::BIGINT AS requests,
+                       SUM(prompt_tokens)::BIGINT AS prompt_tokens, SUM(completion_tokens)::BIGINT AS completion_tokens
+                FROM usage_daily WHERE day >= \(firstDay) GROUP BY user_id
+                ORDER BY SUM(prompt_tokens + completion_tokens) DESC, user_id LIMIT \(limit)
+                """, logger: logger).collect()
+        }
+        return try rows.map(Self.usage(from:))
+    }
+
+    public func deleteUsage(before day: String) async throws -> Int {
+        let rows = try await perform {
+            try await client.query("DELETE FROM usage_daily WHERE day < \(day) RETURNING 1", logger: logger).collect()
+        }
+        return rows.count
+    }
+
     // MARK: Rows
+
+    static func usage(from row: PostgresRow) throws -> UsageRecord {
+        let (user, day, key, model, requests, prompt, completion) = try row.decode((String, String, String, String, Int64, Int64, Int64).self)
+        return UsageRecord(day: day, userID: UserID(user), keyID: key.isEmpty ? nil : UUID(uuidString: key), model: model,
+                           requests: Int(requests), promptTokens: Int(prompt), completionTokens: Int(completion))
+    }
 
     static func user(from row: PostgresRow) throws -> User {
         let columns = row.makeRandomAccess()
@@ -287,7 +371,8 @@ extension PostgresConversationStore: AccountStore {
                     createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
                     updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)),
                     totpSecret: try columns["totp_secret"].decode(String?.self),
-                    recoveryCodes: try columns["recovery_codes"].decode(String.self).split(separator: " ").map(String.init))
+                    recoveryCodes: try columns["recovery_codes"].decode(String.self).split(separator: " ").map(String.init),
+                    tokenBudget: try columns["token_budget"].decode(Int64?.self).map(Int.init))
     }
 
     static func session(from row: PostgresRow) throws -> SessionRecord {
@@ -310,6 +395,7 @@ extension PostgresConversationStore: AccountStore {
             scopes: KeyScope.parse(try columns["scopes"].decode(String.self)) ?? [],
             createdAt: Date(millis: try columns["k_created_at"].decode(Int64.self)),
             expiresAt: try columns["k_expires_at"].decode(Int64?.self).map(Date.init(millis:)),
-            lastUsedAt: try columns["last_used_at"].decode(Int64?.self).map(Date.init(millis:)))
+            lastUsedAt: try columns["last_used_at"].decode(Int64?.self).map(Date.init(millis:)),
+            tokenBudget: try columns["k_token_budget"].decode(Int64?.self).map(Int.init))
     }
 }

@@ -141,6 +141,25 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        ("008_usage_and_budgets", [
+            // Budgets per user and per key (NULL: the server's default, or none for a key), and the daily roll-up
+            // of tokens per user, key ('' for the user's sessions) and model.
+            "ALTER TABLE users ADD COLUMN token_budget BIGINT",
+            "ALTER TABLE api_keys ADD COLUMN token_budget BIGINT",
+            """
+            CREATE TABLE usage_daily (
+                user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                day TEXT NOT NULL,
+                key_id TEXT NOT NULL DEFAULT '',
+                model TEXT NOT NULL,
+                requests BIGINT NOT NULL DEFAULT 0,
+                prompt_tokens BIGINT NOT NULL DEFAULT 0,
+                completion_tokens BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (user_id, day, key_id, model)
+            )
+            """,
+            "CREATE INDEX usage_daily_by_day ON usage_daily (day)",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

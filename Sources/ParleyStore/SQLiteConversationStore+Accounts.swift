@@ -64,10 +64,11 @@ extension SQLiteConversationStore: AccountStore {
     public func updateUser(_ user: User) async throws -> Bool {
         try await write { db in
             try db.execute(sql: """
-                UPDATE users SET name = ?, role = ?, password_hash = ?, updated_at = ?, totp_secret = ?, recovery_codes = ?
+                UPDATE users SET name = ?, role = ?, password_hash = ?, updated_at = ?, totp_secret = ?, recovery_codes = ?,
+                    token_budget = ?
                 WHERE id = ?
                 """, arguments: [user.name, user.role.rawValue, user.passwordHash, user.updatedAt.millis, user.totpSecret,
-                                 user.recoveryCodes.joined(separator: " "), user.id.rawValue])
+                                 user.recoveryCodes.joined(separator: " "), user.tokenBudget, user.id.rawValue])
             return db.changesCount > 0
         }
     }
@@ -165,11 +166,12 @@ extension SQLiteConversationStore: AccountStore {
     public func createKey(_ key: APIKeyRecord) async throws {
         try await write { db in
             try db.execute(sql: """
-                INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at, last_used_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at, last_used_at,
+                                      token_budget)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [key.id.lowercased, key.userID.rawValue, key.name, key.prefix, key.keyHash,
                                  KeyScope.encode(key.scopes), key.createdAt.millis, key.expiresAt?.millis,
-                                 key.lastUsedAt?.millis])
+                                 key.lastUsedAt?.millis, key.tokenBudget])
         }
     }
 
@@ -177,10 +179,11 @@ extension SQLiteConversationStore: AccountStore {
         try await read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT k.id AS k_id, k.user_id, k.name AS k_name, k.prefix, k.key_hash, k.scopes, k.created_at AS k_created_at,
-                       k.expires_at, k.last_used_at, u.*
+                       k.expires_at, k.last_used_at, k.token_budget AS k_token_budget, u.*
                 FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?
                 """), arguments: [hash]) else { return nil }
-            return (try Self.key(from: row, id: "k_id", name: "k_name", createdAt: "k_created_at"), try Self.user(from: row))
+            return (try Self.key(from: row, id: "k_id", name: "k_name", createdAt: "k_created_at", budget: "k_token_budget"),
+                    try Self.user(from: row))
         }
     }
 
@@ -188,7 +191,7 @@ extension SQLiteConversationStore: AccountStore {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE user_id = ? ORDER BY created_at DESC, id DESC",
                              arguments: [userID.rawValue])
-                .map { try Self.key(from: $0, id: "id", name: "name", createdAt: "created_at") }
+                .map { try Self.key(from: $0, id: "id", name: "name", createdAt: "created_at", budget: "token_budget") }
         }
     }
 
@@ -244,7 +247,73 @@ extension SQLiteConversationStore: AccountStore {
         }
     }
 
+    // MARK: Usage
+
+    public func addUsage(_ records: [UsageRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await write { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO usage_daily (user_id, day, key_id, model, requests, prompt_tokens, completion_tokens)
+                SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?)
+                ON CONFLICT (user_id, day, key_id, model) DO UPDATE SET
+                    requests = requests + excluded.requests,
+                    prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+                    completion_tokens = completion_tokens + excluded.completion_tokens
+                """)
+            for record in records {
+                try statement.execute(arguments: [record.userID.rawValue, record.day, record.keyID?.lowercased ?? "", record.model,
+                                                  record.requests, record.promptTokens, record.completionTokens,
+                                                  record.userID.rawValue])
+            }
+        }
+    }
+
+    public func usage(userID: UserID, from firstDay: String) async throws -> [UsageRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM usage_daily WHERE user_id = ? AND day >= ? ORDER BY day DESC, key_id, model
+                """, arguments: [userID.rawValue, firstDay]).map(Self.usage(from:))
+        }
+    }
+
+    public func spentTokens(userID: UserID, keyID: UUID?, from firstDay: String) async throws -> Int {
+        try await read { db in
+            var sql = "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM usage_daily WHERE user_id = ? AND day >= ?"
+            var arguments: StatementArguments = [userID.rawValue, firstDay]
+            if let keyID {
+                sql += " AND key_id = ?"
+                arguments += [keyID.lowercased]
+            }
+            return try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+        }
+    }
+
+    public func usageByUser(from firstDay: String, limit: Int) async throws -> [UsageRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT user_id, '' AS day, '' AS key_id, '' AS model, SUM(requests) AS requests,
+                       SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens
+                FROM usage_daily WHERE day >= ? GROUP BY user_id
+                ORDER BY SUM(prompt_tokens + completion_tokens) DESC, user_id LIMIT ?
+                """, arguments: [firstDay, limit]).map(Self.usage(from:))
+        }
+    }
+
+    public func deleteUsage(before day: String) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM usage_daily WHERE day < ?", arguments: [day])
+            return db.changesCount
+        }
+    }
+
     // MARK: Rows
+
+    static func usage(from row: Row) throws -> UsageRecord {
+        let key: String = row["key_id"]
+        return UsageRecord(day: row["day"], userID: UserID(row["user_id"]), keyID: key.isEmpty ? nil : UUID(uuidString: key),
+                           model: row["model"], requests: row["requests"], promptTokens: row["prompt_tokens"],
+                           completionTokens: row["completion_tokens"])
+    }
 
     static func user(from row: Row) throws -> User {
         let roleText: String = row["role"]
@@ -253,7 +322,7 @@ extension SQLiteConversationStore: AccountStore {
         return User(id: UserID(row["id"]), email: row["email"], name: row["name"], role: role,
                     passwordHash: row["password_hash"], createdAt: Date(millis: row["created_at"]),
                     updatedAt: Date(millis: row["updated_at"]), totpSecret: row["totp_secret"],
-                    recoveryCodes: codes.split(separator: " ").map(String.init))
+                    recoveryCodes: codes.split(separator: " ").map(String.init), tokenBudget: row["token_budget"])
     }
 
     static func session(from row: Row, id: String, createdAt: String) throws -> SessionRecord {
@@ -263,12 +332,13 @@ extension SQLiteConversationStore: AccountStore {
                       userAgent: row["user_agent"], address: row["address"])
     }
 
-    static func key(from row: Row, id: String, name: String, createdAt: String) throws -> APIKeyRecord {
+    static func key(from row: Row, id: String, name: String, createdAt: String, budget: String) throws -> APIKeyRecord {
         let scopesText: String = row["scopes"]
         let expires: Int64? = row["expires_at"]
         let used: Int64? = row["last_used_at"]
         return APIKeyRecord(id: try uuid(row, id), userID: UserID(row["user_id"]), name: row[name], prefix: row["prefix"],
                             keyHash: row["key_hash"], scopes: KeyScope.parse(scopesText) ?? [], createdAt: Date(millis: row[createdAt]),
-                            expiresAt: expires.map(Date.init(millis:)), lastUsedAt: used.map(Date.init(millis:)))
+                            expiresAt: expires.map(Date.init(millis:)), lastUsedAt: used.map(Date.init(millis:)),
+                            tokenBudget: row[budget])
     }
 }

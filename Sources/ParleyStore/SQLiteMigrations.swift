@@ -161,6 +161,25 @@ enum SQLiteMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("008_usage_and_budgets") { db in
+            // Budgets per user and per key (NULL: the server's default, or none for a key), and the daily roll-up
+            // of tokens per user, key ('' for the user's sessions) and model.
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN token_budget INTEGER;
+                ALTER TABLE api_keys ADD COLUMN token_budget INTEGER;
+                CREATE TABLE usage_daily (
+                    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    day TEXT NOT NULL,
+                    key_id TEXT NOT NULL DEFAULT '',
+                    model TEXT NOT NULL,
+                    requests INTEGER NOT NULL DEFAULT 0,
+                    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                    completion_tokens INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (user_id, day, key_id, model)
+                );
+                CREATE INDEX usage_daily_by_day ON usage_daily (day);
+                """)
+        }
         return migrator
     }
 }

@@ -16,6 +16,7 @@ enum AccountStoreContract {
         ("expired and idle sessions are swept", expiredAndIdleSessionsAreSwept),
         ("keys are found by digest and scoped to their user", keysAreScopedToTheirUser),
         ("security events page newest first and expire", auditEventsPageAndExpire),
+        ("usage adds up per user, day, key and model, and budgets persist", usageAddsUpAndBudgetsPersist),
     ]
 
     static func user(_ email: String, role: AccountRole = .user) -> User {
@@ -166,5 +167,68 @@ enum AccountStoreContract {
         #expect(try await store.auditEvents(userID: alice, before: nil, limit: 10).map(\.detail) == ["event 4", "event 3", "event 1", "event 0"])
         #expect(try await store.deleteAuditEvents(before: start.addingTimeInterval(2)) == 2)
         #expect(try await store.auditEvents(userID: nil, before: nil, limit: 10).count == 3)
+    }
+
+    static func usageAddsUpAndBudgetsPersist(_ store: Store) async throws {
+        var alice = user("alice@example.com")
+        let bob = user("bob@example.com")
+        try await store.createUser(alice, asFirstUser: false)
+        try await store.createUser(bob, asFirstUser: false)
+        alice.tokenBudget = 50_000
+        #expect(try await store.updateUser(alice))
+        #expect(try await store.user(id: alice.id)?.tokenBudget == 50_000)
+        let (secret, prefix) = Credentials.newAPIKey()
+        let key = APIKeyRecord(id: .v7(), userID: alice.id, name: "ci", prefix: prefix, keyHash: Credentials.digest(secret),
+                               scopes: [.gateway], createdAt: Date(millis: Date().millis), expiresAt: nil, lastUsedAt: nil,
+                               tokenBudget: 1_000)
+        try await store.createKey(key)
+        let (found, owner) = try #require(try await store.key(hash: key.keyHash))
+        #expect(found.tokenBudget == 1_000 && owner.tokenBudget == 50_000, "the key's budget and its owner's, apart")
+        #expect(try await store.keys(userID: alice.id).first?.tokenBudget == 1_000)
+
+        func record(_ day: String, _ who: UserID, _ keyID: UUID?, _ model: String, _ prompt: Int, _ completion: Int) -> UsageRecord {
+            UsageRecord(day: day, userID: who, keyID: keyID, model: model, requests: 1, promptTokens: prompt, completionTokens: completion)
+        }
+        try await store.addUsage([
+            record("2026-11-30", alice.id, nil, "gpt", 10, 5),
+            record("2026-12-01", alice.id, nil, "gpt", 100, 50),
+            record("2026-12-01", alice.id, nil, "gpt", 1, 2),       // the same row twice in one batch
+            record("2026-12-01", alice.id, key.id, "gpt", 7, 3),
+            record("2026-12-01", alice.id, key.id, "claude", 20, 20),
+            record("2026-12-01", bob.id, nil, "gpt", 5, 5),
+            record("2026-12-01", UserID("gone"), nil, "gpt", 9, 9), // no such user: dropped
+        ])
+        try await store.addUsage([record("2026-12-01", alice.id, nil, "gpt", 1000, 0)])
+        let rows = try await store.usage(userID: alice.id, from: "2026-12-01")
+        #expect(rows.count == 3 && rows.allSatisfy { $0.day == "2026-12-01" })
+        let sessions = try #require(rows.first { $0.keyID == nil })
+        #expect(sessions.requests == 3 && sessions.promptTokens == 1101 && sessions.completionTokens == 52)
+        #expect(try await store.spentTokens(userID: alice.id, keyID: nil, from: "2026-12-01") == 1153 + 10 + 40)
+        #expect(try await store.spentTokens(userID: alice.id, keyID: key.id, from: "2026-12-01") == 50)
+        #expect(try await store.spentTokens(userID: alice.id, keyID: nil, from: "2026-11-01") == 1203 + 15)
+        #expect(try await store.spentTokens(userID: bob.id, keyID: key.id, from: "2026-11-01") == 0, "alice's key is not bob's")
+        let totals = try await store.usageByUser(from: "2026-12-01", limit: 10)
+        #expect(totals.map(\.userID) == [alice.id, bob.id])
+        #expect(totals.first?.totalTokens == 1203 && totals.first?.requests == 5)
+        #expect(try await store.usageByUser(from: "2026-12-01", limit: 1).count == 1)
+
+        #expect(try await store.deleteUsage(before: "2026-12-01") == 1)
+        #expect(try await store.usage(userID: alice.id, from: "2000-01-01").count == 3)
+        #expect(try await store.deleteUser(id: alice.id))
+        #expect(try await store.usage(userID: alice.id, from: "2000-01-01").isEmpty, "a deleted user's usage goes with them")
+        #expect(try await store.usageByUser(from: "2000-01-01", limit: 10).map(\.userID) == [bob.id])
+    }
+}
+
+@Suite struct UsageDayTests {
+    @Test func daysAndPeriodsAreUTC() {
+        #expect(UsageRecord.day(of: Date(timeIntervalSince1970: 0)) == "1970-01-01")
+        #expect(UsageRecord.day(of: Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29")
+        #expect(UsageRecord.day(of: Date(timeIntervalSince1970: 1_796_255_999)) == "2026-12-02", "one second before midnight")
+        let noon = Date(timeIntervalSince1970: 1_796_299_200) // 2026-12-03 12:00 UTC
+        #expect(BudgetPeriod.day.span(of: noon).firstDay == "2026-12-03")
+        #expect(BudgetPeriod.day.span(of: noon).end == Date(timeIntervalSince1970: 1_796_342_400))
+        #expect(BudgetPeriod.month.span(of: noon).firstDay == "2026-12-01")
+        #expect(BudgetPeriod.month.span(of: noon).end == Date(timeIntervalSince1970: 1_798_761_600), "2027-01-01")
     }
 }
