@@ -451,7 +451,7 @@ public final class Accounts: Sendable {
     public static let maxKeysPerUser = 100
 
     /// A new key for `owner`; the secret is returned this once and never again.
-    public func createKey(for owner: User, name: String, scopes: Set<KeyScope>, expiresAt: Date?) async throws
+    public func createKey(for owner: User, name: String, scopes: Set<KeyScope>, expiresAt: Date?, tokenBudget: Int? = nil) async throws
         -> (APIKeyRecord, secret: String)
     {
         guard !scopes.isEmpty else { throw AccountError.invalid("a key needs at least one scope (chat, gateway, admin)") }
@@ -466,7 +466,7 @@ public final class Accounts: Sendable {
         let (secret, prefix) = Credentials.newAPIKey()
         let record = APIKeyRecord(id: .v7(now: now), userID: owner.id, name: Self.cleanName(name), prefix: prefix,
                                   keyHash: Credentials.digest(secret), scopes: scopes, createdAt: now,
-                                  expiresAt: expiresAt, lastUsedAt: nil)
+                                  expiresAt: expiresAt, lastUsedAt: nil, tokenBudget: tokenBudget)
         try await store.createKey(record)
         logger.info("API key created", metadata: ["user": "\(owner.id)", "key": "\(prefix)"])
         await audit(.keyCreated, owner.id, "\(record.name) (\(prefix)…, \(KeyScope.encode(scopes)))")
@@ -474,6 +474,18 @@ public final class Accounts: Sendable {
     }
 
     // MARK: Administration
+
+    /// Sets the user's token budget per period (nil: the server's default).
+    public func setTokenBudget(of id: UserID, to budget: Int?, by admin: User) async throws -> User {
+        guard var user = try await store.user(id: id) else { throw ParleyError.notFound("no user with id \(id)") }
+        guard user.tokenBudget != budget else { return user }
+        user.tokenBudget = budget
+        user.updatedAt = Date()
+        guard try await store.updateUser(user) else { throw ParleyError.notFound("no user with id \(id)") }
+        await announce(id, ends: .nothing)
+        await audit(.budgetChanged, id, by: admin.id, budget.map { "\($0) tokens" } ?? "the default")
+        return user
+    }
 
     /// Changes a user's role. Leaving the active roles, or any change of privilege, ends their sessions (and a
     /// disabled user's keys stop working at once, because keys are checked against the role).

@@ -22,6 +22,7 @@ public struct AuditEvent: Sendable, Equatable {
         case recoveryCodeUsed = "recovery_code_used"
         case passwordResetIssued = "password_reset_issued"
         case passwordReset = "password_reset"
+        case budgetChanged = "budget_changed"
     }
 
     public var id: UUID

@@ -63,7 +63,8 @@ public final class RedisRateLimiter: RateLimiter {
     }
 
     public func seedSpent(_ charge: AllowanceCharge) async throws {
-        _ = try await client.run(Self.seedSpentScript, keys: [Self.prefix + "budget:" + charge.key],
+        _ = try await client.run(Self.seedSpentScript, keys: [Self.prefix + "budget:" + charge.key,
+                                                              Self.prefix + "budget-seeded:" + charge.key],
                                  arguments: [.int(max(0, charge.amount)), .text(String(charge.resetsAt))])
     }
 
@@ -93,9 +94,13 @@ public final class RedisRateLimiter: RateLimiter {
         return 1
         """)
 
-    /// KEYS[1]: allowance key. ARGV: spent so far, end of period (s). Only when the key is absent.
+    /// KEYS: allowance key, its seeded marker. ARGV: spent before, end of period (s). Adds once per allowance.
     static let seedSpentScript = RedisScript("""
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[2]) + 60) end
+        if redis.call('SET', KEYS[2], '1', 'NX') then
+          redis.call('EXPIREAT', KEYS[2], tonumber(ARGV[2]) + 60)
+          redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]))
+          redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[2]) + 60)
+        end
         return 1
         """)
 

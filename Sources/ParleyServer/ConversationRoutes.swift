@@ -17,7 +17,7 @@ struct ConversationRoutes {
     let store: GuardedConversationStore
     let chat: ChatService
     let hub: GenerationHub
-    let limiter: RequestLimiter
+    let accounting: CallAccounting
     let models: any ModelDirectory
     let limits: ChatLimits
     /// Largest request body read.
@@ -111,23 +111,30 @@ struct ConversationRoutes {
                                                    nextAfter: after == nil ? nil : continues))
     }
 
-    /// The chat API's limits are per client address (per user once accounts exist): the same requests and
-    /// tokens per minute as `/v1`. The prompt is estimated as the message plus the context budget.
-    /// A refusal is a ``LimitRefusal``, answered as a 429 (or 413) by ``ClientError/from(_:)``.
-    private func admitTurn(_ context: ParleyRequestContext, content: String, model: String?) async throws -> Admission {
-        try await limiter.admit(principal: context.caller, model: model,
-                                promptTokens: content.utf8.count / 4 + limits.contextTokenBudget / 4,
-                                maxTokens: limits.maxOutputTokens, stream: false)
+    /// The chat API's limits are the user's: the same requests and tokens per minute as `/v1`, and their token
+    /// budgets. The prompt is estimated as the message plus the context budget. A refusal is a ``LimitRefusal``
+    /// or ``BudgetRefusal``, answered as a 429 (or 413) by ``ClientError/from(_:)``.
+    private func admitTurn(_ context: ParleyRequestContext, content: String, model: String?) async throws -> CallAccounting.Ticket {
+        try await accounting.admit(context, model: model, promptTokens: content.utf8.count / 4 + limits.contextTokenBudget / 4,
+                                   maxTokens: limits.maxOutputTokens, stream: false)
     }
 
-    /// Reconciles the reservation with the stored usage once the answer is done, wherever the client went.
-    private func settleWhenFinished(_ job: GenerationJob, admission: Admission, owner: UserID) {
-        guard limiter.settings.isEnabled else { return }
+    /// Settles the limits and budgets with the stored usage once the answer is done, wherever the client went,
+    /// and records it.
+    private func settleWhenFinished(_ job: GenerationJob, ticket: CallAccounting.Ticket, owner: UserID) {
+        let (store, accounting) = (store, accounting)
         Task {
             await job.waitUntilFinished()
             let message = try? await store.message(id: job.messageID, owner: owner)
-            let used = message.flatMap { message in message.promptTokens.map { $0 + (message.completionTokens ?? 0) } }
-            await limiter.settle(admission, usedTokens: used)
+            let spent: CallAccounting.Spent
+            if let message, let prompt = message.promptTokens {
+                spent = .reported(TokenUsage(promptTokens: prompt, completionTokens: message.completionTokens ?? 0))
+            } else if let message, !message.content.isEmpty {
+                spent = .unknown(completion: message.content.utf8.count / 4)
+            } else {
+                spent = .nothing
+            }
+            await accounting.settle(ticket, model: message?.model ?? "", spent)
         }
     }
 
@@ -139,17 +146,17 @@ struct ConversationRoutes {
             throw ClientError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
         let replacedIndex = try await replacedIndex(body.replaces, conversationID: id, owner: context.owner)
-        let admission = try await admitTurn(context, content: body.content, model: body.model)
+        let ticket = try await admitTurn(context, content: body.content, model: body.model)
         let job: GenerationJob
         do {
             job = try await chat.postMessage(owner: context.owner, conversationID: id,
                                                       content: body.content, model: body.model,
                                                       replacingFrom: replacedIndex)
         } catch {
-            await limiter.settle(admission, usedTokens: 0)
+            await accounting.settle(ticket, model: body.model ?? "", .nothing)
             throw error
         }
-        settleWhenFinished(job, admission: admission, owner: context.owner)
+        settleWhenFinished(job, ticket: ticket, owner: context.owner)
         if Self.wantsJSON(request) {
             // A client that asked for JSON waits for the whole answer (the job runs the same way).
             await job.waitUntilFinished()

@@ -15,7 +15,7 @@ struct OpenAIRoutes {
     let gateway: GatewayCache
     /// The provider router behind the cache.
     let router: ModelRouter
-    let limiter: RequestLimiter
+    let accounting: CallAccounting
     /// Service keys and users' keys with the `gateway` scope.
     let access: GatewayAccess
     /// Silence after which a stream that has not opened upstream yet gets a keep-alive comment.
@@ -52,23 +52,24 @@ struct OpenAIRoutes {
         let plan = gateway.plan(chat: body, controls: try Self.cacheControls(body.cacheControls, request),
                                          namespace: context.caller)
         let limits = router.limits(timeout: try Self.requestTimeout(request))
-        let admission = try await admit(context, model: body.model, body: body.bytes, maxTokens: body.maxTokens, stream: body.stream)
+        let ticket = try await admit(context, model: body.model, body: body.bytes, maxTokens: body.maxTokens, stream: body.stream)
         let gateway = gateway
-        let limiter = limiter
+        let accounting = accounting
+        let model = body.model
         if body.stream {
             var extra: HTTPFields = [:]
-            RateLimitHeaders.add(admission.state, to: &extra)
+            RateLimitHeaders.add(ticket.admission.state, to: &extra)
             return try await OpenAIStreaming.response(
                 headers: extra, keepAlive: keepAlive, context: context, logger: context.logger,
                 open: { try await gateway.stream(body, plan: plan, limits: limits) },
-                finished: { used in await limiter.settle(admission, usedTokens: used) })
+                finished: { spent in await accounting.settle(ticket, model: model, spent) })
         }
         do {
             let served = try await gateway.completion(body, plan: plan, limits: limits)
-            await limiter.settle(admission, usedTokens: served.value.usage?.totalTokens)
-            return Self.json(served, admission: admission)
+            await accounting.settle(ticket, model: model, Self.spent(served))
+            return Self.json(served, admission: ticket.admission)
         } catch {
-            await limiter.settle(admission, usedTokens: 0)
+            await accounting.settle(ticket, model: model, .nothing)
             throw error
         }
     }
@@ -78,25 +79,31 @@ struct OpenAIRoutes {
         let plan = gateway.plan(embeddings: body, controls: try Self.cacheControls(body.cacheControls, request),
                                          namespace: context.caller)
         let limits = router.limits(timeout: try Self.requestTimeout(request))
-        let admission = try await admit(context, model: body.model, body: body.bytes, maxTokens: 0, stream: false)
+        let ticket = try await admit(context, model: body.model, body: body.bytes, maxTokens: 0, stream: false)
         do {
             let served = try await gateway.embeddings(body, plan: plan, limits: limits)
-            await limiter.settle(admission, usedTokens: served.value.usage?.totalTokens)
-            return Self.json(served, admission: admission)
+            await accounting.settle(ticket, model: body.model, Self.spent(served))
+            return Self.json(served, admission: ticket.admission)
         } catch {
-            await limiter.settle(admission, usedTokens: 0)
+            await accounting.settle(ticket, model: body.model, .nothing)
             throw error
         }
     }
 
-    /// Checks the caller's and the model's limits; a refusal is a 429 (or 413), an unreachable shared
-    /// limiter failing closed a 503.
+    /// What a non-streamed answer cost: nothing when replayed from the cache (or shared with an identical call).
+    private static func spent(_ served: Served<UpstreamReply>) -> CallAccounting.Spent {
+        guard served.cache == .bypass || served.cache == .miss(coalesced: false) else { return .nothing }
+        return served.value.usage.map(CallAccounting.Spent.reported) ?? .unknown(completion: 0)
+    }
+
+    /// Checks the caller's and the model's limits and charges the caller's budgets; a refusal is a 429 (or
+    /// 413), an unreachable shared limiter failing closed a 503.
     private func admit(_ context: ParleyRequestContext, model: String, body: [UInt8], maxTokens: Int?, stream: Bool) async throws
-        -> Admission
+        -> CallAccounting.Ticket
     {
         do {
-            return try await limiter.admit(principal: context.caller, model: model, promptTokens: body.count / 4,
-                                           maxTokens: maxTokens, stream: stream)
+            return try await accounting.admit(context, model: model, promptTokens: body.count / 4,
+                                              maxTokens: maxTokens, stream: stream)
         } catch let error as ParleyError {
             throw ClientError(.serviceUnavailable, type: "unavailable", message: error.description, code: "limits_unavailable")
         }

@@ -22,12 +22,11 @@ enum OpenAIStreaming {
         HTTPField.Name("X-Accel-Buffering")!: "no",
     ]
 
-    /// Opens the answer with `open` and streams it. `finished` gets the tokens the answer used (from its
-    /// usage chunk, else a count of its chunks on top of the prompt estimate; 0 for a replay or a failure
-    /// before any content), once, however the stream ends.
+    /// Opens the answer with `open` and streams it. `finished` gets what the answer cost (its usage chunk, else
+    /// a count of its chunks; nothing for a replay or a failure before any content), once, however the stream ends.
     static func response(headers extra: HTTPFields, keepAlive: Duration, context: ParleyRequestContext, logger: Logger,
                          open: @escaping @Sendable () async throws -> Served<OpenedStream>,
-                         finished settle: @escaping @Sendable (Int?) async -> Void) async throws -> Response {
+                         finished settle: @escaping @Sendable (CallAccounting.Spent) async -> Void) async throws -> Response {
         let opening = Task { try await open() }
         // A client that leaves stops the router's attempts, or the upstream stream, at once: not at the next
         // keep-alive or chunk.
@@ -37,7 +36,7 @@ enum OpenAIStreaming {
         }
         // Every way out reports, some more than one (a client leaving mid-answer); only the first counts.
         let once = Mutex(false)
-        let finished: @Sendable (Int?) async -> Void = { used in
+        let finished: @Sendable (CallAccounting.Spent) async -> Void = { used in
             guard once.withLock({ done in defer { done = true }; return !done }) else { return }
             watch.end()
             await settle(used)
@@ -51,7 +50,7 @@ enum OpenAIStreaming {
                                 try await forward(served, to: &writer, finished: finished)
                             })
         case .failure(let error)?:
-            await finished(0)
+            await finished(.nothing)
             throw clientError(error)
         case nil:
             return Response(status: .ok, headers: base, body: ResponseBody { writer in
@@ -66,7 +65,7 @@ enum OpenAIStreaming {
                             try await forward(served, to: &writer, finished: finished)
                             return
                         case .failure(let error)?:
-                            await finished(0)
+                            await finished(.nothing)
                             try await writer.write(ByteBuffer(string: "data: \(ErrorShape.openAI.body(clientError(error)))\n\n"))
                             try await writer.finish(nil)
                             return
@@ -76,7 +75,7 @@ enum OpenAIStreaming {
                     // The client went away while the router was still trying.
                     // (An answer that opened just then is dropped with its stream, which stops reading.)
                     opening.cancel()
-                    await finished(0)
+                    await finished(.nothing)
                     throw error
                 }
             })
@@ -85,7 +84,7 @@ enum OpenAIStreaming {
 
     /// Writes the answer's chunks; ends with `[DONE]`, or with an error event if the upstream fails.
     static func forward(_ served: Served<OpenedStream>, to writer: inout any ResponseBodyWriter,
-                        finished: @Sendable (Int?) async -> Void) async throws {
+                        finished: @Sendable (CallAccounting.Spent) async -> Void) async throws {
         let stream = served.value.stream
         var tally = StreamTally(replay: served.cache != .bypass && served.cache != .miss(coalesced: false))
         defer { stream.cancel() }
@@ -106,7 +105,7 @@ enum OpenAIStreaming {
                     buffer.writeString("data: \(ErrorShape.openAI.body(clientError(error)))\n\n")
                     try await writer.write(buffer)
                     try await writer.finish(nil)
-                    await finished(tally.used)
+                    await finished(tally.spent)
                     return
                 }
                 guard let batch else { break }
@@ -117,10 +116,10 @@ enum OpenAIStreaming {
             try await writer.write(buffer)
             try await writer.finish(nil)
         } catch {
-            await finished(tally.used)
+            await finished(tally.spent)
             throw error
         }
-        await finished(tally.used)
+        await finished(tally.spent)
     }
 
     /// What a streamed answer cost: its usage chunk's total when it sent one, else one token per chunk.
@@ -135,11 +134,11 @@ enum OpenAIStreaming {
             for chunk in batch { if let found = chunk.usage { usage = found } }
         }
 
-        /// Tokens to settle: nil keeps the reservation (nothing known).
-        var used: Int? {
-            if replay { return 0 }
-            if let usage { return usage.totalTokens }
-            return chunks == 0 ? 0 : nil
+        /// What the answer cost: its report, nothing for a replay or before any chunk, else a chunk count.
+        var spent: CallAccounting.Spent {
+            if replay { return .nothing }
+            if let usage { return .reported(usage) }
+            return chunks == 0 ? .nothing : .unknown(completion: chunks)
         }
     }
 

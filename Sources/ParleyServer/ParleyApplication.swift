@@ -33,13 +33,14 @@ public struct ParleyApplication: ApplicationProtocol {
     let http: Application<Responder>
     let httpClient: HTTPClient
     let database: DatabaseService
+    let usage: UsageRecorder
 
     public var server: HTTPServerBuilder { Self.serverBuilder }
     public var configuration: ApplicationConfiguration { http.configuration }
     public func onServerRunning(_ channel: any Channel) async { await http.onServerRunning(channel) }
 
     /// What runs beside the HTTP server, in start order.
-    public var services: [any Service] { [database, clientService, generations] }
+    public var services: [any Service] { [database, usage, clientService, generations] }
     var clientService: HTTPClientService { HTTPClientService(client: httpClient) }
     var generations: GenerationHubService { GenerationHubService(hub: hub, grace: config.shutdownGrace) }
 
@@ -48,9 +49,9 @@ public struct ParleyApplication: ApplicationProtocol {
 
     public func run() async throws {
         // Graceful shutdown runs in reverse order: generations drain first, then the HTTP server closes,
-        // then the upstream client, and the database last.
+        // then the upstream client, then the usage still counted is written, and the database closes last.
         let group = ServiceGroup(configuration: .init(
-            services: [database, clientService, http, generations],
+            services: [database, usage, clientService, http, generations],
             logger: logger))
         defer { database.stopPool() }
         try await group.run()
@@ -89,7 +90,8 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
     }
     let store = GuardedConversationStore(base, callTimeout: config.databaseTimeout, logger: logger)
     let database = DatabaseService(store: store, pool: pool, listener: listener, redis: shared?.client,
-                                   sessionIdle: config.accounts.sessionIdle, auditRetention: config.auditRetention)
+                                   sessionIdle: config.accounts.sessionIdle, auditRetention: config.auditRetention,
+                                   usageRetentionDays: config.usageRetentionDays)
     await database.startPool()
     do {
         try await ParleyApplication.migrateWhenReachable(store.base, wait: config.databaseStartupWait, logger: logger)
@@ -108,6 +110,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
                         leaseDuration: config.generationLease, leaseCheckInterval: config.generationLease / 3),
         logger: logger)
     let gateway = GatewayCache(cache: cache, router: models, defaultTTL: config.cache.ttl)
+    let usage = UsageRecorder(store: store, logger: logger)
     let accounts = Accounts(store: store, hasher: PasswordHasher(parameters: config.passwordHash, maxConcurrent: config.passwordHashThreads),
                             settings: config.accounts, logger: logger, bus: bus)
     let authenticator = Authenticator(accounts: accounts, serviceKeys: ServiceKeys(config.apiKeys), proxies: config.trustedProxies)
@@ -119,7 +122,11 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
     }
     let services = ParleyServices(
         config: config, store: store, models: gateway, router: models, gateway: gateway,
-        limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits), redis: shared, hub: hub,
+        accounting: CallAccounting(limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits),
+                                   budgets: TokenBudgets(limiter: rateLimiter, store: store, defaultBudget: config.defaultTokenBudget,
+                                                         period: config.budgetPeriod),
+                                   usage: usage),
+        redis: shared, hub: hub,
         chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
         feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))),
         authenticator: authenticator,
@@ -147,7 +154,8 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
         logger.info("Redis \(shared.client.configuration.redacted): cache \(config.cache.backend.rawValue), shared limits, fail-\(config.redisFailure.rawValue)")
     }
     return ParleyApplication(config: config, store: store, hub: hub, routes: routes, responder: http.responder,
-                             logger: logger, http: http, httpClient: httpClient, database: database)
+                             logger: logger, http: http, httpClient: httpClient, database: database,
+                             usage: usage)
 }
 
 
@@ -226,26 +234,30 @@ final class DatabaseService: Service, Sendable {
     let sessionIdle: Duration
     /// Security events older than this are swept.
     let auditRetention: Duration
+    /// Days of usage kept.
+    let usageRetentionDays: Int
     private let poolTask = Mutex<Task<Void, Never>?>(nil)
 
     init(store: GuardedConversationStore, pool: PostgresConversationStore?, listener: (any EventListener)?, redis: RedisClient?,
-         sessionIdle: Duration, auditRetention: Duration) {
+         sessionIdle: Duration, auditRetention: Duration, usageRetentionDays: Int) {
         self.store = store
         self.pool = pool
         self.listener = listener
         self.redis = redis
         self.sessionIdle = sessionIdle
         self.auditRetention = auditRetention
+        self.usageRetentionDays = usageRetentionDays
     }
 
-    /// Deletes ended sessions (past their lifetime or idle limit) and security events past their retention
-    /// every ten minutes, so both tables stay bounded however many sign-ins there were. Any replica may do it; a
-    /// failed sweep waits for the next.
+    /// Deletes ended sessions (past their lifetime or idle limit), and security events and usage past their
+    /// retention, every ten minutes, so the tables stay bounded however many sign-ins there were. Any replica
+    /// may do it; a failed sweep waits for the next.
     func sweepSessions(every interval: Duration = .seconds(600)) async {
         while !Task.isCancelled {
             let now = Date()
             _ = try? await store.deleteExpiredSessions(now: now, idleSince: now.addingTimeInterval(-sessionIdle.secondsValue))
             _ = try? await store.deleteAuditEvents(before: now.addingTimeInterval(-auditRetention.secondsValue))
+            _ = try? await store.deleteUsage(before: UsageRecord.day(of: now.addingTimeInterval(-Double(usageRetentionDays) * 86_400)))
             try? await Task.sleep(for: interval)
         }
     }

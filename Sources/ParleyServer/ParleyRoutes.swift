@@ -16,20 +16,20 @@ enum ParleyRoutes {
         let cookie = SessionCookie(secure: services.config.secureCookies, maxAge: services.config.accounts.sessionLifetime)
         AuthRoutes(authenticator: authenticator, throttle: services.loginThrottle, cookie: cookie, bodyLimit: bodyLimit)
             .register(on: recorder.group("api/v1/auth"))
-        AccountRoutes(authenticator: authenticator, cookie: cookie, bodyLimit: bodyLimit)
+        AccountRoutes(authenticator: authenticator, accounting: services.accounting, cookie: cookie, bodyLimit: bodyLimit)
             .register(on: recorder.group("api/v1/account").add(middleware: RequireAccount(authenticator: authenticator, scope: .chat)))
-        AdminRoutes(accounts: authenticator.accounts, bodyLimit: bodyLimit)
+        AdminRoutes(accounts: authenticator.accounts, accounting: services.accounting, bodyLimit: bodyLimit)
             .register(on: recorder.group("api/v1/admin").add(middleware: RequireAccount(authenticator: authenticator, scope: .admin)))
         // Everything else under /api/v1 is a signed-in user's own data.
         let api = recorder.group("api/v1").add(middleware: RequireAccount(authenticator: authenticator, scope: .chat))
-        ConversationRoutes(store: services.store, chat: services.chat, hub: services.hub, limiter: services.limiter,
+        ConversationRoutes(store: services.store, chat: services.chat, hub: services.hub, accounting: services.accounting,
                            models: services.models, limits: services.config.limits, bodyLimit: bodyLimit).register(on: api)
         MessageRoutes(store: services.store, feed: services.feed, bodyLimit: bodyLimit).register(on: api)
         SearchRoutes(store: services.store).register(on: api)
         let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis)
         system.register(on: recorder)
         system.registerModels(on: api)
-        OpenAIRoutes(gateway: services.gateway, router: services.router, limiter: services.limiter,
+        OpenAIRoutes(gateway: services.gateway, router: services.router, accounting: services.accounting,
                      access: GatewayAccess(authenticator: authenticator), keepAlive: services.config.keepAliveInterval,
                      bodyLimit: bodyLimit).register(on: recorder)
         WebRoutes(assets: webAssets).register(on: recorder)

@@ -15,8 +15,8 @@ struct ParleyServices: Sendable {
     let router: ModelRouter
     /// The response cache in front of the router.
     let gateway: GatewayCache
-    /// Rate limits on `/v1` and on the chat API's answers.
-    let limiter: RequestLimiter
+    /// Rate limits, token budgets and usage records of `/v1` and of the chat API's answers.
+    let accounting: CallAccounting
     /// Redis, when configured: its outage tracker answers the readiness check.
     let redis: SharedBackend?
     let hub: GenerationHub

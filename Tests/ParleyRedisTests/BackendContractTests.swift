@@ -163,11 +163,12 @@ import Testing
             #expect(try await limiter.spend([user.with(amount: 0)]).spent == [700])
             try await limiter.adjustSpent(user.with(amount: -5000))
             #expect(try await limiter.spend([user.with(amount: 0)]).spent == [0])
-            // A seed starts a counter that nobody keeps yet, and changes nothing when one is kept.
+            // A seed adds what was spent before, once: on top of a charge that came first, and never twice.
             let fresh = AllowanceCharge(key: "user:u2:d1", amount: 250, limit: 1000, resetsAt: resets)
+            _ = try await limiter.spend([fresh.with(amount: 10)])
             try await limiter.seedSpent(fresh)
             try await limiter.seedSpent(fresh.with(amount: 900))
-            #expect(try await limiter.spend([fresh.with(amount: 0)]).spent == [250])
+            #expect(try await limiter.spend([fresh.with(amount: 0)]).spent == [260])
             // A period that has ended starts again from nothing under its own key; the old one is forgotten.
             let ended = AllowanceCharge(key: "user:u3:d0", amount: 10, limit: 10, resetsAt: Int64(Date().timeIntervalSince1970) - 120)
             _ = try await limiter.spend([ended])

@@ -43,10 +43,12 @@ import Testing
         "POST /api/v1/account/totp": (.user, nil),
         "POST /api/v1/account/totp/enable": (.user, #"{"secret":"AAAAAAAAAAAAAAAAAAAA","code":"123456"}"#),
         "POST /api/v1/account/totp/disable": (.user, #"{"password":"x"}"#),
+        "GET /api/v1/account/usage": (.user, nil),
 
         "GET /api/v1/admin/users": (.admin, nil), "POST /api/v1/admin/users": (.admin, #"{"email":"new@example.com"}"#),
         "PATCH /api/v1/admin/users/{id}": (.admin, #"{"role":"disabled"}"#), "DELETE /api/v1/admin/users/{id}": (.admin, nil),
         "GET /api/v1/admin/audit": (.admin, nil), "POST /api/v1/admin/users/{id}/password-reset": (.admin, nil),
+        "GET /api/v1/admin/usage": (.admin, nil), "GET /api/v1/admin/users/{id}/usage": (.admin, nil),
 
         "GET /v1/models": (.gateway, nil), "GET /v1/models/{id}": (.gateway, nil),
         "POST /v1/chat/completions": (.gateway, cachedRequest),

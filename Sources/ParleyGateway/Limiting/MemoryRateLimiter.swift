@@ -11,8 +11,8 @@ public final class MemoryRateLimiter: RateLimiter {
     struct State {
         var arrivals: [String: Int64] = [:]
         var holders: [String: [String: Int64]] = [:]
-        /// Allowances by key: spent units and the end of the period (seconds since 1970).
-        var allowances: [String: (spent: Int, resetsAt: Int64)] = [:]
+        /// Allowances by key: spent units, the end of the period (seconds since 1970), and whether it was seeded.
+        var allowances: [String: (spent: Int, resetsAt: Int64, seeded: Bool)] = [:]
         var operationsSinceSweep = 0
     }
 
@@ -93,7 +93,8 @@ public final class MemoryRateLimiter: RateLimiter {
                 state.allowances = state.allowances.filter { $0.value.resetsAt > now }
             }
             for (charge, before) in zip(charges, spent) {
-                state.allowances[charge.key] = (before + max(0, charge.amount), charge.resetsAt)
+                let seeded = state.allowances[charge.key].map { $0.resetsAt > now && $0.seeded } ?? false
+                state.allowances[charge.key] = (before + max(0, charge.amount), charge.resetsAt, seeded)
             }
             return AllowanceVerdict(allowed: true, spent: zip(charges, spent).map { $1 + max(0, $0.amount) })
         }
@@ -102,16 +103,17 @@ public final class MemoryRateLimiter: RateLimiter {
     public func adjustSpent(_ charge: AllowanceCharge) async throws {
         let now = Self.nowSeconds
         state.withLock { state in
-            let spent = state.allowances[charge.key].flatMap { $0.resetsAt > now ? $0.spent : nil } ?? 0
-            state.allowances[charge.key] = (max(0, spent + charge.amount), charge.resetsAt)
+            let current = state.allowances[charge.key].flatMap { $0.resetsAt > now ? $0 : nil }
+            state.allowances[charge.key] = (max(0, (current?.spent ?? 0) + charge.amount), charge.resetsAt, current?.seeded ?? false)
         }
     }
 
     public func seedSpent(_ charge: AllowanceCharge) async throws {
         let now = Self.nowSeconds
         state.withLock { state in
-            guard state.allowances[charge.key].map({ $0.resetsAt <= now }) ?? true else { return }
-            state.allowances[charge.key] = (max(0, charge.amount), charge.resetsAt)
+            let current = state.allowances[charge.key].flatMap { $0.resetsAt > now ? $0 : nil }
+            guard current?.seeded != true else { return }
+            state.allowances[charge.key] = ((current?.spent ?? 0) + max(0, charge.amount), charge.resetsAt, true)
         }
     }
 

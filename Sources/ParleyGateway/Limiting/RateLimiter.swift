@@ -87,8 +87,9 @@ public protocol RateLimiter: Sendable {
     /// Adds `amount` (negative: gives back) to an allowance, never refusing and never going below zero:
     /// reconciles a charge with what was really used.
     func adjustSpent(_ charge: AllowanceCharge) async throws
-    /// Sets what an allowance has spent to `amount` unless it is known already (this process or, on a shared
-    /// backend, another one counts it): starts a counter from the stored usage after a restart.
+    /// Adds `amount` to an allowance once: the first seed of each allowance counts, later ones (from other
+    /// processes sharing the backend) do nothing. Starts a counter from the stored usage after a restart, on top
+    /// of whatever was charged meanwhile.
     func seedSpent(_ charge: AllowanceCharge) async throws
 }
 

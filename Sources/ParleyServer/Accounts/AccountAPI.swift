@@ -12,10 +12,23 @@ extension API {
         var createdAt: String
         /// Whether signing in also takes a code from an authenticator app.
         var twoFactor: Bool
+        /// The user's own token budget per period; null: the server's default.
+        var tokenBudget: Int?
         enum CodingKeys: String, CodingKey {
             case id, email, name, role
             case createdAt = "created_at"
             case twoFactor = "two_factor"
+            case tokenBudget = "token_budget"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(email, forKey: .email)
+            try container.encode(name, forKey: .name)
+            try container.encode(role, forKey: .role)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(twoFactor, forKey: .twoFactor)
+            try container.encode(tokenBudget, forKey: .tokenBudget)
         }
         init(_ user: User) {
             id = user.id.rawValue
@@ -24,6 +37,7 @@ extension API {
             role = user.role.rawValue
             createdAt = API.time(user.createdAt)
             twoFactor = user.totpSecret != nil
+            tokenBudget = user.tokenBudget
         }
     }
 
@@ -117,9 +131,11 @@ extension API {
         var name: String
         var scopes: [String]?
         var expiresInDays: Int?
+        var tokenBudget: Int?
         enum CodingKeys: String, CodingKey {
             case name, scopes
             case expiresInDays = "expires_in_days"
+            case tokenBudget = "token_budget"
         }
     }
 
@@ -131,6 +147,7 @@ extension API {
         var createdAt: String
         var expiresAt: String?
         var lastUsedAt: String?
+        var tokenBudget: Int?
         /// Only in the answer that created the key.
         var key: String?
         enum CodingKeys: String, CodingKey {
@@ -138,6 +155,7 @@ extension API {
             case createdAt = "created_at"
             case expiresAt = "expires_at"
             case lastUsedAt = "last_used_at"
+            case tokenBudget = "token_budget"
         }
         init(_ record: APIKeyRecord, secret: String? = nil) {
             id = record.id.lowercased
@@ -147,6 +165,7 @@ extension API {
             createdAt = API.time(record.createdAt)
             expiresAt = record.expiresAt.map(API.time)
             lastUsedAt = record.lastUsedAt.map(API.time)
+            tokenBudget = record.tokenBudget
             key = secret
         }
     }
@@ -161,6 +180,85 @@ extension API {
     struct UserPatch: Decodable {
         var role: String?
         var name: String?
+        /// Absent: unchanged; null: back to the server's default; a number: the user's own budget.
+        var tokenBudget: Int??
+        enum CodingKeys: String, CodingKey {
+            case role, name
+            case tokenBudget = "token_budget"
+        }
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            role = try container.decodeIfPresent(String.self, forKey: .role)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            if container.contains(.tokenBudget) {
+                tokenBudget = .some(try container.decodeNil(forKey: .tokenBudget) ? nil : try container.decode(Int.self, forKey: .tokenBudget))
+            }
+        }
+    }
+
+    /// A day's tokens on one model, through one key (or the user's sessions).
+    struct UsageRow: Encodable {
+        var day: String
+        var model: String
+        var keyID: String?
+        var requests: Int
+        var promptTokens: Int
+        var completionTokens: Int
+        enum CodingKeys: String, CodingKey {
+            case day, model, requests
+            case keyID = "key_id"
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+        }
+        init(_ record: UsageRecord) {
+            day = record.day
+            model = record.model
+            keyID = record.keyID?.lowercased
+            requests = record.requests
+            promptTokens = record.promptTokens
+            completionTokens = record.completionTokens
+        }
+    }
+
+    /// A user's usage over the last days and their budget for this period.
+    struct Usage: Encodable {
+        var period: String
+        var budget: Int?
+        var spent: Int
+        var resetsAt: String
+        var data: [UsageRow]
+        enum CodingKeys: String, CodingKey {
+            case period, budget, spent, data
+            case resetsAt = "resets_at"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(period, forKey: .period)
+            try container.encode(budget, forKey: .budget)
+            try container.encode(spent, forKey: .spent)
+            try container.encode(resetsAt, forKey: .resetsAt)
+            try container.encode(data, forKey: .data)
+        }
+    }
+
+    /// A user's totals over the last days, for administrators.
+    struct UserUsage: Encodable {
+        var userID: String
+        var requests: Int
+        var promptTokens: Int
+        var completionTokens: Int
+        enum CodingKeys: String, CodingKey {
+            case requests
+            case userID = "user_id"
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+        }
+        init(_ record: UsageRecord) {
+            userID = record.userID.rawValue
+            requests = record.requests
+            promptTokens = record.promptTokens
+            completionTokens = record.completionTokens
+        }
     }
 
     struct Audit: Encodable {

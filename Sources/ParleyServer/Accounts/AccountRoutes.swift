@@ -4,11 +4,12 @@ import Hummingbird
 import ParleyAccounts
 import ParleyCore
 
-/// `/api/v1/account`: the signed-in user's own account — profile, password, sessions and API keys.
+/// `/api/v1/account`: the signed-in user's own account — profile, password, sessions, API keys and usage.
 /// Changing the password or minting keys takes a session: a key cannot make more keys.
 struct AccountRoutes {
     let authenticator: Authenticator
     var accounts: Accounts { authenticator.accounts }
+    let accounting: CallAccounting
     let cookie: SessionCookie
     let bodyLimit: Int
 
@@ -23,6 +24,13 @@ struct AccountRoutes {
         group.post("totp", use: newSecondFactor)
         group.post("totp/enable", use: enableSecondFactor)
         group.post("totp/disable", use: disableSecondFactor)
+        group.get("usage", use: usage)
+    }
+
+    /// The last `days` days of tokens per day, model and key (30 unless given, at most 400), and this period's budget.
+    @Sendable func usage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let days = try Query(request).integer("days", in: 1...400) ?? 30
+        return try Response.json(try await accounting.report(for: try Self.principal(context).user, days: days))
     }
 
     /// A secret for the authenticator app (scanned from the `otpauth://` address, or typed), not active yet.
@@ -107,7 +115,9 @@ struct AccountRoutes {
             }
             expiry = Date().addingTimeInterval(Double(days) * 86_400)
         }
-        let (record, secret) = try await accounts.createKey(for: principal.user, name: name, scopes: scopes, expiresAt: expiry)
+        let budget = try TokenBudgets.validated(body.tokenBudget)
+        let (record, secret) = try await accounts.createKey(for: principal.user, name: name, scopes: scopes, expiresAt: expiry,
+                                                            tokenBudget: budget)
         return try Response.json(API.Key(record, secret: secret), status: .created)
     }
 

@@ -4,12 +4,14 @@ import Hummingbird
 import ParleyAccounts
 import ParleyCore
 
-/// `/api/v1/admin/users`: administrators list and search users, add them, approve, change roles, disable and
-/// delete them (with their data). Administrators manage accounts; they do not read other people's chats.
+/// `/api/v1/admin/users`: administrators list and search users, add them, approve, change roles and budgets,
+/// disable and delete them (with their data), and see what each spends. Administrators manage accounts; they do
+/// not read other people's chats.
 struct AdminRoutes {
     static let maxPageSize = 200
 
     let accounts: Accounts
+    let accounting: CallAccounting
     let bodyLimit: Int
 
     func register(on group: some RouterMethods<ParleyRequestContext>) {
@@ -19,6 +21,26 @@ struct AdminRoutes {
         group.delete("users/:id", use: delete)
         group.get("audit", use: auditLog)
         group.post("users/:id/password-reset", use: passwordReset)
+        group.get("users/:id/usage", use: userUsage)
+        group.get("usage", use: usage)
+    }
+
+    /// Each user's totals over the last `days` days (30 unless given), most tokens first.
+    @Sendable func usage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let query = Query(request)
+        let days = try query.integer("days", in: 1...400) ?? 30
+        let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 100
+        let rows = try await accounts.store.usageByUser(from: UsageRecord.day(of: Date().addingTimeInterval(-Double(days - 1) * 86_400)),
+                                                        limit: limit)
+        return try Response.json(API.List(data: rows.map(API.UserUsage.init)))
+    }
+
+    /// One user's usage, as they see it themselves.
+    @Sendable func userUsage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let id = try Self.userID(context)
+        let days = try Query(request).integer("days", in: 1...400) ?? 30
+        guard let user = try await accounts.store.user(id: id) else { throw ClientError.notFound("no user with id \(id)") }
+        return try Response.json(try await accounting.report(for: user, days: days))
     }
 
     /// A one-time link (valid a day) with which the user sets a new password; for the administrator to hand over.
@@ -76,7 +98,10 @@ struct AdminRoutes {
         var user: User?
         if let role = body.role { user = try await accounts.setRole(of: id, to: try Self.role(role), by: admin) }
         if let name = body.name { user = try await accounts.rename(id, to: name) }
-        if body.role == nil && body.name == nil { user = try await accounts.store.user(id: id) }
+        if let budget = body.tokenBudget {
+            user = try await accounts.setTokenBudget(of: id, to: try TokenBudgets.validated(budget), by: admin)
+        }
+        if body.role == nil && body.name == nil && body.tokenBudget == nil { user = try await accounts.store.user(id: id) }
         guard let user else { throw ClientError.notFound("no user with id \(id)") }
         return try Response.json(API.Account(user))
     }

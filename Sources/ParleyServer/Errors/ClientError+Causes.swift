@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOHTTP1
@@ -15,6 +16,7 @@ extension ClientError {
         case let error as ParleyError: from(error)
         case let error as AccountError: from(error)
         case let refusal as LimitRefusal: from(refusal)
+        case let refusal as BudgetRefusal: from(refusal)
         case let failure as RoutingFailure: from(failure)
         case let invalid as InvalidGatewayRequest: .invalid(invalid.message, param: invalid.param)
         case let provider as ProviderError: from(provider)
@@ -64,6 +66,13 @@ extension ClientError {
         case .tooLarge:
             return ClientError(.contentTooLarge, type: "payload_too_large", message: refusal.description, code: "tokens_exceed_limit")
         }
+    }
+
+    /// A spent budget: a 429 until the period renews.
+    static func from(_ refusal: BudgetRefusal) -> ClientError {
+        var error = ClientError(.tooManyRequests, type: "budget_exceeded", message: refusal.description, code: "budget_exceeded")
+        RateLimitHeaders.add(retryAfter: .seconds(max(1, refusal.resetsAt.timeIntervalSinceNow.rounded(.up))), to: &error.headers)
+        return error
     }
 
     /// A call the router gave up on, with the attempts it made.

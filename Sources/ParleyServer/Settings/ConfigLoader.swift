@@ -177,6 +177,14 @@ public struct ConfigLoader: Sendable {
         if let threads = try integer("password_hash_threads", 1) { config.passwordHashThreads = min(threads, 64) }
         if let rate = try integer("login_rate", 1) { config.loginFailuresPerWindow = rate }
         if let days = try integer("audit_retention_days", 1) { config.auditRetention = .seconds(min(days, 36_500) * 86_400) }
+        if let budget = try integer("token_budget", 1) { config.defaultTokenBudget = budget }
+        if let (period, source) = try value("token_budget_period") {
+            guard let parsed = BudgetPeriod(rawValue: period.lowercased()) else {
+                throw ConfigError("\(source) must be day or month, got '\(period)'")
+            }
+            config.budgetPeriod = parsed
+        }
+        if let days = try integer("usage_retention_days", 1) { config.usageRetentionDays = min(days, 36_500) }
         if let (list, source) = try value("trusted_proxies") {
             var ranges: [AddressRange] = []
             for entry in list.split(separator: ",") where !entry.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -69,6 +69,12 @@ public struct ParleyConfig: Sendable {
     public var secureCookies = false
     /// How long security events are kept.
     public var auditRetention: Duration = .seconds(90 * 86_400)
+    /// Tokens each user may spend per ``budgetPeriod`` unless an administrator set their own; nil: no budget.
+    public var defaultTokenBudget: Int?
+    /// The period budgets (users' and keys') count over, in UTC.
+    public var budgetPeriod: BudgetPeriod = .day
+    /// How long the daily usage roll-up is kept.
+    public var usageRetentionDays = 400
     /// Proxies in front of Parley whose `X-Forwarded-For` (and sign-in header) count.
     public var trustedProxies = TrustedProxies()
 

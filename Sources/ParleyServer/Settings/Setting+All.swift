@@ -65,6 +65,18 @@ extension Setting {
                 help: "Days security events (sign-ins, failures, key and role changes) are kept for administrators.") {
             "\($0.auditRetention.components.seconds / 86_400)"
         },
+        Setting("token_budget", environment: "PARLEY_TOKEN_BUDGET", flag: "token-budget", default: .described("none"),
+                help: "Tokens each user may spend per `token_budget_period` (prompt and answer, on the chat API and `/v1`), unless an administrator sets the user's own; spent, requests get a 429 until the period ends.") {
+            $0.defaultTokenBudget.map { "\($0)" }
+        },
+        Setting("token_budget_period", environment: "PARLEY_TOKEN_BUDGET_PERIOD", flag: "token-budget-period", default: .value("day"),
+                help: "What users' and keys' token budgets count over: `day` or `month` (UTC).") {
+            $0.budgetPeriod.rawValue
+        },
+        Setting("usage_retention_days", environment: "PARLEY_USAGE_RETENTION_DAYS", flag: "usage-retention-days", default: .value("400"),
+                help: "Days the daily usage per user, key and model is kept.") {
+            "\($0.usageRetentionDays)"
+        },
         Setting("trusted_proxies", environment: "PARLEY_TRUSTED_PROXIES", flag: "trusted-proxies", default: .described("none"),
                 help: "Comma-separated addresses or CIDR ranges of proxies in front of Parley: their `X-Forwarded-For` names the client (for sign-in limits and sessions), and their `trusted_header` signs users in.") {
             $0.trustedProxies.ranges.isEmpty ? nil : $0.trustedProxies.ranges.map(\.description).joined(separator: ",")

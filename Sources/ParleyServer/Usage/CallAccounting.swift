@@ -1,0 +1,79 @@
+import Foundation
+import ParleyAccounts
+import ParleyCore
+import ParleyGateway
+
+/// Everything a model call counts against and is recorded in: the rate limits (per caller and per model), the
+/// signed-in user's token budgets (theirs and their key's), and the usage roll-up. ``admit(_:model:promptTokens:maxTokens:stream:)``
+/// before the call; ``settle(_:model:_:)`` once after it, however it ended.
+struct CallAccounting: Sendable {
+    let limiter: RequestLimiter
+    let budgets: TokenBudgets
+    let usage: UsageRecorder
+
+    /// What a call was admitted with.
+    struct Ticket: Sendable {
+        let admission: Admission
+        let budget: BudgetCharge?
+        let user: UserID?
+        let key: UUID?
+        /// The prompt's estimate, recorded when the answer reports no usage.
+        let promptEstimate: Int
+    }
+
+    /// Checks the limits and charges the budgets; throws ``LimitRefusal`` or ``BudgetRefusal`` (429s), or a
+    /// ``ParleyError`` when a shared backend that fails closed is down.
+    func admit(_ context: ParleyRequestContext, model: String?, promptTokens: Int, maxTokens: Int?, stream: Bool) async throws -> Ticket {
+        let admission = try await limiter.admit(principal: context.caller, model: model, promptTokens: promptTokens,
+                                                maxTokens: maxTokens, stream: stream)
+        let principal = context.account
+        var budget: BudgetCharge?
+        if let principal {
+            do {
+                budget = try await budgets.charge(principal, tokens: promptTokens + (maxTokens ?? limiter.settings.defaultCompletionTokens))
+            } catch {
+                await limiter.settle(admission, usedTokens: 0)
+                throw error
+            }
+        }
+        let key: UUID? = if case .key(let record)? = principal?.credential { record.id } else { nil }
+        return Ticket(admission: admission, budget: budget, user: principal?.user.id, key: key, promptEstimate: promptTokens)
+    }
+
+    /// What a call turned out to cost.
+    enum Spent: Sendable {
+        /// The answer reported its usage.
+        case reported(TokenUsage)
+        /// Nothing: it failed before answering, or was replayed from the cache.
+        case nothing
+        /// It answered without a report: about `completion` tokens (one per streamed chunk) after the prompt's
+        /// estimate. The reservations stand; the estimate is recorded.
+        case unknown(completion: Int)
+    }
+
+    /// Settles the limits and budgets with what the call used and records it for the user.
+    func settle(_ ticket: Ticket, model: String, _ spent: Spent) async {
+        let settled: Int?
+        let recorded: TokenUsage?
+        switch spent {
+        case .reported(let usage): (settled, recorded) = (usage.totalTokens, usage)
+        case .nothing: (settled, recorded) = (0, nil)
+        case .unknown(let completion): (settled, recorded) = (nil, TokenUsage(promptTokens: ticket.promptEstimate, completionTokens: completion))
+        }
+        await limiter.settle(ticket.admission, usedTokens: settled)
+        if let budget = ticket.budget { await budgets.settle(budget, used: settled) }
+        guard let user = ticket.user, let recorded, recorded.totalTokens > 0 else { return }
+        usage.record(user: user, key: ticket.key, model: model, usage: recorded)
+    }
+
+    /// The user's usage over the last `days` days (today included) and their budget for this period, exact to
+    /// the last finished answer (what this replica counted is written first).
+    func report(for user: User, days: Int, now: Date = Date()) async throws -> API.Usage {
+        await usage.flush()
+        let (budget, spent, resetsAt) = try await budgets.state(of: user, now: now)
+        let firstDay = UsageRecord.day(of: now.addingTimeInterval(-Double(days - 1) * 86_400))
+        let rows = try await budgets.store.usage(userID: user.id, from: firstDay)
+        return API.Usage(period: budgets.period.rawValue, budget: budget, spent: spent, resetsAt: ISO8601.string(resetsAt),
+                         data: rows.map(API.UsageRow.init))
+    }
+}
