@@ -52,6 +52,7 @@ struct WebAssets: Sendable {
         ("scroll-keeper.js", PackageResources.scroll_keeper_js),
         ("settings.js", PackageResources.settings_js), ("export.js", PackageResources.export_js),
         ("auth.js", PackageResources.auth_js), ("account.js", PackageResources.account_js),
+        ("usage.js", PackageResources.usage_js), ("admin.js", PackageResources.admin_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)

@@ -369,6 +369,29 @@ def check_admin_approves_a_pending_user(ui):
     ui.d.find_element(By.CSS_SELECTOR, '#account-dialog button[value="close"]').click()
 
 
+def check_usage_budget_and_security_events(ui):
+    """The dialog shows what this account used; an administrator sets a user's budget, which the user then
+    meets as a 429, and the change appears among the security events."""
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-account').click()
+    summary = wait('the usage summary', lambda: ui.d.find_element(By.ID, 'usage').text)
+    assert 'tokens this day' in summary and 'no budget' in summary, summary
+    assert ui.css('#usage table tbody tr'), 'the chats so far are in the table'
+    field = wait('the pending user\'s budget field',
+                 lambda: ui.d.find_elements(By.CSS_SELECTOR, 'input[aria-label^="Token budget of pending@example.com"]'))[0]
+    field.send_keys('0')
+    field.send_keys(Keys.TAB)  # a change event
+    wait('the budget saved', lambda: api('GET', '/admin/users?q=pending')[1]['data'][0]['token_budget'] == 0)
+    pending = sign_in('pending@example.com')
+    status, body, _ = raw_api('POST', '/conversations', {}, headers=pending)
+    status, refused, headers = raw_api('POST', f'/conversations/{body["id"]}/messages', {'content': 'hi'}, headers=pending)
+    assert status == 429 and refused['error']['code'] == 'budget_exceeded', (status, refused)
+    ui.d.find_element(By.CSS_SELECTOR, '#account-dialog button[value="close"]').click()
+    ui.d.find_element(By.ID, 'open-account').click()
+    wait('the budget change among the security events', lambda: 'budget changed' in ui.d.find_element(By.ID, 'audit-list').text)
+    ui.d.find_element(By.CSS_SELECTOR, '#account-dialog button[value="close"]').click()
+
+
 def check_keyboard_send_streams(ui):
     ui.open('/')
     actions = ActionChains(ui.d)
@@ -821,6 +844,7 @@ def main():
         run('a session ending mid-chat: sign in over the page, the message goes out', check_session_ending_mid_chat_keeps_the_message)
         run('an API key is shown once', check_api_key_shown_once)
         run('the administrator approves a pending sign-up', check_admin_approves_a_pending_user)
+        run('usage shown, a budget set and met, security events listed', check_usage_budget_and_security_events)
         run('two-factor sign-in on, signing in with the app\'s code, off', check_two_factor)
         run('a password reset link sets a new password once', check_password_reset_link)
         run('sign out, a wrong password, sign in', check_sign_out_and_in)

@@ -1,17 +1,19 @@
 // The account dialog: who is signed in, two-factor sign-in (on with a code from the app, recovery codes shown
-// once; off with the password), API keys (a new key is shown once), the devices signed in (each can be
-// signed out), sign-out, and for administrators
-// the list of users with their roles (approving a pending sign-up is choosing "user").
+// once; off with the password), API keys (a new key is shown once, with an optional token budget), usage, the
+// devices signed in (each can be signed out), sign-out, and for administrators users and security events
+// (admin.js).
 import { api } from './api.js';
 import { h, byId, toast, copyText, confirmAction } from './dom.js';
 import { currentUser, signOut } from './auth.js';
+import { loadUsage } from './usage.js';
+import { loadUsers, loadAudit } from './admin.js';
 
 const dialog = byId('account-dialog');
 
 async function loadKeys() {
   const { data } = await api('GET', '/account/keys');
   byId('key-list').replaceChildren(...data.map((key) => h('li', { class: 'key-item' },
-    h('span', { class: 'key-name', text: `${key.name} · ${key.prefix}… · ${key.scopes.join(', ')}` }),
+    h('span', { class: 'key-name', text: `${key.name} · ${key.prefix}… · ${key.scopes.join(', ')}${key.token_budget === null ? '' : ` · budget ${key.token_budget}`}` }),
     h('button', { class: 'button', type: 'button', text: 'Delete', onclick: () => deleteKey(key) }))));
   if (data.length === 0) byId('key-list').append(h('li', { class: 'hint', text: 'No API keys yet.' }));
 }
@@ -77,45 +79,14 @@ async function deleteKey(key) {
 
 async function createKey() {
   const name = byId('key-name').value.trim() || 'API key';
+  const budget = byId('key-budget').value;
   try {
-    const key = await api('POST', '/account/keys', { name });
+    const key = await api('POST', '/account/keys', { name, ...(budget === '' ? {} : { token_budget: Number(budget) }) });
     byId('key-secret-value').textContent = key.key;
     byId('key-secret').hidden = false;
     byId('key-name').value = '';
+    byId('key-budget').value = '';
     await loadKeys();
-  } catch (error) {
-    toast(error.explanation, 6000);
-  }
-}
-
-async function loadUsers() {
-  const { data } = await api('GET', '/admin/users?limit=200');
-  const me = currentUser();
-  byId('user-list').replaceChildren(...data.map((user) => {
-    const picker = h('select', { 'aria-label': `Role of ${user.email}`, disabled: user.id === me.id ? '' : null },
-      ...['admin', 'user', 'pending', 'disabled'].map((role) => h('option', { value: role, text: role })));
-    picker.value = user.role;
-    picker.addEventListener('change', async () => {
-      try {
-        await api('PATCH', `/admin/users/${user.id}`, { role: picker.value });
-        toast(`${user.email} is now ${picker.value}.`);
-      } catch (error) {
-        toast(error.explanation, 6000);
-        picker.value = user.role;
-      }
-    });
-    const reset = h('button', { class: 'button', type: 'button', text: 'Reset link', 'aria-label': `Password reset link for ${user.email}`,
-      onclick: () => resetLink(user) });
-    return h('li', { class: 'user-item' }, h('span', { text: user.email }), h('span', {}, picker, ' ', reset));
-  }));
-}
-
-/** A one-time link with which the user sets a new password (valid a day), for the administrator to pass on. */
-async function resetLink(user) {
-  try {
-    const { reset_path: path } = await api('POST', `/admin/users/${user.id}/password-reset`);
-    byId('reset-link').textContent = `Send this link to ${user.email}; it works once, within a day: ${location.origin}${path}`;
-    byId('reset-link').hidden = false;
   } catch (error) {
     toast(error.explanation, 6000);
   }
@@ -130,9 +101,9 @@ byId('open-account').addEventListener('click', async () => {
   byId('admin-section').hidden = user.role !== 'admin';
   dialog.showModal();
   try {
-    const [me] = await Promise.all([api('GET', '/account'), loadKeys(), loadSessions()]);
+    const [me] = await Promise.all([api('GET', '/account'), loadKeys(), loadSessions(), loadUsage()]);
     showSecondFactor(me.two_factor);
-    if (user.role === 'admin') await loadUsers();
+    if (user.role === 'admin') await Promise.all([loadUsers(), loadAudit()]);
   } catch (error) {
     toast(error.explanation, 6000);
   }
