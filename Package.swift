@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // Domain: conversations, messages, generation jobs, context budget. No HTTP framework.
@@ -76,7 +77,8 @@ let package = Package(
         ),
         // Accounts: users and roles, passwords (scrypt on its own bounded threads, a policy with the common
         // passwords refused), sessions, API keys, time-based one-time codes (HummingbirdOTP's TOTP, which
-        // needs only Crypto), and the store protocol the databases implement. No HTTP.
+        // needs only Crypto), OpenID Connect ID tokens (jwt-kit checks signatures against the provider's keys),
+        // usage and budgets, and the store protocol the databases implement. No HTTP.
         .target(
             name: "ParleyAccounts",
             dependencies: [
@@ -86,6 +88,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             exclude: ["Resources/README.md"],
             resources: [.embedInCode("Resources/common-passwords.txt")],
@@ -158,6 +161,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             resources: webAssets.map { .embedInCode("Web/\($0)") },
             swiftSettings: strict
@@ -235,6 +240,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: testSettings
         ),

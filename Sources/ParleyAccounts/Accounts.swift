@@ -186,7 +186,14 @@ public final class Accounts: Sendable {
     /// Signs in the user a trusted proxy vouches for (by email): an unknown email gets an account as the
     /// sign-up mode allows (the very first one becomes the administrator), with no password.
     public func signInFromProxy(email: String, client: ClientInfo) async throws -> (User, IssuedSession) {
-        guard let address = User.normalizedEmail(email) else { throw AccountError.invalid("the proxy sent no email address") }
+        try await signInExternally(email: email, name: "", via: "the proxy", client: client)
+    }
+
+    /// Signs in someone whose email another system vouches for — a signing-in proxy or an OpenID Connect
+    /// provider (`via` names it). An unknown email gets an account as the sign-up mode allows (the first ever
+    /// becomes the administrator); a pending or disabled account is refused.
+    public func signInExternally(email: String, name: String, via: String, client: ClientInfo) async throws -> (User, IssuedSession) {
+        guard let address = User.normalizedEmail(email) else { throw AccountError.invalid("\(via) sent no email address") }
         let user: User
         if let known = try await store.user(email: address) {
             user = known
@@ -199,12 +206,17 @@ public final class Accounts: Sendable {
             case (false, .approval): role = .pending
             case (false, .open): role = .user
             }
-            user = .new(email: address, name: "", role: role, passwordHash: nil)
+            user = .new(email: address, name: Self.cleanName(name), role: role, passwordHash: nil)
             try await store.createUser(user, asFirstUser: first)
-            logger.notice("account created at its first sign-in through the proxy", metadata: ["user": "\(user.id)", "role": "\(role.rawValue)"])
+            logger.notice("account created at its first sign-in through \(via)", metadata: ["user": "\(user.id)", "role": "\(role.rawValue)"])
         }
-        try Self.requireActive(user)
-        await audit(.signedIn, user.id, "through the proxy", address: client.address)
+        do {
+            try Self.requireActive(user)
+        } catch {
+            await audit(.signInFailed, user.id, "through \(via): account \(user.role.rawValue)", address: client.address)
+            throw error
+        }
+        await audit(.signedIn, user.id, "through \(via)", address: client.address)
         return (user, try await startSession(for: user, client: client))
     }
 

@@ -131,7 +131,8 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
         feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))),
         authenticator: authenticator,
         loginThrottle: LoginThrottle(limiter: rateLimiter,
-                                     limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)))
+                                     limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)),
+        oidc: config.oidc.map { OIDCProvider(settings: $0, client: httpClient, logger: logger) })
 
     let (router, routes) = ParleyRoutes.router(services: services, webAssets: webAssets)
     let http = Application(

@@ -14,8 +14,10 @@ enum ParleyRoutes {
         let bodyLimit = services.config.maxBodyBytes
         let authenticator = services.authenticator
         let cookie = SessionCookie(secure: services.config.secureCookies, maxAge: services.config.accounts.sessionLifetime)
-        AuthRoutes(authenticator: authenticator, throttle: services.loginThrottle, cookie: cookie, bodyLimit: bodyLimit)
+        AuthRoutes(authenticator: authenticator, throttle: services.loginThrottle, cookie: cookie, bodyLimit: bodyLimit,
+                   singleSignOn: services.oidc?.settings.buttonLabel)
             .register(on: recorder.group("api/v1/auth"))
+        OIDCRoutes(provider: services.oidc, authenticator: authenticator, cookie: cookie).register(on: recorder.group("api/v1/auth"))
         AccountRoutes(authenticator: authenticator, accounting: services.accounting, cookie: cookie, bodyLimit: bodyLimit)
             .register(on: recorder.group("api/v1/account").add(middleware: RequireAccount(authenticator: authenticator, scope: .chat)))
         AdminRoutes(accounts: authenticator.accounts, accounting: services.accounting, bodyLimit: bodyLimit)

@@ -25,6 +25,8 @@ struct ParleyServices: Sendable {
     /// Sessions, users' keys and the service keys.
     let authenticator: Authenticator
     let loginThrottle: LoginThrottle
+    /// Single sign-on, when configured.
+    let oidc: OIDCProvider?
 }
 
 /// The cache and limiter backends chosen by the configuration, and Redis when it is used.

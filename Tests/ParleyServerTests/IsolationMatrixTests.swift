@@ -26,6 +26,7 @@ import Testing
         "GET /api/v1/auth/session": (.open, nil), "POST /api/v1/auth/setup": (.open, nil),
         "POST /api/v1/auth/signup": (.open, nil), "POST /api/v1/auth/login": (.open, nil),
         "POST /api/v1/auth/logout": (.open, nil), "POST /api/v1/auth/reset": (.open, nil),
+        "GET /api/v1/auth/oidc/start": (.open, nil), "GET /api/v1/auth/oidc/callback": (.open, nil),
 
         "POST /api/v1/conversations": (.user, "{}"), "GET /api/v1/conversations": (.user, nil),
         "GET /api/v1/conversations/{id}": (.user, nil), "PATCH /api/v1/conversations/{id}": (.user, #"{"title":"taken"}"#),

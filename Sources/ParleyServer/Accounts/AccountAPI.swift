@@ -47,10 +47,13 @@ extension API {
         var signup: String
         var user: Account?
         var csrfToken: String?
+        /// The single sign-on button's words; absent when there is none.
+        var singleSignOn: String?
         enum CodingKeys: String, CodingKey {
             case setupRequired = "setup_required"
             case signup, user
             case csrfToken = "csrf_token"
+            case singleSignOn = "sso"
         }
     }
 

@@ -13,6 +13,8 @@ struct AuthRoutes {
     let throttle: LoginThrottle
     let cookie: SessionCookie
     let bodyLimit: Int
+    /// The single sign-on button's words, when an OpenID Connect provider is set up.
+    let singleSignOn: String?
 
     func register(on group: some RouterMethods<ParleyRequestContext>) {
         group.get("session", use: session)
@@ -56,8 +58,9 @@ struct AuthRoutes {
             let (proxied, session) = try await accounts.signInFromProxy(email: email, client: authenticator.client(request, context))
             return try signedIn(proxied, session, status: .ok)
         }
-        let state = API.AuthState(setupRequired: user == nil ? try await accounts.needsSetUp() : false,
+        var state = API.AuthState(setupRequired: user == nil ? try await accounts.needsSetUp() : false,
                                   signup: accounts.settings.signUp.rawValue, user: user.map(API.Account.init), csrfToken: csrf)
+        state.singleSignOn = singleSignOn
         var response = try Response.json(state)
         if clear { response.headers[.setCookie] = cookie.clearing }
         return response

@@ -154,6 +154,41 @@ public struct ConfigLoader: Sendable {
         return config
     }
 
+    /// OpenID Connect: on when an issuer and a client id are given.
+    private func loadSingleSignOn(into config: inout ParleyConfig, value: (String) throws -> (String, String)?) throws {
+        let issuer = try value("oidc_issuer")
+        let client = try value("oidc_client_id")
+        let rest = try ["oidc_client_secret", "oidc_scopes", "oidc_button", "oidc_redirect_url"].compactMap { key in
+            try value(key).map { (key, $0) }
+        }
+        guard let (issuerText, issuerSource) = issuer else {
+            if let (_, source) = client ?? rest.first?.1 { throw ConfigError("\(source) needs oidc_issuer") }
+            return
+        }
+        guard let url = URL(string: issuerText), ["https", "http"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw ConfigError("\(issuerSource) must be the provider's http(s) issuer URL, got '\(issuerText)'")
+        }
+        guard let (clientID, _) = client, !clientID.isEmpty else { throw ConfigError("\(issuerSource) needs oidc_client_id") }
+        var settings = OIDCSettings(issuer: issuerText, clientID: clientID)
+        for (key, (text, source)) in rest {
+            switch key {
+            case "oidc_client_secret": settings.clientSecret = text.isEmpty ? nil : text
+            case "oidc_scopes":
+                guard text.split(separator: " ").contains("openid") else { throw ConfigError("\(source) must include openid") }
+                settings.scopes = text
+            case "oidc_button":
+                guard !text.isEmpty, text.count <= 60 else { throw ConfigError("\(source) must have 1 to 60 characters") }
+                settings.buttonLabel = text
+            default:
+                guard let redirect = URL(string: text), ["https", "http"].contains(redirect.scheme?.lowercased() ?? ""), redirect.host != nil else {
+                    throw ConfigError("\(source) must be an http(s) URL, got '\(text)'")
+                }
+                settings.redirectURL = text
+            }
+        }
+        config.oidc = settings
+    }
+
     /// Sign-up, sessions, passwords and sign-in limits.
     private func loadAccounts(into config: inout ParleyConfig, value: (String) throws -> (String, String)?,
                               integer: (String, Int) throws -> Int?, seconds: (String) throws -> Duration?) throws {
@@ -204,6 +239,7 @@ public struct ConfigLoader: Sendable {
             }
             config.trustedProxies.header = header
         }
+        try loadSingleSignOn(into: &config, value: value)
         if let (flag, source) = try value("secure_cookies") {
             switch flag.lowercased() {
             case "true", "1", "yes", "on": config.secureCookies = true

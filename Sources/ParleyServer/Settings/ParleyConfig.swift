@@ -77,6 +77,8 @@ public struct ParleyConfig: Sendable {
     public var usageRetentionDays = 400
     /// Proxies in front of Parley whose `X-Forwarded-For` (and sign-in header) count.
     public var trustedProxies = TrustedProxies()
+    /// Single sign-on through an OpenID Connect provider; nil: off.
+    public var oidc: OIDCSettings?
 
     /// The response cache's backend and bounds.
     public struct CacheSettings: Sendable {
@@ -128,4 +130,24 @@ public struct ParleyConfig: Sendable {
 public struct ConfigError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Sign-in through an OpenID Connect provider (Keycloak, Authentik, Entra ID, Google…): the authorization code
+/// flow with PKCE, the ID token checked against the provider's published keys.
+public struct OIDCSettings: Sendable, Equatable {
+    /// The provider's issuer URL; its discovery document is at `<issuer>/.well-known/openid-configuration`.
+    public var issuer: String
+    public var clientID: String
+    /// For confidential clients; sent to the token endpoint only, never shown.
+    public var clientSecret: String?
+    public var scopes = "openid email profile"
+    /// The sign-in button's words.
+    public var buttonLabel = "Single sign-on"
+    /// Where the provider sends the browser back; nil: this server's own address as the request names it.
+    public var redirectURL: String?
+
+    public init(issuer: String, clientID: String) {
+        self.issuer = issuer
+        self.clientID = clientID
+    }
 }

@@ -85,6 +85,24 @@ extension Setting {
                 help: "A header with the signed-in user's email set by a trusted proxy (oauth2-proxy, Authelia: `X-Forwarded-Email`); accepted only from `trusted_proxies`.") {
             $0.trustedProxies.header
         },
+        Setting("oidc_issuer", environment: "PARLEY_OIDC_ISSUER", flag: "oidc-issuer", default: .described("off"),
+                help: "An OpenID Connect provider's issuer URL (Keycloak, Authentik, Entra ID…): with `oidc_client_id`, the sign-in page offers single sign-on (authorization code with PKCE; the ID token checked against the provider's keys).") {
+            $0.oidc?.issuer
+        },
+        Setting("oidc_client_id", environment: "PARLEY_OIDC_CLIENT_ID", flag: "oidc-client-id", default: .described("–"),
+                help: "Parley's client id at the provider.") { $0.oidc?.clientID },
+        Setting("oidc_client_secret", environment: "PARLEY_OIDC_CLIENT_SECRET", flag: nil, default: .described("–"),
+                help: "The client's secret, for providers that give one (sent to the token endpoint only).", secret: true) {
+            $0.oidc?.clientSecret
+        },
+        Setting("oidc_scopes", environment: "PARLEY_OIDC_SCOPES", flag: "oidc-scopes", default: .value("openid email profile"),
+                help: "Scopes asked of the provider; the ID token must carry a verified `email`.") { $0.oidc?.scopes ?? "openid email profile" },
+        Setting("oidc_button", environment: "PARLEY_OIDC_BUTTON", flag: "oidc-button", default: .value("Single sign-on"),
+                help: "The words on the sign-in page's single sign-on button.") { $0.oidc?.buttonLabel ?? "Single sign-on" },
+        Setting("oidc_redirect_url", environment: "PARLEY_OIDC_REDIRECT_URL", flag: "oidc-redirect-url", default: .described("from the request"),
+                help: "The callback address registered at the provider, `https://chat.example.com/api/v1/auth/oidc/callback`; by default built from the request's host (`https` with `secure_cookies`).") {
+            $0.oidc?.redirectURL
+        },
         Setting("secure_cookies", environment: "PARLEY_SECURE_COOKIES", flag: "secure-cookies", default: .value("false"),
                 help: "`true` when users reach Parley over HTTPS (through a proxy): cookies get `Secure` and responses `Strict-Transport-Security`.") {
             "\($0.secureCookies)"
