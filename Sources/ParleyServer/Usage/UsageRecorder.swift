@@ -73,9 +73,12 @@ final class UsageRecorder: Service, Sendable {
     /// Flushes every ``interval`` until shutdown, then once more (after the answers still running have finished:
     /// the application stops this service after the generations).
     func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            await flush()
+        // The wait between flushes ends at once when shutdown begins; the last flush follows.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.interval)
+                await self.flush()
+            }
         }
         await flush()
     }

@@ -1,4 +1,5 @@
-// Signing in: the first-run form that creates the administrator, sign-in, sign-up where the server allows it,
+// Signing in: the first-run form that creates the administrator, sign-in (with the single sign-on button when
+// the server has a provider; its refusals come back as `/#sso-error=…`), sign-up where the server allows it,
 // and signing in again over the page when a session ends mid-chat (the page, its conversation and the message
 // being typed stay as they are underneath).
 import { api, setCsrfToken, onSignedOut } from './api.js';
@@ -32,6 +33,9 @@ function show(newMode) {
   byId('auth-email').required = mode !== 'reset';
   byId('auth-password').autocomplete = naming || mode === 'reset' ? 'new-password' : 'current-password';
   byId('auth-switch').hidden = !(mode === 'login' && state?.signup !== 'closed');
+  // Single sign-on leaves the page, so not while a chat waits underneath.
+  byId('auth-sso').hidden = !(state?.sso && mode === 'login');
+  byId('auth-sso').textContent = state?.sso ?? '';
   byId('auth-error').hidden = true;
   if (!dialog.open) dialog.showModal();
   byId(naming ? 'auth-name' : mode === 'reset' ? 'auth-password' : 'auth-email').focus();
@@ -110,6 +114,9 @@ export async function signedIn() {
     state = await api('GET', '/auth/session');
     return ask('reset');
   }
+  // A refused single sign-on: say why on the form.
+  const refused = /^#sso-error=(.*)$/.exec(location.hash);
+  if (refused) history.replaceState(null, '', location.pathname);
   try {
     state = await api('GET', '/auth/session');
   } catch (error) {
@@ -122,7 +129,13 @@ export async function signedIn() {
     setCsrfToken(state.csrf_token);
     return state.user;
   }
-  return ask(state.setup_required ? 'setup' : 'login');
+  const answer = ask(state.setup_required ? 'setup' : 'login');
+  if (refused) {
+    let reason = 'the sign-in was refused';
+    try { reason = decodeURIComponent(refused[1]); } catch { /* a mangled address: the plain words */ }
+    fail(`Single sign-on failed: ${reason}`);
+  }
+  return answer;
 }
 
 /** The user signed in now. */
