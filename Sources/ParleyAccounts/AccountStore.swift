@@ -16,6 +16,11 @@ public protocol AccountStore: Sendable {
     func users(search: String?, limit: Int, offset: Int) async throws -> [User]
     /// Writes the user's name, role and password hash; false when the user does not exist.
     func updateUser(_ user: User) async throws -> Bool
+    /// Records that the second-factor code of `step` signed the user in; false when that step or a later one
+    /// already did (the code is being replayed).
+    func claimSecondFactorStep(userID: UserID, step: Int) async throws -> Bool
+    /// Sets the unused recovery codes to `new` if they are still `old`; false when they changed meanwhile.
+    func replaceRecoveryCodes(userID: UserID, from old: [String], to new: [String]) async throws -> Bool
     /// Deletes the user with their sessions, keys, conversations, messages and feedback; false when unknown.
     func deleteUser(id: UserID) async throws -> Bool
 

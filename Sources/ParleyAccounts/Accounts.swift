@@ -240,15 +240,25 @@ public final class Accounts: Sendable {
         }
         if let secret = user.totpSecret {
             guard let code, !code.isEmpty else { throw AccountError.secondFactorRequired }
-            if !SecondFactor.matches(code, secret: secret) {
-                guard let used = user.recoveryCodes.firstIndex(of: Credentials.digest(SecondFactor.normalizedRecoveryCode(code))) else {
+            if let step = SecondFactor.matchingStep(code, secret: secret) {
+                // Each code signs in once: someone who saw it (over a shoulder, in a proxy's log) cannot reuse it.
+                guard try await store.claimSecondFactorStep(userID: user.id, step: step) else {
+                    await audit(.signInFailed, user.id, "second-factor code used again", address: client.address)
+                    throw AccountError.wrongCode
+                }
+            } else {
+                var left = user.recoveryCodes
+                guard let used = left.firstIndex(of: Credentials.digest(SecondFactor.normalizedRecoveryCode(code))) else {
                     await audit(.signInFailed, user.id, "wrong second-factor code", address: client.address)
                     throw AccountError.wrongCode
                 }
-                user.recoveryCodes.remove(at: used)
-                user.updatedAt = Date()
-                _ = try await store.updateUser(user)
-                await audit(.recoveryCodeUsed, user.id, "\(user.recoveryCodes.count) left", address: client.address)
+                left.remove(at: used)
+                // Taken only if nobody took one meanwhile: two sign-ins cannot spend the same code.
+                guard try await store.replaceRecoveryCodes(userID: user.id, from: user.recoveryCodes, to: left) else {
+                    throw AccountError.wrongCode
+                }
+                user.recoveryCodes = left
+                await audit(.recoveryCodeUsed, user.id, "\(left.count) left", address: client.address)
             }
         }
         if needsRehash {

@@ -24,10 +24,17 @@ enum SecondFactor {
 
     /// True when `code` is the app's code for now, or for the step just before or after (clocks drift).
     static func matches(_ code: String, secret: String, at date: Date = Date()) -> Bool {
+        matchingStep(code, secret: secret, at: date) != nil
+    }
+
+    /// The 30-second step (counted from 1970) whose code `code` is, among now and the steps just before and
+    /// after; nil when none. A step's code signs in once: the store remembers the last step used.
+    static func matchingStep(_ code: String, secret: String, at date: Date = Date()) -> Int? {
         let digits = code.filter { !$0.isWhitespace }
-        guard digits.count == 6, digits.allSatisfy(\.isASCII), let value = Int(digits) else { return false }
+        guard digits.count == 6, digits.allSatisfy(\.isASCII), let value = Int(digits) else { return nil }
         let totp = TOTP(secret: secret)
-        return (-1...1).contains { totp.compute(date: date.addingTimeInterval(Double($0 * 30))) == value }
+        let now = Int(date.timeIntervalSince1970 / 30)
+        return (-1...1).first { totp.compute(date: date.addingTimeInterval(Double($0 * 30))) == value }.map { now + $0 }
     }
 
     /// `xxxxx-xxxxx`: ten characters that cannot be mistaken for one another.

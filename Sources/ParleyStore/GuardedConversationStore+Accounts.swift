@@ -68,6 +68,13 @@ extension GuardedConversationStore: AccountStore {
         try await guardedAccounts { try await $0.deleteAuditEvents(before: cutoff) }
     }
 
+    public func claimSecondFactorStep(userID: UserID, step: Int) async throws -> Bool {
+        try await guardedAccounts { try await $0.claimSecondFactorStep(userID: userID, step: step) }
+    }
+    public func replaceRecoveryCodes(userID: UserID, from old: [String], to new: [String]) async throws -> Bool {
+        try await guardedAccounts { try await $0.replaceRecoveryCodes(userID: userID, from: old, to: new) }
+    }
+
     public func addUsage(_ records: [UsageRecord]) async throws { try await guardedAccounts { try await $0.addUsage(records) } }
     public func usage(userID: UserID, from firstDay: String) async throws -> [UsageRecord] {
         try await guardedAccounts { try await $0.usage(userID: userID, from: firstDay) }

@@ -90,6 +90,27 @@ extension PostgresConversationStore: AccountStore {
         return !rows.isEmpty
     }
 
+    public func claimSecondFactorStep(userID: UserID, step: Int) async throws -> Bool {
+        let rows = try await perform {
+            try await client.query("""
+                UPDATE users SET totp_last_step = \(step)
+                WHERE id = \(userID.rawValue) AND (totp_last_step IS NULL OR totp_last_step < \(step)) RETURNING id
+                """, logger: logger).collect()
+        }
+        return !rows.isEmpty
+    }
+
+    public func replaceRecoveryCodes(userID: UserID, from old: [String], to new: [String]) async throws -> Bool {
+        let (oldText, newText, now) = (old.joined(separator: " "), new.joined(separator: " "), Date().millis)
+        let rows = try await perform {
+            try await client.query("""
+                UPDATE users SET recovery_codes = \(newText), updated_at = \(now)
+                WHERE id = \(userID.rawValue) AND recovery_codes = \(oldText) RETURNING id
+                """, logger: logger).collect()
+        }
+        return !rows.isEmpty
+    }
+
     public func deleteUser(id: UserID) async throws -> Bool {
         try await perform {
             try await client.withTransaction(logger: logger) { connection in

@@ -160,6 +160,10 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX usage_daily_by_day ON usage_daily (day)",
         ]),
+        ("009_second_factor_steps", [
+            // The last time step whose code signed in, so a code works once.
+            "ALTER TABLE users ADD COLUMN totp_last_step BIGINT",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -73,6 +73,23 @@ extension SQLiteConversationStore: AccountStore {
         }
     }
 
+    public func claimSecondFactorStep(userID: UserID, step: Int) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)
+                """, arguments: [step, userID.rawValue, step])
+            return db.changesCount > 0
+        }
+    }
+
+    public func replaceRecoveryCodes(userID: UserID, from old: [String], to new: [String]) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET recovery_codes = ?, updated_at = ? WHERE id = ? AND recovery_codes = ?",
+                           arguments: [new.joined(separator: " "), Date().millis, userID.rawValue, old.joined(separator: " ")])
+            return db.changesCount > 0
+        }
+    }
+
     public func deleteUser(id: UserID) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "DELETE FROM feedback WHERE user_id = ?", arguments: [id.rawValue])

@@ -180,6 +180,10 @@ enum SQLiteMigrations {
                 CREATE INDEX usage_daily_by_day ON usage_daily (day);
                 """)
         }
+        migrator.registerMigration("009_second_factor_steps") { db in
+            // The last time step whose code signed in, so a code works once.
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN totp_last_step INTEGER")
+        }
         return migrator
     }
 }

@@ -383,6 +383,12 @@ extension Dictionary where Key == String, Value == any Sendable {
             #expect(bad.status == 401 && bad.json.error("code") == "invalid_code")
             let now = String(format: "%06d", TOTP(secret: secret).compute())
             #expect(try await parley.request(.POST, "/api/v1/auth/login", body: login + #","code":"\#(now)"}"#).status == 200)
+            // A code signs in once: someone who saw it cannot use it again, even within its 30 seconds.
+            let replayed = try await parley.request(.POST, "/api/v1/auth/login", body: login + #","code":"\#(now)"}"#)
+            #expect(replayed.status == 401 && replayed.json.error("code") == "invalid_code", "\(replayed.body)")
+            let previous = String(format: "%06d", TOTP(secret: secret).compute(date: Date().addingTimeInterval(-30)))
+            #expect(try await parley.request(.POST, "/api/v1/auth/login", body: login + #","code":"\#(previous)"}"#).status == 401,
+                    "nor an older one")
             // A recovery code works once.
             let withRecovery = login + #","code":"\#(recovery[0].uppercased())"}"#
             #expect(try await parley.request(.POST, "/api/v1/auth/login", body: withRecovery).status == 200)

@@ -17,6 +17,7 @@ enum AccountStoreContract {
         ("keys are found by digest and scoped to their user", keysAreScopedToTheirUser),
         ("security events page newest first and expire", auditEventsPageAndExpire),
         ("usage adds up per user, day, key and model, and budgets persist", usageAddsUpAndBudgetsPersist),
+        ("a second-factor code and a recovery code are taken once", secondFactorCodesAreTakenOnce),
     ]
 
     static func user(_ email: String, role: AccountRole = .user) -> User {
@@ -217,6 +218,26 @@ enum AccountStoreContract {
         #expect(try await store.deleteUser(id: alice.id))
         #expect(try await store.usage(userID: alice.id, from: "2000-01-01").isEmpty, "a deleted user's usage goes with them")
         #expect(try await store.usageByUser(from: "2000-01-01", limit: 10).map(\.userID) == [bob.id])
+    }
+}
+
+extension AccountStoreContract {
+    static func secondFactorCodesAreTakenOnce(_ store: Store) async throws {
+        var alice = user("alice@example.com")
+        let bob = user("bob@example.com")
+        alice.recoveryCodes = ["r1", "r2", "r3"]
+        try await store.createUser(alice, asFirstUser: false)
+        _ = try await store.updateUser(alice)
+        try await store.createUser(bob, asFirstUser: false)
+        #expect(try await store.claimSecondFactorStep(userID: alice.id, step: 100))
+        #expect(try await store.claimSecondFactorStep(userID: alice.id, step: 100) == false, "the same code again")
+        #expect(try await store.claimSecondFactorStep(userID: alice.id, step: 99) == false, "an older code")
+        #expect(try await store.claimSecondFactorStep(userID: bob.id, step: 100), "bob's codes are his own")
+        #expect(try await store.claimSecondFactorStep(userID: alice.id, step: 101))
+        #expect(try await store.replaceRecoveryCodes(userID: alice.id, from: ["r1", "r2", "r3"], to: ["r2", "r3"]))
+        #expect(try await store.replaceRecoveryCodes(userID: alice.id, from: ["r1", "r2", "r3"], to: ["r1", "r3"]) == false,
+                "a second sign-in racing with the same list loses")
+        #expect(try await store.user(id: alice.id)?.recoveryCodes == ["r2", "r3"])
     }
 }
 
