@@ -8,8 +8,9 @@ import ParleyCore
 import ParleyTestSupport
 
 /// `parley-bench accounts`: what authentication adds to a request — the same endpoint with no credential and
-/// with a user's API key, side by side in one run — and how sign-ins behave under a burst: throughput and the
-/// server's peak memory with the real scrypt cost.
+/// with a user's API key, side by side in one run —, what token budgets add to a model call (a key of a user
+/// without a budget against one of a user and key with budgets, both recording usage), and how sign-ins behave
+/// under a burst: throughput and the server's peak memory with the real scrypt cost.
 struct AccountsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts", abstract: "Authentication cost per request; sign-in throughput and peak memory.")
@@ -28,9 +29,12 @@ struct AccountsBench: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("parley-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
+        let mock = try await ChildProcess.start(parley, ["mock-llm", "--port", "0", "--tokens", "16"], log: work + "/mock.log")
+        defer { mock.stop() }
         let server = try await ChildProcess.start(parley, [
             "serve", "--port", "0", "--database", "sqlite://\(work)/accounts.db", "--log-level", "warning",
             "--password-hash-cost", "\(hashCost)", "--login-rate", "100000",
+            "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1",
         ], log: work + "/parley.log")
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
@@ -57,28 +61,34 @@ struct AccountsBench: AsyncParsableCommand {
                                        headers: ["Cookie": cookie, "X-CSRF-Token": csrf])
         let key = try Self.field("key", in: made.body)
 
-        let paths: [(String, [String: String])] = [
-            ("GET /v1/models, no credential (loopback)", [:]),
-            ("GET /v1/models, a user's API key", ["Authorization": "Bearer " + key]),
-        ]
-        for (_, headers) in paths { _ = try await Self.measure(client, base, headers, calls: 2_000, concurrency: 4) }
-        var single = Array(repeating: Duration.zero, count: paths.count)
-        var parallel = Array(repeating: Duration.zero, count: paths.count)
-        let share = calls / rounds
-        for _ in 0..<rounds {
-            for (index, (_, headers)) in paths.enumerated() {
-                single[index] += try await Self.measure(client, base, headers, calls: share, concurrency: 1)
-                parallel[index] += try await Self.measure(client, base, headers, calls: share, concurrency: concurrency)
-            }
-        }
-        let total = Double(share * rounds)
-        var text = "| path | c=1: µs/request | c=\(concurrency): requests/s |\n|---|---:|---:|\n"
-        for (index, (name, _)) in paths.enumerated() {
-            text += String(format: "| %@ | %.1f | %.0f |\n", name, single[index].secondsValue * 1e6 / total,
-                           total / parallel[index].secondsValue)
-        }
-        let added = (single[1].secondsValue - single[0].secondsValue) * 1e6 / total
-        text += String(format: "\nAuthentication adds %.1f µs per request at concurrency 1 (the key's digest and a cached lookup; the database is read at most once a second per key).\n", added)
+        var text = try await compare([
+            ("GET /v1/models, no credential (loopback)", Target(headers: [:])),
+            ("GET /v1/models, a user's API key", Target(headers: ["Authorization": "Bearer " + key])),
+        ], client: client, base: base)
+        text += "\nAuthentication adds the difference at concurrency 1 (the key's digest and a cached lookup; the database is read at most once a second per key).\n\n"
+
+        // A second user with a budget, and a key of theirs with one too: each call reserves against both and settles.
+        let adminHeaders = ["Cookie": cookie, "X-CSRF-Token": csrf]
+        let budgeted = try await Self.call(client, .POST, base + "/api/v1/admin/users",
+                                           body: #"{"email":"budget@example.com","password":"\#(Self.password)"}"#, headers: adminHeaders)
+        let budgetedID = try Self.field("id", in: budgeted.body)
+        _ = try await Self.call(client, .PATCH, base + "/api/v1/admin/users/\(budgetedID)",
+                                body: #"{"token_budget":1000000000000}"#, headers: adminHeaders)
+        let login = try await Self.call(client, .POST, base + "/api/v1/auth/login",
+                                        body: #"{"email":"budget@example.com","password":"\#(Self.password)"}"#)
+        let budgetCookie = String(login.headers.first(name: "set-cookie")?.split(separator: ";").first ?? "")
+        let budgetHeaders = ["Cookie": budgetCookie, "X-CSRF-Token": try Self.field("csrf_token", in: login.body)]
+        let budgetKey = try Self.field("key", in: try await Self.call(
+            client, .POST, base + "/api/v1/account/keys", body: #"{"name":"bench","token_budget":1000000000000}"#,
+            headers: budgetHeaders).body)
+        let chat = #"{"model":"mock-1","messages":[{"role":"user","content":"hello"}],"max_tokens":32}"#
+        text += try await compare([
+            ("POST /v1/chat/completions, a user's key (usage recorded, no budget)",
+             Target(method: .POST, path: "/v1/chat/completions", body: chat, headers: ["Authorization": "Bearer " + key])),
+            ("POST /v1/chat/completions, a key and user with budgets",
+             Target(method: .POST, path: "/v1/chat/completions", body: chat, headers: ["Authorization": "Bearer " + budgetKey])),
+        ], client: client, base: base)
+        text += "\nBudgets add the difference at concurrency 1 (both allowances charged before the call and settled after it, in memory).\n"
 
         // A burst of sign-ins with the right password.
         let before = server.rssKB()
@@ -128,11 +138,43 @@ struct AccountsBench: AsyncParsableCommand {
         return value
     }
 
-    /// Wall time of `calls` GETs of /v1/models spread over `concurrency` loops; every answer must be a 200.
-    static func measure(_ client: HTTPClient, _ base: String, _ headers: [String: String], calls: Int,
+    /// One request measured again and again.
+    struct Target {
+        var method: HTTPMethod = .GET
+        var path = "/v1/models"
+        var body: String?
+        var headers: [String: String]
+    }
+
+    /// The targets side by side: a warm-up, then `rounds` rounds alternating between them, at concurrency 1
+    /// and at `concurrency`; a Markdown table with the difference of the second from the first.
+    func compare(_ targets: [(String, Target)], client: HTTPClient, base: String) async throws -> String {
+        for (_, target) in targets { _ = try await Self.measure(client, base, target, calls: 2_000, concurrency: 4) }
+        var single = Array(repeating: Duration.zero, count: targets.count)
+        var parallel = Array(repeating: Duration.zero, count: targets.count)
+        let share = calls / rounds
+        for _ in 0..<rounds {
+            for (index, (_, target)) in targets.enumerated() {
+                single[index] += try await Self.measure(client, base, target, calls: share, concurrency: 1)
+                parallel[index] += try await Self.measure(client, base, target, calls: share, concurrency: concurrency)
+            }
+        }
+        let total = Double(share * rounds)
+        var text = "| path | c=1: µs/request | c=\(concurrency): requests/s |\n|---|---:|---:|\n"
+        for (index, (name, _)) in targets.enumerated() {
+            text += String(format: "| %@ | %.1f | %.0f |\n", name, single[index].secondsValue * 1e6 / total,
+                           total / parallel[index].secondsValue)
+        }
+        let added = (single[1].secondsValue - single[0].secondsValue) * 1e6 / total
+        return text + String(format: "| difference | %+.1f µs | %+.1f %% |\n", added,
+                             (parallel[0].secondsValue / parallel[1].secondsValue - 1) * 100)
+    }
+
+    /// Wall time of `calls` requests spread over `concurrency` loops; every answer must be a 200.
+    static func measure(_ client: HTTPClient, _ base: String, _ target: Target, calls: Int,
                         concurrency: Int) async throws -> Duration {
         let measured = try await Measure.run(calls: calls, concurrency: concurrency) { _ in
-            let reply = try await call(client, .GET, base + "/v1/models", headers: headers)
+            let reply = try await call(client, target.method, base + target.path, body: target.body, headers: target.headers)
             guard reply.status == 200 else { throw ValidationError("\(reply.status) \(reply.body.prefix(200))") }
         }
         return measured.elapsed

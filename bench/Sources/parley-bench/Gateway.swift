@@ -31,10 +31,12 @@ struct Gateway: AsyncParsableCommand {
 
         let mock = try await ChildProcess.start(parley, ["mock-llm", "--port", "0", "--tokens", "\(tokens)"], log: work + "/mock.log")
         defer { mock.stop() }
+        // The bench's key is a service key (`PARLEY_API_KEYS`), as an application behind the gateway has.
         let server = try await ChildProcess.start(parley, [
             "serve", "--port", "0", "--database", "sqlite://\(work)/gateway.db",
             "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--log-level", "warning",
-        ], log: work + "/parley.log")
+        ], log: work + "/parley.log",
+           environment: ProcessInfo.processInfo.environment.merging(["PARLEY_API_KEYS": "sk-bench"]) { $1 })
         defer { server.stop() }
         var targets = [Target(name: "direct", base: "http://127.0.0.1:\(mock.port)/v1", model: "mock-1"),
                        Target(name: "Parley", base: "http://127.0.0.1:\(server.port)/v1", model: "mock-1")]

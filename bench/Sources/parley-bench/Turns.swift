@@ -51,27 +51,28 @@ struct Turns: AsyncParsableCommand {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency * 2
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 
+        let auth = try await BenchAccount.authorization(client: client, base: "http://127.0.0.1:\(server.port)")
         try await Task.sleep(for: .seconds(1))
         let idleRSS = server.rssKB()
 
         // Warm up both paths so connection set-up is not measured.
         _ = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: 1)
-        _ = try await Load.parley(client: client, port: server.port, concurrency: concurrency,
+        _ = try await Load.parley(client: client, port: server.port, auth: auth, concurrency: concurrency,
                                   turnsPerConversation: turnsPerConversation, seconds: 1, sampleRSS: { server.rssKB() })
 
         let direct = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: seconds)
         let cpuBefore = server.cpuMilliseconds()
-        let through = try await Load.parley(client: client, port: server.port, concurrency: concurrency,
+        let through = try await Load.parley(client: client, port: server.port, auth: auth, concurrency: concurrency,
                                             turnsPerConversation: turnsPerConversation, seconds: seconds,
                                             sampleRSS: { server.rssKB() })
         let cpuPerTurn = (server.cpuMilliseconds() - cpuBefore) / Double(max(1, through.completed))
-        let persisted = try await Load.persistedMessages(client: client, port: server.port,
+        let persisted = try await Load.persistedMessages(client: client, port: server.port, auth: auth,
                                                          conversations: through.conversations)
 
         // Unsaturated: paced tokens, so neither side is CPU-bound and the difference is Parley's own latency.
         let pacedDirect = try await Load.direct(client: client, port: mock.port, concurrency: concurrency, seconds: seconds,
                                                 delayMs: pacedDelayMs)
-        let pacedThrough = try await Load.parley(client: client, port: server.port, concurrency: concurrency,
+        let pacedThrough = try await Load.parley(client: client, port: server.port, auth: auth, concurrency: concurrency,
                                                  turnsPerConversation: turnsPerConversation, seconds: seconds,
                                                  delayMs: pacedDelayMs, sampleRSS: { server.rssKB() })
 
@@ -131,7 +132,7 @@ enum Load {
 
     /// One chat turn per request through Parley; first token = first `delta` event, end = `done`. Each worker
     /// starts a new conversation every `turnsPerConversation` turns.
-    static func parley(client: HTTPClient, port: Int, concurrency: Int, turnsPerConversation: Int, seconds: Double,
+    static func parley(client: HTTPClient, port: Int, auth: String, concurrency: Int, turnsPerConversation: Int, seconds: Double,
                        delayMs: Int = 0, sampleRSS: @escaping @Sendable () -> Int) async throws -> PhaseResult {
         let content = delayMs > 0 ? "Hello, how are you? mock:delay_ms=\(delayMs)" : "Hello, how are you?"
         let body = "{\"content\":\"\(content)\"}"
@@ -148,7 +149,7 @@ enum Load {
         var result = try await run(concurrency: concurrency, seconds: seconds) { worker in
             var conversation = state.withLock { $0[worker] }
             if conversation == nil || conversation!.turns >= turnsPerConversation {
-                let id = try await createConversation(client: client, port: port)
+                let id = try await createConversation(client: client, port: port, auth: auth)
                 used.withLock { $0.append(id) }
                 conversation = (id, 0)
             }
@@ -157,6 +158,7 @@ enum Load {
             state.withLock { $0[worker] = current }
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations/\(current!.conversation)/messages")
             request.method = .POST
+            request.headers.add(name: "Authorization", value: auth)
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
             return try await stream(client: client, request: request) { $0.event == "delta" } isEnd: {
@@ -223,9 +225,10 @@ enum Load {
         return ended ? first : nil
     }
 
-    static func createConversation(client: HTTPClient, port: Int) async throws -> String {
+    static func createConversation(client: HTTPClient, port: Int, auth: String) async throws -> String {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations")
         request.method = .POST
+        request.headers.add(name: "Authorization", value: auth)
         request.body = .bytes(ByteBuffer(string: "{}"))
         let response = try await client.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
@@ -234,11 +237,12 @@ enum Load {
     }
 
     /// Counts the messages stored in the conversations, read back through the API.
-    static func persistedMessages(client: HTTPClient, port: Int, conversations: [String]) async throws -> Int {
+    static func persistedMessages(client: HTTPClient, port: Int, auth: String, conversations: [String]) async throws -> Int {
         var total = 0
         for id in conversations {
-            let response = try await client.execute(
-                HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations/\(id)"), timeout: .seconds(10))
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/conversations/\(id)")
+            request.headers.add(name: "Authorization", value: auth)
+            let response = try await client.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
             struct Conversation: Decodable { var message_count: Int }
             total += try JSONDecoder().decode(Conversation.self, from: body).message_count
