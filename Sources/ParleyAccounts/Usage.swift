@@ -34,17 +34,12 @@ public struct UsageRecord: Sendable, Equatable {
     }
 
     static func dayText(daysSince1970 days: Int) -> String {
-        // Civil-from-days (Howard Hinnant's algorithm): no calendar or formatter on the hot path.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return String(format: "%04d-%02d-%02d", year, month, day)
+        let date = CivilDate(daysSince1970: Int64(days))
+        func padded(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(date.year, 4) + "-" + padded(date.month, 2) + "-" + padded(date.day, 2)
     }
 }
 
@@ -52,20 +47,20 @@ public struct UsageRecord: Sendable, Equatable {
 public enum BudgetPeriod: String, Sendable, CaseIterable {
     case day, month
 
-    /// The period holding `date` (UTC): its first day as stored in usage rows, and its end.
+    /// The period holding `date` (UTC): its first day as stored in usage rows, and its end. Arithmetic on day
+    /// numbers, not Foundation's calendar: this runs on every budgeted call.
     public func span(of date: Date) -> (firstDay: String, end: Date) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let start: Date
-        let end: Date
+        let today = Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        let first: Int64
+        let end: Int64
         switch self {
         case .day:
-            start = calendar.startOfDay(for: date)
-            end = calendar.date(byAdding: .day, value: 1, to: start)!
+            (first, end) = (today, today + 1)
         case .month:
-            start = calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
-            end = calendar.date(byAdding: .month, value: 1, to: start)!
+            let civil = CivilDate(daysSince1970: today)
+            let start = CivilDate(year: civil.year, month: civil.month, day: 1)
+            (first, end) = (start.daysSince1970, start.nextMonth.daysSince1970)
         }
-        return (UsageRecord.day(of: start), end)
+        return (UsageRecord.dayText(daysSince1970: Int(first)), Date(timeIntervalSince1970: Double(end) * 86_400))
     }
 }
