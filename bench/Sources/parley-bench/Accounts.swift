@@ -146,27 +146,34 @@ struct AccountsBench: AsyncParsableCommand {
         var headers: [String: String]
     }
 
-    /// The targets side by side: a warm-up, then `rounds` rounds alternating between them, at concurrency 1
-    /// and at `concurrency`; a Markdown table with the difference of the second from the first.
+    /// Two targets side by side: a warm-up; at concurrency 1 their requests interleaved one by one (A B, then
+    /// B A), so both see the same moment of a noisy machine, the median of each; at `concurrency`, `rounds`
+    /// rounds alternating between them. A Markdown table with the difference of the second from the first.
     func compare(_ targets: [(String, Target)], client: HTTPClient, base: String) async throws -> String {
         for (_, target) in targets { _ = try await Self.measure(client, base, target, calls: 2_000, concurrency: 4) }
-        var single = Array(repeating: Duration.zero, count: targets.count)
+        var single: [[Double]] = Array(repeating: [], count: targets.count)
+        for call in 0..<calls {
+            let order = call.isMultiple(of: 2) ? Array(targets.indices) : targets.indices.reversed()
+            for index in order {
+                let started = ContinuousClock.now
+                _ = try await Self.measure(client, base, targets[index].1, calls: 1, concurrency: 1)
+                single[index].append((ContinuousClock.now - started).secondsValue * 1e6)
+            }
+        }
         var parallel = Array(repeating: Duration.zero, count: targets.count)
         let share = calls / rounds
         for _ in 0..<rounds {
             for (index, (_, target)) in targets.enumerated() {
-                single[index] += try await Self.measure(client, base, target, calls: share, concurrency: 1)
                 parallel[index] += try await Self.measure(client, base, target, calls: share, concurrency: concurrency)
             }
         }
+        let medians = single.map { $0.sorted()[$0.count / 2] }
         let total = Double(share * rounds)
-        var text = "| path | c=1: µs/request | c=\(concurrency): requests/s |\n|---|---:|---:|\n"
+        var text = "| path | c=1: median µs/request | c=\(concurrency): requests/s |\n|---|---:|---:|\n"
         for (index, (name, _)) in targets.enumerated() {
-            text += String(format: "| %@ | %.1f | %.0f |\n", name, single[index].secondsValue * 1e6 / total,
-                           total / parallel[index].secondsValue)
+            text += String(format: "| %@ | %.1f | %.0f |\n", name, medians[index], total / parallel[index].secondsValue)
         }
-        let added = (single[1].secondsValue - single[0].secondsValue) * 1e6 / total
-        return text + String(format: "| difference | %+.1f µs | %+.1f %% |\n", added,
+        return text + String(format: "| difference | %+.1f µs | %+.1f %% |\n", medians[1] - medians[0],
                              (parallel[0].secondsValue / parallel[1].secondsValue - 1) * 100)
     }
 
