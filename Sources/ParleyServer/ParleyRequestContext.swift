@@ -2,6 +2,7 @@ import Hummingbird
 import NIOCore
 import ParleyAccounts
 import ParleyCore
+import Synchronization
 
 /// The request context of Parley's routes: Hummingbird's basics plus the client's address, which decides
 /// whether `/v1` may be used without an API key (only from loopback), and who is calling, for limits and
@@ -21,6 +22,8 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext 
     public let channel: any Channel
     /// Where the signed-in user's streams are tracked, so a sign-out closes them.
     var openStreams: OpenStreams?
+    /// The request's id and what the access log reports of it.
+    var trace: RequestTrace?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -32,6 +35,7 @@ public struct ParleyRequestContext: RequestContext, RemoteAddressRequestContext 
     mutating func signIn(_ principal: Principal, streams: OpenStreams) {
         account = principal
         openStreams = streams
+        trace?.user.withLock { $0 = principal.user.id.rawValue }
         owner = principal.user.id
         self.principal = "user:" + principal.user.id.rawValue
     }

@@ -8,7 +8,7 @@ enum ParleyRoutes {
         let router = Router(context: ParleyRequestContext.self)
         router.middlewares.add(RequestGuard(allowedHosts: services.config.effectiveAllowedHosts, maxBodyBytes: services.config.maxBodyBytes,
                                             https: services.config.secureCookies))
-        router.middlewares.add(LogRequestsMiddleware(.debug))
+        router.middlewares.add(AccessLog())
         router.middlewares.add(ErrorMiddleware())
         let recorder = RouteRecorder(router)
         let bodyLimit = services.config.maxBodyBytes

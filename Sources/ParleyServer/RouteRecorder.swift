@@ -25,7 +25,7 @@ final class RouteRecorder: RouterMethods {
     {
         let pattern = "/" + path.description.split(separator: "/").joined(separator: "/")
         routes.append(Route(method: method.rawValue, path: pattern))
-        router.on(path, method: method, responder: responder)
+        router.on(path, method: method, responder: NamedResponder(pattern: pattern, inner: responder))
         return self
     }
 
