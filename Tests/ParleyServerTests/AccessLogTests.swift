@@ -47,4 +47,35 @@ import Testing
         #expect(text.contains("request_id=refused-1") && text.split(separator: "\n").contains { $0.contains("refused-1") && $0.contains("status=401") })
         #expect(!text.contains(String(key)) && !text.contains("pk-notakey"), "no key in the log")
     }
+
+    @Test func jsonLogsAreOneObjectPerLine() async throws {
+        let binary = CrashRecoveryTests.binary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first (swift build)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-log-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = directory + "/serve.log"
+        let server = try await ChildProcess.start(binary, ["serve", "--port", "0", "--database", "sqlite://\(directory)/p.db",
+                                                           "--log-format", "json"],
+                                                  log: log, environment: ["PATH": "/usr/bin:/bin"])
+        defer { server.stop() }
+        let client = TestParley.Client(baseURL: "http://127.0.0.1:\(server.port)")
+        _ = try await client.request(.GET, "/health/live", headers: ["X-Request-Id": "json-1", "Authorization": ""])
+        try await client.shutdown()
+        var entries: [[String: Any]] = []
+        for _ in 0..<50 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            // The first line of the file is the listening notice on standard output; the rest must be JSON.
+            entries = text.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            if entries.contains(where: { $0["request_id"] as? String == "json-1" }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+        #expect(lines.filter { !$0.hasPrefix("{") }.allSatisfy { $0.hasPrefix("Parley is listening") }, "only JSON on the log: \(lines)")
+        let request = try #require(entries.first { $0["request_id"] as? String == "json-1" }, "\(entries)")
+        #expect(request["message"] as? String == "request" && request["route"] as? String == "/health/live"
+                && request["status"] as? String == "200" && request["level"] as? String == "info" && request["time"] is String)
+    }
 }

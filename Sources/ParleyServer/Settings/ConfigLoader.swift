@@ -125,6 +125,12 @@ public struct ConfigLoader: Sendable {
             }
             config.logLevel = parsed
         }
+        if let (format, source) = try value("log_format") {
+            guard let parsed = ParleyConfig.LogFormat(rawValue: format.lowercased()) else {
+                throw ConfigError("\(source) must be text or json")
+            }
+            config.logFormat = parsed
+        }
         if let attempts = try integer("max_attempts") { config.router.maxAttempts = min(attempts, 20) }
         if let wait = try number("max_retry_wait") { config.router.maxRetryWait = .checkedSeconds(wait) }
         if let threshold = try integer("breaker_threshold") { config.router.breakerThreshold = threshold }

@@ -30,6 +30,13 @@ public struct ParleyConfig: Sendable {
     /// How long running generations may finish when the server is asked to stop.
     public var shutdownGrace: Duration = .seconds(10)
     public var logLevel: Logger.Level = .info
+    /// `text` (one readable line per entry) or `json` (one JSON object per line, for log collectors).
+    public var logFormat: LogFormat = .text
+
+    /// How log entries are written.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
     /// How long a replica holds a generation without renewing its lease; renewed every third of it.
     public var generationLease: Duration = .seconds(15)
     /// Longest a single database call may take before the request fails with a 503.

@@ -34,6 +34,8 @@ extension Setting {
         },
         Setting("log_level", environment: "PARLEY_LOG_LEVEL", flag: "log-level", default: .value("info"),
                 help: "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.") { $0.logLevel.rawValue },
+        Setting("log_format", environment: "PARLEY_LOG_FORMAT", flag: "log-format", default: .value("text"),
+                help: "`text`, or `json`: one JSON object per line for log collectors.") { $0.logFormat.rawValue },
     ]
 
     private static let accounts: [Setting] = [
