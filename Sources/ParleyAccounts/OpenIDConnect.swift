@@ -77,6 +77,8 @@ public struct IDTokenVerifier: Sendable {
             claims = try await keys.verify(token, as: IDTokenClaims.self)
         } catch let error as JWTError {
             throw AccountError.unauthenticated("the identity provider's token was refused: \(Self.reason(error))")
+        } catch {
+            throw AccountError.unauthenticated("the identity provider's token could not be read")
         }
         guard claims.issuer.value == issuer else {
             throw AccountError.unauthenticated("the identity provider's token names another issuer")

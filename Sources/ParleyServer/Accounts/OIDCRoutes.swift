@@ -67,6 +67,9 @@ struct OIDCRoutes {
             return failed(error.message, context)
         } catch let error as ParleyError {
             return failed(error.description, context)
+        } catch {
+            context.logger.warning("single sign-on failed unexpectedly", metadata: ["error": "\(error)"])
+            return failed("the sign-in could not be completed; try again", context)
         }
     }
 
