@@ -14,16 +14,17 @@ public enum SQLiteBackup {
     /// Copies the database at `source` into a new file at `destination`; the copy's size in bytes.
     @discardableResult
     public static func backup(from source: String, to destination: String, overwrite: Bool = false) throws -> Int {
-        try checkSource(source, what: "database")
-        try prepareDestination(destination, overwrite: overwrite)
-        try copy(from: source, to: destination)
-        return size(of: destination)
+        try transfer(from: source, called: "database", to: destination, overwrite: overwrite)
     }
 
     /// Writes the backup at `source` over the database at `destination` (stop the servers using it first).
     @discardableResult
     public static func restore(from source: String, to destination: String, overwrite: Bool = false) throws -> Int {
-        try checkSource(source, what: "backup")
+        try transfer(from: source, called: "backup", to: destination, overwrite: overwrite)
+    }
+
+    private static func transfer(from source: String, called what: String, to destination: String, overwrite: Bool) throws -> Int {
+        try checkSource(source, what: what)
         try prepareDestination(destination, overwrite: overwrite)
         try copy(from: source, to: destination)
         return size(of: destination)

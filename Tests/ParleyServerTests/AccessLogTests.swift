@@ -6,11 +6,9 @@ import Testing
 /// and request id; the id echoed in `X-Request-Id` (the client's when sane, a new one otherwise); no key in it.
 @Suite struct AccessLogTests {
     @Test func everyRequestIsLoggedOnceWithItsIdAndNoSecrets() async throws {
-        let binary = CrashRecoveryTests.binary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first (swift build)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-log-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let workspace = try BinaryWorkspace("log")
+        defer { workspace.remove() }
+        let (binary, directory) = (workspace.binary, workspace.directory)
         let log = directory + "/serve.log"
         let server = try await ChildProcess.start(binary, ["serve", "--port", "0", "--database", "sqlite://\(directory)/p.db",
                                                            "--password-hash-cost", "14", "--log-level", "info"],
@@ -49,11 +47,9 @@ import Testing
     }
 
     @Test func jsonLogsAreOneObjectPerLine() async throws {
-        let binary = CrashRecoveryTests.binary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first (swift build)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-log-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let workspace = try BinaryWorkspace("log")
+        defer { workspace.remove() }
+        let (binary, directory) = (workspace.binary, workspace.directory)
         let log = directory + "/serve.log"
         let server = try await ChildProcess.start(binary, ["serve", "--port", "0", "--database", "sqlite://\(directory)/p.db",
                                                            "--log-format", "json"],

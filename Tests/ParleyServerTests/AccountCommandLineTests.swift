@@ -6,11 +6,9 @@ import Testing
 /// `parley serve` on the same database.
 @Suite struct AccountCommandLineTests {
     @Test func theShellCreatesTheAdministratorAndAKeyThatServeAccepts() async throws {
-        let binary = CrashRecoveryTests.binary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first (swift build)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let workspace = try BinaryWorkspace("cli")
+        defer { workspace.remove() }
+        let (binary, directory) = (workspace.binary, workspace.directory)
         let database = ["--database", "sqlite://\(directory)/parley.db", "--password-hash-cost", "14"]
         let passwordFile = directory + "/password"
         try (TestUsers.password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)

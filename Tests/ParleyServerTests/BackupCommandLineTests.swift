@@ -7,11 +7,9 @@ import Testing
 /// answers, restored into a new file that a new server then serves, with the account and the chats intact.
 @Suite struct BackupCommandLineTests {
     @Test func aBackupTakenWhileServingRestoresEverything() async throws {
-        let binary = CrashRecoveryTests.binary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first (swift build)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-backup-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let workspace = try BinaryWorkspace("backup")
+        defer { workspace.remove() }
+        let (binary, directory) = (workspace.binary, workspace.directory)
         let live = ["--database", "sqlite://\(directory)/live.db", "--password-hash-cost", "14"]
         let restored = ["--database", "sqlite://\(directory)/restored.db", "--password-hash-cost", "14"]
 
@@ -48,11 +46,9 @@ import Testing
     }
 
     @Test func badBackupsAndRestoresAreClearErrors() async throws {
-        let binary = CrashRecoveryTests.binary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the server first (swift build)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-backup-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let workspace = try BinaryWorkspace("backup")
+        defer { workspace.remove() }
+        let (binary, directory) = (workspace.binary, workspace.directory)
         try "not a database".write(toFile: directory + "/junk.db", atomically: true, encoding: .utf8)
         let database = ["--database", "sqlite://\(directory)/parley.db"]
 
