@@ -28,6 +28,7 @@ public final class GenerationJob: Sendable {
     /// UTF-8 bytes of stored text already announced to other replicas.
     private let announcedBytes = Mutex(0)
     private let completion = Mutex<Task<Void, Never>?>(nil)
+    private let finalMessage = Mutex<Message?>(nil)
 
     private struct State: @unchecked Sendable {
         var buffer: [GenerationEvent] = []
@@ -103,6 +104,9 @@ public final class GenerationJob: Sendable {
         await completion.withLock { $0 }?.value
     }
 
+    /// The assistant message as the job left it (text, status, usage); nil until it has finished.
+    public var finished: Message? { finalMessage.withLock { $0 } }
+
     // MARK: - Writing (used by the hub)
 
     func attach(task: Task<Void, Never>) {
@@ -138,6 +142,10 @@ public final class GenerationJob: Sendable {
 
     /// Publishes the terminal event and ends every subscription.
     func finish(with payload: GenerationEvent.Payload) {
+        switch payload {
+        case .done(let message), .error(_, _, let message): finalMessage.withLock { $0 = message }
+        default: break
+        }
         publish(terminal: true) { _ in payload }
     }
 

@@ -119,13 +119,13 @@ struct ConversationRoutes {
                                    maxTokens: limits.maxOutputTokens, stream: false)
     }
 
-    /// Settles the limits and budgets with the stored usage once the answer is done, wherever the client went,
-    /// and records it.
-    private func settleWhenFinished(_ job: GenerationJob, ticket: CallAccounting.Ticket, owner: UserID) {
-        let (store, accounting) = (store, accounting)
+    /// Settles the limits and budgets with the answer's usage once it is done, wherever the client went, and
+    /// records it (from the job's final message: no read of the store).
+    private func settleWhenFinished(_ job: GenerationJob, ticket: CallAccounting.Ticket) {
+        let accounting = accounting
         Task {
             await job.waitUntilFinished()
-            let message = try? await store.message(id: job.messageID, owner: owner)
+            let message = job.finished
             let spent: CallAccounting.Spent
             if let message, let prompt = message.promptTokens {
                 spent = .reported(TokenUsage(promptTokens: prompt, completionTokens: message.completionTokens ?? 0))
@@ -156,7 +156,7 @@ struct ConversationRoutes {
             await accounting.settle(ticket, model: body.model ?? "", .nothing)
             throw error
         }
-        settleWhenFinished(job, ticket: ticket, owner: context.owner)
+        settleWhenFinished(job, ticket: ticket)
         if Self.wantsJSON(request) {
             // A client that asked for JSON waits for the whole answer (the job runs the same way).
             await job.waitUntilFinished()
