@@ -50,7 +50,8 @@ struct AccessLog: RouterMiddleware {
             "method": .string(request.method.rawValue),
             "route": .string(trace.route.withLock { $0 } ?? "unmatched"),
             "status": .stringConvertible(status),
-            "ms": .string(String(format: "%.1f", (ContinuousClock.now - started).secondsValue * 1000)),
+            // Tenths of a millisecond, without a formatter on every request.
+            "ms": .stringConvertible(Double((ContinuousClock.now - started).wholeMicroseconds / 100) / 10),
         ]
         if let user = trace.user.withLock({ $0 }) { metadata["user"] = .string(user) }
         logger.info("request", metadata: metadata)

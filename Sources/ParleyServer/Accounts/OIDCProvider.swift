@@ -139,8 +139,6 @@ final class OIDCProvider: Sendable {
             let response = try await client.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: Self.maxDocumentBytes)
             return (Int(response.status.code), Data(buffer: body))
-        } catch let error as AccountError {
-            throw error
         } catch {
             logger.warning("identity provider unreachable", metadata: ["what": "\(what)", "error": "\(error)"])
             throw ParleyError.unavailable("the identity provider could not be reached (\(what))")

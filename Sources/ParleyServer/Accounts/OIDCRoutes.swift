@@ -102,13 +102,6 @@ struct OIDCRoutes {
     }
 
     static func login(in headers: HTTPFields) -> OIDCLoginState? {
-        for header in headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let trimmed = pair.drop { $0 == " " }
-                guard trimmed.hasPrefix(cookieName + "=") else { continue }
-                return OIDCLoginState(cookieValue: String(trimmed.dropFirst(cookieName.count + 1)))
-            }
-        }
-        return nil
+        SessionCookie.cookie(cookieName, in: headers).flatMap(OIDCLoginState.init(cookieValue:))
     }
 }

@@ -20,12 +20,17 @@ struct SessionCookie: Sendable {
 
     /// The token in the request's `Cookie` headers, if any (the first `parley_session`).
     static func token(in headers: HTTPFields) -> String? {
+        guard let value = cookie(name, in: headers) else { return nil }
+        return value.isEmpty || value.count > 128 ? nil : value
+    }
+
+    /// The value of the first cookie called `name` in the request's `Cookie` headers.
+    static func cookie(_ name: String, in headers: HTTPFields) -> String? {
         for header in headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let trimmed = pair.drop { $0 == " " }
                 guard trimmed.hasPrefix(name + "=") else { continue }
-                let value = trimmed.dropFirst(name.count + 1)
-                return value.isEmpty || value.count > 128 ? nil : String(value)
+                return String(trimmed.dropFirst(name.count + 1))
             }
         }
         return nil
