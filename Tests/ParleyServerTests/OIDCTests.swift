@@ -128,6 +128,25 @@ import Testing
         }
     }
 
+    /// A provider that cannot be reached: the sign-in form says so, nothing hangs or answers 500.
+    @Test func anUnreachableProviderIsReportedOnTheForm() async throws {
+        let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        try await TestParley.with(withUpstream: false, configure: {
+            $0.oidc = OIDCSettings(issuer: "http://127.0.0.1:9", clientID: OIDCProviderFixture.clientID)
+        }) { parley in
+            let start = try await Self.get(browser, parley.baseURL + "/api/v1/auth/oidc/start")
+            #expect(start.status == 302 && start.location.hasPrefix("/#sso-error=")
+                    && start.location.removingPercentEncoding?.contains("could not be reached") == true, "\(start)")
+            // A callback whose state matches, so the token endpoint is asked: unreachable too.
+            let login = OIDCLoginState()
+            let callback = try await Self.get(browser, parley.baseURL + "/api/v1/auth/oidc/callback?code=x&state=\(login.state)",
+                                              cookie: "parley_oidc=" + login.cookieValue)
+            #expect(callback.status == 302 && callback.location.removingPercentEncoding?.contains("could not be reached") == true,
+                    "\(callback)")
+        }
+        try await browser.shutdown()
+    }
+
     @Test func withoutAProviderTheRoutesSaySo() async throws {
         try await TestParley.with(withUpstream: false) { parley in
             let start = try await parley.request(.GET, "/api/v1/auth/oidc/start")
