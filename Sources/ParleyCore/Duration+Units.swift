@@ -11,6 +11,12 @@ extension Duration {
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 
+    /// Whole nanoseconds, rounded down.
+    public var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
     /// Whole seconds, rounded up.
     public var roundedUpSeconds: Int64 {
         let (whole, fraction) = components

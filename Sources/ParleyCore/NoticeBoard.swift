@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Synchronization
 
@@ -44,6 +45,7 @@ public final class NoticeBoard: Sendable {
     public var watchedCount: Int { state.withLock { $0.watches.count } }
 
     public func deliver(_ notices: [BusNotice]) {
+        Counter(label: MetricName.busNotices).increment(by: notices.count)
         var stops: [UUID] = []
         var accounts: [(UserID, SignOutScope)] = []
         var handler: (@Sendable (UUID) -> Void)?

@@ -114,6 +114,8 @@ extension ModelRouter {
                         let value = try await attempt(deployment, limits)
                         let elapsed = (ContinuousClock.now - started).secondsValue
                         health.withLock { $0[deployment.id, default: DeploymentHealth()].succeeded(latency: elapsed) }
+                        recordAttempt(deployment, failure: nil)
+                        if position > 0 { recordFallback(asked: model, answered: name) }
                         return Routed(value: value, deployment: deployment, attempts: attempts, model: name)
                     } catch {
                         if error is CancellationError || Task.isCancelled {
@@ -121,6 +123,7 @@ extension ModelRouter {
                             throw CancellationError()
                         }
                         lastError = error
+                        recordAttempt(deployment, failure: error)
                         let failedAt = ContinuousClock.now
                         switch Self.verdict(error) {
                         case .clientError:

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,6 +22,9 @@ final class RequestTrace: Sendable {
 /// milliseconds until the response's head (a stream goes on after it), the user when signed in, and the request
 /// id — taken from the client's `X-Request-Id` when it is a sane token, made otherwise, and sent back. Never a
 /// key, a cookie or message text. The id is also on every other log line the request causes.
+///
+/// The same measurement feeds the metrics: ``MetricName/httpDuration`` by route pattern, method and status
+/// class, and ``MetricName/httpActive``.
 struct AccessLog: RouterMiddleware {
     typealias Context = ParleyRequestContext
     static let header = HTTPField.Name("X-Request-Id")!
@@ -32,23 +36,31 @@ struct AccessLog: RouterMiddleware {
         context.trace = trace
         context.logger[metadataKey: "request_id"] = .string(id)
         let started = ContinuousClock.now
+        let active = Meter(label: MetricName.httpActive)
+        active.increment()
+        defer { active.decrement() }
         do {
             var response = try await next(request, context)
             response.headers[Self.header] = id
-            log(request, trace, status: Int(response.status.code), since: started, logger: context.logger)
+            finish(request, trace, status: Int(response.status.code), since: started, logger: context.logger)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            log(request, trace, status: Int(status), since: started, logger: context.logger)
+            finish(request, trace, status: Int(status), since: started, logger: context.logger)
             throw error
         }
     }
 
-    private func log(_ request: Request, _ trace: RequestTrace, status: Int, since started: ContinuousClock.Instant, logger: Logger) {
+    private func finish(_ request: Request, _ trace: RequestTrace, status: Int, since started: ContinuousClock.Instant, logger: Logger) {
+        let route = trace.route.withLock { $0 } ?? "unmatched"
+        CoreMetrics.Timer(label: MetricName.httpDuration, dimensions: [
+            ("route", route), ("method", Self.methods.contains(request.method) ? request.method.rawValue : "other"),
+            ("status", MetricName.statusClass(status)),
+        ]).recordSince(started)
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
-            "route": .string(trace.route.withLock { $0 } ?? "unmatched"),
+            "route": .string(route),
             "status": .stringConvertible(status),
             // Tenths of a millisecond, without a formatter on every request.
             "ms": .stringConvertible(Double((ContinuousClock.now - started).wholeMicroseconds / 100) / 10),
@@ -56,6 +68,9 @@ struct AccessLog: RouterMiddleware {
         if let user = trace.user.withLock({ $0 }) { metadata["user"] = .string(user) }
         logger.info("request", metadata: metadata)
     }
+
+    /// The methods a metric names; any other is `other` (a client can send any token as a method).
+    static let methods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
 
     /// A client's id when it is 1 to 128 letters, digits, `-`, `_`, `.` or `:` (anything else could forge log lines).
     static func acceptable(_ value: String?) -> String? {

@@ -134,7 +134,13 @@ struct ConversationRoutes {
             } else {
                 spent = .nothing
             }
-            await accounting.settle(ticket, model: message?.model ?? "", spent)
+            let outcome: AnswerOutcome = switch message?.status {
+            case .complete?: .completed
+            case .cancelled?: .stopped
+            default: .failed
+            }
+            await accounting.settle(ticket, model: message?.model ?? "", spent, outcome: outcome,
+                                    timeToFirstToken: message?.timeToFirstTokenMs.map { .milliseconds($0) })
         }
     }
 
@@ -153,7 +159,7 @@ struct ConversationRoutes {
                                                       content: body.content, model: body.model,
                                                       replacingFrom: replacedIndex)
         } catch {
-            await accounting.settle(ticket, model: body.model ?? "", .nothing)
+            await accounting.settle(ticket, model: body.model ?? "", .nothing, outcome: .failed)
             throw error
         }
         settleWhenFinished(job, ticket: ticket)

@@ -62,14 +62,17 @@ struct OpenAIRoutes {
             return try await OpenAIStreaming.response(
                 headers: extra, keepAlive: keepAlive, context: context, logger: context.logger,
                 open: { try await gateway.stream(body, plan: plan, limits: limits) },
-                finished: { spent in await accounting.settle(ticket, model: model, spent) })
+                finished: { end in
+                    await accounting.settle(ticket, model: model, end.spent, outcome: end.outcome,
+                                            timeToFirstToken: end.firstChunkAt.map { $0 - ticket.started })
+                })
         }
         do {
             let served = try await gateway.completion(body, plan: plan, limits: limits)
-            await accounting.settle(ticket, model: model, Self.spent(served))
+            await accounting.settle(ticket, model: model, Self.spent(served), outcome: Self.outcome(served))
             return Self.json(served, admission: ticket.admission)
         } catch {
-            await accounting.settle(ticket, model: model, .nothing)
+            await accounting.settle(ticket, model: model, .nothing, outcome: Self.outcome(error))
             throw error
         }
     }
@@ -79,13 +82,14 @@ struct OpenAIRoutes {
         let plan = gateway.plan(embeddings: body, controls: try Self.cacheControls(body.cacheControls, request),
                                          namespace: context.caller)
         let limits = router.limits(timeout: try Self.requestTimeout(request))
-        let ticket = try await admit(context, model: body.model, body: body.bytes, maxTokens: 0, stream: false)
+        let ticket = try await admit(context, model: body.model, body: body.bytes, maxTokens: 0, stream: false,
+                                     operation: "embeddings")
         do {
             let served = try await gateway.embeddings(body, plan: plan, limits: limits)
-            await accounting.settle(ticket, model: body.model, Self.spent(served))
+            await accounting.settle(ticket, model: body.model, Self.spent(served), outcome: Self.outcome(served))
             return Self.json(served, admission: ticket.admission)
         } catch {
-            await accounting.settle(ticket, model: body.model, .nothing)
+            await accounting.settle(ticket, model: body.model, .nothing, outcome: Self.outcome(error))
             throw error
         }
     }
@@ -96,14 +100,22 @@ struct OpenAIRoutes {
         return served.value.usage.map(CallAccounting.Spent.reported) ?? .unknown(completion: 0)
     }
 
+    private static func outcome(_ served: Served<UpstreamReply>) -> AnswerOutcome {
+        served.cache == .bypass || served.cache == .miss(coalesced: false) ? .completed : .cached
+    }
+
+    private static func outcome(_ error: any Error) -> AnswerOutcome {
+        error is CancellationError ? .stopped : .failed
+    }
+
     /// Checks the caller's and the model's limits and charges the caller's budgets; a refusal is a 429 (or
     /// 413), an unreachable shared limiter failing closed a 503.
-    private func admit(_ context: ParleyRequestContext, model: String, body: [UInt8], maxTokens: Int?, stream: Bool) async throws
-        -> CallAccounting.Ticket
+    private func admit(_ context: ParleyRequestContext, model: String, body: [UInt8], maxTokens: Int?, stream: Bool,
+                       operation: String = "chat") async throws -> CallAccounting.Ticket
     {
         do {
             return try await accounting.admit(context, model: model, promptTokens: body.count / 4,
-                                              maxTokens: maxTokens, stream: stream)
+                                              maxTokens: maxTokens, stream: stream, operation: operation)
         } catch let error as ParleyError {
             throw ClientError(.serviceUnavailable, type: "unavailable", message: error.description, code: "limits_unavailable")
         }

@@ -22,11 +22,12 @@ enum OpenAIStreaming {
         HTTPField.Name("X-Accel-Buffering")!: "no",
     ]
 
-    /// Opens the answer with `open` and streams it. `finished` gets what the answer cost (its usage chunk, else
-    /// a count of its chunks; nothing for a replay or a failure before any content), once, however the stream ends.
+    /// Opens the answer with `open` and streams it. `finished` gets how it ended — what the answer cost (its usage
+    /// chunk, else a count of its chunks; nothing for a replay or a failure before any content), its outcome and
+    /// when its first chunk came — once, however the stream ends.
     static func response(headers extra: HTTPFields, keepAlive: Duration, context: ParleyRequestContext, logger: Logger,
                          open: @escaping @Sendable () async throws -> Served<OpenedStream>,
-                         finished settle: @escaping @Sendable (CallAccounting.Spent) async -> Void) async throws -> Response {
+                         finished settle: @escaping @Sendable (StreamEnd) async -> Void) async throws -> Response {
         let opening = Task { try await open() }
         // A client that leaves stops the router's attempts, or the upstream stream, at once: not at the next
         // keep-alive or chunk.
@@ -36,10 +37,10 @@ enum OpenAIStreaming {
         }
         // Every way out reports, some more than one (a client leaving mid-answer); only the first counts.
         let once = Mutex(false)
-        let finished: @Sendable (CallAccounting.Spent) async -> Void = { used in
+        let finished: @Sendable (StreamEnd) async -> Void = { end in
             guard once.withLock({ done in defer { done = true }; return !done }) else { return }
             watch.end()
-            await settle(used)
+            await settle(end)
         }
         var base = headers
         base.append(contentsOf: extra)
@@ -50,7 +51,7 @@ enum OpenAIStreaming {
                                 try await forward(served, to: &writer, finished: finished)
                             })
         case .failure(let error)?:
-            await finished(.nothing)
+            await finished(StreamEnd(outcome: error is CancellationError ? .stopped : .failed))
             throw clientError(error)
         case nil:
             return Response(status: .ok, headers: base, body: ResponseBody { writer in
@@ -65,7 +66,7 @@ enum OpenAIStreaming {
                             try await forward(served, to: &writer, finished: finished)
                             return
                         case .failure(let error)?:
-                            await finished(.nothing)
+                            await finished(StreamEnd(outcome: .failed))
                             try await writer.write(ByteBuffer(string: "data: \(ErrorShape.openAI.body(clientError(error)))\n\n"))
                             try await writer.finish(nil)
                             return
@@ -75,7 +76,7 @@ enum OpenAIStreaming {
                     // The client went away while the router was still trying.
                     // (An answer that opened just then is dropped with its stream, which stops reading.)
                     opening.cancel()
-                    await finished(.nothing)
+                    await finished(StreamEnd(outcome: .stopped))
                     throw error
                 }
             })
@@ -84,7 +85,7 @@ enum OpenAIStreaming {
 
     /// Writes the answer's chunks; ends with `[DONE]`, or with an error event if the upstream fails.
     static func forward(_ served: Served<OpenedStream>, to writer: inout any ResponseBodyWriter,
-                        finished: @Sendable (CallAccounting.Spent) async -> Void) async throws {
+                        finished: @Sendable (StreamEnd) async -> Void) async throws {
         let stream = served.value.stream
         var tally = StreamTally(replay: served.cache != .bypass && served.cache != .miss(coalesced: false))
         defer { stream.cancel() }
@@ -105,7 +106,7 @@ enum OpenAIStreaming {
                     buffer.writeString("data: \(ErrorShape.openAI.body(clientError(error)))\n\n")
                     try await writer.write(buffer)
                     try await writer.finish(nil)
-                    await finished(tally.spent)
+                    await finished(tally.end(.failed))
                     return
                 }
                 guard let batch else { break }
@@ -116,10 +117,18 @@ enum OpenAIStreaming {
             try await writer.write(buffer)
             try await writer.finish(nil)
         } catch {
-            await finished(tally.spent)
+            await finished(tally.end(.stopped))
             throw error
         }
-        await finished(tally.spent)
+        await finished(tally.end(tally.replay ? .cached : .completed))
+    }
+
+    /// How a streamed answer ended.
+    struct StreamEnd: Sendable {
+        var spent: CallAccounting.Spent = .nothing
+        var outcome: AnswerOutcome
+        /// When its first chunk was forwarded.
+        var firstChunkAt: ContinuousClock.Instant?
     }
 
     /// What a streamed answer cost: its usage chunk's total when it sent one, else one token per chunk.
@@ -128,8 +137,10 @@ enum OpenAIStreaming {
         let replay: Bool
         var chunks = 0
         var usage: TokenUsage?
+        var firstChunkAt: ContinuousClock.Instant?
 
         mutating func count(_ batch: [StreamChunk]) {
+            if firstChunkAt == nil, !batch.isEmpty { firstChunkAt = .now }
             chunks += batch.count
             for chunk in batch { if let found = chunk.usage { usage = found } }
         }
@@ -139,6 +150,10 @@ enum OpenAIStreaming {
             if replay { return .nothing }
             if let usage { return .reported(usage) }
             return chunks == 0 ? .nothing : .unknown(completion: chunks)
+        }
+
+        func end(_ outcome: AnswerOutcome) -> StreamEnd {
+            StreamEnd(spent: spent, outcome: outcome, firstChunkAt: firstChunkAt)
         }
     }
 

@@ -11,6 +11,7 @@ import ParleyGateway
 import ParleyProviders
 import ParleyRedis
 import ParleyStore
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -59,8 +60,9 @@ public struct ParleyApplication: ApplicationProtocol {
 }
 
 /// Opens the database (waiting for it up to ``ParleyConfig/databaseStartupWait``), migrates it, and
-/// assembles the routes. `onServerRunning` receives the bound port (useful with port 0).
-public func buildApplication(config: ParleyConfig, logger: Logger,
+/// assembles the routes. `metrics`, from ``ParleyMetrics/bootstrap()``, adds `/metrics`. `onServerRunning`
+/// receives the bound port (useful with port 0).
+public func buildApplication(config: ParleyConfig, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
     -> ParleyApplication
 {
@@ -125,14 +127,15 @@ public func buildApplication(config: ParleyConfig, logger: Logger,
         accounting: CallAccounting(limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits),
                                    budgets: TokenBudgets(limiter: rateLimiter, store: store, defaultBudget: config.defaultTokenBudget,
                                                          period: config.budgetPeriod),
-                                   usage: usage),
+                                   usage: usage, metrics: CallMetrics(modelLabel: models.metricLabel(model:))),
         redis: shared, hub: hub,
         chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
         feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))),
         authenticator: authenticator,
         loginThrottle: LoginThrottle(limiter: rateLimiter,
                                      limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)),
-        oidc: config.oidc.map { OIDCProvider(settings: $0, client: httpClient, logger: logger) })
+        oidc: config.oidc.map { OIDCProvider(settings: $0, client: httpClient, logger: logger) },
+        metrics: metrics)
 
     let (router, routes) = ParleyRoutes.router(services: services, webAssets: webAssets)
     let http = Application(

@@ -31,6 +31,9 @@ enum ParleyRoutes {
         let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis)
         system.register(on: recorder)
         system.registerModels(on: api)
+        if let registry = services.metrics {
+            MetricsRoutes(registry: registry, token: services.config.metricsToken, services: services).register(on: recorder)
+        }
         OpenAIRoutes(gateway: services.gateway, router: services.router, accounting: services.accounting,
                      access: GatewayAccess(authenticator: authenticator), keepAlive: services.config.keepAliveInterval,
                      bodyLimit: bodyLimit).register(on: recorder)

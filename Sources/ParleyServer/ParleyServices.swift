@@ -5,6 +5,7 @@ import ParleyGateway
 import ParleyProviders
 import ParleyRedis
 import ParleyStore
+import Prometheus
 
 /// What the route handlers use, built once per server.
 struct ParleyServices: Sendable {
@@ -27,6 +28,8 @@ struct ParleyServices: Sendable {
     let loginThrottle: LoginThrottle
     /// Single sign-on, when configured.
     let oidc: OIDCProvider?
+    /// What `/metrics` shows, when the metrics are on (``ParleyMetrics/bootstrap()``).
+    let metrics: PrometheusCollectorRegistry?
 }
 
 /// The cache and limiter backends chosen by the configuration, and Redis when it is used.

@@ -4,9 +4,10 @@ import ParleyCore
 
 /// Account calls under the same deadline and outage rule as conversation calls.
 extension GuardedConversationStore: AccountStore {
-    private func guardedAccounts<T: Sendable>(_ call: @escaping @Sendable (any AccountStore) async throws -> T) async throws -> T {
+    private func guardedAccounts<T: Sendable>(operation: StaticString = #function,
+                                              _ call: @escaping @Sendable (any AccountStore) async throws -> T) async throws -> T {
         guard let accounts = accountBase else { throw ParleyError.unavailable("this database keeps no accounts") }
-        return try await guarded { _ in try await call(accounts) }
+        return try await guarded(operation: operation) { _ in try await call(accounts) }
     }
 
     public func userCount() async throws -> Int { try await guardedAccounts { try await $0.userCount() } }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import ParleyAccounts
@@ -71,12 +72,27 @@ public final class GuardedConversationStore: ConversationStore {
         }
     }
 
-    /// Runs a call under the deadline, or refuses it at once during an outage.
-    func guarded<T: Sendable>(_ call: @escaping @Sendable (any ConversationStore) async throws -> T) async throws -> T {
+    /// Runs a call under the deadline, or refuses it at once during an outage. Each call is timed in
+    /// ``MetricName/databaseCallDuration`` by `operation` (the calling method's name) and `outcome`.
+    func guarded<T: Sendable>(operation: StaticString = #function,
+                              _ call: @escaping @Sendable (any ConversationStore) async throws -> T) async throws -> T {
         if let failure = outage.withLock({ $0 }) {
             throw ParleyError.unavailable("the database is unreachable (\(failure)); try again shortly")
         }
-        return try await withinDeadline(callTimeout, call)
+        let started = ContinuousClock.now
+        var outcome = "ok"
+        defer {
+            let name = "\(operation)"
+            CoreMetrics.Timer(label: MetricName.databaseCallDuration, dimensions: [
+                ("operation", String(name.prefix { $0 != "(" })), ("outcome", outcome),
+            ]).recordSince(started)
+        }
+        do {
+            return try await withinDeadline(callTimeout, call)
+        } catch {
+            outcome = error is ParleyError ? "timeout" : "error"
+            throw error
+        }
     }
 
     /// Runs a call under `limit`; running out of time is ``ParleyError/unavailable(_:)``.

@@ -46,7 +46,8 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "parley")
-        let application = try await buildApplication(config: settings, logger: logger) { port in
+        let metrics = settings.metricsEnabled ? ParleyMetrics.bootstrap() : nil
+        let application = try await buildApplication(config: settings, logger: logger, metrics: metrics) { port in
             // Always shown, whatever the log level, and unbuffered for scripts reading a redirected stdout.
             FileHandle.standardOutput.write(Data("Parley is listening on http://\(settings.host):\(port)\n".utf8))
         }

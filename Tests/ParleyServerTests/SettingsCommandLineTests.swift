@@ -50,6 +50,8 @@ import Testing
         "web_dir": Sample(value: "/srv/parley-web", shown: "/srv/parley-web"),
         "log_level": Sample(value: "debug", shown: "debug"),
         "log_format": Sample(value: "json", shown: "json"),
+        "metrics": Sample(value: "false", shown: "false"),
+        "metrics_token": Sample(value: "metrics-secret-token", shown: "********"),
         "openai_base_url": Sample(value: "http://127.0.0.1:9/v1", shown: "http://127.0.0.1:9/v1"),
         "openai_api_key": Sample(value: "sk-secret-openai", shown: "********"),
         "upstream": Sample(value: "extra=http://127.0.0.1:7/v1", shown: "extra=http://127.0.0.1:7/v1", contains: true),

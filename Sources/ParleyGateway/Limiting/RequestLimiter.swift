@@ -44,6 +44,18 @@ public enum LimitRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// The request alone needs more tokens than the per-minute limit: it can never pass.
     case tooLarge(needed: Int, limit: Int)
 
+    /// Which limit refused, for the metrics: `requests`, `tokens`, `model_requests`, `model_tokens`,
+    /// `concurrency` or `too_large` (the phrases ``RequestLimiter`` writes into `what`).
+    public var limitKind: String {
+        switch self {
+        case .tooLarge: "too_large"
+        case .limited(let what, _, _, _):
+            if what == "streams at once" { "concurrency" } else {
+                (what.contains(" per minute to ") ? "model_" : "") + (what.hasPrefix("tokens") ? "tokens" : "requests")
+            }
+        }
+    }
+
     public var description: String {
         switch self {
         case .limited(let what, let limit, let retryAfter, _):

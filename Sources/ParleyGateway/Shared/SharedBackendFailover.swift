@@ -1,3 +1,4 @@
+import CoreMetrics
 import ParleyCore
 import Logging
 import Synchronization
@@ -41,6 +42,7 @@ public final class OutageTracker: Sendable {
     /// Records a failure. Fail-open: returns, and the caller falls back. Fail-closed: throws ``ParleyError/unavailable(_:)``.
     func failed(_ error: any Error) throws {
         fallbacks.add(1, ordering: .relaxed)
+        Counter(label: MetricName.redisFallbacks).increment()
         if !down.exchange(true, ordering: .relaxed) {
             outages.add(1, ordering: .relaxed)
             logger.warning(mode == .open

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import NIOCore
 import ParleyCore
@@ -77,6 +78,10 @@ public final class GatewayCache: Sendable {
 
     /// A streamed chat completion: replayed from the cache, joined to an identical call in flight, or opened.
     public func stream(_ body: ChatCompletionBody, plan: CachePlan, limits: AttemptLimits) async throws -> Served<OpenedStream> {
+        Self.counted(try await openStream(body, plan: plan, limits: limits))
+    }
+
+    private func openStream(_ body: ChatCompletionBody, plan: CachePlan, limits: AttemptLimits) async throws -> Served<OpenedStream> {
         let router = self.router
         guard let key = plan.key, let cache else {
             let routed = try await router.routeStream(body, limits: limits)
@@ -130,6 +135,12 @@ public final class GatewayCache: Sendable {
     private func whole(_ plan: CachePlan, route: @escaping @Sendable () async throws -> Routed<UpstreamReply>) async throws
         -> Served<UpstreamReply>
     {
+        Self.counted(try await serveWhole(plan, route: route))
+    }
+
+    private func serveWhole(_ plan: CachePlan, route: @escaping @Sendable () async throws -> Routed<UpstreamReply>) async throws
+        -> Served<UpstreamReply>
+    {
         guard let key = plan.key, let cache else {
             let routed = try await route()
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
@@ -156,6 +167,18 @@ public final class GatewayCache: Sendable {
         // A shared call's tokens were spent once, by the request that started it.
         let usage = joined ? TokenUsage(promptTokens: 0, completionTokens: 0) : head.usage
         return Served(value: UpstreamReply(body: body, usage: usage), head: head.route, cache: .miss(coalesced: joined))
+    }
+
+    /// Counts how an answer was served (``MetricName/cacheLookups``).
+    private static func counted<Value>(_ served: Served<Value>) -> Served<Value> {
+        let result = switch served.cache {
+        case .hit: "hit"
+        case .miss(coalesced: true): "coalesced"
+        case .miss: "miss"
+        case .bypass: "bypass"
+        }
+        Counter(label: MetricName.cacheLookups, dimensions: [("result", result)]).increment()
+        return served
     }
 
     /// The stored answer for `key`; else the answer of an identical call that has just finished and is being

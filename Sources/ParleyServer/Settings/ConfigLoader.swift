@@ -131,6 +131,8 @@ public struct ConfigLoader: Sendable {
             }
             config.logFormat = parsed
         }
+        if let enabled = try boolean("metrics", value: value) { config.metricsEnabled = enabled }
+        if let (token, _) = try value("metrics_token") { config.metricsToken = token.isEmpty ? nil : token }
         if let attempts = try integer("max_attempts") { config.router.maxAttempts = min(attempts, 20) }
         if let wait = try number("max_retry_wait") { config.router.maxRetryWait = .checkedSeconds(wait) }
         if let threshold = try integer("breaker_threshold") { config.router.breakerThreshold = threshold }
@@ -246,12 +248,16 @@ public struct ConfigLoader: Sendable {
             config.trustedProxies.header = header
         }
         try loadSingleSignOn(into: &config, value: value)
-        if let (flag, source) = try value("secure_cookies") {
-            switch flag.lowercased() {
-            case "true", "1", "yes", "on": config.secureCookies = true
-            case "false", "0", "no", "off": config.secureCookies = false
-            default: throw ConfigError("\(source) must be true or false, got '\(flag)'")
-            }
+        if let secure = try boolean("secure_cookies", value: value) { config.secureCookies = secure }
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+    private func boolean(_ key: String, value: (String) throws -> (String, String)?) throws -> Bool? {
+        guard let (flag, source) = try value(key) else { return nil }
+        switch flag.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigError("\(source) must be true or false, got '\(flag)'")
         }
     }
 

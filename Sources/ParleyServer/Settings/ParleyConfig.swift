@@ -29,6 +29,10 @@ public struct ParleyConfig: Sendable {
     public var keepAliveInterval: Duration = .seconds(15)
     /// How long running generations may finish when the server is asked to stop.
     public var shutdownGrace: Duration = .seconds(10)
+    /// `/metrics` and the measurements behind it.
+    public var metricsEnabled = true
+    /// The bearer token `/metrics` asks for; open when nil.
+    public var metricsToken: String?
     public var logLevel: Logger.Level = .info
     /// `text` (one readable line per entry) or `json` (one JSON object per line, for log collectors).
     public var logFormat: LogFormat = .text

@@ -197,6 +197,11 @@ extension Setting {
         },
         Setting("database_timeout", environment: "PARLEY_DATABASE_TIMEOUT", flag: "database-timeout", default: .value("5"),
                 help: "Seconds one database call may take before the request gets a 503.") { seconds($0.databaseTimeout) },
+        Setting("metrics", environment: "PARLEY_METRICS", flag: "metrics", default: .value("true"),
+                help: "`false` turns off `/metrics` (Prometheus text format) and the measurements behind it.") { "\($0.metricsEnabled)" },
+        Setting("metrics_token", environment: "PARLEY_METRICS_TOKEN", flag: nil, default: .described("none: open"),
+                help: "When set, `/metrics` answers only `Authorization: Bearer <token>` (Prometheus's `authorization` setting).",
+                secret: true) { $0.metricsToken },
     ]
 
     private static let sharing: [Setting] = [

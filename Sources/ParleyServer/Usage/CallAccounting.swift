@@ -4,12 +4,14 @@ import ParleyCore
 import ParleyGateway
 
 /// Everything a model call counts against and is recorded in: the rate limits (per caller and per model), the
-/// signed-in user's token budgets (theirs and their key's), and the usage roll-up. ``admit(_:model:promptTokens:maxTokens:stream:)``
-/// before the call; ``settle(_:model:_:)`` once after it, however it ended.
+/// signed-in user's token budgets (theirs and their key's), the usage roll-up and the metrics.
+/// ``admit(_:model:promptTokens:maxTokens:stream:operation:)`` before the call; ``settle(_:model:_:outcome:timeToFirstToken:)``
+/// once after it, however it ended.
 struct CallAccounting: Sendable {
     let limiter: RequestLimiter
     let budgets: TokenBudgets
     let usage: UsageRecorder
+    let metrics: CallMetrics
 
     /// What a call was admitted with.
     struct Ticket: Sendable {
@@ -19,25 +21,37 @@ struct CallAccounting: Sendable {
         let key: UUID?
         /// The prompt's estimate, recorded when the answer reports no usage.
         let promptEstimate: Int
+        /// `chat` or `embeddings` (OpenTelemetry's `gen_ai.operation.name`).
+        let operation: String
+        let started = ContinuousClock.now
     }
 
     /// Checks the limits and charges the budgets; throws ``LimitRefusal`` or ``BudgetRefusal`` (429s), or a
     /// ``ParleyError`` when a shared backend that fails closed is down.
-    func admit(_ context: ParleyRequestContext, model: String?, promptTokens: Int, maxTokens: Int?, stream: Bool) async throws -> Ticket {
-        let admission = try await limiter.admit(principal: context.caller, model: model, promptTokens: promptTokens,
+    func admit(_ context: ParleyRequestContext, model: String?, promptTokens: Int, maxTokens: Int?, stream: Bool,
+               operation: String = "chat") async throws -> Ticket {
+        let admission: Admission
+        do {
+            admission = try await limiter.admit(principal: context.caller, model: model, promptTokens: promptTokens,
                                                 maxTokens: maxTokens, stream: stream)
+        } catch let refusal as LimitRefusal {
+            metrics.refused(refusal.limitKind)
+            throw refusal
+        }
         let principal = context.account
         var budget: BudgetCharge?
         if let principal {
             do {
                 budget = try await budgets.charge(principal, tokens: promptTokens + (maxTokens ?? limiter.settings.defaultCompletionTokens))
             } catch {
+                if error is BudgetRefusal { metrics.refused("budget") }
                 await limiter.settle(admission, usedTokens: 0)
                 throw error
             }
         }
         let key: UUID? = if case .key(let record)? = principal?.credential { record.id } else { nil }
-        return Ticket(admission: admission, budget: budget, user: principal?.user.id, key: key, promptEstimate: promptTokens)
+        return Ticket(admission: admission, budget: budget, user: principal?.user.id, key: key, promptEstimate: promptTokens,
+                      operation: operation)
     }
 
     /// What a call turned out to cost.
@@ -51,8 +65,9 @@ struct CallAccounting: Sendable {
         case unknown(completion: Int)
     }
 
-    /// Settles the limits and budgets with what the call used and records it for the user.
-    func settle(_ ticket: Ticket, model: String, _ spent: Spent) async {
+    /// Settles the limits and budgets with what the call used, records it for the user, and in the metrics
+    /// (`timeToFirstToken`: since the ticket was issued, when the answer streamed).
+    func settle(_ ticket: Ticket, model: String, _ spent: Spent, outcome: AnswerOutcome, timeToFirstToken: Duration? = nil) async {
         let settled: Int?
         let recorded: TokenUsage?
         switch spent {
@@ -60,6 +75,8 @@ struct CallAccounting: Sendable {
         case .nothing: (settled, recorded) = (0, nil)
         case .unknown(let completion): (settled, recorded) = (nil, TokenUsage(promptTokens: ticket.promptEstimate, completionTokens: completion))
         }
+        metrics.record(operation: ticket.operation, model: model, outcome: outcome, started: ticket.started,
+                       timeToFirstToken: timeToFirstToken, usage: recorded)
         await limiter.settle(ticket.admission, usedTokens: settled)
         if let budget = ticket.budget { await budgets.settle(budget, used: settled) }
         guard let user = ticket.user, let recorded, recorded.totalTokens > 0 else { return }
