@@ -34,7 +34,7 @@ public struct GenerationFeed: Sendable {
             return .finished(with: [GenerationEvent(id: firstID, payload: .message(message)),
                                     GenerationEvent(id: firstID + 1, payload: Self.terminal(message))])
         }
-        return follow(message, owner: owner, firstID: firstID)
+        return follow(message, owner: owner, firstID: max(firstID, Self.followerIDs))
     }
 
     /// Stops the generation of an assistant message and returns the message as stored. When it runs on
@@ -61,6 +61,13 @@ public struct GenerationFeed: Sendable {
         }
         return try await store.message(id: messageID, owner: owner)
     }
+
+    /// Where the ids of an answer followed from another replica start. The replica generating an answer numbers
+    /// its events 1, 2, 3…; a follower elsewhere sees the text in coarser steps and cannot know those numbers, so
+    /// its ids are of another range. A client that reattaches with a follower's id to the generating replica (its
+    /// first replica shut down, say) is then never taken for one that saw that replica's own event of the same
+    /// number: it gets a snapshot of all text so far, and nothing is sent twice or skipped.
+    public static let followerIDs = 1 << 30
 
     /// A client's `Last-Event-ID` within the ids an event can have, so the ids counted on from it cannot overflow.
     public static func checkedEventID(_ lastEventID: Int?) -> Int {

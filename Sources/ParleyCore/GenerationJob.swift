@@ -69,9 +69,10 @@ public final class GenerationJob: Sendable {
         let finished: Bool = state.withLock { state in
             let after = GenerationFeed.checkedEventID(lastEventID)
             let firstBuffered = state.buffer.first?.id ?? state.nextID
-            if after + 1 < firstBuffered {
-                // The missed events are gone: send all text so far as one snapshot, then (if the job has
-                // ended) its terminal event, and go live from there.
+            if after + 1 < firstBuffered || after >= state.nextID {
+                // The missed events are gone, or the id is not one of this job's (a follower's on another
+                // replica): send all text so far as one snapshot, then (if the job has ended) its terminal
+                // event, and go live from there.
                 let terminal = state.finished ? state.buffer.last : nil
                 var snapshot = assistantMessage
                 snapshot.content = state.content

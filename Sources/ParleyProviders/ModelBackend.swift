@@ -81,6 +81,13 @@ public final class UpstreamStream: Sendable {
         try await queue.next()
     }
 
+    /// Ends the stream with `error` after what is queued, and stops reading the upstream (the server is
+    /// shutting down).
+    public func stop(_ error: ProviderError) {
+        queue.finish(error)
+        reader.withLock { $0 }?.cancel()
+    }
+
     /// Stops reading the upstream (the client went away, or the router gave up on this attempt).
     public func cancel() {
         queue.cancel()

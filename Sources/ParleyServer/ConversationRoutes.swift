@@ -172,7 +172,7 @@ struct ConversationRoutes {
             object.field("assistant", json: API.messageJSON(assistant))
             return Response.json(text: object.closed, status: .created)
         }
-        var response = ServerSentEvents.response(job.subscribe(), context: context)
+        var response = ServerSentEvents.response(job.subscribe(), context: context, drain: accounting.drain)
         response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased
         return response
     }

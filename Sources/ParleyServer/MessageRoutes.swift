@@ -12,6 +12,7 @@ struct MessageRoutes {
 
     let store: GuardedConversationStore
     let feed: GenerationFeed
+    let drain: Drain
     /// Largest request body read.
     let bodyLimit: Int
 
@@ -41,7 +42,7 @@ struct MessageRoutes {
             lastEventID = try Query(request).integer("last_event_id", in: 0...CheckedNumber.wholeLimit)
         }
         let events = try await feed.events(messageID: id, owner: context.owner, after: lastEventID)
-        return ServerSentEvents.response(events, context: context)
+        return ServerSentEvents.response(events, context: context, drain: drain)
     }
 
     /// Stops a running generation — here or on another replica — and answers with the message as stored

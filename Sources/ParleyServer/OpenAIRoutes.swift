@@ -60,7 +60,7 @@ struct OpenAIRoutes {
             var extra: HTTPFields = [:]
             RateLimitHeaders.add(ticket.admission.state, to: &extra)
             return try await OpenAIStreaming.response(
-                headers: extra, keepAlive: keepAlive, context: context, logger: context.logger,
+                headers: extra, keepAlive: keepAlive, context: context, drain: accounting.drain, logger: context.logger,
                 open: { try await gateway.stream(body, plan: plan, limits: limits) },
                 finished: { end in
                     await accounting.settle(ticket, model: model, end.spent, outcome: end.outcome,

@@ -25,7 +25,7 @@ enum OpenAIStreaming {
     /// Opens the answer with `open` and streams it. `finished` gets how it ended — what the answer cost (its usage
     /// chunk, else a count of its chunks; nothing for a replay or a failure before any content), its outcome and
     /// when its first chunk came — once, however the stream ends.
-    static func response(headers extra: HTTPFields, keepAlive: Duration, context: ParleyRequestContext, logger: Logger,
+    static func response(headers extra: HTTPFields, keepAlive: Duration, context: ParleyRequestContext, drain: Drain, logger: Logger,
                          open: @escaping @Sendable () async throws -> Served<OpenedStream>,
                          finished settle: @escaping @Sendable (StreamEnd) async -> Void) async throws -> Response {
         let opening = Task { try await open() }
@@ -35,11 +35,17 @@ enum OpenAIStreaming {
             opening.cancel()
             Task { (try? await opening.value)?.value.stream.cancel() }
         }
+        // When the replica's shutdown grace is over, a stream still open ends with an error event.
+        let registration = drain.register {
+            opening.cancel()
+            Task { (try? await opening.value)?.value.stream.stop(.streamCut("this Parley replica is shutting down; retry the request")) }
+        }
         // Every way out reports, some more than one (a client leaving mid-answer); only the first counts.
         let once = Mutex(false)
         let finished: @Sendable (StreamEnd) async -> Void = { end in
             guard once.withLock({ done in defer { done = true }; return !done }) else { return }
             watch.end()
+            registration.end()
             await settle(end)
         }
         var base = headers

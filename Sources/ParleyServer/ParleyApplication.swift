@@ -35,6 +35,7 @@ public struct ParleyApplication: ApplicationProtocol {
     let httpClient: HTTPClient
     let database: DatabaseService
     let usage: UsageRecorder
+    let drain: Drain
 
     public var server: HTTPServerBuilder { Self.serverBuilder }
     public var configuration: ApplicationConfiguration { http.configuration }
@@ -43,7 +44,7 @@ public struct ParleyApplication: ApplicationProtocol {
     /// What runs beside the HTTP server, in start order.
     public var services: [any Service] { [database, usage, clientService, generations] }
     var clientService: HTTPClientService { HTTPClientService(client: httpClient) }
-    var generations: GenerationHubService { GenerationHubService(hub: hub, grace: config.shutdownGrace) }
+    var generations: GenerationHubService { GenerationHubService(hub: hub, drain: drain, grace: config.shutdownGrace) }
 
     /// HTTP/1 with ``ConnectionGuard`` on every connection.
     static var serverBuilder: HTTPServerBuilder { .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()])) }
@@ -122,12 +123,13 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
         let closed = streams.end(user, ends)
         if closed > 0 { logger.info("signed-out user's streams closed", metadata: ["user": "\(user)", "streams": "\(closed)"]) }
     }
+    let drain = Drain()
     let services = ParleyServices(
         config: config, store: store, models: gateway, router: models, gateway: gateway,
         accounting: CallAccounting(limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits),
                                    budgets: TokenBudgets(limiter: rateLimiter, store: store, defaultBudget: config.defaultTokenBudget,
                                                          period: config.budgetPeriod),
-                                   usage: usage, metrics: CallMetrics(modelLabel: models.metricLabel(model:))),
+                                   usage: usage, metrics: CallMetrics(modelLabel: models.metricLabel(model:)), drain: drain),
         redis: shared, hub: hub,
         chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits),
         feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))),
@@ -135,7 +137,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
         loginThrottle: LoginThrottle(limiter: rateLimiter,
                                      limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)),
         oidc: config.oidc.map { OIDCProvider(settings: $0, client: httpClient, logger: logger) },
-        metrics: metrics)
+        drain: drain, metrics: metrics)
 
     let (router, routes) = ParleyRoutes.router(services: services, webAssets: webAssets)
     let http = Application(
@@ -159,7 +161,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
     }
     return ParleyApplication(config: config, store: store, hub: hub, routes: routes, responder: http.responder,
                              logger: logger, http: http, httpClient: httpClient, database: database,
-                             usage: usage)
+                             usage: usage, drain: drain)
 }
 
 
@@ -203,8 +205,12 @@ extension ParleyApplication {
 }
 
 /// Runs the hub's background work; at shutdown lets generations finish within the grace period, then stores the rest.
+///
+/// Graceful shutdown starts the ``Drain`` (readiness 503, new answers refused), gives running answers the grace
+/// to finish, interrupts the rest, then ends the streams still open (their clients reattach elsewhere).
 struct GenerationHubService: Service {
     let hub: GenerationHub
+    let drain: Drain
     let grace: Duration
 
     func run() async throws {
@@ -212,7 +218,15 @@ struct GenerationHubService: Service {
             // Keep saving partial text while running answers use their grace period.
             group.addTask { await hub.runBackgroundWork() }
             let graceful = (try? await gracefulShutdown()) != nil
-            await hub.shutdown(grace: graceful ? grace : .zero)
+            drain.begin()
+            // Answers generated here and streams served here (of answers generated elsewhere, and /v1) get the
+            // grace; what still runs at its end is interrupted, what is still open told to reattach.
+            let deadline = ContinuousClock.now + (graceful ? grace : .zero)
+            while hub.runningCount + drain.openStreams > 0, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            await hub.shutdown(grace: max(.zero, deadline - .now))
+            drain.closeStreams()
             group.cancelAll()
         }
         await hub.flush()

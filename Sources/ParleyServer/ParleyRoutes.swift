@@ -26,9 +26,9 @@ enum ParleyRoutes {
         let api = recorder.group("api/v1").add(middleware: RequireAccount(authenticator: authenticator, scope: .chat))
         ConversationRoutes(store: services.store, chat: services.chat, hub: services.hub, accounting: services.accounting,
                            models: services.models, limits: services.config.limits, bodyLimit: bodyLimit).register(on: api)
-        MessageRoutes(store: services.store, feed: services.feed, bodyLimit: bodyLimit).register(on: api)
+        MessageRoutes(store: services.store, feed: services.feed, drain: services.drain, bodyLimit: bodyLimit).register(on: api)
         SearchRoutes(store: services.store).register(on: api)
-        let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis)
+        let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis, drain: services.drain)
         system.register(on: recorder)
         system.registerModels(on: api)
         if let registry = services.metrics {

@@ -28,6 +28,8 @@ struct ParleyServices: Sendable {
     let loginThrottle: LoginThrottle
     /// Single sign-on, when configured.
     let oidc: OIDCProvider?
+    /// The replica's graceful shutdown, as requests see it.
+    let drain: Drain
     /// What `/metrics` shows, when the metrics are on (``ParleyMetrics/bootstrap()``).
     let metrics: PrometheusCollectorRegistry?
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ParleyCore
+import Synchronization
 
 /// Writes generation events as `text/event-stream`, with keep-alive comments while idle.
 enum ServerSentEvents {
@@ -15,18 +16,29 @@ enum ServerSentEvents {
 
     /// A streaming response that ends after the terminal event, or as soon as the client leaves: when it closes
     /// its socket, not at the next write (see ``ConnectionGuard``). Events queued together go out in one write.
-    static func response(_ subscription: EventSubscription, context: ParleyRequestContext) -> Response {
+    /// When the replica's shutdown grace is over, the stream ends with a `reattach` event (see ``Drain``).
+    static func response(_ subscription: EventSubscription, context: ParleyRequestContext, drain: Drain) -> Response {
         let watch = DepartureWatch(context: context) { [weak subscription] in subscription?.cancel() }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            let closed = Mutex(false)
+            let registration = drain.register { [weak subscription] in
+                closed.withLock { $0 = true }
+                subscription?.end()
+            }
             defer {
+                registration.end()
                 subscription.cancel()
                 watch.end()
             }
-            try await write(subscription, to: &writer)
+            try await write(subscription, to: &writer, reattach: { closed.withLock { $0 } })
         })
     }
 
-    private static func write(_ subscription: EventSubscription, to writer: inout any ResponseBodyWriter) async throws {
+    /// The last event of a stream a shutting-down replica ends: reconnect (with `Last-Event-ID`) to go on.
+    static let reattachEvent = "event: reattach\ndata: {\"reason\":\"shutting_down\",\"retry_ms\":1000}\n\n"
+
+    private static func write(_ subscription: EventSubscription, to writer: inout any ResponseBodyWriter,
+                              reattach: () -> Bool) async throws {
         let encoder = EventEncoder()
         try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
         loop: while true {
@@ -41,6 +53,7 @@ enum ServerSentEvents {
                 break loop
             }
         }
+        if reattach() { try await writer.write(ByteBuffer(string: reattachEvent)) }
         try await writer.finish(nil)
     }
 

@@ -13,6 +13,8 @@ struct SystemRoutes {
     let models: any ModelDirectory
     /// Redis, when configured: its outage tracker answers the readiness check.
     let redis: SharedBackend?
+    /// Draining (SIGTERM): readiness answers 503 at once.
+    let drain: Drain
 
     func register(on router: some RouterMethods<ParleyRequestContext>) {
         router.get("health/live", use: live)
@@ -35,9 +37,12 @@ struct SystemRoutes {
         try Response.json(["status": "ok"])
     }
 
-    /// The process can serve: its database answered the last health check (run every second) and answers now,
+    /// The process can serve: it is not shutting down, its database answered the last health check (run every second) and answers now,
     /// and Redis, when configured, answers (or the replica fails open without it, which it reports).
     @Sendable func ready(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        if drain.isDraining {
+            return try Response.json(["status": "draining"], status: .serviceUnavailable)
+        }
         var report = ["status": "ready", "database": "ok"]
         var ready = true
         do {

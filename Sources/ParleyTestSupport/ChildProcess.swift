@@ -50,6 +50,20 @@ public final class ChildProcess: Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends `signal` without waiting.
+    public func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits up to `limit` for the process to end; true when it has.
+    public func waitForExit(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return !process.isRunning
+    }
+
     /// CPU time used so far (user + system), in milliseconds, from /proc.
     public func cpuMilliseconds() -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),

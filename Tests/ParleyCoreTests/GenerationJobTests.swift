@@ -75,6 +75,22 @@ import Testing
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $1 == $0 + 1 })
     }
 
+    @Test func anIdTheJobNeverSentGetsASnapshot() async {
+        let job = Self.makeJob()
+        for word in ["one ", "two ", "three"] { job.appendDelta(word) }
+        // A follower on another replica numbered its events from GenerationFeed.followerIDs.
+        let reattached = job.subscribe(after: GenerationFeed.followerIDs + 7)
+        job.appendDelta(" four")
+        finish(job)
+        let events = await Self.collect(reattached)
+        guard case .message(let snapshot)? = events.first?.payload else {
+            Issue.record("expected a snapshot first, got \(String(describing: events.first))")
+            return
+        }
+        #expect(snapshot.content == "one two three")
+        #expect(events.dropFirst().map(\.name) == ["delta", "done"], "then live, nothing twice")
+    }
+
     @Test func subscribingToAFinishedJobReplaysAndEnds() async {
         let job = Self.makeJob()
         job.appendDelta("x")

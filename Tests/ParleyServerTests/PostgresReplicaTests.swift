@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
+import ParleyCore
 import ParleyMockLLM
 import ParleyTestSupport
 import Testing
@@ -10,7 +11,7 @@ import Testing
     static var enabled: Bool { PostgresTestServer.binaryDirectory != nil || PostgresTestServer.required }
 
     /// A `parley serve` on `database`, with a 1 s generation lease so a dead replica is noticed quickly.
-    static func replica(_ database: String, upstream: String, log: String, lease: String = "1") async throws
+    static func replica(_ database: String, upstream: String, log: String, lease: String = "1", extra: [String] = []) async throws
         -> (ChildProcess, TestParley.Client)
     {
         try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary),
@@ -18,7 +19,7 @@ import Testing
         let process = try await ChildProcess.start(
             CrashRecoveryTests.binary,
             ["serve", "--port", "0", "--database", database, "--openai-base-url", upstream, "--flush-interval-ms", "50",
-             "--generation-lease", lease, "--database-timeout", "2"],
+             "--generation-lease", lease, "--database-timeout", "2"] + extra,
             log: log, environment: ["PATH": "/usr/bin:/bin"])
         let client = TestParley.Client(baseURL: "http://127.0.0.1:\(process.port)")
         try await client.actAsAdmin()
@@ -67,8 +68,9 @@ import Testing
         let reattached = try await b.events(.GET, "/api/v1/messages/\(assistant)/events",
                                             headers: ["Last-Event-ID": "\(lastSeen)"])
         let resumed = try await reattached.read { $0.name == "delta" }
-        #expect(resumed.first?.id == lastSeen + 1 && resumed.first?.name == "message")
-        #expect(resumed.last.map { $0.id == lastSeen + resumed.count } == true, "ids keep counting up")
+        let followerStart = max(lastSeen + 1, GenerationFeed.followerIDs)
+        #expect(resumed.first?.id == followerStart && resumed.first?.name == "message")
+        #expect(resumed.last.map { $0.id == followerStart - 1 + resumed.count } == true, "ids keep counting up")
         #expect(MockScript.replyTokens(count: 3000).joined().hasPrefix((resumed.first?.content ?? "") + resumed.deltaText))
         reattached.cancel()
         let followed = try await b.events(.GET, "/api/v1/messages/\(assistant)/events")

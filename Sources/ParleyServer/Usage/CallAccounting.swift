@@ -12,6 +12,8 @@ struct CallAccounting: Sendable {
     let budgets: TokenBudgets
     let usage: UsageRecorder
     let metrics: CallMetrics
+    /// While the replica shuts down, new calls are refused (503, retry elsewhere).
+    let drain: Drain
 
     /// What a call was admitted with.
     struct Ticket: Sendable {
@@ -30,6 +32,7 @@ struct CallAccounting: Sendable {
     /// ``ParleyError`` when a shared backend that fails closed is down.
     func admit(_ context: ParleyRequestContext, model: String?, promptTokens: Int, maxTokens: Int?, stream: Bool,
                operation: String = "chat") async throws -> Ticket {
+        if drain.isDraining { throw Drain.refusal }
         let admission: Admission
         do {
             admission = try await limiter.admit(principal: context.caller, model: model, promptTokens: promptTokens,

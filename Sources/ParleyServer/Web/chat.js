@@ -289,6 +289,8 @@ export class Chat {
         this.showError('Connection lost while answering; reconnecting…');
       }
       if (state.finished || session.signal.aborted) break;
+      // A replica that shuts down says so: reconnect at once (the load balancer picks another).
+      if (state.reattach) { state.reattach = false; continue; }
       await new Promise((resolve) => { this.wake = resolve; setTimeout(resolve, delay); });
       delay = Math.min(delay * 2, 8000);
     }
@@ -314,6 +316,7 @@ export class Chat {
       case 'message': this.upsert(data); break;
       case 'delta': this.views.get(data.message_id)?.appendDelta(data.content); break;
       case 'done': this.upsert(data); state.finished = true; break;
+      case 'reattach': state.reattach = true; break;
       case 'error':
         this.upsert({ ...data.message, error: data.message?.error ?? data.error?.message });
         state.finished = true;
