@@ -44,8 +44,10 @@ public final class NoticeBoard: Sendable {
     /// The number of messages watched now.
     public var watchedCount: Int { state.withLock { $0.watches.count } }
 
+    private static let received = Counter(label: MetricName.busNotices)
+
     public func deliver(_ notices: [BusNotice]) {
-        Counter(label: MetricName.busNotices).increment(by: notices.count)
+        Self.received.increment(by: notices.count)
         var stops: [UUID] = []
         var accounts: [(UserID, SignOutScope)] = []
         var handler: (@Sendable (UUID) -> Void)?

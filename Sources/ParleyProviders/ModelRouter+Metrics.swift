@@ -27,16 +27,17 @@ extension ModelRouter {
         upstream.config.models ?? lists.withLock { $0[upstream.config.name]?.models }
     }
 
+    static let attempts = MetricFamily(counter: MetricName.upstreamAttempts, labels: ["deployment", "outcome"])
+    static let fallbacks = MetricFamily(counter: MetricName.upstreamFallbacks, labels: ["model", "fallback"])
+    static let breakers = MetricFamily(gauge: MetricName.breakerState, labels: ["deployment"])
+    static let inFlight = MetricFamily(gauge: MetricName.upstreamInFlight, labels: ["deployment"])
+
     func recordAttempt(_ deployment: Deployment, failure: (any Error)?) {
-        Counter(label: MetricName.upstreamAttempts, dimensions: [
-            ("deployment", metricLabel(deployment)), ("outcome", failure.map(Self.attemptOutcome) ?? "ok"),
-        ]).increment()
+        Self.attempts(metricLabel(deployment), failure.map(Self.attemptOutcome) ?? "ok").increment()
     }
 
     func recordFallback(asked model: String, answered fallback: String) {
-        Counter(label: MetricName.upstreamFallbacks, dimensions: [
-            ("model", metricLabel(model: model)), ("fallback", metricLabel(model: fallback)),
-        ]).increment()
+        Self.fallbacks(metricLabel(model: model), metricLabel(model: fallback)).increment()
     }
 
     static func attemptOutcome(_ error: any Error) -> String {
@@ -71,8 +72,8 @@ extension ModelRouter {
         for (id, breaker, inFlight) in states {
             guard let deployment = deployment(id: id) else { continue }
             let label = metricLabel(deployment)
-            Gauge(label: MetricName.breakerState, dimensions: [("deployment", label)]).record(breaker)
-            Gauge(label: MetricName.upstreamInFlight, dimensions: [("deployment", label)]).record(inFlight)
+            Self.breakers(label).record(breaker)
+            Self.inFlight(label).record(inFlight)
         }
     }
 

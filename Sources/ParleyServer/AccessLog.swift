@@ -36,9 +36,8 @@ struct AccessLog: RouterMiddleware {
         context.trace = trace
         context.logger[metadataKey: "request_id"] = .string(id)
         let started = ContinuousClock.now
-        let active = Meter(label: MetricName.httpActive)
-        active.increment()
-        defer { active.decrement() }
+        Self.active.increment()
+        defer { Self.active.decrement() }
         do {
             var response = try await next(request, context)
             response.headers[Self.header] = id
@@ -53,10 +52,8 @@ struct AccessLog: RouterMiddleware {
 
     private func finish(_ request: Request, _ trace: RequestTrace, status: Int, since started: ContinuousClock.Instant, logger: Logger) {
         let route = trace.route.withLock { $0 } ?? "unmatched"
-        CoreMetrics.Timer(label: MetricName.httpDuration, dimensions: [
-            ("route", route), ("method", Self.methods.contains(request.method) ? request.method.rawValue : "other"),
-            ("status", MetricName.statusClass(status)),
-        ]).recordSince(started)
+        Self.durations(route, Self.methods.contains(request.method) ? request.method.rawValue : "other",
+                       MetricName.statusClass(status)).recordSince(started)
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
@@ -68,6 +65,9 @@ struct AccessLog: RouterMiddleware {
         if let user = trace.user.withLock({ $0 }) { metadata["user"] = .string(user) }
         logger.info("request", metadata: metadata)
     }
+
+    static let durations = MetricFamily(timer: MetricName.httpDuration, labels: ["route", "method", "status"])
+    static let active = Meter(label: MetricName.httpActive)
 
     /// The methods a metric names; any other is `other` (a client can send any token as a method).
     static let methods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]

@@ -72,6 +72,8 @@ public final class GuardedConversationStore: ConversationStore {
         }
     }
 
+    private static let callDurations = MetricFamily(timer: MetricName.databaseCallDuration, labels: ["operation", "outcome"])
+
     /// Runs a call under the deadline, or refuses it at once during an outage. Each call is timed in
     /// ``MetricName/databaseCallDuration`` by `operation` (the calling method's name) and `outcome`.
     func guarded<T: Sendable>(operation: StaticString = #function,
@@ -83,9 +85,7 @@ public final class GuardedConversationStore: ConversationStore {
         var outcome = "ok"
         defer {
             let name = "\(operation)"
-            CoreMetrics.Timer(label: MetricName.databaseCallDuration, dimensions: [
-                ("operation", String(name.prefix { $0 != "(" })), ("outcome", outcome),
-            ]).recordSince(started)
+            Self.callDurations(String(name.prefix { $0 != "(" }), outcome).recordSince(started)
         }
         do {
             return try await withinDeadline(callTimeout, call)

@@ -40,9 +40,11 @@ public final class OutageTracker: Sendable {
     }
 
     /// Records a failure. Fail-open: returns, and the caller falls back. Fail-closed: throws ``ParleyError/unavailable(_:)``.
+    private static let fallbackCounter = Counter(label: MetricName.redisFallbacks)
+
     func failed(_ error: any Error) throws {
         fallbacks.add(1, ordering: .relaxed)
-        Counter(label: MetricName.redisFallbacks).increment()
+        Self.fallbackCounter.increment()
         if !down.exchange(true, ordering: .relaxed) {
             outages.add(1, ordering: .relaxed)
             logger.warning(mode == .open

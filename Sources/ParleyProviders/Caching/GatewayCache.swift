@@ -177,9 +177,11 @@ public final class GatewayCache: Sendable {
         case .miss: "miss"
         case .bypass: "bypass"
         }
-        Counter(label: MetricName.cacheLookups, dimensions: [("result", result)]).increment()
+        lookups(result).increment()
         return served
     }
+
+    private static let lookups = MetricFamily(counter: MetricName.cacheLookups, labels: ["result"])
 
     /// The stored answer for `key`; else the answer of an identical call that has just finished and is being
     /// stored (from memory, as the store will keep it), so a request arriving in between is a hit too.

@@ -20,33 +20,36 @@ enum AnswerOutcome: String, Sendable {
 struct CallMetrics: Sendable {
     let modelLabel: @Sendable (String) -> String
 
+    static let answers = MetricFamily(counter: MetricName.answers, labels: ["model", "outcome"])
+    static let durations = MetricFamily(timer: MetricName.operationDuration,
+                                        labels: ["gen_ai_operation_name", "gen_ai_request_model", "outcome"])
+    static let firstToken = MetricFamily(timer: MetricName.timeToFirstToken, labels: ["gen_ai_request_model"])
+    static let perToken = MetricFamily(timer: MetricName.timePerOutputToken, labels: ["gen_ai_request_model"])
+    static let tokens = MetricFamily(histogram: MetricName.tokenUsage, labels: ["gen_ai_request_model", "gen_ai_token_type"])
+    static let refusals = MetricFamily(counter: MetricName.limitRefusals, labels: ["limit"])
+
     func record(operation: String, model: String, outcome: AnswerOutcome, started: ContinuousClock.Instant,
                 timeToFirstToken: Duration?, usage: TokenUsage?) {
         let model = modelLabel(model)
-        Counter(label: MetricName.answers, dimensions: [("model", model), ("outcome", outcome.rawValue)]).increment()
-        CoreMetrics.Timer(label: MetricName.operationDuration, dimensions: [
-            ("gen_ai_operation_name", operation), ("gen_ai_request_model", model), ("outcome", outcome.rawValue),
-        ]).recordSince(started)
+        Self.answers(model, outcome.rawValue).increment()
+        Self.durations(operation, model, outcome.rawValue).recordSince(started)
         guard outcome != .cached else { return }
         if let timeToFirstToken {
-            CoreMetrics.Timer(label: MetricName.timeToFirstToken, dimensions: [("gen_ai_request_model", model)])
-                .recordNanoseconds(timeToFirstToken.wholeNanoseconds)
+            Self.firstToken(model).recordNanoseconds(timeToFirstToken.wholeNanoseconds)
             if let output = usage?.completionTokens, output > 1, outcome == .completed {
                 let perToken = ((ContinuousClock.now - started) - timeToFirstToken) / (output - 1)
-                CoreMetrics.Timer(label: MetricName.timePerOutputToken, dimensions: [("gen_ai_request_model", model)])
-                    .recordNanoseconds(max(0, perToken.wholeNanoseconds))
+                Self.perToken(model).recordNanoseconds(max(0, perToken.wholeNanoseconds))
             }
         }
         if let usage {
             for (type, tokens) in [("input", usage.promptTokens), ("output", usage.completionTokens)] where tokens > 0 {
-                Recorder(label: MetricName.tokenUsage, dimensions: [("gen_ai_request_model", model), ("gen_ai_token_type", type)])
-                    .record(tokens)
+                Self.tokens(model, type).record(tokens)
             }
         }
     }
 
     /// A call refused by a limit or a budget (`limit`: ``LimitRefusal/limitKind`` or `budget`).
     func refused(_ limit: String) {
-        Counter(label: MetricName.limitRefusals, dimensions: [("limit", limit)]).increment()
+        Self.refusals(limit).increment()
     }
 }

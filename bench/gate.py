@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""The performance gate: instructions per request, counted by valgrind's callgrind (repeatable on a noisy machine,
+where times are not), for a few request paths of a release `parley serve`, compared with the committed baseline
+bench/gate-baseline.json. Fails when a path costs more than the baseline by more than the tolerance (the noise
+measured between runs, plus a margin); prints the table either way. Also reports what `/metrics` costs (the same
+path with the metrics on and off).
+Usage: bench/gate.py [--parley BINARY] [--requests N] [--update]   (--update writes the baseline)"""
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BASELINE = os.path.join(ROOT, "bench", "gate-baseline.json")
+TOLERANCE = 0.08
+
+arguments = argparse.ArgumentParser()
+arguments.add_argument("--parley", default=os.path.join(ROOT, ".build", "release", "parley"))
+arguments.add_argument("--requests", type=int, default=400)
+arguments.add_argument("--update", action="store_true")
+options = arguments.parse_args()
+work = tempfile.mkdtemp(prefix="parley-gate-")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_listening(log_path, process, limit=120):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        text = open(log_path, errors="replace").read()
+        found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", text)
+        if found:
+            return int(found.group(1))
+        if process.poll() is not None:
+            raise SystemExit(f"server exited:\n{text[-3000:]}")
+        time.sleep(0.2)
+    raise SystemExit(f"server did not start:\n{open(log_path).read()[-3000:]}")
+
+
+def total_instructions(out_file):
+    """The `totals:` (or `summary:`) line of a callgrind dump."""
+    for line in open(out_file):
+        if line.startswith("totals:") or line.startswith("summary:"):
+            return int(line.split()[1])
+    raise SystemExit(f"no totals in {out_file}")
+
+
+def dump(pid, tag):
+    before = set(os.listdir(work))
+    subprocess.run(["callgrind_control", "--dump=" + tag, str(pid)], check=True, capture_output=True)
+    for _ in range(600):
+        added = [f for f in set(os.listdir(work)) - before if f.startswith("callgrind.out")]
+        if added:
+            time.sleep(0.3)
+            return total_instructions(os.path.join(work, added[0]))
+        time.sleep(0.1)
+    raise SystemExit("callgrind did not dump")
+
+
+def measure(name, serve_args, method, path, body, headers):
+    log = os.path.join(work, f"{name}.log")
+    database = os.path.join(work, f"{name}.db")
+    command = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--collect-jumps=no",
+               f"--callgrind-out-file={work}/callgrind.out.{name}.%p", options.parley, "serve", "--port", "0",
+               "--database", f"sqlite://{database}", "--log-level", "warning"] + serve_args
+    process = subprocess.Popen(command, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                               env={"PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": "sk-gate"})
+    try:
+        port = wait_listening(log, process)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+        def send(count):
+            for _ in range(count):
+                connection.request(method, path, body=body, headers=headers)
+                reply = connection.getresponse()
+                reply.read()
+                if reply.status != 200:
+                    raise SystemExit(f"{name}: HTTP {reply.status}")
+
+        send(50)
+        dump(process.pid, "warm")  # A dump zeroes the counters: the next one holds only the measured requests.
+        send(options.requests)
+        measured = dump(process.pid, "measured")
+        connection.close()
+        return measured / options.requests
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+mock_port = free_port()
+mock = subprocess.Popen([options.parley, "mock-llm", "--port", str(mock_port), "--tokens", "20"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(1)
+upstream = ["--openai-base-url", f"http://127.0.0.1:{mock_port}/v1"]
+completion = json.dumps({"model": "mock-1", "messages": [{"role": "user", "content": "hi"}]}).encode()
+cached = json.dumps({"model": "mock-1", "temperature": 0, "messages": [{"role": "user", "content": "hi"}]}).encode()
+key = {"Authorization": "Bearer sk-gate", "Content-Type": "application/json"}
+try:
+    results = {
+        "health": measure("health", [], "GET", "/health/live", None, {}),
+        "v1_completion": measure("v1", upstream, "POST", "/v1/chat/completions", completion, key),
+        "v1_cache_hit": measure("hit", upstream, "POST", "/v1/chat/completions", cached, key),
+        "v1_completion_metrics_off": measure("v1off", upstream + ["--metrics", "false"], "POST", "/v1/chat/completions",
+                                             completion, key),
+    }
+finally:
+    mock.kill()
+
+baseline = json.load(open(BASELINE)) if os.path.exists(BASELINE) else {}
+rows = ["| path | instructions per request | baseline | change |", "|---|---|---|---|"]
+failed = []
+for name, value in results.items():
+    base = baseline.get(name)
+    change = f"{(value / base - 1) * 100:+.1f} %" if base else "–"
+    rows.append(f"| {name} | {value:,.0f} | {f'{base:,.0f}' if base else '–'} | {change} |")
+    if base and value > base * (1 + TOLERANCE) and not name.endswith("_metrics_off"):
+        failed.append(name)
+metrics_cost = results["v1_completion"] / results["v1_completion_metrics_off"] - 1
+print("\n".join(rows))
+print(f"\n/metrics on costs {metrics_cost * 100:+.1f} % instructions per proxied /v1 call (on vs off).")
+if options.update:
+    json.dump({k: round(v) for k, v in results.items()}, open(BASELINE, "w"), indent=2)
+    print(f"baseline written to {BASELINE}")
+elif failed:
+    print(f"\nREGRESSION over {TOLERANCE * 100:.0f} %: {', '.join(failed)}")
+    sys.exit(1)
