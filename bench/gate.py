@@ -19,7 +19,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = os.path.join(ROOT, "bench", "gate-baseline.json")
-TOLERANCE = 0.08
+TOLERANCE = 0.10
 
 arguments = argparse.ArgumentParser()
 arguments.add_argument("--parley", default=os.path.join(ROOT, ".build", "release", "parley"))
