@@ -40,12 +40,17 @@ enum ServerSentEvents {
     private static func write(_ subscription: EventSubscription, to writer: inout any ResponseBodyWriter,
                               reattach: () -> Bool) async throws {
         let encoder = EventEncoder()
+        var answerEnded = false
         try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
         loop: while true {
             switch await subscription.next() {
             case .events(let events):
                 var buffer = ByteBuffer()
-                for event in events { encoder.encode(event, into: &buffer) }
+                for event in events {
+                    encoder.encode(event, into: &buffer)
+                    if case .done = event.payload { answerEnded = true }
+                    if case .error = event.payload { answerEnded = true }
+                }
                 try await writer.write(buffer)
             case .keepAlive:
                 try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
@@ -53,7 +58,8 @@ enum ServerSentEvents {
                 break loop
             }
         }
-        if reattach() { try await writer.write(ByteBuffer(string: reattachEvent)) }
+        // An answer that ended needs no reattaching, even if the replica's grace ran out just then.
+        if reattach() && !answerEnded { try await writer.write(ByteBuffer(string: reattachEvent)) }
         try await writer.finish(nil)
     }
 
