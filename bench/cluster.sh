@@ -120,6 +120,9 @@ PY
 nginx -c "$work/nginx.conf" -p "$work" -g "daemon off;" > "$work/nginx.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$nginx_port/health/live" && break; sleep 0.1; done
+# The metrics are each replica's, for Prometheus; nginx keeps them off the public side.
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$nginx_port/metrics")" = 404 ] || { echo "nginx serves /metrics" >&2; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${replica_port[1]}/metrics")" = 200 ] || { echo "no /metrics on a replica" >&2; exit 1; }
 
 if [ -n "$locust_args" ]; then
   # Load only: locust's users through nginx; the replicas' memory every minute while it runs.
