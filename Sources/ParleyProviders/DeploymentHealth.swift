@@ -65,6 +65,11 @@ struct DeploymentHealth: Sendable {
         coolingUntil.map { now < $0 } ?? false
     }
 
+    /// Nothing worth keeping but a latency average: no call in flight, no failure counted, no wait asked.
+    func isIdle(_ now: ContinuousClock.Instant) -> Bool {
+        inFlight == 0 && breaker == .closed(failures: 0) && !isCooling(now)
+    }
+
     var isOpen: Bool {
         if case .open = breaker { return true }
         return false

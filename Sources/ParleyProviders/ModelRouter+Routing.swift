@@ -193,6 +193,10 @@ extension ModelRouter {
                 let key = (tried[deployment.id] ?? 0, state.inFlight, state.latency ?? 0, UInt32.random(in: 0...UInt32.max))
                 if best == nil || key < best!.key { best = (deployment, key) }
             }
+            // Deployment ids carry a client's model name when an upstream's list is unknown: keep the table bounded.
+            if health.count > Self.healthTableLimit {
+                health = health.filter { !$0.value.isIdle(now) }
+            }
             if let best {
                 health[best.deployment.id, default: DeploymentHealth()].begin()
                 return .go(best.deployment)
@@ -218,6 +222,12 @@ extension ModelRouter {
         let full = min(settings.backoffCap, settings.backoffBase * (1 << exponent))
         return full * Double.random(in: 0.5...1.0)
     }
+
+    /// Deployments whose health is remembered before idle ones are forgotten.
+    static let healthTableLimit = 4096
+
+    /// Deployments whose health is remembered now.
+    var healthTableSize: Int { health.withLock { $0.count } }
 
     /// A deployment's state, for tests and metrics.
     public func breakerIsOpen(_ deploymentID: String) -> Bool {

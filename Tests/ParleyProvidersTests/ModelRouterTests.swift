@@ -246,3 +246,34 @@ import Testing
         }
     }
 }
+
+/// A backend whose model list cannot be fetched and that answers any model at once.
+private struct UnlistedBackend: ModelBackend {
+    var kind: String { "openai" }
+    func complete(_ request: ChatCompletionBody, model: String, limits: AttemptLimits) async throws -> UpstreamReply {
+        UpstreamReply(body: ByteBuffer(string: "{}"))
+    }
+    func stream(_ request: ChatCompletionBody, model: String, limits: AttemptLimits) async throws -> UpstreamStream {
+        UpstreamStream { _ in }
+    }
+    func embed(_ request: EmbeddingsBody, model: String, limits: AttemptLimits) async throws -> UpstreamReply {
+        UpstreamReply(body: ByteBuffer(string: "{}"))
+    }
+    func listModels(limits: AttemptLimits) async throws -> [String] {
+        throw ProviderError.connect("no list")
+    }
+}
+
+@Suite struct RouterMemoryTests {
+    /// With an upstream whose list is unknown, any name a client sends is tried there; what the router remembers
+    /// per deployment stays bounded however many names are made up.
+    @Test func madeUpModelNamesDoNotGrowTheHealthTable() async throws {
+        let router = ModelRouter(backends: [(UpstreamConfig(name: "open", baseURL: "http://127.0.0.1:9/v1"), UnlistedBackend())],
+                                 defaultModel: nil, timeouts: ModelRouterTests.timeouts, logger: Logger(label: "test"))
+        for n in 0..<(ModelRouter.healthTableLimit + 500) {
+            _ = try await router.routeCompletion(try ModelRouterTests.body("hi", model: "made-up-\(n)"), limits: router.limits())
+        }
+        #expect(router.healthTableSize <= ModelRouter.healthTableLimit + 1)
+        #expect(router.metricLabel(model: "made-up-7") == "other", "and such names are never a metric's label")
+    }
+}
