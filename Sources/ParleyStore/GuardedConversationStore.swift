@@ -73,6 +73,7 @@ public final class GuardedConversationStore: ConversationStore {
     }
 
     private static let callDurations = MetricFamily(timer: MetricName.databaseCallDuration, labels: ["operation", "outcome"])
+    private static let callsInFlight = Meter(label: MetricName.databaseCallsInFlight)
 
     /// Runs a call under the deadline, or refuses it at once during an outage. Each call is timed in
     /// ``MetricName/databaseCallDuration`` by `operation` (the calling method's name) and `outcome`.
@@ -83,7 +84,9 @@ public final class GuardedConversationStore: ConversationStore {
         }
         let started = ContinuousClock.now
         var outcome = "ok"
+        Self.callsInFlight.increment()
         defer {
+            Self.callsInFlight.decrement()
             let name = "\(operation)"
             Self.callDurations(String(name.prefix { $0 != "(" }), outcome).recordSince(started)
         }

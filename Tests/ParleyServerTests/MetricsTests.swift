@@ -83,7 +83,7 @@ import Testing
             #"gen_ai_server_time_to_first_token_seconds_count{gen_ai_request_model="mock-1"} 2"#,
             #"gen_ai_client_token_usage_count{gen_ai_request_model="mock-1",gen_ai_token_type="output"} 4"#,
             #"gen_ai_client_operation_duration_seconds_bucket{gen_ai_operation_name="chat",gen_ai_request_model="mock-1",outcome="completed",le="0.01"}"#,
-            "parley_generations_running 0", "parley_database_available 1",
+            "parley_generations_running 0", "parley_database_available 1", "parley_database_calls_in_flight 0",
             #"parley_database_call_duration_seconds_count{operation="userCount",outcome="ok"}"#,
         ].filter { !text.contains($0) }
         #expect(missing.isEmpty, "missing \(missing)")

@@ -54,6 +54,8 @@ public enum MetricName {
     // Database and Redis
     /// Histogram: seconds per database call, by `outcome` (`ok`, `error`, `timeout`).
     public static let databaseCallDuration = "parley_database_call_duration_seconds"
+    /// Gauge: database calls running or waiting for a connection (the pool in use plus its waiters).
+    public static let databaseCallsInFlight = "parley_database_calls_in_flight"
     /// Gauge: 1 while the database answers its health checks.
     public static let databaseAvailable = "parley_database_available"
     /// Gauge: 1 while Redis answers (when configured).
