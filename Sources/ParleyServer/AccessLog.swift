@@ -21,13 +21,16 @@ final class RequestTrace: Sendable {
 /// One log line per request at `info`: method, the route's pattern (never the path's ids or query), status,
 /// milliseconds until the response's head (a stream goes on after it), the user when signed in, and the request
 /// id — taken from the client's `X-Request-Id` when it is a sane token, made otherwise, and sent back. Never a
-/// key, a cookie or message text. The id is also on every other log line the request causes.
+/// key, a cookie or message text. The id is also on every other log line the request causes, as is the trace id of
+/// a client's W3C `traceparent`, which the request's upstream calls carry on (``TraceParent``).
 ///
 /// The same measurement feeds the metrics: ``MetricName/httpDuration`` by route pattern, method and status
 /// class, and ``MetricName/httpActive``.
 struct AccessLog: RouterMiddleware {
     typealias Context = ParleyRequestContext
     static let header = HTTPField.Name("X-Request-Id")!
+    static let traceparent = HTTPField.Name("traceparent")!
+    static let tracestate = HTTPField.Name("tracestate")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = Self.acceptable(request.headers[Self.header]) ?? Self.newID()
@@ -35,11 +38,13 @@ struct AccessLog: RouterMiddleware {
         var context = context
         context.trace = trace
         context.logger[metadataKey: "request_id"] = .string(id)
+        let parent = TraceParent(header: request.headers[Self.traceparent], state: request.headers[Self.tracestate])
+        if let parent { context.logger[metadataKey: "trace_id"] = .string(String(parent.traceID)) }
         let started = ContinuousClock.now
         Self.active.increment()
         defer { Self.active.decrement() }
         do {
-            var response = try await next(request, context)
+            var response = try await TraceParent.$current.withValue(parent) { try await next(request, context) }
             response.headers[Self.header] = id
             finish(request, trace, status: Int(response.status.code), since: started, logger: context.logger)
             return response

@@ -26,6 +26,8 @@ import Testing
         #expect(made.headers["x-request-id"].map { $0.count == 16 && $0.allSatisfy(\.isHexDigit) } == true, "\(made.headers)")
         let odd = try await client.request(.GET, "/health/live", headers: ["X-Request-Id": "two words"])
         #expect(odd.headers["x-request-id"] != "two words" && odd.headers["x-request-id"]?.count == 16, "a forged-looking id is replaced")
+        _ = try await client.request(.GET, "/health/live", headers: [
+            "X-Request-Id": "traced-1", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"])
         let refused = try await client.request(.GET, "/api/v1/conversations", headers: ["Authorization": "Bearer pk-notakey", "X-Request-Id": "refused-1"])
         #expect(refused.status == 401)
         try await client.shutdown()
@@ -44,6 +46,8 @@ import Testing
         #expect(!line.contains(unknown) && !line.contains("secret=query"), "the pattern, not the path or query: \(line)")
         #expect(text.contains("request_id=refused-1") && text.split(separator: "\n").contains { $0.contains("refused-1") && $0.contains("status=401") })
         #expect(!text.contains(String(key)) && !text.contains("pk-notakey"), "no key in the log")
+        #expect(text.split(separator: "\n").contains { $0.contains("request_id=traced-1") && $0.contains("trace_id=4bf92f3577b34da6a3ce929d0e0e4736") },
+                "a client's trace id is on the request's line")
     }
 
     @Test func jsonLogsAreOneObjectPerLine() async throws {

@@ -188,6 +188,35 @@ import Testing
         }
     }
 
+    @Test func aClientsTraceContextReachesTheUpstream() async throws {
+        let fixtures = FixtureServer()
+        let upstream = try await fixtures.start(logger: TestParley.quietLogger)
+        let answer = #"{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}"#
+        for _ in 0..<3 { fixtures.enqueue(.init(contentType: "application/json", body: answer), on: "/v1/chat/completions") }
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        do {
+            try await TestParley.with(withUpstream: false, configure: {
+                $0.upstreams = [UpstreamConfig(name: "fixed", baseURL: "http://127.0.0.1:\(upstream.port)/v1", models: ["m"])]
+            }) { parley in
+                let body = #"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#
+                let traced = try await parley.request(.POST, "/v1/chat/completions", body: body,
+                                                      headers: ["traceparent": parent, "tracestate": "vendor=abc"])
+                let zeros = "00-" + String(repeating: "0", count: 32) + "-00f067aa0ba902b7-01"
+                let invalid = try await parley.request(.POST, "/v1/chat/completions", body: body, headers: ["traceparent": zeros])
+                let plain = try await parley.request(.POST, "/v1/chat/completions", body: body)
+                #expect(traced.status == 200 && invalid.status == 200 && plain.status == 200)
+                let sent = fixtures.received.withLock { $0.map(\.headers) }
+                #expect(sent.count == 3)
+                #expect(sent.first?["traceparent"] == parent && sent.first?["tracestate"] == "vendor=abc")
+                #expect(sent.dropFirst().allSatisfy { $0["traceparent"] == nil }, "an invalid or missing one is not sent")
+            }
+        } catch {
+            try await upstream.stop()
+            throw error
+        }
+        try await upstream.stop()
+    }
+
     @Test func unknownFieldsReachTheUpstreamUntouchedWithTheUpstreamsModelName() async throws {
         let fixtures = FixtureServer()
         let upstream = try await fixtures.start(logger: TestParley.quietLogger)
