@@ -17,6 +17,7 @@ final class ProcessMetrics: Sendable {
     private let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
 
     func sample() {
+        #if os(Linux)
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return }
         // Fields after the command's closing parenthesis, from field 3 (state).
@@ -42,6 +43,7 @@ final class ProcessMetrics: Sendable {
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
             Gauge(label: MetricName.maxDescriptors).record(Double(limit.rlim_cur))
         }
+        #endif
     }
 
     /// When the machine booted, in seconds since 1970 (`btime` in `/proc/stat`).
