@@ -1,9 +1,9 @@
 import CoreMetrics
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ParleyAccounts
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
@@ -28,7 +28,8 @@ struct MetricsRoutes: Sendable {
 
     @Sendable func metrics(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         if let token {
-            guard let presented = Self.bearer(request), Self.same(presented, token) else {
+            guard case .bearer(let presented) = Authenticator.presented(request),
+                  Credentials.constantTimeEqual(Array(presented.utf8), Array(token.utf8)) else {
                 var error = ClientError(.unauthorized, type: "unauthorized",
                                         message: "/metrics needs 'Authorization: Bearer <metrics_token>'", code: "invalid_token")
                 error.headers[.wwwAuthenticate] = "Bearer realm=\"metrics\""
@@ -59,16 +60,5 @@ struct MetricsRoutes: Sendable {
         }
         services.router.sampleMetrics()
         process.sample()
-    }
-
-    private static func bearer(_ request: Request) -> String? {
-        guard let value = request.headers[.authorization], value.count > 7,
-              value.prefix(7).lowercased() == "bearer " else { return nil }
-        return String(value.dropFirst(7))
-    }
-
-    /// Compares digests, so the time taken says nothing about the token.
-    private static func same(_ presented: String, _ token: String) -> Bool {
-        SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(token.utf8))
     }
 }
