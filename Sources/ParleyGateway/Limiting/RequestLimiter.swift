@@ -40,25 +40,23 @@ public struct Admission: Sendable {
 /// Why a request was refused.
 public enum LimitRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// A limit is used up; the same request is allowed after `retryAfter`.
-    case limited(what: String, limit: Int, retryAfter: Duration, state: BucketState)
+    /// `kind` names the limit for the metrics: `requests`, `tokens`, `model_requests`, `model_tokens`, `concurrency`
+    /// (or the caller's own, such as `sign_ins`).
+    case limited(what: String, limit: Int, retryAfter: Duration, state: BucketState, kind: String)
     /// The request alone needs more tokens than the per-minute limit: it can never pass.
     case tooLarge(needed: Int, limit: Int)
 
-    /// Which limit refused, for the metrics: `requests`, `tokens`, `model_requests`, `model_tokens`,
-    /// `concurrency` or `too_large` (the phrases ``RequestLimiter`` writes into `what`).
+    /// Which limit refused, for the metrics: the kind a refusal names, or `too_large`.
     public var limitKind: String {
         switch self {
         case .tooLarge: "too_large"
-        case .limited(let what, _, _, _):
-            if what == "streams at once" { "concurrency" } else {
-                (what.contains(" per minute to ") ? "model_" : "") + (what.hasPrefix("tokens") ? "tokens" : "requests")
-            }
+        case .limited(_, _, _, _, let kind): kind
         }
     }
 
     public var description: String {
         switch self {
-        case .limited(let what, let limit, let retryAfter, _):
+        case .limited(let what, let limit, let retryAfter, _, _):
             let seconds = String(format: "%.2f", Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18)
             return "rate limit reached for \(what) (limit \(limit)); try again in \(seconds) s"
         case .tooLarge(let needed, let limit):
@@ -85,24 +83,25 @@ public struct RequestLimiter: Sendable {
     public func admit(principal: String, model: String?, promptTokens: Int, maxTokens: Int?, stream: Bool) async throws -> Admission {
         guard settings.isEnabled else { return .unlimited }
         let tokens = promptTokens + (maxTokens ?? settings.defaultCompletionTokens)
-        var buckets: [(RateBucket, String)] = []
+        var buckets: [(RateBucket, String, String)] = []
         var tokenBuckets: [RateBucket] = []
         if let rpm = settings.requestsPerMinute {
-            buckets.append((RateBucket(key: "\(principal):rpm", cost: 1, limit: .perMinute(rpm)), "requests per minute"))
+            buckets.append((RateBucket(key: "\(principal):rpm", cost: 1, limit: .perMinute(rpm)), "requests per minute", "requests"))
         }
         if let tpm = settings.tokensPerMinute {
             guard tokens <= tpm else { throw LimitRefusal.tooLarge(needed: tokens, limit: tpm) }
             let bucket = RateBucket(key: "\(principal):tpm", cost: tokens, limit: .perMinute(tpm))
-            buckets.append((bucket, "tokens per minute"))
+            buckets.append((bucket, "tokens per minute", "tokens"))
             tokenBuckets.append(bucket)
         }
         if let model, let rpm = settings.modelRequestsPerMinute[model] {
-            buckets.append((RateBucket(key: "model:\(model):rpm", cost: 1, limit: .perMinute(rpm)), "requests per minute to \(model)"))
+            buckets.append((RateBucket(key: "model:\(model):rpm", cost: 1, limit: .perMinute(rpm)), "requests per minute to \(model)",
+                            "model_requests"))
         }
         if let model, let tpm = settings.modelTokensPerMinute[model] {
             guard tokens <= tpm else { throw LimitRefusal.tooLarge(needed: tokens, limit: tpm) }
             let bucket = RateBucket(key: "model:\(model):tpm", cost: tokens, limit: .perMinute(tpm))
-            buckets.append((bucket, "tokens per minute to \(model)"))
+            buckets.append((bucket, "tokens per minute to \(model)", "model_tokens"))
             tokenBuckets.append(bucket)
         }
         var slot: (key: String, lease: String)?
@@ -111,7 +110,7 @@ public struct RequestLimiter: Sendable {
             let lease = UUID().uuidString
             guard try await limiter.hold(key, max: most, lease: lease, ttl: streamLeaseTTL) else {
                 throw LimitRefusal.limited(what: "streams at once", limit: most, retryAfter: .seconds(1),
-                                           state: BucketState(limit: most, remaining: 0, reset: .seconds(1)))
+                                           state: BucketState(limit: most, remaining: 0, reset: .seconds(1)), kind: "concurrency")
             }
             slot = (key, lease)
         }
@@ -127,7 +126,7 @@ public struct RequestLimiter: Sendable {
             if let slot { try? await limiter.release(slot.key, lease: slot.lease) }
             let index = buckets.indices.first { buckets[$0].0.cost > verdict.buckets[$0].remaining } ?? 0
             throw LimitRefusal.limited(what: buckets[index].1, limit: buckets[index].0.limit.limit,
-                                       retryAfter: verdict.retryAfter ?? .seconds(1), state: verdict.buckets[index])
+                                       retryAfter: verdict.retryAfter ?? .seconds(1), state: verdict.buckets[index], kind: buckets[index].2)
         }
         return Admission(state: verdict.tightest, tokenBuckets: tokenBuckets, reservedTokens: tokens, streamSlot: slot)
     }

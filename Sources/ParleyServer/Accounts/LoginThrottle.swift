@@ -40,6 +40,7 @@ struct LoginThrottle: Sendable {
 
     private func refusal(_ verdict: RateVerdict) -> LimitRefusal {
         let state = verdict.buckets.first ?? BucketState(limit: limit.limit, remaining: 0, reset: limit.period)
-        return .limited(what: "failed sign-ins", limit: limit.limit, retryAfter: verdict.retryAfter ?? .seconds(1), state: state)
+        return .limited(what: "failed sign-ins", limit: limit.limit, retryAfter: verdict.retryAfter ?? .seconds(1), state: state,
+                        kind: "sign_ins")
     }
 }

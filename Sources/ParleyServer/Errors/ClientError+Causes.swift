@@ -58,7 +58,7 @@ extension ClientError {
     /// that can never pass.
     static func from(_ refusal: LimitRefusal) -> ClientError {
         switch refusal {
-        case .limited(_, _, let retryAfter, let state):
+        case .limited(_, _, let retryAfter, let state, _):
             var error = ClientError(.tooManyRequests, type: "rate_limited", message: refusal.description, code: "rate_limit_exceeded")
             RateLimitHeaders.add(state, to: &error.headers)
             RateLimitHeaders.add(retryAfter: retryAfter, to: &error.headers)
