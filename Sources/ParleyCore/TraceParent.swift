@@ -1,7 +1,10 @@
 /// A client's W3C Trace Context (`traceparent`, and `tracestate` with it), carried through the tasks a request
-/// causes — a task-local, which the generation job's task inherits too — so that the upstream calls it makes carry
-/// the same trace and a model server's spans join the client's trace. Parley records no spans of its own yet.
+/// causes — a task-local, which the generation job's task inherits too — so that, while Parley records no spans of
+/// its own (``Traces``), the upstream calls it makes still carry the client's trace and a model server's spans join it.
 public struct TraceParent: Sendable, Equatable {
+    public static let headerName = "traceparent"
+    public static let stateHeaderName = "tracestate"
+
     /// The header as received (`00-<trace id>-<parent id>-<flags>`).
     public let value: String
     /// `tracestate`, passed on with it when sane.

@@ -61,10 +61,7 @@ public struct AnthropicProvider: ModelBackend {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "anthropic-version", value: Self.version)
         request.headers.add(name: "User-Agent", value: "parley")
-        if let parent = TraceParent.current {
-            request.headers.add(name: "traceparent", value: parent.value)
-            if let state = parent.state { request.headers.add(name: "tracestate", value: state) }
-        }
+        for header in Traces.outgoingHeaders() { request.headers.add(name: header.name, value: header.value) }
         if let apiKey, !apiKey.isEmpty { request.headers.add(name: "x-api-key", value: apiKey) }
         return request
     }

@@ -14,7 +14,7 @@ extension ModelRouter {
     /// Opens a streamed chat completion. An attempt counts as successful once its first event arrived, so
     /// connect errors, error statuses, first-token timeouts and streams cut before any content are retried.
     public func routeStream(_ body: ChatCompletionBody, limits: AttemptLimits) async throws -> Routed<OpenedStream> {
-        try await route(body.model, limits: limits) { deployment, limits in
+        try await route(body.model, limits: limits, operation: "chat") { deployment, limits in
             let stream = try await deployment.backend.stream(body, model: deployment.upstreamModel, limits: limits)
             do {
                 return OpenedStream(first: try await stream.next() ?? [], stream: stream)
@@ -27,13 +27,13 @@ extension ModelRouter {
 
     /// A non-streamed chat completion.
     public func routeCompletion(_ body: ChatCompletionBody, limits: AttemptLimits) async throws -> Routed<UpstreamReply> {
-        try await route(body.model, limits: limits) { deployment, limits in
+        try await route(body.model, limits: limits, operation: "chat") { deployment, limits in
             try await deployment.backend.complete(body, model: deployment.upstreamModel, limits: limits)
         }
     }
 
     public func routeEmbeddings(_ body: EmbeddingsBody, limits: AttemptLimits) async throws -> Routed<UpstreamReply> {
-        try await route(body.model, limits: limits) { deployment, limits in
+        try await route(body.model, limits: limits, operation: "embeddings") { deployment, limits in
             try await deployment.backend.embed(body, model: deployment.upstreamModel, limits: limits)
         }
     }
@@ -66,8 +66,8 @@ extension ModelRouter {
     }
 
     /// Calls `attempt` on deployments of `model`, then of its fallbacks, until one succeeds, the request's
-    /// deadline passes, or every option is used up.
-    public func route<T: Sendable>(_ model: String, limits: AttemptLimits,
+    /// deadline passes, or every option is used up. `operation` names the attempts' spans (`chat`, `embeddings`).
+    public func route<T: Sendable>(_ model: String, limits: AttemptLimits, operation: String = "chat",
                                    _ attempt: @Sendable (Deployment, AttemptLimits) async throws -> T) async throws -> Routed<T> {
         var attempts = 0
         var lastError: (any Error)?
@@ -110,14 +110,17 @@ extension ModelRouter {
                     tried[deployment.id, default: 0] += 1
                     lastDeployment = deployment.id
                     let started = ContinuousClock.now
+                    let span = attemptSpan(deployment, operation: operation, model: name, attempt: attempts)
                     do {
-                        let value = try await attempt(deployment, limits)
+                        let value = try await Traces.within(span) { try await attempt(deployment, limits) }
+                        endAttemptSpan(span, failure: nil)
                         let elapsed = (ContinuousClock.now - started).secondsValue
                         health.withLock { $0[deployment.id, default: DeploymentHealth()].succeeded(latency: elapsed) }
                         recordAttempt(deployment, failure: nil)
                         if position > 0 { recordFallback(asked: model, answered: name) }
                         return Routed(value: value, deployment: deployment, attempts: attempts, model: name)
                     } catch {
+                        endAttemptSpan(span, failure: error)
                         if error is CancellationError || Task.isCancelled {
                             health.withLock { $0[deployment.id]?.ended() }
                             throw CancellationError()

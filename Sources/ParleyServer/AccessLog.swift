@@ -22,7 +22,9 @@ final class RequestTrace: Sendable {
 /// milliseconds until the response's head (a stream goes on after it), the user when signed in, and the request
 /// id — taken from the client's `X-Request-Id` when it is a sane token, made otherwise, and sent back. Never a
 /// key, a cookie or message text. The id is also on every other log line the request causes, as is the trace id of
-/// a client's W3C `traceparent`, which the request's upstream calls carry on (``TraceParent``).
+/// a client's W3C `traceparent`, which the request's upstream calls carry on (``TraceParent``). While tracing is on,
+/// the request is a server span instead (``RequestSpan``), a child of the client's `traceparent`, and the trace id
+/// logged is the span's.
 ///
 /// The same measurement feeds the metrics: ``MetricName/httpDuration`` by route pattern, method and status
 /// class, and ``MetricName/httpActive``.
@@ -38,28 +40,37 @@ struct AccessLog: RouterMiddleware {
         var context = context
         context.trace = trace
         context.logger[metadataKey: "request_id"] = .string(id)
-        let parent = TraceParent(header: request.headers[Self.traceparent], state: request.headers[Self.tracestate])
-        if let parent { context.logger[metadataKey: "trace_id"] = .string(String(parent.traceID)) }
+        let span = Traces.enabled ? RequestSpan.start(request) : nil
+        let parent = span == nil ? TraceParent(header: request.headers[Self.traceparent], state: request.headers[Self.tracestate]) : nil
+        if let traceID = span.flatMap(Traces.traceID(of:)) ?? parent?.traceID {
+            context.logger[metadataKey: "trace_id"] = .string(String(traceID))
+        }
         let started = ContinuousClock.now
         Self.active.increment()
         defer { Self.active.decrement() }
         do {
-            var response = try await TraceParent.$current.withValue(parent) { try await next(request, context) }
+            var response = try await Traces.within(span) {
+                try await TraceParent.$current.withValue(parent) { try await next(request, context) }
+            }
             response.headers[Self.header] = id
-            finish(request, trace, status: Int(response.status.code), since: started, logger: context.logger)
+            let route = finish(request, trace, status: Int(response.status.code), since: started, logger: context.logger)
+            if let span { RequestSpan.finish(span, route: route, trace: trace, response: &response) }
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            finish(request, trace, status: Int(status), since: started, logger: context.logger)
+            let route = finish(request, trace, status: Int(status), since: started, logger: context.logger)
+            if let span { RequestSpan.finish(span, route: route, trace: trace, status: Int(status), error: error) }
             throw error
         }
     }
 
-    private func finish(_ request: Request, _ trace: RequestTrace, status: Int, since started: ContinuousClock.Instant, logger: Logger) {
+    /// Records the request in the metrics and the log; returns the route's pattern.
+    private func finish(_ request: Request, _ trace: RequestTrace, status: Int, since started: ContinuousClock.Instant,
+                        logger: Logger) -> String {
         let route = trace.route.withLock { $0 } ?? "unmatched"
         Self.durations(route, Self.methods.contains(request.method) ? request.method.rawValue : "other",
                        MetricName.statusClass(status)).recordSince(started)
-        guard logger.logLevel <= .info else { return }
+        guard logger.logLevel <= .info else { return route }
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
             "route": .string(route),
@@ -69,6 +80,7 @@ struct AccessLog: RouterMiddleware {
         ]
         if let user = trace.user.withLock({ $0 }) { metadata["user"] = .string(user) }
         logger.info("request", metadata: metadata)
+        return route
     }
 
     static let durations = MetricFamily(timer: MetricName.httpDuration, labels: ["route", "method", "status"])

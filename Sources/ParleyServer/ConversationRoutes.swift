@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import ParleyCore
 import ParleyGateway
+import Tracing
 import ParleyStore
 import Logging
 import NIOCore
@@ -155,9 +156,15 @@ struct ConversationRoutes {
         let ticket = try await admitTurn(context, content: body.content, model: body.model)
         let job: GenerationJob
         do {
-            job = try await chat.postMessage(owner: context.owner, conversationID: id,
-                                                      content: body.content, model: body.model,
-                                                      replacingFrom: replacedIndex)
+            // The job's task inherits the call's span: the turn's writes and upstream attempts are its children.
+            job = try await ticket.within {
+                try await chat.postMessage(owner: context.owner, conversationID: id, content: body.content,
+                                           model: body.model, replacingFrom: replacedIndex)
+            }
+            ticket.span?.updateAttributes { attributes in
+                attributes["parley.conversation.id"] = id.uuidString
+                attributes["parley.message.id"] = job.messageID.uuidString
+            }
         } catch {
             await accounting.settle(ticket, model: body.model ?? "", .nothing, outcome: .failed)
             throw error

@@ -61,14 +61,14 @@ struct OpenAIRoutes {
             RateLimitHeaders.add(ticket.admission.state, to: &extra)
             return try await OpenAIStreaming.response(
                 headers: extra, keepAlive: keepAlive, context: context, drain: accounting.drain, logger: context.logger,
-                open: { try await gateway.stream(body, plan: plan, limits: limits) },
+                open: { try await ticket.within { try await gateway.stream(body, plan: plan, limits: limits) } },
                 finished: { end in
                     await accounting.settle(ticket, model: model, end.spent, outcome: end.outcome,
                                             timeToFirstToken: end.firstChunkAt.map { $0 - ticket.started })
                 })
         }
         do {
-            let served = try await gateway.completion(body, plan: plan, limits: limits)
+            let served = try await ticket.within { try await gateway.completion(body, plan: plan, limits: limits) }
             await accounting.settle(ticket, model: model, Self.spent(served), outcome: Self.outcome(served))
             return Self.json(served, admission: ticket.admission)
         } catch {
@@ -85,7 +85,7 @@ struct OpenAIRoutes {
         let ticket = try await admit(context, model: body.model, body: body.bytes, maxTokens: 0, stream: false,
                                      operation: "embeddings")
         do {
-            let served = try await gateway.embeddings(body, plan: plan, limits: limits)
+            let served = try await ticket.within { try await gateway.embeddings(body, plan: plan, limits: limits) }
             await accounting.settle(ticket, model: body.model, Self.spent(served), outcome: Self.outcome(served))
             return Self.json(served, admission: ticket.admission)
         } catch {

@@ -4,6 +4,7 @@ import Logging
 import ParleyAccounts
 import ParleyCore
 import Synchronization
+import Tracing
 
 /// Wraps a store so that a database outage makes requests fail fast with a clear
 /// ``ParleyError/unavailable(_:)`` (a 503) instead of hanging, and service resumes by itself when the database
@@ -76,7 +77,8 @@ public final class GuardedConversationStore: ConversationStore {
     private static let callsInFlight = Meter(label: MetricName.databaseCallsInFlight)
 
     /// Runs a call under the deadline, or refuses it at once during an outage. Each call is timed in
-    /// ``MetricName/databaseCallDuration`` by `operation` (the calling method's name) and `outcome`.
+    /// ``MetricName/databaseCallDuration`` by `operation` (the calling method's name) and `outcome`, and is a client
+    /// span of the request or turn that made it while tracing is on.
     func guarded<T: Sendable>(operation: StaticString = #function,
                               _ call: @escaping @Sendable (any ConversationStore) async throws -> T) async throws -> T {
         if let failure = outage.withLock({ $0 }) {
@@ -84,18 +86,33 @@ public final class GuardedConversationStore: ConversationStore {
         }
         let started = ContinuousClock.now
         var outcome = "ok"
+        let span = Traces.start(Self.name(operation), kind: .client, childOnly: true)
+        span?.attributes["db.system.name"] = system
+        span?.attributes["db.operation.name"] = Self.name(operation)
         Self.callsInFlight.increment()
         defer {
             Self.callsInFlight.decrement()
-            let name = "\(operation)"
-            Self.callDurations(String(name.prefix { $0 != "(" }), outcome).recordSince(started)
+            Self.callDurations(Self.name(operation), outcome).recordSince(started)
+            span?.end()
         }
         do {
-            return try await withinDeadline(callTimeout, call)
+            return try await Traces.within(span) { try await withinDeadline(callTimeout, call) }
         } catch {
             outcome = error is ParleyError ? "timeout" : "error"
+            Traces.failed(span, error, type: outcome)
             throw error
         }
+    }
+
+    /// A store method's name without its arguments (`messages`, `finishGeneration`).
+    private static func name(_ operation: StaticString) -> String {
+        let name = "\(operation)"
+        return String(name.prefix { $0 != "(" })
+    }
+
+    /// The database's name in OpenTelemetry's `db.system.name`.
+    private var system: String {
+        base is PostgresConversationStore ? "postgresql" : "sqlite"
     }
 
     /// Runs a call under `limit`; running out of time is ``ParleyError/unavailable(_:)``.

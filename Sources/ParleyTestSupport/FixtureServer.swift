@@ -22,7 +22,7 @@ public final class FixtureServer: Sendable {
     }
 
     private let queued = Mutex<[String: [Fixture]]>([:])
-    /// The requests received: path, headers (lowercased names) and body, in order.
+    /// The requests received: path, headers (lowercased names; repeated ones joined) and body, in order.
     public let received = Mutex<[(path: String, headers: [String: String], body: String)]>([])
 
     public init() {}
@@ -46,7 +46,8 @@ public final class FixtureServer: Sendable {
         let path = request.uri.path
         let body = try await request.body.collect(upTo: 16 << 20)
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // A header sent twice is kept as HTTP folds it: the values joined with ", ".
+        for field in request.headers { headers[field.name.canonicalName] = headers[field.name.canonicalName].map { $0 + ", " + field.value } ?? field.value }
         received.withLock { $0.append((path, headers, String(buffer: body))) }
         let fixture = queued.withLock { queue -> Fixture? in
             guard var list = queue[path], !list.isEmpty else { return nil }

@@ -47,12 +47,13 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "parley")
         let metrics = settings.metricsEnabled ? ParleyMetrics.bootstrap() : nil
+        let traces = try TraceExport.bootstrap(environment: ProcessInfo.processInfo.environment, logger: logger)
         let application = try await buildApplication(config: settings, logger: logger, metrics: metrics) { port in
             // Always shown, whatever the log level, and unbuffered for scripts reading a redirected stdout.
             FileHandle.standardOutput.write(Data("Parley is listening on http://\(settings.host):\(port)\n".utf8))
         }
         let group = ServiceGroup(configuration: .init(
-            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: (traces.map { [$0] } ?? []) + [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 import ParleyAccounts
 import ParleyCore
 import ParleyGateway
+import Tracing
 
 /// Everything a model call counts against and is recorded in: the rate limits (per caller and per model), the
-/// signed-in user's token budgets (theirs and their key's), the usage roll-up and the metrics.
+/// signed-in user's token budgets (theirs and their key's), the usage roll-up, the metrics and the call's span.
 /// ``admit(_:model:promptTokens:maxTokens:stream:operation:)`` before the call; ``settle(_:model:_:outcome:timeToFirstToken:)``
 /// once after it, however it ended.
 struct CallAccounting: Sendable {
@@ -26,6 +27,13 @@ struct CallAccounting: Sendable {
         /// `chat` or `embeddings` (OpenTelemetry's `gen_ai.operation.name`).
         let operation: String
         let started = ContinuousClock.now
+        /// The call's span while tracing is on (``CallSpan``): what the call does runs ``within(_:)`` it.
+        let span: (any Span)?
+
+        /// Runs `body` with the call's span current, so that its upstream attempts and database calls are children.
+        func within<T>(_ body: () async throws -> T) async rethrows -> T {
+            try await Traces.within(span, body)
+        }
     }
 
     /// Checks the limits and charges the budgets; throws ``LimitRefusal`` or ``BudgetRefusal`` (429s), or a
@@ -54,7 +62,7 @@ struct CallAccounting: Sendable {
         }
         let key: UUID? = if case .key(let record)? = principal?.credential { record.id } else { nil }
         return Ticket(admission: admission, budget: budget, user: principal?.user.id, key: key, promptEstimate: promptTokens,
-                      operation: operation)
+                      operation: operation, span: CallSpan.start(operation: operation, model: model))
     }
 
     /// What a call turned out to cost.
@@ -80,6 +88,7 @@ struct CallAccounting: Sendable {
         }
         metrics.record(operation: ticket.operation, model: model, outcome: outcome, started: ticket.started,
                        timeToFirstToken: timeToFirstToken, usage: recorded)
+        CallSpan.end(ticket.span, model: model, outcome: outcome, timeToFirstToken: timeToFirstToken, usage: recorded)
         await limiter.settle(ticket.admission, usedTokens: settled)
         if let budget = ticket.budget { await budgets.settle(budget, used: settled) }
         guard let user = ticket.user, let recorded, recorded.totalTokens > 0 else { return }

@@ -1,0 +1,88 @@
+import Synchronization
+import Tracing
+
+/// Parley's own spans, through swift-distributed-tracing. Off until `parley serve` bootstraps a tracer (OpenTelemetry,
+/// when `OTEL_EXPORTER_OTLP_ENDPOINT` is set) and calls ``enable()``; while off, a span site costs one atomic load:
+/// no span, no name, no attribute is made.
+///
+/// Spans follow the task: ``start(_:kind:)`` makes a child of the task's current span context, and ``within(_:_:)``
+/// makes a span the current one for what `body` calls, and for the tasks it creates (a generation job inherits its
+/// turn's). An upstream call carries the trace out in W3C `traceparent` (``outgoingHeaders()``).
+/// Message text is never put on a span.
+public enum Traces {
+    private static let on = Atomic<Bool>(false)
+
+    /// Whether a tracer records spans.
+    public static var enabled: Bool { on.load(ordering: .relaxed) }
+
+    /// Turns span recording on; call once, after `InstrumentationSystem.bootstrap` with a tracer.
+    public static func enable() {
+        on.store(true, ordering: .relaxed)
+    }
+
+    /// A span started as a child of the task's current span context, or nil while off. Without a current context
+    /// it is a root, or — `childOnly` — none: housekeeping outside any request (sweeps, lease renewals, flushes)
+    /// would otherwise be a stream of one-span traces. End it with `end()`.
+    public static func start(_ name: @autoclosure () -> String, kind: SpanKind = .internal, childOnly: Bool = false)
+        -> (any Span)?
+    {
+        guard enabled else { return nil }
+        let parent = InstrumentationContext.current
+        if childOnly, parent == nil { return nil }
+        return InstrumentationSystem.tracer.startAnySpan(name(), context: parent ?? .topLevel, ofKind: kind)
+    }
+
+    /// Runs `body` with `span` as the current span context; without a span, just runs it.
+    public static func within<T>(_ span: (any Span)?, _ body: () async throws -> T) async rethrows -> T {
+        guard let span else { return try await body() }
+        return try await InstrumentationContext.$current.withValue(span.context) { try await body() }
+    }
+
+    /// Runs `body` in a span named `name` that ends when it returns, marked failed when it throws.
+    public static func span<T>(_ name: @autoclosure () -> String, kind: SpanKind = .internal,
+                               _ body: ((any Span)?) async throws -> T) async rethrows -> T {
+        guard let span = start(name(), kind: kind) else { return try await body(nil) }
+        defer { span.end() }
+        do {
+            return try await within(span) { try await body(span) }
+        } catch {
+            failed(span, error)
+            throw error
+        }
+    }
+
+    /// Marks `span` failed with `error` (its type in `error.type`, its description as an event).
+    public static func failed(_ span: (any Span)?, _ error: any Error, type: String? = nil) {
+        guard let span else { return }
+        span.attributes["error.type"] = type ?? (error is CancellationError ? "cancelled" : String(describing: Swift.type(of: error)))
+        span.recordError(error)
+        span.setStatus(SpanStatus(code: .error))
+    }
+
+    /// The W3C trace headers an outgoing call must be given: while tracing is off, the client's own `traceparent`
+    /// and `tracestate` as they came (``TraceParent``), else none. While it is on, none: AsyncHTTPClient (whose
+    /// clients, made after the bootstrap, take the global tracer) makes each request a client span of its own, a
+    /// child of the current one, and sends that.
+    public static func outgoingHeaders() -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        if !enabled, let parent = TraceParent.current {
+            headers.append((TraceParent.headerName, parent.value))
+            if let state = parent.state { headers.append((TraceParent.stateHeaderName, state)) }
+        }
+        return headers
+    }
+
+    /// The trace id of `span`, for the logs (through the tracer's own W3C propagation).
+    public static func traceID(of span: any Span) -> Substring? {
+        var headers: [(name: String, value: String)] = []
+        InstrumentationSystem.instrument.inject(span.context, into: &headers, using: HeaderListInjector())
+        return TraceParent(header: headers.first { $0.name == TraceParent.headerName }?.value)?.traceID
+    }
+}
+
+/// Writes propagation headers into a list of name–value pairs.
+private struct HeaderListInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [(name: String, value: String)]) {
+        carrier.append((key, value))
+    }
+}
