@@ -3,10 +3,11 @@
 where times are not), for a few request paths of a release `parley serve`, compared with the committed baseline
 bench/gate-baseline.json. Fails when a path costs more than the baseline by more than the tolerance (the noise
 measured between runs, plus a margin); prints the table either way. Also reports what `/metrics` costs (the same
-path with the metrics on and off).
+path with the metrics on and off) and what OpenTelemetry tracing costs (on, exporting to a sink collector, vs off).
 Usage: bench/gate.py [--parley BINARY] [--requests N] [--update]   (--update writes the baseline)"""
 import argparse
 import http.client
+import http.server
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -68,14 +70,14 @@ def dump(pid, tag):
     raise SystemExit("callgrind did not dump")
 
 
-def measure(name, serve_args, method, path, body, headers):
+def measure(name, serve_args, method, path, body, headers, environment=None):
     log = os.path.join(work, f"{name}.log")
     database = os.path.join(work, f"{name}.db")
     command = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--collect-jumps=no",
                f"--callgrind-out-file={work}/callgrind.out.{name}.%p", options.parley, "serve", "--port", "0",
                "--database", f"sqlite://{database}", "--log-level", "warning"] + serve_args
     process = subprocess.Popen(command, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                               env={"PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": "sk-gate"})
+                               env={"PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": "sk-gate", **(environment or {})})
     try:
         port = wait_listening(log, process)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -102,6 +104,25 @@ def measure(name, serve_args, method, path, body, headers):
             process.kill()
 
 
+class Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP collector that accepts every export and keeps nothing."""
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_):
+        pass
+
+
+collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+threading.Thread(target=collector.serve_forever, daemon=True).start()
+traced = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_address[1]}"}
+
 mock_port = free_port()
 mock = subprocess.Popen([options.parley, "mock-llm", "--port", str(mock_port), "--tokens", "20"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -117,6 +138,7 @@ try:
         "v1_cache_hit": measure("hit", upstream, "POST", "/v1/chat/completions", cached, key),
         "v1_completion_metrics_off": measure("v1off", upstream + ["--metrics", "false"], "POST", "/v1/chat/completions",
                                              completion, key),
+        "v1_completion_traced": measure("v1traced", upstream, "POST", "/v1/chat/completions", completion, key, traced),
     }
 finally:
     mock.kill()
@@ -128,11 +150,13 @@ for name, value in results.items():
     base = baseline.get(name)
     change = f"{(value / base - 1) * 100:+.1f} %" if base else "–"
     rows.append(f"| {name} | {value:,.0f} | {f'{base:,.0f}' if base else '–'} | {change} |")
-    if base and value > base * (1 + TOLERANCE) and not name.endswith("_metrics_off"):
+    if base and value > base * (1 + TOLERANCE) and not name.endswith(("_metrics_off", "_traced")):
         failed.append(name)
 metrics_cost = results["v1_completion"] / results["v1_completion_metrics_off"] - 1
 print("\n".join(rows))
+tracing_cost = results["v1_completion_traced"] / results["v1_completion"] - 1
 print(f"\n/metrics on costs {metrics_cost * 100:+.1f} % instructions per proxied /v1 call (on vs off).")
+print(f"Tracing on (every request exported over OTLP/HTTP) costs {tracing_cost * 100:+.1f} % per proxied /v1 call (on vs off).")
 if options.update:
     json.dump({k: round(v) for k, v in results.items()}, open(BASELINE, "w"), indent=2)
     print(f"baseline written to {BASELINE}")

@@ -15,7 +15,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEPLOY = os.path.join(ROOT, "deploy")
 PINNED_IMAGES = {"nginx:1.27-alpine", "postgres:15-bookworm", "redis:7-alpine", "prom/prometheus:v2.54.1",
-                 "grafana/grafana:11.2.0"}
+                 "grafana/grafana:11.2.0", "jaegertracing/all-in-one:1.60.0"}
 problems = []
 
 
@@ -34,7 +34,8 @@ if len(settings_env) < 40:
 
 def known_variable(name):
     base = name[:-5] if name.endswith("_FILE") else name
-    return base in settings_env or re.fullmatch(r"PARLEY_UPSTREAM_[A-Z0-9_]+_API_KEY", base) is not None
+    return (base in settings_env or re.fullmatch(r"PARLEY_UPSTREAM_[A-Z0-9_]+_API_KEY", base) is not None
+            or (base.startswith("OTEL_") and f"`{base}`" in readme))
 
 
 compose = yaml.safe_load(read("deploy", "compose.yaml"))

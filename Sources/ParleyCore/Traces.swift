@@ -59,13 +59,15 @@ public enum Traces {
         span.setStatus(SpanStatus(code: .error))
     }
 
-    /// The W3C trace headers an outgoing call must be given: while tracing is off, the client's own `traceparent`
-    /// and `tracestate` as they came (``TraceParent``), else none. While it is on, none: AsyncHTTPClient (whose
-    /// clients, made after the bootstrap, take the global tracer) makes each request a client span of its own, a
-    /// child of the current one, and sends that.
+    /// The W3C trace headers an outgoing call carries: the current span context while tracing is on (the
+    /// upstream attempt's span), else the client's own `traceparent` and `tracestate` as they came
+    /// (``TraceParent``), else none.
     public static func outgoingHeaders() -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
-        if !enabled, let parent = TraceParent.current {
+        if enabled {
+            guard let context = InstrumentationContext.current else { return headers }
+            InstrumentationSystem.instrument.inject(context, into: &headers, using: HeaderListInjector())
+        } else if let parent = TraceParent.current {
             headers.append((TraceParent.headerName, parent.value))
             if let state = parent.state { headers.append((TraceParent.stateHeaderName, state)) }
         }

@@ -29,8 +29,11 @@ public struct OpenAICompatibleProvider: ModelBackend {
 
     /// The HTTP client for upstream calls: pooled, many connections per host, the connect timeout applied,
     /// and a refused connection reported at once (not retried until a timeout), so a dead upstream fails fast.
+    /// It makes no spans of its own: the router's attempt span is the upstream call's (``Traces``), which saves
+    /// a second span and a URL parse per call, and a no-op span per call while tracing is off.
     public static func makeHTTPClient(timeouts: UpstreamTimeouts) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
+        configuration.tracing.tracer = nil
         configuration.timeout = .init(connect: timeAmount(timeouts.connect))
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
         configuration.connectionPool.retryConnectionEstablishment = false
