@@ -184,10 +184,22 @@ let package = Package(
             resources: webAssets.map { .embedInCode("Web/\($0)") },
             swiftSettings: strict
         ),
+        // The terminal client (`parley ask`, `parley conversations`, …): a Parley server's REST API over
+        // AsyncHTTPClient, answers streamed and reattached, the keys `parley login` stores. No server code.
+        .target(
+            name: "ParleyClient",
+            dependencies: [
+                "ParleyProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyServer", "ParleyMockLLM", "ParleyStore",
+                "ParleyServer", "ParleyMockLLM", "ParleyStore", "ParleyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -219,6 +231,7 @@ let package = Package(
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyAccountsTests", dependencies: ["ParleyAccounts", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyGatewayTests", dependencies: ["ParleyGateway", "ParleyCore"], swiftSettings: testSettings),
+        .testTarget(name: "ParleyClientTests", dependencies: ["ParleyClient"], swiftSettings: testSettings),
         .testTarget(
             name: "ParleyProvidersTests",
             dependencies: [

@@ -1,0 +1,82 @@
+/// A conversation as the API returns it.
+public struct RemoteConversation: Codable, Sendable {
+    public var id: String
+    public var title: String
+    public var model: String?
+    public var systemPrompt: String?
+    public var messageCount: Int?
+    public var createdAt: String
+    public var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, model
+        case systemPrompt = "system_prompt"
+        case messageCount = "message_count"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
+
+/// A message as the API returns it.
+public struct RemoteMessage: Codable, Sendable {
+    public struct Usage: Codable, Sendable {
+        public var promptTokens: Int
+        public var completionTokens: Int
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+        }
+    }
+
+    public var id: String
+    public var conversationId: String
+    public var index: Int
+    public var role: String
+    public var content: String
+    public var model: String?
+    public var status: String
+    public var error: String?
+    public var usage: Usage?
+    public var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, index, role, content, model, status, error, usage
+        case conversationId = "conversation_id"
+        case createdAt = "created_at"
+    }
+}
+
+/// A model the server offers.
+public struct RemoteModel: Codable, Sendable {
+    public var id: String
+    public var upstream: String?
+}
+
+struct ModelList: Decodable {
+    var data: [RemoteModel]
+    var `default`: String?
+}
+
+struct ConversationPage: Decodable {
+    var data: [RemoteConversation]
+    var nextCursor: String?
+    enum CodingKeys: String, CodingKey {
+        case data
+        case nextCursor = "next_cursor"
+    }
+}
+
+struct MessagePage: Decodable {
+    var data: [RemoteMessage]
+    var nextAfter: Int?
+    enum CodingKeys: String, CodingKey {
+        case data
+        case nextAfter = "next_after"
+    }
+}
+
+/// A finished turn (`Accept: application/json`).
+public struct RemoteTurn: Decodable, Sendable {
+    public var user: RemoteMessage
+    public var assistant: RemoteMessage
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import ParleyClient
+
+/// `parley ask`: one question to a Parley server, the answer streamed to standard output — nothing else goes
+/// there. The conversation is stored on the server like any other (the web UI lists it).
+struct Ask: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ask one question; the answer streams to standard output.",
+        discussion: """
+            Text piped in is asked with the words: `git diff | parley ask "review this"` sends the words, a blank \
+            line, then the diff. Each question starts a new conversation unless -c or --cid continues one. A \
+            broken stream is picked up again where it stopped. Exit status 1, with the reason on standard error, \
+            when anything fails, including an answer that was stopped, interrupted or failed (its text so far is \
+            still printed).
+            """)
+
+    @Argument(help: "The question.") var words: [String] = []
+    @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue the most recent conversation.")
+    var continueLast = false
+    @Option(name: .customLong("cid"), help: "Continue this conversation (its id).") var conversation: String?
+    @Option(name: [.customShort("m"), .customLong("model")], help: "The model (default: the conversation's, else the server's).")
+    var model: String?
+    @Option(name: [.customShort("s"), .customLong("system")], help: "The conversation's system prompt.") var system: String?
+    @Flag(name: .customLong("no-stream"), help: "Print the answer once it is complete.") var noStream = false
+    @Flag(help: "Print the finished answer as JSON (the message as the API returns it).") var json = false
+    @Flag(name: [.customShort("x"), .customLong("extract")], help: "Print only the answer's first fenced code block.")
+    var extract = false
+    @OptionGroup var connection: ClientOptions
+
+    func validate() throws {
+        if continueLast && conversation != nil { throw ValidationError("give -c or --cid, not both") }
+        if json && extract { throw ValidationError("give --json or -x, not both") }
+    }
+
+    func run() async throws {
+        let question = [words.joined(separator: " "), pipedInput() ?? ""].filter { !$0.isEmpty }.joined(separator: "\n\n")
+        guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            fail("nothing to ask: give the question as words, or pipe text in")
+        }
+        try await withRemote(connection) { remote in
+            let conversation = try await chooseConversation(remote)
+            if noStream || json || extract {
+                let turn = try await remote.ask(question, in: conversation, model: model)
+                try finish(turn.assistant)
+            } else {
+                var last = ""
+                do {
+                    let message = try await remote.streamAnswer(question, in: conversation, model: model) { event in
+                        guard case .text(let text) = event, !text.isEmpty else { return }
+                        last = text
+                        emit(text)
+                    }
+                    if !message.content.isEmpty && !last.hasSuffix("\n") { emit("\n") }
+                } catch let unfinished as UnfinishedAnswer {
+                    if !unfinished.message.content.isEmpty && !last.hasSuffix("\n") { emit("\n") }
+                    throw unfinished
+                }
+            }
+        }
+    }
+
+    private func chooseConversation(_ remote: RemoteParley) async throws -> String {
+        if continueLast || conversation != nil {
+            let id: String
+            if let conversation {
+                id = try await remote.conversation(conversation).id
+            } else {
+                guard let newest = try await remote.conversations(limit: 1).first else {
+                    throw ClientFailure("there is no conversation to continue yet")
+                }
+                id = newest.id
+            }
+            if let system { try await remote.setSystemPrompt(system, of: id) }
+            return id
+        }
+        return try await remote.createConversation(model: model, systemPrompt: system).id
+    }
+
+    private func finish(_ message: RemoteMessage) throws {
+        if json { emit(try jsonText(message)) }
+        guard message.status == "complete" else {
+            if !json && !extract && !message.content.isEmpty {
+                emit(message.content.hasSuffix("\n") ? message.content : message.content + "\n")
+            }
+            let reason = message.error.map { ": \($0)" } ?? ""
+            throw ClientFailure("the answer \(message.status == "error" ? "failed" : "was " + message.status)\(reason)")
+        }
+        if extract {
+            guard let code = firstCodeBlock(in: message.content) else { throw ClientFailure("the answer has no fenced code block") }
+            emit(code.isEmpty || code.hasSuffix("\n") ? code : code + "\n")
+        } else if !json {
+            emit(message.content.hasSuffix("\n") ? message.content : message.content + "\n")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import ParleyClient
+
+/// What every client command takes: the server to talk to.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The Parley server (default: PARLEY_URL, else http://127.0.0.1:8080). The key comes from PARLEY_API_KEY, else `parley login`.")
+    var url: String?
+
+    func settings() throws -> ClientSettings {
+        let environment = ProcessInfo.processInfo.environment
+        return try ClientSettings(url: url, environment: environment, credentials: CredentialFile(environment: environment))
+    }
+}
+
+/// Runs a client command against the server: any failure is one line on standard error and exit status 1;
+/// standard output gets only what the command is for.
+func withRemote(_ options: ClientOptions, _ body: (RemoteParley) async throws -> Void) async throws {
+    let remote: RemoteParley
+    do {
+        remote = RemoteParley(settings: try options.settings())
+    } catch {
+        fail("\(error)")
+    }
+    do {
+        try await body(remote)
+    } catch {
+        await remote.shutdown()
+        if let exit = error as? ExitCode { throw exit }
+        fail("\(error)")
+    }
+    await remote.shutdown()
+}
+
+/// Writes `message` to standard error and exits with status 1.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("parley: \(message)\n".utf8))
+    Foundation.exit(1)
+}
+
+/// Writes to standard output at once (no buffering: a streamed answer shows as it comes).
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// JSON for scripts: keys sorted, slashes unescaped.
+func jsonText(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+}
+
+/// Standard input, read whole, when it is not a terminal (text piped in); nil otherwise.
+func pipedInput() -> String? {
+    guard isatty(STDIN_FILENO) == 0 else { return nil }
+    let data = FileHandle.standardInput.readDataToEndOfFile()
+    return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+}

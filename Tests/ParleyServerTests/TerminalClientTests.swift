@@ -1,0 +1,163 @@
+import Foundation
+import ParleyMockLLM
+import ParleyTestSupport
+import Testing
+
+/// The terminal client, run as a user would (the real `parley` binary, in a shell, text piped in) against a real
+/// `parley serve`: `parley ask` in pipes, its exit status and standard error on every kind of failure with nothing
+/// but the answer on standard output; `parley models`, `parley conversations`, and `parley login` / `logout`.
+@Suite struct TerminalClientTests {
+    /// A server with the mock model, an administrator's key, and a home folder for the client.
+    struct Setup {
+        let workspace: BinaryWorkspace
+        let server: ChildProcess
+        let url: String
+        let key: String
+        let client: TestParley.Client
+
+        /// The client's environment: only what a user's shell would have, and no stored key.
+        var environment: [String: String] {
+            ["PATH": "/usr/bin:/bin", "HOME": workspace.directory, "PARLEY_URL": url, "PARLEY_API_KEY": key]
+        }
+
+        /// Runs `parley ARGUMENTS` with `input` piped in: exit status, standard output and standard error apart.
+        func parley(_ arguments: [String], input: String? = nil, environment overrides: [String: String] = [:])
+            async throws -> (status: Int32, out: String, err: String)
+        {
+            let errors = workspace.directory + "/stderr-\(UUID().uuidString)"
+            let variables = environment.merging(overrides) { $1 }.filter { !$0.value.isEmpty }.map { "\($0.key)=\($0.value)" }
+            let command = ["env", "-i"] + variables + [workspace.binary] + arguments
+            let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+            let piped = input.map { "printf '%s' '" + $0.replacingOccurrences(of: "'", with: "'\\''") + "' | " } ?? ""
+            let outcome = try await Shell.run(["sh", "-c", piped + quoted + " 2>'\(errors)'"])
+            let err = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            return (outcome.status, outcome.output, err)
+        }
+    }
+
+    static func withServer(_ body: (Setup) async throws -> Void) async throws {
+        let workspace = try BinaryWorkspace("terminal")
+        defer { workspace.remove() }
+        var options = MockLLMServer.Options()
+        options.port = 0
+        options.defaults = MockScript(tokens: 5, tokenDelayMs: 1)
+        let mock = try await MockLLMServer(options: options).start(logger: TestParley.quietLogger)
+        defer { Task { try? await mock.stop() } }
+        let server = try await ChildProcess.start(
+            workspace.binary, ["serve", "--port", "0", "--database", "sqlite://\(workspace.directory)/p.db",
+                               "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--password-hash-cost", "14",
+                               "--log-level", "warning"],
+            log: workspace.directory + "/serve.log", environment: ["PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-up"])
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)"
+        let client = TestParley.Client(baseURL: url)
+        defer { Task { try? await client.shutdown() } }
+        try await client.actAsAdmin()
+        let key = try #require(client.credentials.current["Authorization"]?.replacingOccurrences(of: "Bearer ", with: ""))
+        try await body(Setup(workspace: workspace, server: server, url: url, key: key, client: client))
+    }
+
+    @Test func askInPipesPrintsOnlyTheAnswer() async throws {
+        try await Self.withServer { setup in
+            // The words, a blank line, then the piped text; the mock echoes them back as the answer.
+            let asked = try await setup.parley(["ask", "mock:echo=1 mock:tokens=6 review this"], input: "line one\nline two")
+            #expect(asked.status == 0 && asked.out == "review this\n\nline one\nline two\n" && asked.err.isEmpty,
+                    "\(asked)")
+
+            // -c continues the newest conversation; the server keeps both turns.
+            let continued = try await setup.parley(["ask", "-c", "mock:echo=1 mock:tokens=2 second question"])
+            #expect(continued.status == 0 && continued.out == "second question\n", "\(continued)")
+            let listed = try await setup.parley(["conversations", "list", "--json"])
+            let conversations = try #require(try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [[String: Any]])
+            try #require(conversations.count == 1, "\(listed)")
+            let id = try #require(conversations[0]["id"] as? String)
+            #expect(conversations[0]["message_count"] as? Int == 4)
+            let shown = try await setup.parley(["conversations", "show", id, "--json"])
+            let transcript = try #require(try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any])
+            let messages = try #require(transcript["messages"] as? [[String: Any]])
+            #expect(messages.map { $0["role"] as? String } == ["user", "assistant", "user", "assistant"])
+            #expect(messages[0]["content"] as? String == "mock:echo=1 mock:tokens=6 review this\n\nline one\nline two")
+
+            // The same conversation through the web UI's API: both messages of each turn, as the browser lists them.
+            let page = try await setup.client.request(.GET, "/api/v1/conversations/\(id)/messages")
+            #expect((page.json["data"] as? [[String: Any]])?.count == 4)
+
+            // --cid, a system prompt, --no-stream, --json and -x.
+            let json = try await setup.parley(["ask", "--cid", id, "-s", "Be brief.", "--json", "mock:echo=1 mock:tokens=1 hi"])
+            let message = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any], "\(json)")
+            #expect(message["role"] as? String == "assistant" && message["status"] as? String == "complete"
+                    && message["content"] as? String == "hi")
+            #expect(try await setup.client.request(.GET, "/api/v1/conversations/\(id)").json["system_prompt"] as? String == "Be brief.")
+            let whole = try await setup.parley(["ask", "--no-stream", "mock:echo=1 mock:tokens=2 all once"])
+            #expect(whole.status == 0 && whole.out == "all once\n", "\(whole)")
+            let code = try await setup.parley(["ask", "-x"], input: "mock:echo=1 mock:tokens=6 look:\n```sh\necho 1\n```\nend")
+            #expect(code.status == 0 && code.out == "echo 1\n", "\(code)")
+            let none = try await setup.parley(["ask", "-x", "mock:echo=1 mock:tokens=2 no code"])
+            #expect(none.status == 1 && none.out.isEmpty && none.err.contains("no fenced code block"), "\(none)")
+        }
+    }
+
+    @Test func everyFailureIsOneLineOnStandardErrorAndExitStatusOne() async throws {
+        try await Self.withServer { setup in
+            let cases: [(arguments: [String], environment: [String: String], says: String)] = [
+                (["ask", "hello"], ["PARLEY_URL": "http://127.0.0.1:9"], "cannot reach Parley at http://127.0.0.1:9: connection refused"),
+                (["ask", "hello"], ["PARLEY_API_KEY": "pk-not-a-key"], "refused the key (401)"),
+                (["ask", "hello"], ["PARLEY_API_KEY": ""], "refused the key (401)"),
+                (["ask", "mock:fault=500 mock:fault_times=100 hello"], [:], "the answer failed"),
+                (["ask", "--no-stream", "mock:fault=500 mock:fault_times=100 hello"], [:], "the answer failed"),
+                (["ask", "--cid", UUID().uuidString, "hello"], [:], "not found (404)"),
+                (["ask", "--cid", "nope", "hello"], [:], "'nope' is not an id"),
+                (["ask"], [:], "nothing to ask"),
+                (["ask", "-m", "no-such-model", "hello"], [:], "no-such-model"),
+                (["conversations", "show", UUID().uuidString], [:], "not found (404)"),
+                (["models"], ["PARLEY_URL": "ftp://example"], "is not a server address"),
+            ]
+            for (arguments, environment, says) in cases {
+                let outcome = try await setup.parley(arguments, environment: environment)
+                #expect(outcome.status == 1 && outcome.out.isEmpty && outcome.err.contains(says)
+                        && outcome.err.split(separator: "\n").count == 1, "\(arguments) \(environment): \(outcome)")
+            }
+            let usage = try await setup.parley(["ask", "-c", "--cid", UUID().uuidString, "hi"])
+            #expect(usage.status == 64 && usage.out.isEmpty && usage.err.contains("give -c or --cid, not both"))
+        }
+    }
+
+    @Test func modelsConversationsAndAStoredKey() async throws {
+        try await Self.withServer { setup in
+            let models = try await setup.parley(["models"])
+            #expect(models.status == 0 && models.out.contains("mock-1") && models.out.contains("(default)"), "\(models)")
+            let listing = try await setup.parley(["models", "--json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(listing.out.utf8)) as? [String: Any])
+            #expect((object["data"] as? [[String: Any]])?.contains { $0["id"] as? String == "mock-1" } == true)
+
+            #expect(try await setup.parley(["ask", "-s", "Answer in French.", "mock:tokens=3 bonjour"]).status == 0)
+            let list = try await setup.parley(["conversations", "list"])
+            let id = try #require(list.out.split(separator: " ").first.map(String.init), "\(list)")
+            let file = setup.workspace.directory + "/chat.md"
+            #expect(try await setup.parley(["conversations", "export", id, "-o", file]).status == 0)
+            let markdown = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(markdown.contains("> System: Answer in French.") && markdown.contains("**User**")
+                    && markdown.contains("**Assistant** (mock-1)"), "\(markdown)")
+            let shown = try await setup.parley(["conversations", "show", id])
+            #expect(shown.out.contains("── user\nmock:tokens=3 bonjour\n") && shown.out.contains("── assistant · mock-1\n"), "\(shown)")
+            #expect(try await setup.parley(["conversations", "delete", id]).status == 0)
+            let after = try await setup.parley(["conversations", "list", "--json"])
+            #expect((try JSONSerialization.jsonObject(with: Data(after.out.utf8)) as? [Any])?.isEmpty == true, "\(after)")
+
+            // login checks the key, stores it readable only by the user, and the commands use it.
+            let stored = setup.workspace.directory + "/.config/parley/credentials.json"
+            let refused = try await setup.parley(["login"], input: "pk-wrong\n", environment: ["PARLEY_API_KEY": ""])
+            #expect(refused.status == 1 && refused.err.contains("the key was not stored") && !FileManager.default.fileExists(atPath: stored))
+            let login = try await setup.parley(["login"], input: setup.key + "\n", environment: ["PARLEY_API_KEY": ""])
+            #expect(login.status == 0 && login.out.contains(stored) && !login.out.contains(setup.key) && login.err.isEmpty, "\(login)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: stored)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+            let folder = try FileManager.default.attributesOfItem(atPath: (stored as NSString).deletingLastPathComponent)
+            #expect((folder[.posixPermissions] as? Int) == 0o700)
+            #expect(try await setup.parley(["models"], environment: ["PARLEY_API_KEY": ""]).status == 0, "the stored key is used")
+            let logout = try await setup.parley(["logout"], environment: ["PARLEY_API_KEY": ""])
+            #expect(logout.status == 0 && logout.out.contains("Forgot the key"))
+            #expect(try await setup.parley(["models"], environment: ["PARLEY_API_KEY": ""]).status == 1)
+        }
+    }
+}
