@@ -97,6 +97,64 @@ import Testing
         }
     }
 
+    /// Waits up to `limit` for `condition`.
+    static func eventually(_ limit: Duration = .seconds(20), _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try condition()
+    }
+
+    @Test func aStreamCutMidAnswerIsPickedUpWhereItStoppedAndNothingIsPrintedTwice() async throws {
+        try await Self.withServer { setup in
+            let directory = setup.workspace.directory
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../python/cuttable_relay.py").standardized.path
+            let relayLog = directory + "/relay.log"
+            _ = FileManager.default.createFile(atPath: relayLog, contents: nil)
+            let relay = Process()
+            relay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            relay.arguments = ["python3", script, String(setup.server.port)]
+            relay.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: relayLog))
+            try relay.run()
+            defer { relay.terminate(); relay.waitUntilExit() }
+            let log = { (try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? "" }
+            try #require(try await Self.eventually { log().contains("listening ") })
+            let relayPort = try #require(log().split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+
+            let output = directory + "/ask.out", errors = directory + "/ask.err"
+            for file in [output, errors] { _ = FileManager.default.createFile(atPath: file, contents: nil) }
+            let ask = Process()
+            ask.executableURL = URL(fileURLWithPath: setup.workspace.binary)
+            ask.arguments = ["ask", "mock:tokens=80 mock:delay_ms=15 tell me a long story"]
+            ask.environment = setup.environment.merging(["PARLEY_URL": "http://127.0.0.1:\(relayPort)"]) { $1 }
+            ask.standardInput = FileHandle.nullDevice
+            ask.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            ask.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+            try ask.run()
+            defer { if ask.isRunning { ask.terminate() } }
+            let printed = { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+            try #require(try await Self.eventually { printed().count > 20 }, "the answer starts streaming")
+            kill(relay.processIdentifier, SIGUSR1)
+            try #require(try await Self.eventually { log().contains("cut ") })
+            let atCut = printed()
+            try #require(try await Self.eventually(.seconds(30)) { !ask.isRunning })
+            let errorText = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            #expect(ask.terminationStatus == 0 && errorText.isEmpty, "\(errorText)")
+
+            let newest = try await setup.client.request(.GET, "/api/v1/conversations?limit=1")
+            let id = try #require((newest.json["data"] as? [[String: Any]])?.first?["id"] as? String)
+            let messages = try await setup.client.request(.GET, "/api/v1/conversations/\(id)/messages")
+            let stored = try #require((messages.json["data"] as? [[String: Any]])?.last?["content"] as? String)
+            #expect(printed() == stored + "\n", "every word once, in order")
+            #expect(atCut.count < stored.count, "the cut came mid-answer (\(atCut.count) of \(stored.count) characters)")
+            #expect(log().contains("cut ") && !log().contains("cut 0") && log().components(separatedBy: "accepted").count - 1 >= 2,
+                    "the answer's connection was cut and another one opened: \(log())")
+        }
+    }
+
     @Test func everyFailureIsOneLineOnStandardErrorAndExitStatusOne() async throws {
         try await Self.withServer { setup in
             let cases: [(arguments: [String], environment: [String: String], says: String)] = [
