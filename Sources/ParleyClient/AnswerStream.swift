@@ -6,6 +6,8 @@ import ParleyProviders
 
 /// What a streamed answer brings, in order, each piece of text once.
 public enum AnswerEvent: Sendable {
+    /// The answer's message exists on the server (its id, to stop it).
+    case started(messageID: String)
     /// New text of the answer.
     case text(String)
 }
@@ -67,6 +69,7 @@ extension RemoteParley {
                     case "message":
                         let message = try Self.decode(RemoteMessage.self, event.data)
                         guard message.role == "assistant" else { continue }
+                        if state.assistantID == nil { try await onEvent(.started(messageID: message.id)) }
                         state.assistantID = message.id
                         try await catchUp(to: message.content, &state, onEvent)
                     case "delta":

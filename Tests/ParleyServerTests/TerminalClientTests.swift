@@ -20,6 +20,34 @@ import Testing
             ["PATH": "/usr/bin:/bin", "HOME": workspace.directory, "PARLEY_URL": url, "PARLEY_API_KEY": key]
         }
 
+        /// Starts `parley ARGUMENTS` in the background: the process, and what it printed so far on standard output
+        /// and standard error.
+        func startAsk(_ arguments: [String], environment overrides: [String: String] = [:]) throws
+            -> (process: Process, printed: @Sendable () -> String, errors: @Sendable () -> String)
+        {
+            let name = UUID().uuidString
+            let output = workspace.directory + "/\(name).out", errors = workspace.directory + "/\(name).err"
+            for file in [output, errors] { _ = FileManager.default.createFile(atPath: file, contents: nil) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: workspace.binary)
+            process.arguments = arguments
+            process.environment = environment.merging(overrides) { $1 }
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+            try process.run()
+            return (process, { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" },
+                    { (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "" })
+        }
+
+        /// The newest conversation's last message, as stored.
+        func lastStoredMessage() async throws -> [String: Any] {
+            let newest = try await client.request(.GET, "/api/v1/conversations?limit=1")
+            let id = try #require((newest.json["data"] as? [[String: Any]])?.first?["id"] as? String)
+            let messages = try await client.request(.GET, "/api/v1/conversations/\(id)/messages")
+            return try #require((messages.json["data"] as? [[String: Any]])?.last)
+        }
+
         /// Runs `parley ARGUMENTS` with `input` piped in: exit status, standard output and standard error apart.
         func parley(_ arguments: [String], input: String? = nil, environment overrides: [String: String] = [:])
             async throws -> (status: Int32, out: String, err: String)
@@ -124,34 +152,37 @@ import Testing
             try #require(try await Self.eventually { log().contains("listening ") })
             let relayPort = try #require(log().split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
 
-            let output = directory + "/ask.out", errors = directory + "/ask.err"
-            for file in [output, errors] { _ = FileManager.default.createFile(atPath: file, contents: nil) }
-            let ask = Process()
-            ask.executableURL = URL(fileURLWithPath: setup.workspace.binary)
-            ask.arguments = ["ask", "mock:tokens=80 mock:delay_ms=15 tell me a long story"]
-            ask.environment = setup.environment.merging(["PARLEY_URL": "http://127.0.0.1:\(relayPort)"]) { $1 }
-            ask.standardInput = FileHandle.nullDevice
-            ask.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-            ask.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
-            try ask.run()
+            let (ask, printed, errors) = try setup.startAsk(["ask", "mock:tokens=80 mock:delay_ms=15 tell me a long story"],
+                                                            environment: ["PARLEY_URL": "http://127.0.0.1:\(relayPort)"])
             defer { if ask.isRunning { ask.terminate() } }
-            let printed = { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
             try #require(try await Self.eventually { printed().count > 20 }, "the answer starts streaming")
             kill(relay.processIdentifier, SIGUSR1)
             try #require(try await Self.eventually { log().contains("cut ") })
             let atCut = printed()
             try #require(try await Self.eventually(.seconds(30)) { !ask.isRunning })
-            let errorText = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-            #expect(ask.terminationStatus == 0 && errorText.isEmpty, "\(errorText)")
+            #expect(ask.terminationStatus == 0 && errors().isEmpty, "\(errors())")
 
-            let newest = try await setup.client.request(.GET, "/api/v1/conversations?limit=1")
-            let id = try #require((newest.json["data"] as? [[String: Any]])?.first?["id"] as? String)
-            let messages = try await setup.client.request(.GET, "/api/v1/conversations/\(id)/messages")
-            let stored = try #require((messages.json["data"] as? [[String: Any]])?.last?["content"] as? String)
+            let stored = try #require(try await setup.lastStoredMessage()["content"] as? String)
             #expect(printed() == stored + "\n", "every word once, in order")
             #expect(atCut.count < stored.count, "the cut came mid-answer (\(atCut.count) of \(stored.count) characters)")
             #expect(log().contains("cut ") && !log().contains("cut 0") && log().components(separatedBy: "accepted").count - 1 >= 2,
                     "the answer's connection was cut and another one opened: \(log())")
+        }
+    }
+
+    @Test func ctrlCStopsTheAnswerOnTheServerWhichKeepsWhatCame() async throws {
+        try await Self.withServer { setup in
+            let (ask, printed, errors) = try setup.startAsk(["ask", "mock:tokens=400 mock:delay_ms=15 a very long story"])
+            defer { if ask.isRunning { ask.terminate() } }
+            try #require(try await Self.eventually { printed().count > 20 }, "the answer starts streaming")
+            kill(ask.processIdentifier, SIGINT)
+            try #require(try await Self.eventually(.seconds(30)) { !ask.isRunning })
+            #expect(ask.terminationStatus == 1 && errors().contains("the answer was stopped"), "\(ask.terminationStatus) \(ask.terminationReason.rawValue) \(errors())")
+            let stored = try await setup.lastStoredMessage()
+            #expect(stored["status"] as? String == "cancelled")
+            let content = try #require(stored["content"] as? String)
+            #expect(!content.isEmpty && printed() == content + "\n", "what was printed is what the server kept")
+            #expect(content.count < 1_500, "stopped well before the end")
         }
     }
 

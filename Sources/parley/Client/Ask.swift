@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import ParleyClient
+import Synchronization
+import UnixSignals
 
 /// `parley ask`: one question to a Parley server, the answer streamed to standard output — nothing else goes
 /// there. The conversation is stored on the server like any other (the web UI lists it).
@@ -10,9 +12,10 @@ struct Ask: AsyncParsableCommand {
         discussion: """
             Text piped in is asked with the words: `git diff | parley ask "review this"` sends the words, a blank \
             line, then the diff. Each question starts a new conversation unless -c or --cid continues one. A \
-            broken stream is picked up again where it stopped. Exit status 1, with the reason on standard error, \
-            when anything fails, including an answer that was stopped, interrupted or failed (its text so far is \
-            still printed).
+            broken stream is picked up again where it stopped. Ctrl-C stops the answer on the server (it keeps \
+            what came, marked stopped); a second Ctrl-C leaves at once. Exit status 1, with the reason on standard \
+            error, when anything fails, including an answer that was stopped, interrupted or failed (its text so \
+            far is still printed).
             """)
 
     @Argument(help: "The question.") var words: [String] = []
@@ -45,11 +48,22 @@ struct Ask: AsyncParsableCommand {
                 try finish(turn.assistant)
             } else {
                 var last = ""
+                let answer = AnswerBeingStreamed()
+                // Ctrl-C is trapped before the question goes out, so that it never kills the client half-way.
+                let signals = await UnixSignalsSequence(trapping: .sigint)
+                let interrupts = Task { await answer.stopOnInterrupt(remote, signals: signals) }
+                defer { interrupts.cancel() }
                 do {
                     let message = try await remote.streamAnswer(question, in: conversation, model: model) { event in
-                        guard case .text(let text) = event, !text.isEmpty else { return }
-                        last = text
-                        emit(text)
+                        switch event {
+                        case .started(let id):
+                            answer.started(id)
+                        case .text(let text) where !text.isEmpty:
+                            last = text
+                            emit(text)
+                        case .text:
+                            break
+                        }
                     }
                     if !message.content.isEmpty && !last.hasSuffix("\n") { emit("\n") }
                 } catch let unfinished as UnfinishedAnswer {
@@ -91,6 +105,34 @@ struct Ask: AsyncParsableCommand {
             emit(code.isEmpty || code.hasSuffix("\n") ? code : code + "\n")
         } else if !json {
             emit(message.content.hasSuffix("\n") ? message.content : message.content + "\n")
+        }
+    }
+}
+
+/// The answer `parley ask` streams, for Ctrl-C: the first stops it on the server (the stream then ends with the
+/// text so far, marked stopped), a second — or one before the answer exists — leaves at once (status 130).
+final class AnswerBeingStreamed: Sendable {
+    private let state = Mutex<(id: String?, interrupted: Bool)>((nil, false))
+
+    func started(_ id: String) {
+        state.withLock { $0.id = id }
+    }
+
+    func stopOnInterrupt(_ remote: RemoteParley, signals: UnixSignalsSequence) async {
+        for await _ in signals {
+            let (id, again) = state.withLock { state in
+                defer { state.interrupted = true }
+                return (state.id, state.interrupted)
+            }
+            guard let id, !again else { Foundation.exit(130) }
+            FileHandle.standardError.write(Data("\nparley: stopping the answer (Ctrl-C again to leave at once)\n".utf8))
+            do {
+                try await remote.stop(message: id)
+            } catch where !Task.isCancelled {
+                fail("could not stop the answer: \(error)")
+            } catch {
+                return  // The stream ended meanwhile (stopped): the command is finishing.
+            }
         }
     }
 }
