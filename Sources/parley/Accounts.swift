@@ -92,22 +92,23 @@ enum PasswordInput {
             return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         }
         guard isatty(STDIN_FILENO) == 1 else { return readLine(strippingNewline: true) ?? "" }
-        let password = prompt("Password: ")
-        if confirm, prompt("Password again: ") != password { throw ValidationError("the passwords differ") }
+        let password = hiddenLine(prompt: "Password: ")
+        if confirm, hiddenLine(prompt: "Password again: ") != password { throw ValidationError("the passwords differ") }
         return password
     }
+}
 
-    private static func prompt(_ text: String) -> String {
-        FileHandle.standardError.write(Data(text.utf8))
-        var saved = termios()
-        tcgetattr(STDIN_FILENO, &saved)
-        var silent = saved
-        silent.c_lflag &= ~tcflag_t(ECHO)
-        tcsetattr(STDIN_FILENO, TCSANOW, &silent)
-        defer {
-            tcsetattr(STDIN_FILENO, TCSANOW, &saved)
-            FileHandle.standardError.write(Data("\n".utf8))
-        }
-        return readLine(strippingNewline: true) ?? ""
+/// A line typed at the terminal with echo off (a password, a key), the prompt on standard error.
+func hiddenLine(prompt: String) -> String {
+    FileHandle.standardError.write(Data(prompt.utf8))
+    var saved = termios()
+    tcgetattr(STDIN_FILENO, &saved)
+    var silent = saved
+    silent.c_lflag &= ~tcflag_t(ECHO)
+    tcsetattr(STDIN_FILENO, TCSANOW, &silent)
+    defer {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+        FileHandle.standardError.write(Data("\n".utf8))
     }
+    return readLine(strippingNewline: true) ?? ""
 }

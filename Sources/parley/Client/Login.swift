@@ -39,18 +39,7 @@ struct Login: AsyncParsableCommand {
 
     /// A line from the terminal with echo off, or the first line of piped input.
     private func readKey(prompt: String) -> String? {
-        guard isatty(STDIN_FILENO) != 0 else { return readLine(strippingNewline: true) }
-        FileHandle.standardError.write(Data(prompt.utf8))
-        var saved = termios()
-        tcgetattr(STDIN_FILENO, &saved)
-        var silent = saved
-        silent.c_lflag &= ~tcflag_t(ECHO)
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
-        defer {
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
-            FileHandle.standardError.write(Data("\n".utf8))
-        }
-        return readLine(strippingNewline: true)
+        isatty(STDIN_FILENO) != 0 ? hiddenLine(prompt: prompt) : readLine(strippingNewline: true)
     }
 }
 
