@@ -38,25 +38,13 @@ public enum Traces {
         return try await InstrumentationContext.$current.withValue(span.context) { try await body() }
     }
 
-    /// Runs `body` in a span named `name` that ends when it returns, marked failed when it throws.
-    public static func span<T>(_ name: @autoclosure () -> String, kind: SpanKind = .internal,
-                               _ body: ((any Span)?) async throws -> T) async rethrows -> T {
-        guard let span = start(name(), kind: kind) else { return try await body(nil) }
-        defer { span.end() }
-        do {
-            return try await within(span) { try await body(span) }
-        } catch {
-            failed(span, error)
-            throw error
-        }
-    }
-
-    /// Marks `span` failed with `error` (its type in `error.type`, its description as an event).
+    /// Marks `span` failed: `type` (else the error's type name) in `error.type` and the status. The error's
+    /// description is not recorded: an upstream's or a database's message may quote what was sent.
     public static func failed(_ span: (any Span)?, _ error: any Error, type: String? = nil) {
         guard let span else { return }
-        span.attributes["error.type"] = type ?? (error is CancellationError ? "cancelled" : String(describing: Swift.type(of: error)))
-        span.recordError(error)
-        span.setStatus(SpanStatus(code: .error))
+        let kind = type ?? (error is CancellationError ? "cancelled" : String(describing: Swift.type(of: error)))
+        span.attributes["error.type"] = kind
+        span.setStatus(SpanStatus(code: .error, message: kind))
     }
 
     /// The W3C trace headers an outgoing call carries: the current span context while tracing is on (the

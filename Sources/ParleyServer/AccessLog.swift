@@ -59,7 +59,7 @@ struct AccessLog: RouterMiddleware {
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
             let route = finish(request, trace, status: Int(status), since: started, logger: context.logger)
-            if let span { RequestSpan.finish(span, route: route, trace: trace, status: Int(status), error: error) }
+            if let span { RequestSpan.finish(span, route: route, trace: trace, status: Int(status)) }
             throw error
         }
     }

@@ -3,10 +3,10 @@ import HTTPTypes
 import Hummingbird
 import ParleyCore
 import ParleyGateway
-import Tracing
 import ParleyStore
 import Logging
 import NIOCore
+import Tracing
 
 /// `/api/v1/conversations`: create, list (newest first, cursor paging, `q` title search), get, rename or
 /// reconfigure, delete; a conversation's messages: page, post (streams the answer), clear.
@@ -162,8 +162,8 @@ struct ConversationRoutes {
                                            model: body.model, replacingFrom: replacedIndex)
             }
             ticket.span?.updateAttributes { attributes in
-                attributes["parley.conversation.id"] = id.uuidString
-                attributes["parley.message.id"] = job.messageID.uuidString
+                attributes["parley.conversation.id"] = id.lowercased
+                attributes["parley.message.id"] = job.messageID.lowercased
             }
         } catch {
             await accounting.settle(ticket, model: body.model ?? "", .nothing, outcome: .failed)

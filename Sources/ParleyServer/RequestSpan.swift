@@ -31,10 +31,9 @@ enum RequestSpan {
         }
     }
 
-    /// Names the span after the route and ends it with the error a request was answered with.
-    static func finish(_ span: any Span, route: String, trace: RequestTrace, status: Int, error: any Error) {
+    /// Names the span after the route and ends it with the error status a request was answered with.
+    static func finish(_ span: any Span, route: String, trace: RequestTrace, status: Int) {
         describe(span, route: route, trace: trace, status: status)
-        span.recordError(error)
         span.end()
     }
 

@@ -100,7 +100,7 @@ import Testing
         let post = try #require(spans.first { $0.name == "POST /api/v1/conversations/{id}/messages" })
         #expect(post.kind == 2 && post.traceID != clientTrace && post.parentID.isEmpty)
         let turnSpan = try #require(children(of: post) { $0.name == "chat m" }.first)
-        #expect(turnSpan.attributes["parley.conversation.id"]?.lowercased() == conversation.lowercased())
+        #expect(turnSpan.attributes["parley.conversation.id"] == conversation.lowercased())
         #expect(turnSpan.attributes["parley.outcome"] == "completed")
         let database = children(of: turnSpan) { $0.kind == 3 && $0.attributes["db.system.name"] == "sqlite" }
         #expect(Set(database.compactMap { $0.attributes["db.operation.name"] }).isSuperset(of: ["startTurn", "finishMessage"]),
