@@ -76,10 +76,8 @@ public final class RemoteParley: Sendable {
 
     /// Posts a message and waits for the whole answer.
     public func ask(_ content: String, in conversation: String, model: String?) async throws -> RemoteTurn {
-        let reply = try await send(.POST, "/conversations/\(try Self.pathID(conversation))/messages",
-                                   body: try JSONEncoder().encode(PostBody(content: content, model: model)),
-                                   accept: "application/json")
-        return try Self.decode(RemoteTurn.self, reply)
+        try await call(.POST, "/conversations/\(try Self.pathID(conversation))/messages",
+                       body: PostBody(content: content, model: model))
     }
 
     /// Stops an answer being generated (it is kept, marked cancelled).
