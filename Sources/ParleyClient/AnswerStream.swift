@@ -26,11 +26,13 @@ extension RemoteParley {
     /// last event seen (`Last-Event-ID`), through any replica, for up to `reattachFor`: the text goes on where it
     /// stopped, never repeated. Returns the complete message; throws ``UnfinishedAnswer`` for one stopped,
     /// interrupted or failed, ``ClientFailure`` otherwise.
-    public func streamAnswer(_ content: String, in conversation: String, model: String?, reattachFor: Duration = .seconds(60),
+    /// `replacing` names an earlier user message of the conversation: it and what followed give way to this one.
+    public func streamAnswer(_ content: String, in conversation: String, model: String?, replacing: String? = nil,
+                             reattachFor: Duration = .seconds(60),
                              onEvent: (AnswerEvent) async throws -> Void) async throws -> RemoteMessage {
         var state = StreamState()
         var response = try await open(.POST, "/conversations/\(try Self.pathID(conversation))/messages",
-                                      body: try JSONEncoder().encode(PostBody(content: content, model: model)),
+                                      body: try JSONEncoder().encode(PostBody(content: content, model: model, replaces: replacing)),
                                       accept: "text/event-stream", lastEventID: nil)
         while true {
             if let finished = try await read(response, into: &state, onEvent: onEvent) { return finished }

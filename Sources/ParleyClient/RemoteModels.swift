@@ -80,3 +80,25 @@ public struct RemoteTurn: Decodable, Sendable {
     public var user: RemoteMessage
     public var assistant: RemoteMessage
 }
+
+/// What `GET /api/v1/search` finds: conversations by title, messages by text (with a snippet around the words).
+public struct RemoteSearchResults: Decodable, Sendable {
+    public struct ConversationHit: Decodable, Sendable {
+        public var conversation: RemoteConversation
+    }
+    public struct MessageHit: Decodable, Sendable {
+        public var id: String
+        public var conversationId: String
+        public var conversationTitle: String
+        public var role: String
+        public var snippet: String
+        enum CodingKeys: String, CodingKey {
+            case id, role, snippet
+            case conversationId = "conversation_id"
+            case conversationTitle = "conversation_title"
+        }
+    }
+    public var query: [String]
+    public var conversations: [ConversationHit]
+    public var messages: [MessageHit]
+}

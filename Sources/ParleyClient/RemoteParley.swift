@@ -56,6 +56,16 @@ public final class RemoteParley: Sendable {
         let _: RemoteConversation = try await call(.PATCH, "/conversations/\(try Self.pathID(id))", body: Body(system_prompt: prompt))
     }
 
+    public func setModel(_ model: String, of id: String) async throws {
+        struct Body: Encodable { var model: String }
+        let _: RemoteConversation = try await call(.PATCH, "/conversations/\(try Self.pathID(id))", body: Body(model: model))
+    }
+
+    /// Full-text search of the user's conversation titles and messages, best first.
+    public func search(_ words: String, limit: Int = 20) async throws -> RemoteSearchResults {
+        try await call(.GET, "/search", query: [URLQueryItem(name: "q", value: words), URLQueryItem(name: "limit", value: String(limit))])
+    }
+
     /// Every message of a conversation, oldest first, read page by page.
     public func messages(of id: String) async throws -> [RemoteMessage] {
         var messages: [RemoteMessage] = []
@@ -77,7 +87,7 @@ public final class RemoteParley: Sendable {
     /// Posts a message and waits for the whole answer.
     public func ask(_ content: String, in conversation: String, model: String?) async throws -> RemoteTurn {
         try await call(.POST, "/conversations/\(try Self.pathID(conversation))/messages",
-                       body: PostBody(content: content, model: model))
+                       body: PostBody(content: content, model: model, replaces: nil))
     }
 
     /// Stops an answer being generated (it is kept, marked cancelled).
@@ -88,6 +98,7 @@ public final class RemoteParley: Sendable {
     struct PostBody: Encodable {
         var content: String
         var model: String?
+        var replaces: String?
     }
 
     // MARK: HTTP

@@ -7,6 +7,6 @@ struct Parley: AsyncParsableCommand {
         commandName: "parley",
         abstract: "A self-hosted LLM chat server.",
         subcommands: [Serve.self, Migrate.self, Backup.self, Restore.self, Users.self, Keys.self, Health.self, MockLLM.self,
-                      Ask.self, Conversations.self, Models.self, Login.self, Logout.self],
+                      Ask.self, Chat.self, Conversations.self, Models.self, Login.self, Logout.self],
         defaultSubcommand: Serve.self)
 }

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import ParleyClient
+
+/// `parley chat`: an interactive conversation with a Parley server in the terminal. The conversation is stored
+/// on the server like any other, so it continues in the web UI and back.
+struct Chat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat in the terminal; conversations are the server's (the web UI lists them).",
+        discussion: """
+            Enter sends; Alt-Enter, a paste, or a message that starts with \"\"\" (until a line of \"\"\") make \
+            more lines; Ctrl-X Ctrl-E edits the message in $EDITOR. ↑/↓ and Ctrl-R reach earlier messages (kept in \
+            $XDG_STATE_HOME/parley/history, readable only by you). Ctrl-C stops an answer (the server keeps what \
+            came, marked stopped); Ctrl-C at an empty prompt, Ctrl-D or /quit leaves. /help lists the commands. \
+            Answers are formatted for the terminal; --raw, NO_COLOR or an output that is not a terminal prints \
+            them as they come. With standard input not a terminal, each line is a message or a command.
+            """)
+
+    @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue the most recent conversation.")
+    var continueLast = false
+    @Option(name: .customLong("cid"), help: "Continue this conversation (its id).") var conversation: String?
+    @Option(name: [.customShort("m"), .customLong("model")], help: "The model (default: the conversation's, else the server's).")
+    var model: String?
+    @Option(name: [.customShort("s"), .customLong("system")], help: "The system prompt of the conversation.") var system: String?
+    @Flag(help: "Print answers as they come, without formatting.") var raw = false
+    @Flag(name: .customLong("no-history"), help: "Keep no history file.") var noHistory = false
+    @OptionGroup var connection: ClientOptions
+
+    func validate() throws {
+        if continueLast && conversation != nil { throw ValidationError("give -c or --cid, not both") }
+    }
+
+    func run() async throws {
+        try await withRemote(connection) { remote in
+            let environment = ProcessInfo.processInfo.environment
+            let session = try await ChatSession(
+                remote: remote, model: model, system: system,
+                history: History(file: noHistory ? nil : History.defaultFile(environment: environment)),
+                styled: !raw && isatty(STDOUT_FILENO) == 1 && (environment["NO_COLOR"] ?? "").isEmpty)
+            if continueLast || conversation != nil {
+                try await session.open(conversation ?? "latest")
+            }
+            await session.run()
+        }
+    }
+}
