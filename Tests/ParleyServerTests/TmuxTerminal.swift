@@ -15,16 +15,17 @@ struct TmuxTerminal {
         socket = directory + "/tmux-\(UUID().uuidString.prefix(8))"
         self.directory = directory
         let variables = environment.map { "\($0.key)=\($0.value)" }
-        // The exit status goes to a file: tmux may be slow to notice a pane's process has ended.
+        // The exit status goes to a file, and the shell then keeps the pane open: tmux may be slow to notice that
+        // a pane's process ended, and may drop the last output of one that ends at once.
         statusFile = socket + ".status"
         let line = (["env", "-i", "TERM=xterm-256color"] + variables
-                    + ["/bin/sh", "-c", "\"$@\"; echo $? > \(Self.quote(statusFile))", "sh"] + command)
+                    + ["/bin/sh", "-c", "\"$@\"; echo $? > \(Self.quote(statusFile)); exec sleep 600", "sh"] + command)
             .map(Self.quote).joined(separator: " ")
-        let started = try await Shell.run(["tmux", "-S", socket, "-f", "/dev/null", "new-session", "-d", "-x", String(width),
+        let configuration = socket + ".conf"
+        try "set-option -g set-clipboard on\n".write(toFile: configuration, atomically: true, encoding: .utf8)
+        let started = try await Shell.run(["tmux", "-S", socket, "-f", configuration, "new-session", "-d", "-x", String(width),
                                            "-y", String(height), "-s", "chat", line])
         try #require(started.status == 0, "tmux: \(started.output)")
-        _ = try await tmux(["set-option", "-g", "remain-on-exit", "on"])
-        _ = try await tmux(["set-option", "-g", "set-clipboard", "on"])
     }
 
     @discardableResult

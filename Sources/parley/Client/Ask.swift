@@ -5,7 +5,8 @@ import Synchronization
 import UnixSignals
 
 /// `parley ask`: one question to a Parley server, the answer streamed to standard output — nothing else goes
-/// there. The conversation is stored on the server like any other (the web UI lists it).
+/// there. The conversation is stored on the server like any other (the web UI lists it). On a terminal the answer's
+/// Markdown is formatted; into a pipe, or with `--raw` or `NO_COLOR`, it is printed as it comes.
 struct Ask: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ask one question; the answer streams to standard output.",
@@ -15,7 +16,8 @@ struct Ask: AsyncParsableCommand {
             broken stream is picked up again where it stopped. Ctrl-C stops the answer on the server (it keeps \
             what came, marked stopped); a second Ctrl-C leaves at once. Exit status 1, with the reason on standard \
             error, when anything fails, including an answer that was stopped, interrupted or failed (its text so \
-            far is still printed).
+            far is still printed). On a terminal the answer's Markdown is formatted (bold, headings, lists, code \
+            blocks); into a pipe, with --raw or with NO_COLOR set, it is printed exactly as it comes.
             """)
 
     @Argument(help: "The question.") var words: [String] = []
@@ -29,6 +31,8 @@ struct Ask: AsyncParsableCommand {
     @Flag(help: "Print the finished answer as JSON (the message as the API returns it).") var json = false
     @Flag(name: [.customShort("x"), .customLong("extract")], help: "Print only the answer's first fenced code block.")
     var extract = false
+    @Flag(help: "Print the answer as it comes, without formatting (the default when standard output is not a terminal).")
+    var raw = false
     @OptionGroup var connection: ClientOptions
 
     func validate() throws {
@@ -47,27 +51,24 @@ struct Ask: AsyncParsableCommand {
                 let turn = try await remote.ask(question, in: conversation, model: model)
                 try finish(turn.assistant)
             } else {
-                var last = ""
+                let printer = AnswerPrinter(styled: AnswerPrinter.styled(raw: raw))
                 let answer = AnswerBeingStreamed()
                 // Ctrl-C is trapped before the question goes out, so that it never kills the client half-way.
                 let signals = await UnixSignalsSequence(trapping: .sigint)
                 let interrupts = Task { await answer.stopOnInterrupt(remote, signals: signals) }
                 defer { interrupts.cancel() }
                 do {
-                    let message = try await remote.streamAnswer(question, in: conversation, model: model) { event in
+                    _ = try await remote.streamAnswer(question, in: conversation, model: model) { event in
                         switch event {
                         case .started(let id):
                             answer.started(id)
-                        case .text(let text) where !text.isEmpty:
-                            last = text
-                            emit(text)
-                        case .text:
-                            break
+                        case .text(let text):
+                            printer.print(text)
                         }
                     }
-                    if !message.content.isEmpty && !last.hasSuffix("\n") { emit("\n") }
+                    printer.finish()
                 } catch let unfinished as UnfinishedAnswer {
-                    if !unfinished.message.content.isEmpty && !last.hasSuffix("\n") { emit("\n") }
+                    printer.finish()
                     throw unfinished
                 }
             }
@@ -94,8 +95,10 @@ struct Ask: AsyncParsableCommand {
     private func finish(_ message: RemoteMessage) throws {
         if json { emit(try jsonText(message)) }
         guard message.status == "complete" else {
-            if !json && !extract && !message.content.isEmpty {
-                emit(message.content.hasSuffix("\n") ? message.content : message.content + "\n")
+            if !json && !extract {
+                let printer = AnswerPrinter(styled: AnswerPrinter.styled(raw: raw))
+                printer.print(message.content)
+                printer.finish()
             }
             let reason = message.error.map { ": \($0)" } ?? ""
             throw ClientFailure("the answer \(message.status == "error" ? "failed" : "was " + message.status)\(reason)")
@@ -104,7 +107,9 @@ struct Ask: AsyncParsableCommand {
             guard let code = firstCodeBlock(in: message.content) else { throw ClientFailure("the answer has no fenced code block") }
             emit(code.isEmpty || code.hasSuffix("\n") ? code : code + "\n")
         } else if !json {
-            emit(message.content.hasSuffix("\n") ? message.content : message.content + "\n")
+            let printer = AnswerPrinter(styled: AnswerPrinter.styled(raw: raw))
+            printer.print(message.content)
+            printer.finish()
         }
     }
 }

@@ -36,7 +36,7 @@ struct Chat: AsyncParsableCommand {
             let session = try await ChatSession(
                 remote: remote, model: model, system: system,
                 history: History(file: noHistory ? nil : History.defaultFile(environment: environment)),
-                styled: !raw && isatty(STDOUT_FILENO) == 1 && (environment["NO_COLOR"] ?? "").isEmpty)
+                styled: AnswerPrinter.styled(raw: raw))
             if continueLast || conversation != nil {
                 try await session.open(conversation ?? "latest")
             }

@@ -206,39 +206,6 @@ final class ChatSession {
     }
 }
 
-/// Prints an answer as it streams: rendered Markdown for a terminal, else the text as it comes (made safe when
-/// the output is a terminal).
-final class AnswerPrinter: Sendable {
-    private struct State {
-        var markdown = MarkdownStream()
-        var endsWithNewline = true
-    }
-    private let state = Mutex(State())
-    let styled: Bool
-    let toTerminal = isatty(STDOUT_FILENO) == 1
-
-    init(styled: Bool) {
-        self.styled = styled
-    }
-
-    func print(_ text: String) {
-        guard !text.isEmpty else { return }
-        let output = state.withLock { state in
-            state.endsWithNewline = text.hasSuffix("\n")
-            return styled ? state.markdown.feed(text, width: TerminalMode.width) : toTerminal ? TerminalText.safe(text) : text
-        }
-        TerminalMode.send(output)
-    }
-
-    func finish() {
-        let output = state.withLock { state in
-            defer { state.endsWithNewline = true }
-            return styled ? state.markdown.finish(width: TerminalMode.width) : state.endsWithNewline ? "" : "\n"
-        }
-        TerminalMode.send(output)
-    }
-}
-
 /// Ctrl-C during an answer: the answer's id once it exists, and whether a stop was asked for before it did.
 final class AnswerStopper: Sendable {
     private let state = Mutex<(id: String?, requested: Bool)>((nil, false))
