@@ -14,6 +14,8 @@ import Testing
         let url: String
         let key: String
         let client: TestParley.Client
+        /// The mock model's port.
+        let upstreamPort: Int
 
         /// The client's environment: only what a user's shell would have, and no stored key.
         var environment: [String: String] {
@@ -63,7 +65,7 @@ import Testing
         }
     }
 
-    static func withServer(_ body: (Setup) async throws -> Void) async throws {
+    static func withServer(_ extraArguments: [String] = [], _ body: (Setup) async throws -> Void) async throws {
         let workspace = try BinaryWorkspace("terminal")
         defer { workspace.remove() }
         var options = MockLLMServer.Options()
@@ -71,18 +73,24 @@ import Testing
         options.defaults = MockScript(tokens: 5, tokenDelayMs: 1)
         let mock = try await MockLLMServer(options: options).start(logger: TestParley.quietLogger)
         defer { Task { try? await mock.stop() } }
-        let server = try await ChildProcess.start(
-            workspace.binary, ["serve", "--port", "0", "--database", "sqlite://\(workspace.directory)/p.db",
-                               "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--password-hash-cost", "14",
-                               "--log-level", "warning"],
-            log: workspace.directory + "/serve.log", environment: ["PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-up"])
+        let server = try await startServer(workspace, upstreamPort: mock.port, port: 0, extraArguments)
         defer { server.stop() }
         let url = "http://127.0.0.1:\(server.port)"
         let client = TestParley.Client(baseURL: url)
         defer { Task { try? await client.shutdown() } }
         try await client.actAsAdmin()
         let key = try #require(client.credentials.current["Authorization"]?.replacingOccurrences(of: "Bearer ", with: ""))
-        try await body(Setup(workspace: workspace, server: server, url: url, key: key, client: client))
+        try await body(Setup(workspace: workspace, server: server, url: url, key: key, client: client, upstreamPort: mock.port))
+    }
+
+    /// `parley serve` on the workspace's database, with the mock model at `upstreamPort`.
+    static func startServer(_ workspace: BinaryWorkspace, upstreamPort: Int, port: Int, _ extraArguments: [String] = [],
+                            log: String = "serve.log") async throws -> ChildProcess {
+        try await ChildProcess.start(
+            workspace.binary, ["serve", "--port", String(port), "--database", "sqlite://\(workspace.directory)/p.db",
+                               "--openai-base-url", "http://127.0.0.1:\(upstreamPort)/v1", "--password-hash-cost", "14",
+                               "--log-level", "warning"] + extraArguments,
+            log: workspace.directory + "/" + log, environment: ["PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-up"])
     }
 
     @Test func askInPipesPrintsOnlyTheAnswer() async throws {
@@ -167,6 +175,48 @@ import Testing
             #expect(atCut.count < stored.count, "the cut came mid-answer (\(atCut.count) of \(stored.count) characters)")
             #expect(log().contains("cut ") && !log().contains("cut 0") && log().components(separatedBy: "accepted").count - 1 >= 2,
                     "the answer's connection was cut and another one opened: \(log())")
+        }
+    }
+
+    /// The server restarted (SIGTERM, then started again) mid-answer. Within the shutdown grace the answer
+    /// finishes and the client prints all of it (status 0) while the server drains; past the grace the server
+    /// keeps what came, marked interrupted, and the client prints exactly that, once, and says so (status 1).
+    /// (A generation cannot move to another process: the model's stream is not resumable. A stream broken while
+    /// the answer goes on is picked up again: see the cut test above.)
+    @Test func aServerRestartedMidAnswerLosesNothingAndRepeatsNothing() async throws {
+        try await Self.withServer(["--shutdown-grace", "1"]) { setup in
+            // Past the grace: a 6 s answer, the server stopped after its first words with 1 s of grace.
+            let (ask, printed, errors) = try setup.startAsk(["ask", "mock:tokens=400 mock:delay_ms=15 a very long story"])
+            defer { if ask.isRunning { ask.terminate() } }
+            try #require(try await Self.eventually { printed().count > 20 }, "the answer starts streaming")
+            setup.server.send(SIGTERM)
+            #expect(await setup.server.waitForExit(within: .seconds(15)), "the server stops")
+            let restarted = try await Self.startServer(setup.workspace, upstreamPort: setup.upstreamPort, port: setup.server.port,
+                                                       ["--shutdown-grace", "20"], log: "serve-again.log")
+            defer { restarted.stop() }
+            try #require(try await Self.eventually(.seconds(30)) { !ask.isRunning })
+            let stored = try await setup.lastStoredMessage()
+            let content = try #require(stored["content"] as? String)
+            #expect(stored["status"] as? String == "interrupted" && content.count > 20 && content.count < 2_000, "\(stored)")
+            #expect(printed() == content + "\n", "what was printed is what the server kept, each word once")
+            #expect(ask.terminationStatus == 1 && errors() == "parley: the answer was interrupted\n", "\(ask.terminationStatus) \(errors())")
+
+            // Within the grace: a 2 s answer goes on to its end while the server drains, then the server exits.
+            let (second, printedAgain, errorsAgain) = try setup.startAsk(["ask", "mock:tokens=150 mock:delay_ms=15 a shorter story"])
+            defer { if second.isRunning { second.terminate() } }
+            try #require(try await Self.eventually { printedAgain().count > 20 }, "the answer starts streaming")
+            restarted.send(SIGTERM)
+            try #require(try await Self.eventually(.seconds(30)) { !second.isRunning })
+            #expect(await restarted.waitForExit(within: .seconds(15)), "the server stops once the answer is done")
+            // Read back through the API of the server started once more on the same database.
+            let third = try await Self.startServer(setup.workspace, upstreamPort: setup.upstreamPort, port: setup.server.port,
+                                                   log: "serve-third.log")
+            defer { third.stop() }
+            let again = try await setup.lastStoredMessage()
+            let answer = try #require(again["content"] as? String)
+            #expect(second.terminationStatus == 0 && errorsAgain().isEmpty && again["status"] as? String == "complete",
+                    "\(second.terminationStatus) \(errorsAgain()) \(again)")
+            #expect(printedAgain() == answer + "\n" && answer.split(separator: " ").count >= 150, "the whole answer, once")
         }
     }
 
