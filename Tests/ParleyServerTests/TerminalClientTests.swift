@@ -220,6 +220,36 @@ import Testing
         }
     }
 
+    /// The server killed mid-answer and started again on the same port: the client retries until it answers,
+    /// reattaches after the last event it saw, and ends with the answer the new process marked interrupted —
+    /// every word printed once and in order, and what the server kept printed in full.
+    @Test func aServerKilledMidAnswerIsReattachedAndNothingIsRepeated() async throws {
+        let fastRecovery = ["--generation-lease", "1", "--flush-interval-ms", "50"]
+        try await Self.withServer(fastRecovery) { setup in
+            let words = (1...400).map { "w\($0)" }
+            let (ask, printed, errors) = try setup.startAsk(["ask", "mock:echo=1 mock:tokens=400 mock:delay_ms=15 " + words.joined(separator: " ")])
+            defer { if ask.isRunning { ask.terminate() } }
+            try #require(try await Self.eventually { printed().split(separator: " ").count > 20 }, "the answer starts streaming")
+            setup.server.stop(signal: SIGKILL)
+            #expect(await setup.server.waitForExit(within: .seconds(10)))
+            try await Task.sleep(for: .milliseconds(500))  // The client meets a closed port first.
+            let restarted = try await Self.startServer(setup.workspace, upstreamPort: setup.upstreamPort, port: setup.server.port,
+                                                       fastRecovery, log: "serve-again.log")
+            defer { restarted.stop() }
+            try #require(try await Self.eventually(.seconds(30)) { !ask.isRunning })
+            let stored = try await setup.lastStoredMessage()
+            let kept = try #require(stored["content"] as? String)
+            let shown = printed().split(separator: " ").map(String.init)
+            #expect(stored["status"] as? String == "interrupted" && !kept.isEmpty, "\(stored)")
+            #expect(shown.last?.hasSuffix("\n") == true)
+            #expect(shown.map { $0.trimmingCharacters(in: .newlines) } == Array(words.prefix(shown.count)),
+                    "every word once and in order: \(printed())")
+            #expect(printed().hasPrefix(kept), "what the server kept was printed in full")
+            #expect(ask.terminationStatus == 1 && errors() == "parley: the answer was interrupted\n",
+                    "\(ask.terminationStatus) \(errors())")
+        }
+    }
+
     @Test func ctrlCStopsTheAnswerOnTheServerWhichKeepsWhatCame() async throws {
         try await Self.withServer { setup in
             let (ask, printed, errors) = try setup.startAsk(["ask", "mock:tokens=400 mock:delay_ms=15 a very long story"])
