@@ -178,6 +178,38 @@ import Testing
         }
     }
 
+    /// A conversation started with `parley ask` is in the web UI's list with both messages (headless Chromium,
+    /// `Tests/browser/terminal_conversation_check.py`); the browser continues it, and `parley ask -c` after that.
+    @Test func aConversationStartedWithAskGoesOnInTheBrowserAndBack() async throws {
+        if let missing = await WebUITests.missingTools() {
+            if WebUITests.required { Issue.record("\(missing)") }
+            return
+        }
+        try await Self.withServer { setup in
+            let asked = try await setup.parley(["ask", "mock:echo=1 mock:tokens=3 where okapis live"])
+            try #require(asked.status == 0 && asked.out == "where okapis live\n", "\(asked)")
+            let listed = try await setup.parley(["conversations", "list", "--json"])
+            let conversations = try #require(try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [[String: Any]])
+            let id = try #require(conversations.first?["id"] as? String, "\(listed)")
+
+            let script = WebUITests.root.appendingPathComponent("Tests/browser/terminal_conversation_check.py").path
+            let browser = try await Shell.run(["nice", "-n", "19", "python3", script, setup.url, TestUsers.adminEmail, TestUsers.password,
+                                               id, "mock:echo=1 mock:tokens=3 where okapis live", "where okapis live",
+                                               "mock:echo=1 mock:tokens=4 and what they eat"])
+            print("browser checks:\n" + browser.output)
+            #expect(browser.status == 0 && browser.output.contains("all passed"), "\(browser.output)")
+
+            let back = try await setup.parley(["ask", "-c", "mock:echo=1 mock:tokens=2 thank you"])
+            #expect(back.status == 0 && back.out == "thank you\n", "\(back)")
+            let shown = try await setup.parley(["conversations", "show", id, "--json"])
+            let transcript = try #require(try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any])
+            let contents = (transcript["messages"] as? [[String: Any]] ?? []).map { $0["content"] as? String ?? "" }
+            #expect(contents == ["mock:echo=1 mock:tokens=3 where okapis live", "where okapis live",
+                                 "mock:echo=1 mock:tokens=4 and what they eat", "and what they eat",
+                                 "mock:echo=1 mock:tokens=2 thank you", "thank you"], "\(contents)")
+        }
+    }
+
     /// The server restarted (SIGTERM, then started again) mid-answer. Within the shutdown grace the answer
     /// finishes and the client prints all of it (status 0) while the server drains; past the grace the server
     /// keeps what came, marked interrupted, and the client prints exactly that, once, and says so (status 1).
