@@ -27,6 +27,8 @@ else
   bench/cache.sh
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/cache.measured
   bench/ui.sh bench/out/ui.md
+  python3 bench/ask_ttft.py --parley .build/release/parley --output bench/out/ask.md
+  date -u '+%Y-%m-%d %H:%M UTC' > bench/out/ask.measured
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$args" > bench/out/args
@@ -98,6 +100,13 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo "$(chromium --version 2>/dev/null | head -1), Selenium, the release build and the mock on this machine)."
   echo
   cat bench/out/ui.md
+  echo
+  echo "## Terminal client: time to first token, parley ask vs curl -N"
+  echo
+  echo "Measured $(cat bench/out/ask.measured 2>/dev/null || echo "$measured") with \`python3 bench/ask_ttft.py\` (run by"
+  echo "\`bench/run.sh\`; the release build, the mock and curl on this machine)."
+  echo
+  cat bench/out/ask.md 2>/dev/null || echo "(not measured in this run)"
   echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi
 } > bench/RESULTS.md

@@ -6,11 +6,13 @@ import ParleyServer
 /// `parley users create`: an account from the shell — the first administrator of a fresh server, or anyone.
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "users",
         abstract: "Manage accounts from the shell.",
         subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create an account (with --admin on a fresh server: the first administrator, who receives the chats stored before accounts existed).",
             discussion: "The password is read from --password-file, else typed at a prompt (not echoed), else read from standard input. Takes the settings of parley serve; the database is --database or PARLEY_DATABASE_URL.")
 
@@ -35,11 +37,13 @@ struct Users: AsyncParsableCommand {
 /// `parley keys create`: an API key for a script, printed once.
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "keys",
         abstract: "Manage API keys from the shell.",
         subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create an API key for a user and print it (it is not shown again; only its digest is stored).")
 
         @Option(help: "The email of the key's owner.") var user: String

@@ -6,6 +6,7 @@ import ParleyStore
 /// `parley backup`: a consistent copy of the SQLite database while the server runs.
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "backup",
         abstract: "Copy the SQLite database to a file, consistent at one instant, while Parley serves.",
         discussion: "The database is --database or PARLEY_DATABASE_URL (the settings of parley serve). For PostgreSQL, use pg_dump (see the README).")
 
@@ -25,6 +26,7 @@ struct Backup: AsyncParsableCommand {
 /// `parley restore`: puts a backup in place of the SQLite database.
 struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "restore",
         abstract: "Write a backup over the SQLite database (stop every parley serve using it first).",
         discussion: "The database is --database or PARLEY_DATABASE_URL. The next parley serve migrates the restored file if it is older.")
 

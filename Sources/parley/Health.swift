@@ -8,6 +8,7 @@ import NIOHTTP1
 /// `HEALTHCHECK` or a script; exits 0 when it answers 200 within the timeout, 1 otherwise, with the reason.
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "health",
         abstract: "Check that a running Parley answers its readiness check (exit status 0 when ready).")
 
     @Option(help: "The address to ask; by default this machine's server on PARLEY_PORT (8080).")

@@ -8,6 +8,7 @@ import ParleyServer
 /// (PostgreSQL migrations run under an advisory lock).
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "migrate",
         abstract: "Apply pending database migrations and exit.",
         discussion: "Takes the settings of parley serve (see parley serve --help) from the same places; the database is --database or PARLEY_DATABASE_URL.")
 

@@ -8,6 +8,7 @@ import UnixSignals
 /// `parley serve`: runs the server until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the Parley server.",
         discussion: """
             Settings come from flags, then environment variables, then a JSON config file (--config or \

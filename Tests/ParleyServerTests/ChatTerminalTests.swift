@@ -62,6 +62,14 @@ import Testing
             try await terminal.waitFor("search) hello: mock:echo=1 mock:tokens=2 hello there")
             try await terminal.press("Enter")
             _ = try await terminal.waitFor("the answer again") { $0.components(separatedBy: "\nhello there").count == 3 }
+            // A message that starts with """ goes on, Enter after Enter, until a line of """.
+            for line in ["\"\"\"mock:echo=1 mock:tokens=5 quoted", "block of", "three lines", "\"\"\""] {
+                try await terminal.type(line)
+                try await terminal.press("Enter")
+            }
+            try await terminal.waitFor("\nquoted\nblock of\nthree lines")
+            let quoted = try #require(try await Self.stored(setup).first?.suffix(2).map(\.content))
+            #expect(quoted == ["mock:echo=1 mock:tokens=5 quoted\nblock of\nthree lines", "quoted\nblock of\nthree lines"])
             // Ctrl-D at an empty prompt leaves, with status 0.
             try await terminal.press("C-d")
             let status = try await terminal.waitForExit()

@@ -282,6 +282,19 @@ import Testing
         }
     }
 
+    @Test func chatReadsMessagesAndCommandsFromAPipe() async throws {
+        try await Self.withServer { setup in
+            // Each line is a message or a command; the answer is printed plain, as in a pipe.
+            let chat = try await setup.parley(["chat"], input: "/model mock-2\nmock:echo=1 mock:tokens=2 hi there\n")
+            #expect(chat.status == 0 && chat.out == "Model: mock-2\nhi there\n" && chat.err.isEmpty, "\(chat)")
+            let stored = try await setup.lastStoredMessage()
+            #expect(stored["content"] as? String == "hi there" && stored["model"] as? String == "mock-2", "\(stored)")
+            // A command the chat does not know is an error line, and the lines after it still run.
+            let unknown = try await setup.parley(["chat"], input: "/nonsense\nmock:echo=1 mock:tokens=1 after\n")
+            #expect(unknown.out.hasSuffix("after\n") && unknown.err.contains("/nonsense"), "\(unknown)")
+        }
+    }
+
     @Test func ctrlCStopsTheAnswerOnTheServerWhichKeepsWhatCame() async throws {
         try await Self.withServer { setup in
             let (ask, printed, errors) = try setup.startAsk(["ask", "mock:tokens=400 mock:delay_ms=15 a very long story"])

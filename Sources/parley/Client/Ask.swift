@@ -9,6 +9,7 @@ import UnixSignals
 /// Markdown is formatted; into a pipe, or with `--raw` or `NO_COLOR`, it is printed as it comes.
 struct Ask: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ask",
         abstract: "Ask one question; the answer streams to standard output.",
         discussion: """
             Text piped in is asked with the words: `git diff | parley ask "review this"` sends the words, a blank \

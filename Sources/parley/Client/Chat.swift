@@ -6,6 +6,7 @@ import ParleyClient
 /// on the server like any other, so it continues in the web UI and back.
 struct Chat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "chat",
         abstract: "Chat in the terminal; conversations are the server's (the web UI lists them).",
         discussion: """
             Enter sends; Alt-Enter, a paste, or a message that starts with \"\"\" (until a line of \"\"\") make \

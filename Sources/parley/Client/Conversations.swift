@@ -5,11 +5,12 @@ import ParleyClient
 /// `parley conversations list|show|export|delete`: the conversations on the server, the web UI's too.
 struct Conversations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "conversations",
         abstract: "List, show, export or delete your conversations on the server.",
         subcommands: [List.self, Show.self, Export.self, Delete.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The newest conversations first: id, last activity, title.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "The newest conversations first: id, last activity, title.")
         @Option(help: "How many (1 to 10000).") var limit = 20
         @Option(help: "Only titles containing these words.") var search: String?
         @Flag(help: "Print JSON (an array of conversations).") var json = false
@@ -31,7 +32,7 @@ struct Conversations: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A conversation's messages, oldest first.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "A conversation's messages, oldest first.")
         @Argument(help: "The conversation's id.") var id: String
         @Flag(help: "Print JSON: {\"conversation\", \"messages\"}.") var json = false
         @OptionGroup var connection: ClientOptions
@@ -45,7 +46,7 @@ struct Conversations: AsyncParsableCommand {
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A conversation as Markdown or JSON, to a file or standard output.")
+        static let configuration = CommandConfiguration(commandName: "export", abstract: "A conversation as Markdown or JSON, to a file or standard output.")
         @Argument(help: "The conversation's id.") var id: String
         @Option(help: "md or json.") var format = "md"
         @Option(name: [.customShort("o"), .customLong("output")], help: "Write to this file instead of standard output.")
@@ -69,7 +70,7 @@ struct Conversations: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a conversation and all its messages.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a conversation and all its messages.")
         @Argument(help: "The conversation's id.") var id: String
         @OptionGroup var connection: ClientOptions
 

@@ -6,6 +6,7 @@ import ParleyClient
 /// the user can read; `parley logout` forgets it.
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "login",
         abstract: "Store an API key for a server, after checking it, in a file only you can read.",
         discussion: """
             The key (pk-…, from the web UI's 👤 dialog or `parley keys create`) is read without echo at the \
@@ -45,7 +46,7 @@ struct Login: AsyncParsableCommand {
 
 /// `parley logout`: forgets the key stored for a server.
 struct Logout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Forget the API key stored for a server.")
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Forget the API key stored for a server.")
 
     @OptionGroup var connection: ClientOptions
 

@@ -4,7 +4,7 @@ import ParleyClient
 
 /// `parley models`: the models a Parley server offers.
 struct Models: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the models the server offers (the default marked).")
+    static let configuration = CommandConfiguration(commandName: "models", abstract: "List the models the server offers (the default marked).")
 
     @Flag(help: "Print JSON: {\"data\": [{\"id\", \"upstream\"}], \"default\"}.") var json = false
     @OptionGroup var connection: ClientOptions
