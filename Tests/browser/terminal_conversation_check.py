@@ -8,26 +8,14 @@ box and waits for its answer to finish, so the terminal can go on from there. Pr
 "all passed" at the end; exits non-zero on the first failure, with the page's console log.
 """
 import sys
-import time
 import traceback
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from headless import browser, wait
+
 BASE, EMAIL, PASSWORD, CONVERSATION, QUESTION, ANSWER, FOLLOW_UP = sys.argv[1:8]
-
-
-def wait(what, condition, timeout=20.0):
-    deadline = time.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f'timed out waiting for {what}')
-        time.sleep(0.05)
 
 
 def bodies(driver, role):
@@ -63,13 +51,7 @@ def run(driver):
 
 
 def main():
-    options = webdriver.ChromeOptions()
-    options.binary_location = '/usr/bin/chromium'
-    for argument in ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-                     '--window-size=1280,900', '--lang=en-US']:
-        options.add_argument(argument)
-    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    driver = webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=options)
+    driver = browser()
     try:
         run(driver)
         print('all passed')

@@ -22,16 +22,14 @@ import urllib.request
 import urllib.error
 import urllib.parse
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
 
+from headless import browser, wait
+
 BASE, SHOTS, LONG_ID = sys.argv[1], sys.argv[2], sys.argv[3]
 LIMITED = sys.argv[sys.argv.index('--limited') + 1] if '--limited' in sys.argv else None
-CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
-CHROMEDRIVER = os.environ.get('CHROMEDRIVER', '/usr/bin/chromedriver')
 
 
 ADMIN_EMAIL, PASSWORD = 'admin@example.com', 'correct horse battery staple'
@@ -75,29 +73,6 @@ def api(method, path, body=None, base=None):
             return response.status, (json.loads(text) if text else None), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read().decode() or 'null'), dict(error.headers)
-
-
-def browser(width=1280, height=900):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-                     f'--window-size={width},{height}', '--lang=en-US']:
-        options.add_argument(argument)
-    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(30)
-    return driver
-
-
-def wait(what, condition, timeout=20.0, interval=0.05):
-    deadline = time.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f'timed out waiting for {what}')
-        time.sleep(interval)
 
 
 class CuttableProxy:

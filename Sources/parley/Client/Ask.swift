@@ -22,12 +22,7 @@ struct Ask: AsyncParsableCommand {
             """)
 
     @Argument(help: "The question.") var words: [String] = []
-    @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue the most recent conversation.")
-    var continueLast = false
-    @Option(name: .customLong("cid"), help: "Continue this conversation (its id).") var conversation: String?
-    @Option(name: [.customShort("m"), .customLong("model")], help: "The model (default: the conversation's, else the server's).")
-    var model: String?
-    @Option(name: [.customShort("s"), .customLong("system")], help: "The conversation's system prompt.") var system: String?
+    @OptionGroup var choice: ConversationChoice
     @Flag(name: .customLong("no-stream"), help: "Print the answer once it is complete.") var noStream = false
     @Flag(help: "Print the finished answer as JSON (the message as the API returns it).") var json = false
     @Flag(name: [.customShort("x"), .customLong("extract")], help: "Print only the answer's first fenced code block.")
@@ -37,7 +32,6 @@ struct Ask: AsyncParsableCommand {
     @OptionGroup var connection: ClientOptions
 
     func validate() throws {
-        if continueLast && conversation != nil { throw ValidationError("give -c or --cid, not both") }
         if json && extract { throw ValidationError("give --json or -x, not both") }
     }
 
@@ -49,7 +43,7 @@ struct Ask: AsyncParsableCommand {
         try await withRemote(connection) { remote in
             let conversation = try await chooseConversation(remote)
             if noStream || json || extract {
-                let turn = try await remote.ask(question, in: conversation, model: model)
+                let turn = try await remote.ask(question, in: conversation, model: choice.model)
                 try finish(turn.assistant)
             } else {
                 let printer = AnswerPrinter(styled: AnswerPrinter.styled(raw: raw))
@@ -59,7 +53,7 @@ struct Ask: AsyncParsableCommand {
                 let interrupts = Task { await answer.stopOnInterrupt(remote, signals: signals) }
                 defer { interrupts.cancel() }
                 do {
-                    _ = try await remote.streamAnswer(question, in: conversation, model: model) { event in
+                    _ = try await remote.streamAnswer(question, in: conversation, model: choice.model) { event in
                         switch event {
                         case .started(let id):
                             answer.started(id)
@@ -77,9 +71,9 @@ struct Ask: AsyncParsableCommand {
     }
 
     private func chooseConversation(_ remote: RemoteParley) async throws -> String {
-        if continueLast || conversation != nil {
+        if choice.continues {
             let id: String
-            if let conversation {
+            if let conversation = choice.conversation {
                 id = try await remote.conversation(conversation).id
             } else {
                 guard let newest = try await remote.conversations(limit: 1).first else {
@@ -87,10 +81,10 @@ struct Ask: AsyncParsableCommand {
                 }
                 id = newest.id
             }
-            if let system { try await remote.setSystemPrompt(system, of: id) }
+            if let system = choice.system { try await remote.setSystemPrompt(system, of: id) }
             return id
         }
-        return try await remote.createConversation(model: model, systemPrompt: system).id
+        return try await remote.createConversation(model: choice.model, systemPrompt: choice.system).id
     }
 
     private func finish(_ message: RemoteMessage) throws {

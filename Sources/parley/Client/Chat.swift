@@ -17,29 +17,20 @@ struct Chat: AsyncParsableCommand {
             them as they come. With standard input not a terminal, each line is a message or a command.
             """)
 
-    @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue the most recent conversation.")
-    var continueLast = false
-    @Option(name: .customLong("cid"), help: "Continue this conversation (its id).") var conversation: String?
-    @Option(name: [.customShort("m"), .customLong("model")], help: "The model (default: the conversation's, else the server's).")
-    var model: String?
-    @Option(name: [.customShort("s"), .customLong("system")], help: "The system prompt of the conversation.") var system: String?
+    @OptionGroup var choice: ConversationChoice
     @Flag(help: "Print answers as they come, without formatting.") var raw = false
     @Flag(name: .customLong("no-history"), help: "Keep no history file.") var noHistory = false
     @OptionGroup var connection: ClientOptions
-
-    func validate() throws {
-        if continueLast && conversation != nil { throw ValidationError("give -c or --cid, not both") }
-    }
 
     func run() async throws {
         try await withRemote(connection) { remote in
             let environment = ProcessInfo.processInfo.environment
             let session = try await ChatSession(
-                remote: remote, model: model, system: system,
+                remote: remote, model: choice.model, system: choice.system,
                 history: History(file: noHistory ? nil : History.defaultFile(environment: environment)),
                 styled: AnswerPrinter.styled(raw: raw))
-            if continueLast || conversation != nil {
-                try await session.open(conversation ?? "latest")
+            if choice.continues {
+                try await session.open(choice.conversation ?? "latest")
             }
             await session.run()
         }

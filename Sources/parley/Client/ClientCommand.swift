@@ -13,6 +13,23 @@ struct ClientOptions: ParsableArguments {
     }
 }
 
+/// Which conversation a question goes to, and with what: `parley ask` and `parley chat` take the same options.
+struct ConversationChoice: ParsableArguments {
+    @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue the most recent conversation.")
+    var continueLast = false
+    @Option(name: .customLong("cid"), help: "Continue this conversation (its id).") var conversation: String?
+    @Option(name: [.customShort("m"), .customLong("model")], help: "The model (default: the conversation's, else the server's).")
+    var model: String?
+    @Option(name: [.customShort("s"), .customLong("system")], help: "The conversation's system prompt.") var system: String?
+
+    /// Whether an existing conversation is continued (-c or --cid).
+    var continues: Bool { continueLast || conversation != nil }
+
+    func validate() throws {
+        if continueLast && conversation != nil { throw ValidationError("give -c or --cid, not both") }
+    }
+}
+
 /// Runs a client command against the server: any failure is one line on standard error and exit status 1;
 /// standard output gets only what the command is for.
 func withRemote(_ options: ClientOptions, _ body: (RemoteParley) async throws -> Void) async throws {
