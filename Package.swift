@@ -184,6 +184,14 @@ let package = Package(
             resources: webAssets.map { .embedInCode("Web/\($0)") },
             swiftSettings: strict
         ),
+        // Knowledge bases: documents' structure, chunking, the vector indexes (exact and HNSW), rank fusion. No HTTP
+        // framework. Optimised even in debug builds: the graph index is built from hundreds of thousands of vectors
+        // in its tests, which unoptimised code would take minutes for.
+        .target(
+            name: "ParleyRetrieval",
+            dependencies: ["ParleyCore"],
+            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         // The terminal client (`parley ask`, `parley conversations`, …): a Parley server's REST API over
         // AsyncHTTPClient, answers streamed and reattached, the keys `parley login` stores. No server code.
         .target(
@@ -232,6 +240,7 @@ let package = Package(
         .testTarget(name: "ParleyAccountsTests", dependencies: ["ParleyAccounts", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyGatewayTests", dependencies: ["ParleyGateway", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyClientTests", dependencies: ["ParleyClient"], swiftSettings: testSettings),
+        .testTarget(name: "ParleyRetrievalTests", dependencies: ["ParleyRetrieval", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(
             name: "ParleyProvidersTests",
             dependencies: [

@@ -1,0 +1,99 @@
+/// Embedding vectors kept compactly: each one scaled into `Int8` (one byte per dimension and a `Float` scale),
+/// a quarter of the memory of `Float`s, with dot products computed 32 lanes at a time.
+///
+/// Vectors are normalised on the way in, so the dot product of two stored vectors is their cosine similarity
+/// (within the rounding of the quantisation, about 0.4 % of the scale). Rows are addressed by position.
+public struct QuantizedVectors: Sendable {
+    public let dimension: Int
+    /// Row-major codes: row `r` is `codes[r * dimension ..< (r + 1) * dimension]`, padded to a multiple of 32.
+    private(set) var codes: [Int8] = []
+    private(set) var scales: [Float] = []
+    /// The stride of one row in `codes`: the dimension rounded up to the SIMD width.
+    let stride: Int
+
+    public init(dimension: Int) {
+        precondition(dimension > 0, "a vector has at least one dimension")
+        self.dimension = dimension
+        self.stride = (dimension + 31) / 32 * 32
+    }
+
+    public var count: Int { scales.count }
+
+    /// Bytes held per vector.
+    public var bytesPerVector: Int { stride + MemoryLayout<Float>.size }
+
+    /// Appends `vector` (normalised first; the zero vector stays zero) and returns its row.
+    @discardableResult
+    public mutating func append(_ vector: [Float]) -> Int {
+        let (row, scale) = Self.quantize(vector, dimension: dimension, stride: stride)
+        codes.append(contentsOf: row)
+        scales.append(scale)
+        return scales.count - 1
+    }
+
+    /// A query prepared for scoring against the rows: normalised and quantised the same way.
+    public func query(_ vector: [Float]) -> Query {
+        let (row, scale) = Self.quantize(vector, dimension: dimension, stride: stride)
+        return Query(codes: row, scale: scale)
+    }
+
+    /// A vector to compare with the rows, in their representation.
+    public struct Query: Sendable {
+        let codes: [Int8]
+        let scale: Float
+    }
+
+    /// The cosine similarity of a query and a row.
+    @inline(__always)
+    public func similarity(_ query: Query, _ row: Int) -> Float {
+        query.codes.withUnsafeBufferPointer { q in
+            codes.withUnsafeBufferPointer { c in
+                Float(Self.dot(q.baseAddress!, c.baseAddress! + row * stride, count: stride)) * query.scale * scales[row]
+            }
+        }
+    }
+
+    /// The cosine similarity of two rows.
+    @inline(__always)
+    public func similarity(_ a: Int, _ b: Int) -> Float {
+        codes.withUnsafeBufferPointer { c in
+            Float(Self.dot(c.baseAddress! + a * stride, c.baseAddress! + b * stride, count: stride)) * scales[a] * scales[b]
+        }
+    }
+
+    /// The vector of a row, as stored (normalised, rounded).
+    public func vector(at row: Int) -> [Float] {
+        (0..<dimension).map { Float(codes[row * stride + $0]) * scales[row] }
+    }
+
+    /// Σ a[i]·b[i] over `count` bytes, exact in `Int32`. Written as a plain loop of wrapping integer operations,
+    /// which the optimiser turns into vector instructions (integer sums can be reordered; float sums cannot).
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int) -> Int32 {
+        var sum: Int32 = 0
+        for index in 0..<count { sum &+= Int32(truncatingIfNeeded: a[index]) &* Int32(truncatingIfNeeded: b[index]) }
+        return sum
+    }
+
+    /// `vector` normalised, scaled so its largest component is ±127, rounded; zero-padded to `stride`.
+    static func quantize(_ vector: [Float], dimension: Int, stride: Int) -> (codes: [Int8], scale: Float) {
+        precondition(vector.count == dimension, "expected \(dimension) dimensions, got \(vector.count)")
+        var squares: Float = 0, largest: Float = 0
+        for value in vector where value.isFinite {
+            squares += value * value
+            largest = max(largest, abs(value))
+        }
+        var codes = [Int8](repeating: 0, count: stride)
+        guard squares > 0, largest > 0 else { return (codes, 0) }
+        let norm = squares.squareRoot()
+        let scale = largest / norm / 127
+        for (index, value) in vector.enumerated() where value.isFinite {
+            codes[index] = Int8((value / norm / scale).rounded().clamped(to: -127...127))
+        }
+        return (codes, scale)
+    }
+}
+
+extension Float {
+    func clamped(to range: ClosedRange<Float>) -> Float { Swift.min(Swift.max(self, range.lowerBound), range.upperBound) }
+}

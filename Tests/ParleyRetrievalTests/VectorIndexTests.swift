@@ -1,0 +1,115 @@
+import Foundation
+import ParleyRetrieval
+import Testing
+
+@Suite struct VectorIndexTests {
+    @Test func quantisedSimilarityIsTheCosineWithinRounding() {
+        var source = RandomVectors(dimension: 384, clusters: 5)
+        var vectors = QuantizedVectors(dimension: 384)
+        let originals = (0..<200).map { _ in source.next() }
+        for vector in originals { vectors.append(vector) }
+        var worst: Float = 0
+        for a in 0..<50 {
+            for b in 0..<200 {
+                worst = max(worst, abs(vectors.similarity(a, b) - RandomVectors.cosine(originals[a], originals[b])))
+            }
+            #expect(abs(vectors.similarity(a, a) - 1) < 0.01)
+        }
+        #expect(worst < 0.01, "largest error \(worst)")
+        // Scale does not matter; the zero vector is similar to nothing; dimensions that are not 32-aligned work.
+        var odd = QuantizedVectors(dimension: 3)
+        odd.append([1, 0, 0])
+        odd.append([0, 0, 0])
+        odd.append([0, 2, 0])
+        #expect(abs(odd.similarity(odd.query([5, 0, 0]), 0) - 1) < 0.01)
+        #expect(odd.similarity(odd.query([5, 0, 0]), 1) == 0 && odd.similarity(odd.query([5, 0, 0]), 2) == 0)
+        #expect(odd.similarity(odd.query([.nan, 1, 0]), 2) > 0.99, "a component that is not a number is left out")
+        #expect(odd.bytesPerVector == 36)
+    }
+
+    @Test func exactSearchFindsTheNearestAndForgetsRemovedVectors() {
+        var source = RandomVectors(dimension: 64, clusters: 8)
+        var index = FlatVectorIndex(dimension: 64)
+        let originals = (0..<2_000).map { _ in source.next() }
+        for (row, vector) in originals.enumerated() { index.add(id: Int64(row) * 10, vector: vector) }
+        // Against full-precision cosine: the same top 10 but for near-ties that quantisation may swap.
+        var agreed = 0
+        for probe in 0..<50 {
+            let query = source.next()
+            let cosines = originals.map { RandomVectors.cosine(query, $0) }
+            let truth = originals.indices.sorted { cosines[$0] > cosines[$1] }
+            let hits = index.search(query, k: 10)
+            #expect(hits.count == 10 && zip(hits, hits.dropFirst()).allSatisfy { $0.score >= $1.score }, "best first")
+            agreed += Set(hits.map(\.id)).intersection(truth.prefix(10).map { Int64($0) * 10 }).count
+            #expect(hits[0].id == Int64(truth[0]) * 10 || abs(hits[0].score - cosines[truth[0]]) < 0.01,
+                    "probe \(probe)")
+        }
+        #expect(agreed >= 480, "\(agreed) of 500: only near-ties that quantisation rounds may differ")
+        // A vector finds itself first; once removed it is never returned; filters apply inside the search.
+        #expect(index.search(originals[7], k: 1).first?.id == 70)
+        index.remove(id: 70)
+        #expect(!index.search(originals[7], k: 2_000).contains { $0.id == 70 })
+        #expect(index.liveCount == 1_999 && index.search(originals[7], k: 5_000).count == 1_999)
+        let even = index.search(originals[9], k: 20) { $0 % 20 == 0 }
+        #expect(even.count == 20 && even.allSatisfy { $0.id % 20 == 0 })
+        // Adding an id again replaces its vector.
+        index.add(id: 90, vector: originals[11])
+        #expect(Set(index.search(originals[11], k: 2).map(\.id)) == [90, 110])
+        #expect(index.liveCount == 1_999)
+        #expect(FlatVectorIndex(dimension: 4).search([1, 0, 0, 0], k: 3).isEmpty)
+    }
+
+    @Test func graphSearchRecallsWhatExactSearchFindsOnAHundredThousandVectors() {
+        let dimension = 32, count = 100_000
+        // No clusters to lean on: vectors spread evenly in every direction, the hard case for a graph index.
+        var source = RandomVectors(dimension: dimension, clusters: 1, spread: 100)
+        var graph = HNSWIndex(dimension: dimension)
+        var exact = FlatVectorIndex(dimension: dimension)
+        let started = ContinuousClock.now
+        for id in 0..<count {
+            let vector = source.next()
+            graph.add(id: Int64(id), vector: vector)
+            exact.add(id: Int64(id), vector: vector)
+        }
+        let built = ContinuousClock.now - started
+        var found = 0
+        let queries = 200
+        for _ in 0..<queries {
+            let query = source.next()
+            let truth = Set(exact.search(query, k: 10).map(\.id))
+            found += Set(graph.search(query, k: 10).map(\.id)).intersection(truth).count
+        }
+        let recall = Double(found) / Double(queries * 10)
+        print("HNSW: \(count) vectors of \(dimension) dimensions built in \(built); recall@10 \(recall)")
+        #expect(recall >= 0.95, "recall@10 \(recall)")
+    }
+
+    @Test func graphSearchNeverReturnsRemovedOrFilteredVectors() {
+        var source = RandomVectors(dimension: 32, clusters: 4)
+        var graph = HNSWIndex(dimension: 32)
+        let originals = (0..<3_000).map { _ in source.next() }
+        for (id, vector) in originals.enumerated() { graph.add(id: Int64(id), vector: vector) }
+        #expect(graph.search(originals[5], k: 1).first?.id == 5)
+        for id in stride(from: 0, to: 3_000, by: 2) { graph.remove(id: Int64(id)) }
+        for probe in 0..<20 {
+            let hits = graph.search(originals[probe], k: 10)
+            #expect(hits.count == 10 && hits.allSatisfy { $0.id % 2 == 1 }, "probe \(probe)")
+            let filtered = graph.search(originals[probe], k: 10) { $0 % 3 == 0 }
+            #expect(filtered.count == 10 && filtered.allSatisfy { $0.id % 6 == 3 }, "probe \(probe)")
+        }
+        #expect(graph.liveCount == 1_500 && graph.nodeCount == 3_000)
+        // The same vectors in the same order make the same graph: results do not change between runs.
+        var again = HNSWIndex(dimension: 32)
+        for (id, vector) in originals.enumerated() { again.add(id: Int64(id), vector: vector) }
+        for id in stride(from: 0, to: 3_000, by: 2) { again.remove(id: Int64(id)) }
+        #expect(again.search(originals[1], k: 10) == graph.search(originals[1], k: 10))
+    }
+
+    @Test func reciprocalRankFusionRewardsAgreement() {
+        let fused = RankFusion.reciprocal([["a", "b", "c"], ["c", "a", "d"]])
+        #expect(fused.map(\.id) == ["a", "c", "b", "d"])
+        #expect(abs(fused[0].score - (1.0 / 61 + 1.0 / 62)) < 1e-12)
+        #expect(RankFusion.reciprocal([[String]]()).isEmpty)
+        #expect(RankFusion.reciprocal([["x", "y"], []]).map(\.id) == ["x", "y"])
+    }
+}
