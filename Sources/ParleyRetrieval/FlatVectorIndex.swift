@@ -2,38 +2,30 @@
 /// graph index is measured against.
 public struct FlatVectorIndex: VectorIndex {
     private(set) var vectors: QuantizedVectors
-    private(set) var ids: [Int64] = []
-    private var rows: [Int64: Int] = [:]
-    private var live: [Bool] = []
-    public private(set) var liveCount = 0
+    private(set) var rows = VectorRows()
 
     public init(dimension: Int) {
         vectors = QuantizedVectors(dimension: dimension)
     }
 
     public var dimension: Int { vectors.dimension }
+    public var liveCount: Int { rows.liveCount }
 
     /// Adding an id that is already there replaces its vector.
     public mutating func add(id: Int64, vector: [Float]) {
-        remove(id: id)
-        rows[id] = vectors.append(vector)
-        ids.append(id)
-        live.append(true)
-        liveCount += 1
+        rows.append(id: id)
+        vectors.append(vector)
     }
 
     public mutating func remove(id: Int64) {
-        if let row = rows.removeValue(forKey: id) {
-            live[row] = false
-            liveCount -= 1
-        }
+        rows.remove(id: id)
     }
 
     public func search(_ query: [Float], k: Int, include: (Int64) -> Bool) -> [VectorHit] {
         guard k > 0, liveCount > 0 else { return [] }
         let prepared = vectors.query(query)
         var best = ScoredHeap(capacity: k + 1)  // scores negated: the worst kept is on top
-        for row in 0..<vectors.count where live[row] && include(ids[row]) {
+        for row in 0..<vectors.count where rows.isLive(row) && include(rows.ids[row]) {
             let score = vectors.similarity(prepared, row)
             if best.count < k {
                 best.push(-score, Int32(row))
@@ -42,7 +34,7 @@ public struct FlatVectorIndex: VectorIndex {
                 best.push(-score, Int32(row))
             }
         }
-        return best.items.map { VectorHit(id: ids[Int($0.row)], score: -$0.score) }.sorted(by: VectorHit.ranked)
+        return best.items.map { VectorHit(id: rows.ids[Int($0.row)], score: -$0.score) }.sorted(by: VectorHit.ranked)
     }
 }
 

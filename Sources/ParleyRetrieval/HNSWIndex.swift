@@ -23,10 +23,7 @@ public struct HNSWIndex: VectorIndex {
 
     public let parameters: Parameters
     private(set) var vectors: QuantizedVectors
-    private(set) var ids: [Int64] = []
-    private var rows: [Int64: Int] = [:]
-    private var live: [Bool] = []
-    public private(set) var liveCount = 0
+    private(set) var rows = VectorRows()
     /// Layer-0 links: node `n`'s are `layer0[n * maxLinks0 ..< n * maxLinks0 + layer0Count[n]]`.
     private var layer0: [Int32] = []
     private var layer0Count: [UInt8] = []
@@ -45,27 +42,21 @@ public struct HNSWIndex: VectorIndex {
     }
 
     public var dimension: Int { vectors.dimension }
+    public var liveCount: Int { rows.liveCount }
     /// Nodes in the graph, removed ones included.
-    public var nodeCount: Int { ids.count }
+    public var nodeCount: Int { rows.count }
 
     /// Adding an id that is already there removes the old vector and adds the new one.
     public mutating func add(id: Int64, vector: [Float]) {
-        remove(id: id)
+        rows.append(id: id)
         let node = Int32(vectors.append(vector))
-        rows[id] = Int(node)
-        ids.append(id)
-        live.append(true)
-        liveCount += 1
         layer0.append(contentsOf: repeatElement(-1, count: maxLinks0))
         layer0Count.append(0)
         insert(node)
     }
 
     public mutating func remove(id: Int64) {
-        if let row = rows.removeValue(forKey: id) {
-            live[row] = false
-            liveCount -= 1
-        }
+        rows.remove(id: id)
     }
 
     public func search(_ query: [Float], k: Int, include: (Int64) -> Bool) -> [VectorHit] {
@@ -77,9 +68,9 @@ public struct HNSWIndex: VectorIndex {
             nearest = greedy(from: nearest, layer: layer, score: score)
         }
         let found = searchLayer(from: [nearest], ef: max(parameters.efSearch, k), layer: 0, score: score) {
-            live[Int($0)] && include(ids[Int($0)])
+            rows.isLive(Int($0)) && include(rows.ids[Int($0)])
         }
-        return found.prefix(k).map { VectorHit(id: ids[Int($0.row)], score: $0.score) }.sorted(by: VectorHit.ranked)
+        return found.prefix(k).map { VectorHit(id: rows.ids[Int($0.row)], score: $0.score) }.sorted(by: VectorHit.ranked)
     }
 
     // MARK: Building
@@ -186,7 +177,7 @@ public struct HNSWIndex: VectorIndex {
     /// take are still walked through.
     private func searchLayer(from entries: [Int32], ef: Int, layer: Int, score: (Int32) -> Float,
                              accept: (Int32) -> Bool) -> [(score: Float, row: Int32)] {
-        var visited = [UInt64](repeating: 0, count: ids.count / 64 + 1)
+        var visited = [UInt64](repeating: 0, count: rows.count / 64 + 1)
         var candidates = ScoredHeap(capacity: ef * 2)
         var results = ScoredHeap(capacity: ef + 1)  // negated: the worst kept on top
         for node in entries where visited[Int(node) >> 6] & (1 << (UInt64(node) & 63)) == 0 {
