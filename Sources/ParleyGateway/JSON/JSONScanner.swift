@@ -212,7 +212,9 @@ package struct JSONScanner {
     }
 
     /// Skips a number written as RFC 8259 allows: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    /// A number too large for a `Double` (`2e6666`) is refused, as Foundation's parser refuses it.
     private mutating func skipNumber() throws {
+        let start = position
         if peek() == UInt8(ascii: "-") { position += 1 }
         guard let first = peek(), isDigit(first) else { throw Malformed() }
         position += 1
@@ -227,6 +229,9 @@ package struct JSONScanner {
             if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { position += 1 }
             guard let next = peek(), isDigit(next) else { throw Malformed() }
             skipDigits()
+        }
+        guard Double(String(decoding: bytes[start..<position], as: UTF8.self))?.isFinite == true else {
+            throw Malformed(reason: "a number in the request body is too large")
         }
     }
 
