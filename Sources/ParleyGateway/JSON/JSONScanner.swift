@@ -217,8 +217,12 @@ package struct JSONScanner {
         let start = position
         if peek() == UInt8(ascii: "-") { position += 1 }
         guard let first = peek(), isDigit(first) else { throw Malformed() }
+        let integerStart = position
         position += 1
         if first != UInt8(ascii: "0") { skipDigits() }
+        // Only a long integer part or a three-digit exponent can leave a Double's range: the parse is kept off
+        // the common path.
+        var mayOverflow = position - integerStart > 308
         if peek() == UInt8(ascii: ".") {
             position += 1
             guard let next = peek(), isDigit(next) else { throw Malformed() }
@@ -228,9 +232,11 @@ package struct JSONScanner {
             position += 1
             if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { position += 1 }
             guard let next = peek(), isDigit(next) else { throw Malformed() }
+            let exponentStart = position
             skipDigits()
+            mayOverflow = mayOverflow || position - exponentStart > 2
         }
-        guard Double(String(decoding: bytes[start..<position], as: UTF8.self))?.isFinite == true else {
+        guard !mayOverflow || Double(String(decoding: bytes[start..<position], as: UTF8.self))?.isFinite == true else {
             throw Malformed(reason: "a number in the request body is too large")
         }
     }
