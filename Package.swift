@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "ParleyStore",
             dependencies: [
-                "ParleyCore", "ParleyAccounts",
+                "ParleyCore", "ParleyAccounts", "ParleyRetrieval",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,12 +184,17 @@ let package = Package(
             resources: webAssets.map { .embedInCode("Web/\($0)") },
             swiftSettings: strict
         ),
-        // Knowledge bases: documents' structure, chunking, the vector indexes (exact and HNSW), rank fusion. No HTTP
-        // framework. Optimised even in debug builds: the graph index is built from hundreds of thousands of vectors
-        // in its tests, which unoptimised code would take minutes for.
+        // Knowledge bases: documents' structure, chunking, the vector indexes (exact and HNSW), rank fusion, the
+        // store protocol the databases implement, durable ingestion and hybrid search. No HTTP framework. Optimised
+        // even in debug builds: the graph index is built from hundreds of thousands of vectors in its tests, which
+        // unoptimised code would take minutes for.
         .target(
             name: "ParleyRetrieval",
-            dependencies: ["ParleyCore"],
+            dependencies: [
+                "ParleyCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // The terminal client (`parley ask`, `parley conversations`, …): a Parley server's REST API over
@@ -264,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: [
-                "ParleyStore", "ParleyAccounts", "ParleyCore", "ParleyMockLLM", "ParleyTestSupport",
+                "ParleyStore", "ParleyAccounts", "ParleyCore", "ParleyRetrieval", "ParleyMockLLM", "ParleyTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -53,7 +53,7 @@ public enum MarkdownStructure {
             let content = text[line]
             let trimmed = content.drop { $0 == " " || $0 == "\t" }
             if let open = fence {
-                if trimmed.hasPrefix(open.marker) && trimmed.drop { $0 == open.marker.first }.allSatisfy(\.isWhitespace) {
+                if trimmed.hasPrefix(open.marker) && trimmed.drop(while: { $0 == open.marker.first }).allSatisfy(\.isWhitespace) {
                     blocks.append(DocumentBlock(kind: .code, range: open.start..<line.upperBound, page: open.page))
                     fence = nil
                 }

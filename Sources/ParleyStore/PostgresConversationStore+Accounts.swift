@@ -45,6 +45,9 @@ extension PostgresConversationStore: AccountStore {
                     try await connection.query(
                         "UPDATE feedback SET user_id = \(user.id.rawValue) WHERE user_id = \(UserID.local.rawValue)",
                         logger: logger)
+                    try await connection.query(
+                        "UPDATE kb_bases SET owner_id = \(user.id.rawValue) WHERE owner_id = \(UserID.local.rawValue)",
+                        logger: logger)
                 }
             }
         }
@@ -116,6 +119,8 @@ extension PostgresConversationStore: AccountStore {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("DELETE FROM feedback WHERE user_id = \(id.rawValue)", logger: logger)
                 try await connection.query("DELETE FROM conversations WHERE owner_id = \(id.rawValue)", logger: logger)
+                try await connection.query("DELETE FROM kb_bases WHERE owner_id = \(id.rawValue)", logger: logger)
+                try await connection.query("DELETE FROM kb_readers WHERE user_id = \(id.rawValue)", logger: logger)
                 let rows = try await connection.query("DELETE FROM users WHERE id = \(id.rawValue) RETURNING id",
                                                       logger: logger).collect()
                 return !rows.isEmpty

@@ -164,6 +164,7 @@ enum PostgresMigrations {
             // The last time step whose code signed in, so a code works once.
             "ALTER TABLE users ADD COLUMN totp_last_step BIGINT",
         ]),
+        ("010_knowledge_bases", knowledgeBases),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

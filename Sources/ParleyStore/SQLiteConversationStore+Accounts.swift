@@ -26,6 +26,8 @@ extension SQLiteConversationStore: AccountStore {
                                arguments: [user.id.rawValue, UserID.local.rawValue])
                 try db.execute(sql: "UPDATE feedback SET user_id = ? WHERE user_id = ?",
                                arguments: [user.id.rawValue, UserID.local.rawValue])
+                try db.execute(sql: "UPDATE kb_bases SET owner_id = ? WHERE owner_id = ?",
+                               arguments: [user.id.rawValue, UserID.local.rawValue])
             }
             return nil
         }
@@ -94,6 +96,8 @@ extension SQLiteConversationStore: AccountStore {
         try await write { db in
             try db.execute(sql: "DELETE FROM feedback WHERE user_id = ?", arguments: [id.rawValue])
             try db.execute(sql: "DELETE FROM conversations WHERE owner_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM kb_bases WHERE owner_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM kb_readers WHERE user_id = ?", arguments: [id.rawValue])
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id.rawValue])
             return db.changesCount > 0
         }

@@ -184,6 +184,9 @@ enum SQLiteMigrations {
             // The last time step whose code signed in, so a code works once.
             try db.execute(sql: "ALTER TABLE users ADD COLUMN totp_last_step INTEGER")
         }
+        migrator.registerMigration("010_knowledge_bases") { db in
+            try db.execute(sql: SQLiteMigrations.knowledgeBases)
+        }
         return migrator
     }
 }

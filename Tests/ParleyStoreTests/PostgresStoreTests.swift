@@ -21,6 +21,15 @@ import Testing
             }
             pool.cancel()
         }
+        for (index, check) in KnowledgeStoreContract.checks.enumerated() {
+            let (store, pool) = try await server.freshStore(name: "knowledge_\(index)")
+            do {
+                try await check.1(store)
+            } catch {
+                Issue.record("\(check.0): \(error)")
+            }
+            pool.cancel()
+        }
         for (index, check) in AccountStoreContract.checks.enumerated() {
             let (store, pool) = try await server.freshStore(name: "accounts_\(index)")
             do {

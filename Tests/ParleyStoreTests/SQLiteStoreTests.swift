@@ -45,6 +45,14 @@ import Testing
         try await check(store)
     }
 
+    @Test(arguments: KnowledgeStoreContract.checks.map(\.0))
+    func knowledge(_ name: String) async throws {
+        let (store, directory) = try await Self.freshStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let check = try #require(KnowledgeStoreContract.checks.first { $0.0 == name }?.1)
+        try await check(store)
+    }
+
     @Test(arguments: AccountStoreContract.checks.map(\.0))
     func accounts(_ name: String) async throws {
         let (store, directory) = try await Self.freshStore()

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import ParleyCore
+
+/// A passage found for a question, with how each search ranked it (for debugging retrieval).
+public struct RetrievedPassage: Sendable, Equatable {
+    public var passage: StoredPassage
+    /// The fused score: higher is better.
+    public var score: Double
+    /// 1-based rank in the full-text results, if it was there.
+    public var textRank: Int?
+    /// 1-based rank in the vector results and its cosine similarity, if it was there.
+    public var vectorRank: Int?
+    public var similarity: Float?
+}
+
+/// What a retrieval found and how it searched.
+public struct Retrieval: Sendable {
+    public enum Mode: String, Sendable {
+        /// Full-text and vector search, fused.
+        case hybrid
+        /// Full-text only: no base embeds, or the embedding model failed (``note`` says so).
+        case fullText = "full_text"
+    }
+    public var passages: [RetrievedPassage]
+    public var mode: Mode
+    /// Why a base that embeds was searched by text only.
+    public var note: String?
+}
+
+/// Hybrid retrieval: full-text search in the database (ranked by BM25 or `ts_rank_cd`) and vector search in memory,
+/// fused by reciprocal rank. The access rule is applied by the database in both: the full-text query filters by it,
+/// and vector hits are read back through it.
+public final class HybridRetriever: Sendable {
+    let store: any KnowledgeStore
+    let embedder: (any Embedder)?
+    public let indexes: VectorIndexCache
+    /// Candidates taken from each search before fusion.
+    let candidates: Int
+    let logger: Logger
+
+    public init(store: any KnowledgeStore, embedder: (any Embedder)?, indexes: VectorIndexCache, candidates: Int = 50,
+                logger: Logger) {
+        self.store = store
+        self.embedder = embedder
+        self.indexes = indexes
+        self.candidates = candidates
+        self.logger = logger
+    }
+
+    /// The best `limit` passages of `bases` (which the caller has read as `reader`) for `question`.
+    public func retrieve(_ question: String, bases: [KnowledgeBase], reader: UserID, limit: Int) async throws -> Retrieval {
+        let ids = bases.map(\.id)
+        let terms = QueryTerms.of(question)
+        async let textHits = store.searchPassages(terms: terms, baseIDs: ids, reader: reader, limit: candidates)
+        let (vectorHits, note) = await vectorSearch(question, bases: bases)
+        let text = try await textHits
+        let fused = RankFusion.reciprocal([text.map(\.passage.id), vectorHits.map(\.id)]).prefix(limit)
+        var known = Dictionary(text.map { ($0.passage.id, $0.passage) }, uniquingKeysWith: { first, _ in first })
+        let missing = fused.map(\.id).filter { known[$0] == nil }
+        for passage in try await store.passages(ids: missing, baseIDs: ids, reader: reader) { known[passage.id] = passage }
+        let textRanks = Dictionary(text.enumerated().map { ($1.passage.id, $0 + 1) }, uniquingKeysWith: { first, _ in first })
+        let vectorRanks = Dictionary(vectorHits.enumerated().map { ($1.id, ($0 + 1, $1.score)) }, uniquingKeysWith: { first, _ in first })
+        let passages = fused.compactMap { hit -> RetrievedPassage? in
+            // A vector hit the database did not return is deleted, not ready, or not readable: dropped.
+            guard let passage = known[hit.id] else { return nil }
+            return RetrievedPassage(passage: passage, score: hit.score, textRank: textRanks[hit.id],
+                                    vectorRank: vectorRanks[hit.id]?.0, similarity: vectorRanks[hit.id]?.1)
+        }
+        let embeds = embedder != nil && bases.contains { $0.embeddingModel != nil && $0.embeddingDimensions != nil }
+        return Retrieval(passages: passages, mode: embeds && note == nil ? .hybrid : .fullText, note: note)
+    }
+
+    /// Vector hits over the bases that embed, best first; a failure to embed the question is a note, not an error.
+    private func vectorSearch(_ question: String, bases: [KnowledgeBase]) async -> ([VectorHit], String?) {
+        guard let embedder else { return ([], nil) }
+        let embedding = bases.filter { $0.embeddingModel != nil && $0.embeddingDimensions != nil }
+        var hits: [VectorHit] = []
+        var failures: [String] = []
+        for (model, group) in Dictionary(grouping: embedding, by: { $0.embeddingModel! }) {
+            do {
+                guard let query = try await embedder.embed([question], model: model).first else { continue }
+                for base in group { hits += try await indexes.search(base, query: query, k: candidates) }
+            } catch {
+                logger.warning("vector search failed; answering from full-text search", metadata: ["model": "\(model)", "error": "\(error)"])
+                failures.append("\(model): \(error)")
+            }
+        }
+        hits.sort(by: VectorHit.ranked)
+        return (Array(hits.prefix(candidates)), failures.isEmpty ? nil : "vector search failed (\(failures.joined(separator: "; ")))")
+    }
+}

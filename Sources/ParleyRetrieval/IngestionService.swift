@@ -1,0 +1,199 @@
+import Dispatch
+import Foundation
+import Logging
+import ParleyCore
+
+/// Ingests queued documents: claims one under a lease (on any replica), reads its text, chunks it, embeds the
+/// passages in batches and stores them, then makes the document `ready` in one step.
+///
+/// A bounded number of documents are worked on at once. Reading and chunking run on threads of their own, not
+/// on Swift's cooperative pool or an event loop, so a large upload never delays chat streams. The lease is renewed
+/// while a document is worked on; when the renewal fails (cancelled, deleted, or taken over) the work stops.
+/// A failure that may pass (the embedding model's upstream is down) is retried with exponential backoff; one that
+/// cannot (the file holds no text) fails the document with the reason.
+public final class IngestionService: Sendable {
+    public struct Options: Sendable {
+        public var workers = 2
+        public var lease: Duration = .seconds(30)
+        /// How often an idle worker looks for work queued on another replica.
+        public var pollInterval: Duration = .seconds(2)
+        public var chunker = Chunker()
+        /// Passages embedded and stored per batch.
+        public var batchSize = 64
+        public var maxAttempts = 5
+        public var firstBackoff: Duration = .seconds(2)
+        public var maxBackoff: Duration = .seconds(300)
+        public init() {}
+    }
+
+    let store: any KnowledgeStore
+    let embedder: (any Embedder)?
+    let holder: String
+    let options: Options
+    let logger: Logger
+    private let wakeUps = WakeSignal()
+    /// Reading and chunking, off the cooperative pool.
+    private static let readers = DispatchQueue(label: "parley.ingestion", qos: .utility, attributes: .concurrent)
+
+    public init(store: any KnowledgeStore, embedder: (any Embedder)?, holder: String, options: Options = Options(),
+                logger: Logger) {
+        self.store = store
+        self.embedder = embedder
+        self.holder = holder
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Tells an idle worker that a document was queued here.
+    public func wake() { wakeUps.signal() }
+
+    /// Runs the workers until the task is cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<max(1, options.workers) {
+                group.addTask { await self.work() }
+            }
+        }
+    }
+
+    private func work() async {
+        while !Task.isCancelled {
+            var claim: IngestionClaim?
+            do {
+                claim = try await store.claimDocument(holder: holder, lease: options.lease)
+            } catch {
+                logger.warning("could not look for documents to ingest", metadata: ["error": "\(error)"])
+            }
+            if let claim {
+                await ingest(claim)
+            } else {
+                await wakeUps.wait(upTo: options.pollInterval)
+            }
+        }
+    }
+
+    /// Ingests one document, stopping when its lease is lost.
+    func ingest(_ claim: IngestionClaim) async {
+        let id = claim.document.id
+        // The work and the lease race: losing the lease stops the work.
+        let outcome = await withTaskGroup(of: Result<Bool, any Error>.self) { group in
+            group.addTask { await Result { try await self.process(claim) } }
+            group.addTask { await self.keepLease(id) ? .failure(CancellationError()) : .success(false) }
+            let first = await group.next() ?? .failure(CancellationError())
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success(true):
+            logger.info("document ingested", metadata: ["document": "\(id.lowercased)"])
+        case .success(false):
+            logger.info("document ingestion stopped: cancelled, deleted or taken over", metadata: ["document": "\(id.lowercased)"])
+        case .failure(let error) where error is CancellationError || Task.isCancelled:
+            // Shutting down: the lease expires and another worker (here or elsewhere) takes the document over.
+            logger.info("document ingestion interrupted", metadata: ["document": "\(id.lowercased)"])
+        case .failure(let error):
+            await fail(claim, error)
+        }
+    }
+
+    /// Renews the lease every third of it; returns false when the lease is lost, true when cancelled.
+    private func keepLease(_ id: UUID) async -> Bool {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: options.lease / 3)
+            if Task.isCancelled { return true }
+            if let renewed = try? await store.renewDocumentLease(id: id, holder: holder, lease: options.lease), !renewed {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Reads, chunks, embeds and stores the document; false when it stopped because the lease was lost.
+    private func process(_ claim: IngestionClaim) async throws -> Bool {
+        let document = claim.document
+        let chunker = options.chunker
+        let (kind, chunks) = try await Self.offPool {
+            let (kind, text) = try DocumentExtractor.extract(Data(claim.content), name: document.name)
+            return (kind, chunker.chunks(of: text))
+        }
+        guard !chunks.isEmpty else { throw ExtractionError("the document holds no text") }
+        let model = embedder == nil ? nil : claim.embeddingModel
+        var dimensions = claim.embeddingDimensions
+        var ordinal = 0
+        for batch in chunks.chunked(into: max(1, options.batchSize)) {
+            try Task.checkCancellation()
+            var vectors: [StoredVector?] = Array(repeating: nil, count: batch.count)
+            if let model, let embedder {
+                let embedded = try await embedder.embed(batch.map(Self.embeddingText), model: model)
+                guard embedded.count == batch.count, let width = embedded.first?.count, width > 0,
+                      embedded.allSatisfy({ $0.count == width }) else {
+                    throw EmbeddingFailure("the embedding model returned \(embedded.count) vectors for \(batch.count) passages",
+                                           mayPass: false)
+                }
+                if let dimensions, dimensions != width {
+                    throw EmbeddingFailure("the embedding model returned \(width) dimensions; this knowledge base has \(dimensions)",
+                                           mayPass: false)
+                }
+                dimensions = width
+                vectors = embedded.map(StoredVector.init)
+            }
+            let records = zip(batch, vectors).map { chunk, vector in
+                defer { ordinal += 1 }
+                return ChunkRecord(ordinal: ordinal, chunk: chunk, vector: vector)
+            }
+            guard try await store.storeChunks(records, documentID: document.id, holder: holder) else { return false }
+        }
+        return try await store.finishDocument(id: document.id, holder: holder, kind: kind.rawValue,
+                                              embeddingDimensions: model == nil ? nil : dimensions)
+    }
+
+    /// A passage as the embedding model sees it: under its headings, so a passage that only says "Press the
+    /// button" still lands near questions about the section it is in.
+    static func embeddingText(_ chunk: Chunk) -> String {
+        chunk.headingPath.isEmpty ? chunk.text : chunk.headingPath.joined(separator: " › ") + "\n\n" + chunk.text
+    }
+
+    private func fail(_ claim: IngestionClaim, _ error: any Error) async {
+        let id = claim.document.id
+        let (reason, mayPass): (String, Bool) = switch error {
+        case let error as ExtractionError: (error.description, false)
+        case let error as EmbeddingFailure: ("embedding failed: \(error.description)", error.mayPass)
+        case let error as ParleyError: (error.description, true)
+        default: ("\(error)", true)
+        }
+        let attempts = claim.document.attempts
+        var retryAt: Date?
+        if mayPass && attempts < options.maxAttempts {
+            let backoff = min(options.firstBackoff * (1 << min(attempts - 1, 20)), options.maxBackoff)
+            retryAt = Date().addingTimeInterval(Double(backoff.wholeMilliseconds) / 1000)
+        }
+        logger.warning("document ingestion failed", metadata: [
+            "document": "\(id.lowercased)", "error": "\(reason)", "attempt": "\(attempts)",
+            "retry": "\(retryAt.map { "at \($0)" } ?? "no")",
+        ])
+        do {
+            try await store.failDocument(id: id, holder: holder, error: reason, retryAt: retryAt)
+        } catch {
+            // The lease will expire and another attempt will be made.
+            logger.warning("could not record a failed ingestion", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            readers.async { continuation.resume(with: Result(catching: body)) }
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(_ body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+extension Array {
+    func chunked(into size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

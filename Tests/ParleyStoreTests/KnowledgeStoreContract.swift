@@ -1,0 +1,238 @@
+import Foundation
+import ParleyCore
+import ParleyRetrieval
+@testable import ParleyStore
+import Testing
+
+/// The behaviour every ``KnowledgeStore`` backend must show, run on SQLite and PostgreSQL.
+enum KnowledgeStoreContract {
+    typealias Store = any KnowledgeStore
+
+    static let checks: [(String, @Sendable (Store) async throws -> Void)] = [
+        ("bases are created, listed, changed and deleted by their owner only", basesBelongToTheirOwner),
+        ("sharing lets named readers and everyone read, never change", sharingIsReadOnly),
+        ("documents are stored once per content and limited", documentsAreStoredOncePerContent),
+        ("ingestion stores passages that become searchable when ready", ingestionMakesPassagesSearchableWhenReady),
+        ("a lease that expires passes the document to another worker", anExpiredLeasePassesTheDocumentOn),
+        ("cancel, fail, back off and retry", cancelFailBackOffAndRetry),
+        ("a deleted document leaves retrieval at once", aDeletedDocumentLeavesRetrievalAtOnce),
+        ("search is scoped to readable bases inside the query", searchIsScopedInsideTheQuery),
+    ]
+
+    static let alice = UserID("alice"), bob = UserID("bob"), carol = UserID("carol")
+    static let limits = KnowledgeLimits(maxDocumentBytes: 1 << 20, maxDocumentsPerBase: 3, maxBasesPerUser: 2)
+
+    static func document(_ text: String, name: String = "notes.md") -> NewDocument {
+        // A digest distinct per text is all the store needs; computing the real one is the caller's job.
+        NewDocument(name: name, content: Array(text.utf8), sha256: "digest of " + text)
+    }
+
+    static func chunk(_ text: String, ordinal: Int, page: Int? = nil, vector: [Float]? = nil) -> ChunkRecord {
+        ChunkRecord(ordinal: ordinal, chunk: Chunk(text: text, headingPath: ["Guide", "Setup"], page: page,
+                                                   start: ordinal * 100, end: ordinal * 100 + text.utf16.count, tokens: 10),
+                    vector: vector.map(StoredVector.init))
+    }
+
+    /// Claims the next document, stores `texts` as its passages and makes it ready.
+    @discardableResult
+    static func ingest(_ store: Store, _ texts: [String], holder: String = "w1", vectors: [[Float]]? = nil) async throws -> UUID {
+        let claim = try #require(try await store.claimDocument(holder: holder, lease: .seconds(60)))
+        let records = texts.enumerated().map { chunk($1, ordinal: $0, page: $0 + 1, vector: vectors?[$0]) }
+        #expect(try await store.storeChunks(records, documentID: claim.document.id, holder: holder))
+        #expect(try await store.finishDocument(id: claim.document.id, holder: holder, kind: "markdown",
+                                               embeddingDimensions: vectors?.first?.count))
+        return claim.document.id
+    }
+
+    static func basesBelongToTheirOwner(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Support", description: "docs", embeddingModel: "e1"),
+                                                       owner: alice, limits: limits)
+        #expect(base.name == "Support" && base.embeddingModel == "e1" && base.documentCount == 0 && base.ownerID == alice)
+        _ = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Second"), owner: alice, limits: limits)
+        await #expect(throws: ParleyError.self) {
+            try await store.createKnowledgeBase(NewKnowledgeBase(name: "Third"), owner: alice, limits: limits)
+        }
+        #expect(try await store.knowledgeBases(reader: alice).map(\.name).sorted() == ["Second", "Support"])
+        #expect(try await store.knowledgeBases(reader: bob).isEmpty)
+        await #expect(throws: ParleyError.notFound("no knowledge base with id \(base.id.lowercased)")) {
+            try await store.knowledgeBase(id: base.id, reader: bob)
+        }
+        await #expect(throws: ParleyError.self) {
+            try await store.updateKnowledgeBase(id: base.id, owner: bob, patch: KnowledgeBasePatch(name: "mine"))
+        }
+        await #expect(throws: ParleyError.self) { try await store.deleteKnowledgeBase(id: base.id, owner: bob) }
+        let renamed = try await store.updateKnowledgeBase(id: base.id, owner: alice, patch: KnowledgeBasePatch(name: "Help"))
+        #expect(renamed.name == "Help" && renamed.description == "docs")
+        try await store.deleteKnowledgeBase(id: base.id, owner: alice)
+        await #expect(throws: ParleyError.self) { try await store.knowledgeBase(id: base.id, reader: alice) }
+    }
+
+    static func sharingIsReadOnly(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Team"), owner: alice, limits: limits)
+        let shared = try await store.updateKnowledgeBase(id: base.id, owner: alice,
+                                                         patch: KnowledgeBasePatch(readers: [bob, alice, bob]))
+        #expect(shared.readers == [bob])
+        let seen = try await store.knowledgeBase(id: base.id, reader: bob)
+        #expect(seen.name == "Team" && seen.readers.isEmpty, "a reader does not learn who else reads")
+        #expect(try await store.knowledgeBases(reader: carol).isEmpty)
+        await #expect(throws: ParleyError.self) {
+            try await store.addDocument(document("x"), baseID: base.id, owner: bob, limits: limits)
+        }
+        await #expect(throws: ParleyError.self) { try await store.deleteKnowledgeBase(id: base.id, owner: bob) }
+        _ = try await store.updateKnowledgeBase(id: base.id, owner: alice, patch: KnowledgeBasePatch(sharedWithEveryone: true))
+        #expect(try await store.knowledgeBases(reader: carol).map(\.id) == [base.id])
+        _ = try await store.updateKnowledgeBase(id: base.id, owner: alice,
+                                                patch: KnowledgeBasePatch(sharedWithEveryone: false, readers: []))
+        #expect(try await store.knowledgeBases(reader: bob).isEmpty)
+        #expect(try await store.knowledgeBases(reader: carol).isEmpty)
+    }
+
+    static func documentsAreStoredOncePerContent(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs"), owner: alice, limits: limits)
+        let first = try await store.addDocument(document("# One"), baseID: base.id, owner: alice, limits: limits)
+        #expect(!first.duplicate && first.document.status == .queued && first.document.byteCount == 5)
+        let again = try await store.addDocument(document("# One", name: "copy.md"), baseID: base.id, owner: alice, limits: limits)
+        #expect(again.duplicate && again.document.id == first.document.id && again.document.name == "notes.md")
+        _ = try await store.addDocument(document("# Two"), baseID: base.id, owner: alice, limits: limits)
+        _ = try await store.addDocument(document("# Three"), baseID: base.id, owner: alice, limits: limits)
+        await #expect(throws: ParleyError.self) {
+            try await store.addDocument(document("# Four"), baseID: base.id, owner: alice, limits: limits)
+        }
+        #expect(try await store.documents(baseID: base.id, reader: alice).count == 3)
+        #expect(try await store.knowledgeBase(id: base.id, reader: alice).documentCount == 3)
+        await #expect(throws: ParleyError.self) { try await store.documents(baseID: base.id, reader: bob) }
+        await #expect(throws: ParleyError.self) {
+            try await store.document(id: first.document.id, baseID: base.id, reader: bob)
+        }
+        // The same content in another base is another document.
+        let other = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Other"), owner: alice, limits: limits)
+        #expect(try await store.addDocument(document("# One"), baseID: other.id, owner: alice, limits: limits).duplicate == false)
+        // An id from one base does not open through another.
+        await #expect(throws: ParleyError.self) {
+            try await store.document(id: first.document.id, baseID: other.id, reader: alice)
+        }
+    }
+
+    static func ingestionMakesPassagesSearchableWhenReady(_ store: Store) async throws {
+        #expect(try await store.claimDocument(holder: "w1", lease: .seconds(60)) == nil)
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs", embeddingModel: "e"), owner: alice, limits: limits)
+        let added = try await store.addDocument(document("# Setup\nInstall the router."), baseID: base.id, owner: alice, limits: limits)
+        let claim = try #require(try await store.claimDocument(holder: "w1", lease: .seconds(60)))
+        #expect(claim.document.id == added.document.id && claim.document.status == .processing && claim.document.attempts == 1)
+        #expect(claim.content == Array("# Setup\nInstall the router.".utf8) && claim.embeddingModel == "e")
+        #expect(try await store.claimDocument(holder: "w2", lease: .seconds(60)) == nil, "a held document is not claimed twice")
+        let records = [chunk("Install the router with the installer.", ordinal: 0, page: 1, vector: [1, 0, 0]),
+                       chunk("Reboot the modem when the light blinks.", ordinal: 1, page: 2, vector: [0, 1, 0])]
+        #expect(try await store.storeChunks(records, documentID: claim.document.id, holder: "w1"))
+        #expect(try await store.searchPassages(terms: ["router"], baseIDs: [base.id], reader: alice, limit: 5).isEmpty,
+                "passages are not searchable before their document is ready")
+        let version = try await store.knowledgeBase(id: base.id, reader: alice).indexVersion
+        #expect(try await store.finishDocument(id: claim.document.id, holder: "w1", kind: "markdown", embeddingDimensions: 3))
+        let ready = try await store.document(id: claim.document.id, baseID: base.id, reader: alice)
+        #expect(ready.status == .ready && ready.chunkCount == 2 && ready.kind == "markdown")
+        let after = try await store.knowledgeBase(id: base.id, reader: alice)
+        #expect(after.indexVersion > version && after.embeddingDimensions == 3 && after.chunkCount == 2)
+
+        let hits = try await store.searchPassages(terms: ["routers", "installing"], baseIDs: [base.id], reader: alice, limit: 5)
+        #expect(hits.count == 1, "stemming matches router/routers and install/installing")
+        let passage = try #require(hits.first?.passage)
+        #expect(passage.text == "Install the router with the installer." && passage.page == 1 && passage.documentName == "notes.md")
+        #expect(passage.headingPath == ["Guide", "Setup"] && passage.start == 0 && passage.end == 38)
+        #expect(try await store.searchPassages(terms: ["modem", "router"], baseIDs: [base.id], reader: alice, limit: 5).count == 2,
+                "any term may match")
+        let vectors = try await store.passageVectors(baseID: base.id, afterID: 0, limit: 10)
+        #expect(vectors.count == 2 && vectors[0].vector.codes == [127, 0, 0] && vectors[1].id > vectors[0].id)
+        #expect(try await store.passageVectors(baseID: base.id, afterID: vectors[0].id, limit: 10).map(\.id) == [vectors[1].id])
+        let byID = try await store.passages(ids: vectors.map(\.id), baseIDs: [base.id], reader: alice)
+        #expect(Set(byID.map(\.text)) == Set(records.map(\.chunk.text)))
+        #expect(try await store.chunks(documentID: ready.id, baseID: base.id, reader: alice).map(\.ordinal) == [0, 1])
+        #expect(try await store.storeChunks(records, documentID: ready.id, holder: "w1") == false, "a ready document takes no more")
+    }
+
+    static func anExpiredLeasePassesTheDocumentOn(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs"), owner: alice, limits: limits)
+        _ = try await store.addDocument(document("text"), baseID: base.id, owner: alice, limits: limits)
+        let first = try #require(try await store.claimDocument(holder: "dead", lease: .milliseconds(50)))
+        #expect(try await store.storeChunks([chunk("half done", ordinal: 0)], documentID: first.document.id, holder: "dead"))
+        try await Task.sleep(for: .milliseconds(120))
+        let second = try #require(try await store.claimDocument(holder: "alive", lease: .seconds(60)))
+        #expect(second.document.id == first.document.id && second.document.attempts == 2)
+        #expect(try await store.renewDocumentLease(id: first.document.id, holder: "dead", lease: .seconds(60)) == false)
+        #expect(try await store.storeChunks([chunk("late", ordinal: 1)], documentID: first.document.id, holder: "dead") == false)
+        #expect(try await store.renewDocumentLease(id: first.document.id, holder: "alive", lease: .seconds(60)))
+        #expect(try await store.storeChunks([chunk("whole", ordinal: 0)], documentID: first.document.id, holder: "alive"))
+        #expect(try await store.finishDocument(id: first.document.id, holder: "alive", kind: "text", embeddingDimensions: nil))
+        let passages = try await store.chunks(documentID: first.document.id, baseID: base.id, reader: alice)
+        #expect(passages.map(\.text) == ["whole"], "what the dead worker stored was removed when the document was taken over")
+    }
+
+    static func cancelFailBackOffAndRetry(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs"), owner: alice, limits: limits)
+        let added = try await store.addDocument(document("cancel me"), baseID: base.id, owner: alice, limits: limits).document
+        let claim = try #require(try await store.claimDocument(holder: "w", lease: .seconds(60)))
+        await #expect(throws: ParleyError.self) { try await store.cancelDocument(id: added.id, baseID: base.id, owner: bob) }
+        let cancelled = try await store.cancelDocument(id: added.id, baseID: base.id, owner: alice)
+        #expect(cancelled.status == .cancelled)
+        #expect(try await store.renewDocumentLease(id: claim.document.id, holder: "w", lease: .seconds(60)) == false)
+        #expect(try await store.finishDocument(id: claim.document.id, holder: "w", kind: "text", embeddingDimensions: nil) == false)
+        await #expect(throws: ParleyError.self) { try await store.cancelDocument(id: added.id, baseID: base.id, owner: alice) }
+        #expect(try await store.retryDocument(id: added.id, baseID: base.id, owner: alice).status == .queued)
+        await #expect(throws: ParleyError.self) { try await store.retryDocument(id: added.id, baseID: base.id, owner: alice) }
+
+        // A failure that may pass waits out its backoff; one that cannot is final.
+        let again = try #require(try await store.claimDocument(holder: "w", lease: .seconds(60)))
+        try await store.failDocument(id: again.document.id, holder: "w", error: "upstream 503", retryAt: Date().addingTimeInterval(0.3))
+        let waiting = try await store.document(id: added.id, baseID: base.id, reader: alice)
+        #expect(waiting.status == .queued && waiting.error == "upstream 503" && waiting.attempts == 1)
+        #expect(try await store.claimDocument(holder: "w", lease: .seconds(60)) == nil, "not before its backoff")
+        try await Task.sleep(for: .milliseconds(400))
+        let third = try #require(try await store.claimDocument(holder: "w", lease: .seconds(60)))
+        #expect(third.document.attempts == 2)
+        try await store.failDocument(id: third.document.id, holder: "w", error: "the PDF is encrypted", retryAt: nil)
+        let failed = try await store.document(id: added.id, baseID: base.id, reader: alice)
+        #expect(failed.status == .failed && failed.error == "the PDF is encrypted")
+        // Uploading the same content again queues the failed document again.
+        let reupload = try await store.addDocument(document("cancel me"), baseID: base.id, owner: alice, limits: limits)
+        #expect(reupload.duplicate && reupload.document.status == .queued && reupload.document.attempts == 0)
+    }
+
+    static func aDeletedDocumentLeavesRetrievalAtOnce(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs"), owner: alice, limits: limits)
+        let added = try await store.addDocument(document("a"), baseID: base.id, owner: alice, limits: limits).document
+        try await ingest(store, ["The warranty lasts two years."], vectors: [[0, 0, 1]])
+        let ids = try await store.passageVectors(baseID: base.id, afterID: 0, limit: 10).map(\.id)
+        #expect(try await store.searchPassages(terms: ["warranty"], baseIDs: [base.id], reader: alice, limit: 5).count == 1)
+        await #expect(throws: ParleyError.self) { try await store.deleteDocument(id: added.id, baseID: base.id, owner: bob) }
+        let version = try await store.knowledgeBase(id: base.id, reader: alice).indexVersion
+        try await store.deleteDocument(id: added.id, baseID: base.id, owner: alice)
+        #expect(try await store.searchPassages(terms: ["warranty"], baseIDs: [base.id], reader: alice, limit: 5).isEmpty)
+        #expect(try await store.passages(ids: ids, baseIDs: [base.id], reader: alice).isEmpty)
+        #expect(try await store.passageVectors(baseID: base.id, afterID: 0, limit: 10).isEmpty)
+        #expect(try await store.knowledgeBase(id: base.id, reader: alice).indexVersion > version)
+        await #expect(throws: ParleyError.self) { try await store.document(id: added.id, baseID: base.id, reader: alice) }
+        // Deleting the base takes everything with it.
+        _ = try await store.addDocument(document("b"), baseID: base.id, owner: alice, limits: limits)
+        try await ingest(store, ["Another warranty passage."])
+        try await store.deleteKnowledgeBase(id: base.id, owner: alice)
+        #expect(try await store.searchPassages(terms: ["warranty"], baseIDs: [base.id], reader: alice, limit: 5).isEmpty)
+        #expect(try await store.claimDocument(holder: "w", lease: .seconds(1)) == nil)
+    }
+
+    static func searchIsScopedInsideTheQuery(_ store: Store) async throws {
+        let mine = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Mine"), owner: alice, limits: limits)
+        let theirs = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Theirs"), owner: bob, limits: limits)
+        _ = try await store.addDocument(document("m"), baseID: mine.id, owner: alice, limits: limits)
+        try await ingest(store, ["Alice's refund policy: thirty days."], vectors: [[1, 0]])
+        _ = try await store.addDocument(document("t"), baseID: theirs.id, owner: bob, limits: limits)
+        try await ingest(store, ["Bob's refund policy: secret."], vectors: [[0, 1]])
+        let both = [mine.id, theirs.id]
+        let aliceSees = try await store.searchPassages(terms: ["refund"], baseIDs: both, reader: alice, limit: 10)
+        #expect(aliceSees.map(\.passage.baseID) == [mine.id], "naming another user's base finds nothing in it")
+        let bobIDs = try await store.passageVectors(baseID: theirs.id, afterID: 0, limit: 10).map(\.id)
+        #expect(try await store.passages(ids: bobIDs, baseIDs: both, reader: alice).isEmpty)
+        _ = try await store.updateKnowledgeBase(id: theirs.id, owner: bob, patch: KnowledgeBasePatch(readers: [alice]))
+        #expect(try await store.searchPassages(terms: ["refund"], baseIDs: both, reader: alice, limit: 10).count == 2)
+        #expect(try await store.passages(ids: bobIDs, baseIDs: both, reader: alice).count == 1)
+        #expect(try await store.searchPassages(terms: ["refund"], baseIDs: both, reader: carol, limit: 10).isEmpty)
+    }
+}
