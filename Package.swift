@@ -164,7 +164,7 @@ let package = Package(
         .target(
             name: "ParleyServer",
             dependencies: [
-                "ParleyCore", "ParleyGateway", "ParleyProviders", "ParleyStore", "ParleyRedis", "ParleyAccounts",
+                "ParleyCore", "ParleyGateway", "ParleyProviders", "ParleyStore", "ParleyRedis", "ParleyAccounts", "ParleyRetrieval",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

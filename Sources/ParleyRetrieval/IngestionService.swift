@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import ParleyCore
@@ -32,8 +31,6 @@ public final class IngestionService: Sendable {
     let options: Options
     let logger: Logger
     private let wakeUps = WakeSignal()
-    /// Reading and chunking, off the cooperative pool.
-    private static let readers = DispatchQueue(label: "parley.ingestion", qos: .utility, attributes: .concurrent)
 
     public init(store: any KnowledgeStore, embedder: (any Embedder)?, holder: String, options: Options = Options(),
                 logger: Logger) {
@@ -112,7 +109,7 @@ public final class IngestionService: Sendable {
     private func process(_ claim: IngestionClaim) async throws -> Bool {
         let document = claim.document
         let chunker = options.chunker
-        let (kind, chunks) = try await Self.offPool {
+        let (kind, chunks) = try await OffPool.run {
             let (kind, text) = try DocumentExtractor.extract(Data(claim.content), name: document.name)
             return (kind, chunker.chunks(of: text))
         }
@@ -179,11 +176,6 @@ public final class IngestionService: Sendable {
         }
     }
 
-    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            readers.async { continuation.resume(with: Result(catching: body)) }
-        }
-    }
 }
 
 extension Result where Failure == any Error {
@@ -193,7 +185,8 @@ extension Result where Failure == any Error {
 }
 
 extension Array {
-    func chunked(into size: Int) -> [ArraySlice<Element>] {
+    /// The array in consecutive slices of `size` (the last may be shorter).
+    public func chunked(into size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -68,6 +68,17 @@ public final class KnowledgeService: Sendable {
         return document
     }
 
+    /// The document's text as it was read for indexing (passages' offsets point into it).
+    public func text(documentID: UUID, baseID: UUID, reader: UserID) async throws -> String {
+        let document = try await store.document(id: documentID, baseID: baseID, reader: reader)
+        let content = try await store.documentContent(id: documentID, baseID: baseID, reader: reader)
+        do {
+            return try await OffPool.run { try DocumentExtractor.extract(Data(content), name: document.name).document.text }
+        } catch let error as ExtractionError {
+            throw ParleyError.conflict("the document's text cannot be read: \(error.description)")
+        }
+    }
+
     /// Ranked passages of one base for a question.
     public func search(_ question: String, baseID: UUID, reader: UserID, limit: Int) async throws -> Retrieval {
         let question = question.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -26,6 +26,8 @@ public protocol KnowledgeStore: Sendable {
     /// The base's documents, newest first.
     func documents(baseID: UUID, reader: UserID) async throws -> [KnowledgeDocument]
     func document(id: UUID, baseID: UUID, reader: UserID) async throws -> KnowledgeDocument
+    /// The document's content as uploaded.
+    func documentContent(id: UUID, baseID: UUID, reader: UserID) async throws -> [UInt8]
     /// The document's passages in order, for reading its text as the index holds it.
     func chunks(documentID: UUID, baseID: UUID, reader: UserID) async throws -> [StoredPassage]
     /// Deletes a document and its passages; they leave retrieval in the same transaction.

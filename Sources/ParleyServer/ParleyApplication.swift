@@ -10,6 +10,7 @@ import ParleyCore
 import ParleyGateway
 import ParleyProviders
 import ParleyRedis
+import ParleyRetrieval
 import ParleyStore
 import Prometheus
 import ServiceLifecycle
@@ -36,13 +37,15 @@ public struct ParleyApplication: ApplicationProtocol {
     let database: DatabaseService
     let usage: UsageRecorder
     let drain: Drain
+    let ingestion: IngestionService
 
     public var server: HTTPServerBuilder { Self.serverBuilder }
     public var configuration: ApplicationConfiguration { http.configuration }
     public func onServerRunning(_ channel: any Channel) async { await http.onServerRunning(channel) }
 
     /// What runs beside the HTTP server, in start order.
-    public var services: [any Service] { [database, usage, clientService, generations] }
+    public var services: [any Service] { [database, usage, clientService, generations, ingestionService] }
+    var ingestionService: IngestionRunner { IngestionRunner(ingestion: ingestion) }
     var clientService: HTTPClientService { HTTPClientService(client: httpClient) }
     var generations: GenerationHubService { GenerationHubService(hub: hub, drain: drain, grace: config.shutdownGrace) }
 
@@ -53,7 +56,7 @@ public struct ParleyApplication: ApplicationProtocol {
         // Graceful shutdown runs in reverse order: generations drain first, then the HTTP server closes,
         // then the upstream client, then the usage still counted is written, and the database closes last.
         let group = ServiceGroup(configuration: .init(
-            services: [database, usage, clientService, http, generations],
+            services: [database, usage, clientService, ingestionService, http, generations],
             logger: logger))
         defer { database.stopPool() }
         try await group.run()
@@ -124,6 +127,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
         if closed > 0 { logger.info("signed-out user's streams closed", metadata: ["user": "\(user)", "streams": "\(closed)"]) }
     }
     let drain = Drain()
+    let (knowledge, ingestion) = KnowledgeService.assembled(config: config.knowledge, store: store, gateway: gateway, logger: logger)
     let services = ParleyServices(
         config: config, store: store, models: gateway, router: models, gateway: gateway,
         accounting: CallAccounting(limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits),
@@ -137,7 +141,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
         loginThrottle: LoginThrottle(limiter: rateLimiter,
                                      limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)),
         oidc: config.oidc.map { OIDCProvider(settings: $0, client: httpClient, logger: logger) },
-        drain: drain, metrics: metrics)
+        drain: drain, metrics: metrics, knowledge: knowledge)
 
     let (router, routes) = ParleyRoutes.router(services: services, webAssets: webAssets)
     let http = Application(
@@ -161,7 +165,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
     }
     return ParleyApplication(config: config, store: store, hub: hub, routes: routes, responder: http.responder,
                              logger: logger, http: http, httpClient: httpClient, database: database,
-                             usage: usage, drain: drain)
+                             usage: usage, drain: drain, ingestion: ingestion)
 }
 
 
@@ -299,6 +303,16 @@ final class DatabaseService: Service, Sendable {
             try? await gracefulShutdown()
             group.cancelAll()
         }
+    }
+}
+
+/// Ingests knowledge-base documents until shutdown; a document being read then is left to its lease, and taken
+/// over by the next replica (or this one, started again).
+struct IngestionRunner: Service {
+    let ingestion: IngestionService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await ingestion.run() }
     }
 }
 

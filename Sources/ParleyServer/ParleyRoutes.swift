@@ -1,12 +1,14 @@
 import Hummingbird
 import Logging
 import ParleyAccounts
+import ParleyRetrieval
 
 /// The router: the guards every request passes, then each group of routes given only what it uses.
 enum ParleyRoutes {
     static func router(services: ParleyServices, webAssets: WebAssets) -> (Router<ParleyRequestContext>, [Route]) {
         let router = Router(context: ParleyRequestContext.self)
         router.middlewares.add(RequestGuard(allowedHosts: services.config.effectiveAllowedHosts, maxBodyBytes: services.config.maxBodyBytes,
+                                            maxUploadBytes: services.config.knowledge.limits.maxDocumentBytes,
                                             https: services.config.secureCookies))
         router.middlewares.add(AccessLog())
         router.middlewares.add(ErrorMiddleware())
@@ -28,6 +30,9 @@ enum ParleyRoutes {
                            models: services.models, limits: services.config.limits, bodyLimit: bodyLimit).register(on: api)
         MessageRoutes(store: services.store, feed: services.feed, drain: services.drain, bodyLimit: bodyLimit).register(on: api)
         SearchRoutes(store: services.store).register(on: api)
+        KnowledgeRoutes(knowledge: services.knowledge, accounts: services.store, models: services.models, drain: services.drain,
+                        bodyLimit: bodyLimit,
+                        embeds: services.config.knowledge.embeddingModel != nil).register(on: api)
         let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis, drain: services.drain)
         system.register(on: recorder)
         system.registerModels(on: api)

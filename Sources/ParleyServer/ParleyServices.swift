@@ -4,6 +4,7 @@ import ParleyCore
 import ParleyGateway
 import ParleyProviders
 import ParleyRedis
+import ParleyRetrieval
 import ParleyStore
 import Prometheus
 
@@ -32,6 +33,8 @@ struct ParleyServices: Sendable {
     let drain: Drain
     /// What `/metrics` shows, when the metrics are on (``ParleyMetrics/bootstrap()``).
     let metrics: PrometheusCollectorRegistry?
+    /// Knowledge bases: documents, ingestion, search.
+    let knowledge: KnowledgeService
 }
 
 /// The cache and limiter backends chosen by the configuration, and Redis when it is used.

@@ -33,8 +33,17 @@ enum SecurityHeaders {
 struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     let allowedHosts: AllowedHosts
     let maxBodyBytes: Int
+    /// The limit of document uploads (``isUpload(_:)``), which are files rather than JSON.
+    var maxUploadBytes = 0
     /// Users come over HTTPS (`secure_cookies`): responses carry HSTS.
     var https = false
+
+    /// `POST /api/v1/knowledge-bases/{id}/documents`: a document upload.
+    static func isUpload(_ request: Request) -> Bool {
+        guard request.method == .post else { return false }
+        let parts = request.uri.path.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 6 && parts[1] == "api" && parts[2] == "v1" && parts[3] == "knowledge-bases" && parts[5] == "documents"
+    }
 
     static var implementedMethods: Set<HTTPRequest.Method> { [.get, .head, .post, .put, .patch, .delete, .options] }
     static var safeMethods: Set<HTTPRequest.Method> { [.get, .head, .options] }
@@ -73,9 +82,10 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
                                              authority: request.head.authority) {
             throw refuse(.forbidden, "cross_site_request", site)
         }
+        let limit = Self.isUpload(request) ? max(maxUploadBytes, maxBodyBytes) : maxBodyBytes
         if let length = request.headers[.contentLength],
-           let bytes = CheckedNumber.integer(length, in: 0...Int.max / 2), bytes > maxBodyBytes {
-            throw refuse(.contentTooLarge, "payload_too_large", "the request body is larger than \(maxBodyBytes) bytes", close: true)
+           let bytes = CheckedNumber.integer(length, in: 0...Int.max / 2), bytes > limit {
+            throw refuse(.contentTooLarge, "payload_too_large", "the request body is larger than \(limit) bytes", close: true)
         }
     }
 }

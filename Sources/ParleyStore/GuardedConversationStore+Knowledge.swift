@@ -37,6 +37,9 @@ extension GuardedConversationStore: KnowledgeStore {
     public func document(id: UUID, baseID: UUID, reader: UserID) async throws -> KnowledgeDocument {
         try await guardedKnowledge { try await $0.document(id: id, baseID: baseID, reader: reader) }
     }
+    public func documentContent(id: UUID, baseID: UUID, reader: UserID) async throws -> [UInt8] {
+        try await guardedKnowledge { try await $0.documentContent(id: id, baseID: baseID, reader: reader) }
+    }
     public func chunks(documentID: UUID, baseID: UUID, reader: UserID) async throws -> [StoredPassage] {
         try await guardedKnowledge { try await $0.chunks(documentID: documentID, baseID: baseID, reader: reader) }
     }

@@ -182,6 +182,18 @@ extension PostgresConversationStore: KnowledgeStore {
         return try Self.document(from: row)
     }
 
+    public func documentContent(id: UUID, baseID: UUID, reader: UserID) async throws -> [UInt8] {
+        guard try await reads(baseID: baseID, reader: reader) else { throw Self.noDocument(id) }
+        let rows = try await perform {
+            try await client.query("""
+                SELECT c.content FROM kb_document_content c JOIN kb_documents d ON d.id = c.document_id
+                WHERE d.id = \(id) AND d.base_id = \(baseID)
+                """, logger: logger).collect()
+        }
+        guard let row = rows.first else { throw Self.noDocument(id) }
+        return Array(buffer: try row.decode(ByteBuffer.self))
+    }
+
     public func chunks(documentID: UUID, baseID: UUID, reader: UserID) async throws -> [StoredPassage] {
         _ = try await document(id: documentID, baseID: baseID, reader: reader)
         let rows = try await perform {

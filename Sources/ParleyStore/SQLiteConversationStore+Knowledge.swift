@@ -142,6 +142,18 @@ extension SQLiteConversationStore: KnowledgeStore {
         return found
     }
 
+    public func documentContent(id: UUID, baseID: UUID, reader: UserID) async throws -> [UInt8] {
+        let found = try await read { db -> Data? in
+            guard try Self.reads(db, baseID: baseID, reader: reader) else { return nil }
+            return try Data.fetchOne(db, sql: """
+                SELECT c.content FROM kb_document_content c JOIN kb_documents d ON d.id = c.document_id
+                WHERE d.id = ? AND d.base_id = ?
+                """, arguments: [id.lowercased, baseID.lowercased])
+        }
+        guard let found else { throw Self.noDocument(id) }
+        return [UInt8](found)
+    }
+
     public func chunks(documentID: UUID, baseID: UUID, reader: UserID) async throws -> [StoredPassage] {
         let found = try await read { db -> [StoredPassage]? in
             guard try Self.reads(db, baseID: baseID, reader: reader),

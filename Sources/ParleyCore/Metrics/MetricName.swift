@@ -37,6 +37,8 @@ public enum MetricName {
     // Cache and limits
     /// Counter: response-cache lookups by `result` (`hit`, `miss`, `coalesced`, `bypass`).
     public static let cacheLookups = "parley_cache_lookups_total"
+    /// Counter: texts looked up in the embedding cache of knowledge bases, by `result` (`hit`, `miss`).
+    public static let embeddingCacheLookups = "parley_knowledge_embedding_cache_total"
     /// Gauges: the in-memory response cache's entries and bytes.
     public static let cacheEntries = "parley_cache_entries"
     public static let cacheBytes = "parley_cache_bytes"

@@ -5,6 +5,7 @@ import ParleyCore
 import ParleyGateway
 import ParleyProviders
 import ParleyRedis
+import ParleyRetrieval
 
 /// Builds a ``ParleyConfig`` from, in order of precedence: flags, environment variables, a JSON config file
 /// (`--config` or `PARLEY_CONFIG`), and defaults. Any secret `X` may instead be read from the file named by
@@ -112,6 +113,13 @@ public struct ConfigLoader: Sendable {
         if let total = try seconds("request_timeout") { config.timeouts.total = total }
         if let flush = try integer("flush_interval_ms", minimum: 10) { config.flushInterval = .milliseconds(flush) }
         if let generations = try integer("max_generations") { config.maxGenerations = generations }
+        if let (model, _) = try value("knowledge_embedding_model") { config.knowledge.embeddingModel = model }
+        if let bytes = try integer("knowledge_max_document_bytes") { config.knowledge.limits.maxDocumentBytes = bytes }
+        if let count = try integer("knowledge_max_documents") { config.knowledge.limits.maxDocumentsPerBase = count }
+        if let workers = try integer("knowledge_ingestion_workers") {
+            guard workers <= 64 else { throw ConfigError("knowledge_ingestion_workers must be at most 64") }
+            config.knowledge.ingestionWorkers = workers
+        }
         if let keepAlive = try seconds("keepalive_interval") { config.keepAliveInterval = keepAlive }
         if let lease = try seconds("generation_lease") {
             guard lease >= .seconds(1) else { throw ConfigError("generation_lease must be at least 1 second") }

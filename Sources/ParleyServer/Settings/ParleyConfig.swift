@@ -4,6 +4,7 @@ import ParleyAccounts
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
+import ParleyRetrieval
 
 /// Everything `parley serve` can be told. Built by ``ConfigLoader`` from flags, environment and a config file.
 public struct ParleyConfig: Sendable {
@@ -90,6 +91,17 @@ public struct ParleyConfig: Sendable {
     public var trustedProxies = TrustedProxies()
     /// Single sign-on through an OpenID Connect provider; nil: off.
     public var oidc: OIDCSettings?
+
+    /// Knowledge bases: their embedding model, limits and ingestion.
+    public var knowledge = KnowledgeSettings()
+
+    public struct KnowledgeSettings: Sendable {
+        /// The embedding model of new bases that name none; nil: full-text search only.
+        public var embeddingModel: String?
+        public var limits = KnowledgeLimits()
+        /// Documents ingested at once by this replica.
+        public var ingestionWorkers = 2
+    }
 
     /// The response cache's backend and bounds.
     public struct CacheSettings: Sendable {

@@ -4,10 +4,11 @@ import ParleyAccounts
 import ParleyCore
 import ParleyGateway
 import ParleyProviders
+import ParleyRetrieval
 
 extension Setting {
     /// Every setting of `parley serve`, in the order `--help`, `--print-config` and the README list them.
-    public static let all: [Setting] = server + accounts + models + gateway + chat + operation + sharing
+    public static let all: [Setting] = server + accounts + models + gateway + chat + knowledge + operation + sharing
 
     private static let server: [Setting] = [
         Setting("host", environment: "PARLEY_HOST", flag: "host", default: .value("127.0.0.1"),
@@ -186,6 +187,27 @@ extension Setting {
                 help: "How often partial answers are saved, in milliseconds (at least 10).") { "\($0.flushInterval.wholeMilliseconds)" },
         Setting("keepalive_interval", environment: "PARLEY_KEEPALIVE_INTERVAL", flag: "keepalive-interval", default: .value("15"),
                 help: "Seconds between keep-alive comments on idle event streams.") { seconds($0.keepAliveInterval) },
+    ]
+
+    private static let knowledge: [Setting] = [
+        Setting("knowledge_embedding_model", environment: "PARLEY_KNOWLEDGE_EMBEDDING_MODEL", flag: "knowledge-embedding-model",
+                default: .described("none: full-text search only"),
+                help: "Embedding model (served by the router, as on `/v1/embeddings`) of new knowledge bases that name none.") {
+            $0.knowledge.embeddingModel
+        },
+        Setting("knowledge_max_document_bytes", environment: "PARLEY_KNOWLEDGE_MAX_DOCUMENT_BYTES",
+                flag: "knowledge-max-document-bytes", default: .value("33554432"),
+                help: "Largest document uploaded to a knowledge base, in bytes; larger gets a 413.") {
+            "\($0.knowledge.limits.maxDocumentBytes)"
+        },
+        Setting("knowledge_max_documents", environment: "PARLEY_KNOWLEDGE_MAX_DOCUMENTS", flag: "knowledge-max-documents",
+                default: .value("10000"), help: "Most documents in one knowledge base.") {
+            "\($0.knowledge.limits.maxDocumentsPerBase)"
+        },
+        Setting("knowledge_ingestion_workers", environment: "PARLEY_KNOWLEDGE_INGESTION_WORKERS", flag: "knowledge-ingestion-workers",
+                default: .value("2"), help: "Documents this replica reads, chunks and embeds at once.") {
+            "\($0.knowledge.ingestionWorkers)"
+        },
     ]
 
     private static let operation: [Setting] = [

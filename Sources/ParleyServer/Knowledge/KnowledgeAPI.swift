@@ -1,0 +1,175 @@
+import Foundation
+import ParleyCore
+import ParleyRetrieval
+
+/// The JSON shapes of the knowledge-base API.
+extension API {
+    struct KnowledgeBase: Encodable {
+        var id: String
+        var name: String
+        var description: String
+        var embeddingModel: String?
+        var embeddingDimensions: Int?
+        /// `hybrid` when its passages are embedded, else `full_text`.
+        var search: String
+        var owned: Bool
+        var sharedWithEveryone: Bool
+        /// Emails of the users it is shared with (only its owner sees them).
+        var readers: [String]?
+        var documentCount: Int
+        var passageCount: Int
+        var createdAt: String
+        var updatedAt: String
+        enum CodingKeys: String, CodingKey {
+            case id, name, description, search, owned, readers
+            case embeddingModel = "embedding_model"
+            case embeddingDimensions = "embedding_dimensions"
+            case sharedWithEveryone = "shared_with_everyone"
+            case documentCount = "document_count"
+            case passageCount = "passage_count"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+        }
+        init(_ base: ParleyRetrieval.KnowledgeBase, owned: Bool, readerEmails: [String]?, embeds: Bool) {
+            id = base.id.lowercased
+            name = base.name
+            description = base.description
+            embeddingModel = base.embeddingModel
+            embeddingDimensions = base.embeddingDimensions
+            search = embeds && base.embeddingModel != nil ? "hybrid" : "full_text"
+            self.owned = owned
+            sharedWithEveryone = base.sharedWithEveryone
+            readers = owned ? readerEmails ?? [] : nil
+            documentCount = base.documentCount
+            passageCount = base.chunkCount
+            createdAt = API.time(base.createdAt)
+            updatedAt = API.time(base.updatedAt)
+        }
+    }
+
+    struct KnowledgeBaseList: Encodable {
+        var data: [KnowledgeBase]
+    }
+
+    struct CreateKnowledgeBase: Decodable {
+        var name: String
+        var description: String?
+        var embeddingModel: String?
+        enum CodingKeys: String, CodingKey {
+            case name, description
+            case embeddingModel = "embedding_model"
+        }
+    }
+
+    struct UpdateKnowledgeBase: Decodable {
+        var name: String?
+        var description: String?
+        var sharedWithEveryone: Bool?
+        /// Emails of the users who may read it; replaces the list.
+        var readers: [String]?
+        enum CodingKeys: String, CodingKey {
+            case name, description, readers
+            case sharedWithEveryone = "shared_with_everyone"
+        }
+    }
+
+    struct Document: Encodable, Equatable {
+        var id: String
+        var knowledgeBaseID: String
+        var name: String
+        var kind: String?
+        var bytes: Int
+        var sha256: String
+        var status: String
+        var error: String?
+        var passageCount: Int
+        var attempts: Int
+        var createdAt: String
+        var updatedAt: String
+        enum CodingKeys: String, CodingKey {
+            case id, name, kind, bytes, sha256, status, error, attempts
+            case knowledgeBaseID = "knowledge_base_id"
+            case passageCount = "passage_count"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+        }
+        init(_ document: KnowledgeDocument) {
+            id = document.id.lowercased
+            knowledgeBaseID = document.baseID.lowercased
+            name = document.name
+            kind = document.kind
+            bytes = document.byteCount
+            sha256 = document.sha256
+            status = document.status.rawValue
+            error = document.error
+            passageCount = document.chunkCount
+            attempts = document.attempts
+            createdAt = API.time(document.createdAt)
+            updatedAt = API.time(document.updatedAt)
+        }
+    }
+
+    struct DocumentList: Encodable {
+        var data: [Document]
+    }
+
+    struct AddedDocument: Encodable {
+        var document: Document
+        var duplicate: Bool
+    }
+
+    struct Passage: Encodable {
+        var id: Int64
+        var documentID: String
+        var documentName: String
+        var page: Int?
+        var headingPath: [String]
+        var start: Int
+        var end: Int
+        var text: String
+        var score: Double?
+        var textRank: Int?
+        var vectorRank: Int?
+        var similarity: Float?
+        enum CodingKeys: String, CodingKey {
+            case id, page, start, end, text, score, similarity
+            case documentID = "document_id"
+            case documentName = "document_name"
+            case headingPath = "heading_path"
+            case textRank = "text_rank"
+            case vectorRank = "vector_rank"
+        }
+        init(_ passage: StoredPassage) {
+            id = passage.id
+            documentID = passage.documentID.lowercased
+            documentName = passage.documentName
+            page = passage.page
+            headingPath = passage.headingPath
+            start = passage.start
+            end = passage.end
+            text = passage.text
+        }
+        init(_ retrieved: RetrievedPassage) {
+            self.init(retrieved.passage)
+            score = retrieved.score
+            textRank = retrieved.textRank
+            vectorRank = retrieved.vectorRank
+            similarity = retrieved.similarity
+        }
+    }
+
+    struct PassageList: Encodable {
+        var data: [Passage]
+    }
+
+    struct SearchKnowledge: Decodable {
+        var query: String
+        var limit: Int?
+    }
+
+    struct KnowledgeSearchResults: Encodable {
+        var mode: String
+        var note: String?
+        var data: [Passage]
+    }
+}

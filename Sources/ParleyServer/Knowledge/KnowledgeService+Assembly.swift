@@ -1,0 +1,22 @@
+import Foundation
+import Logging
+import ParleyProviders
+import ParleyRetrieval
+import ParleyStore
+
+extension KnowledgeService {
+    /// The knowledge-base service of a server and the ingestion it runs: embeddings through the router (and the
+    /// response cache), vectors searched in memory, documents read by `config.ingestionWorkers` workers.
+    static func assembled(config: ParleyConfig.KnowledgeSettings, store: GuardedConversationStore, gateway: GatewayCache,
+                          logger: Logger) -> (KnowledgeService, IngestionService) {
+        let embedder = RouterEmbedder(gateway: gateway)
+        var options = IngestionService.Options()
+        options.workers = config.ingestionWorkers
+        let ingestion = IngestionService(store: store, embedder: embedder, holder: "replica-\(UUID().uuidString.lowercased())",
+                                         options: options, logger: logger)
+        let retriever = HybridRetriever(store: store, embedder: embedder, indexes: VectorIndexCache(store: store), logger: logger)
+        let service = KnowledgeService(store: store, limits: config.limits, retriever: retriever, ingestion: ingestion,
+                                       defaultEmbeddingModel: config.embeddingModel)
+        return (service, ingestion)
+    }
+}

@@ -1,0 +1,257 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ParleyServer
+import Testing
+
+/// The knowledge-base API through a real server over loopback, its SQLite file, and the mock model server's
+/// embeddings: upload, durable ingestion, progress events, hybrid search, deletion, isolation and bad input.
+@Suite struct KnowledgeAPITests {
+    static let guide = """
+        # Router guide
+
+        ## Resetting
+
+        To reset the router, hold the recessed button for ten seconds until the light blinks amber. \
+        The router keeps its firmware but forgets every setting.
+
+        ## Warranty
+
+        The warranty lasts two years from the date of purchase and covers manufacturing defects. \
+        Water damage is not covered.
+        """
+
+    static func start(embeddingModel: String? = "mock-1") async throws -> TestParley {
+        try await TestParley.start { config in
+            config.knowledge.embeddingModel = embeddingModel
+            config.knowledge.limits.maxDocumentBytes = 64 << 10
+        }
+    }
+
+    @Test func uploadIngestSearchReadAndDelete() async throws {
+        let parley = try await Self.start()
+        defer { Task { await parley.stop() } }
+        let base = try await parley.createBase(#"{"name":"Support","description":"Router docs"}"#)
+        #expect(base["embedding_model"] as? String == "mock-1" && base["search"] as? String == "hybrid")
+        let baseID = try #require(base["id"] as? String)
+
+        let upload = try await parley.upload(baseID, name: "router.md", Array(Self.guide.utf8))
+        #expect(upload.status == 201, "\(upload.body)")
+        let document = try #require(upload.json["document"] as? [String: Any])
+        let documentID = try #require(document["id"] as? String)
+        #expect(document["status"] as? String == "queued" && upload.json["duplicate"] as? Bool == false)
+        #expect(upload.headers["location"] == "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)")
+
+        let ready = try await parley.waitForDocument(baseID, documentID)
+        #expect(ready["status"] as? String == "ready" && ready["kind"] as? String == "markdown", "\(ready)")
+        #expect((ready["passage_count"] as? Int ?? 0) >= 2)
+
+        let passages = try await parley.request(.GET, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)/passages")
+        let items = try #require(passages.json["data"] as? [[String: Any]])
+        let warrantyPassage = try #require(items.first { ($0["text"] as? String)?.contains("two years") == true })
+        #expect(warrantyPassage["heading_path"] as? [String] == ["Router guide", "Warranty"])
+
+        // The text endpoint gives the text the offsets point into.
+        let text = try await parley.request(.GET, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)/text")
+        #expect(text.status == 200 && text.headers["content-type"]?.hasPrefix("text/plain") == true)
+        let start = try #require(warrantyPassage["start"] as? Int), end = try #require(warrantyPassage["end"] as? Int)
+        let utf16 = Array(text.body.utf16)
+        #expect(String(decoding: utf16[start..<end], as: UTF16.self) == warrantyPassage["text"] as? String)
+
+        let search = try await parley.search(baseID, "How long does the warranty last?")
+        #expect(search.status == 200, "\(search.body)")
+        #expect(search.json["mode"] as? String == "hybrid")
+        let hits = try #require(search.json["data"] as? [[String: Any]])
+        let top = try #require(hits.first)
+        #expect((top["text"] as? String)?.contains("two years") == true, "\(hits)")
+        #expect(top["document_name"] as? String == "router.md" && top["text_rank"] as? Int == 1)
+        #expect(hits.contains { $0["vector_rank"] != nil }, "the vector search took part")
+
+        // The same content again is the same document.
+        let again = try await parley.upload(baseID, name: "copy.md", Array(Self.guide.utf8))
+        #expect(again.status == 200 && again.json["duplicate"] as? Bool == true)
+        #expect((again.json["document"] as? [String: Any])?["id"] as? String == documentID)
+
+        let deleted = try await parley.request(.DELETE, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)")
+        #expect(deleted.status == 204)
+        let after = try await parley.search(baseID, "How long does the warranty last?")
+        #expect((after.json["data"] as? [[String: Any]])?.isEmpty == true, "a deleted document is gone from search at once")
+        let list = try await parley.request(.GET, "/api/v1/knowledge-bases/\(baseID)/documents")
+        #expect((list.json["data"] as? [Any])?.isEmpty == true)
+        #expect(try await parley.request(.DELETE, "/api/v1/knowledge-bases/\(baseID)").status == 204)
+        #expect(try await parley.request(.GET, "/api/v1/knowledge-bases/\(baseID)").status == 404)
+    }
+
+    @Test func progressIsStreamedAsEvents() async throws {
+        let parley = try await Self.start()
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Events"}"#)["id"] as? String)
+        let events = try await parley.events(.GET, "/api/v1/knowledge-bases/\(baseID)/events")
+        defer { events.cancel() }
+        let upload = try await parley.upload(baseID, name: "guide.md", Array(Self.guide.utf8))
+        let documentID = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
+        let seen = try await events.read { $0.name == "document" && $0.data["status"] as? String == "ready" }
+        #expect(seen.last?.data["id"] as? String == documentID)
+        #expect((seen.last?.data["passage_count"] as? Int ?? 0) >= 2)
+        _ = try await parley.request(.DELETE, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)")
+        let gone = try await events.read { $0.name == "deleted" }
+        #expect(gone.last?.data["id"] as? String == documentID)
+    }
+
+    @Test func withoutAnEmbeddingModelSearchIsFullTextAndSaysSo() async throws {
+        let parley = try await Self.start(embeddingModel: nil)
+        defer { Task { await parley.stop() } }
+        let base = try await parley.createBase(#"{"name":"Plain"}"#)
+        #expect(base["search"] as? String == "full_text" && base["embedding_model"] == nil)
+        let baseID = try #require(base["id"] as? String)
+        let upload = try await parley.upload(baseID, name: "guide.md", Array(Self.guide.utf8))
+        let documentID = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
+        _ = try await parley.waitForDocument(baseID, documentID)
+        let search = try await parley.search(baseID, "reset button")
+        #expect(search.json["mode"] as? String == "full_text")
+        #expect(((search.json["data"] as? [[String: Any]])?.first?["text"] as? String)?.contains("recessed button") == true)
+        #expect(parley.mockServer?.counters.snapshot["embeddings"] == nil, "nothing was embedded")
+    }
+
+    @Test func aFileWithoutTextFailsWithTheReasonAndCanBeRetried() async throws {
+        let parley = try await Self.start()
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Files"}"#)["id"] as? String)
+        let binary: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 0, 1, 2, 3, 0, 0, 0xFF]
+        let upload = try await parley.upload(baseID, name: "parley.bin", binary, contentType: "application/octet-stream")
+        let documentID = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
+        let failed = try await parley.waitForDocument(baseID, documentID)
+        #expect(failed["status"] as? String == "failed" && (failed["error"] as? String)?.isEmpty == false, "\(failed)")
+        #expect(failed["attempts"] as? Int == 1, "a file that holds no text is not retried on its own")
+        let retried = try await parley.request(.POST, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)/retry")
+        #expect(retried.status == 200 && retried.json["status"] as? String == "queued")
+        let cancel = try await parley.request(.POST, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)/cancel")
+        #expect([200, 409].contains(cancel.status), "cancelled if still pending, else a conflict: \(cancel.body)")
+    }
+
+    @Test func badInputGetsClearErrors() async throws {
+        let parley = try await Self.start()
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Checks"}"#)["id"] as? String)
+        let cases: [(String, APIReply, Int)] = [
+            ("no name", try await parley.request(.POST, "/api/v1/knowledge-bases", body: #"{"description":"x"}"#), 400),
+            ("blank name", try await parley.request(.POST, "/api/v1/knowledge-bases", body: #"{"name":"  "}"#), 400),
+            ("long name", try await parley.request(.POST, "/api/v1/knowledge-bases",
+                                                   body: #"{"name":"\#(String(repeating: "n", count: 201))"}"#), 400),
+            ("unknown embedding model", try await parley.request(.POST, "/api/v1/knowledge-bases",
+                                                                 body: #"{"name":"x","embedding_model":"nope"}"#), 400),
+            ("not JSON", try await parley.request(.POST, "/api/v1/knowledge-bases", body: "{"), 400),
+            ("unknown base", try await parley.request(.GET, "/api/v1/knowledge-bases/\(UUID().uuidString)"), 404),
+            ("not an id", try await parley.request(.GET, "/api/v1/knowledge-bases/nope/documents"), 404),
+            ("unknown document", try await parley.request(.GET, "/api/v1/knowledge-bases/\(baseID)/documents/\(UUID().uuidString)"), 404),
+            ("no document name", try await parley.upload(baseID, name: nil, Array("text".utf8)), 400),
+            ("empty document", try await parley.upload(baseID, name: "empty.txt", []), 400),
+            ("too large", try await parley.upload(baseID, name: "big.txt", Array(repeating: 65, count: (64 << 10) + 1)), 413),
+            ("multipart", try await parley.upload(baseID, name: "a.txt", Array("--x\r\n".utf8),
+                                                  contentType: "multipart/form-data; boundary=x"), 415),
+            ("empty query", try await parley.request(.POST, "/api/v1/knowledge-bases/\(baseID)/search", body: #"{"query":" "}"#), 400),
+            ("limit out of range", try await parley.request(.POST, "/api/v1/knowledge-bases/\(baseID)/search",
+                                                            body: #"{"query":"x","limit":500}"#), 400),
+            ("unknown reader", try await parley.request(.PATCH, "/api/v1/knowledge-bases/\(baseID)",
+                                                        body: #"{"readers":["nobody@example.com"]}"#), 400),
+            ("not pending", try await parley.request(.POST, "/api/v1/knowledge-bases/\(baseID)/documents/\(UUID().uuidString)/cancel"), 404),
+        ]
+        for (name, reply, status) in cases {
+            #expect(reply.status == status, "\(name): \(reply.status) \(reply.body)")
+            #expect(reply.errorMessage?.isEmpty == false, "\(name) has a message: \(reply.body)")
+        }
+        // The name may come from Content-Disposition.
+        let named = try await parley.upload(baseID, name: nil, Array("# Notes\nplain words".utf8),
+                                            headers: ["Content-Disposition": #"attachment; filename="notes.md""#])
+        #expect(named.status == 201 && (named.json["document"] as? [String: Any])?["name"] as? String == "notes.md")
+    }
+
+    @Test func anotherUsersBaseIsUnreachableUntilShared() async throws {
+        let parley = try await Self.start()
+        defer { Task { await parley.stop() } }
+        let admin = try await parley.signIn(email: TestUsers.adminEmail)
+        let bob = try await parley.createUser("bob@example.com", by: admin)
+        let baseID = try #require(try await parley.createBase(#"{"name":"Private"}"#)["id"] as? String)
+        let upload = try await parley.upload(baseID, name: "guide.md", Array(Self.guide.utf8))
+        let documentID = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
+        _ = try await parley.waitForDocument(baseID, documentID)
+        let base = "/api/v1/knowledge-bases/\(baseID)"
+        let asBob = bob.headers
+        func bobSees() async throws -> [Int] {
+            [
+                try await parley.request(.GET, base, headers: asBob).status,
+                try await parley.request(.GET, base + "/documents", headers: asBob).status,
+                try await parley.request(.GET, base + "/documents/\(documentID)", headers: asBob).status,
+                try await parley.request(.GET, base + "/documents/\(documentID)/passages", headers: asBob).status,
+                try await parley.request(.GET, base + "/documents/\(documentID)/text", headers: asBob).status,
+                try await parley.request(.POST, base + "/search", body: #"{"query":"warranty"}"#, headers: asBob).status,
+            ]
+        }
+        #expect(try await bobSees() == [404, 404, 404, 404, 404, 404])
+        let bobsList = try await parley.request(.GET, "/api/v1/knowledge-bases", headers: asBob)
+        #expect((bobsList.json["data"] as? [Any])?.isEmpty == true)
+
+        let shared = try await parley.request(.PATCH, base, body: #"{"readers":["Bob@Example.com"]}"#)
+        #expect(shared.status == 200 && shared.json["readers"] as? [String] == ["bob@example.com"], "\(shared.body)")
+        #expect(try await bobSees() == [200, 200, 200, 200, 200, 200])
+        let bobsView = try await parley.request(.GET, base, headers: asBob)
+        #expect(bobsView.json["owned"] as? Bool == false && bobsView.json["readers"] == nil, "a reader does not see who else reads")
+        // Reading is all a reader may do.
+        let changes = [
+            try await parley.request(.PATCH, base, body: #"{"name":"mine"}"#, headers: asBob).status,
+            try await parley.request(.DELETE, base + "/documents/\(documentID)", headers: asBob).status,
+            try await parley.upload(baseID, name: "x.md", Array("# x\nmore".utf8), headers: asBob).status,
+            try await parley.request(.DELETE, base, headers: asBob).status,
+        ]
+        #expect(changes == [404, 404, 404, 404])
+        // Only an administrator shares with everyone.
+        let bobsBase = try #require(try await parley.createBase(#"{"name":"Bob's"}"#, headers: asBob)["id"] as? String)
+        let everyone = try await parley.request(.PATCH, "/api/v1/knowledge-bases/\(bobsBase)",
+                                                body: #"{"shared_with_everyone":true}"#, headers: asBob)
+        #expect(everyone.status == 403, "\(everyone.body)")
+        _ = try await parley.request(.PATCH, base, body: #"{"readers":[]}"#)
+        #expect(try await bobSees() == [404, 404, 404, 404, 404, 404])
+    }
+}
+
+extension ParleyAPI {
+    func createBase(_ body: String, headers: [String: String] = [:]) async throws -> [String: Any] {
+        let reply = try await request(.POST, "/api/v1/knowledge-bases", body: body, headers: headers)
+        try #require(reply.status == 201, "create knowledge base: \(reply.status) \(reply.body)")
+        return reply.json
+    }
+
+    /// Uploads `content` as the request body, named by `?name=` when given.
+    func upload(_ baseID: String, name: String?, _ content: [UInt8], contentType: String = "text/markdown",
+                headers: [String: String] = [:]) async throws -> APIReply {
+        let query = name.map { "?name=" + ($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0) } ?? ""
+        var request = HTTPClientRequest(url: baseURL + "/api/v1/knowledge-bases/\(baseID)/documents" + query)
+        request.method = .POST
+        for (field, value) in withCredentials(headers) { request.headers.add(name: field, value: value) }
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(ByteBuffer(bytes: content))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        var fields: [String: String] = [:]
+        for header in response.headers { fields[header.name.lowercased()] = header.value }
+        return APIReply(status: Int(response.status.code), headers: fields, body: String(buffer: bytes))
+    }
+
+    func search(_ baseID: String, _ query: String, headers: [String: String] = [:]) async throws -> APIReply {
+        try await request(.POST, "/api/v1/knowledge-bases/\(baseID)/search", body: #"{"query":\#(quoted(query))}"#, headers: headers)
+    }
+
+    /// Polls the document until it is no longer queued or processing, and returns it.
+    func waitForDocument(_ baseID: String, _ documentID: String, timeout: Duration = .seconds(30)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let reply = try await request(.GET, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)")
+            try #require(reply.status == 200, "\(reply.status) \(reply.body)")
+            let status = reply.json["status"] as? String
+            if status != "queued" && status != "processing" { return reply.json }
+            try #require(ContinuousClock.now < deadline, "document \(documentID) still \(status ?? "?")")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
