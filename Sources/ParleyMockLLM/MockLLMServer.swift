@@ -19,6 +19,8 @@ public struct MockLLMServer: Sendable {
         /// When set, requests must carry `Authorization: Bearer <apiKey>`.
         public var apiKey: String?
         public var embeddingDimensions = 8
+        /// How long each `/v1/embeddings` request takes, to make ingestion slow enough to interrupt.
+        public var embeddingDelayMs = 0
         public init() {}
     }
 
@@ -190,6 +192,7 @@ public struct MockLLMServer: Sendable {
     private func embeddings(_ request: Request, context: some RequestContext) async throws -> Response {
         counters.bump("embeddings")
         if let denied = authorize(request) { return denied }
+        if options.embeddingDelayMs > 0 { try await Task.sleep(for: .milliseconds(options.embeddingDelayMs)) }
         let body = try await request.body.collect(upTo: 16 << 20)
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
               let model = object["model"] as? String else {

@@ -127,7 +127,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
         if closed > 0 { logger.info("signed-out user's streams closed", metadata: ["user": "\(user)", "streams": "\(closed)"]) }
     }
     let drain = Drain()
-    let (knowledge, ingestion) = KnowledgeService.assembled(config: config.knowledge, store: store, gateway: gateway, logger: logger)
+    let (knowledge, ingestion) = KnowledgeService.assembled(config: config.knowledge, lease: config.generationLease, store: store, gateway: gateway, logger: logger)
     let services = ParleyServices(
         config: config, store: store, models: gateway, router: models, gateway: gateway,
         accounting: CallAccounting(limiter: RequestLimiter(limiter: rateLimiter, settings: config.rateLimits),

@@ -7,11 +7,13 @@ import ParleyStore
 extension KnowledgeService {
     /// The knowledge-base service of a server and the ingestion it runs: embeddings through the router (and the
     /// response cache), vectors searched in memory, documents read by `config.ingestionWorkers` workers.
-    static func assembled(config: ParleyConfig.KnowledgeSettings, store: GuardedConversationStore, gateway: GatewayCache,
-                          logger: Logger) -> (KnowledgeService, IngestionService) {
+    /// A document is held under the same lease as an answer being generated (`generation_lease`).
+    static func assembled(config: ParleyConfig.KnowledgeSettings, lease: Duration, store: GuardedConversationStore,
+                          gateway: GatewayCache, logger: Logger) -> (KnowledgeService, IngestionService) {
         let embedder = RouterEmbedder(gateway: gateway)
         var options = IngestionService.Options()
         options.workers = config.ingestionWorkers
+        options.lease = lease
         let ingestion = IngestionService(store: store, embedder: embedder, holder: "replica-\(UUID().uuidString.lowercased())",
                                          options: options, logger: logger)
         let retriever = HybridRetriever(store: store, embedder: embedder, indexes: VectorIndexCache(store: store), logger: logger)

@@ -214,7 +214,7 @@ extension Setting {
         Setting("shutdown_grace", environment: "PARLEY_SHUTDOWN_GRACE", flag: "shutdown-grace", default: .value("10"),
                 help: "Seconds running answers may finish on SIGTERM before they are stored as `interrupted`.") { seconds($0.shutdownGrace) },
         Setting("generation_lease", environment: "PARLEY_GENERATION_LEASE", flag: "generation-lease", default: .value("15"),
-                help: "Seconds a replica holds an answer it generates without renewing (renewed every third of it); a dead replica's answers are marked `interrupted` within about this long plus a third.") {
+                help: "Seconds a replica holds an answer it generates, or a document it ingests, without renewing (renewed every third of it); a dead replica's answers are marked `interrupted`, and its documents taken over, within about this long plus a third.") {
             seconds($0.generationLease)
         },
         Setting("database_timeout", environment: "PARLEY_DATABASE_TIMEOUT", flag: "database-timeout", default: .value("5"),
