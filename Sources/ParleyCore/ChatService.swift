@@ -22,16 +22,20 @@ public struct ChatService: Sendable {
     public let models: any ModelDirectory
     public let hub: GenerationHub
     public let limits: ChatLimits
+    /// Grounds the answers of conversations with knowledge bases; nil: none are.
+    public var grounding: (any Grounding)?
 
     /// History is read backwards, first a page with the turn itself, then larger ones, until the budget is full.
     static let firstHistoryPage = 32
     static let historyPageSize = 256
 
-    public init(store: any ConversationStore, models: any ModelDirectory, hub: GenerationHub, limits: ChatLimits) {
+    public init(store: any ConversationStore, models: any ModelDirectory, hub: GenerationHub, limits: ChatLimits,
+                grounding: (any Grounding)? = nil) {
         self.store = store
         self.models = models
         self.hub = hub
         self.limits = limits
+        self.grounding = grounding
     }
 
     /// Posts a user message and starts the answer. The returned job is already running.
@@ -70,6 +74,7 @@ public struct ChatService: Sendable {
             var provider: any ChatProvider
             var upstreamModel: String
             var context: [ChatMessage]
+            var assistant = turn.assistant
             do {
                 let resolved: ResolvedModel
                 if let requested {
@@ -81,7 +86,12 @@ public struct ChatService: Sendable {
                 }
                 provider = resolved.provider
                 upstreamModel = resolved.upstreamModel
-                context = try await service.buildContext(turn)
+                let grounded = try await service.ground(turn, owner: owner)
+                if let grounded {
+                    try await service.store.setSources(messageID: assistant.id, sources: grounded.sourcesJSON)
+                    assistant.sources = grounded.sourcesJSON
+                }
+                context = try await service.buildContext(turn, grounding: grounded?.instructions)
             } catch {
                 // The turn is stored: report the problem through the job, like any failed answer.
                 provider = FailingProvider(error: error)
@@ -90,7 +100,7 @@ public struct ChatService: Sendable {
             }
             let request = ChatRequest(model: upstreamModel, messages: context, maxTokens: service.limits.maxOutputTokens)
             do {
-                return try service.hub.start(user: turn.user, assistant: turn.assistant, request: request,
+                return try service.hub.start(user: turn.user, assistant: assistant, request: request,
                                              provider: provider)
             } catch {
                 _ = try? await service.store.finishMessage(id: turn.assistant.id, MessageCompletion(
@@ -100,10 +110,21 @@ public struct ChatService: Sendable {
         }.value
     }
 
-    /// The messages sent upstream for a turn: the system prompt and the newest history that fits the budget.
-    /// The turn brought the first page of history; longer histories are read on in larger pages.
-    func buildContext(_ turn: Turn) async throws -> [ChatMessage] {
-        var accumulator = ContextBuilder(tokenBudget: limits.contextTokenBudget).start(systemPrompt: turn.systemPrompt)
+    /// The sources of a turn in a conversation with knowledge bases, given up to half the context budget.
+    func ground(_ turn: Turn, owner: UserID) async throws -> GroundedSources? {
+        guard let grounding, !turn.knowledgeBaseIDs.isEmpty else { return nil }
+        let earlier = turn.history.filter { $0.message.role == .user }.prefix(2).map(\.message.content)
+        return try await grounding.ground(question: turn.user.content, earlierQuestions: Array(earlier),
+                                          knowledgeBaseIDs: turn.knowledgeBaseIDs, owner: owner,
+                                          tokenBudget: limits.contextTokenBudget / 2)
+    }
+
+    /// The messages sent upstream for a turn: the system prompt (with the grounding's instructions and sources)
+    /// and the newest history that fits the budget. The turn brought the first page of history; longer histories
+    /// are read on in larger pages.
+    func buildContext(_ turn: Turn, grounding: String? = nil) async throws -> [ChatMessage] {
+        let system = [turn.systemPrompt, grounding].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n\n")
+        var accumulator = ContextBuilder(tokenBudget: limits.contextTokenBudget).start(systemPrompt: system.isEmpty ? nil : system)
         _ = accumulator.offer(ChatMessage(role: turn.user.role, content: turn.user.content))
         var page = turn.history
         var pageSize = Self.firstHistoryPage

@@ -11,9 +11,11 @@ public struct Conversation: Sendable, Equatable {
     public var messageCount: Int
     public var createdAt: Date
     public var updatedAt: Date
+    /// Knowledge bases its turns retrieve passages from and cite.
+    public var knowledgeBaseIDs: [UUID]
 
     public init(id: UUID, ownerID: UserID, title: String, model: String?, systemPrompt: String?,
-                messageCount: Int, createdAt: Date, updatedAt: Date) {
+                messageCount: Int, createdAt: Date, updatedAt: Date, knowledgeBaseIDs: [UUID] = []) {
         self.id = id
         self.ownerID = ownerID
         self.title = title
@@ -22,6 +24,7 @@ public struct Conversation: Sendable, Equatable {
         self.messageCount = messageCount
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.knowledgeBaseIDs = knowledgeBaseIDs
     }
 }
 
@@ -30,10 +33,12 @@ public struct NewConversation: Sendable, Equatable {
     public var title: String?
     public var model: String?
     public var systemPrompt: String?
-    public init(title: String? = nil, model: String? = nil, systemPrompt: String? = nil) {
+    public var knowledgeBaseIDs: [UUID]
+    public init(title: String? = nil, model: String? = nil, systemPrompt: String? = nil, knowledgeBaseIDs: [UUID] = []) {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
+        self.knowledgeBaseIDs = knowledgeBaseIDs
     }
 }
 
@@ -42,10 +47,13 @@ public struct ConversationPatch: Sendable, Equatable {
     public var title: String?
     public var model: String??
     public var systemPrompt: String??
-    public init(title: String? = nil, model: String?? = nil, systemPrompt: String?? = nil) {
+    /// Replaces the attached knowledge bases.
+    public var knowledgeBaseIDs: [UUID]?
+    public init(title: String? = nil, model: String?? = nil, systemPrompt: String?? = nil, knowledgeBaseIDs: [UUID]? = nil) {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
+        self.knowledgeBaseIDs = knowledgeBaseIDs
     }
 }
 
@@ -101,5 +109,13 @@ public struct ConversationQuery: Sendable, Equatable {
         self.limit = limit
         self.after = after
         self.search = search
+    }
+}
+
+extension Conversation {
+    /// Attached knowledge bases as a database column holds them: lowercase ids separated by commas.
+    public static func knowledgeBaseColumn(_ ids: [UUID]) -> String { ids.map(\.lowercased).joined(separator: ",") }
+    public static func knowledgeBaseIDs(column: String) -> [UUID] {
+        column.split(separator: ",").compactMap { UUID(uuidString: String($0)) }
     }
 }

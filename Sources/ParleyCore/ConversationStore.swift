@@ -41,6 +41,9 @@ public protocol ConversationStore: Sendable {
     func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
                    historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn
 
+    /// Records the sources an answer is grounded in (see ``Message/sources``).
+    func setSources(messageID: UUID, sources: String) async throws
+
     /// Writes the partial text of messages still `streaming`, in one transaction. Finished messages are left alone.
     func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws
     /// Writes the final state of an assistant message and returns it.
@@ -75,12 +78,16 @@ public struct Turn: Sendable {
     public var systemPrompt: String?
     /// Earlier messages for the context, newest first.
     public var history: [(index: Int, message: ChatMessage)]
+    /// The conversation's knowledge bases, for grounding the answer.
+    public var knowledgeBaseIDs: [UUID]
 
-    public init(user: Message, assistant: Message, systemPrompt: String?, history: [(index: Int, message: ChatMessage)]) {
+    public init(user: Message, assistant: Message, systemPrompt: String?, history: [(index: Int, message: ChatMessage)],
+                knowledgeBaseIDs: [UUID] = []) {
         self.user = user
         self.assistant = assistant
         self.systemPrompt = systemPrompt
         self.history = history
+        self.knowledgeBaseIDs = knowledgeBaseIDs
     }
 }
 

@@ -55,11 +55,14 @@ public struct Message: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var feedback: Feedback?
+    /// For an answer grounded in knowledge bases, the numbered passages it was given, as JSON (an array written
+    /// by the retrieval module; the domain only carries it).
+    public var sources: String?
 
     public init(id: UUID, conversationID: UUID, index: Int, parentID: UUID?, role: Role, content: String,
                 model: String?, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,
                 completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil,
-                createdAt: Date, updatedAt: Date, feedback: Feedback? = nil) {
+                createdAt: Date, updatedAt: Date, feedback: Feedback? = nil, sources: String? = nil) {
         self.id = id
         self.conversationID = conversationID
         self.index = index
@@ -76,6 +79,7 @@ public struct Message: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.feedback = feedback
+        self.sources = sources
     }
 }
 

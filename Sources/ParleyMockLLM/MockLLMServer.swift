@@ -111,7 +111,8 @@ public struct MockLLMServer: Sendable {
         default: break
         }
         let promptTokens = messages.reduce(0) { $0 + (Self.text(of: $1).utf8.count + 3) / 4 + 4 }
-        let tokens = MockScript.replyTokens(count: script.tokens, echoing: script.echo ? prompt : nil)
+        let system = messages.filter { ($0["role"] as? String) == "system" }.map(Self.text(of:)).joined(separator: "\n")
+        let tokens = MockScript.replyTokens(count: script.tokens, echoing: script.echoSystem ? system : script.echo ? prompt : nil)
         let id = "chatcmpl-mock-\(UInt32.random(in: 0...UInt32.max))"
         if (object["stream"] as? Bool) == true {
             let streamOptions = object["stream_options"] as? [String: Any]

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ParleyCore
+import ParleyRetrieval
 
 /// The JSON shapes of the REST API. Field names are snake_case; times are ISO 8601 in UTC with milliseconds.
 enum API {
@@ -17,12 +18,14 @@ enum API {
         var model: String?
         var systemPrompt: String?
         var messageCount: Int
+        var knowledgeBaseIDs: [String]
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
             case id, title, model
             case systemPrompt = "system_prompt"
             case messageCount = "message_count"
+            case knowledgeBaseIDs = "knowledge_base_ids"
             case createdAt = "created_at"
             case updatedAt = "updated_at"
         }
@@ -32,6 +35,7 @@ enum API {
             model = conversation.model
             systemPrompt = conversation.systemPrompt
             messageCount = conversation.messageCount
+            knowledgeBaseIDs = conversation.knowledgeBaseIDs.map(\.lowercased)
             createdAt = API.time(conversation.createdAt)
             updatedAt = API.time(conversation.updatedAt)
         }
@@ -105,6 +109,13 @@ enum API {
             rating.field("updated_at", API.time(feedback.updatedAt))
             object.field("feedback", json: rating.closed)
         }
+        if let sources = message.sources {
+            // Stored as written by the grounding; the citations are read from the answer as it stands.
+            object.field("sources", json: sources)
+            let count = (try? JSONDecoder().decode([GroundingSource].self, from: Data(sources.utf8)))?.count ?? 0
+            object.field("citations", json: "[" + GroundingSource.citations(in: message.content, count: count)
+                .map(String.init).joined(separator: ",") + "]")
+        }
         return object.closed
     }
 
@@ -130,9 +141,11 @@ enum API {
         var title: String?
         var model: String?
         var systemPrompt: String?
+        var knowledgeBaseIDs: [String]?
         enum CodingKeys: String, CodingKey {
             case title, model
             case systemPrompt = "system_prompt"
+            case knowledgeBaseIDs = "knowledge_base_ids"
         }
     }
 
@@ -141,13 +154,17 @@ enum API {
         var title: String?
         var model: String??
         var systemPrompt: String??
+        /// Replaces the attached knowledge bases (`[]` detaches them all).
+        var knowledgeBaseIDs: [String]?
         enum CodingKeys: String, CodingKey {
             case title, model
             case systemPrompt = "system_prompt"
+            case knowledgeBaseIDs = "knowledge_base_ids"
         }
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             title = try container.decodeIfPresent(String.self, forKey: .title)
+            knowledgeBaseIDs = try container.decodeIfPresent([String].self, forKey: .knowledgeBaseIDs)
             if container.contains(.model) { model = .some(try container.decodeIfPresent(String.self, forKey: .model)) }
             if container.contains(.systemPrompt) {
                 systemPrompt = .some(try container.decodeIfPresent(String.self, forKey: .systemPrompt))

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import ParleyCore
 import ParleyGateway
+import ParleyRetrieval
 import ParleyStore
 import Logging
 import NIOCore
@@ -14,6 +15,7 @@ struct ConversationRoutes {
     static let maxTitleLength = 500
     static let maxModelNameLength = 200
     static let maxPageSize = 200
+    static let maxKnowledgeBases = 10
 
     let store: GuardedConversationStore
     let chat: ChatService
@@ -41,8 +43,9 @@ struct ConversationRoutes {
         try validate(title: body.title)
         try await validate(model: body.model)
         try validate(systemPrompt: body.systemPrompt)
+        let bases = try await knowledgeBases(body.knowledgeBaseIDs, context) ?? []
         let conversation = try await store.createConversation(
-            NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt),
+            NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt, knowledgeBaseIDs: bases),
             owner: context.owner)
         var response = try Response.json(API.Conversation(conversation), status: .created)
         response.headers[.location] = "/api/v1/conversations/\(conversation.id.lowercased)"
@@ -78,9 +81,11 @@ struct ConversationRoutes {
         try validate(title: body.title)
         if let model = body.model { try await validate(model: model) }
         if let prompt = body.systemPrompt { try validate(systemPrompt: prompt) }
+        let bases = try await knowledgeBases(body.knowledgeBaseIDs, context)
         let updated = try await store.updateConversation(
             id: id, owner: context.owner,
-            patch: ConversationPatch(title: body.title, model: body.model, systemPrompt: body.systemPrompt))
+            patch: ConversationPatch(title: body.title, model: body.model, systemPrompt: body.systemPrompt,
+                                     knowledgeBaseIDs: bases))
         return try Response.json(API.Conversation(updated))
     }
 
@@ -229,6 +234,28 @@ struct ConversationRoutes {
         if let systemPrompt, systemPrompt.count > limit {
             throw ClientError.invalid("'system_prompt' is longer than \(limit) characters")
         }
+    }
+
+    /// Knowledge bases named for a conversation: at most ``maxKnowledgeBases``, each one the user may read.
+    private func knowledgeBases(_ ids: [String]?, _ context: ParleyRequestContext) async throws -> [UUID]? {
+        guard let ids else { return nil }
+        guard ids.count <= Self.maxKnowledgeBases else {
+            throw ClientError.invalid("a conversation can use at most \(Self.maxKnowledgeBases) knowledge bases",
+                                      param: "knowledge_base_ids")
+        }
+        var bases: [UUID] = []
+        for text in ids {
+            guard let id = UUID(uuidString: text) else {
+                throw ClientError.invalid("'\(text.prefix(64))' is not a knowledge base id", param: "knowledge_base_ids")
+            }
+            do {
+                _ = try await store.knowledgeBase(id: id, reader: context.owner)
+            } catch ParleyError.notFound {
+                throw ClientError.invalid("no knowledge base with id \(id.lowercased)", param: "knowledge_base_ids")
+            }
+            if !bases.contains(id) { bases.append(id) }
+        }
+        return bases
     }
 
     private func validate(model: String?) async throws {

@@ -189,6 +189,10 @@ public final class GuardedConversationStore: ConversationStore {
         try await guarded { try await $0.savePartialContent(rows.map { ($0.id, $0.content) }) }
     }
 
+    public func setSources(messageID: UUID, sources: String) async throws {
+        try await guarded { try await $0.setSources(messageID: messageID, sources: sources) }
+    }
+
     public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
         try await guarded { try await $0.finishMessage(id: id, completion) }
     }

@@ -6,7 +6,7 @@ import PostgresNIO
 extension PostgresConversationStore {
     static let messageColumns = """
         m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
-        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at
+        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources
         """
 
     /// One round trip: the page is read with the ownership check inside it; only an empty page asks
@@ -115,7 +115,7 @@ extension PostgresConversationStore {
                 message_count = message_count + 2 - (SELECT count(*)::int FROM replaced),
                 title = CASE WHEN title = '' THEN $2 ELSE title END
             WHERE id = $3 AND owner_id = $4
-            RETURNING last_index, model, system_prompt
+            RETURNING last_index, model, system_prompt, knowledge_base_ids
         ), inserted AS (
             INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
                                   updated_at, lease_expires_at)
@@ -125,9 +125,10 @@ extension PostgresConversationStore {
                    \(databaseNowMillis) + $10 FROM conv
             RETURNING idx
         )
-        SELECT 0 AS kind, c.last_index AS idx, c.model AS text1, c.system_prompt AS text2 FROM conv c
+        SELECT 0 AS kind, c.last_index AS idx, c.model AS text1, c.system_prompt AS text2, c.knowledge_base_ids AS text3
+        FROM conv c
         UNION ALL
-        (SELECT 1, h.idx, h.role, h.content FROM messages h, conv c
+        (SELECT 1, h.idx, h.role, h.content, NULL FROM messages h, conv c
          WHERE h.conversation_id = $3 AND h.idx < c.last_index - 1 AND h.role <> 'system' AND h.content <> ''
            AND h.status <> 'streaming' AND ($12::bigint IS NULL OR h.idx < $12::bigint)
          ORDER BY h.idx DESC LIMIT $11)
@@ -148,11 +149,11 @@ extension PostgresConversationStore {
             for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
             return rows
         }
-        var head: (lastIndex: Int, model: String?, systemPrompt: String?)?
+        var head: (lastIndex: Int, model: String?, systemPrompt: String?, bases: String?)?
         var history: [(index: Int, message: ChatMessage)] = []
-        for (kind, index, text1, text2) in rows {
+        for (kind, index, text1, text2, text3) in rows {
             if kind == 0 {
-                head = (index, text1, text2)
+                head = (index, text1, text2, text3)
             } else {
                 history.append((index, ChatMessage(role: Role(rawValue: text1 ?? "") ?? .user, content: text2 ?? "")))
             }
@@ -165,7 +166,14 @@ extension PostgresConversationStore {
                                 parentID: userID, role: .assistant, content: "",
                                 model: model ?? head.model ?? defaultModel, status: .streaming,
                                 createdAt: now, updatedAt: now)
-        return Turn(user: user, assistant: assistant, systemPrompt: head.systemPrompt, history: history)
+        return Turn(user: user, assistant: assistant, systemPrompt: head.systemPrompt, history: history,
+                    knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: head.bases ?? ""))
+    }
+
+    public func setSources(messageID: UUID, sources: String) async throws {
+        try await perform {
+            try await client.query("UPDATE messages SET sources = \(sources) WHERE id = \(messageID)", logger: logger)
+        }
     }
 
     public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {

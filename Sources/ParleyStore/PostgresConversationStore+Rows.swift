@@ -12,7 +12,9 @@ extension PostgresConversationStore {
             systemPrompt: try columns["system_prompt"].decode(String?.self),
             messageCount: try columns["message_count"].decode(Int.self),
             createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
-            updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)))
+            updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)),
+            knowledgeBaseIDs: Conversation.knowledgeBaseIDs(
+                column: columns.contains("knowledge_base_ids") ? try columns["knowledge_base_ids"].decode(String.self) : ""))
     }
 
     /// Decodes ``messageColumns`` (plus rating, comment and f_updated_at of feedback when present).
@@ -39,6 +41,7 @@ extension PostgresConversationStore {
             timeToFirstTokenMs: try columns["ttft_ms"].decode(Int?.self),
             latencyMs: try columns["latency_ms"].decode(Int?.self),
             createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
-            updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)), feedback: feedback)
+            updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)), feedback: feedback,
+            sources: columns.contains("sources") ? try columns["sources"].decode(String?.self) : nil)
     }
 }

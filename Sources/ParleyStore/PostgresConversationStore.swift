@@ -75,12 +75,15 @@ public final class PostgresConversationStore: ConversationStore {
     public func createConversation(_ new: NewConversation, owner: UserID) async throws -> Conversation {
         let now = Date(millis: Date().millis)
         let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
-                                        systemPrompt: new.systemPrompt, messageCount: 0, createdAt: now, updatedAt: now)
+                                        systemPrompt: new.systemPrompt, messageCount: 0, createdAt: now, updatedAt: now,
+                                        knowledgeBaseIDs: new.knowledgeBaseIDs)
+        let bases = Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs)
         try await perform {
             try await client.query("""
-                INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at)
+                INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
+                                           knowledge_base_ids)
                 VALUES (\(conversation.id), \(owner.rawValue), \(conversation.title), \(conversation.model),
-                        \(conversation.systemPrompt), \(now.millis), \(now.millis))
+                        \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases))
                 """, logger: logger)
         }
         return conversation
@@ -137,6 +140,10 @@ public final class PostgresConversationStore: ConversationStore {
         if let prompt = patch.systemPrompt {
             binds.append(prompt)
             sets.append("system_prompt = $\(binds.count)")
+        }
+        if let bases = patch.knowledgeBaseIDs {
+            binds.append(Conversation.knowledgeBaseColumn(bases))
+            sets.append("knowledge_base_ids = $\(binds.count)")
         }
         binds.append(id)
         binds.append(owner.rawValue)

@@ -165,6 +165,11 @@ enum PostgresMigrations {
             "ALTER TABLE users ADD COLUMN totp_last_step BIGINT",
         ]),
         ("010_knowledge_bases", knowledgeBases),
+        ("011_grounded_answers", [
+            // A conversation's knowledge bases (ids separated by commas) and an answer's numbered sources (JSON).
+            "ALTER TABLE conversations ADD COLUMN knowledge_base_ids TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE messages ADD COLUMN sources TEXT",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

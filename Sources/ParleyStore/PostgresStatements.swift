@@ -7,9 +7,9 @@ import PostgresNIO
 enum PostgresStatements {
     /// ``PostgresConversationStore/startTurnSQL`` with its bindings; rows are (kind, index, text, text).
     struct StartTurn: PostgresPreparedStatement {
-        static let name = "parley_start_turn_v2"
+        static let name = "parley_start_turn_v3"
         static var sql: String { PostgresConversationStore.startTurnSQL }
-        typealias Row = (Int, Int, String?, String?)
+        typealias Row = (Int, Int, String?, String?, String?)
 
         var nowMillis: Int64
         var title: String

@@ -84,7 +84,7 @@ extension SQLiteConversationStore {
                 UPDATE conversations
                 SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
                     title = CASE WHEN title = '' THEN ? ELSE title END
-                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt
+                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt, knowledge_base_ids
                 """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue])
             else { return nil }
             let lastIndex: Int = row[0]
@@ -119,11 +119,17 @@ extension SQLiteConversationStore {
                 ])
             }
             return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row[2],
-                        history: history)
+                        history: history, knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row[3]))
         }
         guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
         searchIndexer.markStale(store: self)
         return turn
+    }
+
+    public func setSources(messageID: UUID, sources: String) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE messages SET sources = ? WHERE id = ?", arguments: [sources, messageID.lowercased])
+        }
     }
 
     public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
@@ -146,7 +152,7 @@ extension SQLiteConversationStore {
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
                     ttft_ms = ?, latency_ms = ?, updated_at = ?, lease_expires_at = NULL
                 WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
-                    prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at
+                    prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources
                 """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
                                  completion.promptTokens, completion.completionTokens,
                                  completion.timeToFirstTokenMs, completion.latencyMs, now, id.lowercased])

@@ -67,13 +67,15 @@ public final class SQLiteConversationStore: ConversationStore {
         let now = Date()
         let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
                                         systemPrompt: new.systemPrompt, messageCount: 0,
-                                        createdAt: now, updatedAt: now)
+                                        createdAt: now, updatedAt: now, knowledgeBaseIDs: new.knowledgeBaseIDs)
         try await write { db in
             try db.execute(sql: """
-                INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
+                                           knowledge_base_ids)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [conversation.id.lowercased, owner.rawValue, conversation.title, conversation.model,
-                                 conversation.systemPrompt, now.millis, now.millis])
+                                 conversation.systemPrompt, now.millis, now.millis,
+                                 Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs)])
         }
         return conversation.roundedToMillis
     }
@@ -120,6 +122,10 @@ public final class SQLiteConversationStore: ConversationStore {
             if let title = patch.title { sets.append("title = ?"); arguments += [title] }
             if let model = patch.model { sets.append("model = ?"); arguments += [model] }
             if let prompt = patch.systemPrompt { sets.append("system_prompt = ?"); arguments += [prompt] }
+            if let bases = patch.knowledgeBaseIDs {
+                sets.append("knowledge_base_ids = ?")
+                arguments += [Conversation.knowledgeBaseColumn(bases)]
+            }
             arguments += [id.lowercased, owner.rawValue]
             return try Row.fetchOne(db, sql: """
                 UPDATE conversations SET \(sets.joined(separator: ", ")) WHERE id = ? AND owner_id = ? RETURNING *

@@ -187,6 +187,13 @@ enum SQLiteMigrations {
         migrator.registerMigration("010_knowledge_bases") { db in
             try db.execute(sql: SQLiteMigrations.knowledgeBases)
         }
+        migrator.registerMigration("011_grounded_answers") { db in
+            // A conversation's knowledge bases (ids separated by commas) and an answer's numbered sources (JSON).
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN knowledge_base_ids TEXT NOT NULL DEFAULT '';
+                ALTER TABLE messages ADD COLUMN sources TEXT;
+                """)
+        }
         return migrator
     }
 }

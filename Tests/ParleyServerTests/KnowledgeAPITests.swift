@@ -255,3 +255,83 @@ extension ParleyAPI {
         }
     }
 }
+
+/// Chats grounded in knowledge bases: the mock model echoes the system prompt Parley built, so the test sees the
+/// numbered passages the model was given, and the sources and citations stored on the answer.
+@Suite struct GroundedChatTests {
+    @Test func anAnswerCitesThePassagesItWasGiven() async throws {
+        let parley = try await KnowledgeAPITests.start()
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Support"}"#)["id"] as? String)
+        let upload = try await parley.upload(baseID, name: "router.md", Array(KnowledgeAPITests.guide.utf8))
+        let documentID = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
+        _ = try await parley.waitForDocument(baseID, documentID)
+
+        let conversation = try await parley.createConversation(#"{"knowledge_base_ids":["\#(baseID.uppercased())"]}"#)
+        let shown = try await parley.request(.GET, "/api/v1/conversations/\(conversation)")
+        #expect(shown.json["knowledge_base_ids"] as? [String] == [baseID])
+        let events = try await parley.chat(conversation, "How long does the warranty last? mock:echo=system mock:tokens=400")
+        #expect(events.last?.name == "done", "\(events.map(\.name))")
+        let answerID = try #require(events.first { $0.name == "message" && $0.data["role"] as? String == "assistant" }?.data["id"]
+            as? String ?? events.compactMap { $0.data["message_id"] as? String }.first)
+        let answer = try await parley.request(.GET, "/api/v1/messages/\(answerID)").json
+        let content = try #require(answer["content"] as? String)
+        let sources = try #require(answer["sources"] as? [[String: Any]])
+        #expect(!sources.isEmpty)
+        let warranty = try #require(sources.first { ($0["text"] as? String)?.contains("two years") == true })
+        let number = try #require(warranty["n"] as? Int)
+        #expect(warranty["document_name"] as? String == "router.md" && warranty["document_id"] as? String == documentID)
+        #expect(warranty["heading_path"] as? [String] == ["Router guide", "Warranty"])
+        // What the model was given: each source under its number, with where it comes from.
+        #expect(content.contains("Cite the source of each statement"))
+        #expect(content.contains("[\(number)] router.md, Router guide › Warranty\n## Warranty\n\nThe warranty lasts two years"), "\(content.prefix(1500))")
+        // Citations are the numbers the answer uses; each one names a source that holds what follows it.
+        let citations = try #require(answer["citations"] as? [Int])
+        #expect(citations.contains(number))
+        for cited in citations {
+            let source = try #require(sources.first { $0["n"] as? Int == cited })
+            #expect(content.contains("[\(cited)] ") == false || content.contains(source["text"] as? String ?? "\u{0}"),
+                    "source \(cited) is the passage shown under its number")
+        }
+    }
+
+    @Test func withNothingRelevantTheModelIsToldToSaySo() async throws {
+        let parley = try await KnowledgeAPITests.start(embeddingModel: nil)
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Support"}"#)["id"] as? String)
+        let upload = try await parley.upload(baseID, name: "router.md", Array(KnowledgeAPITests.guide.utf8))
+        _ = try await parley.waitForDocument(baseID, try #require((upload.json["document"] as? [String: Any])?["id"] as? String))
+        let conversation = try await parley.createConversation(#"{"knowledge_base_ids":["\#(baseID)"]}"#)
+        let events = try await parley.chat(conversation, "Quelle est la capitale du Pérou? mock:echo=system mock:tokens=400")
+        let content = events.deltaText
+        #expect(content.contains("has no passage about this question") && content.contains("“Support”"), "\(content)")
+        let page = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages").decode(MessagePageJSON.self)
+        #expect(page.data.last?.status == "complete")
+        let answer = try await parley.request(.GET, "/api/v1/messages/\(page.data.last!.id)").json
+        #expect((answer["sources"] as? [Any])?.isEmpty == true && (answer["citations"] as? [Int])?.isEmpty == true)
+    }
+
+    @Test func conversationsOnlyTakeBasesTheirUserCanRead() async throws {
+        let parley = try await KnowledgeAPITests.start()
+        defer { Task { await parley.stop() } }
+        let admin = try await parley.signIn(email: TestUsers.adminEmail)
+        let bob = try await parley.createUser("bob@example.com", by: admin)
+        let baseID = try #require(try await parley.createBase(#"{"name":"Private"}"#)["id"] as? String)
+        let refused = try await parley.request(.POST, "/api/v1/conversations", body: #"{"knowledge_base_ids":["\#(baseID)"]}"#,
+                                               headers: bob.headers)
+        #expect(refused.status == 400 && refused.errorMessage?.contains(baseID) == true, "\(refused.body)")
+        let malformed = try await parley.request(.POST, "/api/v1/conversations", body: #"{"knowledge_base_ids":["nope"]}"#)
+        #expect(malformed.status == 400)
+        let tooMany = try await parley.request(.POST, "/api/v1/conversations",
+                                               body: #"{"knowledge_base_ids":[\#((0..<11).map { _ in "\"\(baseID)\"" }.joined(separator: ","))]}"#)
+        #expect(tooMany.status == 400)
+        // A base deleted after it was attached no longer grounds the answers; the chat goes on.
+        let conversation = try await parley.createConversation(#"{"knowledge_base_ids":["\#(baseID)"]}"#)
+        #expect(try await parley.request(.DELETE, "/api/v1/knowledge-bases/\(baseID)").status == 204)
+        let events = try await parley.chat(conversation, "hello mock:echo=system mock:tokens=2")
+        #expect(events.last?.name == "done")
+        #expect(!events.deltaText.contains("knowledge base"))
+        let detached = try await parley.request(.PATCH, "/api/v1/conversations/\(conversation)", body: #"{"knowledge_base_ids":[]}"#)
+        #expect(detached.status == 200 && (detached.json["knowledge_base_ids"] as? [String])?.isEmpty == true)
+    }
+}
