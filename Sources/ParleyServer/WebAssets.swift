@@ -53,6 +53,7 @@ struct WebAssets: Sendable {
         ("settings.js", PackageResources.settings_js), ("export.js", PackageResources.export_js),
         ("auth.js", PackageResources.auth_js), ("account.js", PackageResources.account_js),
         ("usage.js", PackageResources.usage_js), ("admin.js", PackageResources.admin_js),
+        ("knowledge.js", PackageResources.knowledge_js), ("citations.js", PackageResources.citations_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)

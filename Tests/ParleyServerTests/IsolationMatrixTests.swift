@@ -46,6 +46,20 @@ import Testing
         "POST /api/v1/account/totp/disable": (.user, #"{"password":"x"}"#),
         "GET /api/v1/account/usage": (.user, nil),
 
+        "POST /api/v1/knowledge-bases": (.user, #"{"name":"mine"}"#), "GET /api/v1/knowledge-bases": (.user, nil),
+        "GET /api/v1/knowledge-bases/{id}": (.user, nil), "PATCH /api/v1/knowledge-bases/{id}": (.user, #"{"name":"taken"}"#),
+        "DELETE /api/v1/knowledge-bases/{id}": (.user, nil),
+        "POST /api/v1/knowledge-bases/{id}/documents": (.user, "stolen words"),
+        "GET /api/v1/knowledge-bases/{id}/documents": (.user, nil),
+        "GET /api/v1/knowledge-bases/{id}/documents/{document}": (.user, nil),
+        "GET /api/v1/knowledge-bases/{id}/documents/{document}/passages": (.user, nil),
+        "GET /api/v1/knowledge-bases/{id}/documents/{document}/text": (.user, nil),
+        "POST /api/v1/knowledge-bases/{id}/documents/{document}/cancel": (.user, nil),
+        "POST /api/v1/knowledge-bases/{id}/documents/{document}/retry": (.user, nil),
+        "DELETE /api/v1/knowledge-bases/{id}/documents/{document}": (.user, nil),
+        "GET /api/v1/knowledge-bases/{id}/events": (.user, nil),
+        "POST /api/v1/knowledge-bases/{id}/search": (.user, #"{"query":"trip"}"#),
+
         "GET /api/v1/admin/users": (.admin, nil), "POST /api/v1/admin/users": (.admin, #"{"email":"new@example.com"}"#),
         "PATCH /api/v1/admin/users/{id}": (.admin, #"{"role":"disabled"}"#), "DELETE /api/v1/admin/users/{id}": (.admin, nil),
         "GET /api/v1/admin/audit": (.admin, nil), "POST /api/v1/admin/users/{id}/password-reset": (.admin, nil),
@@ -66,7 +80,9 @@ import Testing
         var session: String
         var key: String
         var userID: String
-        var markers: [String] { [conversation, message, session, key, "zanzibar", "alice-secret-title"] }
+        var base: String
+        var document: String
+        var markers: [String] { [conversation, message, session, key, base, document, "zanzibar", "alice-secret-title", "alice-secret-base"] }
     }
 
     @Test func nobodyElseReachesAUsersData() async throws {
@@ -112,8 +128,13 @@ import Testing
             #expect(try await parley.request(.DELETE, "/api/v1/account/keys/\(revokedID)", headers: aliceSession.headers).status == 204)
             let sessions = try await parley.request(.GET, "/api/v1/account/sessions", headers: aliceSession.cookie)
             let sessionID = try #require((sessions.json["data"] as? [[String: any Sendable]])?.first?["id"] as? String)
+            // And a knowledge base with a document, read and indexed.
+            let base = try #require(try await parley.createBase(#"{"name":"alice-secret-base"}"#, headers: asAlice)["id"] as? String)
+            let upload = try await parley.upload(base, name: "alice.md", Array("# Trips\n\nMy trip to zanzibar.".utf8), headers: asAlice)
+            let document = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
+            _ = try await parley.waitForDocument(base, document, headers: asAlice)
             let alice = Alice(conversation: conversation, message: message, session: sessionID, key: aliceKeyID,
-                              userID: aliceSession.userID)
+                              userID: aliceSession.userID, base: base, document: document)
             #expect(try await parley.request(.PATCH, "/api/v1/admin/users/\(carolSession.userID)", body: #"{"role":"disabled"}"#,
                                              headers: admin.headers).status == 200)
 
@@ -186,9 +207,12 @@ import Testing
         case path.hasPrefix("/api/v1/account/sessions/"): id = alice.session
         case path.hasPrefix("/api/v1/account/keys/"): id = alice.key
         case path.hasPrefix("/api/v1/admin/users/"): id = alice.userID
+        case path.hasPrefix("/api/v1/knowledge-bases/"): id = alice.base
         default: id = "mock-1"
         }
         path = path.replacingOccurrences(of: ":id", with: id).replacingOccurrences(of: "{id}", with: id)
+            .replacingOccurrences(of: "{document}", with: alice.document)
+        if route.method == "POST" && path.hasSuffix("/documents") { path += "?name=stolen.md" }
         // Words of alice's message; only "zanzibar" counts as leaked (the query itself is echoed).
         if path == "/api/v1/search" { path += "?q=trip" }
         return path

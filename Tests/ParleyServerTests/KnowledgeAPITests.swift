@@ -243,10 +243,11 @@ extension ParleyAPI {
     }
 
     /// Polls the document until it is no longer queued or processing, and returns it.
-    func waitForDocument(_ baseID: String, _ documentID: String, timeout: Duration = .seconds(30)) async throws -> [String: Any] {
+    func waitForDocument(_ baseID: String, _ documentID: String, timeout: Duration = .seconds(30),
+                         headers: [String: String] = [:]) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let reply = try await request(.GET, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)")
+            let reply = try await request(.GET, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)", headers: headers)
             try #require(reply.status == 200, "\(reply.status) \(reply.body)")
             let status = reply.json["status"] as? String
             if status != "queued" && status != "processing" { return reply.json }

@@ -760,6 +760,55 @@ def check_system_prompt_and_model(ui):
     assert 'mock-1' in models, models
 
 
+GUIDE = """# Router guide
+
+## Resetting
+
+To reset the router, hold the recessed button for ten seconds until the light blinks amber.
+
+## Warranty
+
+The warranty lasts two years from the date of purchase and covers manufacturing defects.
+"""
+
+
+def check_knowledge_base_and_citations(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-knowledge').click()
+    ui.d.find_element(By.ID, 'kb-new-name').send_keys('Router docs')
+    ui.d.find_element(By.ID, 'kb-create').click()
+    wait('the new base opened', lambda: 'Router docs' in ui.d.find_element(By.ID, 'kb-detail').text)
+    path = os.path.join(SHOTS, 'router-guide.md')
+    os.makedirs(SHOTS, exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as file:
+        file.write(GUIDE)
+    ui.d.find_element(By.ID, 'kb-file').send_keys(path)
+    # The row follows ingestion over the base's event stream, without a reload.
+    wait('the document ingested', lambda: ui.css('#kb-detail li[data-status="ready"]'), timeout=30)
+    row = ui.css('#kb-detail li[data-status="ready"]')[0].text
+    assert 'router-guide.md' in row and 'passages' in row, row
+    base = [b for b in api('GET', '/knowledge-bases')[1]['data'] if b['name'] == 'Router docs'][0]
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+
+    # A new chat with the base attached in its settings.
+    ui.d.find_element(By.ID, 'new-chat').click()
+    ui.d.find_element(By.ID, 'open-settings').click()
+    box = wait('the base offered', lambda: ui.css(f'#settings-bases-list input[value="{base["id"]}"]'))[0]
+    box.click()
+    ui.d.find_element(By.ID, 'save-settings').click()
+    ui.type_and_send('How long does the warranty last? mock:echo=system mock:tokens=300')
+    ui.wait_answer_done()
+    conversation = api('GET', f'/conversations/{ui.conversation_id()}')[1]
+    assert conversation['knowledge_base_ids'] == [base['id']], conversation
+    cites = wait('citation buttons', lambda: ui.css('.message.assistant .message-body .cite'))
+    assert ui.css('.message.assistant .sources'), 'the sources are listed under the answer'
+    cites[0].click()
+    passage = wait('the source dialog', lambda: ui.d.find_element(By.ID, 'passage-text').text)
+    assert 'router-guide.md' in ui.d.find_element(By.ID, 'passage-place').text
+    assert 'two years' in passage or 'recessed button' in passage, passage
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+
+
 def screenshots(ui, conversation):
     os.makedirs(SHOTS, exist_ok=True)
     for width, height in ((1280, 900), (390, 844)):
@@ -813,6 +862,8 @@ def main():
         run('failed answer shows its status, retry', check_failed_answer_and_retry)
         run('system prompt and model picker', check_system_prompt_and_model)
         run('export Markdown and JSON', check_export, first)
+        run('a knowledge base: create, upload, ingested live, attached to a chat, citations open their passage',
+            check_knowledge_base_and_citations)
         run('1,000-message conversation pages from the newest', check_long_conversation)
         run('a search hit opens its conversation at the message, pages both ways', check_search_hit_opens_at_the_message)
         run('sidebar paging, search, rename, delete', check_sidebar)

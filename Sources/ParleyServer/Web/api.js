@@ -123,6 +123,14 @@ export async function readEvents(response, onEvent) {
   }
 }
 
+/** Uploads a file to a knowledge base as the request body; resolves with {document, duplicate}. */
+export async function uploadDocument(baseId, file) {
+  const response = await request(`/knowledge-bases/${baseId}/documents?name=${encodeURIComponent(file.name)}`, {
+    method: 'POST', headers: { 'Content-Type': file.type || 'application/octet-stream', Accept: 'application/json' }, body: file,
+  });
+  return response.json();
+}
+
 /** Posts a message; resolves with the streaming response or rejects with an ApiError. */
 export function postMessage(conversationId, body, signal) {
   return request(`/conversations/${conversationId}/messages`, {

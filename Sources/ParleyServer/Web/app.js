@@ -6,6 +6,7 @@ import { Sidebar } from './sidebar.js';
 import { Settings } from './settings.js';
 import { signedIn } from './auth.js';
 import './account.js';
+import { KnowledgePanel } from './knowledge.js';
 
 const idPattern = /^\/c\/([0-9a-fA-F-]{36})\/?$/;
 
@@ -28,6 +29,8 @@ function setTitle(conversation) {
 
 // Nothing is read before someone is signed in (on a fresh server: before the administrator exists).
 await signedIn();
+
+new KnowledgePanel();
 
 const chat = new Chat({
   newConversationBody: () => settings.newConversationBody(),

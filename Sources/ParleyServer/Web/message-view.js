@@ -3,6 +3,7 @@
 import { h, icon, shortTime, fullTime, copyText, toast } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 import { api } from './api.js';
+import { linkCitations, sourceList } from './citations.js';
 
 const statusLabels = {
   streaming: 'Answering…',
@@ -25,7 +26,9 @@ export class MessageView {
     this.error = h('p', { class: 'message-error', hidden: true });
     this.actions = h('div', { class: 'message-actions', role: 'group', 'aria-label': 'Message actions' });
     this.extra = h('div', { class: 'message-extra' });
-    this.element = h('li', { class: `message ${message.role}` }, this.head, this.body, this.error, this.actions, this.extra);
+    this.sources = h('div', { class: 'message-sources' });
+    this.element = h('li', { class: `message ${message.role}` }, this.head, this.body, this.sources, this.error, this.actions,
+      this.extra);
     this.update(message);
   }
 
@@ -66,8 +69,13 @@ export class MessageView {
 
   renderBody() {
     if (this.editing) return;
-    if (this.message.role === 'user') this.body.textContent = this.message.content;
-    else renderMarkdown(this.body, this.message.content);
+    if (this.message.role === 'user') { this.body.textContent = this.message.content; return; }
+    renderMarkdown(this.body, this.message.content);
+    const sources = this.message.sources;
+    if (!sources) return;
+    linkCitations(this.body, sources);
+    const list = sourceList(sources, this.message.content);
+    this.sources.replaceChildren(...(list ? [list] : []));
   }
 
   renderHead() {

@@ -12,7 +12,8 @@ export class Settings {
     this.dialog = byId('settings-dialog');
     this.prompt = byId('system-prompt');
     this.defaultModel = null;
-    this.pending = { model: null, systemPrompt: '' }; // for a chat not created yet
+    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [] }; // for a chat not created yet
+    this.basesList = byId('settings-bases-list');
     this.picker.addEventListener('change', () => this.pickModel(this.picker.value));
     byId('open-settings').addEventListener('click', () => this.openDialog());
     this.dialog.addEventListener('close', () => { if (this.dialog.returnValue === 'save') this.savePrompt(this.prompt.value); });
@@ -57,8 +58,27 @@ export class Settings {
     }
   }
 
+  /** Checkboxes for the knowledge bases the user can read, those of the conversation checked. */
+  async showBases(chosen) {
+    let bases = [];
+    try {
+      bases = (await api('GET', '/knowledge-bases')).data;
+    } catch { /* shown as none */ }
+    if (!bases.length) { this.basesList.replaceChildren(h('p', { class: 'hint' }, 'None yet: create one with 📚.')); return; }
+    this.basesList.replaceChildren(...bases.map((base) => {
+      const box = h('input', { type: 'checkbox', value: base.id, name: 'knowledge-base' });
+      box.checked = chosen.includes(base.id);
+      return h('label', {}, box, ` ${base.name}`);
+    }));
+  }
+
+  chosenBases() {
+    return [...this.basesList.querySelectorAll('input[name="knowledge-base"]:checked')].map((box) => box.value);
+  }
+
   openDialog() {
     const conversation = this.chat.conversation;
+    this.showBases(conversation ? conversation.knowledge_base_ids ?? [] : this.pending.knowledgeBaseIds);
     this.prompt.value = conversation ? conversation.system_prompt ?? '' : this.pending.systemPrompt;
     byId('export-markdown').disabled = !conversation;
     byId('export-json').disabled = !conversation;
@@ -70,12 +90,18 @@ export class Settings {
   async savePrompt(text) {
     const conversation = this.chat.conversation;
     const prompt = text.trim() ? text : null;
-    if (!conversation) { this.pending.systemPrompt = text; toast('System prompt set for this new chat'); return; }
+    const bases = this.chosenBases();
+    if (!conversation) {
+      this.pending.systemPrompt = text;
+      this.pending.knowledgeBaseIds = bases;
+      toast('Settings kept for this new chat');
+      return;
+    }
     try {
-      const updated = await api('PATCH', `/conversations/${conversation.id}`, { system_prompt: prompt });
+      const updated = await api('PATCH', `/conversations/${conversation.id}`, { system_prompt: prompt, knowledge_base_ids: bases });
       this.chat.conversation = updated;
       this.hooks.changed(updated);
-      toast(prompt ? 'System prompt saved' : 'System prompt removed');
+      toast('Settings saved');
     } catch (error) {
       toast(`System prompt not saved: ${error.explanation}`, 6000);
     }
@@ -86,7 +112,8 @@ export class Settings {
     const body = {};
     if (this.pending.model && this.pending.model !== this.defaultModel) body.model = this.pending.model;
     if (this.pending.systemPrompt.trim()) body.system_prompt = this.pending.systemPrompt;
-    this.pending = { model: null, systemPrompt: '' };
+    if (this.pending.knowledgeBaseIds.length) body.knowledge_base_ids = this.pending.knowledgeBaseIds;
+    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [] };
     return body;
   }
 
