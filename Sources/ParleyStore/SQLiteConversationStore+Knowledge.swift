@@ -183,11 +183,7 @@ extension SQLiteConversationStore: KnowledgeStore {
     public func cancelDocument(id: UUID, baseID: UUID, owner: UserID) async throws -> KnowledgeDocument {
         let now = Date().millis
         let outcome = try await write { db -> ParleyError? in
-            guard try Self.owns(db, baseID: baseID, owner: owner),
-                  let status = try String.fetchOne(db, sql: "SELECT status FROM kb_documents WHERE id = ? AND base_id = ?",
-                                                   arguments: [id.lowercased, baseID.lowercased]) else {
-                return Self.noDocument(id)
-            }
+            guard let status = try Self.ownedStatus(db, id: id, baseID: baseID, owner: owner) else { return Self.noDocument(id) }
             guard DocumentStatus(rawValue: status)?.isPending == true else {
                 return .conflict("the document is \(status); only a queued or processing document can be cancelled")
             }
@@ -205,11 +201,7 @@ extension SQLiteConversationStore: KnowledgeStore {
     public func retryDocument(id: UUID, baseID: UUID, owner: UserID) async throws -> KnowledgeDocument {
         let now = Date().millis
         let outcome = try await write { db -> ParleyError? in
-            guard try Self.owns(db, baseID: baseID, owner: owner),
-                  let status = try String.fetchOne(db, sql: "SELECT status FROM kb_documents WHERE id = ? AND base_id = ?",
-                                                   arguments: [id.lowercased, baseID.lowercased]) else {
-                return Self.noDocument(id)
-            }
+            guard let status = try Self.ownedStatus(db, id: id, baseID: baseID, owner: owner) else { return Self.noDocument(id) }
             guard status == DocumentStatus.failed.rawValue || status == DocumentStatus.cancelled.rawValue else {
                 return .conflict("the document is \(status); only a failed or cancelled document can be retried")
             }
@@ -382,6 +374,13 @@ extension SQLiteConversationStore: KnowledgeStore {
     static func owns(_ db: Database, baseID: UUID, owner: UserID) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT 1 FROM kb_bases WHERE id = ? AND owner_id = ?",
                           arguments: [baseID.lowercased, owner.rawValue]) != nil
+    }
+
+    /// The status of a document in a base the user owns; nil when there is none.
+    static func ownedStatus(_ db: Database, id: UUID, baseID: UUID, owner: UserID) throws -> String? {
+        guard try owns(db, baseID: baseID, owner: owner) else { return nil }
+        return try String.fetchOne(db, sql: "SELECT status FROM kb_documents WHERE id = ? AND base_id = ?",
+                                   arguments: [id.lowercased, baseID.lowercased])
     }
 
     static func reads(_ db: Database, baseID: UUID, reader: UserID) throws -> Bool {
