@@ -230,6 +230,7 @@ let package = Package(
             name: "parley-bench",
             dependencies: [
                 "ParleyProviders", "ParleyGateway", "ParleyMockLLM", "ParleyTestSupport", "ParleyStore", "ParleyCore", "ParleyRedis",
+                "ParleyRetrieval",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
