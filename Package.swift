@@ -45,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // Only the OTLP/HTTP exporter: the gRPC one would bring gRPC and HTTP/2 into the build.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Domain: conversations, messages, generation jobs, context budget. No HTTP framework.
@@ -194,6 +195,7 @@ let package = Package(
                 "ParleyCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
@@ -246,7 +248,9 @@ let package = Package(
         .testTarget(name: "ParleyAccountsTests", dependencies: ["ParleyAccounts", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyGatewayTests", dependencies: ["ParleyGateway", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyClientTests", dependencies: ["ParleyClient"], swiftSettings: testSettings),
-        .testTarget(name: "ParleyRetrievalTests", dependencies: ["ParleyRetrieval", "ParleyCore"], swiftSettings: testSettings),
+        .testTarget(name: "ParleyRetrievalTests", dependencies: [
+            "ParleyRetrieval", "ParleyCore", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], swiftSettings: testSettings),
         .testTarget(
             name: "ParleyProvidersTests",
             dependencies: [

@@ -58,8 +58,12 @@ public enum DocumentExtractor {
         case .json:
             guard let read = JSONStructure.read(decode(data)) else { throw ExtractionError("the JSON could not be read") }
             document = read
-        case .html, .pdf, .docx:
-            throw ExtractionError("\(kind.rawValue.uppercased()) documents cannot be read yet")
+        case .html:
+            document = HTMLStructure.read(decode(data))
+        case .docx:
+            document = try DOCXStructure.read(data)
+        case .pdf:
+            throw ExtractionError("PDF documents cannot be read yet")
         case .binary:
             throw ExtractionError("the file is not a document Parley can read (binary content)")
         }
