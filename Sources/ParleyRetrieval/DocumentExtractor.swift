@@ -63,7 +63,7 @@ public enum DocumentExtractor {
         case .docx:
             document = try DOCXStructure.read(data)
         case .pdf:
-            throw ExtractionError("PDF documents cannot be read yet")
+            document = try PDFText.read(data)
         case .binary:
             throw ExtractionError("the file is not a document Parley can read (binary content)")
         }

@@ -91,7 +91,7 @@ export class KnowledgePanel {
     const picker = h('input', { type: 'file', multiple: true, class: 'visually-hidden', id: 'kb-file' });
     picker.addEventListener('change', () => { this.upload([...picker.files]); picker.value = ''; });
     const zone = h('div', { class: 'drop-zone' }, 'Drop files here, or ', h('label', { for: 'kb-file', class: 'link-button' }, 'choose files'),
-      picker, h('p', { class: 'hint' }, 'Text, Markdown, HTML, Word (.docx), CSV, TSV and JSON files.'));
+      picker, h('p', { class: 'hint' }, 'Text, Markdown, PDF, HTML, Word (.docx), CSV, TSV and JSON files.'));
     zone.addEventListener('dragover', (event) => { event.preventDefault(); zone.classList.add('over'); });
     zone.addEventListener('dragleave', () => zone.classList.remove('over'));
     zone.addEventListener('drop', (event) => {
