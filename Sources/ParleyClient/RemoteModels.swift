@@ -5,6 +5,7 @@ public struct RemoteConversation: Codable, Sendable {
     public var model: String?
     public var systemPrompt: String?
     public var messageCount: Int?
+    public var knowledgeBaseIds: [String]?
     public var createdAt: String
     public var updatedAt: String
 
@@ -12,6 +13,7 @@ public struct RemoteConversation: Codable, Sendable {
         case id, title, model
         case systemPrompt = "system_prompt"
         case messageCount = "message_count"
+        case knowledgeBaseIds = "knowledge_base_ids"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -38,12 +40,48 @@ public struct RemoteMessage: Codable, Sendable {
     public var error: String?
     public var usage: Usage?
     public var createdAt: String
+    /// For an answer grounded in knowledge bases: its numbered sources, and the numbers its text cites.
+    public var sources: [RemoteSource]?
+    public var citations: [Int]?
 
     enum CodingKeys: String, CodingKey {
-        case id, index, role, content, model, status, error, usage
+        case id, index, role, content, model, status, error, usage, sources, citations
         case conversationId = "conversation_id"
         case createdAt = "created_at"
     }
+}
+
+/// A passage an answer was given, as `[n]` in its text cites it.
+public struct RemoteSource: Codable, Sendable {
+    public var n: Int
+    public var documentName: String
+    public var page: Int?
+    public var headingPath: [String]?
+    public var text: String
+
+    enum CodingKeys: String, CodingKey {
+        case n, page, text
+        case documentName = "document_name"
+        case headingPath = "heading_path"
+    }
+
+    /// `guide.md, p. 2, Setup › Reset`.
+    public var place: String {
+        var parts = [documentName]
+        if let page { parts.append("p. \(page)") }
+        if let headings = headingPath, !headings.isEmpty { parts.append(headings.joined(separator: " › ")) }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// A knowledge base the user may read.
+public struct RemoteKnowledgeBase: Codable, Sendable {
+    public var id: String
+    public var name: String
+}
+
+struct KnowledgeBaseList: Decodable {
+    var data: [RemoteKnowledgeBase]
 }
 
 /// A model the server offers.

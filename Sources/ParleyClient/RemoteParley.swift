@@ -43,12 +43,35 @@ public final class RemoteParley: Sendable {
         try await call(.GET, "/conversations/\(try Self.pathID(id))")
     }
 
-    public func createConversation(model: String?, systemPrompt: String?) async throws -> RemoteConversation {
+    public func createConversation(model: String?, systemPrompt: String?, knowledgeBaseIDs: [String] = []) async throws
+        -> RemoteConversation
+    {
         struct Body: Encodable {
             var model: String?
             var system_prompt: String?
+            var knowledge_base_ids: [String]?
         }
-        return try await call(.POST, "/conversations", body: Body(model: model, system_prompt: systemPrompt))
+        return try await call(.POST, "/conversations", body: Body(model: model, system_prompt: systemPrompt,
+                                                                 knowledge_base_ids: knowledgeBaseIDs.isEmpty ? nil : knowledgeBaseIDs))
+    }
+
+    /// Makes the conversation answer from these knowledge bases (ids).
+    public func setKnowledgeBases(_ ids: [String], of id: String) async throws {
+        struct Body: Encodable { var knowledge_base_ids: [String] }
+        let _: RemoteConversation = try await call(.PATCH, "/conversations/\(try Self.pathID(id))", body: Body(knowledge_base_ids: ids))
+    }
+
+    /// The ids of the knowledge bases named (by name, case-insensitively, or by id) among those the user may read.
+    public func knowledgeBaseIDs(named names: [String]) async throws -> [String] {
+        guard !names.isEmpty else { return [] }
+        let list: KnowledgeBaseList = try await call(.GET, "/knowledge-bases")
+        return try names.map { name in
+            guard let base = list.data.first(where: { $0.id == name.lowercased() })
+                ?? list.data.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                throw ClientFailure("no knowledge base named '\(name)' (the web UI's 📚 lists yours)")
+            }
+            return base.id
+        }
     }
 
     public func setSystemPrompt(_ prompt: String, of id: String) async throws {

@@ -336,3 +336,28 @@ extension ParleyAPI {
         #expect(detached.status == 200 && (detached.json["knowledge_base_ids"] as? [String])?.isEmpty == true)
     }
 }
+
+/// `parley ask --kb`: the real client against the real server, answering from a knowledge base by its name.
+@Suite struct KnowledgeTerminalTests {
+    @Test func askWithAKnowledgeBaseCitesItsSourcesOnStandardError() async throws {
+        try await TerminalClientTests.withServer(["--knowledge-embedding-model", "mock-1"]) { setup in
+            let baseID = try #require(try await setup.client.createBase(#"{"name":"Support"}"#)["id"] as? String)
+            let upload = try await setup.client.upload(baseID, name: "router.md", Array(KnowledgeAPITests.guide.utf8))
+            _ = try await setup.client.waitForDocument(baseID, try #require((upload.json["document"] as? [String: Any])?["id"] as? String))
+
+            let asked = try await setup.parley(["ask", "--kb", "support", "How long does the warranty last? mock:echo=system mock:tokens=400"])
+            #expect(asked.status == 0, "\(asked)")
+            #expect(asked.out.contains("The warranty lasts two years"), "the model was given the passage: \(asked.out.prefix(400))")
+            #expect(asked.err.hasPrefix("Sources:\n[1] router.md, Router guide › Warranty"), "\(asked.err)")
+            let conversation = try await setup.client.request(.GET, "/api/v1/conversations?limit=1")
+            #expect((conversation.json["data"] as? [[String: Any]])?.first?["knowledge_base_ids"] as? [String] == [baseID])
+
+            let json = try await setup.parley(["ask", "-c", "--json", "And the reset? mock:echo=system mock:tokens=400"])
+            let message = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any], "\(json)")
+            #expect((message["sources"] as? [[String: Any]])?.isEmpty == false && message["citations"] is [Int])
+
+            let unknown = try await setup.parley(["ask", "--kb", "nonexistent", "hello"])
+            #expect(unknown.status == 1 && unknown.err.contains("no knowledge base named 'nonexistent'"), "\(unknown)")
+        }
+    }
+}

@@ -53,7 +53,7 @@ struct Ask: AsyncParsableCommand {
                 let interrupts = Task { await answer.stopOnInterrupt(remote, signals: signals) }
                 defer { interrupts.cancel() }
                 do {
-                    _ = try await remote.streamAnswer(question, in: conversation, model: choice.model) { event in
+                    let message = try await remote.streamAnswer(question, in: conversation, model: choice.model) { event in
                         switch event {
                         case .started(let id):
                             answer.started(id)
@@ -62,6 +62,7 @@ struct Ask: AsyncParsableCommand {
                         }
                     }
                     printer.finish()
+                    Self.showSources(of: message)
                 } catch let unfinished as UnfinishedAnswer {
                     printer.finish()
                     throw unfinished
@@ -82,9 +83,13 @@ struct Ask: AsyncParsableCommand {
                 id = newest.id
             }
             if let system = choice.system { try await remote.setSystemPrompt(system, of: id) }
+            if !choice.knowledgeBases.isEmpty {
+                try await remote.setKnowledgeBases(try await remote.knowledgeBaseIDs(named: choice.knowledgeBases), of: id)
+            }
             return id
         }
-        return try await remote.createConversation(model: choice.model, systemPrompt: choice.system).id
+        let bases = try await remote.knowledgeBaseIDs(named: choice.knowledgeBases)
+        return try await remote.createConversation(model: choice.model, systemPrompt: choice.system, knowledgeBaseIDs: bases).id
     }
 
     private func finish(_ message: RemoteMessage) throws {
@@ -105,7 +110,17 @@ struct Ask: AsyncParsableCommand {
             let printer = AnswerPrinter(styled: AnswerPrinter.styled(raw: raw))
             printer.print(message.content)
             printer.finish()
+            Self.showSources(of: message)
         }
+    }
+
+    /// The sources a grounded answer cites, one per line on standard error (standard output keeps the answer alone).
+    static func showSources(of message: RemoteMessage) {
+        guard let sources = message.sources, !sources.isEmpty else { return }
+        let cited = message.citations ?? []
+        let shown = cited.isEmpty ? sources : cited.compactMap { number in sources.first { $0.n == number } }
+        let lines = shown.map { "[\($0.n)] \($0.place)" }
+        FileHandle.standardError.write(Data(("Sources:\n" + lines.joined(separator: "\n") + "\n").utf8))
     }
 }
 

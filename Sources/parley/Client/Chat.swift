@@ -26,11 +26,14 @@ struct Chat: AsyncParsableCommand {
         try await withRemote(connection) { remote in
             let environment = ProcessInfo.processInfo.environment
             let session = try await ChatSession(
-                remote: remote, model: choice.model, system: choice.system,
+                remote: remote, model: choice.model, system: choice.system, knowledgeBases: choice.knowledgeBases,
                 history: History(file: noHistory ? nil : History.defaultFile(environment: environment)),
                 styled: AnswerPrinter.styled(raw: raw))
             if choice.continues {
                 try await session.open(choice.conversation ?? "latest")
+                if !session.knowledgeBases.isEmpty, let id = session.conversation?.id {
+                    try await remote.setKnowledgeBases(session.knowledgeBases, of: id)
+                }
             }
             await session.run()
         }

@@ -20,13 +20,17 @@ final class ChatSession {
     var model: String?
     /// The system prompt for the next conversation started.
     var system: String?
+    /// The knowledge bases (ids) new conversations answer from (--kb).
+    let knowledgeBases: [String]
     /// The conversations the last /list or /search showed, for `/open N`.
     var listed: [String] = []
     /// /edit: the message to show at the next prompt, and the message it replaces.
     var editing: (text: String, replaces: String)?
 
-    init(remote: RemoteParley, model: String?, system: String?, history: History, styled: Bool) async throws {
+    init(remote: RemoteParley, model: String?, system: String?, knowledgeBases: [String] = [], history: History,
+         styled: Bool) async throws {
         self.remote = remote
+        self.knowledgeBases = try await remote.knowledgeBaseIDs(named: knowledgeBases)
         let (models, defaultModel) = try await remote.models()
         self.models = models
         self.defaultModel = defaultModel
@@ -170,6 +174,11 @@ final class ChatSession {
             }
             printer.finish()
             if message.content.isEmpty { note("(the answer is empty)") }
+            if let sources = message.sources, !sources.isEmpty {
+                let cited = message.citations ?? []
+                let shown = cited.isEmpty ? sources : cited.compactMap { number in sources.first { $0.n == number } }
+                note("Sources: " + shown.map { "[\($0.n)] \($0.place)" }.joined(separator: "; "))
+            }
         } catch let unfinished as UnfinishedAnswer {
             printer.finish()
             if unfinished.message.status == "cancelled" {
@@ -186,7 +195,7 @@ final class ChatSession {
     /// The conversation's id, created (with the model and system prompt chosen) before its first message.
     private func conversationForMessage() async throws -> String {
         if let conversation { return conversation.id }
-        let created = try await remote.createConversation(model: model, systemPrompt: system)
+        let created = try await remote.createConversation(model: model, systemPrompt: system, knowledgeBaseIDs: knowledgeBases)
         conversation = created
         return created.id
     }

@@ -21,6 +21,8 @@ struct ConversationChoice: ParsableArguments {
     @Option(name: [.customShort("m"), .customLong("model")], help: "The model (default: the conversation's, else the server's).")
     var model: String?
     @Option(name: [.customShort("s"), .customLong("system")], help: "The conversation's system prompt.") var system: String?
+    @Option(name: .customLong("kb"), help: "Answer from this knowledge base (its name or id), citing its passages; repeat for more.")
+    var knowledgeBases: [String] = []
 
     /// Whether an existing conversation is continued (-c or --cid).
     var continues: Bool { continueLast || conversation != nil }
