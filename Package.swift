@@ -312,6 +312,7 @@ if Context.environment["PARLEY_FUZZ"] != nil {
         ("FuzzSSE", ["ParleyProviders"]),
         ("FuzzRESP", ["ParleyRedis", "ParleyGateway", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzClientNumbers", ["ParleyCore"]),
+        ("FuzzDocuments", ["ParleyRetrieval"]),
     ]
     package.targets.append(.target(name: "FuzzSupport", path: "fuzz/Sources/FuzzSupport", swiftSettings: testSettings))
     for (name, dependencies) in fuzzTargets {

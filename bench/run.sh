@@ -29,6 +29,9 @@ else
   bench/ui.sh bench/out/ui.md
   python3 bench/ask_ttft.py --parley .build/release/parley --output bench/out/ask.md
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/ask.measured
+  $bench retrieval --output bench/out/retrieval.md
+  python3 bench/kb_ttft.py --parley .build/release/parley --output bench/out/kb_ttft.md
+  date -u '+%Y-%m-%d %H:%M UTC' > bench/out/retrieval.measured
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$args" > bench/out/args
@@ -107,6 +110,17 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo "\`bench/run.sh\`; the release build, the mock and curl on this machine)."
   echo
   cat bench/out/ask.md 2>/dev/null || echo "(not measured in this run)"
+  echo
+  echo "## Knowledge bases: vector search, hybrid queries, ingestion, and chat with a base attached"
+  echo
+  echo "Measured $(cat bench/out/retrieval.measured 2>/dev/null || echo "$measured") with \`parley-bench retrieval\` and"
+  echo "\`python3 bench/kb_ttft.py\` (run by \`bench/run.sh\`; the release build and the mock on this machine)."
+  echo
+  cat bench/out/retrieval.md 2>/dev/null || echo "(not measured in this run)"
+  echo
+  echo "### Chat time to first token, with a knowledge base attached and without"
+  echo
+  cat bench/out/kb_ttft.md 2>/dev/null || echo "(not measured in this run)"
   echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi
 } > bench/RESULTS.md

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzSSE FuzzRESP FuzzClientNumbers)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzSSE FuzzRESP FuzzClientNumbers FuzzDocuments)
 
 for target in "${targets[@]}"; do
     PARLEY_FUZZ=1 swift build --scratch-path .build-fuzz --product "$target" -Xswiftc -sanitize=fuzzer,address
