@@ -111,9 +111,13 @@ public struct HNSWIndex: VectorIndex {
         if current.count < limit {
             current.append(node)
         } else {
-            current.append(node)
-            let scored = current.map { (score: vectors.similarity(Int(neighbour), Int($0)), row: $0) }.sorted { $0.score > $1.score }
-            current = selectNeighbours(scored, limit: limit)
+            let scored = current.map { (score: vectors.similarity(Int(neighbour), Int($0)), row: $0) }
+            let candidate = vectors.similarity(Int(neighbour), Int(node))
+            // Farther than every link it has: the heuristic would weigh it last, so the links stay as they are and
+            // the pruning (a similarity for every pair of links) is skipped — most links made while building are
+            // such, and recall against exact search holds (VectorIndexTests).
+            guard candidate > scored.map(\.score).min() ?? -.infinity else { return }
+            current = selectNeighbours((scored + [(candidate, node)]).sorted { $0.score > $1.score }, limit: limit)
         }
         setLinks(of: neighbour, layer: layer, to: current)
     }
