@@ -67,6 +67,26 @@ def until_first(command, marker, env=None):
     return elapsed
 
 
+def serve(parley, work, extra=()):
+    """Starts the mock and `parley serve` on a fresh SQLite file in `work`, creates the administrator and an API key
+    with the chat scope; returns the processes, the base URL, the port and the key."""
+    mock_port, port = free_port(), free_port()
+    children = [
+        subprocess.Popen([parley, 'mock-llm', '--port', str(mock_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([parley, 'serve', '--port', str(port), '--database', f'sqlite://{work}/p.db',
+                          '--openai-base-url', f'http://127.0.0.1:{mock_port}/v1', '--log-level', 'warning', *extra],
+                         stdout=subprocess.DEVNULL, stderr=open(f'{work}/serve.log', 'w'),
+                         env={**os.environ, 'OPENAI_API_KEY': 'sk-bench'}),
+    ]
+    base = f'http://127.0.0.1:{port}'
+    wait_http(f'http://127.0.0.1:{mock_port}/v1/models')
+    wait_http(base + '/health/live')
+    state, headers = call(base, 'POST', '/auth/setup', {'email': 'bench@example.com', 'password': 'correct horse battery staple'})
+    session = {'Cookie': headers['Set-Cookie'].split(';')[0], 'X-CSRF-Token': state['csrf_token']}
+    key = call(base, 'POST', '/account/keys', {'name': 'bench', 'scopes': ['chat']}, session)[0]['key']
+    return children, base, port, key
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--parley', default='.build/release/parley')
@@ -75,21 +95,8 @@ def main():
     options = parser.parse_args()
     parley = os.path.abspath(options.parley)
     work = tempfile.mkdtemp(prefix='parley-ask-bench-')
-    mock_port, port = free_port(), free_port()
-    children = [
-        subprocess.Popen([parley, 'mock-llm', '--port', str(mock_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([parley, 'serve', '--port', str(port), '--database', f'sqlite://{work}/p.db',
-                          '--openai-base-url', f'http://127.0.0.1:{mock_port}/v1', '--log-level', 'warning'],
-                         stdout=subprocess.DEVNULL, stderr=open(f'{work}/serve.log', 'w'),
-                         env={**os.environ, 'OPENAI_API_KEY': 'sk-bench'}),
-    ]
+    children, base, port, key = serve(parley, work)
     try:
-        base = f'http://127.0.0.1:{port}'
-        wait_http(f'http://127.0.0.1:{mock_port}/v1/models')
-        wait_http(base + '/health/live')
-        state, headers = call(base, 'POST', '/auth/setup', {'email': 'bench@example.com', 'password': 'correct horse battery staple'})
-        session = {'Cookie': headers['Set-Cookie'].split(';')[0], 'X-CSRF-Token': state['csrf_token']}
-        key = call(base, 'POST', '/account/keys', {'name': 'bench', 'scopes': ['chat']}, session)[0]['key']
         bearer = {'Authorization': f'Bearer {key}'}
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': work, 'PARLEY_URL': base, 'PARLEY_API_KEY': key}
 

@@ -14,11 +14,10 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 
-from ask_ttft import call, free_port, wait_http
+from ask_ttft import call, serve
 
 QUESTION = 'mock:tokens=16 Which part number is fitted in step {n}?'
 
@@ -61,22 +60,8 @@ def main():
     options = parser.parse_args()
     parley = os.path.abspath(options.parley)
     work = tempfile.mkdtemp(prefix='parley-kb-bench-')
-    mock_port, port = free_port(), free_port()
-    children = [
-        subprocess.Popen([parley, 'mock-llm', '--port', str(mock_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([parley, 'serve', '--port', str(port), '--database', f'sqlite://{work}/p.db',
-                          '--openai-base-url', f'http://127.0.0.1:{mock_port}/v1', '--log-level', 'warning',
-                          '--knowledge-embedding-model', 'mock-1'],
-                         stdout=subprocess.DEVNULL, stderr=open(f'{work}/serve.log', 'w'),
-                         env={**os.environ, 'OPENAI_API_KEY': 'sk-bench'}),
-    ]
+    children, base, port, key = serve(parley, work, ['--knowledge-embedding-model', 'mock-1'])
     try:
-        base = f'http://127.0.0.1:{port}'
-        wait_http(f'http://127.0.0.1:{mock_port}/v1/models')
-        wait_http(base + '/health/live')
-        state, headers = call(base, 'POST', '/auth/setup', {'email': 'bench@example.com', 'password': 'correct horse battery staple'})
-        session = {'Cookie': headers['Set-Cookie'].split(';')[0], 'X-CSRF-Token': state['csrf_token']}
-        key = call(base, 'POST', '/account/keys', {'name': 'bench', 'scopes': ['chat']}, session)[0]['key']
         bearer = {'Authorization': f'Bearer {key}'}
         kb = call(base, 'POST', '/knowledge-bases', {'name': 'Manuals'}, bearer)[0]['id']
         connection = http.client.HTTPConnection('127.0.0.1', port, timeout=60)
