@@ -17,6 +17,8 @@ struct RouterEmbedder: Embedder {
     let gateway: GatewayCache
     /// Texts per upstream call.
     var batchSize = 64
+    /// Calls of this many texts or fewer are questions being answered.
+    static let questionTexts = 4
 
     static let lookups = MetricFamily(counter: MetricName.embeddingCacheLookups, labels: ["result"])
 
@@ -51,7 +53,10 @@ struct RouterEmbedder: Embedder {
         let served: Served<UpstreamReply>
         do {
             let body = try EmbeddingsBody(parsing: Array(try JSONEncoder().encode(request)))
-            served = try await gateway.embeddings(body, plan: .bypass, limits: gateway.router.limits())
+            // A question (a few texts) is embedded while its chat turn waits, under the turn's generation lease:
+            // it gets 10 s, retries included; ingestion's batches get the upstream's whole timeout.
+            let limits = texts.count <= Self.questionTexts ? gateway.router.limits(timeout: .seconds(10)) : gateway.router.limits()
+            served = try await gateway.embeddings(body, plan: .bypass, limits: limits)
         } catch let failure as RoutingFailure {
             throw EmbeddingFailure(failure.description, mayPass: Self.mayPass(failure))
         }
