@@ -61,9 +61,14 @@ export class Settings {
   /** Checkboxes for the knowledge bases the user can read, those of the conversation checked. */
   async showBases(chosen) {
     let bases = [];
+    this.basesLoaded = false;
     try {
       bases = (await api('GET', '/knowledge-bases')).data;
-    } catch { /* shown as none */ }
+      this.basesLoaded = true;
+    } catch {
+      this.basesList.replaceChildren(h('p', { class: 'hint' }, 'Knowledge bases could not be loaded.'));
+      return;
+    }
     if (!bases.length) { this.basesList.replaceChildren(h('p', { class: 'hint' }, 'None yet: create one with 📚.')); return; }
     this.basesList.replaceChildren(...bases.map((base) => {
       const box = h('input', { type: 'checkbox', value: base.id, name: 'knowledge-base' });
@@ -93,12 +98,14 @@ export class Settings {
     const bases = this.chosenBases();
     if (!conversation) {
       this.pending.systemPrompt = text;
-      this.pending.knowledgeBaseIds = bases;
+      if (this.basesLoaded) this.pending.knowledgeBaseIds = bases;
       toast('Settings kept for this new chat');
       return;
     }
     try {
-      const updated = await api('PATCH', `/conversations/${conversation.id}`, { system_prompt: prompt, knowledge_base_ids: bases });
+      // The bases are only sent when their list was shown: a list that failed to load detaches nothing.
+      const body = this.basesLoaded ? { system_prompt: prompt, knowledge_base_ids: bases } : { system_prompt: prompt };
+      const updated = await api('PATCH', `/conversations/${conversation.id}`, body);
       this.chat.conversation = updated;
       this.hooks.changed(updated);
       toast('Settings saved');
