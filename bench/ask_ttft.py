@@ -67,6 +67,15 @@ def until_first(command, marker, env=None):
     return elapsed
 
 
+def write_table(lines, path):
+    """Prints the Markdown lines and writes them to `path`."""
+    table = '\n'.join(lines)
+    print(table)
+    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+    with open(path, 'w') as output:
+        output.write(table + '\n')
+
+
 def serve(parley, work, extra=()):
     """Starts the mock and `parley serve` on a fresh SQLite file in `work`, creates the administrator and an API key
     with the chat scope; returns the processes, the base URL, the port and the key."""
@@ -144,11 +153,7 @@ def main():
         p90 = values[min(len(values) - 1, int(len(values) * 0.9))]
         added = '–' if name == kinds[0][0] or 'help' in name else f'{median - reference:+.1f} ms'
         lines.append(f'| {name} | {median:.1f} | {p90:.1f} | {values[0]:.1f} | {added} |')
-    table = '\n'.join(lines)
-    print(table)
-    os.makedirs(os.path.dirname(options.output) or '.', exist_ok=True)
-    with open(options.output, 'w') as output:
-        output.write(table + '\n')
+    write_table(lines, options.output)
 
 
 if __name__ == '__main__':

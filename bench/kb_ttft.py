@@ -17,7 +17,7 @@ import statistics
 import tempfile
 import time
 
-from ask_ttft import call, serve
+from ask_ttft import call, serve, write_table
 
 QUESTION = 'mock:tokens=16 Which part number is fitted in step {n}?'
 
@@ -112,11 +112,7 @@ def main():
         p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
         added = '–' if name == names[0] else f'{median - reference:+.1f} ms'
         lines.append(f'| {name} | {median:.1f} | {p90:.1f} | {p99:.1f} | {added} |')
-    table = '\n'.join(lines)
-    print(table)
-    os.makedirs(os.path.dirname(options.output) or '.', exist_ok=True)
-    with open(options.output, 'w') as output:
-        output.write(table + '\n')
+    write_table(lines, options.output)
 
 
 if __name__ == '__main__':
