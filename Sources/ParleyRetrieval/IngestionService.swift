@@ -31,6 +31,7 @@ public final class IngestionService: Sendable {
     let options: Options
     let logger: Logger
     private let wakeUps = WakeSignal()
+    let reembeddingWakeUps = WakeSignal()
 
     public init(store: any KnowledgeStore, embedder: (any Embedder)?, holder: String, options: Options = Options(),
                 logger: Logger) {
@@ -43,6 +44,8 @@ public final class IngestionService: Sendable {
 
     /// Tells an idle worker that a document was queued here.
     public func wake() { wakeUps.signal() }
+    /// Tells the idle re-embedding worker that a base's embedding model was changed here.
+    public func wakeReembedding() { reembeddingWakeUps.signal() }
 
     /// Runs the workers until the task is cancelled.
     public func run() async {
@@ -50,6 +53,7 @@ public final class IngestionService: Sendable {
             for _ in 0..<max(1, options.workers) {
                 group.addTask { await self.work() }
             }
+            if embedder != nil { group.addTask { await self.reembedWork() } }
         }
     }
 
@@ -75,7 +79,10 @@ public final class IngestionService: Sendable {
         // The work and the lease race: losing the lease stops the work.
         let outcome = await withTaskGroup(of: Result<Bool, any Error>.self) { group in
             group.addTask { await Result { try await self.process(claim) } }
-            group.addTask { await self.keepLease(id) ? .failure(CancellationError()) : .success(false) }
+            group.addTask {
+                await self.keepLease { try await self.store.renewDocumentLease(id: id, holder: self.holder, lease: $0) }
+                    ? .failure(CancellationError()) : .success(false)
+            }
             let first = await group.next() ?? .failure(CancellationError())
             group.cancelAll()
             return first
@@ -94,11 +101,11 @@ public final class IngestionService: Sendable {
     }
 
     /// Renews the lease every third of it; returns false when the lease is lost, true when cancelled.
-    private func keepLease(_ id: UUID) async -> Bool {
+    func keepLease(_ renew: @Sendable (Duration) async throws -> Bool) async -> Bool {
         while !Task.isCancelled {
             try? await Task.sleep(for: options.lease / 3)
             if Task.isCancelled { return true }
-            if let renewed = try? await store.renewDocumentLease(id: id, holder: holder, lease: options.lease), !renewed {
+            if let renewed = try? await renew(options.lease), !renewed {
                 return false
             }
         }
@@ -138,7 +145,8 @@ public final class IngestionService: Sendable {
                 defer { ordinal += 1 }
                 return ChunkRecord(ordinal: ordinal, chunk: chunk, vector: vector)
             }
-            guard try await store.storeChunks(records, documentID: document.id, holder: holder) else { return false }
+            guard try await store.storeChunks(records, documentID: document.id, holder: holder, embeddingModel: claim.embeddingModel)
+            else { return false }
         }
         return try await store.finishDocument(id: document.id, holder: holder, kind: kind.rawValue,
                                               embeddingDimensions: model == nil ? nil : dimensions)
@@ -146,24 +154,29 @@ public final class IngestionService: Sendable {
 
     /// A passage as the embedding model sees it: under its headings, so a passage that only says "Press the
     /// button" still lands near questions about the section it is in.
-    static func embeddingText(_ chunk: Chunk) -> String {
-        chunk.headingPath.isEmpty ? chunk.text : chunk.headingPath.joined(separator: " › ") + "\n\n" + chunk.text
+    static func embeddingText(_ chunk: Chunk) -> String { embeddingText(chunk.text, headings: chunk.headingPath) }
+
+    static func embeddingText(_ text: String, headings: [String]) -> String {
+        headings.isEmpty ? text : headings.joined(separator: " › ") + "\n\n" + text
     }
 
-    private func fail(_ claim: IngestionClaim, _ error: any Error) async {
-        let id = claim.document.id
+    /// Why an attempt failed, and when to try again (nil: never, the failure will not pass or attempts ran out).
+    func retry(after error: any Error, attempts: Int) -> (reason: String, at: Date?) {
         let (reason, mayPass): (String, Bool) = switch error {
         case let error as ExtractionError: (error.description, false)
         case let error as EmbeddingFailure: ("embedding failed: \(error.description)", error.mayPass)
         case let error as ParleyError: (error.description, true)
         default: ("\(error)", true)
         }
+        guard mayPass && attempts < options.maxAttempts else { return (reason, nil) }
+        let backoff = min(options.firstBackoff * (1 << min(attempts - 1, 20)), options.maxBackoff)
+        return (reason, Date().addingTimeInterval(Double(backoff.wholeMilliseconds) / 1000))
+    }
+
+    private func fail(_ claim: IngestionClaim, _ error: any Error) async {
+        let id = claim.document.id
+        let (reason, retryAt) = retry(after: error, attempts: claim.document.attempts)
         let attempts = claim.document.attempts
-        var retryAt: Date?
-        if mayPass && attempts < options.maxAttempts {
-            let backoff = min(options.firstBackoff * (1 << min(attempts - 1, 20)), options.maxBackoff)
-            retryAt = Date().addingTimeInterval(Double(backoff.wholeMilliseconds) / 1000)
-        }
         logger.warning("document ingestion failed", metadata: [
             "document": "\(id.lowercased)", "error": "\(reason)", "attempt": "\(attempts)",
             "retry": "\(retryAt.map { "at \($0)" } ?? "no")",

@@ -20,12 +20,14 @@ public struct KnowledgeBase: Sendable, Equatable {
     public var chunkCount: Int
     /// Rises on every change to its searchable passages, so an in-memory vector index knows it is stale.
     public var indexVersion: Int64
+    /// A change to another embedding model under way, if any; until it finishes, `embeddingModel` answers.
+    public var reembedding: Reembedding?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: UUID, ownerID: UserID, name: String, description: String, embeddingModel: String?,
                 embeddingDimensions: Int?, sharedWithEveryone: Bool, readers: [UserID], documentCount: Int,
-                chunkCount: Int, indexVersion: Int64, createdAt: Date, updatedAt: Date) {
+                chunkCount: Int, indexVersion: Int64, reembedding: Reembedding? = nil, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.ownerID = ownerID
         self.name = name
@@ -37,8 +39,36 @@ public struct KnowledgeBase: Sendable, Equatable {
         self.documentCount = documentCount
         self.chunkCount = chunkCount
         self.indexVersion = indexVersion
+        self.reembedding = reembedding
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+}
+
+/// A knowledge base's change of embedding model: its passages are embedded again with `model` in the background,
+/// while the vectors of the current model keep answering searches; the new vectors replace them in one step once
+/// every passage has one.
+public struct Reembedding: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        case queued, processing, failed
+    }
+
+    public var model: String
+    public var status: Status
+    /// Passages embedded with `model` so far, of `total` (every passage of the base, ready or being ingested).
+    public var embedded: Int
+    public var total: Int
+    public var attempts: Int
+    /// Why the last attempt failed.
+    public var error: String?
+
+    public init(model: String, status: Status, embedded: Int, total: Int, attempts: Int, error: String?) {
+        self.model = model
+        self.status = status
+        self.embedded = embedded
+        self.total = total
+        self.attempts = attempts
+        self.error = error
     }
 }
 

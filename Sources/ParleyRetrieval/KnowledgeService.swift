@@ -45,6 +45,14 @@ public final class KnowledgeService: Sendable {
         return try await store.updateKnowledgeBase(id: id, owner: owner, patch: patch)
     }
 
+    /// Makes `model` the base's embedding model (nil: full-text only). With passages to embed again, the change runs
+    /// in the background and the current model answers until it is done; see ``KnowledgeStore/changeEmbeddingModel``.
+    public func changeEmbeddingModel(baseID: UUID, owner: UserID, to model: String?) async throws -> KnowledgeBase {
+        let base = try await store.changeEmbeddingModel(baseID: baseID, owner: owner, model: model)
+        if base.reembedding != nil { ingestion?.wakeReembedding() }
+        return base
+    }
+
     /// Stores an uploaded document and queues its ingestion (or returns the one already there with that content).
     public func upload(name: String, content: [UInt8], baseID: UUID, owner: UserID) async throws -> AddedDocument {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -47,12 +47,34 @@ public protocol KnowledgeStore: Sendable {
     /// or taken over after the lease expired).
     func renewDocumentLease(id: UUID, holder: String, lease: Duration) async throws -> Bool
     /// Stores a batch of the document's passages (not yet searchable); false as for ``renewDocumentLease``.
-    func storeChunks(_ chunks: [ChunkRecord], documentID: UUID, holder: String) async throws -> Bool
+    /// Throws ``ParleyError/conflict(_:)`` when the base's embedding model is no longer `embeddingModel`, the one
+    /// the batch was embedded with (it changed while the document was read).
+    func storeChunks(_ chunks: [ChunkRecord], documentID: UUID, holder: String, embeddingModel: String?) async throws -> Bool
     /// Makes the document `ready` (its passages searchable at once) with its kind, and records the base's vector
     /// dimension if it had none; false as for ``renewDocumentLease``.
     func finishDocument(id: UUID, holder: String, kind: String, embeddingDimensions: Int?) async throws -> Bool
     /// Ends an attempt that failed: queued again after `retryAt` when given, else `failed`. Its stored passages go.
     func failDocument(id: UUID, holder: String, error: String, retryAt: Date?) async throws
+
+    // MARK: Changing the embedding model (owner only; the work runs on any replica, under a lease)
+
+    /// Makes `model` the base's embedding model. A base with no passages, or a change to none (full-text only),
+    /// changes at once; otherwise a re-embedding is queued (replacing one under way) and the current model keeps
+    /// answering until it finishes. Naming the current model stops a re-embedding under way.
+    func changeEmbeddingModel(baseID: UUID, owner: UserID, model: String?) async throws -> KnowledgeBase
+    /// Takes the oldest queued re-embedding (past its backoff) or one whose worker's lease expired.
+    func claimReembedding(holder: String, lease: Duration) async throws -> ReembeddingClaim?
+    /// Extends the lease; false when the re-embedding is no longer this holder's (replaced, stopped, taken over).
+    func renewReembeddingLease(baseID: UUID, holder: String, lease: Duration) async throws -> Bool
+    /// Passages of the base that have no vector of the new model yet, in id order; nil when the lease is lost.
+    func passagesToReembed(baseID: UUID, holder: String, limit: Int) async throws -> [PassageText]?
+    /// Stores vectors of the new model beside the current ones; false when the lease is lost.
+    func storeReembedded(_ vectors: [PassageVector], baseID: UUID, holder: String) async throws -> Bool
+    /// When every passage has a vector of the new model, makes them the base's vectors and the new model its
+    /// model, in one step (searches reload the index); otherwise says passages are left (added meanwhile).
+    func finishReembedding(baseID: UUID, holder: String, dimensions: Int?) async throws -> ReembeddingOutcome
+    /// Ends an attempt that failed: queued again after `retryAt` when given, else `failed` with the reason.
+    func failReembedding(baseID: UUID, holder: String, error: String, retryAt: Date?) async throws
 
     // MARK: Retrieval
 
@@ -72,6 +94,41 @@ public struct AddedDocument: Sendable, Equatable {
     public init(document: KnowledgeDocument, duplicate: Bool) {
         self.document = document
         self.duplicate = duplicate
+    }
+}
+
+/// A base's re-embedding taken by a worker.
+public struct ReembeddingClaim: Sendable, Equatable {
+    public var baseID: UUID
+    public var model: String
+    /// This attempt's number, from 1.
+    public var attempts: Int
+    public init(baseID: UUID, model: String, attempts: Int) {
+        self.baseID = baseID
+        self.model = model
+        self.attempts = attempts
+    }
+}
+
+/// How an attempt to finish a re-embedding ended.
+public enum ReembeddingOutcome: Sendable, Equatable {
+    /// The new vectors and model are the base's.
+    case finished
+    /// Passages without a new vector remain (a document was added meanwhile).
+    case passagesLeft
+    /// The re-embedding is no longer this worker's.
+    case lost
+}
+
+/// A passage's text as its vector is made from.
+public struct PassageText: Sendable, Equatable {
+    public var id: Int64
+    public var text: String
+    public var headingPath: [String]
+    public init(id: Int64, text: String, headingPath: [String]) {
+        self.id = id
+        self.text = text
+        self.headingPath = headingPath
     }
 }
 

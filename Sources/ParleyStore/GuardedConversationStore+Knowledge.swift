@@ -59,8 +59,12 @@ extension GuardedConversationStore: KnowledgeStore {
     public func renewDocumentLease(id: UUID, holder: String, lease: Duration) async throws -> Bool {
         try await guardedKnowledge { try await $0.renewDocumentLease(id: id, holder: holder, lease: lease) }
     }
-    public func storeChunks(_ chunks: [ChunkRecord], documentID: UUID, holder: String) async throws -> Bool {
-        try await guardedKnowledge { try await $0.storeChunks(chunks, documentID: documentID, holder: holder) }
+    public func storeChunks(_ chunks: [ChunkRecord], documentID: UUID, holder: String, embeddingModel: String?) async throws
+        -> Bool
+    {
+        try await guardedKnowledge {
+            try await $0.storeChunks(chunks, documentID: documentID, holder: holder, embeddingModel: embeddingModel)
+        }
     }
     public func finishDocument(id: UUID, holder: String, kind: String, embeddingDimensions: Int?) async throws -> Bool {
         try await guardedKnowledge {
@@ -69,6 +73,28 @@ extension GuardedConversationStore: KnowledgeStore {
     }
     public func failDocument(id: UUID, holder: String, error: String, retryAt: Date?) async throws {
         try await guardedKnowledge { try await $0.failDocument(id: id, holder: holder, error: error, retryAt: retryAt) }
+    }
+
+    public func changeEmbeddingModel(baseID: UUID, owner: UserID, model: String?) async throws -> KnowledgeBase {
+        try await guardedKnowledge { try await $0.changeEmbeddingModel(baseID: baseID, owner: owner, model: model) }
+    }
+    public func claimReembedding(holder: String, lease: Duration) async throws -> ReembeddingClaim? {
+        try await guardedKnowledge { try await $0.claimReembedding(holder: holder, lease: lease) }
+    }
+    public func renewReembeddingLease(baseID: UUID, holder: String, lease: Duration) async throws -> Bool {
+        try await guardedKnowledge { try await $0.renewReembeddingLease(baseID: baseID, holder: holder, lease: lease) }
+    }
+    public func passagesToReembed(baseID: UUID, holder: String, limit: Int) async throws -> [PassageText]? {
+        try await guardedKnowledge { try await $0.passagesToReembed(baseID: baseID, holder: holder, limit: limit) }
+    }
+    public func storeReembedded(_ vectors: [PassageVector], baseID: UUID, holder: String) async throws -> Bool {
+        try await guardedKnowledge { try await $0.storeReembedded(vectors, baseID: baseID, holder: holder) }
+    }
+    public func finishReembedding(baseID: UUID, holder: String, dimensions: Int?) async throws -> ReembeddingOutcome {
+        try await guardedKnowledge { try await $0.finishReembedding(baseID: baseID, holder: holder, dimensions: dimensions) }
+    }
+    public func failReembedding(baseID: UUID, holder: String, error: String, retryAt: Date?) async throws {
+        try await guardedKnowledge { try await $0.failReembedding(baseID: baseID, holder: holder, error: error, retryAt: retryAt) }
     }
 
     public func searchPassages(terms: [String], baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [RankedPassage] {

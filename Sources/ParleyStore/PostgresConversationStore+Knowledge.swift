@@ -18,7 +18,8 @@ extension PostgresConversationStore: KnowledgeStore {
     static let baseColumns = """
         b.*, (SELECT count(*) FROM kb_documents d WHERE d.base_id = b.id) AS document_count,
         (SELECT coalesce(sum(d.chunk_count), 0) FROM kb_documents d WHERE d.base_id = b.id AND d.status = 'ready')
-            AS ready_chunks
+            AS ready_chunks,
+        (SELECT j.model FROM kb_reembeddings j WHERE j.base_id = b.id) AS reembedding_model
         """
 
     static let passageColumns = """
@@ -301,15 +302,19 @@ extension PostgresConversationStore: KnowledgeStore {
         return !rows.isEmpty
     }
 
-    public func storeChunks(_ chunks: [ChunkRecord], documentID: UUID, holder: String) async throws -> Bool {
+    public func storeChunks(_ chunks: [ChunkRecord], documentID: UUID, holder: String, embeddingModel: String?) async throws
+        -> Bool
+    {
         try await perform {
             try await client.withTransaction(logger: logger) { connection -> Bool in
-                var baseID: UUID?
-                for try await found in try await connection.query("""
-                    SELECT base_id FROM kb_documents WHERE id = \(documentID) AND lease_holder = \(holder)
-                      AND status = 'processing' FOR UPDATE
-                    """, logger: logger).decode(UUID.self) { baseID = found }
-                guard let baseID else { return false }
+                var found: (UUID, String?)?
+                for try await row in try await connection.query("""
+                    SELECT d.base_id, b.embedding_model FROM kb_documents d JOIN kb_bases b ON b.id = d.base_id
+                    WHERE d.id = \(documentID) AND d.lease_holder = \(holder) AND d.status = 'processing'
+                    FOR UPDATE OF d FOR SHARE OF b
+                    """, logger: logger).decode((UUID, String?).self) { found = row }
+                guard let (baseID, model) = found else { return false }
+                guard model == embeddingModel else { throw ParleyError.conflict(Self.modelChanged) }
                 // One statement for the batch: arrays unnested into rows.
                 var binds = PostgresBindings()
                 binds.append(documentID)
@@ -459,6 +464,8 @@ extension PostgresConversationStore: KnowledgeStore {
         return binds
     }
 
+    static let modelChanged = "the knowledge base's embedding model changed while the document was read"
+
     static func noBase(_ id: UUID) -> ParleyError { .notFound("no knowledge base with id \(id.lowercased)") }
     static func noDocument(_ id: UUID) -> ParleyError { .notFound("no document with id \(id.lowercased)") }
 
@@ -484,6 +491,7 @@ extension PostgresConversationStore: KnowledgeStore {
             documentCount: try columns["document_count"].decode(Int.self),
             chunkCount: try columns["ready_chunks"].decode(Int.self),
             indexVersion: try columns["index_version"].decode(Int64.self),
+            reembedding: try columns["reembedding_model"].decode(String?.self) == nil ? nil : try await reembedding(baseID: id),
             createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
             updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)))
     }

@@ -78,4 +78,24 @@ extension PostgresMigrations {
         "CREATE INDEX kb_chunks_by_document ON kb_chunks (document_id, ordinal)",
         "CREATE INDEX kb_chunks_search ON kb_chunks USING gin (search)",
     ]
+
+    /// A change of a base's embedding model, worked on under a lease like a document's ingestion; the new vectors
+    /// are stored beside the current ones until all are made, then replace them in one step.
+    static let reembedding = [
+        """
+        CREATE TABLE kb_reembeddings (
+            base_id UUID PRIMARY KEY REFERENCES kb_bases (id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before BIGINT NOT NULL DEFAULT 0,
+            lease_holder TEXT,
+            lease_until BIGINT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        )
+        """,
+        "ALTER TABLE kb_chunks ADD COLUMN next_vector BYTEA, ADD COLUMN next_vector_scale REAL",
+    ]
 }

@@ -170,6 +170,7 @@ enum PostgresMigrations {
             "ALTER TABLE conversations ADD COLUMN knowledge_base_ids TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE messages ADD COLUMN sources TEXT",
         ]),
+        ("012_reembedding", reembedding),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

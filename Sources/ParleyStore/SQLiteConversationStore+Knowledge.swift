@@ -14,7 +14,8 @@ extension SQLiteConversationStore: KnowledgeStore {
     static let baseColumns = """
         b.*, (SELECT count(*) FROM kb_documents d WHERE d.base_id = b.id) AS document_count,
         (SELECT coalesce(sum(d.chunk_count), 0) FROM kb_documents d WHERE d.base_id = b.id AND d.status = 'ready')
-            AS ready_chunks
+            AS ready_chunks,
+        (SELECT j.model FROM kb_reembeddings j WHERE j.base_id = b.id) AS reembedding_model
         """
 
     public func createKnowledgeBase(_ new: NewKnowledgeBase, owner: UserID, limits: KnowledgeLimits) async throws -> KnowledgeBase {
@@ -250,11 +251,16 @@ extension SQLiteConversationStore: KnowledgeStore {
         }
     }
 
-    public func storeChunks(_ chunks: [ChunkRecord], documentID: UUID, holder: String) async throws -> Bool {
+    public func storeChunks(_ chunks: [ChunkRecord], documentID: UUID, holder: String, embeddingModel: String?) async throws
+        -> Bool
+    {
         try await write { db in
-            guard let baseID = try String.fetchOne(db, sql: """
-                SELECT base_id FROM kb_documents WHERE id = ? AND lease_holder = ? AND status = 'processing'
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT d.base_id, b.embedding_model FROM kb_documents d JOIN kb_bases b ON b.id = d.base_id
+                WHERE d.id = ? AND d.lease_holder = ? AND d.status = 'processing'
                 """, arguments: [documentID.lowercased, holder]) else { return false }
+            let baseID: String = row["base_id"]
+            guard row["embedding_model"] as String? == embeddingModel else { throw Self.modelChanged }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO kb_chunks (document_id, base_id, ordinal, text, heading_path, page, start_offset, end_offset,
                                        token_count, vector, vector_scale)
@@ -400,6 +406,8 @@ extension SQLiteConversationStore: KnowledgeStore {
                        arguments: [now, baseID.lowercased])
     }
 
+    static let modelChanged = ParleyError.conflict(PostgresConversationStore.modelChanged)
+
     static func noBase(_ id: UUID) -> ParleyError { .notFound("no knowledge base with id \(id.lowercased)") }
     static func noDocument(_ id: UUID) -> ParleyError { .notFound("no document with id \(id.lowercased)") }
 
@@ -415,7 +423,9 @@ extension SQLiteConversationStore: KnowledgeStore {
                              embeddingModel: row["embedding_model"], embeddingDimensions: row["embedding_dimensions"],
                              sharedWithEveryone: row["shared_with_everyone"], readers: readers,
                              documentCount: row["document_count"], chunkCount: row["ready_chunks"],
-                             indexVersion: row["index_version"], createdAt: Date(millis: row["created_at"]),
+                             indexVersion: row["index_version"],
+                             reembedding: row["reembedding_model"] as String? == nil ? nil : try reembedding(db, baseID: id),
+                             createdAt: Date(millis: row["created_at"]),
                              updatedAt: Date(millis: row["updated_at"]))
     }
 

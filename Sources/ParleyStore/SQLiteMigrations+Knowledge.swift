@@ -75,4 +75,23 @@ extension SQLiteMigrations {
             VALUES ('delete', old.id, old.text, old.heading_path);
         END;
         """
+
+    /// A change of a base's embedding model, worked on under a lease like a document's ingestion; the new vectors
+    /// are stored beside the current ones until all are made, then replace them in one step.
+    static let reembedding = """
+        CREATE TABLE kb_reembeddings (
+            base_id TEXT PRIMARY KEY NOT NULL REFERENCES kb_bases (id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before INTEGER NOT NULL DEFAULT 0,
+            lease_holder TEXT,
+            lease_until INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        ALTER TABLE kb_chunks ADD COLUMN next_vector BLOB;
+        ALTER TABLE kb_chunks ADD COLUMN next_vector_scale REAL;
+        """
 }

@@ -194,6 +194,9 @@ enum SQLiteMigrations {
                 ALTER TABLE messages ADD COLUMN sources TEXT;
                 """)
         }
+        migrator.registerMigration("012_reembedding") { db in
+            try db.execute(sql: SQLiteMigrations.reembedding)
+        }
         return migrator
     }
 }

@@ -17,6 +17,8 @@ enum KnowledgeStoreContract {
         ("cancel, fail, back off and retry", cancelFailBackOffAndRetry),
         ("a deleted document leaves retrieval at once", aDeletedDocumentLeavesRetrievalAtOnce),
         ("search is scoped to readable bases inside the query", searchIsScopedInsideTheQuery),
+        ("a new embedding model replaces the vectors in one step, old ones answering until then", changingTheEmbeddingModel),
+        ("a re-embedding fails, stops, is taken over, or changes at once", reembeddingEndsAndHandsOver),
     ]
 
     static let alice = UserID("alice"), bob = UserID("bob"), carol = UserID("carol")
@@ -38,7 +40,7 @@ enum KnowledgeStoreContract {
     static func ingest(_ store: Store, _ texts: [String], holder: String = "w1", vectors: [[Float]]? = nil) async throws -> UUID {
         let claim = try #require(try await store.claimDocument(holder: holder, lease: .seconds(60)))
         let records = texts.enumerated().map { chunk($1, ordinal: $0, page: $0 + 1, vector: vectors?[$0]) }
-        #expect(try await store.storeChunks(records, documentID: claim.document.id, holder: holder))
+        #expect(try await store.storeChunks(records, documentID: claim.document.id, holder: holder, embeddingModel: claim.embeddingModel))
         #expect(try await store.finishDocument(id: claim.document.id, holder: holder, kind: "markdown",
                                                embeddingDimensions: vectors?.first?.count))
         return claim.document.id
@@ -123,7 +125,7 @@ enum KnowledgeStoreContract {
         #expect(try await store.claimDocument(holder: "w2", lease: .seconds(60)) == nil, "a held document is not claimed twice")
         let records = [chunk("Install the router with the installer.", ordinal: 0, page: 1, vector: [1, 0, 0]),
                        chunk("Reboot the modem when the light blinks.", ordinal: 1, page: 2, vector: [0, 1, 0])]
-        #expect(try await store.storeChunks(records, documentID: claim.document.id, holder: "w1"))
+        #expect(try await store.storeChunks(records, documentID: claim.document.id, holder: "w1", embeddingModel: "e"))
         #expect(try await store.searchPassages(terms: ["router"], baseIDs: [base.id], reader: alice, limit: 5).isEmpty,
                 "passages are not searchable before their document is ready")
         let version = try await store.knowledgeBase(id: base.id, reader: alice).indexVersion
@@ -146,21 +148,21 @@ enum KnowledgeStoreContract {
         let byID = try await store.passages(ids: vectors.map(\.id), baseIDs: [base.id], reader: alice)
         #expect(Set(byID.map(\.text)) == Set(records.map(\.chunk.text)))
         #expect(try await store.chunks(documentID: ready.id, baseID: base.id, reader: alice).map(\.ordinal) == [0, 1])
-        #expect(try await store.storeChunks(records, documentID: ready.id, holder: "w1") == false, "a ready document takes no more")
+        #expect(try await store.storeChunks(records, documentID: ready.id, holder: "w1", embeddingModel: "e") == false, "a ready document takes no more")
     }
 
     static func anExpiredLeasePassesTheDocumentOn(_ store: Store) async throws {
         let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs"), owner: alice, limits: limits)
         _ = try await store.addDocument(document("text"), baseID: base.id, owner: alice, limits: limits)
         let first = try #require(try await store.claimDocument(holder: "dead", lease: .milliseconds(50)))
-        #expect(try await store.storeChunks([chunk("half done", ordinal: 0)], documentID: first.document.id, holder: "dead"))
+        #expect(try await store.storeChunks([chunk("half done", ordinal: 0)], documentID: first.document.id, holder: "dead", embeddingModel: nil))
         try await Task.sleep(for: .milliseconds(120))
         let second = try #require(try await store.claimDocument(holder: "alive", lease: .seconds(60)))
         #expect(second.document.id == first.document.id && second.document.attempts == 2)
         #expect(try await store.renewDocumentLease(id: first.document.id, holder: "dead", lease: .seconds(60)) == false)
-        #expect(try await store.storeChunks([chunk("late", ordinal: 1)], documentID: first.document.id, holder: "dead") == false)
+        #expect(try await store.storeChunks([chunk("late", ordinal: 1)], documentID: first.document.id, holder: "dead", embeddingModel: nil) == false)
         #expect(try await store.renewDocumentLease(id: first.document.id, holder: "alive", lease: .seconds(60)))
-        #expect(try await store.storeChunks([chunk("whole", ordinal: 0)], documentID: first.document.id, holder: "alive"))
+        #expect(try await store.storeChunks([chunk("whole", ordinal: 0)], documentID: first.document.id, holder: "alive", embeddingModel: nil))
         #expect(try await store.finishDocument(id: first.document.id, holder: "alive", kind: "text", embeddingDimensions: nil))
         let passages = try await store.chunks(documentID: first.document.id, baseID: base.id, reader: alice)
         #expect(passages.map(\.text) == ["whole"], "what the dead worker stored was removed when the document was taken over")
@@ -234,5 +236,102 @@ enum KnowledgeStoreContract {
         #expect(try await store.searchPassages(terms: ["refund"], baseIDs: both, reader: alice, limit: 10).count == 2)
         #expect(try await store.passages(ids: bobIDs, baseIDs: both, reader: alice).count == 1)
         #expect(try await store.searchPassages(terms: ["refund"], baseIDs: both, reader: carol, limit: 10).isEmpty)
+    }
+
+    static func changingTheEmbeddingModel(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs", embeddingModel: "old"), owner: alice,
+                                                       limits: limits)
+        _ = try await store.addDocument(document("a"), baseID: base.id, owner: alice, limits: limits)
+        try await ingest(store, ["The warranty lasts two years."], vectors: [[1, 0, 0]])
+        await #expect(throws: ParleyError.self) { try await store.changeEmbeddingModel(baseID: base.id, owner: bob, model: "new") }
+        let changing = try await store.changeEmbeddingModel(baseID: base.id, owner: alice, model: "new")
+        #expect(changing.embeddingModel == "old" && changing.embeddingDimensions == 3, "the current model answers meanwhile")
+        #expect(changing.reembedding == Reembedding(model: "new", status: .queued, embedded: 0, total: 1, attempts: 0, error: nil))
+
+        // A document ingested meanwhile is embedded with the current model, and again before the swap.
+        _ = try await store.addDocument(document("b"), baseID: base.id, owner: alice, limits: limits)
+        try await ingest(store, ["Returns are accepted for thirty days."], vectors: [[0, 1, 0]])
+        let job = try #require(try await store.claimReembedding(holder: "w1", lease: .seconds(60)))
+        #expect(job.baseID == base.id && job.model == "new" && job.attempts == 1)
+        #expect(try await store.claimReembedding(holder: "w2", lease: .seconds(60)) == nil, "a held re-embedding is not claimed twice")
+        #expect(try await store.passagesToReembed(baseID: base.id, holder: "w2", limit: 10) == nil)
+        let first = try await store.passagesToReembed(baseID: base.id, holder: "w1", limit: 1)
+        #expect(first?.map(\.text) == ["The warranty lasts two years."] && first?.first?.headingPath == ["Guide", "Setup"])
+        let firstID = try #require(first?.first?.id)
+        #expect(try await store.storeReembedded([PassageVector(id: firstID, vector: StoredVector([0, 1]))], baseID: base.id,
+                                                holder: "w2") == false)
+        #expect(try await store.storeReembedded([PassageVector(id: firstID, vector: StoredVector([0, 1]))], baseID: base.id,
+                                                holder: "w1"))
+        #expect(try await store.passageVectors(baseID: base.id, afterID: 0, limit: 10).map(\.vector.codes) == [[127, 0, 0], [0, 127, 0]],
+                "searches use the current vectors until the swap")
+        let progress = try await store.knowledgeBase(id: base.id, reader: alice).reembedding
+        #expect(progress?.status == .processing && progress?.embedded == 1 && progress?.total == 2)
+        // A document claimed now, before the swap, is embedded with the model that is about to go.
+        _ = try await store.addDocument(document("c"), baseID: base.id, owner: alice, limits: limits)
+        let late = try #require(try await store.claimDocument(holder: "w3", lease: .seconds(60)))
+        #expect(late.embeddingModel == "old")
+
+        let second = try #require(try await store.passagesToReembed(baseID: base.id, holder: "w1", limit: 10))
+        #expect(second.map(\.text) == ["Returns are accepted for thirty days."])
+        #expect(try await store.finishReembedding(baseID: base.id, holder: "w1", dimensions: 2) == .passagesLeft)
+        #expect(try await store.storeReembedded(second.map { PassageVector(id: $0.id, vector: StoredVector([1, 0])) }, baseID: base.id,
+                                                holder: "w1"))
+        let version = try await store.knowledgeBase(id: base.id, reader: alice).indexVersion
+        #expect(try await store.finishReembedding(baseID: base.id, holder: "w2", dimensions: 2) == .lost)
+        #expect(try await store.finishReembedding(baseID: base.id, holder: "w1", dimensions: 2) == .finished)
+        let changed = try await store.knowledgeBase(id: base.id, reader: alice)
+        #expect(changed.embeddingModel == "new" && changed.embeddingDimensions == 2 && changed.reembedding == nil)
+        #expect(changed.indexVersion > version, "searches reload the index")
+        #expect(try await store.passageVectors(baseID: base.id, afterID: 0, limit: 10).map(\.vector.codes) == [[0, 127], [127, 0]])
+        #expect(try await store.renewReembeddingLease(baseID: base.id, holder: "w1", lease: .seconds(60)) == false)
+        await #expect(throws: ParleyError.self, "passages embedded with the old model are refused after the swap") {
+            try await store.storeChunks([chunk("stale", ordinal: 0, vector: [1, 0, 0])], documentID: late.document.id,
+                                        holder: "w3", embeddingModel: "old")
+        }
+        #expect(try await store.storeChunks([chunk("fresh", ordinal: 0, vector: [1, 0])], documentID: late.document.id,
+                                            holder: "w3", embeddingModel: "new"))
+    }
+
+    static func reembeddingEndsAndHandsOver(_ store: Store) async throws {
+        let empty = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Empty", embeddingModel: "old"), owner: alice,
+                                                        limits: limits)
+        let switched = try await store.changeEmbeddingModel(baseID: empty.id, owner: alice, model: "new")
+        #expect(switched.embeddingModel == "new" && switched.reembedding == nil, "a base with no passages changes at once")
+
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs", embeddingModel: "old"), owner: alice,
+                                                       limits: limits)
+        _ = try await store.addDocument(document("a"), baseID: base.id, owner: alice, limits: limits)
+        try await ingest(store, ["The warranty lasts two years."], vectors: [[1, 0, 0]])
+        _ = try await store.changeEmbeddingModel(baseID: base.id, owner: alice, model: "broken")
+        let dead = try #require(try await store.claimReembedding(holder: "dead", lease: .milliseconds(50)))
+        let passage = try #require(try await store.passagesToReembed(baseID: base.id, holder: "dead", limit: 10)?.first)
+        #expect(try await store.storeReembedded([PassageVector(id: passage.id, vector: StoredVector([0, 1]))], baseID: base.id,
+                                                holder: "dead"))
+        try await Task.sleep(for: .milliseconds(120))
+        let alive = try #require(try await store.claimReembedding(holder: "alive", lease: .seconds(60)))
+        #expect(alive.baseID == dead.baseID && alive.attempts == 2)
+        #expect(try await store.renewReembeddingLease(baseID: base.id, holder: "dead", lease: .seconds(60)) == false)
+        try await store.failReembedding(baseID: base.id, holder: "alive", error: "no such model", retryAt: nil)
+        let failed = try await store.knowledgeBase(id: base.id, reader: alice)
+        #expect(failed.reembedding?.status == .failed && failed.reembedding?.error == "no such model")
+        #expect(failed.embeddingModel == "old")
+        #expect(try await store.claimReembedding(holder: "w", lease: .seconds(60)) == nil, "a failed re-embedding waits for its owner")
+
+        // Naming the current model again stops it; naming another starts afresh.
+        let stopped = try await store.changeEmbeddingModel(baseID: base.id, owner: alice, model: "old")
+        #expect(stopped.reembedding == nil && stopped.embeddingModel == "old")
+        let again = try await store.changeEmbeddingModel(baseID: base.id, owner: alice, model: "new")
+        #expect(again.reembedding?.embedded == 0, "vectors of an abandoned change are not reused")
+        let retrying = try #require(try await store.claimReembedding(holder: "w", lease: .seconds(60)))
+        try await store.failReembedding(baseID: base.id, holder: "w", error: "upstream down", retryAt: Date().addingTimeInterval(60))
+        let queued = try await store.knowledgeBase(id: base.id, reader: alice).reembedding
+        #expect(retrying.attempts == 1 && queued?.status == .queued && queued?.error == "upstream down")
+        #expect(try await store.claimReembedding(holder: "w", lease: .seconds(60)) == nil, "not before its backoff")
+
+        // No model: full-text only, at once.
+        let plain = try await store.changeEmbeddingModel(baseID: base.id, owner: alice, model: nil)
+        #expect(plain.embeddingModel == nil && plain.embeddingDimensions == nil && plain.reembedding == nil)
+        #expect(try await store.passageVectors(baseID: base.id, afterID: 0, limit: 10).isEmpty)
+        #expect(try await store.searchPassages(terms: ["warranty"], baseIDs: [base.id], reader: alice, limit: 5).count == 1)
     }
 }

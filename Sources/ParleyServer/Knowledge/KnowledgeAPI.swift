@@ -18,10 +18,12 @@ extension API {
         var readers: [String]?
         var documentCount: Int
         var passageCount: Int
+        /// A change of embedding model under way: the current model answers until it finishes.
+        var reembedding: Reembedding?
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
-            case id, name, description, search, owned, readers
+            case id, name, description, search, owned, readers, reembedding
             case embeddingModel = "embedding_model"
             case embeddingDimensions = "embedding_dimensions"
             case sharedWithEveryone = "shared_with_everyone"
@@ -30,20 +32,66 @@ extension API {
             case createdAt = "created_at"
             case updatedAt = "updated_at"
         }
+        /// `hybrid` when its passages are embedded (and the server embeds), else `full_text`.
+        static func search(_ base: ParleyRetrieval.KnowledgeBase, embeds: Bool) -> String {
+            embeds && base.embeddingModel != nil ? "hybrid" : "full_text"
+        }
+
         init(_ base: ParleyRetrieval.KnowledgeBase, owned: Bool, readerEmails: [String]?, embeds: Bool) {
             id = base.id.lowercased
             name = base.name
             description = base.description
             embeddingModel = base.embeddingModel
             embeddingDimensions = base.embeddingDimensions
-            search = embeds && base.embeddingModel != nil ? "hybrid" : "full_text"
+            search = Self.search(base, embeds: embeds)
             self.owned = owned
             sharedWithEveryone = base.sharedWithEveryone
             readers = owned ? readerEmails ?? [] : nil
             documentCount = base.documentCount
             passageCount = base.chunkCount
+            reembedding = base.reembedding.map(Reembedding.init)
             createdAt = API.time(base.createdAt)
             updatedAt = API.time(base.updatedAt)
+        }
+    }
+
+    /// A knowledge base's change of embedding model, with its progress.
+    struct Reembedding: Encodable, Equatable {
+        var model: String
+        /// `queued`, `processing` or `failed` (then `error` says why; naming a model again starts over).
+        var status: String
+        var embedded: Int
+        var total: Int
+        var attempts: Int
+        var error: String?
+
+        init(_ reembedding: ParleyRetrieval.Reembedding) {
+            model = reembedding.model
+            status = reembedding.status.rawValue
+            embedded = reembedding.embedded
+            total = reembedding.total
+            attempts = reembedding.attempts
+            error = reembedding.error
+        }
+    }
+
+    /// What the events stream of a base says about its embeddings (`event: embedding`).
+    struct EmbeddingState: Encodable, Equatable {
+        var embeddingModel: String?
+        var embeddingDimensions: Int?
+        var search: String
+        var reembedding: Reembedding?
+        enum CodingKeys: String, CodingKey {
+            case search, reembedding
+            case embeddingModel = "embedding_model"
+            case embeddingDimensions = "embedding_dimensions"
+        }
+
+        init(_ base: ParleyRetrieval.KnowledgeBase, embeds: Bool) {
+            embeddingModel = base.embeddingModel
+            embeddingDimensions = base.embeddingDimensions
+            search = KnowledgeBase.search(base, embeds: embeds)
+            reembedding = base.reembedding.map(Reembedding.init)
         }
     }
 
@@ -67,9 +115,24 @@ extension API {
         var sharedWithEveryone: Bool?
         /// Emails of the users who may read it; replaces the list.
         var readers: [String]?
+        /// Absent: unchanged. A model: its passages are embedded again in the background. Null or "": full-text only.
+        var embeddingModel: String??
         enum CodingKeys: String, CodingKey {
             case name, description, readers
             case sharedWithEveryone = "shared_with_everyone"
+            case embeddingModel = "embedding_model"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            description = try container.decodeIfPresent(String.self, forKey: .description)
+            sharedWithEveryone = try container.decodeIfPresent(Bool.self, forKey: .sharedWithEveryone)
+            readers = try container.decodeIfPresent([String].self, forKey: .readers)
+            if container.contains(.embeddingModel) {
+                let model = try container.decode(String?.self, forKey: .embeddingModel)
+                embeddingModel = .some(model?.isEmpty == true ? nil : model)
+            }
         }
     }
 

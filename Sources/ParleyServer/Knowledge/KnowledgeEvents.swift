@@ -7,7 +7,9 @@ import Synchronization
 
 /// `GET /api/v1/knowledge-bases/{id}/events`: the base's documents as they change, as server-sent events —
 /// first each document (`event: document`), then each change of status or passage count, and `event: deleted`
-/// for a document that went. Read from the database twice a second, so it shows ingestion on any replica.
+/// for a document that went; and the base's embedding model with the progress of a change of model
+/// (`event: embedding`), first and on each change. Read from the database twice a second, so it shows the work
+/// of any replica.
 ///
 /// The stream ends when the client leaves, when the replica shuts down, or after ``maxDuration`` (an
 /// `EventSource` reconnects by itself).
@@ -16,9 +18,10 @@ enum KnowledgeEvents {
     static let keepAlive: Duration = .seconds(10)
     static let maxDuration: Duration = .seconds(600)
 
-    static func response(baseID: UUID, reader: UserID, store: any KnowledgeStore, context: ParleyRequestContext,
+    static func response(baseID: UUID, reader: UserID, store: any KnowledgeStore, embeds: Bool, context: ParleyRequestContext,
                          drain: Drain) async throws -> Response {
         // An unknown or unreadable base is a 404 before the stream starts.
+        let initialState = API.EmbeddingState(try await store.knowledgeBase(id: baseID, reader: reader), embeds: embeds)
         let initial = Dictionary(uniqueKeysWithValues: try await store.documents(baseID: baseID, reader: reader).map { ($0.id, $0) })
         let ended = Mutex(false)
         let watch = DepartureWatch(context: context) { ended.withLock { $0 = true } }
@@ -29,7 +32,9 @@ enum KnowledgeEvents {
                 watch.end()
             }
             var seen = initial
+            var seenState = initialState
             var buffer = ByteBuffer(string: "retry: 2000\n\n")
+            append(initialState, to: &buffer)
             for document in initial.values.sorted(by: { $0.createdAt < $1.createdAt }) { append(.changed(document), to: &buffer) }
             try await writer.write(buffer)
             let end = ContinuousClock.now + maxDuration
@@ -37,13 +42,17 @@ enum KnowledgeEvents {
             while !ended.withLock({ $0 }), ContinuousClock.now < end {
                 try await Task.sleep(for: interval)
                 let current: [KnowledgeDocument]
+                let state: API.EmbeddingState
                 do {
                     current = try await store.documents(baseID: baseID, reader: reader)
+                    state = API.EmbeddingState(try await store.knowledgeBase(id: baseID, reader: reader), embeds: embeds)
                 } catch let error as ParleyError {
                     if case .notFound = error { break }  // the base was deleted, or unshared
                     continue  // the database is away for a moment; keep the stream
                 }
                 var buffer = ByteBuffer()
+                if state != seenState { append(state, to: &buffer) }
+                seenState = state
                 for change in changes(from: seen, to: current) { append(change, to: &buffer) }
                 seen = Dictionary(uniqueKeysWithValues: current.map { ($0.id, $0) })
                 if buffer.readableBytes == 0, ContinuousClock.now - lastWrite >= keepAlive {
@@ -73,6 +82,11 @@ enum KnowledgeEvents {
         }
         return changed.map(Change.changed) + old.keys.filter { !present.contains($0) }.sorted { $0.uuidString < $1.uuidString }
             .map(Change.deleted)
+    }
+
+    private static func append(_ state: API.EmbeddingState, to buffer: inout ByteBuffer) {
+        let json = (try? JSONEncoder().encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        buffer.writeString("event: embedding\ndata: \(json)\n\n")
     }
 
     private static func append(_ change: Change, to buffer: inout ByteBuffer) {

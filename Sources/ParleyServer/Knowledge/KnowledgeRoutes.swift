@@ -50,11 +50,7 @@ struct KnowledgeRoutes {
         let body = try await request.decodeJSON(API.CreateKnowledgeBase.self, limit: bodyLimit)
         try rejectNUL(body.name, field: "name")
         try rejectNUL(body.description, field: "description")
-        try rejectNUL(body.embeddingModel, field: "embedding_model")
-        if let model = body.embeddingModel, !model.isEmpty {
-            guard model.count <= 200 else { throw ClientError.invalid("'embedding_model' is longer than 200 characters") }
-            _ = try await models.resolve(model)
-        }
+        try await checkServed(body.embeddingModel)
         let base = try await knowledge.create(
             NewKnowledgeBase(name: body.name, description: body.description ?? "", embeddingModel: body.embeddingModel),
             owner: context.owner)
@@ -90,8 +86,12 @@ struct KnowledgeRoutes {
             }
             readers = try await userIDs(emails)
         }
-        let base = try await knowledge.update(id: id, owner: context.owner, patch: KnowledgeBasePatch(
+        if let model = body.embeddingModel { try await checkServed(model) }
+        var base = try await knowledge.update(id: id, owner: context.owner, patch: KnowledgeBasePatch(
             name: body.name, description: body.description, sharedWithEveryone: body.sharedWithEveryone, readers: readers))
+        if let model = body.embeddingModel {
+            base = try await knowledge.changeEmbeddingModel(baseID: id, owner: context.owner, to: model)
+        }
         return try Response.json(try await view(base, context))
     }
 
@@ -173,8 +173,8 @@ struct KnowledgeRoutes {
 
     @Sendable func events(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "knowledge base")
-        return try await KnowledgeEvents.response(baseID: id, reader: context.owner, store: knowledge.store, context: context,
-                                                  drain: drain)
+        return try await KnowledgeEvents.response(baseID: id, reader: context.owner, store: knowledge.store, embeds: embeds,
+                                                  context: context, drain: drain)
     }
 
     // MARK: Search
@@ -206,6 +206,14 @@ struct KnowledgeRoutes {
             emails = found.sorted()
         }
         return API.KnowledgeBase(base, owned: owned, readerEmails: emails, embeds: embeds)
+    }
+
+    /// An embedding model named for a base must be one the router serves.
+    private func checkServed(_ model: String?) async throws {
+        try rejectNUL(model, field: "embedding_model")
+        guard let model, !model.isEmpty else { return }
+        guard model.count <= 200 else { throw ClientError.invalid("'embedding_model' is longer than 200 characters") }
+        _ = try await models.resolve(model)
     }
 
     /// The users with these emails; an unknown one is a 400 naming it.

@@ -93,14 +93,14 @@ struct RetrievalBench: AsyncParsableCommand {
         let words = Self.vocabulary(&random)
         var ordinal = 0
         while ordinal < passages {
-            let batch = (0..<min(500, passages - ordinal)).map { offset -> ChunkRecord in
+            let batch = (0..<min(500, passages - ordinal)).map { _ -> ChunkRecord in
                 let text = (0..<60).map { _ in words[Int(random.next() % UInt64(words.count))] }.joined(separator: " ")
                 defer { ordinal += 1 }
-                return ChunkRecord(ordinal: ordinal + offset, chunk: Chunk(text: text, headingPath: ["Corpus"], page: nil, start: 0,
+                return ChunkRecord(ordinal: ordinal, chunk: Chunk(text: text, headingPath: ["Corpus"], page: nil, start: 0,
                                                                           end: text.utf16.count, tokens: 80),
                                    vector: StoredVector(Self.unit(dimension, &random)))
             }
-            _ = try await store.storeChunks(batch, documentID: claim.document.id, holder: "bench")
+            _ = try await store.storeChunks(batch, documentID: claim.document.id, holder: "bench", embeddingModel: "random")
         }
         _ = try await store.finishDocument(id: claim.document.id, holder: "bench", kind: "markdown", embeddingDimensions: dimension)
         let ready = try await store.knowledgeBase(id: base.id, reader: owner)
