@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ParleyMockLLM
 import ParleyServer
 import Testing
 
@@ -97,6 +98,71 @@ import Testing
         _ = try await parley.request(.DELETE, "/api/v1/knowledge-bases/\(baseID)/documents/\(documentID)")
         let gone = try await events.read { $0.name == "deleted" }
         #expect(gone.last?.data["id"] as? String == documentID)
+    }
+
+    @Test func changingTheEmbeddingModelReembedsWhileTheOldVectorsAnswer() async throws {
+        var slowEmbeddings = MockLLMServer.Options()
+        slowEmbeddings.embeddingDelayMs = 300
+        let parley = try await TestParley.start(mockOptions: slowEmbeddings) { config in
+            config.knowledge.embeddingModel = "mock-1"
+        }
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Models"}"#)["id"] as? String)
+        let base = "/api/v1/knowledge-bases/\(baseID)"
+        let upload = try await parley.upload(baseID, name: "router.md", Array(Self.guide.utf8))
+        let documentID = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
+        _ = try await parley.waitForDocument(baseID, documentID)
+        let events = try await parley.events(.GET, base + "/events")
+        defer { events.cancel() }
+        let first = try await events.read { $0.name == "embedding" }
+        #expect(first.last?.data["embedding_model"] as? String == "mock-1" && first.last?.data["reembedding"] == nil)
+        let embeddedBefore = parley.mockServer?.counters.snapshot["embeddings"] ?? 0
+
+        let changed = try await parley.request(.PATCH, base, body: #"{"embedding_model":"mock-2"}"#)
+        #expect(changed.status == 200, "\(changed.body)")
+        #expect(changed.json["embedding_model"] as? String == "mock-1", "the old model answers until the new one is ready")
+        let progress = try #require(changed.json["reembedding"] as? [String: Any], "\(changed.body)")
+        #expect(progress["model"] as? String == "mock-2" && ["queued", "processing"].contains(progress["status"] as? String))
+        #expect((progress["total"] as? Int ?? 0) >= 2)
+
+        let during = try await parley.search(baseID, "How long does the warranty last?")
+        #expect(during.status == 200 && during.json["mode"] as? String == "hybrid", "\(during.body)")
+        #expect(((during.json["data"] as? [[String: Any]])?.first?["text"] as? String)?.contains("two years") == true)
+
+        let done = try await events.read { $0.name == "embedding" && $0.data["embedding_model"] as? String == "mock-2" }
+        #expect(done.last?.data["reembedding"] == nil && done.last?.data["embedding_dimensions"] as? Int == 8)
+        let after = try await parley.request(.GET, base)
+        #expect(after.json["embedding_model"] as? String == "mock-2" && after.json["reembedding"] == nil, "\(after.body)")
+        #expect((parley.mockServer?.counters.snapshot["embeddings"] ?? 0) > embeddedBefore, "the passages were embedded again")
+        let search = try await parley.search(baseID, "How long does the warranty last?")
+        let hits = try #require(search.json["data"] as? [[String: Any]])
+        #expect(search.json["mode"] as? String == "hybrid" && hits.contains { $0["vector_rank"] != nil }, "\(search.body)")
+
+        // No model: full-text only, at once; naming one again embeds everything before vectors take part.
+        let plain = try await parley.request(.PATCH, base, body: #"{"embedding_model":null}"#)
+        #expect(plain.status == 200 && plain.json["search"] as? String == "full_text" && plain.json["embedding_model"] == nil)
+        #expect(try await parley.search(baseID, "warranty").json["mode"] as? String == "full_text")
+        let again = try await parley.request(.PATCH, base, body: #"{"embedding_model":"mock-1"}"#)
+        #expect(again.json["search"] as? String == "full_text" && (again.json["reembedding"] as? [String: Any])?["model"] as? String == "mock-1")
+        _ = try await events.read { $0.name == "embedding" && $0.data["embedding_model"] as? String == "mock-1" }
+        #expect(try await parley.search(baseID, "warranty").json["mode"] as? String == "hybrid")
+
+        // Bad input, and a base that is not one's own.
+        let admin = try await parley.signIn(email: TestUsers.adminEmail)
+        let bob = try await parley.createUser("bob@example.com", by: admin)
+        let cases: [(String, APIReply, Int)] = [
+            ("unknown model", try await parley.request(.PATCH, base, body: #"{"embedding_model":"nope"}"#), 400),
+            ("not a string", try await parley.request(.PATCH, base, body: #"{"embedding_model":5}"#), 400),
+            ("NUL", try await parley.request(.PATCH, base, body: #"{"embedding_model":"mock\u00002"}"#), 400),
+            ("too long", try await parley.request(.PATCH, base, body: #"{"embedding_model":"\#(String(repeating: "m", count: 201))"}"#), 400),
+            ("someone else's", try await parley.request(.PATCH, base, body: #"{"embedding_model":"mock-2"}"#, headers: bob.headers), 404),
+        ]
+        for (name, reply, status) in cases {
+            #expect(reply.status == status, "\(name): \(reply.status) \(reply.body)")
+            #expect(reply.errorMessage?.isEmpty == false, "\(name) has a message: \(reply.body)")
+        }
+        let unchanged = try await parley.request(.GET, base)
+        #expect(unchanged.json["embedding_model"] as? String == "mock-1" && unchanged.json["reembedding"] == nil)
     }
 
     @Test func withoutAnEmbeddingModelSearchIsFullTextAndSaysSo() async throws {
