@@ -31,8 +31,7 @@ enum ParleyRoutes {
         MessageRoutes(store: services.store, feed: services.feed, drain: services.drain, bodyLimit: bodyLimit).register(on: api)
         SearchRoutes(store: services.store).register(on: api)
         KnowledgeRoutes(knowledge: services.knowledge, accounts: services.store, models: services.models, drain: services.drain,
-                        bodyLimit: bodyLimit,
-                        embeds: services.config.knowledge.embeddingModel != nil).register(on: api)
+                        bodyLimit: bodyLimit).register(on: api)
         let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis, drain: services.drain)
         system.register(on: recorder)
         system.registerModels(on: api)

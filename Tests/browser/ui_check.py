@@ -788,6 +788,14 @@ def check_knowledge_base_and_citations(ui):
     row = ui.css('#kb-detail li[data-status="ready"]')[0].text
     assert 'router-guide.md' in row and 'passages' in row, row
     base = [b for b in api('GET', '/knowledge-bases')[1]['data'] if b['name'] == 'Router docs'][0]
+    # This server names no default embedding model: the base says it is searched by its words only, until its
+    # owner picks a model; the passages are then embedded in the background and the page follows.
+    assert 'full-text search only' in ui.d.find_element(By.ID, 'kb-mode').text
+    picker = wait('the models offered', lambda: ui.css('#kb-embedding-model option[value="mock-1"]'))
+    picker[0].click()
+    ui.d.find_element(By.ID, 'kb-embedding-apply').click()
+    wait('the passages embedded', lambda: 'hybrid search (mock-1)' in ui.d.find_element(By.ID, 'kb-mode').text, timeout=30)
+    assert api('GET', f'/knowledge-bases/{base["id"]}')[1]['embedding_model'] == 'mock-1'
     ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
 
     # A new chat with the base attached in its settings.

@@ -32,18 +32,18 @@ extension API {
             case createdAt = "created_at"
             case updatedAt = "updated_at"
         }
-        /// `hybrid` when its passages are embedded (and the server embeds), else `full_text`.
-        static func search(_ base: ParleyRetrieval.KnowledgeBase, embeds: Bool) -> String {
-            embeds && base.embeddingModel != nil ? "hybrid" : "full_text"
+        /// `hybrid` when its passages are embedded, else `full_text`.
+        static func search(_ base: ParleyRetrieval.KnowledgeBase) -> String {
+            base.embeddingModel != nil ? "hybrid" : "full_text"
         }
 
-        init(_ base: ParleyRetrieval.KnowledgeBase, owned: Bool, readerEmails: [String]?, embeds: Bool) {
+        init(_ base: ParleyRetrieval.KnowledgeBase, owned: Bool, readerEmails: [String]?) {
             id = base.id.lowercased
             name = base.name
             description = base.description
             embeddingModel = base.embeddingModel
             embeddingDimensions = base.embeddingDimensions
-            search = Self.search(base, embeds: embeds)
+            search = Self.search(base)
             self.owned = owned
             sharedWithEveryone = base.sharedWithEveryone
             readers = owned ? readerEmails ?? [] : nil
@@ -87,10 +87,10 @@ extension API {
             case embeddingDimensions = "embedding_dimensions"
         }
 
-        init(_ base: ParleyRetrieval.KnowledgeBase, embeds: Bool) {
+        init(_ base: ParleyRetrieval.KnowledgeBase) {
             embeddingModel = base.embeddingModel
             embeddingDimensions = base.embeddingDimensions
-            search = KnowledgeBase.search(base, embeds: embeds)
+            search = KnowledgeBase.search(base)
             reembedding = base.reembedding.map(Reembedding.init)
         }
     }

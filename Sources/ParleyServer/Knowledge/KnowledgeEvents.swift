@@ -18,10 +18,10 @@ enum KnowledgeEvents {
     static let keepAlive: Duration = .seconds(10)
     static let maxDuration: Duration = .seconds(600)
 
-    static func response(baseID: UUID, reader: UserID, store: any KnowledgeStore, embeds: Bool, context: ParleyRequestContext,
+    static func response(baseID: UUID, reader: UserID, store: any KnowledgeStore, context: ParleyRequestContext,
                          drain: Drain) async throws -> Response {
         // An unknown or unreadable base is a 404 before the stream starts.
-        let initialState = API.EmbeddingState(try await store.knowledgeBase(id: baseID, reader: reader), embeds: embeds)
+        let initialState = API.EmbeddingState(try await store.knowledgeBase(id: baseID, reader: reader))
         let initial = Dictionary(uniqueKeysWithValues: try await store.documents(baseID: baseID, reader: reader).map { ($0.id, $0) })
         let ended = Mutex(false)
         let watch = DepartureWatch(context: context) { ended.withLock { $0 = true } }
@@ -45,7 +45,7 @@ enum KnowledgeEvents {
                 let state: API.EmbeddingState
                 do {
                     current = try await store.documents(baseID: baseID, reader: reader)
-                    state = API.EmbeddingState(try await store.knowledgeBase(id: baseID, reader: reader), embeds: embeds)
+                    state = API.EmbeddingState(try await store.knowledgeBase(id: baseID, reader: reader))
                 } catch let error as ParleyError {
                     if case .notFound = error { break }  // the base was deleted, or unshared
                     continue  // the database is away for a moment; keep the stream

@@ -20,8 +20,6 @@ struct KnowledgeRoutes {
     let drain: Drain
     /// Largest JSON body read.
     let bodyLimit: Int
-    /// Whether new bases get vector search (an embedding model is configured).
-    var embeds: Bool
 
     static let maxReaders = KnowledgeService.maxReaders
 
@@ -173,7 +171,7 @@ struct KnowledgeRoutes {
 
     @Sendable func events(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "knowledge base")
-        return try await KnowledgeEvents.response(baseID: id, reader: context.owner, store: knowledge.store, embeds: embeds,
+        return try await KnowledgeEvents.response(baseID: id, reader: context.owner, store: knowledge.store,
                                                   context: context, drain: drain)
     }
 
@@ -205,7 +203,7 @@ struct KnowledgeRoutes {
             }
             emails = found.sorted()
         }
-        return API.KnowledgeBase(base, owned: owned, readerEmails: emails, embeds: embeds)
+        return API.KnowledgeBase(base, owned: owned, readerEmails: emails)
     }
 
     /// An embedding model named for a base must be one the router serves.

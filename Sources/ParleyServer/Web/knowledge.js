@@ -1,5 +1,6 @@
-// The knowledge-base pages: bases (create, delete), their documents (upload by picking or dropping files, status
-// and progress as they are ingested, cancel, retry, delete), followed live over the base's event stream.
+// The knowledge-base pages: bases (create, delete, change of embedding model with its progress), their documents
+// (upload by picking or dropping files, status and progress as they are ingested, cancel, retry, delete), followed
+// live over the base's event stream.
 import { api, uploadDocument } from './api.js';
 import { h, byId, toast, confirmAction } from './dom.js';
 
@@ -84,6 +85,12 @@ export class KnowledgePanel {
       this.documents.delete(JSON.parse(event.data).id);
       this.renderDocuments();
     });
+    this.events.addEventListener('embedding', (event) => {
+      if (this.current?.id !== id) return;
+      const state = JSON.parse(event.data);
+      Object.assign(this.current, { reembedding: null }, state);
+      this.renderMode();
+    });
   }
 
   renderDetail() {
@@ -99,12 +106,49 @@ export class KnowledgePanel {
       zone.classList.remove('over');
       this.upload([...event.dataTransfer.files]);
     });
-    const mode = base.search === 'hybrid' ? `hybrid search (${base.embedding_model})` : 'full-text search only: no embedding model is set';
     const actions = base.owned ? [h('button', { type: 'button', class: 'link-button', onclick: () => this.deleteBase() }, 'Delete knowledge base')] : [];
     this.docList = h('ul', { class: 'plain-list doc-list', 'aria-label': 'Documents' });
-    this.detail.replaceChildren(h('h3', {}, base.name), h('p', { class: 'hint' }, `${base.passage_count} passages, ${mode}.`),
-      ...(base.owned ? [zone] : []), this.docList, ...actions);
+    this.modeLine = h('p', { class: 'hint', id: 'kb-mode' });
+    this.detail.replaceChildren(h('h3', {}, base.name), this.modeLine, ...(base.owned ? [this.modelChooser(), zone] : []),
+      this.docList, ...actions);
+    this.renderMode();
     this.renderDocuments();
+  }
+
+  /** How the base is searched, and how far a change of embedding model has come. */
+  renderMode() {
+    const base = this.current;
+    if (!this.modeLine || !base) return;
+    const mode = base.search === 'hybrid' ? `hybrid search (${base.embedding_model})` : 'full-text search only: no embedding model is set';
+    const change = base.reembedding;
+    let progress = '';
+    if (change?.status === 'failed') progress = ` Embedding with ${change.model} failed: ${change.error ?? 'unknown error'}.`;
+    else if (change) progress = ` Embedding again with ${change.model}: ${change.embedded} of ${change.total} passages; the current index answers until then.`;
+    this.modeLine.textContent = `${base.passage_count} passages, ${mode}.${progress}`;
+    this.modeLine.dataset.reembedding = change?.status ?? '';
+  }
+
+  /** The owner's choice of embedding model: any model the server serves, or none (full-text only). */
+  modelChooser() {
+    const picker = h('select', { id: 'kb-embedding-model' });
+    const wanted = this.current.reembedding?.model ?? this.current.embedding_model ?? '';
+    const option = (value, text) => h('option', { value, selected: value === wanted }, text);
+    picker.replaceChildren(option('', 'None: full-text search only'), ...(wanted ? [option(wanted, wanted)] : []));
+    api('GET', '/models').then((list) => {
+      picker.replaceChildren(option('', 'None: full-text search only'),
+        ...[...new Set([wanted, ...list.data.map((model) => model.id)])].filter(Boolean).map((id) => option(id, id)));
+    }).catch(() => {});
+    const apply = h('button', { type: 'button', class: 'button', id: 'kb-embedding-apply', onclick: () => this.changeModel(picker.value) }, 'Use');
+    return h('p', { class: 'kb-model' }, h('label', { for: 'kb-embedding-model' }, 'Embedding model '), picker, ' ', apply);
+  }
+
+  async changeModel(model) {
+    try {
+      this.current = await api('PATCH', `/knowledge-bases/${this.current.id}`, { embedding_model: model || null });
+      this.renderMode();
+    } catch (error) {
+      toast(`Not changed: ${error.explanation}`, 6000);
+    }
   }
 
   renderDocuments() {
