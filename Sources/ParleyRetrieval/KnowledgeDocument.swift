@@ -33,11 +33,15 @@ public struct KnowledgeDocument: Sendable, Equatable {
     public var chunkCount: Int
     /// Ingestion attempts so far.
     public var attempts: Int
+    /// Pinned by the base's owner: its whole text goes into the context of every chat with the base attached,
+    /// for questions about all of it, not only the passages a search finds.
+    public var pinned: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: UUID, baseID: UUID, name: String, kind: String?, byteCount: Int, sha256: String,
-                status: DocumentStatus, error: String?, chunkCount: Int, attempts: Int, createdAt: Date, updatedAt: Date) {
+                status: DocumentStatus, error: String?, chunkCount: Int, attempts: Int, pinned: Bool = false,
+                createdAt: Date, updatedAt: Date) {
         self.id = id
         self.baseID = baseID
         self.name = name
@@ -48,6 +52,7 @@ public struct KnowledgeDocument: Sendable, Equatable {
         self.error = error
         self.chunkCount = chunkCount
         self.attempts = attempts
+        self.pinned = pinned
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

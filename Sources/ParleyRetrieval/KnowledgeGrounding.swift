@@ -15,9 +15,11 @@ public struct GroundingSource: Codable, Sendable, Equatable {
     public var end: Int
     public var text: String
     public var score: Double
+    /// A pinned document given whole (its text here is only the beginning); nil for a passage found by search.
+    public var pinned: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
-        case n, page, start, end, text, score
+        case n, page, start, end, text, score, pinned
         case passageID = "passage_id"
         case knowledgeBaseID = "knowledge_base_id"
         case documentID = "document_id"
@@ -26,10 +28,10 @@ public struct GroundingSource: Codable, Sendable, Equatable {
     }
 }
 
-/// Grounds chat answers in the conversation's knowledge bases: retrieves passages for the question (read with
-/// the previous question when it is a short follow-up), keeps the relevant ones that fit the budget, numbers
-/// them, and tells the model to answer from them and cite them — or to say the knowledge base does not answer
-/// when nothing relevant is found.
+/// Grounds chat answers in the conversation's knowledge bases: gives the model the bases' pinned documents whole
+/// (as far as the budget goes), retrieves passages for the question (read with the previous question when it is a
+/// short follow-up), keeps the relevant ones that fit the budget, numbers them all, and tells the model to answer
+/// from them and cite them — or to say the knowledge base does not answer when nothing relevant is found.
 public struct KnowledgeGrounding: Grounding {
     let store: any KnowledgeStore
     let retriever: HybridRetriever
@@ -56,30 +58,40 @@ public struct KnowledgeGrounding: Grounding {
             }
         }
         guard !bases.isEmpty else { return nil }
+        var spent = TokenEstimator.tokens(in: Self.preamble)
+        let pinned = try await store.pinnedPassages(baseIDs: bases.map(\.id), reader: owner,
+                                                    limit: min(Self.maxPinnedPassages, max(1, tokenBudget / 8)))
+        var (sources, blocks) = PinnedDocuments.sources(from: pinned, tokenBudget: tokenBudget, spent: &spent)
+        let whole = Set(sources.filter { $0.end == PinnedDocuments.wholeEnd($0, in: pinned) }.map(\.documentID))
         let query = Self.retrievalQuery(question, earlier: earlierQuestions)
         let found = try await retriever.retrieve(query, bases: bases, reader: owner, limit: passages)
-        let relevant = found.passages.filter { $0.textRank != nil || ($0.similarity ?? 0) >= minimumSimilarity }
-        var sources: [GroundingSource] = []
-        var spent = TokenEstimator.tokens(in: Self.preamble)
+        let relevant = found.passages.filter {
+            ($0.textRank != nil || ($0.similarity ?? 0) >= minimumSimilarity) && !whole.contains($0.passage.documentID.lowercased)
+        }
         for hit in relevant {
             let passage = hit.passage
             let source = GroundingSource(
                 n: sources.count + 1, passageID: passage.id, knowledgeBaseID: passage.baseID.lowercased,
                 documentID: passage.documentID.lowercased, documentName: passage.documentName, page: passage.page,
                 headingPath: passage.headingPath, start: passage.start, end: passage.end, text: passage.text, score: hit.score)
-            let cost = TokenEstimator.tokens(in: Self.block(source))
+            let block = Self.block(source)
+            let cost = TokenEstimator.tokens(in: block)
             if spent + cost > tokenBudget { break }
             spent += cost
             sources.append(source)
+            blocks.append(block)
         }
         let names = bases.map { "“\($0.name)”" }.joined(separator: ", ")
         let instructions = sources.isEmpty
             ? "The user's knowledge base (\(names)) has no passage about this question. Say that the knowledge base "
                 + "does not answer it; do not make up an answer or sources."
-            : Self.preamble + "\n\n" + sources.map(Self.block).joined(separator: "\n\n")
+            : Self.preamble + "\n\n" + blocks.joined(separator: "\n\n")
         let json = (try? JSONEncoder().encode(sources)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         return GroundedSources(instructions: instructions, sourcesJSON: json)
     }
+
+    /// Passages of pinned documents read per turn, at most.
+    static let maxPinnedPassages = 10_000
 
     static let preamble = """
         Answer the user's question from the numbered sources below, which come from the user's knowledge base. \

@@ -70,6 +70,14 @@ public final class KnowledgeService: Sendable {
         return added
     }
 
+    /// Pinned documents per base: each is given whole to the model, so a few is what a context holds.
+    public static let maxPinnedDocuments = 20
+
+    /// Pins a document (its whole text goes into the context of chats with the base attached) or unpins it.
+    public func pin(documentID: UUID, baseID: UUID, owner: UserID, pinned: Bool) async throws -> KnowledgeDocument {
+        try await store.pinDocument(id: documentID, baseID: baseID, owner: owner, pinned: pinned, maxPinned: Self.maxPinnedDocuments)
+    }
+
     public func retry(documentID: UUID, baseID: UUID, owner: UserID) async throws -> KnowledgeDocument {
         let document = try await store.retryDocument(id: documentID, baseID: baseID, owner: owner)
         ingestion?.wake()

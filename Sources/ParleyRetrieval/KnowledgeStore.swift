@@ -31,6 +31,11 @@ public protocol KnowledgeStore: Sendable {
     /// The document's passages in order, for reading its text as the index holds it.
     func chunks(documentID: UUID, baseID: UUID, reader: UserID) async throws -> [StoredPassage]
     /// Deletes a document and its passages; they leave retrieval in the same transaction.
+    /// Pins or unpins a document (owner only); pinning more than `maxPinned` documents of a base is a conflict.
+    func pinDocument(id: UUID, baseID: UUID, owner: UserID, pinned: Bool, maxPinned: Int) async throws -> KnowledgeDocument
+    /// The passages of the pinned, ready documents of those `baseIDs` that `reader` may read, each document's in
+    /// reading order (documents oldest first); at most `limit`.
+    func pinnedPassages(baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [StoredPassage]
     func deleteDocument(id: UUID, baseID: UUID, owner: UserID) async throws
     /// Stops a pending ingestion; throws ``ParleyError/conflict(_:)`` for a document that is not pending.
     func cancelDocument(id: UUID, baseID: UUID, owner: UserID) async throws -> KnowledgeDocument

@@ -43,6 +43,12 @@ extension GuardedConversationStore: KnowledgeStore {
     public func chunks(documentID: UUID, baseID: UUID, reader: UserID) async throws -> [StoredPassage] {
         try await guardedKnowledge { try await $0.chunks(documentID: documentID, baseID: baseID, reader: reader) }
     }
+    public func pinDocument(id: UUID, baseID: UUID, owner: UserID, pinned: Bool, maxPinned: Int) async throws -> KnowledgeDocument {
+        try await guardedKnowledge { try await $0.pinDocument(id: id, baseID: baseID, owner: owner, pinned: pinned, maxPinned: maxPinned) }
+    }
+    public func pinnedPassages(baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [StoredPassage] {
+        try await guardedKnowledge { try await $0.pinnedPassages(baseIDs: baseIDs, reader: reader, limit: limit) }
+    }
     public func deleteDocument(id: UUID, baseID: UUID, owner: UserID) async throws {
         try await guardedKnowledge { try await $0.deleteDocument(id: id, baseID: baseID, owner: owner) }
     }

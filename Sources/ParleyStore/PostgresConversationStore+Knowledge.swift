@@ -206,6 +206,49 @@ extension PostgresConversationStore: KnowledgeStore {
         return try rows.map(Self.passage(from:))
     }
 
+    public func pinDocument(id: UUID, baseID: UUID, owner: UserID, pinned: Bool, maxPinned: Int) async throws -> KnowledgeDocument {
+        let now = Date().millis
+        enum Outcome { case done, noDocument, tooMany }
+        let outcome = try await perform {
+            try await client.withTransaction(logger: logger) { connection -> Outcome in
+                // The base's row is locked so two pins at once cannot both pass the count.
+                let owned = try await connection.query(
+                    "SELECT 1 FROM kb_bases WHERE id = \(baseID) AND owner_id = \(owner.rawValue) FOR UPDATE", logger: logger).collect()
+                guard !owned.isEmpty else { return .noDocument }
+                let current = try await connection.query(
+                    "SELECT pinned FROM kb_documents WHERE id = \(id) AND base_id = \(baseID)", logger: logger).collect()
+                guard let row = current.first else { return .noDocument }
+                guard try row.decode(Bool.self) != pinned else { return .done }
+                if pinned {
+                    let count = try await connection.query(
+                        "SELECT count(*) FROM kb_documents WHERE base_id = \(baseID) AND pinned", logger: logger).collect()
+                    if try count.first?.decode(Int.self) ?? 0 >= maxPinned { return .tooMany }
+                }
+                try await connection.query("UPDATE kb_documents SET pinned = \(pinned), updated_at = \(now) WHERE id = \(id)",
+                                           logger: logger)
+                return .done
+            }
+        }
+        switch outcome {
+        case .noDocument: throw Self.noDocument(id)
+        case .tooMany: throw ParleyError.conflict("a knowledge base may have at most \(maxPinned) pinned documents")
+        case .done: return try await document(id: id, baseID: baseID, reader: owner)
+        }
+    }
+
+    public func pinnedPassages(baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [StoredPassage] {
+        guard !baseIDs.isEmpty, limit > 0 else { return [] }
+        let rows = try await perform {
+            try await client.query(PostgresQuery(unsafeSQL: """
+                SELECT \(Self.passageColumns) FROM kb_documents d
+                JOIN kb_bases b ON b.id = d.base_id JOIN kb_chunks c ON c.document_id = d.id
+                WHERE d.base_id = ANY($1::uuid[]) AND d.pinned AND d.status = 'ready' AND \(Self.readable("$2"))
+                ORDER BY d.created_at, d.id, c.ordinal LIMIT $3
+                """, binds: Self.bindings(baseIDs, reader.rawValue, limit)), logger: logger).collect()
+        }
+        return try rows.map(Self.passage(from:))
+    }
+
     public func deleteDocument(id: UUID, baseID: UUID, owner: UserID) async throws {
         let now = Date().millis
         let deleted = try await perform {
@@ -506,7 +549,7 @@ extension PostgresConversationStore: KnowledgeStore {
             byteCount: try columns["byte_count"].decode(Int.self), sha256: try columns["sha256"].decode(String.self),
             status: status, error: try columns["error"].decode(String?.self),
             chunkCount: try columns["chunk_count"].decode(Int.self), attempts: try columns["attempts"].decode(Int.self),
-            createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
+            pinned: try columns["pinned"].decode(Bool.self), createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
             updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)))
     }
 

@@ -171,6 +171,10 @@ enum PostgresMigrations {
             "ALTER TABLE messages ADD COLUMN sources TEXT",
         ]),
         ("012_reembedding", reembedding),
+        ("013_pinned_documents", [
+            "ALTER TABLE kb_documents ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT false",
+            "CREATE INDEX kb_documents_pinned ON kb_documents (base_id, created_at) WHERE pinned",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

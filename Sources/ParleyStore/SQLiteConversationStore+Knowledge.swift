@@ -169,6 +169,43 @@ extension SQLiteConversationStore: KnowledgeStore {
         return found
     }
 
+    public func pinDocument(id: UUID, baseID: UUID, owner: UserID, pinned: Bool, maxPinned: Int) async throws -> KnowledgeDocument {
+        let now = Date().millis
+        enum Outcome { case done, noDocument, tooMany }
+        let outcome = try await write { db -> Outcome in
+            guard try Self.owns(db, baseID: baseID, owner: owner),
+                  let current = try Bool.fetchOne(db, sql: "SELECT pinned FROM kb_documents WHERE id = ? AND base_id = ?",
+                                                  arguments: [id.lowercased, baseID.lowercased]) else { return .noDocument }
+            guard current != pinned else { return .done }
+            if pinned, try Int.fetchOne(db, sql: "SELECT count(*) FROM kb_documents WHERE base_id = ? AND pinned = 1",
+                                        arguments: [baseID.lowercased]) ?? 0 >= maxPinned { return .tooMany }
+            try db.execute(sql: "UPDATE kb_documents SET pinned = ?, updated_at = ? WHERE id = ?",
+                           arguments: [pinned, now, id.lowercased])
+            return .done
+        }
+        switch outcome {
+        case .noDocument: throw Self.noDocument(id)
+        case .tooMany: throw ParleyError.conflict("a knowledge base may have at most \(maxPinned) pinned documents")
+        case .done: return try await document(id: id, baseID: baseID, reader: owner)
+        }
+    }
+
+    public func pinnedPassages(baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [StoredPassage] {
+        guard !baseIDs.isEmpty, limit > 0 else { return [] }
+        var arguments = StatementArguments(baseIDs.map(\.lowercased))
+        arguments += [reader.rawValue, reader.rawValue, limit]
+        let bound = arguments
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.passageColumns) FROM kb_documents d
+                JOIN kb_bases b ON b.id = d.base_id JOIN kb_chunks c ON c.document_id = d.id
+                WHERE d.base_id IN (\(baseIDs.map { _ in "?" }.joined(separator: ", "))) AND d.pinned = 1
+                  AND d.status = 'ready' AND \(Self.readable)
+                ORDER BY d.created_at, d.id, c.ordinal LIMIT ?
+                """, arguments: bound).map(Self.passage(from:))
+        }
+    }
+
     public func deleteDocument(id: UUID, baseID: UUID, owner: UserID) async throws {
         let now = Date().millis
         let deleted = try await write { db -> Bool in
@@ -435,7 +472,7 @@ extension SQLiteConversationStore: KnowledgeStore {
         return KnowledgeDocument(id: try uuid(row, "id"), baseID: try uuid(row, "base_id"), name: row["name"],
                                  kind: row["kind"], byteCount: row["byte_count"], sha256: row["sha256"], status: status,
                                  error: row["error"], chunkCount: row["chunk_count"], attempts: row["attempts"],
-                                 createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
+                                 pinned: row["pinned"], createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
     }
 
     static func passage(from row: Row) throws -> StoredPassage {

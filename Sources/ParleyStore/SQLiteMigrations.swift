@@ -197,6 +197,12 @@ enum SQLiteMigrations {
         migrator.registerMigration("012_reembedding") { db in
             try db.execute(sql: SQLiteMigrations.reembedding)
         }
+        migrator.registerMigration("013_pinned_documents") { db in
+            try db.execute(sql: """
+                ALTER TABLE kb_documents ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX kb_documents_pinned ON kb_documents (base_id, created_at) WHERE pinned = 1;
+                """)
+        }
         return migrator
     }
 }

@@ -56,6 +56,7 @@ import Testing
         "GET /api/v1/knowledge-bases/{id}/documents/{document}/text": (.user, nil),
         "POST /api/v1/knowledge-bases/{id}/documents/{document}/cancel": (.user, nil),
         "POST /api/v1/knowledge-bases/{id}/documents/{document}/retry": (.user, nil),
+        "PATCH /api/v1/knowledge-bases/{id}/documents/{document}": (.user, #"{"pinned":true}"#),
         "DELETE /api/v1/knowledge-bases/{id}/documents/{document}": (.user, nil),
         "GET /api/v1/knowledge-bases/{id}/events": (.user, nil),
         "POST /api/v1/knowledge-bases/{id}/search": (.user, #"{"query":"trip"}"#),

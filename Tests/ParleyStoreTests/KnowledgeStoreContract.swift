@@ -19,6 +19,7 @@ enum KnowledgeStoreContract {
         ("search is scoped to readable bases inside the query", searchIsScopedInsideTheQuery),
         ("a new embedding model replaces the vectors in one step, old ones answering until then", changingTheEmbeddingModel),
         ("a re-embedding fails, stops, is taken over, or changes at once", reembeddingEndsAndHandsOver),
+        ("pinned documents are the owner's to pin, limited, and read whole by readers only", pinnedDocuments),
     ]
 
     static let alice = UserID("alice"), bob = UserID("bob"), carol = UserID("carol")
@@ -196,6 +197,52 @@ enum KnowledgeStoreContract {
         // Uploading the same content again queues the failed document again.
         let reupload = try await store.addDocument(document("cancel me"), baseID: base.id, owner: alice, limits: limits)
         #expect(reupload.duplicate && reupload.document.status == .queued && reupload.document.attempts == 0)
+    }
+
+    static func pinnedDocuments(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Docs"), owner: alice, limits: limits)
+        let first = try await store.addDocument(document("a"), baseID: base.id, owner: alice, limits: limits).document
+        try await ingest(store, ["Part one.", "Part two.", "Part three."])
+        let second = try await store.addDocument(document("b"), baseID: base.id, owner: alice, limits: limits).document
+        try await ingest(store, ["Other words."])
+        let pending = try await store.addDocument(document("c"), baseID: base.id, owner: alice, limits: limits).document
+        #expect(try await store.pinnedPassages(baseIDs: [base.id], reader: alice, limit: 100).isEmpty)
+
+        let pinned = try await store.pinDocument(id: first.id, baseID: base.id, owner: alice, pinned: true, maxPinned: 2)
+        #expect(pinned.pinned && pinned.status == .ready)
+        #expect(try await store.documents(baseID: base.id, reader: alice).first { $0.id == first.id }?.pinned == true)
+        let whole = try await store.pinnedPassages(baseIDs: [base.id], reader: alice, limit: 100)
+        #expect(whole.map(\.text) == ["Part one.", "Part two.", "Part three."] && whole.allSatisfy { $0.documentID == first.id })
+        #expect(try await store.pinnedPassages(baseIDs: [base.id], reader: alice, limit: 2).count == 2)
+        // A pinned document still being read gives nothing until it is ready; the limit counts it.
+        _ = try await store.pinDocument(id: pending.id, baseID: base.id, owner: alice, pinned: true, maxPinned: 2)
+        #expect(try await store.pinnedPassages(baseIDs: [base.id], reader: alice, limit: 100).count == 3)
+        await #expect(throws: ParleyError.self) {
+            try await store.pinDocument(id: second.id, baseID: base.id, owner: alice, pinned: true, maxPinned: 2)
+        }
+        // Pinning again changes nothing; unpinning makes room.
+        _ = try await store.pinDocument(id: first.id, baseID: base.id, owner: alice, pinned: true, maxPinned: 2)
+        _ = try await store.pinDocument(id: pending.id, baseID: base.id, owner: alice, pinned: false, maxPinned: 2)
+        _ = try await store.pinDocument(id: second.id, baseID: base.id, owner: alice, pinned: true, maxPinned: 2)
+        #expect(try await store.pinnedPassages(baseIDs: [base.id], reader: alice, limit: 100).map(\.text)
+            == ["Part one.", "Part two.", "Part three.", "Other words."])
+
+        // Only the owner pins; only readers read; an unknown document is not found.
+        await #expect(throws: ParleyError.self) {
+            try await store.pinDocument(id: first.id, baseID: base.id, owner: bob, pinned: false, maxPinned: 2)
+        }
+        await #expect(throws: ParleyError.self) {
+            try await store.pinDocument(id: UUID(), baseID: base.id, owner: alice, pinned: true, maxPinned: 2)
+        }
+        #expect(try await store.pinnedPassages(baseIDs: [base.id], reader: bob, limit: 100).isEmpty)
+        _ = try await store.updateKnowledgeBase(id: base.id, owner: alice, patch: KnowledgeBasePatch(readers: [bob]))
+        #expect(try await store.pinnedPassages(baseIDs: [base.id], reader: bob, limit: 100).count == 4)
+        await #expect(throws: ParleyError.self) {
+            try await store.pinDocument(id: first.id, baseID: base.id, owner: bob, pinned: false, maxPinned: 2)
+        }
+        // A deleted pinned document is gone at once.
+        try await store.deleteDocument(id: first.id, baseID: base.id, owner: alice)
+        #expect(try await store.pinnedPassages(baseIDs: [base.id], reader: alice, limit: 100).map(\.text) == ["Other words."])
     }
 
     static func aDeletedDocumentLeavesRetrievalAtOnce(_ store: Store) async throws {

@@ -147,10 +147,12 @@ extension API {
         var error: String?
         var passageCount: Int
         var attempts: Int
+        /// Its whole text goes into the context of chats with the base attached.
+        var pinned: Bool
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
-            case id, name, kind, bytes, sha256, status, error, attempts
+            case id, name, kind, bytes, sha256, status, error, attempts, pinned
             case knowledgeBaseID = "knowledge_base_id"
             case passageCount = "passage_count"
             case createdAt = "created_at"
@@ -167,9 +169,15 @@ extension API {
             error = document.error
             passageCount = document.chunkCount
             attempts = document.attempts
+            pinned = document.pinned
             createdAt = API.time(document.createdAt)
             updatedAt = API.time(document.updatedAt)
         }
+    }
+
+    /// `PATCH …/documents/{document}`: what the owner may change on a document.
+    struct DocumentPatch: Decodable {
+        var pinned: Bool?
     }
 
     struct DocumentList: Encodable {

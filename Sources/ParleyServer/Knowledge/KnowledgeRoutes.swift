@@ -36,6 +36,7 @@ struct KnowledgeRoutes {
         group.get("knowledge-bases/:id/documents/:document/text", use: text)
         group.post("knowledge-bases/:id/documents/:document/cancel", use: cancel)
         group.post("knowledge-bases/:id/documents/:document/retry", use: retry)
+        group.patch("knowledge-bases/:id/documents/:document", use: updateDocument)
         group.delete("knowledge-bases/:id/documents/:document", use: deleteDocument)
         group.get("knowledge-bases/:id/events", use: events)
         group.post("knowledge-bases/:id/search", use: search)
@@ -161,6 +162,16 @@ struct KnowledgeRoutes {
     @Sendable func retry(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let (base, document) = try ids(context)
         return try Response.json(API.Document(try await knowledge.retry(documentID: document, baseID: base, owner: context.owner)))
+    }
+
+    /// Pins or unpins a document (`{"pinned": true}`): a pinned document is given whole to the model.
+    @Sendable func updateDocument(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let (base, document) = try ids(context)
+        var request = request
+        let body = try await request.decodeJSON(API.DocumentPatch.self, limit: bodyLimit)
+        guard let pinned = body.pinned else { throw ClientError.invalid("nothing to change: send 'pinned'") }
+        return try Response.json(API.Document(try await knowledge.pin(documentID: document, baseID: base, owner: context.owner,
+                                                                     pinned: pinned)))
     }
 
     @Sendable func deleteDocument(_ request: Request, context: ParleyRequestContext) async throws -> Response {
