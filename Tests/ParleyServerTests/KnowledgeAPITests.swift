@@ -362,6 +362,61 @@ extension ParleyAPI {
         }
     }
 
+    @Test func aPinnedDocumentIsGivenWholeAheadOfTheSearchedPassages() async throws {
+        let parley = try await KnowledgeAPITests.start()
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Support"}"#)["id"] as? String)
+        let base = "/api/v1/knowledge-bases/\(baseID)"
+        let guide = try await parley.upload(baseID, name: "router.md", Array(KnowledgeAPITests.guide.utf8))
+        _ = try await parley.waitForDocument(baseID, try #require((guide.json["document"] as? [String: Any])?["id"] as? String))
+        let items = (1...60).map { "- Item \($0): a part numbered \(1000 + $0), kept on shelf \($0 % 7)." }
+        let inventory = "# Inventory\n\n" + items.joined(separator: "\n")
+        let upload = try await parley.upload(baseID, name: "inventory.md", Array(inventory.utf8))
+        let documentID = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
+        let ready = try await parley.waitForDocument(baseID, documentID)
+        #expect(ready["pinned"] as? Bool == false && (ready["passage_count"] as? Int ?? 0) > 2, "\(ready)")
+
+        let pinned = try await parley.request(.PATCH, base + "/documents/\(documentID)", body: #"{"pinned":true}"#)
+        #expect(pinned.status == 200 && pinned.json["pinned"] as? Bool == true, "\(pinned.body)")
+        let conversation = try await parley.createConversation(#"{"knowledge_base_ids":["\#(baseID)"]}"#)
+        let events = try await parley.chat(conversation, "How long does the warranty last? mock:echo=system mock:tokens=5000")
+        #expect(events.last?.name == "done", "\(events.map(\.name))")
+        let page = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages").decode(MessagePageJSON.self)
+        let answer = try await parley.request(.GET, "/api/v1/messages/\(try #require(page.data.last?.id))").json
+        let content = try #require(answer["content"] as? String)
+        // The whole inventory, every item once, as source 1; the passage the search found comes after it.
+        #expect(content.contains("[1] inventory.md (the whole document)\n# Inventory\n\n- Item 1: "), "\(content.prefix(600))")
+        for item in items { #expect(content.components(separatedBy: item).count == 2, "\(item) given once") }
+        #expect(content.contains("[2] router.md, Router guide › Warranty"), "\(content.suffix(800))")
+        let sources = try #require(answer["sources"] as? [[String: Any]])
+        #expect(sources.first?["pinned"] as? Bool == true && sources.first?["document_id"] as? String == documentID)
+        #expect(sources.first?["start"] as? Int == 0 && sources.first?["end"] as? Int == inventory.utf16.count)
+        #expect(sources.dropFirst().allSatisfy { $0["pinned"] == nil && $0["document_name"] as? String == "router.md" })
+
+        // Unpinned, the inventory is only searched again.
+        let unpinned = try await parley.request(.PATCH, base + "/documents/\(documentID)", body: #"{"pinned":false}"#)
+        #expect(unpinned.status == 200 && unpinned.json["pinned"] as? Bool == false)
+        let next = try await parley.chat(conversation, "And the warranty? mock:echo=system mock:tokens=5000")
+        #expect(!next.deltaText.contains("(the whole document)") && next.deltaText.contains("two years"))
+
+        // Bad input, and someone who may read the base but not change it.
+        let admin = try await parley.signIn(email: TestUsers.adminEmail)
+        let bob = try await parley.createUser("bob@example.com", by: admin)
+        _ = try await parley.request(.PATCH, base, body: #"{"readers":["bob@example.com"]}"#)
+        let cases: [(String, APIReply, Int)] = [
+            ("not a boolean", try await parley.request(.PATCH, base + "/documents/\(documentID)", body: #"{"pinned":"yes"}"#), 400),
+            ("nothing to change", try await parley.request(.PATCH, base + "/documents/\(documentID)", body: "{}"), 400),
+            ("not JSON", try await parley.request(.PATCH, base + "/documents/\(documentID)", body: "{"), 400),
+            ("unknown document", try await parley.request(.PATCH, base + "/documents/\(UUID().uuidString)", body: #"{"pinned":true}"#), 404),
+            ("a reader", try await parley.request(.PATCH, base + "/documents/\(documentID)", body: #"{"pinned":true}"#,
+                                                  headers: bob.headers), 404),
+        ]
+        for (name, reply, status) in cases {
+            #expect(reply.status == status, "\(name): \(reply.status) \(reply.body)")
+            #expect(reply.errorMessage?.isEmpty == false, "\(name) has a message: \(reply.body)")
+        }
+    }
+
     @Test func withNothingRelevantTheModelIsToldToSaySo() async throws {
         let parley = try await KnowledgeAPITests.start(embeddingModel: nil)
         defer { Task { await parley.stop() } }

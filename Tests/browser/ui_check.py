@@ -796,6 +796,10 @@ def check_knowledge_base_and_citations(ui):
     ui.d.find_element(By.ID, 'kb-embedding-apply').click()
     wait('the passages embedded', lambda: 'hybrid search (mock-1)' in ui.d.find_element(By.ID, 'kb-mode').text, timeout=30)
     assert api('GET', f'/knowledge-bases/{base["id"]}')[1]['embedding_model'] == 'mock-1'
+    # Pinned, the document is given whole; the row says so, and the button turns into Unpin.
+    ui.button(ui.css('#kb-detail li[data-status="ready"]')[0], 'Pin').click()
+    wait('the document pinned', lambda: 'pinned' in ui.css('#kb-detail li[data-status="ready"]')[0].text)
+    assert ui.button(ui.css('#kb-detail li[data-status="ready"]')[0], 'Unpin')
     ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
 
     # A new chat with the base attached in its settings.
@@ -809,11 +813,13 @@ def check_knowledge_base_and_citations(ui):
     conversation = api('GET', f'/conversations/{ui.conversation_id()}')[1]
     assert conversation['knowledge_base_ids'] == [base['id']], conversation
     cites = wait('citation buttons', lambda: ui.css('.message.assistant .message-body .cite'))
-    assert ui.css('.message.assistant .sources'), 'the sources are listed under the answer'
+    listed = ui.css('.message.assistant .sources')
+    assert listed and 'router-guide.md (whole)' in listed[0].text, 'the sources are listed under the answer'
     cites[0].click()
     passage = wait('the source dialog', lambda: ui.d.find_element(By.ID, 'passage-text').text)
-    assert 'router-guide.md' in ui.d.find_element(By.ID, 'passage-place').text
-    assert 'two years' in passage or 'recessed button' in passage, passage
+    place = ui.d.find_element(By.ID, 'passage-place').text
+    assert 'router-guide.md' in place and 'given whole' in place, place
+    assert 'two years' in passage and 'recessed button' in passage, passage
     ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
 
 
@@ -870,7 +876,7 @@ def main():
         run('failed answer shows its status, retry', check_failed_answer_and_retry)
         run('system prompt and model picker', check_system_prompt_and_model)
         run('export Markdown and JSON', check_export, first)
-        run('a knowledge base: create, upload, ingested live, attached to a chat, citations open their passage',
+        run('a knowledge base: create, upload, ingested live, embedding model changed, pinned, attached to a chat, citations open their source',
             check_knowledge_base_and_citations)
         run('1,000-message conversation pages from the newest', check_long_conversation)
         run('a search hit opens its conversation at the message, pages both ways', check_search_hit_opens_at_the_message)

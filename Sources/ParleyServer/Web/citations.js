@@ -35,7 +35,8 @@ export function sourceList(sources, text) {
   const citations = cited(text, sources);
   const shown = citations.length ? citations.map((n) => sources.find((source) => source.n === n)).filter(Boolean) : sources;
   return h('div', { class: 'sources', 'aria-label': 'Sources' }, 'Sources:',
-    ...shown.map((source) => h('span', {}, citeButton(source), ` ${source.document_name}${source.page ? `, p. ${source.page}` : ''}`)));
+    ...shown.map((source) => h('span', {}, citeButton(source),
+      ` ${source.document_name}${source.pinned ? ' (whole)' : source.page ? `, p. ${source.page}` : ''}`)));
 }
 
 function citeButton(source) {
@@ -45,7 +46,8 @@ function citeButton(source) {
 
 function showSource(source) {
   const place = [source.document_name];
-  if (source.page) place.push(`page ${source.page}`);
+  if (source.pinned) place.push('pinned: given whole, its beginning shown');
+  else if (source.page) place.push(`page ${source.page}`);
   if (source.heading_path?.length) place.push(source.heading_path.join(' › '));
   byId('passage-title').textContent = `Source ${source.n}`;
   byId('passage-place').textContent = place.join(' · ');

@@ -1,5 +1,5 @@
 // The knowledge-base pages: bases (create, delete, change of embedding model with its progress), their documents
-// (upload by picking or dropping files, status and progress as they are ingested, cancel, retry, delete), followed
+// (upload by picking or dropping files, status and progress as they are ingested, cancel, retry, pin, delete), followed
 // live over the base's event stream.
 import { api, uploadDocument } from './api.js';
 import { h, byId, toast, confirmAction } from './dom.js';
@@ -162,11 +162,14 @@ export class KnowledgePanel {
     let status = statusText[document.status] ?? document.status;
     if (document.status === 'processing') status += ` · ${document.passage_count} passages`;
     if (document.status === 'ready') status = `${document.passage_count} passages`;
+    if (document.pinned) status += ' · pinned: given whole to the model';
     const buttons = [];
-    const act = (label, run) => buttons.push(h('button', { type: 'button', class: 'link-button', onclick: run }, label));
+    const act = (label, run, title) => buttons.push(h('button', { type: 'button', class: 'link-button', title, onclick: run }, label));
     if (this.current.owned) {
       if (document.status === 'queued' || document.status === 'processing') act('Cancel', () => this.act(document, 'cancel'));
       if (document.status === 'failed' || document.status === 'cancelled') act('Retry', () => this.act(document, 'retry'));
+      act(document.pinned ? 'Unpin' : 'Pin', () => this.pin(document, !document.pinned),
+        'A pinned document is given whole to the model in chats with this base, for questions about all of it');
       act('Delete', () => this.deleteDocument(document));
     }
     return h('li', { 'data-status': document.status }, h('span', {}, document.name),
@@ -190,6 +193,17 @@ export class KnowledgePanel {
   async act(document, action) {
     try {
       const updated = await api('POST', `/knowledge-bases/${this.current.id}/documents/${document.id}/${action}`);
+      this.documents.set(updated.id, updated);
+      this.renderDocuments();
+    } catch (error) {
+      toast(`Not done: ${error.explanation}`, 6000);
+    }
+  }
+
+  /** A pinned document goes whole into the context of every chat with the base attached. */
+  async pin(document, pinned) {
+    try {
+      const updated = await api('PATCH', `/knowledge-bases/${this.current.id}/documents/${document.id}`, { pinned });
       this.documents.set(updated.id, updated);
       this.renderDocuments();
     } catch (error) {
