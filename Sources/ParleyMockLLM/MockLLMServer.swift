@@ -7,7 +7,7 @@ import NIOCore
 import Synchronization
 
 /// `parley mock-llm`: a fast OpenAI-compatible model server for tests, benchmarks and trying Parley out.
-/// `GET /v1/models`, `POST /v1/chat/completions` (streaming or not), `POST /v1/embeddings`, plus
+/// `GET /v1/models`, `POST /v1/chat/completions` (streaming or not), `POST /v1/embeddings`, `POST /v1/rerank`, plus
 /// `GET /mock/stats` (request counters, and `streams_abandoned`: streams whose client left before the end) and
 /// `POST /mock/reset`. See ``MockScript`` for the knobs.
 public struct MockLLMServer: Sendable {
@@ -60,6 +60,7 @@ public struct MockLLMServer: Sendable {
         router.get("v1/models") { request, _ in try self.models(request) }
         router.post("v1/chat/completions") { request, context in try await self.chat(request, context: context) }
         router.post("v1/embeddings") { request, context in try await self.embeddings(request, context: context) }
+        router.post("v1/rerank") { request, context in try await self.rerank(request, context: context) }
         router.get("mock/stats") { _, _ in try Self.json(self.counters.snapshot) }
         router.post("mock/reset") { _, _ in
             self.counters.reset()
@@ -213,6 +214,35 @@ public struct MockLLMServer: Sendable {
         let tokens = inputs.reduce(0) { $0 + ($1.utf8.count + 3) / 4 }
         return try Self.json(["object": "list", "model": model, "data": data,
                               "usage": ["prompt_tokens": tokens, "total_tokens": tokens]] as [String: Any])
+    }
+
+    /// Cohere's rerank shape: each document scored by the share of the query's words it holds (a `mock:fault=…`
+    /// word in the query fails it as for chat).
+    private func rerank(_ request: Request, context: some RequestContext) async throws -> Response {
+        counters.bump("rerank")
+        if let denied = authorize(request) { return denied }
+        let body = try await request.body.collect(upTo: 16 << 20)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+              object["model"] is String, let query = object["query"] as? String, let documents = object["documents"] as? [String] else {
+            return Self.error(.badRequest, "the body must be a JSON object with 'model', 'query' and 'documents'")
+        }
+        var script = options.defaults
+        script.apply(directivesIn: query)
+        switch script.fault {
+        case .serverError?: return Self.error(.internalServerError, "mock: injected server error", type: "server_error")
+        case .badRequest?: return Self.error(.badRequest, "mock: injected bad request")
+        default: break
+        }
+        func words(_ text: String) -> Set<String> {
+            Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).filter { $0.count > 2 })
+        }
+        let asked = words(query.split(separator: " ").filter { !$0.hasPrefix("mock:") }.joined(separator: " "))
+        let results = documents.enumerated().map { index, document -> [String: Any] in
+            let score = asked.isEmpty ? 0 : Double(asked.intersection(words(document)).count) / Double(asked.count)
+            return ["index": index, "relevance_score": score]
+        }.sorted { ($0["relevance_score"] as! Double) > ($1["relevance_score"] as! Double) }
+        let topN = (object["top_n"] as? Int).map { max(0, $0) } ?? results.count
+        return try Self.json(["object": "rerank", "model": object["model"]!, "results": Array(results.prefix(topN))] as [String: Any])
     }
 
     // MARK: Helpers

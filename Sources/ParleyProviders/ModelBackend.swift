@@ -50,7 +50,18 @@ public protocol ModelBackend: Sendable {
     func embed(_ request: EmbeddingsBody, model: String, limits: AttemptLimits) async throws -> UpstreamReply
     /// The upstream's own model list.
     func listModels(limits: AttemptLimits) async throws -> [String]
+    /// Relevance scores of documents for a query (`/rerank` in the shape Cohere, Jina and vLLM share:
+    /// `documents` in, `results` of `index` and `relevance_score` out); the reply's body is the upstream's JSON.
+    func rerank(_ request: RerankRequest, model: String, limits: AttemptLimits) async throws -> UpstreamReply
 }
+
+extension ModelBackend {
+    /// Most APIs have no reranking.
+    public func rerank(_ request: RerankRequest, model: String, limits: AttemptLimits) async throws -> UpstreamReply {
+        throw InvalidGatewayRequest("'\(model)' is served by a \(kind) upstream, which has no rerank API", param: "model")
+    }
+}
+
 
 /// The ``StreamChunk``s of one streamed answer, read by an upstream reader task and handed over in batches (all the
 /// events of one network read) through a small bounded queue. ``next()`` returns `nil` once the upstream

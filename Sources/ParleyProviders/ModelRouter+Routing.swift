@@ -38,6 +38,12 @@ extension ModelRouter {
         }
     }
 
+    public func routeRerank(_ request: RerankRequest, model: String, limits: AttemptLimits) async throws -> Routed<UpstreamReply> {
+        try await route(model, limits: limits, operation: "rerank") { deployment, limits in
+            try await deployment.backend.rerank(request, model: deployment.upstreamModel, limits: limits)
+        }
+    }
+
     /// How a failed attempt is handled.
     enum Verdict {
         /// The request itself is wrong: no retry, no fallback; the client gets the error.

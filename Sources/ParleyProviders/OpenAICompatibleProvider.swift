@@ -76,6 +76,13 @@ public struct OpenAICompatibleProvider: ModelBackend {
         return UpstreamReply(body: try await UpstreamHTTP.collect(response, upTo: 64 << 20))
     }
 
+    public func rerank(_ request: RerankRequest, model: String, limits: AttemptLimits) async throws -> UpstreamReply {
+        var httpRequest = makeRequest(path: "/rerank", method: .POST)
+        httpRequest.body = .bytes(request.body(model: model))
+        let response = try await UpstreamHTTP.execute(client, httpRequest, limits: limits)
+        return UpstreamReply(body: try await UpstreamHTTP.collect(response, upTo: 16 << 20))
+    }
+
     /// Lists the upstream's models (`GET /models`).
     public func listModels(limits: AttemptLimits) async throws -> [String] {
         let response = try await UpstreamHTTP.execute(client, makeRequest(path: "/models", method: .GET), limits: limits)

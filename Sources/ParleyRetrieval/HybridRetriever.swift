@@ -12,6 +12,8 @@ public struct RetrievedPassage: Sendable, Equatable {
     /// 1-based rank in the vector results and its cosine similarity, if it was there.
     public var vectorRank: Int?
     public var similarity: Float?
+    /// The reranker's score, when one reordered the results.
+    public var rerankScore: Double? = nil
 }
 
 /// What a retrieval found and how it searched.
@@ -24,26 +26,33 @@ public struct Retrieval: Sendable {
     }
     public var passages: [RetrievedPassage]
     public var mode: Mode
-    /// Why a base that embeds was searched by text only.
+    /// Why a base that embeds was searched by text only, or why the results were not reranked.
     public var note: String?
+    /// The model that reordered the results, if one did.
+    public var rerankedBy: String? = nil
 }
 
 /// Hybrid retrieval: full-text search in the database (ranked by BM25 or `ts_rank_cd`) and vector search in memory,
-/// fused by reciprocal rank. The access rule is applied by the database in both: the full-text query filters by it,
-/// and vector hits are read back through it.
+/// fused by reciprocal rank, then — with a ``Reranker`` — the best fused candidates reordered by a cross-encoder.
+/// The access rule is applied by the database in both searches: the full-text query filters by it, and vector hits
+/// are read back through it. A reranker that fails leaves the fused order, with a note.
 public final class HybridRetriever: Sendable {
     let store: any KnowledgeStore
     let embedder: (any Embedder)?
     public let indexes: VectorIndexCache
+    let reranker: (any Reranker)?
     /// Candidates taken from each search before fusion.
     let candidates: Int
+    /// Fused passages the reranker scores (at least the number asked for).
+    static let rerankCandidates = 20
     let logger: Logger
 
-    public init(store: any KnowledgeStore, embedder: (any Embedder)?, indexes: VectorIndexCache, candidates: Int = 50,
-                logger: Logger) {
+    public init(store: any KnowledgeStore, embedder: (any Embedder)?, indexes: VectorIndexCache, reranker: (any Reranker)? = nil,
+                candidates: Int = 50, logger: Logger) {
         self.store = store
         self.embedder = embedder
         self.indexes = indexes
+        self.reranker = reranker
         self.candidates = candidates
         self.logger = logger
     }
@@ -55,7 +64,8 @@ public final class HybridRetriever: Sendable {
         async let textHits = store.searchPassages(terms: terms, baseIDs: ids, reader: reader, limit: candidates)
         let (vectorHits, note) = await vectorSearch(question, bases: bases)
         let text = try await textHits
-        let fused = RankFusion.reciprocal([text.map(\.passage.id), vectorHits.map(\.id)]).prefix(limit)
+        let taken = reranker == nil ? limit : max(limit, Self.rerankCandidates)
+        let fused = RankFusion.reciprocal([text.map(\.passage.id), vectorHits.map(\.id)]).prefix(taken)
         var known = Dictionary(text.map { ($0.passage.id, $0.passage) }, uniquingKeysWith: { first, _ in first })
         let missing = fused.map(\.id).filter { known[$0] == nil }
         for passage in try await store.passages(ids: missing, baseIDs: ids, reader: reader) { known[passage.id] = passage }
@@ -68,7 +78,30 @@ public final class HybridRetriever: Sendable {
                                     vectorRank: vectorRanks[hit.id]?.0, similarity: vectorRanks[hit.id]?.1)
         }
         let embeds = embedder != nil && bases.contains { $0.embeddingModel != nil && $0.embeddingDimensions != nil }
-        return Retrieval(passages: passages, mode: embeds && note == nil ? .hybrid : .fullText, note: note)
+        var retrieval = Retrieval(passages: passages, mode: embeds && note == nil ? .hybrid : .fullText, note: note)
+        await rerank(&retrieval, question: question, limit: limit)
+        return retrieval
+    }
+
+    /// Reorders the passages by the reranker's scores and keeps `limit`; on failure keeps the fused order and says so.
+    private func rerank(_ retrieval: inout Retrieval, question: String, limit: Int) async {
+        defer { retrieval.passages = Array(retrieval.passages.prefix(limit)) }
+        guard let reranker, retrieval.passages.count > 1 else { return }
+        do {
+            let scores = try await reranker.scores(of: retrieval.passages.map(\.passage.text), for: question)
+            guard scores.count == retrieval.passages.count, scores.allSatisfy(\.isFinite) else {
+                throw EmbeddingFailure("\(scores.count) scores for \(retrieval.passages.count) passages", mayPass: false)
+            }
+            for index in retrieval.passages.indices { retrieval.passages[index].rerankScore = scores[index] }
+            // Stable: equal scores keep the fused order.
+            retrieval.passages = retrieval.passages.enumerated()
+                .sorted { ($0.element.rerankScore!, -$0.offset) > ($1.element.rerankScore!, -$1.offset) }.map(\.element)
+            retrieval.rerankedBy = reranker.model
+        } catch {
+            logger.warning("reranking failed; keeping the fused order", metadata: ["model": "\(reranker.model)", "error": "\(error)"])
+            let failed = "reranking with \(reranker.model) failed (\(error))"
+            retrieval.note = retrieval.note.map { $0 + "; " + failed } ?? failed
+        }
     }
 
     /// Vector hits over the bases that embed, best first; a failure to embed the question is a note, not an error.

@@ -165,6 +165,47 @@ import Testing
         #expect(unchanged.json["embedding_model"] as? String == "mock-1" && unchanged.json["reembedding"] == nil)
     }
 
+    @Test func aRerankModelReordersTheBestPassagesAndAFailureKeepsTheFusedOrder() async throws {
+        let parley = try await TestParley.start { config in
+            config.knowledge.embeddingModel = "mock-1"
+            config.knowledge.rerankModel = "mock-2"
+        }
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Reranked"}"#)["id"] as? String)
+        let sections = (1...12).map { "## Part \($0)\n\nThe filter of unit \($0) is cleaned with water." }
+        let manual = "# Filters\n\n" + sections.joined(separator: "\n\n")
+            + "\n\n## Replacing\n\nReplace the filter every six months; how often depends on the water."
+        let upload = try await parley.upload(baseID, name: "filters.md", Array(manual.utf8))
+        _ = try await parley.waitForDocument(baseID, try #require((upload.json["document"] as? [String: Any])?["id"] as? String))
+
+        let before = parley.mockServer?.counters.snapshot["rerank"] ?? 0
+        let search = try await parley.request(.POST, "/api/v1/knowledge-bases/\(baseID)/search",
+                                              body: #"{"query":"how often should I replace the filter","limit":3}"#)
+        #expect(search.status == 200 && search.json["reranked_by"] as? String == "mock-2" && search.json["note"] == nil, "\(search.body)")
+        let hits = try #require(search.json["data"] as? [[String: Any]])
+        #expect(hits.count == 3, "the limit holds after reranking more candidates")
+        let scores = hits.compactMap { $0["rerank_score"] as? Double }
+        #expect(scores.count == 3 && scores == scores.sorted(by: >), "ordered by the reranker: \(scores)")
+        // The mock scores the share of the question's words (of three letters or more) a passage holds.
+        #expect((hits.first?["text"] as? String)?.contains("Replace the filter every six months") == true, "\(hits)")
+        #expect(scores.first == 5.0 / 6.0, "how, often, replace, the, filter of how, often, should, replace, the, filter")
+        #expect((parley.mockServer?.counters.snapshot["rerank"] ?? 0) == before + 1)
+
+        // The reranker failing leaves the fused order, says so, and still answers.
+        let failed = try await parley.request(.POST, "/api/v1/knowledge-bases/\(baseID)/search",
+                                              body: #"{"query":"replace the filter mock:fault=400","limit":3}"#)
+        #expect(failed.status == 200 && failed.json["reranked_by"] == nil, "\(failed.body)")
+        #expect((failed.json["note"] as? String)?.contains("reranking with mock-2 failed") == true, "\(failed.body)")
+        let fused = try #require(failed.json["data"] as? [[String: Any]])
+        #expect(fused.count == 3 && fused.allSatisfy { $0["rerank_score"] == nil })
+
+        // Chat turns are grounded through the same retrieval.
+        let conversation = try await parley.createConversation(#"{"knowledge_base_ids":["\#(baseID)"]}"#)
+        let turn = try await parley.chat(conversation, "How often should I replace the filter? mock:echo=system mock:tokens=2000")
+        #expect(turn.last?.name == "done")
+        #expect(turn.deltaText.contains("[1] filters.md, Filters › Replacing"), "\(turn.deltaText.prefix(600))")
+    }
+
     @Test func withoutAnEmbeddingModelSearchIsFullTextAndSaysSo() async throws {
         let parley = try await Self.start(embeddingModel: nil)
         defer { Task { await parley.stop() } }

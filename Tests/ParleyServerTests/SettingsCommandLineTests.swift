@@ -76,6 +76,7 @@ import Testing
         "max_message_chars": Sample(value: "5000", shown: "5000"),
         "max_generations": Sample(value: "7", shown: "7"),
         "knowledge_embedding_model": Sample(value: "text-embedding-3-small", shown: "text-embedding-3-small"),
+        "knowledge_rerank_model": Sample(value: "rerank-english-v3.0", shown: "rerank-english-v3.0"),
         "knowledge_max_document_bytes": Sample(value: "5000000", shown: "5000000"),
         "knowledge_max_documents": Sample(value: "250", shown: "250"),
         "knowledge_ingestion_workers": Sample(value: "3", shown: "3"),

@@ -202,8 +202,10 @@ extension API {
         var textRank: Int?
         var vectorRank: Int?
         var similarity: Float?
+        var rerankScore: Double?
         enum CodingKeys: String, CodingKey {
             case id, page, start, end, text, score, similarity
+            case rerankScore = "rerank_score"
             case documentID = "document_id"
             case documentName = "document_name"
             case headingPath = "heading_path"
@@ -226,6 +228,7 @@ extension API {
             textRank = retrieved.textRank
             vectorRank = retrieved.vectorRank
             similarity = retrieved.similarity
+            rerankScore = retrieved.rerankScore
         }
     }
 
@@ -241,6 +244,12 @@ extension API {
     struct KnowledgeSearchResults: Encodable {
         var mode: String
         var note: String?
+        /// The model that reordered the passages, when one did.
+        var rerankedBy: String?
         var data: [Passage]
+        enum CodingKeys: String, CodingKey {
+            case mode, note, data
+            case rerankedBy = "reranked_by"
+        }
     }
 }

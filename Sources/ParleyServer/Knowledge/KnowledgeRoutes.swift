@@ -194,7 +194,7 @@ struct KnowledgeRoutes {
         let body = try await request.decodeJSON(API.SearchKnowledge.self, limit: bodyLimit)
         try rejectNUL(body.query, field: "query")
         let found = try await knowledge.search(body.query, baseID: id, reader: context.owner, limit: body.limit ?? 8)
-        return try Response.json(API.KnowledgeSearchResults(mode: found.mode.rawValue, note: found.note,
+        return try Response.json(API.KnowledgeSearchResults(mode: found.mode.rawValue, note: found.note, rerankedBy: found.rerankedBy,
                                                             data: found.passages.map(API.Passage.init)))
     }
 

@@ -6,7 +6,8 @@ import ParleyStore
 
 extension KnowledgeService {
     /// The knowledge-base service of a server and the ingestion it runs: embeddings through the router (and the
-    /// response cache), vectors searched in memory, documents read by `config.ingestionWorkers` workers.
+    /// response cache), vectors searched in memory, results reranked when a rerank model is set, documents read by
+    /// `config.ingestionWorkers` workers.
     /// A document is held under the same lease as an answer being generated (`generation_lease`).
     static func assembled(config: ParleyConfig.KnowledgeSettings, lease: Duration, store: GuardedConversationStore,
                           gateway: GatewayCache, logger: Logger) -> (KnowledgeService, IngestionService) {
@@ -16,7 +17,9 @@ extension KnowledgeService {
         options.lease = lease
         let ingestion = IngestionService(store: store, embedder: embedder, holder: "replica-\(UUID().uuidString.lowercased())",
                                          options: options, logger: logger)
-        let retriever = HybridRetriever(store: store, embedder: embedder, indexes: VectorIndexCache(store: store), logger: logger)
+        let reranker = config.rerankModel.map { RouterReranker(router: gateway.router, model: $0) }
+        let retriever = HybridRetriever(store: store, embedder: embedder, indexes: VectorIndexCache(store: store), reranker: reranker,
+                                        logger: logger)
         let service = KnowledgeService(store: store, limits: config.limits, retriever: retriever, ingestion: ingestion,
                                        defaultEmbeddingModel: config.embeddingModel)
         return (service, ingestion)

@@ -114,6 +114,7 @@ public struct ConfigLoader: Sendable {
         if let flush = try integer("flush_interval_ms", minimum: 10) { config.flushInterval = .milliseconds(flush) }
         if let generations = try integer("max_generations") { config.maxGenerations = generations }
         if let (model, _) = try value("knowledge_embedding_model") { config.knowledge.embeddingModel = model }
+        if let (model, _) = try value("knowledge_rerank_model") { config.knowledge.rerankModel = model }
         if let bytes = try integer("knowledge_max_document_bytes") { config.knowledge.limits.maxDocumentBytes = bytes }
         if let count = try integer("knowledge_max_documents") { config.knowledge.limits.maxDocumentsPerBase = count }
         if let workers = try integer("knowledge_ingestion_workers") {

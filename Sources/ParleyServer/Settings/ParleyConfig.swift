@@ -98,6 +98,8 @@ public struct ParleyConfig: Sendable {
     public struct KnowledgeSettings: Sendable {
         /// The embedding model of new bases that name none; nil: full-text search only.
         public var embeddingModel: String?
+        /// The model that reorders retrieved passages; nil: the fused order stands.
+        public var rerankModel: String?
         public var limits = KnowledgeLimits()
         /// Documents ingested at once by this replica.
         public var ingestionWorkers = 2

@@ -195,6 +195,11 @@ extension Setting {
                 help: "Embedding model (served by the router, as on `/v1/embeddings`) of new knowledge bases that name none.") {
             $0.knowledge.embeddingModel
         },
+        Setting("knowledge_rerank_model", environment: "PARLEY_KNOWLEDGE_RERANK_MODEL", flag: "knowledge-rerank-model",
+                default: .described("none: fused order"),
+                help: "Reranking model (served by the router on an upstream's `/rerank` in Cohere's shape: Cohere, Jina, vLLM) that reorders the best 20 passages of each search.") {
+            $0.knowledge.rerankModel
+        },
         Setting("knowledge_max_document_bytes", environment: "PARLEY_KNOWLEDGE_MAX_DOCUMENT_BYTES",
                 flag: "knowledge-max-document-bytes", default: .value("33554432"),
                 help: "Largest document uploaded to a knowledge base, in bytes; larger gets a 413.") {
