@@ -175,6 +175,22 @@ enum PostgresMigrations {
             "ALTER TABLE kb_documents ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT false",
             "CREATE INDEX kb_documents_pinned ON kb_documents (base_id, created_at) WHERE pinned",
         ]),
+        ("014_assistants", [
+            """
+            CREATE TABLE assistants (
+                id UUID PRIMARY KEY,
+                owner_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                description TEXT NOT NULL DEFAULT '',
+                system_prompt TEXT,
+                model TEXT,
+                knowledge_base_ids TEXT NOT NULL DEFAULT '',
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX assistants_by_owner ON assistants (owner_id)",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -203,6 +203,22 @@ enum SQLiteMigrations {
                 CREATE INDEX kb_documents_pinned ON kb_documents (base_id, created_at) WHERE pinned = 1;
                 """)
         }
+        migrator.registerMigration("014_assistants") { db in
+            try db.execute(sql: """
+                CREATE TABLE assistants (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    owner_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL DEFAULT '',
+                    system_prompt TEXT,
+                    model TEXT,
+                    knowledge_base_ids TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX assistants_by_owner ON assistants (owner_id);
+                """)
+        }
         return migrator
     }
 }

@@ -20,6 +20,7 @@ enum KnowledgeStoreContract {
         ("a new embedding model replaces the vectors in one step, old ones answering until then", changingTheEmbeddingModel),
         ("a re-embedding fails, stops, is taken over, or changes at once", reembeddingEndsAndHandsOver),
         ("pinned documents are the owner's to pin, limited, and read whole by readers only", pinnedDocuments),
+        ("assistants are created, changed and deleted by their owner only, and limited", assistantsBelongToTheirOwner),
     ]
 
     static let alice = UserID("alice"), bob = UserID("bob"), carol = UserID("carol")
@@ -243,6 +244,38 @@ enum KnowledgeStoreContract {
         // A deleted pinned document is gone at once.
         try await store.deleteDocument(id: first.id, baseID: base.id, owner: alice)
         #expect(try await store.pinnedPassages(baseIDs: [base.id], reader: alice, limit: 100).map(\.text) == ["Other words."])
+    }
+
+    static func assistantsBelongToTheirOwner(_ knowledge: Store) async throws {
+        let store = try #require(knowledge as? any AssistantStore)
+        let base = UUID(), other = UUID()
+        let support = try await store.createAssistant(
+            AssistantSettings(name: "Support", description: "Answers from the manuals", systemPrompt: "Be brief.", model: "mock-1",
+                              knowledgeBaseIDs: [base, other]), owner: alice, maxPerUser: 2)
+        #expect(support.name == "Support" && support.systemPrompt == "Be brief." && support.model == "mock-1")
+        #expect(support.knowledgeBaseIDs == [base, other] && support.ownerID == alice)
+        let plain = try await store.createAssistant(AssistantSettings(name: "another"), owner: alice, maxPerUser: 2)
+        #expect(plain.systemPrompt == nil && plain.model == nil && plain.knowledgeBaseIDs.isEmpty && plain.description.isEmpty)
+        await #expect(throws: ParleyError.self) {
+            try await store.createAssistant(AssistantSettings(name: "third"), owner: alice, maxPerUser: 2)
+        }
+        #expect(try await store.assistants(owner: alice).map(\.name) == ["another", "Support"], "by name, case aside")
+        #expect(try await store.assistants(owner: bob).isEmpty)
+
+        let changed = try await store.updateAssistant(id: support.id, owner: alice,
+                                                      settings: AssistantSettings(systemPrompt: .some(nil), knowledgeBaseIDs: [other]))
+        #expect(changed.name == "Support" && changed.systemPrompt == nil && changed.model == "mock-1" && changed.knowledgeBaseIDs == [other])
+        #expect(try await store.assistant(id: support.id, owner: alice) == changed)
+        // Another user's id behaves as an unknown one.
+        await #expect(throws: ParleyError.self) { try await store.assistant(id: support.id, owner: bob) }
+        await #expect(throws: ParleyError.self) {
+            try await store.updateAssistant(id: support.id, owner: bob, settings: AssistantSettings(name: "mine"))
+        }
+        await #expect(throws: ParleyError.self) { try await store.deleteAssistant(id: support.id, owner: bob) }
+        try await store.deleteAssistant(id: support.id, owner: alice)
+        await #expect(throws: ParleyError.self) { try await store.assistant(id: support.id, owner: alice) }
+        await #expect(throws: ParleyError.self) { try await store.deleteAssistant(id: support.id, owner: alice) }
+        #expect(try await store.assistants(owner: alice).map(\.id) == [plain.id])
     }
 
     static func aDeletedDocumentLeavesRetrievalAtOnce(_ store: Store) async throws {

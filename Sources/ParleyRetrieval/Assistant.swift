@@ -1,0 +1,61 @@
+import Foundation
+import ParleyCore
+
+/// A saved chat preset — a name, what it is for, its system prompt, model and knowledge bases — that its owner
+/// starts chats with. Starting a chat copies the preset into the conversation, which then goes its own way.
+public struct Assistant: Sendable, Equatable {
+    public var id: UUID
+    public var ownerID: UserID
+    public var name: String
+    public var description: String
+    public var systemPrompt: String?
+    /// The model its chats use; nil: the server's default.
+    public var model: String?
+    /// The knowledge bases its chats answer from.
+    public var knowledgeBaseIDs: [UUID]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: UUID, ownerID: UserID, name: String, description: String, systemPrompt: String?, model: String?,
+                knowledgeBaseIDs: [UUID], createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.ownerID = ownerID
+        self.name = name
+        self.description = description
+        self.systemPrompt = systemPrompt
+        self.model = model
+        self.knowledgeBaseIDs = knowledgeBaseIDs
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// An assistant's settings, as created or as changed: for a change, `nil` leaves a field as it is and `.some(nil)`
+/// clears it.
+public struct AssistantSettings: Sendable, Equatable {
+    public var name: String?
+    public var description: String?
+    public var systemPrompt: String??
+    public var model: String??
+    public var knowledgeBaseIDs: [UUID]?
+
+    public init(name: String? = nil, description: String? = nil, systemPrompt: String?? = nil, model: String?? = nil,
+                knowledgeBaseIDs: [UUID]? = nil) {
+        self.name = name
+        self.description = description
+        self.systemPrompt = systemPrompt
+        self.model = model
+        self.knowledgeBaseIDs = knowledgeBaseIDs
+    }
+}
+
+/// Where assistants are kept; every call is scoped by the owner, so another user's assistant is not found.
+public protocol AssistantStore: Sendable {
+    /// Creates an assistant (`settings.name` is required); more than `maxPerUser` for one owner is a conflict.
+    func createAssistant(_ settings: AssistantSettings, owner: UserID, maxPerUser: Int) async throws -> Assistant
+    /// The owner's assistants, by name.
+    func assistants(owner: UserID) async throws -> [Assistant]
+    func assistant(id: UUID, owner: UserID) async throws -> Assistant
+    func updateAssistant(id: UUID, owner: UserID, settings: AssistantSettings) async throws -> Assistant
+    func deleteAssistant(id: UUID, owner: UserID) async throws
+}
