@@ -137,15 +137,18 @@ enum API {
 
     // MARK: Requests
 
+    /// With `assistant_id`, the assistant's model, system prompt and knowledge bases are the defaults of the others.
     struct CreateConversation: Decodable {
         var title: String?
         var model: String?
         var systemPrompt: String?
         var knowledgeBaseIDs: [String]?
+        var assistantID: String?
         enum CodingKeys: String, CodingKey {
             case title, model
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
+            case assistantID = "assistant_id"
         }
     }
 

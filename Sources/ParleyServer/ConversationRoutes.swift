@@ -43,10 +43,24 @@ struct ConversationRoutes {
         try validate(title: body.title)
         try await validate(model: body.model)
         try validate(systemPrompt: body.systemPrompt)
-        let bases = try await knowledgeBases(body.knowledgeBaseIDs, context) ?? []
-        let conversation = try await store.createConversation(
-            NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt, knowledgeBaseIDs: bases),
-            owner: context.owner)
+        var new = NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt,
+                                  knowledgeBaseIDs: try await knowledgeBases(body.knowledgeBaseIDs, context) ?? [])
+        if let text = body.assistantID {
+            // A chat started from an assistant takes its settings, unless the body names its own.
+            let assistant: Assistant
+            do {
+                guard let id = UUID(uuidString: text) else { throw ParleyError.notFound(text) }
+                assistant = try await store.assistant(id: id, owner: context.owner)
+            } catch ParleyError.notFound {
+                throw ClientError.invalid("no assistant with id \(text.prefix(64))", param: "assistant_id")
+            }
+            new.model = body.model ?? assistant.model
+            new.systemPrompt = body.systemPrompt ?? assistant.systemPrompt
+            if body.knowledgeBaseIDs == nil {
+                new.knowledgeBaseIDs = try await checks.readable(assistant.knowledgeBaseIDs, reader: context.owner)
+            }
+        }
+        let conversation = try await store.createConversation(new, owner: context.owner)
         var response = try Response.json(API.Conversation(conversation), status: .created)
         response.headers[.location] = "/api/v1/conversations/\(conversation.id.lowercased)"
         return response
@@ -221,48 +235,11 @@ struct ConversationRoutes {
 
     // MARK: Validation
 
-    private func validate(title: String?) throws {
-        try rejectNUL(title, field: "title")
-        if let title, title.count > Self.maxTitleLength {
-            throw ClientError.invalid("'title' is longer than \(Self.maxTitleLength) characters")
-        }
-    }
-
-    private func validate(systemPrompt: String?) throws {
-        try rejectNUL(systemPrompt, field: "system_prompt")
-        let limit = limits.maxMessageCharacters
-        if let systemPrompt, systemPrompt.count > limit {
-            throw ClientError.invalid("'system_prompt' is longer than \(limit) characters")
-        }
-    }
-
-    /// Knowledge bases named for a conversation: at most ``maxKnowledgeBases``, each one the user may read.
+    private var checks: ChatSettingsChecks { ChatSettingsChecks(store: store, models: models, limits: limits) }
+    private func validate(title: String?) throws { try checks.title(title) }
+    private func validate(systemPrompt: String?) throws { try checks.systemPrompt(systemPrompt) }
+    private func validate(model: String?) async throws { try await checks.model(model) }
     private func knowledgeBases(_ ids: [String]?, _ context: ParleyRequestContext) async throws -> [UUID]? {
-        guard let ids else { return nil }
-        guard ids.count <= Self.maxKnowledgeBases else {
-            throw ClientError.invalid("a conversation can use at most \(Self.maxKnowledgeBases) knowledge bases",
-                                      param: "knowledge_base_ids")
-        }
-        var bases: [UUID] = []
-        for text in ids {
-            guard let id = UUID(uuidString: text) else {
-                throw ClientError.invalid("'\(text.prefix(64))' is not a knowledge base id", param: "knowledge_base_ids")
-            }
-            do {
-                _ = try await store.knowledgeBase(id: id, reader: context.owner)
-            } catch ParleyError.notFound {
-                throw ClientError.invalid("no knowledge base with id \(id.lowercased)", param: "knowledge_base_ids")
-            }
-            if !bases.contains(id) { bases.append(id) }
-        }
-        return bases
-    }
-
-    private func validate(model: String?) async throws {
-        guard let model else { return }
-        guard !model.isEmpty, model.count <= Self.maxModelNameLength else {
-            throw ClientError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
-        }
-        _ = try await models.resolve(model)
+        try await checks.knowledgeBases(ids, reader: context.owner)
     }
 }

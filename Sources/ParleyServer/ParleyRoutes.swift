@@ -32,6 +32,9 @@ enum ParleyRoutes {
         SearchRoutes(store: services.store).register(on: api)
         KnowledgeRoutes(knowledge: services.knowledge, accounts: services.store, models: services.models, drain: services.drain,
                         bodyLimit: bodyLimit).register(on: api)
+        AssistantRoutes(store: services.store,
+                        checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),
+                        bodyLimit: bodyLimit).register(on: api)
         let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis, drain: services.drain)
         system.register(on: recorder)
         system.registerModels(on: api)

@@ -46,6 +46,9 @@ import Testing
         "POST /api/v1/account/totp/disable": (.user, #"{"password":"x"}"#),
         "GET /api/v1/account/usage": (.user, nil),
 
+        "POST /api/v1/assistants": (.user, #"{"name":"mine"}"#), "GET /api/v1/assistants": (.user, nil),
+        "GET /api/v1/assistants/{id}": (.user, nil), "PATCH /api/v1/assistants/{id}": (.user, #"{"name":"taken"}"#),
+        "DELETE /api/v1/assistants/{id}": (.user, nil),
         "POST /api/v1/knowledge-bases": (.user, #"{"name":"mine"}"#), "GET /api/v1/knowledge-bases": (.user, nil),
         "GET /api/v1/knowledge-bases/{id}": (.user, nil), "PATCH /api/v1/knowledge-bases/{id}": (.user, #"{"name":"taken"}"#),
         "DELETE /api/v1/knowledge-bases/{id}": (.user, nil),
@@ -83,7 +86,11 @@ import Testing
         var userID: String
         var base: String
         var document: String
-        var markers: [String] { [conversation, message, session, key, base, document, "zanzibar", "alice-secret-title", "alice-secret-base"] }
+        var assistant: String
+        var markers: [String] {
+            [conversation, message, session, key, base, document, assistant, "zanzibar", "alice-secret-title", "alice-secret-base",
+             "alice-secret-assistant"]
+        }
     }
 
     @Test func nobodyElseReachesAUsersData() async throws {
@@ -134,8 +141,13 @@ import Testing
             let upload = try await parley.upload(base, name: "alice.md", Array("# Trips\n\nMy trip to zanzibar.".utf8), headers: asAlice)
             let document = try #require((upload.json["document"] as? [String: Any])?["id"] as? String)
             _ = try await parley.waitForDocument(base, document, headers: asAlice)
+            // And an assistant that answers from it.
+            let assistant = try await parley.request(.POST, "/api/v1/assistants",
+                                                     body: #"{"name":"alice-secret-assistant","knowledge_base_ids":["\#(base)"]}"#,
+                                                     headers: asAlice)
+            let assistantID = try #require(assistant.json["id"] as? String, "\(assistant.body)")
             let alice = Alice(conversation: conversation, message: message, session: sessionID, key: aliceKeyID,
-                              userID: aliceSession.userID, base: base, document: document)
+                              userID: aliceSession.userID, base: base, document: document, assistant: assistantID)
             #expect(try await parley.request(.PATCH, "/api/v1/admin/users/\(carolSession.userID)", body: #"{"role":"disabled"}"#,
                                              headers: admin.headers).status == 200)
 
@@ -209,6 +221,7 @@ import Testing
         case path.hasPrefix("/api/v1/account/keys/"): id = alice.key
         case path.hasPrefix("/api/v1/admin/users/"): id = alice.userID
         case path.hasPrefix("/api/v1/knowledge-bases/"): id = alice.base
+        case path.hasPrefix("/api/v1/assistants/"): id = alice.assistant
         default: id = "mock-1"
         }
         path = path.replacingOccurrences(of: ":id", with: id).replacingOccurrences(of: "{id}", with: id)

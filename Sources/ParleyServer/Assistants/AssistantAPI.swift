@@ -1,0 +1,65 @@
+import Foundation
+import ParleyCore
+import ParleyRetrieval
+
+extension API {
+    /// An assistant as the API shows it.
+    struct Assistant: Encodable {
+        var id: String
+        var name: String
+        var description: String
+        var systemPrompt: String?
+        var model: String?
+        var knowledgeBaseIDs: [String]
+        var createdAt: String
+        var updatedAt: String
+        enum CodingKeys: String, CodingKey {
+            case id, name, description, model
+            case systemPrompt = "system_prompt"
+            case knowledgeBaseIDs = "knowledge_base_ids"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+        }
+
+        init(_ assistant: ParleyRetrieval.Assistant) {
+            id = assistant.id.lowercased
+            name = assistant.name
+            description = assistant.description
+            systemPrompt = assistant.systemPrompt
+            model = assistant.model
+            knowledgeBaseIDs = assistant.knowledgeBaseIDs.map(\.lowercased)
+            createdAt = API.time(assistant.createdAt)
+            updatedAt = API.time(assistant.updatedAt)
+        }
+    }
+
+    struct AssistantList: Encodable {
+        var data: [Assistant]
+    }
+
+    /// `POST /api/v1/assistants` and `PATCH /api/v1/assistants/{id}`: for a change, an absent field is left alone
+    /// and `null` clears `system_prompt` or `model`.
+    struct AssistantBody: Decodable {
+        var name: String?
+        var description: String?
+        var systemPrompt: String??
+        var model: String??
+        var knowledgeBaseIDs: [String]?
+        enum CodingKeys: String, CodingKey {
+            case name, description, model
+            case systemPrompt = "system_prompt"
+            case knowledgeBaseIDs = "knowledge_base_ids"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            description = try container.decodeIfPresent(String.self, forKey: .description)
+            knowledgeBaseIDs = try container.decodeIfPresent([String].self, forKey: .knowledgeBaseIDs)
+            if container.contains(.model) { model = .some(try container.decodeIfPresent(String.self, forKey: .model)) }
+            if container.contains(.systemPrompt) {
+                systemPrompt = .some(try container.decodeIfPresent(String.self, forKey: .systemPrompt))
+            }
+        }
+    }
+}

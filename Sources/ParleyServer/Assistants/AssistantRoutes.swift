@@ -1,0 +1,83 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ParleyCore
+import ParleyRetrieval
+import ParleyStore
+
+/// `/api/v1/assistants`: a user's saved chat presets — create, list, get, change, delete. A chat starts from one
+/// with `POST /api/v1/conversations {"assistant_id": …}`.
+struct AssistantRoutes {
+    static let maxPerUser = 100
+    static let maxNameLength = 200
+    static let maxDescriptionLength = 2_000
+
+    let store: GuardedConversationStore
+    let checks: ChatSettingsChecks
+    /// Largest JSON body read.
+    let bodyLimit: Int
+
+    func register(on group: some RouterMethods<ParleyRequestContext>) {
+        group.post("assistants", use: create)
+        group.get("assistants", use: list)
+        group.get("assistants/:id", use: get)
+        group.patch("assistants/:id", use: update)
+        group.delete("assistants/:id", use: delete)
+    }
+
+    @Sendable func create(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.decodeJSON(API.AssistantBody.self, limit: bodyLimit)
+        guard body.name != nil else { throw ClientError.invalid("an assistant needs a 'name'", param: "name") }
+        let settings = try await validated(body, context)
+        let assistant = try await store.createAssistant(settings, owner: context.owner, maxPerUser: Self.maxPerUser)
+        var response = try Response.json(API.Assistant(assistant), status: .created)
+        response.headers[.location] = "/api/v1/assistants/\(assistant.id.lowercased)"
+        return response
+    }
+
+    @Sendable func list(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        try Response.json(API.AssistantList(data: try await store.assistants(owner: context.owner).map(API.Assistant.init)))
+    }
+
+    @Sendable func get(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "assistant")
+        return try Response.json(API.Assistant(try await store.assistant(id: id, owner: context.owner)))
+    }
+
+    @Sendable func update(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "assistant")
+        var request = request
+        let body = try await request.decodeJSON(API.AssistantBody.self, limit: bodyLimit)
+        let settings = try await validated(body, context)
+        return try Response.json(API.Assistant(try await store.updateAssistant(id: id, owner: context.owner, settings: settings)))
+    }
+
+    @Sendable func delete(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "assistant")
+        try await store.deleteAssistant(id: id, owner: context.owner)
+        return Response(status: .noContent)
+    }
+
+    /// The body's settings, each checked as a conversation's would be; names are trimmed, one line, 1–200 characters.
+    private func validated(_ body: API.AssistantBody, _ context: ParleyRequestContext) async throws -> AssistantSettings {
+        var name = body.name
+        if let given = name {
+            let trimmed = given.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty, trimmed.count <= Self.maxNameLength, !trimmed.contains(where: \.isNewline) else {
+                throw ClientError.invalid("'name' must be 1 to \(Self.maxNameLength) characters on one line", param: "name")
+            }
+            try rejectNUL(trimmed, field: "name")
+            name = trimmed
+        }
+        try rejectNUL(body.description, field: "description")
+        if let description = body.description, description.count > Self.maxDescriptionLength {
+            throw ClientError.invalid("'description' is longer than \(Self.maxDescriptionLength) characters", param: "description")
+        }
+        if let prompt = body.systemPrompt { try checks.systemPrompt(prompt) }
+        if let model = body.model { try await checks.model(model) }
+        let bases = try await checks.knowledgeBases(body.knowledgeBaseIDs, reader: context.owner)
+        return AssistantSettings(name: name, description: body.description, systemPrompt: body.systemPrompt, model: body.model,
+                                 knowledgeBaseIDs: bases)
+    }
+}
