@@ -10,7 +10,7 @@ let strict: [SwiftSetting] = [
 let webAssets = [
     "index.html", "app.css", "icon.svg",
     "app.js", "api.js", "dom.js", "markdown.js", "sidebar.js", "chat.js", "message-view.js", "scroll-keeper.js",
-    "settings.js", "export.js", "auth.js", "account.js", "usage.js", "admin.js", "knowledge.js", "citations.js",
+    "settings.js", "export.js", "auth.js", "account.js", "usage.js", "admin.js", "knowledge.js", "citations.js", "assistants.js",
 ]
 
 /// Tests import what they use; member-import checking adds noise there without catching mistakes.

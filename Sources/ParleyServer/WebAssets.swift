@@ -54,6 +54,7 @@ struct WebAssets: Sendable {
         ("auth.js", PackageResources.auth_js), ("account.js", PackageResources.account_js),
         ("usage.js", PackageResources.usage_js), ("admin.js", PackageResources.admin_js),
         ("knowledge.js", PackageResources.knowledge_js), ("citations.js", PackageResources.citations_js),
+        ("assistants.js", PackageResources.assistants_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)

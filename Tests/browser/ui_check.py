@@ -823,6 +823,28 @@ def check_knowledge_base_and_citations(ui):
     ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
 
 
+def check_assistants(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'new-chat').click()
+    ui.d.find_element(By.ID, 'open-settings').click()
+    prompt = ui.d.find_element(By.ID, 'system-prompt')
+    prompt.clear()
+    prompt.send_keys('You are the router desk.')
+    ui.d.find_element(By.ID, 'assistant-name').send_keys('Router desk')
+    ui.d.find_element(By.ID, 'save-assistant').click()
+    wait('the assistant listed', lambda: 'Router desk' in ui.d.find_element(By.ID, 'assistant-list').text)
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+    saved = [a for a in api('GET', '/assistants')[1]['data'] if a['name'] == 'Router desk'][0]
+    assert saved['system_prompt'] == 'You are the router desk.', saved
+    # Chosen from the list, it starts a new chat with its settings.
+    ui.button(ui.d.find_element(By.ID, 'assistant-list'), 'Router desk').click()
+    ui.type_and_send('hello mock:echo=system mock:tokens=40')
+    ui.wait_answer_done()
+    assert ui.last_answer_text().startswith('You are the router desk.'), ui.last_answer_text()
+    conversation = api('GET', f'/conversations/{ui.conversation_id()}')[1]
+    assert conversation['system_prompt'] == 'You are the router desk.', conversation
+
+
 def screenshots(ui, conversation):
     os.makedirs(SHOTS, exist_ok=True)
     for width, height in ((1280, 900), (390, 844)):
@@ -878,6 +900,7 @@ def main():
         run('export Markdown and JSON', check_export, first)
         run('a knowledge base: create, upload, ingested live, embedding model changed, pinned, attached to a chat, citations open their source',
             check_knowledge_base_and_citations)
+        run('an assistant saved from the chat settings starts a new chat with them', check_assistants)
         run('1,000-message conversation pages from the newest', check_long_conversation)
         run('a search hit opens its conversation at the message, pages both ways', check_search_hit_opens_at_the_message)
         run('sidebar paging, search, rename, delete', check_sidebar)

@@ -7,6 +7,7 @@ import { Settings } from './settings.js';
 import { signedIn } from './auth.js';
 import './account.js';
 import { KnowledgePanel } from './knowledge.js';
+import { Assistants } from './assistants.js';
 
 const idPattern = /^\/c\/([0-9a-fA-F-]{36})\/?$/;
 
@@ -52,6 +53,8 @@ const chat = new Chat({
 const settings = new Settings(chat, {
   changed(conversation) { sidebar.upsert(conversation); setTitle(conversation); },
 });
+
+new Assistants(settings, { startNew: () => navigate(null) });
 
 const sidebar = new Sidebar({
   navigate(id, at = null) { navigate(id, false, at); },
