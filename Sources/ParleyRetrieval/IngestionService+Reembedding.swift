@@ -9,33 +9,16 @@ import ParleyCore
 /// the swap.
 extension IngestionService {
     func reembedWork() async {
-        while !Task.isCancelled {
-            var claim: ReembeddingClaim?
-            do {
-                claim = try await store.claimReembedding(holder: holder, lease: options.lease)
-            } catch {
-                logger.warning("could not look for knowledge bases to embed again", metadata: ["error": "\(error)"])
-            }
-            if let claim {
-                await reembed(claim)
-            } else {
-                await reembeddingWakeUps.wait(upTo: options.pollInterval)
-            }
-        }
+        await claimLoop(wakeUps: reembeddingWakeUps, looking: "knowledge bases to embed again", claim: {
+            try await self.store.claimReembedding(holder: self.holder, lease: self.options.lease)
+        }, handle: reembed)
     }
 
     /// Embeds one base's passages again, stopping when the lease is lost.
     func reembed(_ claim: ReembeddingClaim) async {
         let base = claim.baseID.lowercased
-        let outcome = await withTaskGroup(of: Result<Bool, any Error>.self) { group in
-            group.addTask { await Result { try await self.reembedPassages(claim) } }
-            group.addTask {
-                await self.keepLease { try await self.store.renewReembeddingLease(baseID: claim.baseID, holder: self.holder, lease: $0) }
-                    ? .failure(CancellationError()) : .success(false)
-            }
-            let first = await group.next() ?? .failure(CancellationError())
-            group.cancelAll()
-            return first
+        let outcome = await underLease({ try await self.reembedPassages(claim) }) {
+            try await self.store.renewReembeddingLease(baseID: claim.baseID, holder: self.holder, lease: $0)
         }
         switch outcome {
         case .success(true):

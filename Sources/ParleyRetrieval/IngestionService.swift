@@ -58,18 +58,40 @@ public final class IngestionService: Sendable {
     }
 
     private func work() async {
+        await claimLoop(wakeUps: wakeUps, looking: "documents to ingest", claim: {
+            try await self.store.claimDocument(holder: self.holder, lease: self.options.lease)
+        }, handle: ingest)
+    }
+
+    /// Claims work until cancelled: each claim handled in turn, and while there is none, a wait for a wake-up or
+    /// the poll interval.
+    func claimLoop<Claim: Sendable>(wakeUps: WakeSignal, looking what: String, claim: () async throws -> Claim?,
+                                    handle: (Claim) async -> Void) async {
         while !Task.isCancelled {
-            var claim: IngestionClaim?
+            var claimed: Claim?
             do {
-                claim = try await store.claimDocument(holder: holder, lease: options.lease)
+                claimed = try await claim()
             } catch {
-                logger.warning("could not look for documents to ingest", metadata: ["error": "\(error)"])
+                logger.warning("could not look for \(what)", metadata: ["error": "\(error)"])
             }
-            if let claim {
-                await ingest(claim)
+            if let claimed {
+                await handle(claimed)
             } else {
                 await wakeUps.wait(upTo: options.pollInterval)
             }
+        }
+    }
+
+    /// Runs `work` while renewing its lease with `renew`: whichever ends first ends the other. Losing the lease (or
+    /// being cancelled) ends as a `CancellationError` failure.
+    func underLease(_ work: @escaping @Sendable () async throws -> Bool,
+                    renew: @escaping @Sendable (Duration) async throws -> Bool) async -> Result<Bool, any Error> {
+        await withTaskGroup(of: Result<Bool, any Error>.self) { group in
+            group.addTask { await Result { try await work() } }
+            group.addTask { await self.keepLease(renew) ? .failure(CancellationError()) : .success(false) }
+            let first = await group.next() ?? .failure(CancellationError())
+            group.cancelAll()
+            return first
         }
     }
 
@@ -77,15 +99,8 @@ public final class IngestionService: Sendable {
     func ingest(_ claim: IngestionClaim) async {
         let id = claim.document.id
         // The work and the lease race: losing the lease stops the work.
-        let outcome = await withTaskGroup(of: Result<Bool, any Error>.self) { group in
-            group.addTask { await Result { try await self.process(claim) } }
-            group.addTask {
-                await self.keepLease { try await self.store.renewDocumentLease(id: id, holder: self.holder, lease: $0) }
-                    ? .failure(CancellationError()) : .success(false)
-            }
-            let first = await group.next() ?? .failure(CancellationError())
-            group.cancelAll()
-            return first
+        let outcome = await underLease({ try await self.process(claim) }) {
+            try await self.store.renewDocumentLease(id: id, holder: self.holder, lease: $0)
         }
         switch outcome {
         case .success(true):
