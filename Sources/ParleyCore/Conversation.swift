@@ -119,3 +119,11 @@ extension Conversation {
         column.split(separator: ",").compactMap { UUID(uuidString: String($0)) }
     }
 }
+
+extension Page {
+    /// The first `limit` of `rows` (read one past the limit), with a cursor after the last when more followed.
+    public static func cut(_ rows: [Item], limit: Int, cursor: (Item) -> ConversationCursor) -> Page {
+        let items = Array(rows.prefix(limit))
+        return Page(items: items, nextCursor: rows.count > limit ? items.last.map(cursor)?.token : nil)
+    }
+}

@@ -13,11 +13,14 @@ public struct Assistant: Sendable, Equatable {
     public var model: String?
     /// The knowledge bases its chats answer from.
     public var knowledgeBaseIDs: [UUID]
+    /// Where anonymous visitors chat with it (`/a/{slug}` and the widget); nil while it is not published. A
+    /// random token: knowing one published assistant's address says nothing of another's.
+    public var publicSlug: String?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: UUID, ownerID: UserID, name: String, description: String, systemPrompt: String?, model: String?,
-                knowledgeBaseIDs: [UUID], createdAt: Date, updatedAt: Date) {
+                knowledgeBaseIDs: [UUID], publicSlug: String? = nil, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.ownerID = ownerID
         self.name = name
@@ -25,6 +28,7 @@ public struct Assistant: Sendable, Equatable {
         self.systemPrompt = systemPrompt
         self.model = model
         self.knowledgeBaseIDs = knowledgeBaseIDs
+        self.publicSlug = publicSlug
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -38,14 +42,17 @@ public struct AssistantSettings: Sendable, Equatable {
     public var systemPrompt: String??
     public var model: String??
     public var knowledgeBaseIDs: [UUID]?
+    /// `.some(slug)` publishes it at that address, `.some(nil)` withdraws it (its visitors' chats stay, closed).
+    public var publicSlug: String??
 
     public init(name: String? = nil, description: String? = nil, systemPrompt: String?? = nil, model: String?? = nil,
-                knowledgeBaseIDs: [UUID]? = nil) {
+                knowledgeBaseIDs: [UUID]? = nil, publicSlug: String?? = nil) {
         self.name = name
         self.description = description
         self.systemPrompt = systemPrompt
         self.model = model
         self.knowledgeBaseIDs = knowledgeBaseIDs
+        self.publicSlug = publicSlug
     }
 }
 

@@ -141,8 +141,7 @@ struct ConversationRoutes {
 
     /// Settles the limits and budgets with the answer's usage once it is done, wherever the client went, and
     /// records it (from the job's final message: no read of the store).
-    private func settleWhenFinished(_ job: GenerationJob, ticket: CallAccounting.Ticket) {
-        let accounting = accounting
+    static func settleWhenFinished(_ job: GenerationJob, ticket: CallAccounting.Ticket, accounting: CallAccounting) {
         Task {
             await job.waitUntilFinished()
             let message = job.finished
@@ -188,7 +187,7 @@ struct ConversationRoutes {
             await accounting.settle(ticket, model: body.model ?? "", .nothing, outcome: .failed)
             throw error
         }
-        settleWhenFinished(job, ticket: ticket)
+        Self.settleWhenFinished(job, ticket: ticket, accounting: accounting)
         if Self.wantsJSON(request) {
             // A client that asked for JSON waits for the whole answer (the job runs the same way).
             await job.waitUntilFinished()

@@ -141,6 +141,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
         authenticator: authenticator,
         loginThrottle: LoginThrottle(limiter: rateLimiter,
                                      limit: RateLimit(limit: config.loginFailuresPerWindow, period: config.loginWindow)),
+        visitorLimit: RateBucketSource(limiter: rateLimiter, prefix: "visitor:", limit: .perMinute(config.visitorTurnsPerMinute)),
         oidc: config.oidc.map { OIDCProvider(settings: $0, client: httpClient, logger: logger) },
         drain: drain, metrics: metrics, knowledge: knowledge)
 

@@ -35,6 +35,11 @@ enum ParleyRoutes {
         AssistantRoutes(store: services.store,
                         checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),
                         bodyLimit: bodyLimit).register(on: api)
+        // Published assistants answer anyone: a visitor reaches only the chat they started, by its token.
+        VisitorRoutes(store: services.store, chat: services.chat, feed: services.feed,
+                      checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),
+                      accounting: services.accounting, limit: services.visitorLimit, authenticator: authenticator,
+                      drain: services.drain, bodyLimit: bodyLimit).register(on: recorder.group("api/v1/public"))
         let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis, drain: services.drain)
         system.register(on: recorder)
         system.registerModels(on: api)

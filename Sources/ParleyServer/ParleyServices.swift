@@ -27,6 +27,8 @@ struct ParleyServices: Sendable {
     /// Sessions, users' keys and the service keys.
     let authenticator: Authenticator
     let loginThrottle: LoginThrottle
+    /// Anonymous visitors' chats and questions per client address.
+    let visitorLimit: RateBucketSource
     /// Single sign-on, when configured.
     let oidc: OIDCProvider?
     /// The replica's graceful shutdown, as requests see it.

@@ -14,8 +14,9 @@ enum SecurityHeaders {
     static func add(to headers: inout HTTPFields, https: Bool) {
         headers[contentTypeOptions] = "nosniff"
         if headers[referrerPolicy] == nil { headers[referrerPolicy] = "same-origin" }
-        // Older browsers' form of the page's `frame-ancestors 'none'`: no page of Parley's is framed elsewhere.
-        headers[frameOptions] = "DENY"
+        // Older browsers' form of the pages' `frame-ancestors 'none'`: no page of Parley's is framed elsewhere —
+        // but the visitors' page of a published assistant, which the widget frames on other sites.
+        if headers[.contentSecurityPolicy]?.contains("frame-ancestors *") != true { headers[frameOptions] = "DENY" }
         if https { headers[strictTransportSecurity] = "max-age=31536000" }
     }
 }

@@ -17,7 +17,10 @@ enum ServerSentEvents {
     /// A streaming response that ends after the terminal event, or as soon as the client leaves: when it closes
     /// its socket, not at the next write (see ``ConnectionGuard``). Events queued together go out in one write.
     /// When the replica's shutdown grace is over, the stream ends with a `reattach` event (see ``Drain``).
-    static func response(_ subscription: EventSubscription, context: ParleyRequestContext, drain: Drain) -> Response {
+    /// For a visitor of a published assistant (`forVisitor`), messages are shown as ``API/visitorMessageJSON(_:)``
+    /// does, errors without their upstream's words, and usage not at all.
+    static func response(_ subscription: EventSubscription, context: ParleyRequestContext, drain: Drain,
+                         forVisitor: Bool = false) -> Response {
         let watch = DepartureWatch(context: context) { [weak subscription] in subscription?.cancel() }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             let closed = Mutex(false)
@@ -30,7 +33,8 @@ enum ServerSentEvents {
                 subscription.cancel()
                 watch.end()
             }
-            try await write(subscription, to: &writer, reattach: { closed.withLock { $0 } })
+            try await write(subscription, to: &writer, encoder: EventEncoder(forVisitor: forVisitor),
+                            reattach: { closed.withLock { $0 } })
         })
     }
 
@@ -38,8 +42,7 @@ enum ServerSentEvents {
     static let reattachEvent = "event: reattach\ndata: {\"reason\":\"shutting_down\",\"retry_ms\":1000}\n\n"
 
     private static func write(_ subscription: EventSubscription, to writer: inout any ResponseBodyWriter,
-                              reattach: () -> Bool) async throws {
-        let encoder = EventEncoder()
+                              encoder: EventEncoder, reattach: () -> Bool) async throws {
         var answerEnded = false
         try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
         loop: while true {
@@ -65,19 +68,24 @@ enum ServerSentEvents {
 
     /// Renders events as `id:`, `event:` and one `data:` line of JSON.
     struct EventEncoder {
+        var forVisitor = false
+
         func encode(_ event: GenerationEvent, into buffer: inout ByteBuffer) {
             let data: String
+            let render = forVisitor ? API.visitorMessageJSON : API.messageJSON
             switch event.payload {
             case .message(let message), .done(let message):
-                data = API.messageJSON(message)
+                data = render(message)
             case .delta(let messageID, let content):
                 data = "{\"message_id\":\"\(messageID)\",\"content\":\(JSONText.quote(content))}"
             case .usage(let messageID, let usage):
+                if forVisitor { return }
                 data = "{\"message_id\":\"\(messageID)\",\"prompt_tokens\":\(usage.promptTokens),"
                     + "\"completion_tokens\":\(usage.completionTokens),\"total_tokens\":\(usage.totalTokens)}"
             case .error(let kind, let text, let message):
-                data = "{\"error\":{\"type\":\(JSONText.quote(kind)),\"message\":\(JSONText.quote(text))},"
-                    + "\"message\":\(API.messageJSON(message))}"
+                let shown = forVisitor ? API.visitorErrorText : text
+                data = "{\"error\":{\"type\":\(JSONText.quote(kind)),\"message\":\(JSONText.quote(shown))},"
+                    + "\"message\":\(render(message))}"
             }
             buffer.writeString("id: \(event.id)\nevent: \(event.name)\ndata: \(data)\n\n")
         }

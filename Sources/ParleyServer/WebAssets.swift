@@ -39,6 +39,8 @@ struct WebAsset: Sendable {
 struct WebAssets: Sendable {
     /// The page served at `/` and `/c/{id}`.
     let page: WebAsset
+    /// The page anonymous visitors chat on, at `/a/{address}`.
+    let visitorPage: WebAsset
     let files: [String: WebAsset]
     let version: String
 
@@ -55,6 +57,8 @@ struct WebAssets: Sendable {
         ("usage.js", PackageResources.usage_js), ("admin.js", PackageResources.admin_js),
         ("knowledge.js", PackageResources.knowledge_js), ("citations.js", PackageResources.citations_js),
         ("assistants.js", PackageResources.assistants_js),
+        ("visitor.html", PackageResources.visitor_html), ("visitor.js", PackageResources.visitor_js),
+        ("visitor.css", PackageResources.visitor_css), ("widget.js", PackageResources.widget_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)
@@ -73,19 +77,20 @@ struct WebAssets: Sendable {
 
     init(files: [(name: String, bytes: [UInt8])]) {
         var digest = SHA256()
-        for file in files where file.name != "index.html" { digest.update(data: file.bytes) }
+        for file in files where !file.name.hasSuffix(".html") { digest.update(data: file.bytes) }
         version = Hex.encode(digest.finalize().prefix(6))
         var assets: [String: WebAsset] = [:]
-        var page = WebAsset(name: "index.html", bytes: [])
+        var pages: [String: WebAsset] = [:]
         for file in files {
-            if file.name == "index.html" {
+            if file.name.hasSuffix(".html") {
                 let html = String(decoding: file.bytes, as: UTF8.self).replacingOccurrences(of: "{{version}}", with: version)
-                page = WebAsset(name: file.name, bytes: Array(html.utf8))
+                pages[file.name] = WebAsset(name: file.name, bytes: Array(html.utf8))
             } else {
                 assets[file.name] = WebAsset(name: file.name, bytes: file.bytes)
             }
         }
-        self.page = page
+        self.page = pages["index.html"] ?? WebAsset(name: "index.html", bytes: [])
+        self.visitorPage = pages["visitor.html"] ?? WebAsset(name: "visitor.html", bytes: [])
         self.files = assets
     }
 }

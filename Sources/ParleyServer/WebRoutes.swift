@@ -12,6 +12,9 @@ struct WebRoutes {
         "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
         "frame-ancestors 'none'",
     ].joined(separator: "; ")
+    /// The visitors' page may be framed by any site (the widget); it reads and shows nothing but its own chat.
+    static let visitorContentSecurityPolicy = contentSecurityPolicy.replacingOccurrences(
+        of: "frame-ancestors 'none'", with: "frame-ancestors *")
 
     let assets: WebAssets
 
@@ -19,6 +22,20 @@ struct WebRoutes {
         router.get("/", use: page)
         router.get("c/:id", use: page)
         router.get("assets/:version/:name", use: asset)
+        router.get("a/:slug", use: visitorPage)
+        router.get("widget.js", use: widget)
+    }
+
+    @Sendable func visitorPage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        serve(assets.visitorPage, request: request, cacheControl: "no-cache", policy: Self.visitorContentSecurityPolicy)
+    }
+
+    /// The widget's script, at a fixed address for other sites to include: cached for an hour.
+    @Sendable func widget(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        guard let file = assets.files["widget.js"] else { throw ClientError.notFound("no such file") }
+        var response = serve(file, request: request, cacheControl: "public, max-age=3600")
+        response.headers[HTTPField.Name("Cross-Origin-Resource-Policy")!] = "cross-origin"
+        return response
     }
 
     @Sendable func page(_ request: Request, context: ParleyRequestContext) async throws -> Response {
@@ -34,13 +51,14 @@ struct WebRoutes {
         return serve(file, request: request, cacheControl: current ? "public, max-age=31536000, immutable" : "no-cache")
     }
 
-    private func serve(_ file: WebAsset, request: Request, cacheControl: String) -> Response {
+    private func serve(_ file: WebAsset, request: Request, cacheControl: String,
+                       policy: String = Self.contentSecurityPolicy) -> Response {
         var headers: HTTPFields = [
             .contentType: file.contentType,
             .cacheControl: cacheControl,
             .eTag: file.etag,
             .vary: "Accept-Encoding",
-            .contentSecurityPolicy: Self.contentSecurityPolicy,
+            .contentSecurityPolicy: policy,
         ]
         if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: {
             $0.trimmingCharacters(in: .whitespaces) == file.etag

@@ -28,3 +28,30 @@ extension GuardedConversationStore: AssistantStore {
         try await guardedAssistants { try await $0.deleteAssistant(id: id, owner: owner) }
     }
 }
+
+/// Visitor chat calls under the same deadline and outage rule.
+extension GuardedConversationStore: VisitorChatStore {
+    private func guardedVisitors<T: Sendable>(operation: StaticString = #function,
+                                              _ call: @escaping @Sendable (any VisitorChatStore) async throws -> T) async throws -> T {
+        guard let visitors = base as? any VisitorChatStore else {
+            throw ParleyError.unavailable("this database keeps no visitor chats")
+        }
+        return try await guarded(operation: operation) { _ in try await call(visitors) }
+    }
+
+    public func publishedAssistant(slug: String) async throws -> Assistant {
+        try await guardedVisitors { try await $0.publishedAssistant(slug: slug) }
+    }
+    public func startVisitorChat(_ settings: NewConversation, assistant: Assistant, tokenDigest: String) async throws -> VisitorChat {
+        try await guardedVisitors { try await $0.startVisitorChat(settings, assistant: assistant, tokenDigest: tokenDigest) }
+    }
+    public func visitorChat(id: UUID, tokenDigest: String) async throws -> VisitorChat {
+        try await guardedVisitors { try await $0.visitorChat(id: id, tokenDigest: tokenDigest) }
+    }
+    public func requestHandoff(chatID: UUID, tokenDigest: String, email: String, note: String) async throws -> Handoff {
+        try await guardedVisitors { try await $0.requestHandoff(chatID: chatID, tokenDigest: tokenDigest, email: email, note: note) }
+    }
+    public func visitorChats(assistantID: UUID, owner: UserID, limit: Int, after: ConversationCursor?) async throws -> Page<VisitorChat> {
+        try await guardedVisitors { try await $0.visitorChats(assistantID: assistantID, owner: owner, limit: limit, after: after) }
+    }
+}

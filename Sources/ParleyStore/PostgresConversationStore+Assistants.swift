@@ -51,9 +51,11 @@ extension PostgresConversationStore: AssistantStore {
                 let name = settings.name ?? current.name, description = settings.description ?? current.description
                 let prompt = settings.systemPrompt ?? current.systemPrompt, model = settings.model ?? current.model
                 let ids = Self.joined(settings.knowledgeBaseIDs ?? current.knowledgeBaseIDs)
+                let slug = settings.publicSlug ?? current.publicSlug
                 try await connection.query("""
                     UPDATE assistants SET name = \(name), description = \(description), system_prompt = \(prompt),
-                        model = \(model), knowledge_base_ids = \(ids), updated_at = \(now) WHERE id = \(id)
+                        model = \(model), knowledge_base_ids = \(ids), public_slug = \(slug), updated_at = \(now)
+                    WHERE id = \(id)
                     """, logger: logger)
                 return true
             }
@@ -63,11 +65,18 @@ extension PostgresConversationStore: AssistantStore {
     }
 
     public func deleteAssistant(id: UUID, owner: UserID) async throws {
-        let rows = try await perform {
-            try await client.query("DELETE FROM assistants WHERE id = \(id) AND owner_id = \(owner.rawValue) RETURNING id",
-                                   logger: logger).collect()
+        let deleted = try await perform {
+            try await client.withTransaction(logger: logger) { connection -> Bool in
+                let rows = try await connection.query(
+                    "DELETE FROM assistants WHERE id = \(id) AND owner_id = \(owner.rawValue) RETURNING id", logger: logger).collect()
+                guard !rows.isEmpty else { return false }
+                // Its visitors' chats go with it (their messages and ratings by cascade).
+                try await connection.query("DELETE FROM conversations WHERE visitor_of = \(id) AND owner_id = \(owner.rawValue)",
+                                           logger: logger)
+                return true
+            }
         }
-        guard !rows.isEmpty else { throw Self.noAssistant(id) }
+        guard deleted else { throw Self.noAssistant(id) }
     }
 
     static func assistant(from row: PostgresRow) throws -> Assistant {
@@ -77,6 +86,7 @@ extension PostgresConversationStore: AssistantStore {
             name: try columns["name"].decode(String.self), description: try columns["description"].decode(String.self),
             systemPrompt: try columns["system_prompt"].decode(String?.self), model: try columns["model"].decode(String?.self),
             knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: try columns["knowledge_base_ids"].decode(String.self)),
+            publicSlug: try columns["public_slug"].decode(String?.self),
             createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
             updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)))
     }

@@ -90,7 +90,7 @@ public final class PostgresConversationStore: ConversationStore {
     }
 
     public func listConversations(owner: UserID, query: ConversationQuery) async throws -> Page<Conversation> {
-        var sql = "SELECT * FROM conversations WHERE owner_id = $1"
+        var sql = "SELECT * FROM conversations WHERE owner_id = $1 AND visitor_of IS NULL"
         var binds = PostgresBindings()
         binds.append(owner.rawValue)
         if let after = query.after {

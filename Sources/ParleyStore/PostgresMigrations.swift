@@ -191,6 +191,28 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX assistants_by_owner ON assistants (owner_id)",
         ]),
+        ("015_published_assistants", [
+            "ALTER TABLE assistants ADD COLUMN public_slug TEXT",
+            "CREATE UNIQUE INDEX assistants_by_public_slug ON assistants (public_slug) WHERE public_slug IS NOT NULL",
+            "ALTER TABLE conversations ADD COLUMN visitor_of UUID",
+            """
+            CREATE INDEX conversations_own_recent ON conversations (owner_id, updated_at DESC, id DESC)
+                WHERE visitor_of IS NULL
+            """,
+            """
+            CREATE INDEX conversations_of_visitors ON conversations (visitor_of, updated_at DESC, id DESC)
+                WHERE visitor_of IS NOT NULL
+            """,
+            """
+            CREATE TABLE visitor_chats (
+                conversation_id UUID PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+                token_digest TEXT NOT NULL,
+                handoff_email TEXT,
+                handoff_note TEXT,
+                handoff_at BIGINT
+            )
+            """,
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

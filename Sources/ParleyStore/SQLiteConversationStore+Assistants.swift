@@ -47,10 +47,11 @@ extension SQLiteConversationStore: AssistantStore {
             let current = try Self.assistant(from: row)
             try db.execute(sql: """
                 UPDATE assistants SET name = ?, description = ?, system_prompt = ?, model = ?, knowledge_base_ids = ?,
-                    updated_at = ? WHERE id = ?
+                    public_slug = ?, updated_at = ? WHERE id = ?
                 """, arguments: [settings.name ?? current.name, settings.description ?? current.description,
                                  settings.systemPrompt ?? current.systemPrompt, settings.model ?? current.model,
-                                 Self.joined(settings.knowledgeBaseIDs ?? current.knowledgeBaseIDs), now, id.lowercased])
+                                 Self.joined(settings.knowledgeBaseIDs ?? current.knowledgeBaseIDs),
+                                 settings.publicSlug ?? current.publicSlug, now, id.lowercased])
             return true
         }
         guard updated else { throw Self.noAssistant(id) }
@@ -60,7 +61,11 @@ extension SQLiteConversationStore: AssistantStore {
     public func deleteAssistant(id: UUID, owner: UserID) async throws {
         let deleted = try await write { db -> Bool in
             try db.execute(sql: "DELETE FROM assistants WHERE id = ? AND owner_id = ?", arguments: [id.lowercased, owner.rawValue])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            // Its visitors' chats go with it (their messages and ratings by cascade).
+            try db.execute(sql: "DELETE FROM conversations WHERE visitor_of = ? AND owner_id = ?",
+                           arguments: [id.lowercased, owner.rawValue])
+            return true
         }
         guard deleted else { throw Self.noAssistant(id) }
     }
@@ -69,7 +74,7 @@ extension SQLiteConversationStore: AssistantStore {
         Assistant(id: try uuid(row, "id"), ownerID: UserID(row["owner_id"] as String), name: row["name"],
                   description: row["description"], systemPrompt: row["system_prompt"], model: row["model"],
                   knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row["knowledge_base_ids"]),
-                  createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
+                  publicSlug: row["public_slug"], createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
     }
 
     static func joined(_ ids: [UUID]) -> String { ids.map(\.lowercased).joined(separator: ",") }

@@ -82,7 +82,7 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func listConversations(owner: UserID, query: ConversationQuery) async throws -> Page<Conversation> {
         let rows = try await read { db -> [Conversation] in
-            var sql = "SELECT * FROM conversations WHERE owner_id = ?"
+            var sql = "SELECT * FROM conversations WHERE owner_id = ? AND visitor_of IS NULL"
             var arguments: StatementArguments = [owner.rawValue]
             if let after = query.after {
                 // A row value: an index range on (owner_id, updated_at, id), however deep the page.

@@ -219,6 +219,26 @@ enum SQLiteMigrations {
                 CREATE INDEX assistants_by_owner ON assistants (owner_id);
                 """)
         }
+        migrator.registerMigration("015_published_assistants") { db in
+            // A visitor's chat is a conversation of the assistant's owner marked `visitor_of` the assistant: the
+            // owner's own list reads a partial index without them; the assistant's list reads another.
+            try db.execute(sql: """
+                ALTER TABLE assistants ADD COLUMN public_slug TEXT;
+                CREATE UNIQUE INDEX assistants_by_public_slug ON assistants (public_slug) WHERE public_slug IS NOT NULL;
+                ALTER TABLE conversations ADD COLUMN visitor_of TEXT;
+                CREATE INDEX conversations_own_recent ON conversations (owner_id, updated_at DESC, id DESC)
+                    WHERE visitor_of IS NULL;
+                CREATE INDEX conversations_of_visitors ON conversations (visitor_of, updated_at DESC, id DESC)
+                    WHERE visitor_of IS NOT NULL;
+                CREATE TABLE visitor_chats (
+                    conversation_id TEXT PRIMARY KEY NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                    token_digest TEXT NOT NULL,
+                    handoff_email TEXT,
+                    handoff_note TEXT,
+                    handoff_at INTEGER
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -33,6 +33,7 @@ import Testing
         "password_hash_cost": Sample(value: "15", shown: "15"),
         "password_hash_threads": Sample(value: "3", shown: "3"),
         "login_rate": Sample(value: "4", shown: "4"),
+        "visitor_rate": Sample(value: "7", shown: "7"),
         "secure_cookies": Sample(value: "true", shown: "true"),
         "audit_retention_days": Sample(value: "30", shown: "30"),
         "token_budget": Sample(value: "250000", shown: "250000"),

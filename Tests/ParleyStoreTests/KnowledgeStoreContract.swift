@@ -21,6 +21,7 @@ enum KnowledgeStoreContract {
         ("a re-embedding fails, stops, is taken over, or changes at once", reembeddingEndsAndHandsOver),
         ("pinned documents are the owner's to pin, limited, and read whole by readers only", pinnedDocuments),
         ("assistants are created, changed and deleted by their owner only, and limited", assistantsBelongToTheirOwner),
+        ("a published assistant's visitors reach only their chat, which its owner reads apart", visitorChats),
     ]
 
     static let alice = UserID("alice"), bob = UserID("bob"), carol = UserID("carol")

@@ -11,12 +11,16 @@ extension API {
         var systemPrompt: String?
         var model: String?
         var knowledgeBaseIDs: [String]
+        /// True while anonymous visitors can chat with it at `public_path` (and through the widget).
+        var published: Bool
+        var publicPath: String?
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
-            case id, name, description, model
+            case id, name, description, model, published
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
+            case publicPath = "public_path"
             case createdAt = "created_at"
             case updatedAt = "updated_at"
         }
@@ -28,6 +32,8 @@ extension API {
             systemPrompt = assistant.systemPrompt
             model = assistant.model
             knowledgeBaseIDs = assistant.knowledgeBaseIDs.map(\.lowercased)
+            published = assistant.publicSlug != nil
+            publicPath = assistant.publicSlug.map { "/a/" + $0 }
             createdAt = API.time(assistant.createdAt)
             updatedAt = API.time(assistant.updatedAt)
         }
@@ -45,8 +51,10 @@ extension API {
         var systemPrompt: String??
         var model: String??
         var knowledgeBaseIDs: [String]?
+        /// Publishes it for anonymous visitors (`true`) or withdraws it (`false`).
+        var published: Bool?
         enum CodingKeys: String, CodingKey {
-            case name, description, model
+            case name, description, model, published
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
         }
@@ -56,6 +64,7 @@ extension API {
             name = try container.decodeIfPresent(String.self, forKey: .name)
             description = try container.decodeIfPresent(String.self, forKey: .description)
             knowledgeBaseIDs = try container.decodeIfPresent([String].self, forKey: .knowledgeBaseIDs)
+            published = try container.decodeIfPresent(Bool.self, forKey: .published)
             if container.contains(.model) { model = .some(try container.decodeIfPresent(String.self, forKey: .model)) }
             if container.contains(.systemPrompt) {
                 systemPrompt = .some(try container.decodeIfPresent(String.self, forKey: .systemPrompt))

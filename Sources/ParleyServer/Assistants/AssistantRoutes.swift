@@ -23,6 +23,7 @@ struct AssistantRoutes {
         group.get("assistants/:id", use: get)
         group.patch("assistants/:id", use: update)
         group.delete("assistants/:id", use: delete)
+        group.get("assistants/:id/visitor-chats", use: visitorChats)
     }
 
     @Sendable func create(_ request: Request, context: ParleyRequestContext) async throws -> Response {
@@ -30,7 +31,11 @@ struct AssistantRoutes {
         let body = try await request.decodeJSON(API.AssistantBody.self, limit: bodyLimit)
         guard body.name != nil else { throw ClientError.invalid("an assistant needs a 'name'", param: "name") }
         let settings = try await validated(body, context)
-        let assistant = try await store.createAssistant(settings, owner: context.owner, maxPerUser: Self.maxPerUser)
+        var assistant = try await store.createAssistant(settings, owner: context.owner, maxPerUser: Self.maxPerUser)
+        if body.published == true {
+            assistant = try await store.updateAssistant(id: assistant.id, owner: context.owner,
+                                                        settings: AssistantSettings(publicSlug: .some(VisitorToken.newSlug())))
+        }
         var response = try Response.json(API.Assistant(assistant), status: .created)
         response.headers[.location] = "/api/v1/assistants/\(assistant.id.lowercased)"
         return response
@@ -49,7 +54,12 @@ struct AssistantRoutes {
         let id = try context.uuid("id", kind: "assistant")
         var request = request
         let body = try await request.decodeJSON(API.AssistantBody.self, limit: bodyLimit)
-        let settings = try await validated(body, context)
+        var settings = try await validated(body, context)
+        if let published = body.published {
+            // Publishing keeps an address already given out; withdrawing and publishing again makes a new one.
+            let current = try await store.assistant(id: id, owner: context.owner)
+            settings.publicSlug = published ? .some(current.publicSlug ?? VisitorToken.newSlug()) : .some(nil)
+        }
         return try Response.json(API.Assistant(try await store.updateAssistant(id: id, owner: context.owner, settings: settings)))
     }
 
@@ -57,6 +67,24 @@ struct AssistantRoutes {
         let id = try context.uuid("id", kind: "assistant")
         try await store.deleteAssistant(id: id, owner: context.owner)
         return Response(status: .noContent)
+    }
+
+    /// The visitors' chats with the assistant, most recently active first (`limit`, `cursor` as for conversations);
+    /// each is one of the owner's conversations, read with the conversation routes.
+    @Sendable func visitorChats(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "assistant")
+        let query = Query(request)
+        let limit = try query.integer("limit", in: 1...ConversationRoutes.maxPageSize) ?? 20
+        var cursor: ConversationCursor?
+        if let token = try query.string("cursor", maxLength: 200) {
+            guard let parsed = ConversationCursor(token: token) else {
+                throw ClientError.invalid("'cursor' is not a cursor this server issued")
+            }
+            cursor = parsed
+        }
+        _ = try await store.assistant(id: id, owner: context.owner)
+        let page = try await store.visitorChats(assistantID: id, owner: context.owner, limit: limit, after: cursor)
+        return try Response.json(API.VisitorChatList(data: page.items.map(API.VisitorChat.init), nextCursor: page.nextCursor))
     }
 
     /// The body's settings, each checked as a conversation's would be; names are trimmed, one line, 1–200 characters.

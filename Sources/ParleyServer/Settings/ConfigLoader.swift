@@ -228,6 +228,7 @@ public struct ConfigLoader: Sendable {
         }
         if let threads = try integer("password_hash_threads", 1) { config.passwordHashThreads = min(threads, 64) }
         if let rate = try integer("login_rate", 1) { config.loginFailuresPerWindow = rate }
+        if let rate = try integer("visitor_rate", 1) { config.visitorTurnsPerMinute = rate }
         if let days = try integer("audit_retention_days", 1) { config.auditRetention = .seconds(min(days, 36_500) * 86_400) }
         if let budget = try integer("token_budget", 1) { config.defaultTokenBudget = budget }
         if let (period, source) = try value("token_budget_period") {

@@ -77,6 +77,8 @@ public struct ParleyConfig: Sendable {
     /// Failed sign-ins allowed per ``loginWindow`` per account and per client address.
     public var loginFailuresPerWindow = 10
     public var loginWindow: Duration = .seconds(600)
+    /// Chats started and questions asked per minute by one client address at published assistants.
+    public var visitorTurnsPerMinute = 10
     /// Users come over HTTPS: `Secure` cookies and HSTS.
     public var secureCookies = false
     /// How long security events are kept.

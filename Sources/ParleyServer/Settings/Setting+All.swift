@@ -64,6 +64,10 @@ extension Setting {
                 help: "Failed sign-ins per 10 minutes per account and per client address before a 429; a right password from an address without failures still gets in.") {
             "\($0.loginFailuresPerWindow)"
         },
+        Setting("visitor_rate", environment: "PARLEY_VISITOR_RATE", flag: "visitor-rate", default: .value("10"),
+                help: "Chats started plus questions asked per minute by one client address at published assistants (the public page and the widget) before a 429.") {
+            "\($0.visitorTurnsPerMinute)"
+        },
         Setting("audit_retention_days", environment: "PARLEY_AUDIT_RETENTION_DAYS", flag: "audit-retention-days", default: .value("90"),
                 help: "Days security events (sign-ins, failures, key and role changes) are kept for administrators.") {
             "\($0.auditRetention.components.seconds / 86_400)"
