@@ -17,6 +17,9 @@ import Testing
         case admin
         /// `/v1`: service keys and users' keys with the `gateway` scope.
         case gateway
+        /// A published assistant's visitors: its address answers anyone (with its name and description only);
+        /// a chat answers only the token it was started with.
+        case visitor
     }
 
     /// The rule of every route, and the request that would succeed for alice.
@@ -27,6 +30,14 @@ import Testing
         "POST /api/v1/auth/signup": (.open, nil), "POST /api/v1/auth/login": (.open, nil),
         "POST /api/v1/auth/logout": (.open, nil), "POST /api/v1/auth/reset": (.open, nil),
         "GET /api/v1/auth/oidc/start": (.open, nil), "GET /api/v1/auth/oidc/callback": (.open, nil),
+        "GET /a/{slug}": (.open, nil), "GET /widget.js": (.open, nil),
+
+        "GET /api/v1/public/assistants/{slug}": (.visitor, nil), "POST /api/v1/public/assistants/{slug}/chats": (.visitor, nil),
+        "GET /api/v1/public/chats/{id}": (.visitor, nil),
+        "POST /api/v1/public/chats/{id}/messages": (.visitor, #"{"content":"mine now"}"#),
+        "POST /api/v1/public/chats/{id}/messages/{message}/stop": (.visitor, nil),
+        "PUT /api/v1/public/chats/{id}/messages/{message}/feedback": (.visitor, #"{"rating":-1}"#),
+        "POST /api/v1/public/chats/{id}/handoff": (.visitor, #"{"email":"taken@example.org"}"#),
 
         "POST /api/v1/conversations": (.user, "{}"), "GET /api/v1/conversations": (.user, nil),
         "GET /api/v1/conversations/{id}": (.user, nil), "PATCH /api/v1/conversations/{id}": (.user, #"{"title":"taken"}"#),
@@ -48,7 +59,7 @@ import Testing
 
         "POST /api/v1/assistants": (.user, #"{"name":"mine"}"#), "GET /api/v1/assistants": (.user, nil),
         "GET /api/v1/assistants/{id}": (.user, nil), "PATCH /api/v1/assistants/{id}": (.user, #"{"name":"taken"}"#),
-        "DELETE /api/v1/assistants/{id}": (.user, nil),
+        "DELETE /api/v1/assistants/{id}": (.user, nil), "GET /api/v1/assistants/{id}/visitor-chats": (.user, nil),
         "POST /api/v1/knowledge-bases": (.user, #"{"name":"mine"}"#), "GET /api/v1/knowledge-bases": (.user, nil),
         "GET /api/v1/knowledge-bases/{id}": (.user, nil), "PATCH /api/v1/knowledge-bases/{id}": (.user, #"{"name":"taken"}"#),
         "DELETE /api/v1/knowledge-bases/{id}": (.user, nil),
@@ -87,6 +98,8 @@ import Testing
         var base: String
         var document: String
         var assistant: String
+        /// The assistant's public address: anyone may use it.
+        var slug: String
         var markers: [String] {
             [conversation, message, session, key, base, document, assistant, "zanzibar", "alice-secret-title", "alice-secret-base",
              "alice-secret-assistant"]
@@ -146,8 +159,14 @@ import Testing
                                                      body: #"{"name":"alice-secret-assistant","knowledge_base_ids":["\#(base)"]}"#,
                                                      headers: asAlice)
             let assistantID = try #require(assistant.json["id"] as? String, "\(assistant.body)")
+            // Published, with a visitor whose token must reach nothing but their own chat.
+            let published = try await parley.request(.PATCH, "/api/v1/assistants/\(assistantID)", body: #"{"published":true}"#,
+                                                     headers: asAlice)
+            let slug = String(try #require(published.json["public_path"] as? String).dropFirst(3))
+            let visitorChat = try await parley.request(.POST, "/api/v1/public/assistants/\(slug)/chats", headers: ["Authorization": ""])
+            let visitor = ["Authorization": "", "Parley-Visitor-Token": try #require(visitorChat.json["token"] as? String)]
             let alice = Alice(conversation: conversation, message: message, session: sessionID, key: aliceKeyID,
-                              userID: aliceSession.userID, base: base, document: document, assistant: assistantID)
+                              userID: aliceSession.userID, base: base, document: document, assistant: assistantID, slug: slug)
             #expect(try await parley.request(.PATCH, "/api/v1/admin/users/\(carolSession.userID)", body: #"{"role":"disabled"}"#,
                                              headers: admin.headers).status == 200)
 
@@ -157,12 +176,23 @@ import Testing
                 func call(_ headers: [String: String]) async throws -> APIReply {
                     try await parley.request(.init(rawValue: route.method), path, body: body, headers: headers)
                 }
-                func expect(_ reply: APIReply, _ statuses: Set<Int>, _ who: String) {
+                func expect(_ reply: APIReply, _ statuses: Set<Int>, _ who: String, shown: Set<String> = []) {
                     #expect(statuses.contains(reply.status), "\(route) as \(who): \(reply.status) \(reply.body.prefix(200))")
                     // (An id the caller sent may be named back in the error; anything else of alice's may not.)
-                    for marker in alice.markers where !path.contains(marker) && reply.body.contains(marker) {
+                    for marker in alice.markers where !path.contains(marker) && !shown.contains(marker) && reply.body.contains(marker) {
                         Issue.record("\(route) as \(who) shows alice's \(marker): \(reply.body.prefix(300))")
                     }
+                }
+                if access == .visitor {
+                    // The address is public (it shows the assistant's name); a chat needs its own token, and a
+                    // visitor's token does not open alice's own conversation or message.
+                    let isAddress = route.path.contains("{slug}")
+                    for (who, headers) in [("nobody", ["Authorization": ""]), ("a second user", bobSession.headers),
+                                           ("a visitor of another chat", visitor)] {
+                        let statuses: Set<Int> = isAddress ? [200, 201] : headers["Parley-Visitor-Token"] == nil ? [401] : [404]
+                        expect(try await call(headers), statuses, who, shown: isAddress ? ["alice-secret-assistant"] : [])
+                    }
+                    continue
                 }
                 expect(try await call(["Authorization": ""]), [401], "nobody")
                 expect(try await call(["Authorization": "Bearer " + revoked]), [401], "a revoked key")
@@ -186,7 +216,7 @@ import Testing
                     let reply = try await call(["Authorization": "Bearer " + bobKey])
                     expect(reply, [200, 404], "a second user's key")
                     #expect(reply.headers["x-parley-cache"] != "hit", "\(route): bob is never served alice's cached answer")
-                case .open:
+                case .open, .visitor:
                     break
                 }
                 // After every attack alice's conversation is still hers, through her session (which this also
@@ -213,7 +243,7 @@ import Testing
     /// The route's path with alice's ids in it.
     static func path(_ route: Route, alice: Alice) -> String {
         var path = route.path
-        let id: String
+        var id: String
         switch true {
         case path.hasPrefix("/api/v1/conversations/"): id = alice.conversation
         case path.hasPrefix("/api/v1/messages/"): id = alice.message
@@ -224,8 +254,10 @@ import Testing
         case path.hasPrefix("/api/v1/assistants/"): id = alice.assistant
         default: id = "mock-1"
         }
+        if path.hasPrefix("/api/v1/public/chats/") { id = alice.conversation }
         path = path.replacingOccurrences(of: ":id", with: id).replacingOccurrences(of: "{id}", with: id)
-            .replacingOccurrences(of: "{document}", with: alice.document)
+            .replacingOccurrences(of: "{document}", with: alice.document).replacingOccurrences(of: "{slug}", with: alice.slug)
+            .replacingOccurrences(of: "{message}", with: alice.message)
         if route.method == "POST" && path.hasSuffix("/documents") { path += "?name=stolen.md" }
         // Words of alice's message; only "zanzibar" counts as leaked (the query itself is echoed).
         if path == "/api/v1/search" { path += "?q=trip" }
