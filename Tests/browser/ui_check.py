@@ -845,6 +845,84 @@ def check_assistants(ui):
     assert conversation['system_prompt'] == 'You are the router desk.', conversation
 
 
+class HostSite:
+    """Another website (its own origin, with a strict Content-Security-Policy) whose page carries the widget tag."""
+
+    def __init__(self, snippet, parley):
+        import http.server
+        page = ('<!doctype html><html><head><meta charset="utf-8">'
+                f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; script-src {parley}; '
+                f'frame-src {parley}; style-src \'none\'"><title>Router shop</title></head>'
+                f'<body><h1>Router shop</h1>{snippet}</body></html>').encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header('Content-Type', 'text/html; charset=utf-8')
+                self.send_header('Content-Length', str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *arguments):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = f'http://127.0.0.1:{self.server.server_address[1]}/'
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def check_published_assistant_and_widget(ui):
+    ui.open('/')
+    ui.button(ui.d.find_element(By.ID, 'assistant-list'), 'Publish assistant Router desk').click()
+    wait('the publish dialog', lambda: ui.d.execute_script("return document.getElementById('publish-dialog').open"))
+    ui.d.find_element(By.ID, 'publish-toggle').click()
+    wait('the address shown', lambda: ui.d.find_element(By.ID, 'publish-where').is_displayed())
+    snippet = ui.d.find_element(By.ID, 'publish-snippet').get_attribute('value')
+    assert '/widget.js' in snippet and 'data-assistant=' in snippet, snippet
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+    parley = ui.d.execute_script('return location.origin')
+    site = HostSite(snippet, parley)
+    try:
+        # A visitor on another site opens the widget and chats: no account, no cookie of Parley's needed.
+        ui.d.get(site.url)
+        wait('the widget button', lambda: ui.d.find_elements(By.CSS_SELECTOR, 'body > button'))
+        ui.d.find_element(By.CSS_SELECTOR, 'body > button').click()
+        frame = wait('the chat frame', lambda: ui.d.find_elements(By.CSS_SELECTOR, 'iframe'))[0]
+        ui.d.switch_to.frame(frame)
+        wait('the assistant named', lambda: ui.d.find_element(By.ID, 'assistant-name').text == 'Router desk')
+        box = ui.d.find_element(By.ID, 'visitor-input')
+        box.send_keys('Can you help? mock:echo=system mock:tokens=40', Keys.ENTER)
+        wait('the answer', lambda: any(e.text.startswith('You are the router desk.') for e in ui.d.find_elements(By.CSS_SELECTOR, '.turn.assistant .answer')))
+        wait('rating buttons', lambda: ui.d.find_elements(By.CSS_SELECTOR, '.turn.assistant .turn-tools button'))
+        ui.d.find_element(By.CSS_SELECTOR, '.turn.assistant .turn-tools button').click()
+        wait('the rating kept', lambda: ui.d.find_element(By.CSS_SELECTOR, '.turn-tools button').get_attribute('aria-pressed') == 'true')
+        ui.d.find_element(By.ID, 'ask-person').click()
+        ui.d.find_element(By.ID, 'handoff-email').send_keys('visitor@example.org')
+        ui.d.find_element(By.ID, 'handoff-note').send_keys('Please call me')
+        ui.d.find_element(By.CSS_SELECTOR, '#handoff-form button[type=submit]').click()
+        wait('the thanks', lambda: 'visitor@example.org' in ui.d.find_element(By.ID, 'visitor-status').text)
+        # A reload keeps the chat (its token stays in this browser).
+        ui.d.switch_to.default_content()
+        ui.d.get(site.url)
+        ui.d.find_element(By.CSS_SELECTOR, 'body > button').click()
+        ui.d.switch_to.frame(wait('the chat frame', lambda: ui.d.find_elements(By.CSS_SELECTOR, 'iframe'))[0])
+        wait('the chat restored', lambda: len(ui.d.find_elements(By.CSS_SELECTOR, '.turn')) == 2)
+        ui.d.switch_to.default_content()
+    finally:
+        ui.d.switch_to.default_content()
+        site.close()
+    # The owner sees the visitor's chat with its rating and request.
+    ui.open('/')
+    ui.button(ui.d.find_element(By.ID, 'assistant-list'), 'Publish assistant Router desk').click()
+    wait('the visitor chat listed', lambda: 'visitor@example.org' in ui.d.find_element(By.ID, 'visitor-chat-list').text)
+    listed = ui.d.find_element(By.ID, 'visitor-chat-list').text
+    assert '👍 1' in listed and 'Can you help?' in listed, listed
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+
+
 def screenshots(ui, conversation):
     os.makedirs(SHOTS, exist_ok=True)
     for width, height in ((1280, 900), (390, 844)):
@@ -901,6 +979,8 @@ def main():
         run('a knowledge base: create, upload, ingested live, embedding model changed, pinned, attached to a chat, citations open their source',
             check_knowledge_base_and_citations)
         run('an assistant saved from the chat settings starts a new chat with them', check_assistants)
+        run('a published assistant: the widget on another site chats, rates, asks for a person; its owner sees it',
+            check_published_assistant_and_widget)
         run('1,000-message conversation pages from the newest', check_long_conversation)
         run('a search hit opens its conversation at the message, pages both ways', check_search_hit_opens_at_the_message)
         run('sidebar paging, search, rename, delete', check_sidebar)

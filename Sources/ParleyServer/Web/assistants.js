@@ -1,7 +1,8 @@
 // Assistants: saved chat presets listed under "New chat". Choosing one starts a new chat with its model, system
-// prompt and knowledge bases; the conversation settings dialog saves the current chat's settings as one.
+// prompt and knowledge bases; the conversation settings dialog saves the current chat's settings as one. The
+// publish dialog puts one on a public page and a website widget, and lists its visitors' chats.
 import { api } from './api.js';
-import { h, byId, toast, confirmAction } from './dom.js';
+import { h, byId, toast, confirmAction, shortTime } from './dom.js';
 
 export class Assistants {
   /** @param settings the Settings of the chat; hooks {startNew()} shows an empty new chat */
@@ -24,8 +25,59 @@ export class Assistants {
     this.list.replaceChildren(...assistants.map((assistant) => h('li', {},
       h('button', { type: 'button', class: 'assistant-start', title: assistant.description || 'Start a chat with this assistant',
         onclick: () => this.start(assistant) }, assistant.name),
+      h('button', { type: 'button', class: 'icon-button', 'aria-label': `Publish assistant ${assistant.name}`,
+        title: assistant.published ? 'Published: visitors can chat with it' : 'Publish', onclick: () => this.publishing(assistant) },
+      assistant.published ? '◉' : '○'),
       h('button', { type: 'button', class: 'icon-button', 'aria-label': `Delete assistant ${assistant.name}`,
         onclick: () => this.remove(assistant) }, '✕'))));
+  }
+
+  /** The publish dialog of one assistant: its public page and widget tag, and its visitors' chats. */
+  async publishing(assistant) {
+    const dialog = byId('publish-dialog');
+    byId('publish-title').textContent = `Publish ${assistant.name}`;
+    const toggle = byId('publish-toggle');
+    toggle.checked = assistant.published;
+    toggle.onchange = async () => {
+      try {
+        assistant = await api('PATCH', `/assistants/${assistant.id}`, { published: toggle.checked });
+        this.showAddress(assistant);
+        await this.load();
+      } catch (error) {
+        toggle.checked = !toggle.checked;
+        toast(`Not changed: ${error.explanation}`, 6000);
+      }
+    };
+    this.showAddress(assistant);
+    byId('visitor-chat-list').replaceChildren(h('li', { class: 'hint' }, 'Loading…'));
+    if (!dialog.open) dialog.showModal();
+    try {
+      const chats = (await api('GET', `/assistants/${assistant.id}/visitor-chats?limit=50`)).data;
+      byId('visitor-chat-list').replaceChildren(...(chats.length ? chats.map((chat) => this.visitorChat(chat))
+        : [h('li', { class: 'hint' }, 'No visitor has chatted yet.')]));
+    } catch (error) {
+      byId('visitor-chat-list').replaceChildren(h('li', { class: 'hint' }, `Not loaded: ${error.explanation}`));
+    }
+  }
+
+  showAddress(assistant) {
+    byId('publish-where').hidden = !assistant.published;
+    if (!assistant.published) return;
+    const url = location.origin + assistant.public_path;
+    byId('publish-link').href = url;
+    byId('publish-link').textContent = url;
+    const address = assistant.public_path.slice(3);
+    byId('publish-snippet').value = `<script src="${location.origin}/widget.js" data-assistant="${address}" async></script>`;
+  }
+
+  visitorChat(chat) {
+    const handoff = chat.handoff
+      ? h('div', { class: 'handoff-request' }, `Asked for a person: ${chat.handoff.email}`, chat.handoff.note ? ` — ${chat.handoff.note}` : '')
+      : null;
+    return h('li', { class: 'visitor-chat' },
+      h('a', { href: `/c/${chat.id}` }, chat.title || 'Untitled'),
+      ` · ${shortTime(chat.updated_at)} · ${chat.message_count} messages · 👍 ${chat.thumbs_up} 👎 ${chat.thumbs_down}`,
+      handoff);
   }
 
   /** A new chat with the assistant's settings; it is created by its first message. */
