@@ -25,6 +25,7 @@ import urllib.parse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.common.exceptions import StaleElementReferenceException
 
 from headless import browser, wait
 
@@ -874,9 +875,30 @@ class HostSite:
         self.server.shutdown()
 
 
+def unless_stale(condition):
+    """`condition` for wait(), false instead of failing while the page redraws what it looked at."""
+    def checked():
+        try:
+            return condition()
+        except StaleElementReferenceException:
+            return False
+    return checked
+
+
+def open_publish_dialog(ui):
+    """Clicks Router desk's publish button once the list has settled (it is redrawn when it loads)."""
+    def click():
+        try:
+            ui.button(ui.d.find_element(By.ID, 'assistant-list'), 'Publish assistant Router desk').click()
+            return True
+        except (AssertionError, StaleElementReferenceException):
+            return False
+    wait('the publish button', click)
+
+
 def check_published_assistant_and_widget(ui):
     ui.open('/')
-    ui.button(ui.d.find_element(By.ID, 'assistant-list'), 'Publish assistant Router desk').click()
+    open_publish_dialog(ui)
     wait('the publish dialog', lambda: ui.d.execute_script("return document.getElementById('publish-dialog').open"))
     ui.d.find_element(By.ID, 'publish-toggle').click()
     wait('the address shown', lambda: ui.d.find_element(By.ID, 'publish-where').is_displayed())
@@ -895,10 +917,10 @@ def check_published_assistant_and_widget(ui):
         wait('the assistant named', lambda: ui.d.find_element(By.ID, 'assistant-name').text == 'Router desk')
         box = ui.d.find_element(By.ID, 'visitor-input')
         box.send_keys('Can you help? mock:echo=system mock:tokens=40', Keys.ENTER)
-        wait('the answer', lambda: any(e.text.startswith('You are the router desk.') for e in ui.d.find_elements(By.CSS_SELECTOR, '.turn.assistant .answer')))
+        wait('the answer', unless_stale(lambda: any(e.text.startswith('You are the router desk.') for e in ui.d.find_elements(By.CSS_SELECTOR, '.turn.assistant .answer'))))
         wait('rating buttons', lambda: ui.d.find_elements(By.CSS_SELECTOR, '.turn.assistant .turn-tools button'))
-        ui.d.find_element(By.CSS_SELECTOR, '.turn.assistant .turn-tools button').click()
-        wait('the rating kept', lambda: ui.d.find_element(By.CSS_SELECTOR, '.turn-tools button').get_attribute('aria-pressed') == 'true')
+        wait('the rating given', unless_stale(lambda: ui.d.find_element(By.CSS_SELECTOR, '.turn.assistant .turn-tools button').click() or True))
+        wait('the rating kept', unless_stale(lambda: ui.d.find_element(By.CSS_SELECTOR, '.turn-tools button').get_attribute('aria-pressed') == 'true'))
         ui.d.find_element(By.ID, 'ask-person').click()
         ui.d.find_element(By.ID, 'handoff-email').send_keys('visitor@example.org')
         ui.d.find_element(By.ID, 'handoff-note').send_keys('Please call me')
@@ -916,7 +938,7 @@ def check_published_assistant_and_widget(ui):
         site.close()
     # The owner sees the visitor's chat with its rating and request.
     ui.open('/')
-    ui.button(ui.d.find_element(By.ID, 'assistant-list'), 'Publish assistant Router desk').click()
+    open_publish_dialog(ui)
     wait('the visitor chat listed', lambda: 'visitor@example.org' in ui.d.find_element(By.ID, 'visitor-chat-list').text)
     listed = ui.d.find_element(By.ID, 'visitor-chat-list').text
     assert '👍 1' in listed and 'Can you help?' in listed, listed
