@@ -2,9 +2,12 @@
 public struct ChatCompletionInfo: Sendable, Equatable {
     public var usage: TokenUsage?
     public var finishReason: String?
-    public init(usage: TokenUsage? = nil, finishReason: String? = nil) {
+    /// `hit` when the response cache served the answer, `miss` when it was stored on the way; nil when not cacheable.
+    public var cache: String?
+    public init(usage: TokenUsage? = nil, finishReason: String? = nil, cache: String? = nil) {
         self.usage = usage
         self.finishReason = finishReason
+        self.cache = cache
     }
 }
 

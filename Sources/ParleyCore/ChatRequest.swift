@@ -17,6 +17,12 @@ public struct ChatRequest: Sendable, Equatable {
     public var messages: [ChatMessage]
     public var maxTokens: Int?
     public var temperature: Double?
+    public var topP: Double?
+    public var seed: Int?
+    public var stop: [String]?
+    public var reasoningEffort: String?
+    /// Whose answers a cached one may be served to (the user's id): never sent upstream.
+    public var cacheScope: String?
     public init(model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil) {
         self.model = model
         self.messages = messages

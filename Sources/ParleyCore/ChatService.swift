@@ -99,6 +99,7 @@ public struct ChatService: Sendable {
                 context = []
             }
             let request = ChatRequest(model: upstreamModel, messages: context, maxTokens: service.limits.maxOutputTokens)
+                .applying(turn.parameters, maxOutputTokens: service.limits.maxOutputTokens, cacheScope: owner.rawValue)
             do {
                 return try service.hub.start(user: turn.user, assistant: assistant, request: request,
                                              provider: provider)

@@ -13,9 +13,12 @@ public struct Conversation: Sendable, Equatable {
     public var updatedAt: Date
     /// Knowledge bases its turns retrieve passages from and cite.
     public var knowledgeBaseIDs: [UUID]
+    /// How its answers are sampled.
+    public var parameters: ChatParameters
 
     public init(id: UUID, ownerID: UserID, title: String, model: String?, systemPrompt: String?,
-                messageCount: Int, createdAt: Date, updatedAt: Date, knowledgeBaseIDs: [UUID] = []) {
+                messageCount: Int, createdAt: Date, updatedAt: Date, knowledgeBaseIDs: [UUID] = [],
+                parameters: ChatParameters = ChatParameters()) {
         self.id = id
         self.ownerID = ownerID
         self.title = title
@@ -25,6 +28,7 @@ public struct Conversation: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.knowledgeBaseIDs = knowledgeBaseIDs
+        self.parameters = parameters
     }
 }
 
@@ -34,11 +38,14 @@ public struct NewConversation: Sendable, Equatable {
     public var model: String?
     public var systemPrompt: String?
     public var knowledgeBaseIDs: [UUID]
-    public init(title: String? = nil, model: String? = nil, systemPrompt: String? = nil, knowledgeBaseIDs: [UUID] = []) {
+    public var parameters: ChatParameters
+    public init(title: String? = nil, model: String? = nil, systemPrompt: String? = nil, knowledgeBaseIDs: [UUID] = [],
+                parameters: ChatParameters = ChatParameters()) {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
         self.knowledgeBaseIDs = knowledgeBaseIDs
+        self.parameters = parameters
     }
 }
 
@@ -49,11 +56,15 @@ public struct ConversationPatch: Sendable, Equatable {
     public var systemPrompt: String??
     /// Replaces the attached knowledge bases.
     public var knowledgeBaseIDs: [UUID]?
-    public init(title: String? = nil, model: String?? = nil, systemPrompt: String?? = nil, knowledgeBaseIDs: [UUID]? = nil) {
+    /// Replaces the sampling parameters.
+    public var parameters: ChatParameters?
+    public init(title: String? = nil, model: String?? = nil, systemPrompt: String?? = nil, knowledgeBaseIDs: [UUID]? = nil,
+                parameters: ChatParameters? = nil) {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
         self.knowledgeBaseIDs = knowledgeBaseIDs
+        self.parameters = parameters
     }
 }
 

@@ -80,14 +80,17 @@ public struct Turn: Sendable {
     public var history: [(index: Int, message: ChatMessage)]
     /// The conversation's knowledge bases, for grounding the answer.
     public var knowledgeBaseIDs: [UUID]
+    /// The conversation's sampling parameters (also recorded on the answer).
+    public var parameters: ChatParameters
 
     public init(user: Message, assistant: Message, systemPrompt: String?, history: [(index: Int, message: ChatMessage)],
-                knowledgeBaseIDs: [UUID] = []) {
+                knowledgeBaseIDs: [UUID] = [], parameters: ChatParameters = ChatParameters()) {
         self.user = user
         self.assistant = assistant
         self.systemPrompt = systemPrompt
         self.history = history
         self.knowledgeBaseIDs = knowledgeBaseIDs
+        self.parameters = parameters
     }
 }
 

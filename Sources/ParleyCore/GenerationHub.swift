@@ -231,7 +231,7 @@ public final class GenerationHub: Sendable {
                 promptTokens: request.messages.reduce(0) { $0 + TokenEstimator.tokens(in: $1) },
                 completionTokens: TokenEstimator.tokens(in: content))
             outcome = MessageCompletion(content: content, status: .complete, promptTokens: usage.promptTokens,
-                                        completionTokens: usage.completionTokens)
+                                        completionTokens: usage.completionTokens, cache: info.cache)
         } catch {
             let content = job.content
             switch job.stopReason {

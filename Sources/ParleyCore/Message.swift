@@ -58,11 +58,16 @@ public struct Message: Sendable, Equatable {
     /// For an answer grounded in knowledge bases, the numbered passages it was given, as JSON (an array written
     /// by the retrieval module; the domain only carries it).
     public var sources: String?
+    /// For an answer, the sampling parameters it was asked with (nil: the upstream's defaults).
+    public var parameters: ChatParameters?
+    /// For an answer, `hit` when the response cache served it, `miss` when it was cached on the way; nil otherwise.
+    public var cache: String?
 
     public init(id: UUID, conversationID: UUID, index: Int, parentID: UUID?, role: Role, content: String,
                 model: String?, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,
                 completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil,
-                createdAt: Date, updatedAt: Date, feedback: Feedback? = nil, sources: String? = nil) {
+                createdAt: Date, updatedAt: Date, feedback: Feedback? = nil, sources: String? = nil,
+                parameters: ChatParameters? = nil, cache: String? = nil) {
         self.id = id
         self.conversationID = conversationID
         self.index = index
@@ -80,6 +85,8 @@ public struct Message: Sendable, Equatable {
         self.updatedAt = updatedAt
         self.feedback = feedback
         self.sources = sources
+        self.parameters = parameters
+        self.cache = cache
     }
 }
 
@@ -114,8 +121,10 @@ public struct MessageCompletion: Sendable, Equatable {
     public var completionTokens: Int?
     public var timeToFirstTokenMs: Int?
     public var latencyMs: Int?
+    /// Whether the response cache served the answer (``Message/cache``).
+    public var cache: String?
     public init(content: String, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,
-                completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil) {
+                completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil, cache: String? = nil) {
         self.content = content
         self.status = status
         self.errorMessage = errorMessage
@@ -123,5 +132,6 @@ public struct MessageCompletion: Sendable, Equatable {
         self.completionTokens = completionTokens
         self.timeToFirstTokenMs = timeToFirstTokenMs
         self.latencyMs = latencyMs
+        self.cache = cache
     }
 }

@@ -82,6 +82,14 @@ public struct MockLLMServer: Sendable {
         return try Self.json(["object": "list", "data": data] as [String: Any])
     }
 
+    /// The sampling fields of a chat request, as sorted JSON (`{}` when none).
+    static func samplingParameters(of object: [String: Any]) -> String {
+        let keys = ["temperature", "top_p", "seed", "stop", "reasoning_effort", "max_tokens"]
+        let picked = object.filter { keys.contains($0.key) }
+        guard let data = try? JSONSerialization.data(withJSONObject: picked, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     private func chat(_ request: Request, context: some RequestContext) async throws -> Response {
         counters.bump("chat_completions")
         if let denied = authorize(request) { return denied }
@@ -113,7 +121,8 @@ public struct MockLLMServer: Sendable {
         }
         let promptTokens = messages.reduce(0) { $0 + (Self.text(of: $1).utf8.count + 3) / 4 + 4 }
         let system = messages.filter { ($0["role"] as? String) == "system" }.map(Self.text(of:)).joined(separator: "\n")
-        let tokens = MockScript.replyTokens(count: script.tokens, echoing: script.echoSystem ? system : script.echo ? prompt : nil)
+        let echoed = script.echoParameters ? Self.samplingParameters(of: object) : script.echoSystem ? system : script.echo ? prompt : nil
+        let tokens = MockScript.replyTokens(count: script.tokens, echoing: echoed)
         let id = "chatcmpl-mock-\(UInt32.random(in: 0...UInt32.max))"
         if (object["stream"] as? Bool) == true {
             let streamOptions = object["stream_options"] as? [String: Any]

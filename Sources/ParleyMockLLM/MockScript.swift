@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Keys: `tokens` (reply length), `delay_ms` (pause between tokens), `ttft_ms` (pause before the first
 /// token), `fault` (`500`, `429`, `400`, `cut`, `slow`, `hang`, `garbage`), `retry_after` (seconds, for 429),
-/// `echo` (`1` starts the reply with the user's text, `system` with the system prompt's), `fault_times` (the fault hits only the first N requests
+/// `echo` (`1` starts the reply with the user's text, `system` with the system prompt's, `params` with the
+/// sampling parameters received, as sorted JSON), `fault_times` (the fault hits only the first N requests
 /// with the same prompt, then they succeed: "500 then success").
 public struct MockScript: Sendable, Equatable {
     public enum Fault: String, Sendable {
@@ -35,6 +36,8 @@ public struct MockScript: Sendable, Equatable {
     public var echo = false
     /// The reply starts with the system prompt (what Parley put in the context) instead of the user's text.
     public var echoSystem = false
+    /// The reply starts with the request's sampling parameters (temperature, top_p, seed, stop, …) as JSON.
+    public var echoParameters = false
 
     public init(tokens: Int = 20, tokenDelayMs: Int = 0, firstTokenDelayMs: Int = 0, fault: Fault? = nil) {
         self.tokens = tokens
@@ -54,6 +57,7 @@ public struct MockScript: Sendable, Equatable {
         case "echo":
             echo = value == "1" || value == "true" || value == "system"
             echoSystem = value == "system"
+            echoParameters = value == "params"
         case "fault_times": if let number = Int(value), number >= 0 { faultTimes = number }
         default: break
         }

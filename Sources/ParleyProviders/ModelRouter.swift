@@ -133,8 +133,8 @@ public final class ModelRouter: ModelDirectory {
         } catch let failure as RoutingFailure {
             throw ParleyError.invalid(failure.description)
         }
-        return ResolvedModel(id: model, upstreamModel: model, provider: RoutedChatProvider(model: model) { body in
-            try await self.routeStream(body, limits: self.limits()).value
+        return ResolvedModel(id: model, upstreamModel: model, provider: RoutedChatProvider(model: model) { body, _ in
+            (try await self.routeStream(body, limits: self.limits()).value, nil)
         })
     }
 }
@@ -143,7 +143,8 @@ public final class ModelRouter: ModelDirectory {
 /// when ``GatewayCache`` resolved it).
 struct RoutedChatProvider: ChatProvider {
     let model: String
-    let open: @Sendable (ChatCompletionBody) async throws -> OpenedStream
+    /// Opens the stream (the request's cache scope given); with it, `hit` or `miss` when the response cache was consulted.
+    let open: @Sendable (ChatCompletionBody, _ cacheScope: String?) async throws -> (OpenedStream, cache: String?)
 
     func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
         -> ChatCompletionInfo
@@ -152,8 +153,10 @@ struct RoutedChatProvider: ChatProvider {
         named.model = model
         let body = ChatCompletionBody(chat: named)
         do {
-            let opened = try await open(body)
-            return try await ChatStreamReader.read(opened.stream, first: opened.first, onDelta: onDelta)
+            let (opened, cache) = try await open(body, request.cacheScope)
+            var info = try await ChatStreamReader.read(opened.stream, first: opened.first, onDelta: onDelta)
+            info.cache = cache
+            return info
         } catch let failure as RoutingFailure {
             switch failure.reason {
             case .upstream(let error): throw error

@@ -19,10 +19,11 @@ enum API {
         var systemPrompt: String?
         var messageCount: Int
         var knowledgeBaseIDs: [String]
+        var parameters: ChatParameters
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
-            case id, title, model
+            case id, title, model, parameters
             case systemPrompt = "system_prompt"
             case messageCount = "message_count"
             case knowledgeBaseIDs = "knowledge_base_ids"
@@ -36,6 +37,7 @@ enum API {
             systemPrompt = conversation.systemPrompt
             messageCount = conversation.messageCount
             knowledgeBaseIDs = conversation.knowledgeBaseIDs.map(\.lowercased)
+            parameters = conversation.parameters
             createdAt = API.time(conversation.createdAt)
             updatedAt = API.time(conversation.updatedAt)
         }
@@ -109,6 +111,10 @@ enum API {
             rating.field("updated_at", API.time(feedback.updatedAt))
             object.field("feedback", json: rating.closed)
         }
+        if let parameters = message.parameters, let data = try? JSONEncoder().encode(parameters) {
+            object.field("parameters", json: String(decoding: data, as: UTF8.self))
+        }
+        object.field("cache", message.cache)
         if let sources = message.sources {
             // Stored as written by the grounding; the citations are read from the answer as it stands.
             object.field("sources", json: sources)
@@ -144,8 +150,9 @@ enum API {
         var systemPrompt: String?
         var knowledgeBaseIDs: [String]?
         var assistantID: String?
+        var parameters: ChatParametersBody?
         enum CodingKeys: String, CodingKey {
-            case title, model
+            case title, model, parameters
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
             case assistantID = "assistant_id"
@@ -159,14 +166,19 @@ enum API {
         var systemPrompt: String??
         /// Replaces the attached knowledge bases (`[]` detaches them all).
         var knowledgeBaseIDs: [String]?
+        /// Replaces the sampling parameters (`null` clears them all).
+        var parameters: ChatParametersBody??
         enum CodingKeys: String, CodingKey {
-            case title, model
+            case title, model, parameters
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
         }
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             title = try container.decodeIfPresent(String.self, forKey: .title)
+            if container.contains(.parameters) {
+                parameters = .some(try container.decodeIfPresent(ChatParametersBody.self, forKey: .parameters))
+            }
             knowledgeBaseIDs = try container.decodeIfPresent([String].self, forKey: .knowledgeBaseIDs)
             if container.contains(.model) { model = .some(try container.decodeIfPresent(String.self, forKey: .model)) }
             if container.contains(.systemPrompt) {

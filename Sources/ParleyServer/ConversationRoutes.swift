@@ -43,8 +43,10 @@ struct ConversationRoutes {
         try validate(title: body.title)
         try await validate(model: body.model)
         try validate(systemPrompt: body.systemPrompt)
+        let parameters = try checks.parameters(body.parameters)
         var new = NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt,
-                                  knowledgeBaseIDs: try await knowledgeBases(body.knowledgeBaseIDs, context) ?? [])
+                                  knowledgeBaseIDs: try await knowledgeBases(body.knowledgeBaseIDs, context) ?? [],
+                                  parameters: parameters ?? ChatParameters())
         if let text = body.assistantID {
             // A chat started from an assistant takes its settings, unless the body names its own.
             let assistant: Assistant
@@ -56,6 +58,7 @@ struct ConversationRoutes {
             }
             new.model = body.model ?? assistant.model
             new.systemPrompt = body.systemPrompt ?? assistant.systemPrompt
+            new.parameters = parameters ?? assistant.parameters
             if body.knowledgeBaseIDs == nil {
                 new.knowledgeBaseIDs = try await checks.readable(assistant.knowledgeBaseIDs, reader: context.owner)
             }
@@ -96,10 +99,12 @@ struct ConversationRoutes {
         if let model = body.model { try await validate(model: model) }
         if let prompt = body.systemPrompt { try validate(systemPrompt: prompt) }
         let bases = try await knowledgeBases(body.knowledgeBaseIDs, context)
+        var parameters: ChatParameters?
+        if let given = body.parameters { parameters = try checks.parameters(given) ?? ChatParameters() }
         let updated = try await store.updateConversation(
             id: id, owner: context.owner,
             patch: ConversationPatch(title: body.title, model: body.model, systemPrompt: body.systemPrompt,
-                                     knowledgeBaseIDs: bases))
+                                     knowledgeBaseIDs: bases, parameters: parameters))
         return try Response.json(API.Conversation(updated))
     }
 

@@ -6,7 +6,8 @@ import PostgresNIO
 extension PostgresConversationStore {
     static let messageColumns = """
         m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
-        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources
+        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources, \
+        m.parameters, m.cache
         """
 
     /// One round trip: the page is read with the ownership check inside it; only an empty page asks
@@ -115,20 +116,21 @@ extension PostgresConversationStore {
                 message_count = message_count + 2 - (SELECT count(*)::int FROM replaced),
                 title = CASE WHEN title = '' THEN $2 ELSE title END
             WHERE id = $3 AND owner_id = $4
-            RETURNING last_index, model, system_prompt, knowledge_base_ids
+            RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters
         ), inserted AS (
             INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
-                                  updated_at, lease_expires_at)
-            SELECT $5, $3, last_index - 1, NULL, 'user', $6, NULL, 'complete', $1, $1, NULL FROM conv
+                                  updated_at, lease_expires_at, parameters)
+            SELECT $5, $3, last_index - 1, NULL, 'user', $6, NULL, 'complete', $1, $1, NULL, NULL FROM conv
             UNION ALL
             SELECT $7, $3, last_index, $5, 'assistant', '', COALESCE($8, model, $9), 'streaming', $1, $1,
-                   \(databaseNowMillis) + $10 FROM conv
+                   \(databaseNowMillis) + $10, parameters FROM conv
             RETURNING idx
         )
-        SELECT 0 AS kind, c.last_index AS idx, c.model AS text1, c.system_prompt AS text2, c.knowledge_base_ids AS text3
+        SELECT 0 AS kind, c.last_index AS idx, c.model AS text1, c.system_prompt AS text2, c.knowledge_base_ids AS text3,
+               c.parameters AS text4
         FROM conv c
         UNION ALL
-        (SELECT 1, h.idx, h.role, h.content, NULL FROM messages h, conv c
+        (SELECT 1, h.idx, h.role, h.content, NULL, NULL FROM messages h, conv c
          WHERE h.conversation_id = $3 AND h.idx < c.last_index - 1 AND h.role <> 'system' AND h.content <> ''
            AND h.status <> 'streaming' AND ($12::bigint IS NULL OR h.idx < $12::bigint)
          ORDER BY h.idx DESC LIMIT $11)
@@ -149,11 +151,11 @@ extension PostgresConversationStore {
             for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
             return rows
         }
-        var head: (lastIndex: Int, model: String?, systemPrompt: String?, bases: String?)?
+        var head: (lastIndex: Int, model: String?, systemPrompt: String?, bases: String?, parameters: String?)?
         var history: [(index: Int, message: ChatMessage)] = []
-        for (kind, index, text1, text2, text3) in rows {
+        for (kind, index, text1, text2, text3, text4) in rows {
             if kind == 0 {
-                head = (index, text1, text2, text3)
+                head = (index, text1, text2, text3, text4)
             } else {
                 history.append((index, ChatMessage(role: Role(rawValue: text1 ?? "") ?? .user, content: text2 ?? "")))
             }
@@ -165,9 +167,10 @@ extension PostgresConversationStore {
         let assistant = Message(id: assistantID, conversationID: conversationID, index: head.lastIndex,
                                 parentID: userID, role: .assistant, content: "",
                                 model: model ?? head.model ?? defaultModel, status: .streaming,
-                                createdAt: now, updatedAt: now)
+                                createdAt: now, updatedAt: now, parameters: head.parameters.map { ChatParameters(column: $0) })
         return Turn(user: user, assistant: assistant, systemPrompt: head.systemPrompt, history: history,
-                    knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: head.bases ?? ""))
+                    knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: head.bases ?? ""),
+                    parameters: ChatParameters(column: head.parameters))
     }
 
     public func setSources(messageID: UUID, sources: String) async throws {

@@ -14,7 +14,8 @@ extension PostgresConversationStore {
             createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
             updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)),
             knowledgeBaseIDs: Conversation.knowledgeBaseIDs(
-                column: columns.contains("knowledge_base_ids") ? try columns["knowledge_base_ids"].decode(String.self) : ""))
+                column: columns.contains("knowledge_base_ids") ? try columns["knowledge_base_ids"].decode(String.self) : ""),
+            parameters: ChatParameters(column: columns.contains("parameters") ? try columns["parameters"].decode(String?.self) : nil))
     }
 
     /// Decodes ``messageColumns`` (plus rating, comment and f_updated_at of feedback when present).
@@ -42,6 +43,9 @@ extension PostgresConversationStore {
             latencyMs: try columns["latency_ms"].decode(Int?.self),
             createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
             updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)), feedback: feedback,
-            sources: columns.contains("sources") ? try columns["sources"].decode(String?.self) : nil)
+            sources: columns.contains("sources") ? try columns["sources"].decode(String?.self) : nil,
+            parameters: (columns.contains("parameters") ? try columns["parameters"].decode(String?.self) : nil)
+                .map { ChatParameters(column: $0) },
+            cache: columns.contains("cache") ? try columns["cache"].decode(String?.self) : nil)
     }
 }

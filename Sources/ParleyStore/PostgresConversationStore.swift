@@ -76,14 +76,15 @@ public final class PostgresConversationStore: ConversationStore {
         let now = Date(millis: Date().millis)
         let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
                                         systemPrompt: new.systemPrompt, messageCount: 0, createdAt: now, updatedAt: now,
-                                        knowledgeBaseIDs: new.knowledgeBaseIDs)
+                                        knowledgeBaseIDs: new.knowledgeBaseIDs, parameters: new.parameters)
         let bases = Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs)
+        let parameters = new.parameters.column
         try await perform {
             try await client.query("""
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids)
+                                           knowledge_base_ids, parameters)
                 VALUES (\(conversation.id), \(owner.rawValue), \(conversation.title), \(conversation.model),
-                        \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases))
+                        \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases), \(parameters))
                 """, logger: logger)
         }
         return conversation
@@ -144,6 +145,10 @@ public final class PostgresConversationStore: ConversationStore {
         if let bases = patch.knowledgeBaseIDs {
             binds.append(Conversation.knowledgeBaseColumn(bases))
             sets.append("knowledge_base_ids = $\(binds.count)")
+        }
+        if let parameters = patch.parameters {
+            binds.append(parameters.column)
+            sets.append("parameters = $\(binds.count)")
         }
         binds.append(id)
         binds.append(owner.rawValue)

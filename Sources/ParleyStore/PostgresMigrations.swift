@@ -213,6 +213,12 @@ enum PostgresMigrations {
             )
             """,
         ]),
+        ("016_chat_parameters", [
+            "ALTER TABLE conversations ADD COLUMN parameters TEXT",
+            "ALTER TABLE assistants ADD COLUMN parameters TEXT",
+            "ALTER TABLE messages ADD COLUMN parameters TEXT",
+            "ALTER TABLE messages ADD COLUMN cache TEXT",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -12,11 +12,12 @@ extension SQLiteConversationStore: AssistantStore {
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM assistants WHERE owner_id = ?", arguments: [owner.rawValue]) ?? 0
             guard count < maxPerUser else { return false }
             try db.execute(sql: """
-                INSERT INTO assistants (id, owner_id, name, description, system_prompt, model, knowledge_base_ids, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO assistants (id, owner_id, name, description, system_prompt, model, knowledge_base_ids, parameters,
+                                        created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id.lowercased, owner.rawValue, settings.name ?? "", settings.description ?? "",
                                  settings.systemPrompt ?? nil, settings.model ?? nil,
-                                 Self.joined(settings.knowledgeBaseIDs ?? []), now.millis, now.millis])
+                                 Self.joined(settings.knowledgeBaseIDs ?? []), settings.parameters?.column, now.millis, now.millis])
             return true
         }
         guard created else { throw ParleyError.conflict("a user may have at most \(maxPerUser) assistants") }
@@ -47,11 +48,12 @@ extension SQLiteConversationStore: AssistantStore {
             let current = try Self.assistant(from: row)
             try db.execute(sql: """
                 UPDATE assistants SET name = ?, description = ?, system_prompt = ?, model = ?, knowledge_base_ids = ?,
-                    public_slug = ?, updated_at = ? WHERE id = ?
+                    public_slug = ?, parameters = ?, updated_at = ? WHERE id = ?
                 """, arguments: [settings.name ?? current.name, settings.description ?? current.description,
                                  settings.systemPrompt ?? current.systemPrompt, settings.model ?? current.model,
                                  Self.joined(settings.knowledgeBaseIDs ?? current.knowledgeBaseIDs),
-                                 settings.publicSlug ?? current.publicSlug, now, id.lowercased])
+                                 settings.publicSlug ?? current.publicSlug, (settings.parameters ?? current.parameters).column,
+                                 now, id.lowercased])
             return true
         }
         guard updated else { throw Self.noAssistant(id) }
@@ -74,7 +76,7 @@ extension SQLiteConversationStore: AssistantStore {
         Assistant(id: try uuid(row, "id"), ownerID: UserID(row["owner_id"] as String), name: row["name"],
                   description: row["description"], systemPrompt: row["system_prompt"], model: row["model"],
                   knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row["knowledge_base_ids"]),
-                  publicSlug: row["public_slug"], createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
+                  publicSlug: row["public_slug"], parameters: ChatParameters(column: row["parameters"]), createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
     }
 
     static func joined(_ ids: [UUID]) -> String { ids.map(\.lowercased).joined(separator: ",") }

@@ -84,11 +84,12 @@ extension SQLiteConversationStore {
                 UPDATE conversations
                 SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
                     title = CASE WHEN title = '' THEN ? ELSE title END
-                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt, knowledge_base_ids
+                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters
                 """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue])
             else { return nil }
             let lastIndex: Int = row[0]
             let conversationModel: String? = row[1]
+            let parameters: String? = row[4]
             if let replacingFrom {
                 try db.execute(sql: "DELETE FROM messages WHERE conversation_id = ? AND idx >= ?",
                                arguments: [conversationID.lowercased, replacingFrom])
@@ -105,21 +106,24 @@ extension SQLiteConversationStore {
             let assistant = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex,
                                     parentID: user.id, role: .assistant, content: "",
                                     model: model ?? conversationModel ?? defaultModel,
-                                    status: .streaming, createdAt: now, updatedAt: now)
+                                    status: .streaming, createdAt: now, updatedAt: now,
+                                    parameters: parameters.map { ChatParameters(column: $0) })
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
-                                      updated_at, lease_expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      updated_at, lease_expires_at, parameters)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for message in [user, assistant] {
                 try insert.execute(arguments: [
                     message.id.lowercased, conversationID.lowercased, message.index, message.parentID?.lowercased,
                     message.role.rawValue, message.content, message.model, message.status.rawValue,
                     now.millis, now.millis, message.status == .streaming ? leaseExpiry : nil,
+                    message.role == .assistant ? parameters : nil,
                 ])
             }
             return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row[2],
-                        history: history, knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row[3]))
+                        history: history, knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row[3]),
+                        parameters: ChatParameters(column: parameters))
         }
         guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
         searchIndexer.markStale(store: self)
@@ -150,12 +154,12 @@ extension SQLiteConversationStore {
         let row = try await write { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
-                    ttft_ms = ?, latency_ms = ?, updated_at = ?, lease_expires_at = NULL
+                    ttft_ms = ?, latency_ms = ?, updated_at = ?, lease_expires_at = NULL, cache = ?
                 WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
-                    prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources
+                    prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources, parameters, cache
                 """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
                                  completion.promptTokens, completion.completionTokens,
-                                 completion.timeToFirstTokenMs, completion.latencyMs, now, id.lowercased])
+                                 completion.timeToFirstTokenMs, completion.latencyMs, now, completion.cache, id.lowercased])
                 .map(Self.message(from:))
         }
         guard let row else { throw ParleyError.notFound("no message with id \(id.lowercased)") }

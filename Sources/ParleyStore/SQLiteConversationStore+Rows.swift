@@ -19,13 +19,15 @@ extension SQLiteConversationStore {
         Conversation(id: try uuid(row, "id"), ownerID: UserID(row["owner_id"]), title: row["title"],
                      model: row["model"], systemPrompt: row["system_prompt"], messageCount: row["message_count"],
                      createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]),
-                     knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row["knowledge_base_ids"] ?? ""))
+                     knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row["knowledge_base_ids"] ?? ""),
+                     parameters: ChatParameters(column: row["parameters"]))
     }
 
     /// The message columns in table order, so `RETURNING *` rows decode the same way; feedback may follow.
     static let messageColumns = """
         m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
-        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources
+        m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources, \
+        m.parameters, m.cache
         """
 
     /// Decodes a row of ``messageColumns`` (plus rating, comment, updated_at of feedback) by position.
@@ -40,13 +42,15 @@ extension SQLiteConversationStore {
             throw StoreError.corrupt("bad message row \(idText): \(roleText), \(statusText)")
         }
         var feedback: Feedback?
-        if row.count > 16, let rating: Int = row[16] {
-            feedback = Feedback(rating: rating, comment: row[17], updatedAt: Date(millis: row[18]))
+        if row.count > 18, let rating: Int = row[18] {
+            feedback = Feedback(rating: rating, comment: row[19], updatedAt: Date(millis: row[20]))
         }
+        let parameters: String? = row[16]
         return Message(id: id, conversationID: conversationID, index: row[2], parentID: parent.flatMap { UUID(text: $0) },
                        role: role, content: row[5], model: row[6], status: status, errorMessage: row[8],
                        promptTokens: row[9], completionTokens: row[10], timeToFirstTokenMs: row[11],
                        latencyMs: row[12], createdAt: Date(millis: row[13]), updatedAt: Date(millis: row[14]),
-                       feedback: feedback, sources: row[15])
+                       feedback: feedback, sources: row[15], parameters: parameters.map { ChatParameters(column: $0) },
+                       cache: row[17])
     }
 }

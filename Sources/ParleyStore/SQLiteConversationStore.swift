@@ -67,15 +67,16 @@ public final class SQLiteConversationStore: ConversationStore {
         let now = Date()
         let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
                                         systemPrompt: new.systemPrompt, messageCount: 0,
-                                        createdAt: now, updatedAt: now, knowledgeBaseIDs: new.knowledgeBaseIDs)
+                                        createdAt: now, updatedAt: now, knowledgeBaseIDs: new.knowledgeBaseIDs,
+                                        parameters: new.parameters)
         try await write { db in
             try db.execute(sql: """
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                           knowledge_base_ids, parameters)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [conversation.id.lowercased, owner.rawValue, conversation.title, conversation.model,
                                  conversation.systemPrompt, now.millis, now.millis,
-                                 Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs)])
+                                 Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs), new.parameters.column])
         }
         return conversation.roundedToMillis
     }
@@ -126,6 +127,7 @@ public final class SQLiteConversationStore: ConversationStore {
                 sets.append("knowledge_base_ids = ?")
                 arguments += [Conversation.knowledgeBaseColumn(bases)]
             }
+            if let parameters = patch.parameters { sets.append("parameters = ?"); arguments += [parameters.column] }
             arguments += [id.lowercased, owner.rawValue]
             return try Row.fetchOne(db, sql: """
                 UPDATE conversations SET \(sets.joined(separator: ", ")) WHERE id = ? AND owner_id = ? RETURNING *

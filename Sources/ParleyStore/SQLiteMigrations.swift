@@ -239,6 +239,16 @@ enum SQLiteMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("016_chat_parameters") { db in
+            // Sampling parameters of conversations and assistants, the ones each answer was asked with, and
+            // whether the response cache served it: JSON text and hit/miss.
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN parameters TEXT;
+                ALTER TABLE assistants ADD COLUMN parameters TEXT;
+                ALTER TABLE messages ADD COLUMN parameters TEXT;
+                ALTER TABLE messages ADD COLUMN cache TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -197,12 +197,18 @@ public struct ChatCompletionBody: Sendable {
         body.field("max_tokens", request.maxTokens)
         let temperature = request.temperature.flatMap { $0.isFinite ? $0 : nil }
         if let temperature { body.field("temperature", json: String(temperature)) }
+        if let topP = request.topP, topP.isFinite { body.field("top_p", json: String(topP)) }
+        body.field("seed", request.seed)
+        if let stop = request.stop, !stop.isEmpty {
+            body.field("stop", json: "[" + stop.map(JSONText.quote).joined(separator: ",") + "]")
+        }
+        body.field("reasoning_effort", request.reasoningEffort)
         named = ModelNamedBody(written: body.closed, model: request.model)
         stream = true
         includeUsage = true
         maxTokens = request.maxTokens
         self.temperature = temperature
-        hasSeed = false
+        hasSeed = request.seed != nil
         cacheControls = CacheControls()
     }
 

@@ -210,13 +210,14 @@ extension GatewayCache: ModelDirectory {
     public func models() async -> [ModelInfo] { await router.models() }
     public func defaultModel() async -> String? { await router.defaultModel() }
 
-    /// The chat UI's answers go through the cache too: deterministic requests (temperature 0) are cached
-    /// in the `chat` namespace.
+    /// The chat UI's answers go through the cache too: deterministic requests (temperature 0 or a seed) are
+    /// cached per user (`chat:` and the request's cache scope), so nobody learns what another user asked.
     public func resolve(_ model: String) async throws -> ResolvedModel {
         let resolved = try await router.resolve(model)
-        return ResolvedModel(id: resolved.id, upstreamModel: resolved.upstreamModel, provider: RoutedChatProvider(model: model) { body in
-            let plan = self.plan(chat: body, controls: CacheControls(), namespace: "chat")
-            return try await self.stream(body, plan: plan, limits: self.router.limits()).value
+        return ResolvedModel(id: resolved.id, upstreamModel: resolved.upstreamModel, provider: RoutedChatProvider(model: model) { body, scope in
+            let plan = self.plan(chat: body, controls: CacheControls(), namespace: "chat:" + (scope ?? ""))
+            let served = try await self.stream(body, plan: plan, limits: self.router.limits())
+            return (served.value, served.cache == .bypass ? nil : served.cache.headerValue)
         })
     }
 }

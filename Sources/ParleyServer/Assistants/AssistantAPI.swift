@@ -14,10 +14,11 @@ extension API {
         /// True while anonymous visitors can chat with it at `public_path` (and through the widget).
         var published: Bool
         var publicPath: String?
+        var parameters: ChatParameters
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
-            case id, name, description, model, published
+            case id, name, description, model, published, parameters
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
             case publicPath = "public_path"
@@ -34,6 +35,7 @@ extension API {
             knowledgeBaseIDs = assistant.knowledgeBaseIDs.map(\.lowercased)
             published = assistant.publicSlug != nil
             publicPath = assistant.publicSlug.map { "/a/" + $0 }
+            parameters = assistant.parameters
             createdAt = API.time(assistant.createdAt)
             updatedAt = API.time(assistant.updatedAt)
         }
@@ -53,8 +55,10 @@ extension API {
         var knowledgeBaseIDs: [String]?
         /// Publishes it for anonymous visitors (`true`) or withdraws it (`false`).
         var published: Bool?
+        /// Replaces the sampling parameters its chats start with (`null` clears them).
+        var parameters: ChatParametersBody??
         enum CodingKeys: String, CodingKey {
-            case name, description, model, published
+            case name, description, model, published, parameters
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
         }
@@ -65,6 +69,9 @@ extension API {
             description = try container.decodeIfPresent(String.self, forKey: .description)
             knowledgeBaseIDs = try container.decodeIfPresent([String].self, forKey: .knowledgeBaseIDs)
             published = try container.decodeIfPresent(Bool.self, forKey: .published)
+            if container.contains(.parameters) {
+                parameters = .some(try container.decodeIfPresent(ChatParametersBody.self, forKey: .parameters))
+            }
             if container.contains(.model) { model = .some(try container.decodeIfPresent(String.self, forKey: .model)) }
             if container.contains(.systemPrompt) {
                 systemPrompt = .some(try container.decodeIfPresent(String.self, forKey: .systemPrompt))

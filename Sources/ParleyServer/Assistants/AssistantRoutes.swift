@@ -105,7 +105,9 @@ struct AssistantRoutes {
         if let prompt = body.systemPrompt { try checks.systemPrompt(prompt) }
         if let model = body.model { try await checks.model(model) }
         let bases = try await checks.knowledgeBases(body.knowledgeBaseIDs, reader: context.owner)
+        var parameters: ChatParameters?
+        if let given = body.parameters { parameters = try checks.parameters(given) ?? ChatParameters() }
         return AssistantSettings(name: name, description: body.description, systemPrompt: body.systemPrompt, model: body.model,
-                                 knowledgeBaseIDs: bases)
+                                 knowledgeBaseIDs: bases, parameters: parameters)
     }
 }
