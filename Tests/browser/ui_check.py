@@ -26,6 +26,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.support.ui import Select
 
 from headless import browser, wait
 
@@ -761,6 +762,35 @@ def check_system_prompt_and_model(ui):
     assert 'mock-1' in models, models
 
 
+def check_answer_parameters_and_cache(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'new-chat').click()
+    ui.d.find_element(By.ID, 'open-settings').click()
+    ui.d.find_element(By.ID, 'param-temperature').send_keys('0')
+    ui.d.find_element(By.ID, 'param-seed').send_keys('7')
+    ui.d.find_element(By.ID, 'param-stop').send_keys('END, ###')
+    Select(ui.d.find_element(By.ID, 'param-reasoning')).select_by_visible_text('low')
+    ui.d.find_element(By.ID, 'save-settings').click()
+    ui.type_and_send('What reaches the model? mock:echo=params mock:tokens=20')
+    ui.wait_answer_done()
+    text = ui.last_answer_text()
+    for part in ('"seed":7', '"stop":["END","###"]', '"reasoning_effort":"low"', '"temperature":0'):
+        assert part in text, f'{part} sent upstream: {text[:200]}'
+    conversation = api('GET', f'/conversations/{ui.conversation_id()}')[1]
+    assert conversation['parameters'] == {'temperature': 0, 'seed': 7, 'stop': ['END', '###'], 'reasoning_effort': 'low'}, conversation
+    shown = ui.answers()[-1].find_element(By.CSS_SELECTOR, '.message-head .parameters').text
+    assert 'seed 7' in shown and 'temperature 0' in shown, shown
+    # Asked again, the same request is answered from the cache, and the answer says so.
+    ui.button(ui.answers()[-1], 'Regenerate this answer').click()
+    wait('the cached answer', unless_stale(lambda: ui.answers()[-1].find_elements(By.CSS_SELECTOR, '.cache-hit')))
+    # The dialog shows them back, and a blank field clears its parameter.
+    ui.d.find_element(By.ID, 'open-settings').click()
+    assert ui.d.find_element(By.ID, 'param-seed').get_attribute('value') == '7'
+    ui.d.find_element(By.ID, 'param-seed').clear()
+    ui.d.find_element(By.ID, 'save-settings').click()
+    wait('the seed cleared', lambda: 'seed' not in api('GET', f'/conversations/{ui.conversation_id()}')[1]['parameters'])
+
+
 GUIDE = """# Router guide
 
 ## Resetting
@@ -997,6 +1027,8 @@ def main():
         run('back and forward', check_back_forward, first, markdown)
         run('failed answer shows its status, retry', check_failed_answer_and_retry)
         run('system prompt and model picker', check_system_prompt_and_model)
+        run('answer parameters sent upstream, shown on the answer, served from the cache when deterministic',
+            check_answer_parameters_and_cache)
         run('export Markdown and JSON', check_export, first)
         run('a knowledge base: create, upload, ingested live, embedding model changed, pinned, attached to a chat, citations open their source',
             check_knowledge_base_and_citations)

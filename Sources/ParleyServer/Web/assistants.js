@@ -85,6 +85,7 @@ export class Assistants {
     this.hooks.startNew();
     this.settings.pending = {
       model: assistant.model, systemPrompt: assistant.system_prompt ?? '', knowledgeBaseIds: assistant.knowledge_base_ids,
+      parameters: assistant.parameters ?? {},
     };
     this.settings.show(null);
     toast(`New chat with ${assistant.name}`);
@@ -98,6 +99,7 @@ export class Assistants {
     const body = { name, system_prompt: this.settings.prompt.value.trim() ? this.settings.prompt.value : null };
     if (this.settings.picker.value) body.model = this.settings.picker.value;
     if (this.settings.basesLoaded) body.knowledge_base_ids = this.settings.chosenBases();
+    body.parameters = this.settings.chosenParameters();
     try {
       await api('POST', '/assistants', body);
       input.value = '';

@@ -82,6 +82,9 @@ export class MessageView {
     const m = this.message;
     const parts = [h('span', { class: 'author', text: m.role === 'user' ? 'You' : 'Assistant' })];
     if (m.role === 'assistant' && m.model) parts.push(h('span', { class: 'model', text: m.model }));
+    const sampling = Object.entries(m.parameters ?? {}).map(([name, value]) => `${name.replace('_', ' ')} ${value}`);
+    if (sampling.length) parts.push(h('span', { class: 'parameters', text: sampling.join(' · ') }));
+    if (m.cache === 'hit') parts.push(h('span', { class: 'cache-hit', title: 'Answered from the response cache', text: 'cached' }));
     const details = [fullTime(m.created_at)];
     if (m.latency_ms) details.push(`${(m.latency_ms / 1000).toFixed(1)} s`);
     if (m.usage) details.push(`${m.usage.total_tokens} tokens`);

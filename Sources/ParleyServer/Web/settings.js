@@ -1,7 +1,13 @@
-// The model picker and the conversation settings dialog (system prompt, export).
+// The model picker and the conversation settings dialog (system prompt, knowledge bases, answer parameters, export).
 import { api } from './api.js';
 import { h, byId, toast } from './dom.js';
 import { exportConversation } from './export.js';
+
+/** The answer fields with one value each, and the parameter each sets. */
+const parameterFields = [
+  ['param-temperature', 'temperature'], ['param-top-p', 'top_p'], ['param-max-tokens', 'max_tokens'],
+  ['param-seed', 'seed'], ['param-reasoning', 'reasoning_effort'],
+];
 
 export class Settings {
   /** @param chat the Chat whose conversation these settings belong to; hooks {changed(conversation)} */
@@ -12,7 +18,7 @@ export class Settings {
     this.dialog = byId('settings-dialog');
     this.prompt = byId('system-prompt');
     this.defaultModel = null;
-    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [] }; // for a chat not created yet
+    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {} }; // for a chat not created yet
     this.basesList = byId('settings-bases-list');
     this.picker.addEventListener('change', () => this.pickModel(this.picker.value));
     byId('open-settings').addEventListener('click', () => this.openDialog());
@@ -85,6 +91,7 @@ export class Settings {
     const conversation = this.chat.conversation;
     this.showBases(conversation ? conversation.knowledge_base_ids ?? [] : this.pending.knowledgeBaseIds);
     this.prompt.value = conversation ? conversation.system_prompt ?? '' : this.pending.systemPrompt;
+    this.showParameters(conversation ? conversation.parameters ?? {} : this.pending.parameters);
     byId('export-markdown').disabled = !conversation;
     byId('export-json').disabled = !conversation;
     this.dialog.returnValue = '';
@@ -92,12 +99,33 @@ export class Settings {
     this.prompt.focus();
   }
 
+  /** Fills the answer fields from parameters ({temperature, top_p, max_tokens, seed, stop, reasoning_effort}). */
+  showParameters(parameters) {
+    for (const [id, name] of parameterFields) byId(id).value = parameters[name] ?? '';
+    byId('param-stop').value = (parameters.stop ?? []).join(', ');
+  }
+
+  /** The answer fields as parameters: blank fields are left out (the model's defaults). */
+  chosenParameters() {
+    const parameters = {};
+    for (const [id, name] of parameterFields) {
+      const value = byId(id).value.trim();
+      if (value === '') continue;
+      parameters[name] = name === 'reasoning_effort' ? value : Number(value);
+    }
+    const stop = byId('param-stop').value.split(',').map((part) => part.trim()).filter(Boolean);
+    if (stop.length) parameters.stop = stop;
+    return parameters;
+  }
+
   async savePrompt(text) {
     const conversation = this.chat.conversation;
     const prompt = text.trim() ? text : null;
     const bases = this.chosenBases();
+    const parameters = this.chosenParameters();
     if (!conversation) {
       this.pending.systemPrompt = text;
+      this.pending.parameters = parameters;
       if (this.basesLoaded) this.pending.knowledgeBaseIds = bases;
       toast('Settings kept for this new chat');
       return;
@@ -105,12 +133,13 @@ export class Settings {
     try {
       // The bases are only sent when their list was shown: a list that failed to load detaches nothing.
       const body = this.basesLoaded ? { system_prompt: prompt, knowledge_base_ids: bases } : { system_prompt: prompt };
+      body.parameters = parameters;
       const updated = await api('PATCH', `/conversations/${conversation.id}`, body);
       this.chat.conversation = updated;
       this.hooks.changed(updated);
       toast('Settings saved');
     } catch (error) {
-      toast(`System prompt not saved: ${error.explanation}`, 6000);
+      toast(`Settings not saved: ${error.explanation}`, 6000);
     }
   }
 
@@ -120,7 +149,8 @@ export class Settings {
     if (this.pending.model && this.pending.model !== this.defaultModel) body.model = this.pending.model;
     if (this.pending.systemPrompt.trim()) body.system_prompt = this.pending.systemPrompt;
     if (this.pending.knowledgeBaseIds.length) body.knowledge_base_ids = this.pending.knowledgeBaseIds;
-    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [] };
+    if (Object.keys(this.pending.parameters).length) body.parameters = this.pending.parameters;
+    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {} };
     return body;
   }
 
