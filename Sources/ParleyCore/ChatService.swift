@@ -24,6 +24,8 @@ public struct ChatService: Sendable {
     public let limits: ChatLimits
     /// Grounds the answers of conversations with knowledge bases; nil: none are.
     public var grounding: (any Grounding)?
+    /// Names conversations after their first exchange; nil: they keep the first line of their first message.
+    public var titler: ConversationTitler?
 
     /// History is read backwards, first a page with the turn itself, then larger ones, until the budget is full.
     static let firstHistoryPage = 32
@@ -101,14 +103,32 @@ public struct ChatService: Sendable {
             let request = ChatRequest(model: upstreamModel, messages: context, maxTokens: service.limits.maxOutputTokens)
                 .applying(turn.parameters, maxOutputTokens: service.limits.maxOutputTokens, cacheScope: owner.rawValue)
             do {
-                return try service.hub.start(user: turn.user, assistant: assistant, request: request,
-                                             provider: provider)
+                let job = try service.hub.start(user: turn.user, assistant: assistant, request: request, provider: provider)
+                if turn.user.index == 1, let titler = service.titler { Self.nameWhenAnswered(job, titler: titler, owner: owner) }
+                return job
             } catch {
                 _ = try? await service.store.finishMessage(id: turn.assistant.id, MessageCompletion(
                     content: "", status: .interrupted, errorMessage: "\(error)"))
                 throw error
             }
         }.value
+    }
+
+    /// This service with its answers grounded by `grounding`.
+    public func grounded(by grounding: any Grounding) -> ChatService {
+        var grounded = self
+        grounded.grounding = grounding
+        return grounded
+    }
+
+    /// Once the first answer is complete, has the conversation named (in the background: nobody waits for it).
+    static func nameWhenAnswered(_ job: GenerationJob, titler: ConversationTitler, owner: UserID) {
+        Task {
+            await job.waitUntilFinished()
+            guard let answer = job.finished, answer.status == .complete else { return }
+            await titler.nameConversation(job.userMessage.conversationID, owner: owner, question: job.userMessage.content,
+                                          answer: answer)
+        }
     }
 
     /// The sources of a turn in a conversation with knowledge bases, given up to half the context budget.

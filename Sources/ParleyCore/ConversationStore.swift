@@ -18,6 +18,8 @@ public protocol ConversationStore: Sendable {
     func updateConversation(id: UUID, owner: UserID, patch: ConversationPatch) async throws -> Conversation
     /// Deletes the conversation, its messages and their feedback.
     func deleteConversation(id: UUID, owner: UserID) async throws
+    /// Sets a title a model wrote, unless the user has named the conversation; true when it was set.
+    func setGeneratedTitle(conversationID: UUID, owner: UserID, title: String) async throws -> Bool
 
     /// Up to `limit` messages of the `window`, oldest first.
     func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage

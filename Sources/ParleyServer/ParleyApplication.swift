@@ -127,6 +127,12 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
         if closed > 0 { logger.info("signed-out user's streams closed", metadata: ["user": "\(user)", "streams": "\(closed)"]) }
     }
     let drain = Drain()
+    var chat = ChatService(store: store, models: gateway, hub: hub, limits: config.limits)
+    switch config.titles {
+    case .off: break
+    case .conversationModel: chat.titler = ConversationTitler(store: store, models: gateway, model: nil)
+    case .model(let name): chat.titler = ConversationTitler(store: store, models: gateway, model: name)
+    }
     let (knowledge, ingestion) = KnowledgeService.assembled(config: config.knowledge, lease: config.generationLease, store: store, gateway: gateway, logger: logger)
     let services = ParleyServices(
         config: config, store: store, models: gateway, router: models, gateway: gateway,
@@ -135,8 +141,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
                                                          period: config.budgetPeriod),
                                    usage: usage, metrics: CallMetrics(modelLabel: models.metricLabel(model:)), drain: drain),
         redis: shared, hub: hub,
-        chat: ChatService(store: store, models: gateway, hub: hub, limits: config.limits,
-                          grounding: KnowledgeGrounding(store: store, retriever: knowledge.retriever)),
+        chat: chat.grounded(by: KnowledgeGrounding(store: store, retriever: knowledge.retriever)),
         feed: GenerationFeed(hub: hub, store: store, pollInterval: max(config.flushInterval, .milliseconds(250))),
         authenticator: authenticator,
         loginThrottle: LoginThrottle(limiter: rateLimiter,

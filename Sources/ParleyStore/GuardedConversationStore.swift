@@ -155,6 +155,10 @@ public final class GuardedConversationStore: ConversationStore {
         try await guarded { try await $0.deleteConversation(id: id, owner: owner) }
     }
 
+    public func setGeneratedTitle(conversationID: UUID, owner: UserID, title: String) async throws -> Bool {
+        try await guarded { try await $0.setGeneratedTitle(conversationID: conversationID, owner: owner, title: title) }
+    }
+
     public func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage {
         try await guarded { try await $0.messages(conversationID: conversationID, owner: owner, window: window, limit: limit) }
     }

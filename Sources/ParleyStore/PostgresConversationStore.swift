@@ -82,9 +82,10 @@ public final class PostgresConversationStore: ConversationStore {
         try await perform {
             try await client.query("""
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids, parameters)
+                                           knowledge_base_ids, parameters, title_set_by_user)
                 VALUES (\(conversation.id), \(owner.rawValue), \(conversation.title), \(conversation.model),
-                        \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases), \(parameters))
+                        \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases), \(parameters),
+                        \(!conversation.title.isEmpty))
                 """, logger: logger)
         }
         return conversation
@@ -132,7 +133,7 @@ public final class PostgresConversationStore: ConversationStore {
         var sets = ["updated_at = $1"]
         if let title = patch.title {
             binds.append(title)
-            sets.append("title = $\(binds.count)")
+            sets.append("title = $\(binds.count), title_set_by_user = true")
         }
         if let model = patch.model {
             binds.append(model)
@@ -159,6 +160,16 @@ public final class PostgresConversationStore: ConversationStore {
         }
         guard let row = rows.first else { throw ParleyError.notFound("no conversation with id \(id.lowercased)") }
         return try Self.conversation(from: row)
+    }
+
+    public func setGeneratedTitle(conversationID: UUID, owner: UserID, title: String) async throws -> Bool {
+        let rows = try await perform {
+            try await client.query("""
+                UPDATE conversations SET title = \(title)
+                WHERE id = \(conversationID) AND owner_id = \(owner.rawValue) AND NOT title_set_by_user RETURNING id
+                """, logger: logger).collect()
+        }
+        return !rows.isEmpty
     }
 
     public func deleteConversation(id: UUID, owner: UserID) async throws {

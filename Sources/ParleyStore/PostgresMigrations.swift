@@ -219,6 +219,10 @@ enum PostgresMigrations {
             "ALTER TABLE messages ADD COLUMN parameters TEXT",
             "ALTER TABLE messages ADD COLUMN cache TEXT",
         ]),
+        ("017_titles_named_by_users", [
+            "ALTER TABLE conversations ADD COLUMN title_set_by_user BOOLEAN NOT NULL DEFAULT false",
+            "UPDATE conversations SET title_set_by_user = true",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -72,11 +72,12 @@ public final class SQLiteConversationStore: ConversationStore {
         try await write { db in
             try db.execute(sql: """
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids, parameters)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           knowledge_base_ids, parameters, title_set_by_user)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [conversation.id.lowercased, owner.rawValue, conversation.title, conversation.model,
                                  conversation.systemPrompt, now.millis, now.millis,
-                                 Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs), new.parameters.column])
+                                 Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs), new.parameters.column,
+                                 !conversation.title.isEmpty])
         }
         return conversation.roundedToMillis
     }
@@ -120,7 +121,7 @@ public final class SQLiteConversationStore: ConversationStore {
         let updated = try await write { db -> Conversation? in
             var sets = ["updated_at = ?"]
             var arguments: StatementArguments = [now]
-            if let title = patch.title { sets.append("title = ?"); arguments += [title] }
+            if let title = patch.title { sets.append("title = ?, title_set_by_user = 1"); arguments += [title] }
             if let model = patch.model { sets.append("model = ?"); arguments += [model] }
             if let prompt = patch.systemPrompt { sets.append("system_prompt = ?"); arguments += [prompt] }
             if let bases = patch.knowledgeBaseIDs {
@@ -135,6 +136,14 @@ public final class SQLiteConversationStore: ConversationStore {
         }
         guard let updated else { throw ParleyError.notFound("no conversation with id \(id.lowercased)") }
         return updated
+    }
+
+    public func setGeneratedTitle(conversationID: UUID, owner: UserID, title: String) async throws -> Bool {
+        try await write { db -> Bool in
+            try db.execute(sql: "UPDATE conversations SET title = ? WHERE id = ? AND owner_id = ? AND title_set_by_user = 0",
+                           arguments: [title, conversationID.lowercased, owner.rawValue])
+            return db.changesCount > 0
+        }
     }
 
     public func deleteConversation(id: UUID, owner: UserID) async throws {

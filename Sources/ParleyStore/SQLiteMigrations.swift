@@ -249,6 +249,13 @@ enum SQLiteMigrations {
                 ALTER TABLE messages ADD COLUMN cache TEXT;
                 """)
         }
+        migrator.registerMigration("017_titles_named_by_users") { db in
+            // A title the user gave (at creation or by renaming) is never replaced by a model-written one.
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN title_set_by_user INTEGER NOT NULL DEFAULT 0;
+                UPDATE conversations SET title_set_by_user = 1;
+                """)
+        }
         return migrator
     }
 }

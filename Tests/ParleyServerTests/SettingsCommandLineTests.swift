@@ -61,6 +61,7 @@ import Testing
         "anthropic_api_key": Sample(value: "sk-secret-anthropic", shown: "********"),
         "ollama_host": Sample(value: "127.0.0.1:11434", shown: "http://127.0.0.1:11434/v1"),
         "default_model": Sample(value: "llama3", shown: "llama3"),
+        "title_model": Sample(value: "off", shown: "off"),
         "model_aliases": Sample(value: #"{"gpt-4o":"llama3"}"#, shown: #"{"gpt-4o":"llama3"}"#, fileJSON: #"{"gpt-4o":"llama3"}"#),
         "fallbacks": Sample(value: #"{"big":["small"]}"#, shown: #"{"big":["small"]}"#, fileJSON: #"{"big":["small"]}"#),
         "api_keys": Sample(value: "key-secret-one,key-secret-two", shown: "********"),

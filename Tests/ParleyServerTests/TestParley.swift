@@ -52,6 +52,8 @@ final class TestParley: ParleyAPI {
         config.shutdownGrace = .milliseconds(200)
         // The cheapest accepted scrypt cost: tests sign in often, and the cost is not what they check.
         config.passwordHash = .init(logN: 14, r: 8, p: 1)
+        // Titles stay the first line of the first message unless a test asks for model-written ones.
+        config.titles = .off
         if withUpstream {
             var options = mockOptions
             options.port = 0

@@ -64,6 +64,9 @@ struct HangingPingStore: ConversationStore {
         try await base.updateConversation(id: id, owner: owner, patch: patch)
     }
     func deleteConversation(id: UUID, owner: UserID) async throws { try await base.deleteConversation(id: id, owner: owner) }
+    func setGeneratedTitle(conversationID: UUID, owner: UserID, title: String) async throws -> Bool {
+        try await base.setGeneratedTitle(conversationID: conversationID, owner: owner, title: title)
+    }
     func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage {
         try await base.messages(conversationID: conversationID, owner: owner, window: window, limit: limit)
     }

@@ -103,6 +103,10 @@ public struct ConfigLoader: Sendable {
         }
         if let (url, _) = try value("database_url") { config.databaseURL = url }
         if let (model, _) = try value("default_model") { config.defaultModel = model }
+        if let (model, _) = try value("title_model") {
+            let name = model.trimmingCharacters(in: .whitespaces)
+            config.titles = name.lowercased() == "off" ? .off : name.isEmpty ? .conversationModel : .model(name)
+        }
         if let budget = try integer("context_tokens", minimum: 16) { config.limits.contextTokenBudget = budget }
         if let maxTokens = try integer("max_output_tokens") { config.limits.maxOutputTokens = maxTokens }
         if let maxChars = try integer("max_message_chars") { config.limits.maxMessageCharacters = maxChars }

@@ -18,6 +18,8 @@ public struct ParleyConfig: Sendable {
     /// Bearer keys accepted on `/v1`; with none, `/v1` answers loopback clients only.
     public var apiKeys: [String] = []
     public var defaultModel: String?
+    /// Who names conversations after their first exchange.
+    public var titles: TitleWriter = .conversationModel
     public var timeouts = UpstreamTimeouts()
     public var limits = ChatLimits()
     /// Largest accepted request body.
@@ -176,5 +178,24 @@ public struct OIDCSettings: Sendable, Equatable {
     public init(issuer: String, clientID: String) {
         self.issuer = issuer
         self.clientID = clientID
+    }
+}
+
+/// Who writes a conversation's title after its first exchange.
+public enum TitleWriter: Sendable, Equatable {
+    /// The model the conversation talks to.
+    case conversationModel
+    /// A (small, cheap) model of its own.
+    case model(String)
+    /// Nobody: the title stays the first line of the first message.
+    case off
+
+    /// As the `title_model` setting spells it.
+    var setting: String? {
+        switch self {
+        case .conversationModel: nil
+        case .model(let name): name
+        case .off: "off"
+        }
     }
 }

@@ -143,6 +143,10 @@ extension Setting {
         },
         Setting("default_model", environment: "PARLEY_DEFAULT_MODEL", flag: "default-model", default: .described("first listed"),
                 help: "Model for messages and conversations that name none.") { $0.defaultModel },
+        Setting("title_model", environment: "PARLEY_TITLE_MODEL", flag: "title-model", default: .described("the chat's model"),
+                help: "Model that names a conversation after its first answer (a small one saves tokens); `off` keeps the first line of the first message.") {
+            $0.titles.setting
+        },
         Setting("model_aliases", environment: "PARLEY_MODEL_ALIASES", flag: "model-aliases", default: .described("–"),
                 help: "JSON object, name clients use → model, e.g. `{\"gpt-4o\": \"llama3.1\"}`.") {
             $0.router.aliases.isEmpty ? nil : json($0.router.aliases)

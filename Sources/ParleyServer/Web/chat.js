@@ -253,7 +253,19 @@ export class Chat {
     byId('empty-state').hidden = true;
     this.pending = null;
     await this.consume(response, assistantId, session);
-    if (!session.signal.aborted) this.refreshConversation();
+    if (!session.signal.aborted) {
+      const refreshed = await this.refreshConversation();
+      if (refreshed?.message_count === 2) this.awaitTitle(refreshed);
+    }
+  }
+
+  /** After the first answer a model may name the conversation in the background: looks again a few times. */
+  awaitTitle(conversation) {
+    for (const delay of [1000, 3000, 8000]) {
+      setTimeout(() => {
+        if (this.conversation?.id === conversation.id && this.conversation.title === conversation.title) this.refreshConversation();
+      }, delay);
+    }
   }
 
   /** Reads an answer's events; if the stream breaks before the answer ends, reattaches. */
@@ -398,7 +410,8 @@ export class Chat {
       if (this.conversation?.id !== conversation.id) return;
       this.conversation = conversation;
       this.hooks.changed(conversation);
-    } catch { /* the next action will show the problem */ }
+      return conversation;
+    } catch { return null; /* the next action will show the problem */ }
   }
 
   showError(text, retryAfterMs = null) {
