@@ -36,7 +36,9 @@ import Testing
         let mock = try await MockLLMServer(options: options).start(logger: TestParley.quietLogger)
         defer { Task { try? await mock.stop() } }
         let server = try await Self.serve(workspace, ["--openai-base-url", "http://127.0.0.1:\(mock.port)/v1",
-                                                      "--fallbacks", #"{"mock-1":["mock-2"]}"#, "--rate-limit-tpm", "10000000"],
+                                                      "--fallbacks", #"{"mock-1":["mock-2"]}"#, "--rate-limit-tpm", "10000000",
+                                                      // (a title request after the chat turn would add to the counts)
+                                                      "--title-model", "off"],
                                           environment: ["PARLEY_API_KEYS": "sk-metrics", "OPENAI_API_KEY": "sk-up"])
         defer { server.stop() }
         let client = TestParley.Client(baseURL: "http://127.0.0.1:\(server.port)")

@@ -89,7 +89,8 @@ import Testing
         try await ChildProcess.start(
             workspace.binary, ["serve", "--port", String(port), "--database", "sqlite://\(workspace.directory)/p.db",
                                "--openai-base-url", "http://127.0.0.1:\(upstreamPort)/v1", "--password-hash-cost", "14",
-                               "--log-level", "warning"] + extraArguments,
+                               // Titles stay the first lines these tests look for.
+                               "--log-level", "warning", "--title-model", "off"] + extraArguments,
             log: workspace.directory + "/" + log, environment: ["PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-up"])
     }
 

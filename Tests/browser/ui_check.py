@@ -791,6 +791,32 @@ def check_answer_parameters_and_cache(ui):
     wait('the seed cleared', lambda: 'seed' not in api('GET', f'/conversations/{ui.conversation_id()}')[1]['parameters'])
 
 
+def check_keyboard_shortcuts(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'new-chat').click()
+    ui.type_and_send('Shortcut test mock:tokens=400 mock:delay_ms=30')
+    wait('some streamed text', lambda: ui.last_answer_status() == 'streaming' and len(ui.last_answer_text()) > 20)
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+    wait('Esc to stop the answer', lambda: ui.last_answer_status() == 'cancelled')
+    ui.d.execute_script('document.activeElement.blur()')
+    ActionChains(ui.d).send_keys('?').perform()
+    wait('the shortcut list', lambda: ui.d.execute_script("return document.getElementById('shortcuts-dialog').open"))
+    listed = ui.d.find_element(By.ID, 'shortcut-list').text
+    assert 'New chat' in listed and 'Copy the last answer' in listed, listed
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+    wait('the list closed', lambda: not ui.d.execute_script("return document.getElementById('shortcuts-dialog').open"))
+    focused = lambda: ui.d.execute_script('return document.activeElement.id')
+    ActionChains(ui.d).key_down(Keys.CONTROL).send_keys('k').key_up(Keys.CONTROL).perform()
+    wait('Ctrl+K to focus search', lambda: focused() == 'search-input')
+    ActionChains(ui.d).key_down(Keys.SHIFT).send_keys(Keys.ESCAPE).key_up(Keys.SHIFT).perform()
+    wait('Shift+Esc to focus the message box', lambda: focused() == 'composer-input')
+    ActionChains(ui.d).key_down(Keys.CONTROL).key_down(Keys.SHIFT).send_keys('c').key_up(Keys.SHIFT).key_up(Keys.CONTROL).perform()
+    wait('the answer copied', lambda: ui.d.find_element(By.ID, 'toast').text == 'Copied')
+    assert ui.d.find_element(By.ID, 'composer-input').get_attribute('value') == '', 'no C typed into the box'
+    ActionChains(ui.d).key_down(Keys.CONTROL).key_down(Keys.SHIFT).send_keys('o').key_up(Keys.SHIFT).key_up(Keys.CONTROL).perform()
+    wait('Ctrl+Shift+O to start a new chat', lambda: ui.d.execute_script('return location.pathname') == '/')
+
+
 GUIDE = """# Router guide
 
 ## Resetting
@@ -1027,6 +1053,7 @@ def main():
         run('back and forward', check_back_forward, first, markdown)
         run('failed answer shows its status, retry', check_failed_answer_and_retry)
         run('system prompt and model picker', check_system_prompt_and_model)
+        run('keyboard shortcuts: Esc stops, ? lists, Ctrl+K searches, Shift+Esc focuses, copy, new chat', check_keyboard_shortcuts)
         run('answer parameters sent upstream, shown on the answer, served from the cache when deterministic',
             check_answer_parameters_and_cache)
         run('export Markdown and JSON', check_export, first)

@@ -8,6 +8,7 @@ import { signedIn } from './auth.js';
 import './account.js';
 import { KnowledgePanel } from './knowledge.js';
 import { Assistants } from './assistants.js';
+import { installShortcuts } from './shortcuts.js';
 
 const idPattern = /^\/c\/([0-9a-fA-F-]{36})\/?$/;
 
@@ -55,6 +56,8 @@ const settings = new Settings(chat, {
 });
 
 new Assistants(settings, { startNew: () => navigate(null) });
+
+installShortcuts({ lastAnswer: () => chat.lastAnswerText() });
 
 const sidebar = new Sidebar({
   navigate(id, at = null) { navigate(id, false, at); },

@@ -403,6 +403,13 @@ export class Chat {
 
   edit(view, content) { return this.send(content, view); }
 
+  /** The text of the newest answer on screen, or null. */
+  lastAnswerText() {
+    const answers = [...this.views.values()].filter((view) => view.message.role === 'assistant');
+    answers.sort((a, b) => a.index - b.index);
+    return answers.at(-1)?.message.content || null;
+  }
+
   async refreshConversation() {
     if (!this.conversation) return;
     try {
