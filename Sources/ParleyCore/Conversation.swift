@@ -15,6 +15,12 @@ public struct Conversation: Sendable, Equatable {
     public var knowledgeBaseIDs: [UUID]
     /// How its answers are sampled.
     public var parameters: ChatParameters
+    /// Kept at the top of the list.
+    public var pinned = false
+    /// Hidden from the list (still found by search) since then; nil: not archived.
+    public var archivedAt: Date?
+    /// The owner's labels, lowercase, in the order given.
+    public var tags: [String] = []
 
     public init(id: UUID, ownerID: UserID, title: String, model: String?, systemPrompt: String?,
                 messageCount: Int, createdAt: Date, updatedAt: Date, knowledgeBaseIDs: [UUID] = [],
@@ -58,13 +64,21 @@ public struct ConversationPatch: Sendable, Equatable {
     public var knowledgeBaseIDs: [UUID]?
     /// Replaces the sampling parameters.
     public var parameters: ChatParameters?
+    public var pinned: Bool?
+    /// Archives (true) or restores (false) it.
+    public var archived: Bool?
+    /// Replaces its tags.
+    public var tags: [String]?
     public init(title: String? = nil, model: String?? = nil, systemPrompt: String?? = nil, knowledgeBaseIDs: [UUID]? = nil,
-                parameters: ChatParameters? = nil) {
+                parameters: ChatParameters? = nil, pinned: Bool? = nil, archived: Bool? = nil, tags: [String]? = nil) {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
         self.knowledgeBaseIDs = knowledgeBaseIDs
         self.parameters = parameters
+        self.pinned = pinned
+        self.archived = archived
+        self.tags = tags
     }
 }
 
@@ -116,14 +130,28 @@ public struct ConversationQuery: Sendable, Equatable {
     public var after: ConversationCursor?
     /// Case-insensitive substring of the title, when set.
     public var search: String?
-    public init(limit: Int, after: ConversationCursor? = nil, search: String? = nil) {
+    /// Only pinned (true) or only unpinned (false) conversations; nil: both.
+    public var pinned: Bool?
+    /// Archived conversations instead of the others.
+    public var archived = false
+    /// Only conversations with this tag.
+    public var tag: String?
+    public init(limit: Int, after: ConversationCursor? = nil, search: String? = nil, pinned: Bool? = nil, archived: Bool = false,
+                tag: String? = nil) {
         self.limit = limit
         self.after = after
         self.search = search
+        self.pinned = pinned
+        self.archived = archived
+        self.tag = tag
     }
 }
 
 extension Conversation {
+    /// Tags as a database column holds them: each between commas (`,work,trips,`), so one matches `%,tag,%`.
+    public static func tagColumn(_ tags: [String]) -> String { tags.isEmpty ? "" : "," + tags.joined(separator: ",") + "," }
+    public static func tags(column: String) -> [String] { column.split(separator: ",").map(String.init) }
+
     /// Attached knowledge bases as a database column holds them: lowercase ids separated by commas.
     public static func knowledgeBaseColumn(_ ids: [UUID]) -> String { ids.map(\.lowercased).joined(separator: ",") }
     public static func knowledgeBaseIDs(column: String) -> [UUID] {

@@ -20,10 +20,15 @@ enum API {
         var messageCount: Int
         var knowledgeBaseIDs: [String]
         var parameters: ChatParameters
+        var pinned: Bool
+        var archived: Bool
+        var archivedAt: String?
+        var tags: [String]
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
-            case id, title, model, parameters
+            case id, title, model, parameters, pinned, archived, tags
+            case archivedAt = "archived_at"
             case systemPrompt = "system_prompt"
             case messageCount = "message_count"
             case knowledgeBaseIDs = "knowledge_base_ids"
@@ -38,6 +43,10 @@ enum API {
             messageCount = conversation.messageCount
             knowledgeBaseIDs = conversation.knowledgeBaseIDs.map(\.lowercased)
             parameters = conversation.parameters
+            pinned = conversation.pinned
+            archived = conversation.archivedAt != nil
+            archivedAt = conversation.archivedAt.map(API.time)
+            tags = conversation.tags
             createdAt = API.time(conversation.createdAt)
             updatedAt = API.time(conversation.updatedAt)
         }
@@ -168,14 +177,22 @@ enum API {
         var knowledgeBaseIDs: [String]?
         /// Replaces the sampling parameters (`null` clears them all).
         var parameters: ChatParametersBody??
+        var pinned: Bool?
+        /// Archives (`true`: hidden from the list, still found by search) or restores it.
+        var archived: Bool?
+        /// Replaces its tags.
+        var tags: [String]?
         enum CodingKeys: String, CodingKey {
-            case title, model, parameters
+            case title, model, parameters, pinned, archived, tags
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
         }
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             title = try container.decodeIfPresent(String.self, forKey: .title)
+            pinned = try container.decodeIfPresent(Bool.self, forKey: .pinned)
+            archived = try container.decodeIfPresent(Bool.self, forKey: .archived)
+            tags = try container.decodeIfPresent([String].self, forKey: .tags)
             if container.contains(.parameters) {
                 parameters = .some(try container.decodeIfPresent(ChatParametersBody.self, forKey: .parameters))
             }

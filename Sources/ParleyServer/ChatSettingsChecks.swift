@@ -71,3 +71,29 @@ struct ChatSettingsChecks {
         return kept
     }
 }
+
+extension ChatSettingsChecks {
+    static let maxTags = 10
+    static let maxTagLength = 32
+
+    /// A conversation's tags: at most ``maxTags``, each checked by ``tag(_:field:)``, repeats dropped.
+    func tags(_ tags: [String]) throws -> [String] {
+        guard tags.count <= Self.maxTags else { throw ClientError.invalid("a conversation has at most \(Self.maxTags) tags") }
+        var seen: [String] = []
+        for tag in tags {
+            let checked = try self.tag(tag, field: "tags")
+            if !seen.contains(checked) { seen.append(checked) }
+        }
+        return seen
+    }
+
+    /// A tag, trimmed and lowercased: 1 to ``maxTagLength`` characters, no commas or control characters.
+    func tag(_ tag: String, field: String) throws -> String {
+        let trimmed = tag.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !trimmed.isEmpty, trimmed.count <= Self.maxTagLength,
+              !trimmed.unicodeScalars.contains(where: { $0 == "," || CharacterSet.controlCharacters.contains($0) }) else {
+            throw ClientError.invalid("'\(field)': a tag is 1 to \(Self.maxTagLength) characters, without commas")
+        }
+        return trimmed
+    }
+}

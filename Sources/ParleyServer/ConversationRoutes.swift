@@ -80,8 +80,11 @@ struct ConversationRoutes {
             cursor = parsed
         }
         let search = try query.string("q", maxLength: 200)?.trimmingCharacters(in: .whitespaces)
+        let tag = try query.string("tag", maxLength: ChatSettingsChecks.maxTagLength).map { try checks.tag($0, field: "tag") }
         let page = try await store.listConversations(
-            owner: context.owner, query: ConversationQuery(limit: limit, after: cursor, search: search))
+            owner: context.owner, query: ConversationQuery(limit: limit, after: cursor, search: search,
+                                                           pinned: try query.boolean("pinned"),
+                                                           archived: try query.boolean("archived") ?? false, tag: tag))
         return try Response.json(API.ConversationList(data: page.items.map(API.Conversation.init),
                                                       nextCursor: page.nextCursor))
     }
@@ -104,7 +107,8 @@ struct ConversationRoutes {
         let updated = try await store.updateConversation(
             id: id, owner: context.owner,
             patch: ConversationPatch(title: body.title, model: body.model, systemPrompt: body.systemPrompt,
-                                     knowledgeBaseIDs: bases, parameters: parameters))
+                                     knowledgeBaseIDs: bases, parameters: parameters, pinned: body.pinned,
+                                     archived: body.archived, tags: try body.tags.map(checks.tags)))
         return try Response.json(API.Conversation(updated))
     }
 

@@ -90,6 +90,16 @@ struct Query {
         }
         return value
     }
+
+    /// `true` or `false` (also `1` and `0`).
+    func boolean(_ name: String) throws -> Bool? {
+        guard let raw = parameters[name] else { return nil }
+        switch raw.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw ClientError.invalid("'\(name)' must be true or false")
+        }
+    }
 }
 
 extension RequestContext {

@@ -6,7 +6,7 @@ import PostgresNIO
 extension PostgresConversationStore {
     static func conversation(from row: PostgresRow) throws -> Conversation {
         let columns = row.makeRandomAccess()
-        return Conversation(
+        var conversation = Conversation(
             id: try columns["id"].decode(UUID.self), ownerID: UserID(try columns["owner_id"].decode(String.self)),
             title: try columns["title"].decode(String.self), model: try columns["model"].decode(String?.self),
             systemPrompt: try columns["system_prompt"].decode(String?.self),
@@ -16,6 +16,12 @@ extension PostgresConversationStore {
             knowledgeBaseIDs: Conversation.knowledgeBaseIDs(
                 column: columns.contains("knowledge_base_ids") ? try columns["knowledge_base_ids"].decode(String.self) : ""),
             parameters: ChatParameters(column: columns.contains("parameters") ? try columns["parameters"].decode(String?.self) : nil))
+        if columns.contains("pinned") { conversation.pinned = try columns["pinned"].decode(Bool.self) }
+        if columns.contains("archived_at") {
+            conversation.archivedAt = try columns["archived_at"].decode(Int64?.self).map { Date(millis: $0) }
+        }
+        if columns.contains("tags") { conversation.tags = Conversation.tags(column: try columns["tags"].decode(String.self)) }
+        return conversation
     }
 
     /// Decodes ``messageColumns`` (plus rating, comment and f_updated_at of feedback when present).

@@ -105,6 +105,12 @@ public final class PostgresConversationStore: ConversationStore {
             binds.append("%" + StoreText.escapeLike(search) + "%")
             sql += " AND title ILIKE $\(binds.count) ESCAPE '\\'"
         }
+        sql += query.archived ? " AND archived_at IS NOT NULL" : " AND archived_at IS NULL"
+        if let pinned = query.pinned { sql += pinned ? " AND pinned" : " AND NOT pinned" }
+        if let tag = query.tag {
+            binds.append("%," + StoreText.escapeLike(tag) + ",%")
+            sql += " AND tags LIKE $\(binds.count) ESCAPE '\\'"
+        }
         binds.append(query.limit + 1)
         sql += " ORDER BY updated_at DESC, id DESC LIMIT $\(binds.count)"
         let rows = try await perform {
@@ -150,6 +156,18 @@ public final class PostgresConversationStore: ConversationStore {
         if let parameters = patch.parameters {
             binds.append(parameters.column)
             sets.append("parameters = $\(binds.count)")
+        }
+        if let pinned = patch.pinned {
+            binds.append(pinned)
+            sets.append("pinned = $\(binds.count)")
+        }
+        if let archived = patch.archived {
+            // Archiving again keeps the first time; restoring clears it.
+            sets.append(archived ? "archived_at = COALESCE(archived_at, $1)" : "archived_at = NULL")
+        }
+        if let tags = patch.tags {
+            binds.append(Conversation.tagColumn(tags))
+            sets.append("tags = $\(binds.count)")
         }
         binds.append(id)
         binds.append(owner.rawValue)

@@ -223,6 +223,11 @@ enum PostgresMigrations {
             "ALTER TABLE conversations ADD COLUMN title_set_by_user BOOLEAN NOT NULL DEFAULT false",
             "UPDATE conversations SET title_set_by_user = true",
         ]),
+        ("018_conversation_organisation", [
+            "ALTER TABLE conversations ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT false",
+            "ALTER TABLE conversations ADD COLUMN archived_at BIGINT",
+            "ALTER TABLE conversations ADD COLUMN tags TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

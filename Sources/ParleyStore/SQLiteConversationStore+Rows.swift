@@ -16,11 +16,15 @@ extension SQLiteConversationStore {
     }
 
     static func conversation(from row: Row) throws -> Conversation {
-        Conversation(id: try uuid(row, "id"), ownerID: UserID(row["owner_id"]), title: row["title"],
+        var conversation = Conversation(id: try uuid(row, "id"), ownerID: UserID(row["owner_id"]), title: row["title"],
                      model: row["model"], systemPrompt: row["system_prompt"], messageCount: row["message_count"],
                      createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]),
                      knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row["knowledge_base_ids"] ?? ""),
                      parameters: ChatParameters(column: row["parameters"]))
+        conversation.pinned = row["pinned"] ?? false
+        conversation.archivedAt = (row["archived_at"] as Int64?).map { Date(millis: $0) }
+        conversation.tags = Conversation.tags(column: row["tags"] ?? "")
+        return conversation
     }
 
     /// The message columns in table order, so `RETURNING *` rows decode the same way; feedback may follow.

@@ -95,6 +95,12 @@ public final class SQLiteConversationStore: ConversationStore {
                 sql += " AND title LIKE ? ESCAPE '\\' COLLATE NOCASE"
                 arguments += ["%" + StoreText.escapeLike(search) + "%"]
             }
+            sql += query.archived ? " AND archived_at IS NOT NULL" : " AND archived_at IS NULL"
+            if let pinned = query.pinned { sql += pinned ? " AND pinned = 1" : " AND pinned = 0" }
+            if let tag = query.tag {
+                sql += " AND tags LIKE ? ESCAPE '\\'"
+                arguments += ["%," + StoreText.escapeLike(tag) + ",%"]
+            }
             sql += " ORDER BY updated_at DESC, id DESC LIMIT ?"
             arguments += [query.limit + 1]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.conversation(from:))
@@ -129,6 +135,13 @@ public final class SQLiteConversationStore: ConversationStore {
                 arguments += [Conversation.knowledgeBaseColumn(bases)]
             }
             if let parameters = patch.parameters { sets.append("parameters = ?"); arguments += [parameters.column] }
+            if let pinned = patch.pinned { sets.append("pinned = ?"); arguments += [pinned] }
+            if let archived = patch.archived {
+                // Archiving again keeps the first time; restoring clears it.
+                sets.append(archived ? "archived_at = COALESCE(archived_at, ?)" : "archived_at = NULL")
+                if archived { arguments += [now] }
+            }
+            if let tags = patch.tags { sets.append("tags = ?"); arguments += [Conversation.tagColumn(tags)] }
             arguments += [id.lowercased, owner.rawValue]
             return try Row.fetchOne(db, sql: """
                 UPDATE conversations SET \(sets.joined(separator: ", ")) WHERE id = ? AND owner_id = ? RETURNING *

@@ -256,6 +256,13 @@ enum SQLiteMigrations {
                 UPDATE conversations SET title_set_by_user = 1;
                 """)
         }
+        migrator.registerMigration("018_conversation_organisation") { db in
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE conversations ADD COLUMN archived_at INTEGER;
+                ALTER TABLE conversations ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+                """)
+        }
         return migrator
     }
 }

@@ -35,6 +35,9 @@ import Testing
         ("a failing write spares concurrent ones", ConversationStoreContract.aFailingWriteDoesNotTakeConcurrentOnesWithIt),
         ("search finds finished messages and titles, ranked", ConversationStoreContract.searchFindsFinishedMessagesAndTitlesRanked),
         ("imported conversations read back whole", ConversationStoreContract.importedConversationsReadBackWhole),
+        ("pinned, archived and tagged conversations are listed apart", ConversationStoreContract.organisedConversationsAreListedApart),
+        ("a model-written title never replaces the user's", ConversationStoreContract.generatedTitlesSpareTheUsers),
+        ("parameters are kept and recorded on answers", ConversationStoreContract.parametersAreKeptAndRecordedOnAnswers),
     ]
 
     @Test(arguments: checks.map(\.0))

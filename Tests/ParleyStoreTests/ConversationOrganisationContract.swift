@@ -1,0 +1,66 @@
+import Foundation
+import ParleyCore
+import Testing
+
+extension ConversationStoreContract {
+    static func organisedConversationsAreListedApart(_ store: any ConversationStore) async throws {
+        let plain = try await store.createConversation(NewConversation(title: "plain"), owner: owner)
+        let pinned = try await store.createConversation(NewConversation(title: "pinned"), owner: owner)
+        let archived = try await store.createConversation(NewConversation(title: "archived"), owner: owner)
+        let marked = try await store.updateConversation(id: pinned.id, owner: owner,
+                                                        patch: ConversationPatch(pinned: true, tags: ["work", "trips"]))
+        #expect(marked.pinned && marked.tags == ["work", "trips"] && marked.archivedAt == nil)
+        let put = try await store.updateConversation(id: archived.id, owner: owner, patch: ConversationPatch(archived: true, tags: ["work"]))
+        let archivedAt = try #require(put.archivedAt)
+        let again = try await store.updateConversation(id: archived.id, owner: owner, patch: ConversationPatch(archived: true))
+        #expect(again.archivedAt == archivedAt, "archiving again keeps the first time")
+
+        func titles(_ query: ConversationQuery) async throws -> [String] {
+            try await store.listConversations(owner: owner, query: query).items.map(\.title)
+        }
+        #expect(try await titles(ConversationQuery(limit: 10)) == ["pinned", "plain"])
+        #expect(try await titles(ConversationQuery(limit: 10, pinned: true)) == ["pinned"])
+        #expect(try await titles(ConversationQuery(limit: 10, pinned: false)) == ["plain"])
+        #expect(try await titles(ConversationQuery(limit: 10, archived: true)) == ["archived"])
+        #expect(try await titles(ConversationQuery(limit: 10, tag: "work")) == ["pinned"])
+        #expect(try await titles(ConversationQuery(limit: 10, archived: true, tag: "work")) == ["archived"])
+        #expect(try await titles(ConversationQuery(limit: 10, tag: "wor")).isEmpty, "a tag matches whole")
+        #expect(try await store.listConversations(owner: stranger, query: ConversationQuery(limit: 10, pinned: true)).items.isEmpty)
+
+        let restored = try await store.updateConversation(id: archived.id, owner: owner, patch: ConversationPatch(archived: false))
+        #expect(restored.archivedAt == nil && restored.tags == ["work"])
+        #expect(try await titles(ConversationQuery(limit: 10)).count == 3)
+        _ = plain
+    }
+
+    static func generatedTitlesSpareTheUsers(_ store: any ConversationStore) async throws {
+        let untitled = try await store.createConversation(NewConversation(), owner: owner)
+        _ = try await store.appendTurn(conversationID: untitled.id, owner: owner, userContent: "first line", model: "m")
+        #expect(try await store.setGeneratedTitle(conversationID: untitled.id, owner: owner, title: "Model's title"))
+        #expect(try await store.conversation(id: untitled.id, owner: owner).title == "Model's title")
+        #expect(try await !store.setGeneratedTitle(conversationID: untitled.id, owner: stranger, title: "x"))
+        _ = try await store.updateConversation(id: untitled.id, owner: owner, patch: ConversationPatch(title: "Mine"))
+        #expect(try await !store.setGeneratedTitle(conversationID: untitled.id, owner: owner, title: "Later"))
+        let titled = try await store.createConversation(NewConversation(title: "Given"), owner: owner)
+        #expect(try await !store.setGeneratedTitle(conversationID: titled.id, owner: owner, title: "Later"))
+        #expect(try await store.conversation(id: untitled.id, owner: owner).title == "Mine")
+    }
+
+    static func parametersAreKeptAndRecordedOnAnswers(_ store: any ConversationStore) async throws {
+        let parameters = ChatParameters(temperature: 0, topP: 0.5, maxTokens: 9, seed: 3, stop: ["END"], reasoningEffort: "low")
+        let conversation = try await store.createConversation(NewConversation(parameters: parameters), owner: owner)
+        #expect(try await store.conversation(id: conversation.id, owner: owner).parameters == parameters)
+        let turn = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q", model: "m",
+                                             defaultModel: nil, historyLimit: 10, lease: .seconds(60))
+        #expect(turn.parameters == parameters && turn.assistant.parameters == parameters && turn.user.parameters == nil)
+        let done = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "a", status: .complete, cache: "hit"))
+        #expect(done.cache == "hit" && done.parameters == parameters)
+        let read = try await store.message(id: turn.assistant.id, owner: owner)
+        #expect(read.cache == "hit" && read.parameters == parameters)
+        let cleared = try await store.updateConversation(id: conversation.id, owner: owner, patch: ConversationPatch(parameters: ChatParameters()))
+        #expect(cleared.parameters.isEmpty)
+        let next = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q2", model: "m",
+                                             defaultModel: nil, historyLimit: 10, lease: .seconds(60))
+        #expect(next.parameters.isEmpty && next.assistant.parameters == nil)
+    }
+}
