@@ -45,13 +45,15 @@ public struct NewConversation: Sendable, Equatable {
     public var systemPrompt: String?
     public var knowledgeBaseIDs: [UUID]
     public var parameters: ChatParameters
+    public var tags: [String]
     public init(title: String? = nil, model: String? = nil, systemPrompt: String? = nil, knowledgeBaseIDs: [UUID] = [],
-                parameters: ChatParameters = ChatParameters()) {
+                parameters: ChatParameters = ChatParameters(), tags: [String] = []) {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
         self.knowledgeBaseIDs = knowledgeBaseIDs
         self.parameters = parameters
+        self.tags = tags
     }
 }
 

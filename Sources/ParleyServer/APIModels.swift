@@ -160,8 +160,9 @@ enum API {
         var knowledgeBaseIDs: [String]?
         var assistantID: String?
         var parameters: ChatParametersBody?
+        var tags: [String]?
         enum CodingKeys: String, CodingKey {
-            case title, model, parameters
+            case title, model, parameters, tags
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
             case assistantID = "assistant_id"

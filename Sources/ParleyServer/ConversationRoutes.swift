@@ -46,7 +46,7 @@ struct ConversationRoutes {
         let parameters = try checks.parameters(body.parameters)
         var new = NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt,
                                   knowledgeBaseIDs: try await knowledgeBases(body.knowledgeBaseIDs, context) ?? [],
-                                  parameters: parameters ?? ChatParameters())
+                                  parameters: parameters ?? ChatParameters(), tags: try checks.tags(body.tags ?? []))
         if let text = body.assistantID {
             // A chat started from an assistant takes its settings, unless the body names its own.
             let assistant: Assistant

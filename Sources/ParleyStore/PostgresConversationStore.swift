@@ -74,18 +74,20 @@ public final class PostgresConversationStore: ConversationStore {
 
     public func createConversation(_ new: NewConversation, owner: UserID) async throws -> Conversation {
         let now = Date(millis: Date().millis)
-        let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
+        var conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
                                         systemPrompt: new.systemPrompt, messageCount: 0, createdAt: now, updatedAt: now,
                                         knowledgeBaseIDs: new.knowledgeBaseIDs, parameters: new.parameters)
+        conversation.tags = new.tags
+        let tags = Conversation.tagColumn(new.tags)
         let bases = Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs)
         let parameters = new.parameters.column
         try await perform {
             try await client.query("""
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids, parameters, title_set_by_user)
+                                           knowledge_base_ids, parameters, title_set_by_user, tags)
                 VALUES (\(conversation.id), \(owner.rawValue), \(conversation.title), \(conversation.model),
                         \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases), \(parameters),
-                        \(!conversation.title.isEmpty))
+                        \(!conversation.title.isEmpty), \(tags))
                 """, logger: logger)
         }
         return conversation

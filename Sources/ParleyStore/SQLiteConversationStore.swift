@@ -65,19 +65,23 @@ public final class SQLiteConversationStore: ConversationStore {
 
     public func createConversation(_ new: NewConversation, owner: UserID) async throws -> Conversation {
         let now = Date()
-        let conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
-                                        systemPrompt: new.systemPrompt, messageCount: 0,
-                                        createdAt: now, updatedAt: now, knowledgeBaseIDs: new.knowledgeBaseIDs,
-                                        parameters: new.parameters)
+        let conversation = {
+            var conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
+                                            systemPrompt: new.systemPrompt, messageCount: 0,
+                                            createdAt: now, updatedAt: now, knowledgeBaseIDs: new.knowledgeBaseIDs,
+                                            parameters: new.parameters)
+            conversation.tags = new.tags
+            return conversation
+        }()
         try await write { db in
             try db.execute(sql: """
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids, parameters, title_set_by_user)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           knowledge_base_ids, parameters, title_set_by_user, tags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [conversation.id.lowercased, owner.rawValue, conversation.title, conversation.model,
                                  conversation.systemPrompt, now.millis, now.millis,
                                  Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs), new.parameters.column,
-                                 !conversation.title.isEmpty])
+                                 !conversation.title.isEmpty, Conversation.tagColumn(new.tags)])
         }
         return conversation.roundedToMillis
     }

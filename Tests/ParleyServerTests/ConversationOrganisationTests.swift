@@ -33,6 +33,9 @@ import Testing
             let restored = try await parley.request(.PATCH, "/api/v1/conversations/\(archived)", body: #"{"archived":false}"#)
             #expect(restored.json["archived"] as? Bool == false && restored.json["archived_at"] == nil)
             #expect(try await ids("").contains(archived))
+            let tagged = try await parley.request(.POST, "/api/v1/conversations", body: #"{"title":"Chores","tags":["Home"]}"#)
+            #expect(tagged.status == 201 && tagged.json["tags"] as? [String] == ["home"], "\(tagged.body)")
+            #expect(try await ids("?tag=home") == [try #require(tagged.json["id"] as? String)])
 
             let cases: [(String, APIReply)] = [
                 ("eleven tags", try await parley.request(.PATCH, "/api/v1/conversations/\(plain)",

@@ -178,9 +178,15 @@ class UI:
         wait('the answer to finish', lambda: self.answers() and self.last_answer_status() != 'streaming', timeout)
 
     def button(self, scope, label):
-        for element in scope.find_elements(By.CSS_SELECTOR, 'button'):
-            if element.get_attribute('aria-label') == label or element.text == label:
-                return element
+        # A message redraws its buttons (when it becomes the newest, when an answer ends): look again then.
+        for _ in range(20):
+            try:
+                for element in scope.find_elements(By.CSS_SELECTOR, 'button'):
+                    if element.get_attribute('aria-label') == label or element.text == label:
+                        return element
+                break
+            except StaleElementReferenceException:
+                time.sleep(0.05)
         raise AssertionError(f'no button {label!r}')
 
 
@@ -616,6 +622,38 @@ def check_sidebar(ui):
     wait('deleted', lambda: api('GET', f'/conversations/{created["id"]}')[0] == 404)
     wait('gone from the list', lambda: not ui.css(f'.conversation-item[data-id="{created["id"]}"]'))
     wait('back to a new chat', lambda: ui.d.execute_script('return location.pathname') == '/')
+
+
+def check_pin_archive_and_tags(ui):
+    cid = api('POST', '/conversations', {'title': 'Pin me'})[1]['id']
+    ui.open('/')
+    item = lambda: ui.d.find_element(By.CSS_SELECTOR, f'.conversation-item[data-id="{cid}"]')
+    wait('listed', lambda: ui.css(f'#conversation-list .conversation-item[data-id="{cid}"]'))
+    ui.button(item(), 'Pin “Pin me”').click()
+    wait('in the pinned list', lambda: ui.css(f'#pinned-list .conversation-item[data-id="{cid}"]')
+         and ui.d.find_element(By.ID, 'pinned-heading').is_displayed())
+    # Tagged in the settings; a tag filters the list.
+    ui.open(f'/c/{cid}')
+    ui.d.find_element(By.ID, 'open-settings').click()
+    ui.d.find_element(By.ID, 'conversation-tags').send_keys('Travel, home')
+    ui.d.find_element(By.ID, 'save-settings').click()
+    wait('the tags saved', lambda: api('GET', f'/conversations/{cid}')[1]['tags'] == ['travel', 'home'])
+    wait('a tag chip', unless_stale(lambda: [b for b in item().find_elements(By.CSS_SELECTOR, '.tag-chip') if b.text == 'travel']))[0].click()
+    wait('the list filtered', lambda: ui.d.find_element(By.ID, 'list-filter').is_displayed() and len(ui.css('.conversation-item')) == 1)
+    ui.d.find_element(By.CSS_SELECTOR, '#list-filter button').click()
+    wait('the whole list', lambda: len(ui.css('.conversation-item')) > 1)
+    # Archived: gone from the list, in the archived view, restored from it.
+    wait('the archive button', unless_stale(lambda: ui.button(item(), 'Archive “Pin me”').click() or True))
+    wait('gone from the list', lambda: not ui.css(f'.conversation-item[data-id="{cid}"]'))
+    assert api('GET', f'/conversations/{cid}')[1]['archived'] is True
+    ui.d.find_element(By.ID, 'show-archived').click()
+    wait('in the archived list', lambda: ui.css(f'.conversation-item[data-id="{cid}"]'))
+    ui.button(item(), 'Restore “Pin me”').click()
+    wait('restored', lambda: not ui.css(f'.conversation-item[data-id="{cid}"]') and api('GET', f'/conversations/{cid}')[1]['archived'] is False)
+    ui.d.find_element(By.ID, 'show-archived').click()
+    wait('back in the pinned list', lambda: ui.css(f'#pinned-list .conversation-item[data-id="{cid}"]'))
+    ui.button(item(), 'Unpin “Pin me”').click()
+    wait('unpinned', lambda: ui.css(f'#conversation-list .conversation-item[data-id="{cid}"]') and not ui.css('#pinned-list .conversation-item'))
 
 
 def check_back_forward(ui, first, second):
@@ -1065,6 +1103,7 @@ def main():
         run('1,000-message conversation pages from the newest', check_long_conversation)
         run('a search hit opens its conversation at the message, pages both ways', check_search_hit_opens_at_the_message)
         run('sidebar paging, search, rename, delete', check_sidebar)
+        run('pin, tag and filter by tag, archive and restore', check_pin_archive_and_tags)
         run('a session ending mid-chat: sign in over the page, the message goes out', check_session_ending_mid_chat_keeps_the_message)
         run('an API key is shown once', check_api_key_shown_once)
         run('the administrator approves a pending sign-up', check_admin_approves_a_pending_user)

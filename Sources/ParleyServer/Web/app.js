@@ -110,4 +110,4 @@ document.addEventListener('keydown', (event) => {
 if (location.pathname !== '/' && !idFromLocation()) history.replaceState(null, '', '/');
 show(idFromLocation(), indexFromLocation());
 settings.loadModels();
-sidebar.loadMore();
+sidebar.reload();

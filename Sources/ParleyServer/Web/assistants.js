@@ -85,7 +85,7 @@ export class Assistants {
     this.hooks.startNew();
     this.settings.pending = {
       model: assistant.model, systemPrompt: assistant.system_prompt ?? '', knowledgeBaseIds: assistant.knowledge_base_ids,
-      parameters: assistant.parameters ?? {},
+      parameters: assistant.parameters ?? {}, tags: [],
     };
     this.settings.show(null);
     toast(`New chat with ${assistant.name}`);

@@ -23,6 +23,8 @@ const iconPaths = {
   thumb: 'M7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3m0 11V11l4-9a3 3 0 0 1 3 3v4h5.7a2 2 0 0 1 2 2.3l-1.4 9a2 2 0 0 1-2 1.7z',
   trash: 'M3 6h18M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2m3 0v14a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V6',
   pencil: 'M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z',
+  pin: 'M12 17v5M9 3h6l-1 6 4 4H6l4-4z',
+  archive: 'M3 4h18v4H3zM5 8v12h14V8M10 12h4',
 };
 
 /** A small line icon (decorative: the button around it carries the label). */

@@ -18,7 +18,7 @@ export class Settings {
     this.dialog = byId('settings-dialog');
     this.prompt = byId('system-prompt');
     this.defaultModel = null;
-    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {} }; // for a chat not created yet
+    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {}, tags: [] }; // for a chat not created yet
     this.basesList = byId('settings-bases-list');
     this.picker.addEventListener('change', () => this.pickModel(this.picker.value));
     byId('open-settings').addEventListener('click', () => this.openDialog());
@@ -92,6 +92,7 @@ export class Settings {
     this.showBases(conversation ? conversation.knowledge_base_ids ?? [] : this.pending.knowledgeBaseIds);
     this.prompt.value = conversation ? conversation.system_prompt ?? '' : this.pending.systemPrompt;
     this.showParameters(conversation ? conversation.parameters ?? {} : this.pending.parameters);
+    byId('conversation-tags').value = conversation ? (conversation.tags ?? []).join(', ') : this.pending.tags.join(', ');
     byId('export-markdown').disabled = !conversation;
     byId('export-json').disabled = !conversation;
     this.dialog.returnValue = '';
@@ -123,7 +124,9 @@ export class Settings {
     const prompt = text.trim() ? text : null;
     const bases = this.chosenBases();
     const parameters = this.chosenParameters();
+    const tags = byId('conversation-tags').value.split(',').map((tag) => tag.trim()).filter(Boolean);
     if (!conversation) {
+      this.pending.tags = tags;
       this.pending.systemPrompt = text;
       this.pending.parameters = parameters;
       if (this.basesLoaded) this.pending.knowledgeBaseIds = bases;
@@ -134,6 +137,7 @@ export class Settings {
       // The bases are only sent when their list was shown: a list that failed to load detaches nothing.
       const body = this.basesLoaded ? { system_prompt: prompt, knowledge_base_ids: bases } : { system_prompt: prompt };
       body.parameters = parameters;
+      body.tags = tags;
       const updated = await api('PATCH', `/conversations/${conversation.id}`, body);
       this.chat.conversation = updated;
       this.hooks.changed(updated);
@@ -150,7 +154,8 @@ export class Settings {
     if (this.pending.systemPrompt.trim()) body.system_prompt = this.pending.systemPrompt;
     if (this.pending.knowledgeBaseIds.length) body.knowledge_base_ids = this.pending.knowledgeBaseIds;
     if (Object.keys(this.pending.parameters).length) body.parameters = this.pending.parameters;
-    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {} };
+    if (this.pending.tags.length) body.tags = this.pending.tags;
+    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {}, tags: [] };
     return body;
   }
 

@@ -1,4 +1,5 @@
-// The conversation list: newest first, paged as it scrolls, with search, rename and delete.
+// The conversation list: pinned ones on top, then newest first, paged as it scrolls; search, rename, pin, tag
+// (a tag filters the list), archive (the archived list restores) and delete.
 import { api } from './api.js';
 import { h, icon, byId, confirmAction, toast } from './dom.js';
 
@@ -9,6 +10,15 @@ export class Sidebar {
   constructor(hooks) {
     this.hooks = hooks;
     this.list = byId('conversation-list');
+    this.pinnedList = byId('pinned-list');
+    this.archivedView = false;
+    this.tag = null;
+    byId('show-archived').addEventListener('click', () => {
+      this.archivedView = !this.archivedView;
+      byId('show-archived').setAttribute('aria-pressed', String(this.archivedView));
+      byId('show-archived').textContent = this.archivedView ? 'Back to chats' : 'Archived chats';
+      this.reload();
+    });
     this.status = byId('list-status');
     this.results = byId('search-results');
     this.search = byId('search-input');
@@ -31,17 +41,53 @@ export class Sidebar {
     });
   }
 
+  /** The list's filter as query parameters: archived or not, the chosen tag. */
+  filter() {
+    const tag = this.tag ? `&tag=${encodeURIComponent(this.tag)}` : '';
+    return this.archivedView ? `&archived=true${tag}` : tag;
+  }
+
+  /** Starts the lists again (another view or filter). */
+  reload() {
+    this.list.replaceChildren();
+    this.pinnedList.replaceChildren();
+    this.items.clear();
+    this.cursor = null;
+    this.exhausted = false;
+    const filter = byId('list-filter');
+    filter.hidden = !this.tag;
+    if (this.tag) {
+      filter.replaceChildren(`Tagged “${this.tag}” `, h('button', { type: 'button', class: 'link-button',
+        'aria-label': `Show all chats, not only those tagged ${this.tag}`, onclick: () => { this.tag = null; this.reload(); } }, 'Show all'));
+    }
+    this.loadPinned();
+    this.loadMore();
+  }
+
+  async loadPinned() {
+    byId('pinned-heading').hidden = true;
+    if (this.archivedView) return;
+    try {
+      const page = await api('GET', `/conversations?pinned=true&limit=200${this.filter()}`);
+      for (const conversation of page.data) if (!this.items.has(conversation.id)) this.pinnedList.append(this.item(conversation));
+      byId('pinned-heading').hidden = this.pinnedList.children.length === 0;
+    } catch { /* the main list reports problems */ }
+  }
+
   async loadMore() {
     if (this.loading || this.exhausted) return;
     this.loading = true;
     this.status.textContent = 'Loading…';
     try {
       const query = this.cursor ? `&cursor=${encodeURIComponent(this.cursor)}` : '';
-      const page = await api('GET', `/conversations?limit=${pageSize}${query}`);
+      const pinned = this.archivedView ? '' : '&pinned=false';
+      const page = await api('GET', `/conversations?limit=${pageSize}${pinned}${this.filter()}${query}`);
       for (const conversation of page.data) if (!this.items.has(conversation.id)) this.list.append(this.item(conversation));
       this.cursor = page.next_cursor;
       this.exhausted = !page.next_cursor;
-      this.status.textContent = this.items.size === 0 ? 'No conversations yet.' : '';
+      this.status.textContent = this.list.children.length === 0
+        ? (this.archivedView ? 'No archived chats.' : this.tag ? 'No other chats with this tag.' : this.pinnedList.children.length ? '' : 'No conversations yet.')
+        : '';
     } catch (error) {
       this.status.textContent = `Conversations could not be loaded: ${error.explanation}`;
       this.loading = false;
@@ -61,36 +107,70 @@ export class Sidebar {
       this.hooks.navigate(conversation.id);
     });
     const rename = h('button', { type: 'button', class: 'icon-button small', title: 'Rename' }, icon('pencil'));
+    const pin = h('button', { type: 'button', class: 'icon-button small pin' }, icon('pin'));
+    const archive = h('button', { type: 'button', class: 'icon-button small' }, icon('archive'));
     const remove = h('button', { type: 'button', class: 'icon-button small', title: 'Delete' }, icon('trash'));
-    const element = h('li', { class: 'conversation-item', 'data-id': conversation.id }, link, rename, remove);
-    const entry = { conversation, element, link, rename, remove };
+    const tags = h('span', { class: 'tag-chips' });
+    const element = h('li', { class: 'conversation-item', 'data-id': conversation.id }, link, tags, rename, pin, archive, remove);
+    const entry = { conversation, element, link, rename, pin, archive, remove, tags };
     this.label(entry);
     rename.addEventListener('click', () => this.startRename(entry));
+    pin.addEventListener('click', () => this.change(entry, { pinned: !entry.conversation.pinned }));
+    archive.addEventListener('click', () => this.change(entry, { archived: !entry.conversation.archived }));
     remove.addEventListener('click', () => this.remove(entry));
     this.items.set(conversation.id, entry);
     if (conversation.id === this.activeId) link.setAttribute('aria-current', 'page');
     return element;
   }
 
-  /** Adds a conversation or updates its entry; a conversation that changed moves to the top. */
+  /** Pins or unpins, archives or restores a conversation, and moves it where it now belongs. */
+  async change(entry, patch) {
+    try {
+      const updated = await api('PATCH', `/conversations/${entry.conversation.id}`, patch);
+      this.upsert(updated);
+      if (patch.archived !== undefined) toast(patch.archived ? `Archived “${updated.title || 'New chat'}”` : 'Restored');
+    } catch (error) {
+      toast(`Not changed: ${error.explanation}`, 6000);
+    }
+  }
+
+  /** Adds a conversation or updates its entry; a conversation that changed moves to the top of its list (pinned
+   * or not); one that no longer belongs in the view (archived, restored, another tag) leaves it. */
   upsert(conversation) {
-    const entry = this.items.get(conversation.id);
-    if (!entry) {
-      this.list.prepend(this.item(conversation));
-      this.status.textContent = '';
+    let entry = this.items.get(conversation.id);
+    const belongs = conversation.archived === this.archivedView && (!this.tag || conversation.tags?.includes(this.tag));
+    if (!belongs) {
+      if (entry) { entry.element.remove(); this.items.delete(conversation.id); }
       return;
     }
-    const moved = entry.conversation.updated_at !== conversation.updated_at;
-    entry.conversation = conversation;
-    this.label(entry);
-    if (moved) this.list.prepend(entry.element);
+    const list = conversation.pinned && !this.archivedView ? this.pinnedList : this.list;
+    if (!entry) {
+      list.prepend(this.item(conversation));
+      this.status.textContent = '';
+    } else {
+      const moved = entry.conversation.updated_at !== conversation.updated_at || entry.element.parentElement !== list;
+      entry.conversation = conversation;
+      this.label(entry);
+      if (moved) list.prepend(entry.element);
+    }
+    byId('pinned-heading').hidden = this.pinnedList.children.length === 0;
   }
 
   label(entry) {
-    const title = entry.conversation.title || 'New chat';
+    const conversation = entry.conversation;
+    const title = conversation.title || 'New chat';
     entry.link.textContent = title;
     entry.rename.setAttribute('aria-label', `Rename “${title}”`);
     entry.remove.setAttribute('aria-label', `Delete “${title}”`);
+    entry.pin.setAttribute('aria-label', `${conversation.pinned ? 'Unpin' : 'Pin'} “${title}”`);
+    entry.pin.setAttribute('aria-pressed', String(Boolean(conversation.pinned)));
+    entry.pin.title = conversation.pinned ? 'Unpin' : 'Pin';
+    entry.archive.setAttribute('aria-label', `${conversation.archived ? 'Restore' : 'Archive'} “${title}”`);
+    entry.archive.title = conversation.archived ? 'Restore' : 'Archive';
+    entry.tags.replaceChildren(...(conversation.tags ?? []).map((tag) => h('button', {
+      type: 'button', class: 'tag-chip', 'aria-label': `Show chats tagged ${tag}`,
+      onclick: () => { this.tag = tag; this.reload(); },
+    }, tag)));
   }
 
   setActive(id) {
