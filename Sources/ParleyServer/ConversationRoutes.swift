@@ -72,13 +72,7 @@ struct ConversationRoutes {
     @Sendable func list(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let query = Query(request)
         let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 20
-        var cursor: ConversationCursor?
-        if let token = try query.string("cursor", maxLength: 200) {
-            guard let parsed = ConversationCursor(token: token) else {
-                throw ClientError.invalid("'cursor' is not a cursor this server issued")
-            }
-            cursor = parsed
-        }
+        let cursor = try query.conversationCursor()
         let search = try query.string("q", maxLength: 200)?.trimmingCharacters(in: .whitespaces)
         let tag = try query.string("tag", maxLength: ChatSettingsChecks.maxTagLength).map { try checks.tag($0, field: "tag") }
         let page = try await store.listConversations(

@@ -91,6 +91,15 @@ struct Query {
         return value
     }
 
+    /// The `cursor` of a newest-first list of conversations, as the previous page gave it.
+    func conversationCursor() throws -> ConversationCursor? {
+        guard let token = try string("cursor", maxLength: 200) else { return nil }
+        guard let cursor = ConversationCursor(token: token) else {
+            throw ClientError.invalid("'cursor' is not a cursor this server issued")
+        }
+        return cursor
+    }
+
     /// `true` or `false` (also `1` and `0`).
     func boolean(_ name: String) throws -> Bool? {
         guard let raw = parameters[name] else { return nil }

@@ -83,11 +83,7 @@ extension PostgresConversationStore: VisitorChatStore {
         binds.append(assistantID)
         binds.append(owner.rawValue)
         var sql = """
-            SELECT c.*, v.handoff_email, v.handoff_note, v.handoff_at,
-                (SELECT count(*) FROM feedback f JOIN messages m ON m.id = f.message_id
-                 WHERE m.conversation_id = c.id AND f.rating > 0) AS thumbs_up,
-                (SELECT count(*) FROM feedback f JOIN messages m ON m.id = f.message_id
-                 WHERE m.conversation_id = c.id AND f.rating < 0) AS thumbs_down
+            SELECT c.*, \(StoreText.visitorChatColumns)
             FROM conversations c JOIN visitor_chats v ON v.conversation_id = c.id
             WHERE c.visitor_of = $1 AND c.owner_id = $2
             """

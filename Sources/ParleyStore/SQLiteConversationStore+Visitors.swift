@@ -73,11 +73,7 @@ extension SQLiteConversationStore: VisitorChatStore {
     public func visitorChats(assistantID: UUID, owner: UserID, limit: Int, after: ConversationCursor?) async throws -> Page<VisitorChat> {
         let rows = try await read { db -> [VisitorChat] in
             var sql = """
-                SELECT c.*, v.handoff_email, v.handoff_note, v.handoff_at,
-                    (SELECT count(*) FROM feedback f JOIN messages m ON m.id = f.message_id
-                     WHERE m.conversation_id = c.id AND f.rating > 0) AS thumbs_up,
-                    (SELECT count(*) FROM feedback f JOIN messages m ON m.id = f.message_id
-                     WHERE m.conversation_id = c.id AND f.rating < 0) AS thumbs_down
+                SELECT c.*, \(StoreText.visitorChatColumns)
                 FROM conversations c JOIN visitor_chats v ON v.conversation_id = c.id
                 WHERE c.visitor_of = ? AND c.owner_id = ?
                 """

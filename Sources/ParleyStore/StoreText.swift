@@ -2,6 +2,16 @@ import Foundation
 
 /// Text rules shared by every store backend.
 enum StoreText {
+    /// The columns of a visitor's chat as its owner lists it, after `c.*` (the conversation): the request for a
+    /// person and the visitor's ratings. Both databases read the same SQL.
+    static let visitorChatColumns = """
+        v.handoff_email, v.handoff_note, v.handoff_at,
+            (SELECT count(*) FROM feedback f JOIN messages m ON m.id = f.message_id
+             WHERE m.conversation_id = c.id AND f.rating > 0) AS thumbs_up,
+            (SELECT count(*) FROM feedback f JOIN messages m ON m.id = f.message_id
+             WHERE m.conversation_id = c.id AND f.rating < 0) AS thumbs_down
+        """
+
     static func escapeLike(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")

@@ -22,7 +22,8 @@ import Testing
         let upstreams = #"[{"name":"fixed","base_url":"http://127.0.0.1:\#(upstream)/v1","models":["m"]}]"#
         return try await ChildProcess.start(
             workspace.binary, ["serve", "--port", "0", "--database", "sqlite://\(workspace.directory)/p.db", "--upstreams", upstreams,
-                               "--password-hash-cost", "14", "--log-level", "warning"],
+                               // (the upstream serves a fixed number of answers: none for a title)
+                               "--password-hash-cost", "14", "--log-level", "warning", "--title-model", "off"],
             log: workspace.directory + "/serve.log", environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 })
     }
 

@@ -75,13 +75,7 @@ struct AssistantRoutes {
         let id = try context.uuid("id", kind: "assistant")
         let query = Query(request)
         let limit = try query.integer("limit", in: 1...ConversationRoutes.maxPageSize) ?? 20
-        var cursor: ConversationCursor?
-        if let token = try query.string("cursor", maxLength: 200) {
-            guard let parsed = ConversationCursor(token: token) else {
-                throw ClientError.invalid("'cursor' is not a cursor this server issued")
-            }
-            cursor = parsed
-        }
+        let cursor = try query.conversationCursor()
         _ = try await store.assistant(id: id, owner: context.owner)
         let page = try await store.visitorChats(assistantID: id, owner: context.owner, limit: limit, after: cursor)
         return try Response.json(API.VisitorChatList(data: page.items.map(API.VisitorChat.init), nextCursor: page.nextCursor))
