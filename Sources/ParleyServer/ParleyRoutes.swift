@@ -35,6 +35,7 @@ enum ParleyRoutes {
         AssistantRoutes(store: services.store,
                         checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),
                         bodyLimit: bodyLimit).register(on: api)
+        PromptRoutes(store: services.store, bodyLimit: bodyLimit).register(on: api)
         // Published assistants answer anyone: a visitor reaches only the chat they started, by its token.
         VisitorRoutes(store: services.store, chat: services.chat, feed: services.feed,
                       checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),

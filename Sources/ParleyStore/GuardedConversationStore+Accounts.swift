@@ -103,3 +103,25 @@ private struct KeyRow: Sendable {
     let user: User
     init(_ pair: (APIKeyRecord, User)) { (key, user) = pair }
 }
+
+/// Saved prompt calls under the same deadline and outage rule.
+extension GuardedConversationStore: PromptStore {
+    private func guardedPrompts<T: Sendable>(operation: StaticString = #function,
+                                             _ call: @escaping @Sendable (any PromptStore) async throws -> T) async throws -> T {
+        guard let prompts = base as? any PromptStore else { throw ParleyError.unavailable("this database keeps no prompts") }
+        return try await guarded(operation: operation) { _ in try await call(prompts) }
+    }
+
+    public func createPrompt(_ draft: PromptDraft, owner: UserID, maxPerUser: Int) async throws -> SavedPrompt {
+        try await guardedPrompts { try await $0.createPrompt(draft, owner: owner, maxPerUser: maxPerUser) }
+    }
+    public func prompts(owner: UserID) async throws -> [SavedPrompt] {
+        try await guardedPrompts { try await $0.prompts(owner: owner) }
+    }
+    public func updatePrompt(id: UUID, owner: UserID, draft: PromptDraft) async throws -> SavedPrompt {
+        try await guardedPrompts { try await $0.updatePrompt(id: id, owner: owner, draft: draft) }
+    }
+    public func deletePrompt(id: UUID, owner: UserID) async throws {
+        try await guardedPrompts { try await $0.deletePrompt(id: id, owner: owner) }
+    }
+}

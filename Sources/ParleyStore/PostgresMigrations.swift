@@ -228,6 +228,20 @@ enum PostgresMigrations {
             "ALTER TABLE conversations ADD COLUMN archived_at BIGINT",
             "ALTER TABLE conversations ADD COLUMN tags TEXT NOT NULL DEFAULT ''",
         ]),
+        ("019_saved_prompts", [
+            """
+            CREATE TABLE prompts (
+                id UUID PRIMARY KEY,
+                owner_id TEXT NOT NULL,
+                command TEXT NOT NULL,
+                title TEXT NOT NULL,
+                content TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX prompts_by_command ON prompts (owner_id, command)",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -263,6 +263,20 @@ enum SQLiteMigrations {
                 ALTER TABLE conversations ADD COLUMN tags TEXT NOT NULL DEFAULT '';
                 """)
         }
+        migrator.registerMigration("019_saved_prompts") { db in
+            try db.execute(sql: """
+                CREATE TABLE prompts (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    owner_id TEXT NOT NULL,
+                    command TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX prompts_by_command ON prompts (owner_id, command);
+                """)
+        }
         return migrator
     }
 }

@@ -60,6 +60,8 @@ import Testing
         "POST /api/v1/assistants": (.user, #"{"name":"mine"}"#), "GET /api/v1/assistants": (.user, nil),
         "GET /api/v1/assistants/{id}": (.user, nil), "PATCH /api/v1/assistants/{id}": (.user, #"{"name":"taken"}"#),
         "DELETE /api/v1/assistants/{id}": (.user, nil), "GET /api/v1/assistants/{id}/visitor-chats": (.user, nil),
+        "POST /api/v1/prompts": (.user, #"{"command":"stolen","content":"x"}"#), "GET /api/v1/prompts": (.user, nil),
+        "PATCH /api/v1/prompts/{id}": (.user, #"{"title":"taken"}"#), "DELETE /api/v1/prompts/{id}": (.user, nil),
         "POST /api/v1/knowledge-bases": (.user, #"{"name":"mine"}"#), "GET /api/v1/knowledge-bases": (.user, nil),
         "GET /api/v1/knowledge-bases/{id}": (.user, nil), "PATCH /api/v1/knowledge-bases/{id}": (.user, #"{"name":"taken"}"#),
         "DELETE /api/v1/knowledge-bases/{id}": (.user, nil),
@@ -100,9 +102,10 @@ import Testing
         var assistant: String
         /// The assistant's public address: anyone may use it.
         var slug: String
+        var prompt: String
         var markers: [String] {
-            [conversation, message, session, key, base, document, assistant, "zanzibar", "alice-secret-title", "alice-secret-base",
-             "alice-secret-assistant"]
+            [conversation, message, session, key, base, document, assistant, prompt, "zanzibar", "alice-secret-title", "alice-secret-base",
+             "alice-secret-assistant", "alice-secret-prompt"]
         }
     }
 
@@ -165,8 +168,13 @@ import Testing
             let slug = String(try #require(published.json["public_path"] as? String).dropFirst(3))
             let visitorChat = try await parley.request(.POST, "/api/v1/public/assistants/\(slug)/chats", headers: ["Authorization": ""])
             let visitor = ["Authorization": "", "Parley-Visitor-Token": try #require(visitorChat.json["token"] as? String)]
+            // And a saved prompt.
+            let prompt = try await parley.request(.POST, "/api/v1/prompts", body: #"{"command":"mine","content":"alice-secret-prompt"}"#,
+                                                  headers: asAlice)
+            let promptID = try #require(prompt.json["id"] as? String, "\(prompt.body)")
             let alice = Alice(conversation: conversation, message: message, session: sessionID, key: aliceKeyID,
-                              userID: aliceSession.userID, base: base, document: document, assistant: assistantID, slug: slug)
+                              userID: aliceSession.userID, base: base, document: document, assistant: assistantID, slug: slug,
+                              prompt: promptID)
             #expect(try await parley.request(.PATCH, "/api/v1/admin/users/\(carolSession.userID)", body: #"{"role":"disabled"}"#,
                                              headers: admin.headers).status == 200)
 
@@ -204,7 +212,7 @@ import Testing
                 case .user:
                     expect(try await call(["Authorization": "Bearer " + aliceGatewayOnly]), [403], "a key without the chat scope")
                     // Bob, signed in: another user's id is unknown to him; his own lists hold nothing of alice's.
-                    let statuses: Set<Int> = route.path.contains("{id}") ? [404] : [200, 201, 400, 403]
+                    let statuses: Set<Int> = route.path.contains("{id}") ? [404] : [200, 201, 400, 403, 409]
                     expect(try await call(["Authorization": "Bearer " + bobKey]), statuses, "a second user's key")
                     expect(try await call(bobSession.headers), statuses, "a second user's session")
                 case .admin:
@@ -252,6 +260,7 @@ import Testing
         case path.hasPrefix("/api/v1/admin/users/"): id = alice.userID
         case path.hasPrefix("/api/v1/knowledge-bases/"): id = alice.base
         case path.hasPrefix("/api/v1/assistants/"): id = alice.assistant
+        case path.hasPrefix("/api/v1/prompts/"): id = alice.prompt
         default: id = "mock-1"
         }
         if path.hasPrefix("/api/v1/public/chats/") { id = alice.conversation }

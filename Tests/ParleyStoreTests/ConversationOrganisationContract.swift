@@ -63,4 +63,27 @@ extension ConversationStoreContract {
                                              defaultModel: nil, historyLimit: 10, lease: .seconds(60))
         #expect(next.parameters.isEmpty && next.assistant.parameters == nil)
     }
+
+    static func savedPromptsBelongToTheirOwner(_ conversations: any ConversationStore) async throws {
+        let store = try #require(conversations as? any PromptStore)
+        let first = try await store.createPrompt(PromptDraft(command: "sum", title: "Summary", content: "Sum {{x}}"), owner: owner, maxPerUser: 2)
+        #expect(first.variables == ["x"])
+        await #expect(throws: ParleyError.self) {
+            try await store.createPrompt(PromptDraft(command: "sum", title: "", content: "again"), owner: owner, maxPerUser: 2)
+        }
+        let other = try await store.createPrompt(PromptDraft(command: "sum", title: "", content: "his"), owner: stranger, maxPerUser: 2)
+        let second = try await store.createPrompt(PromptDraft(command: "ask", title: "", content: "Ask"), owner: owner, maxPerUser: 2)
+        await #expect(throws: ParleyError.self) {
+            try await store.createPrompt(PromptDraft(command: "third", title: "", content: "x"), owner: owner, maxPerUser: 2)
+        }
+        #expect(try await store.prompts(owner: owner).map(\.command) == ["ask", "sum"])
+        await #expect(throws: ParleyError.self) { try await store.updatePrompt(id: second.id, owner: owner, draft: PromptDraft(command: "sum")) }
+        await #expect(throws: ParleyError.self) { try await store.updatePrompt(id: first.id, owner: stranger, draft: PromptDraft(title: "x")) }
+        let changed = try await store.updatePrompt(id: first.id, owner: owner, draft: PromptDraft(command: "summary", content: "New"))
+        #expect(changed.command == "summary" && changed.title == "Summary" && changed.content == "New")
+        await #expect(throws: ParleyError.self) { try await store.deletePrompt(id: first.id, owner: stranger) }
+        try await store.deletePrompt(id: first.id, owner: owner)
+        #expect(try await store.prompts(owner: owner).map(\.id) == [second.id])
+        #expect(try await store.prompts(owner: stranger).map(\.id) == [other.id])
+    }
 }

@@ -38,6 +38,7 @@ import Testing
         ("pinned, archived and tagged conversations are listed apart", ConversationStoreContract.organisedConversationsAreListedApart),
         ("a model-written title never replaces the user's", ConversationStoreContract.generatedTitlesSpareTheUsers),
         ("parameters are kept and recorded on answers", ConversationStoreContract.parametersAreKeptAndRecordedOnAnswers),
+        ("saved prompts belong to their owner, one per command", ConversationStoreContract.savedPromptsBelongToTheirOwner),
     ]
 
     @Test(arguments: checks.map(\.0))
