@@ -59,7 +59,7 @@ struct WebAssets: Sendable {
         ("assistants.js", PackageResources.assistants_js),
         ("visitor.html", PackageResources.visitor_html), ("visitor.js", PackageResources.visitor_js),
         ("visitor.css", PackageResources.visitor_css), ("widget.js", PackageResources.widget_js),
-        ("shortcuts.js", PackageResources.shortcuts_js),
+        ("shortcuts.js", PackageResources.shortcuts_js), ("prompts.js", PackageResources.prompts_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)

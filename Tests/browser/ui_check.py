@@ -178,15 +178,21 @@ class UI:
         wait('the answer to finish', lambda: self.answers() and self.last_answer_status() != 'streaming', timeout)
 
     def button(self, scope, label):
-        # A message redraws its buttons (when it becomes the newest, when an answer ends): look again then.
+        # A message redraws its buttons (when it becomes the newest, when an answer ends): look again then. A
+        # scope that is itself gone stays stale, for a caller that finds it again (unless_stale).
+        stale = None
         for _ in range(20):
             try:
                 for element in scope.find_elements(By.CSS_SELECTOR, 'button'):
                     if element.get_attribute('aria-label') == label or element.text == label:
                         return element
+                stale = None
                 break
-            except StaleElementReferenceException:
+            except StaleElementReferenceException as error:
+                stale = error
                 time.sleep(0.05)
+        if stale:
+            raise stale
         raise AssertionError(f'no button {label!r}')
 
 
@@ -855,6 +861,35 @@ def check_keyboard_shortcuts(ui):
     wait('Ctrl+Shift+O to start a new chat', lambda: ui.d.execute_script('return location.pathname') == '/')
 
 
+def check_saved_prompts(ui):
+    ui.open('/')
+    ui.d.find_element(By.ID, 'open-account').click()
+    wait('the account dialog', lambda: ui.d.find_element(By.ID, 'account-dialog').is_displayed())
+    ui.d.find_element(By.ID, 'prompt-command').send_keys('translate')
+    ui.d.find_element(By.ID, 'prompt-title').send_keys('Translate a text')
+    ui.d.execute_script("arguments[0].value = arguments[1]", ui.d.find_element(By.ID, 'prompt-content'),
+                        'Translate {{text}} into {{language}}. mock:echo=1 mock:tokens=12')
+    ui.d.find_element(By.ID, 'prompt-save').click()
+    wait('the prompt listed', lambda: '/translate' in ui.d.find_element(By.ID, 'prompt-list').text)
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+    ui.d.find_element(By.ID, 'new-chat').click()
+    box = ui.d.find_element(By.ID, 'composer-input')
+    box.send_keys('/tra')
+    wait('the prompt menu', lambda: '/translate' in ui.d.find_element(By.ID, 'prompt-menu').text)
+    box.send_keys(Keys.ENTER)
+    wait('the variables asked for', lambda: ui.d.execute_script("return document.getElementById('prompt-dialog').open"))
+    fields = ui.css('#prompt-fields input')
+    assert [f.get_attribute('data-name') for f in fields] == ['text', 'language']
+    fields[0].send_keys('good morning')
+    fields[1].send_keys('French')
+    ui.d.find_element(By.CSS_SELECTOR, '#prompt-dialog button[value="insert"]').click()
+    wait('the text inserted', lambda: box.get_attribute('value') == 'Translate good morning into French. mock:echo=1 mock:tokens=12')
+    assert not ui.answers() or ui.conversation_id() is None, 'inserting did not send'
+    box.send_keys(Keys.ENTER)
+    ui.wait_answer_done()
+    assert ui.last_answer_text().startswith('Translate good morning into French.'), ui.last_answer_text()
+
+
 GUIDE = """# Router guide
 
 ## Resetting
@@ -880,7 +915,7 @@ def check_knowledge_base_and_citations(ui):
     ui.d.find_element(By.ID, 'kb-file').send_keys(path)
     # The row follows ingestion over the base's event stream, without a reload.
     wait('the document ingested', lambda: ui.css('#kb-detail li[data-status="ready"]'), timeout=30)
-    row = ui.css('#kb-detail li[data-status="ready"]')[0].text
+    row = wait('the row', unless_stale(lambda: ui.css('#kb-detail li[data-status="ready"]')[0].text))
     assert 'router-guide.md' in row and 'passages' in row, row
     base = [b for b in api('GET', '/knowledge-bases')[1]['data'] if b['name'] == 'Router docs'][0]
     # This server names no default embedding model: the base says it is searched by its words only, until its
@@ -892,9 +927,10 @@ def check_knowledge_base_and_citations(ui):
     wait('the passages embedded', lambda: 'hybrid search (mock-1)' in ui.d.find_element(By.ID, 'kb-mode').text, timeout=30)
     assert api('GET', f'/knowledge-bases/{base["id"]}')[1]['embedding_model'] == 'mock-1'
     # Pinned, the document is given whole; the row says so, and the button turns into Unpin.
-    ui.button(ui.css('#kb-detail li[data-status="ready"]')[0], 'Pin').click()
-    wait('the document pinned', lambda: 'pinned' in ui.css('#kb-detail li[data-status="ready"]')[0].text)
-    assert ui.button(ui.css('#kb-detail li[data-status="ready"]')[0], 'Unpin')
+    # (The page redraws its rows as the base's events come: each look finds the row again.)
+    wait('Pin clicked', unless_stale(lambda: ui.button(ui.css('#kb-detail li[data-status="ready"]')[0], 'Pin').click() or True))
+    wait('the document pinned', unless_stale(lambda: 'pinned' in ui.css('#kb-detail li[data-status="ready"]')[0].text))
+    wait('an Unpin button', unless_stale(lambda: ui.button(ui.css('#kb-detail li[data-status="ready"]')[0], 'Unpin')))
     ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
 
     # A new chat with the base attached in its settings.
@@ -907,10 +943,10 @@ def check_knowledge_base_and_citations(ui):
     ui.wait_answer_done()
     conversation = api('GET', f'/conversations/{ui.conversation_id()}')[1]
     assert conversation['knowledge_base_ids'] == [base['id']], conversation
-    cites = wait('citation buttons', lambda: ui.css('.message.assistant .message-body .cite'))
-    listed = ui.css('.message.assistant .sources')
-    assert listed and 'router-guide.md (whole)' in listed[0].text, 'the sources are listed under the answer'
-    cites[0].click()
+    wait('citation buttons', lambda: ui.css('.message.assistant .message-body .cite'))
+    listed = wait('the sources', unless_stale(lambda: ui.css('.message.assistant .sources')[0].text))
+    assert 'router-guide.md (whole)' in listed, 'the sources are listed under the answer'
+    wait('a citation opened', unless_stale(lambda: ui.css('.message.assistant .message-body .cite')[0].click() or True))
     passage = wait('the source dialog', lambda: ui.d.find_element(By.ID, 'passage-text').text)
     place = ui.d.find_element(By.ID, 'passage-place').text
     assert 'router-guide.md' in place and 'given whole' in place, place
@@ -1092,6 +1128,7 @@ def main():
         run('failed answer shows its status, retry', check_failed_answer_and_retry)
         run('system prompt and model picker', check_system_prompt_and_model)
         run('keyboard shortcuts: Esc stops, ? lists, Ctrl+K searches, Shift+Esc focuses, copy, new chat', check_keyboard_shortcuts)
+        run('a saved prompt inserted with / and its variables filled in', check_saved_prompts)
         run('answer parameters sent upstream, shown on the answer, served from the cache when deterministic',
             check_answer_parameters_and_cache)
         run('export Markdown and JSON', check_export, first)
@@ -1119,7 +1156,8 @@ def main():
         print('all passed' if not console else f'console errors: {console}')
         return 0 if not console else 1
     except Exception as error:
-        where = traceback.extract_tb(error.__traceback__)[-1]
+        frames = traceback.extract_tb(error.__traceback__)
+        where = ([frame for frame in frames if frame.filename.endswith('ui_check.py')] or frames)[-1]
         print(f'FAILED after {done}: {type(error).__name__} at line {where.lineno} ({where.line}): {error}')
         try:
             driver.save_screenshot(os.path.join(SHOTS, 'failure.png'))

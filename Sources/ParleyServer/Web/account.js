@@ -7,6 +7,7 @@ import { h, byId, toast, copyText, confirmAction } from './dom.js';
 import { currentUser, signOut } from './auth.js';
 import { loadUsage } from './usage.js';
 import { loadUsers, loadAudit } from './admin.js';
+import { loadPromptSettings, savePrompt } from './prompts.js';
 
 const dialog = byId('account-dialog');
 
@@ -101,7 +102,7 @@ byId('open-account').addEventListener('click', async () => {
   byId('admin-section').hidden = user.role !== 'admin';
   dialog.showModal();
   try {
-    const [me] = await Promise.all([api('GET', '/account'), loadKeys(), loadSessions(), loadUsage()]);
+    const [me] = await Promise.all([api('GET', '/account'), loadKeys(), loadSessions(), loadUsage(), loadPromptSettings()]);
     showSecondFactor(me.two_factor);
     if (user.role === 'admin') await Promise.all([loadUsers(), loadAudit()]);
   } catch (error) {
@@ -109,6 +110,7 @@ byId('open-account').addEventListener('click', async () => {
   }
 });
 byId('key-create').addEventListener('click', createKey);
+byId('prompt-save').addEventListener('click', savePrompt);
 byId('key-copy').addEventListener('click', () => copyText(byId('key-secret-value').textContent));
 byId('sign-out').addEventListener('click', () => signOut());
 byId('totp-start').addEventListener('click', () => startSecondFactor().catch((error) => toast(error.explanation, 6000)));

@@ -9,6 +9,7 @@ import './account.js';
 import { KnowledgePanel } from './knowledge.js';
 import { Assistants } from './assistants.js';
 import { installShortcuts } from './shortcuts.js';
+import { installPromptMenu } from './prompts.js';
 
 const idPattern = /^\/c\/([0-9a-fA-F-]{36})\/?$/;
 
@@ -58,6 +59,7 @@ const settings = new Settings(chat, {
 new Assistants(settings, { startNew: () => navigate(null) });
 
 installShortcuts({ lastAnswer: () => chat.lastAnswerText() });
+installPromptMenu();
 
 const sidebar = new Sidebar({
   navigate(id, at = null) { navigate(id, false, at); },
