@@ -71,6 +71,13 @@ public struct ConversationPatch: Sendable, Equatable {
     public var archived: Bool?
     /// Replaces its tags.
     public var tags: [String]?
+
+    /// True when it changes the conversation itself (moving it to the top of the list), not only where it is kept
+    /// (pinned, archived, tagged).
+    public var changesContent: Bool {
+        title != nil || model != nil || systemPrompt != nil || knowledgeBaseIDs != nil || parameters != nil
+    }
+
     public init(title: String? = nil, model: String?? = nil, systemPrompt: String?? = nil, knowledgeBaseIDs: [UUID]? = nil,
                 parameters: ChatParameters? = nil, pinned: Bool? = nil, archived: Bool? = nil, tags: [String]? = nil) {
         self.title = title

@@ -136,9 +136,14 @@ public final class PostgresConversationStore: ConversationStore {
     }
 
     public func updateConversation(id: UUID, owner: UserID, patch: ConversationPatch) async throws -> Conversation {
+        let now = Date().millis
         var binds = PostgresBindings()
-        binds.append(Date().millis)
-        var sets = ["updated_at = $1"]
+        // Pinning, archiving and tagging leave the conversation where it is in the list.
+        var sets = ["updated_at = updated_at"]
+        if patch.changesContent {
+            binds.append(now)
+            sets = ["updated_at = $1"]
+        }
         if let title = patch.title {
             binds.append(title)
             sets.append("title = $\(binds.count), title_set_by_user = true")
@@ -165,7 +170,8 @@ public final class PostgresConversationStore: ConversationStore {
         }
         if let archived = patch.archived {
             // Archiving again keeps the first time; restoring clears it.
-            sets.append(archived ? "archived_at = COALESCE(archived_at, $1)" : "archived_at = NULL")
+            if archived { binds.append(now) }
+            sets.append(archived ? "archived_at = COALESCE(archived_at, $\(binds.count))" : "archived_at = NULL")
         }
         if let tags = patch.tags {
             binds.append(Conversation.tagColumn(tags))

@@ -129,8 +129,9 @@ public final class SQLiteConversationStore: ConversationStore {
     public func updateConversation(id: UUID, owner: UserID, patch: ConversationPatch) async throws -> Conversation {
         let now = Date().millis
         let updated = try await write { db -> Conversation? in
-            var sets = ["updated_at = ?"]
-            var arguments: StatementArguments = [now]
+            // Pinning, archiving and tagging leave the conversation where it is in the list.
+            var sets = patch.changesContent ? ["updated_at = ?"] : ["updated_at = updated_at"]
+            var arguments: StatementArguments = patch.changesContent ? [now] : []
             if let title = patch.title { sets.append("title = ?, title_set_by_user = 1"); arguments += [title] }
             if let model = patch.model { sets.append("model = ?"); arguments += [model] }
             if let prompt = patch.systemPrompt { sets.append("system_prompt = ?"); arguments += [prompt] }

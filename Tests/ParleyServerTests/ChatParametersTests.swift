@@ -45,8 +45,8 @@ import Testing
 
     @Test func aDeterministicChatTurnIsServedFromTheCachePerUser() async throws {
         try await TestParley.with { parley in
-            func ask(_ headers: [String: String] = [:]) async throws -> [String: any Sendable] {
-                let created = try await parley.request(.POST, "/api/v1/conversations", body: #"{"parameters":{"temperature":0}}"#,
+            func ask(_ headers: [String: String] = [:], parameters: String = #"{"temperature":0}"#) async throws -> [String: any Sendable] {
+                let created = try await parley.request(.POST, "/api/v1/conversations", body: #"{"parameters":\#(parameters)}"#,
                                                        headers: headers)
                 let id = try #require(created.json["id"] as? String, "\(created.body)")
                 let reader = try await parley.events(.POST, "/api/v1/conversations/\(id)/messages",
@@ -55,6 +55,11 @@ import Testing
             }
             let first = try await ask()
             #expect(first["cache"] as? String == "miss", "\(first)")
+            // A seed makes it deterministic too, at any temperature.
+            let seeded = #"{"temperature":0.9,"seed":42}"#
+            #expect(try await ask(parameters: seeded)["cache"] as? String == "miss")
+            let again = try await ask(parameters: seeded)
+            #expect(again["cache"] as? String == "hit", "\(again)")
             let second = try await ask()
             #expect(second["cache"] as? String == "hit" && second["content"] as? String == first["content"] as? String, "\(second)")
             // Another user asking the same is not told what the first one asked.

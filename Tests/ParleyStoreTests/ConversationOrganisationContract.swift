@@ -10,6 +10,7 @@ extension ConversationStoreContract {
         let marked = try await store.updateConversation(id: pinned.id, owner: owner,
                                                         patch: ConversationPatch(pinned: true, tags: ["work", "trips"]))
         #expect(marked.pinned && marked.tags == ["work", "trips"] && marked.archivedAt == nil)
+        #expect(marked.updatedAt == pinned.updatedAt, "pinning and tagging do not move it in the list")
         let put = try await store.updateConversation(id: archived.id, owner: owner, patch: ConversationPatch(archived: true, tags: ["work"]))
         let archivedAt = try #require(put.archivedAt)
         let again = try await store.updateConversation(id: archived.id, owner: owner, patch: ConversationPatch(archived: true))

@@ -826,7 +826,8 @@ def check_answer_parameters_and_cache(ui):
     assert 'seed 7' in shown and 'temperature 0' in shown, shown
     # Asked again, the same request is answered from the cache, and the answer says so.
     ui.button(ui.answers()[-1], 'Regenerate this answer').click()
-    wait('the cached answer', unless_stale(lambda: ui.answers()[-1].find_elements(By.CSS_SELECTOR, '.cache-hit')))
+    # (The regenerated answer replaces the old one: for a moment there is none on screen.)
+    wait('the cached answer', unless_stale(lambda: ui.answers() and ui.answers()[-1].find_elements(By.CSS_SELECTOR, '.cache-hit')))
     # The dialog shows them back, and a blank field clears its parameter.
     ui.d.find_element(By.ID, 'open-settings').click()
     assert ui.d.find_element(By.ID, 'param-seed').get_attribute('value') == '7'

@@ -13,6 +13,7 @@ export class Sidebar {
     this.pinnedList = byId('pinned-list');
     this.archivedView = false;
     this.tag = null;
+    this.generation = 0;
     byId('show-archived').addEventListener('click', () => {
       this.archivedView = !this.archivedView;
       byId('show-archived').setAttribute('aria-pressed', String(this.archivedView));
@@ -47,8 +48,10 @@ export class Sidebar {
     return this.archivedView ? `&archived=true${tag}` : tag;
   }
 
-  /** Starts the lists again (another view or filter). */
+  /** Starts the lists again (another view or filter); pages still on their way for the old one are dropped. */
   reload() {
+    this.generation += 1;
+    this.loading = false;
     this.list.replaceChildren();
     this.pinnedList.replaceChildren();
     this.items.clear();
@@ -67,8 +70,10 @@ export class Sidebar {
   async loadPinned() {
     byId('pinned-heading').hidden = true;
     if (this.archivedView) return;
+    const generation = this.generation;
     try {
       const page = await api('GET', `/conversations?pinned=true&limit=200${this.filter()}`);
+      if (generation !== this.generation) return;
       for (const conversation of page.data) if (!this.items.has(conversation.id)) this.pinnedList.append(this.item(conversation));
       byId('pinned-heading').hidden = this.pinnedList.children.length === 0;
     } catch { /* the main list reports problems */ }
@@ -76,12 +81,14 @@ export class Sidebar {
 
   async loadMore() {
     if (this.loading || this.exhausted) return;
+    const generation = this.generation;
     this.loading = true;
     this.status.textContent = 'Loading…';
     try {
       const query = this.cursor ? `&cursor=${encodeURIComponent(this.cursor)}` : '';
       const pinned = this.archivedView ? '' : '&pinned=false';
       const page = await api('GET', `/conversations?limit=${pageSize}${pinned}${this.filter()}${query}`);
+      if (generation !== this.generation) return;
       for (const conversation of page.data) if (!this.items.has(conversation.id)) this.list.append(this.item(conversation));
       this.cursor = page.next_cursor;
       this.exhausted = !page.next_cursor;
@@ -89,6 +96,7 @@ export class Sidebar {
         ? (this.archivedView ? 'No archived chats.' : this.tag ? 'No other chats with this tag.' : this.pinnedList.children.length ? '' : 'No conversations yet.')
         : '';
     } catch (error) {
+      if (generation !== this.generation) return;
       this.status.textContent = `Conversations could not be loaded: ${error.explanation}`;
       this.loading = false;
       return;
