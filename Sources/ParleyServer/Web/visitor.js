@@ -22,12 +22,13 @@ function save(value) {
   } catch { /* storage blocked: the chat lasts as long as the page */ }
 }
 
-async function call(method, path, body, accept = 'application/json') {
+/** Calls the visitors' API; only the question's own request is cut by `signal` (Stop still reaches the server). */
+async function call(method, path, body, accept = 'application/json', signal = undefined) {
   const headers = { Accept: accept };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (chat?.token) headers['Parley-Visitor-Token'] = chat.token;
   const response = await fetch(`/api/v1/public/${path}`, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: streaming?.signal,
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
   });
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
@@ -133,7 +134,7 @@ async function ask(event) {
       const started = await (await call('POST', `assistants/${slug}/chats`)).json();
       save({ id: started.id, token: started.token });
     }
-    const response = await call('POST', `chats/${chat.id}/messages`, { content }, 'text/event-stream');
+    const response = await call('POST', `chats/${chat.id}/messages`, { content }, 'text/event-stream', streaming.signal);
     input.value = '';
     let ended = false;
     await readEvents(response, ({ type, data }) => {
