@@ -216,6 +216,15 @@ enum API {
     struct PutFeedback: Decodable {
         var rating: Int
         var comment: String?
+
+        /// A rating of 1 or -1, and a comment without NUL of at most ``MessageRoutes/maxCommentLength`` characters.
+        func check() throws {
+            guard rating == 1 || rating == -1 else { throw ClientError.invalid("'rating' must be 1 or -1", param: "rating") }
+            try rejectNUL(comment, field: "comment")
+            if let comment, comment.count > MessageRoutes.maxCommentLength {
+                throw ClientError.invalid("'comment' is longer than \(MessageRoutes.maxCommentLength) characters", param: "comment")
+            }
+        }
     }
 }
 

@@ -57,11 +57,7 @@ struct MessageRoutes {
         let id = try context.uuid("id", kind: "message")
         var request = request
         let body = try await request.decodeJSON(API.PutFeedback.self, limit: bodyLimit)
-        guard body.rating == 1 || body.rating == -1 else { throw ClientError.invalid("'rating' must be 1 or -1") }
-        try rejectNUL(body.comment, field: "comment")
-        if let comment = body.comment, comment.count > Self.maxCommentLength {
-            throw ClientError.invalid("'comment' is longer than \(Self.maxCommentLength) characters")
-        }
+        try body.check()
         let feedback = try await store.setFeedback(messageID: id, owner: context.owner,
                                                             rating: body.rating, comment: body.comment)
         return try Response.json(API.Feedback(feedback))

@@ -122,11 +122,7 @@ struct VisitorRoutes {
         let (chat, messageID) = try await chatMessage(request, context)
         var request = request
         let body = try await request.decodeJSON(API.PutFeedback.self, limit: bodyLimit)
-        guard body.rating == 1 || body.rating == -1 else { throw ClientError.invalid("'rating' must be 1 or -1", param: "rating") }
-        try rejectNUL(body.comment, field: "comment")
-        if let comment = body.comment, comment.count > MessageRoutes.maxCommentLength {
-            throw ClientError.invalid("'comment' is longer than \(MessageRoutes.maxCommentLength) characters", param: "comment")
-        }
+        try body.check()
         let feedback = try await store.setFeedback(messageID: messageID, owner: chat.conversation.ownerID,
                                                    rating: body.rating, comment: body.comment)
         return try Response.json(API.Feedback(feedback))
