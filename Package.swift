@@ -202,6 +202,18 @@ let package = Package(
             ],
             swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
+        // The built-in sentence-embedding model: a sentence-transformers BERT folder (safetensors weights mapped, not
+        // read, at start), BERT's WordPiece tokenizer, the encoder's forward pass with the system's BLAS (loaded when
+        // first used), pooling, and a bounded, batching queue on threads of its own. No HTTP. Optimised even in
+        // debug builds: the parity tests run hundreds of sentences through it.
+        .target(
+            name: "ParleyEmbedding",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         // The terminal client (`parley ask`, `parley conversations`, …): a Parley server's REST API over
         // AsyncHTTPClient, answers streamed and reattached, the keys `parley login` stores. No server code.
         .target(
@@ -251,6 +263,7 @@ let package = Package(
         .testTarget(name: "ParleyAccountsTests", dependencies: ["ParleyAccounts", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyGatewayTests", dependencies: ["ParleyGateway", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyClientTests", dependencies: ["ParleyClient"], swiftSettings: testSettings),
+        .testTarget(name: "ParleyEmbeddingTests", dependencies: ["ParleyEmbedding", "ParleyTestSupport"], swiftSettings: testSettings),
         .testTarget(name: "ParleyRetrievalTests", dependencies: [
             "ParleyRetrieval", "ParleyCore", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], swiftSettings: testSettings),
