@@ -59,11 +59,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Model providers: OpenAI-compatible upstreams, the demo model, the SSE decoder.
+        // Model providers: OpenAI-compatible upstreams, the demo model, the built-in embedding model, the SSE decoder.
         .target(
             name: "ParleyProviders",
             dependencies: [
-                "ParleyCore", "ParleyGateway",
+                "ParleyCore", "ParleyGateway", "ParleyEmbedding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -167,6 +167,7 @@ let package = Package(
             name: "ParleyServer",
             dependencies: [
                 "ParleyCore", "ParleyGateway", "ParleyProviders", "ParleyStore", "ParleyRedis", "ParleyAccounts", "ParleyRetrieval",
+                "ParleyEmbedding",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -3,9 +3,12 @@ public struct ModelInfo: Sendable, Equatable {
     public var id: String
     /// The configured upstream that serves it.
     public var upstream: String
-    public init(id: String, upstream: String) {
+    /// An embedding model that cannot chat (Parley's built-in one): listed on `/v1/models`, not offered for chats.
+    public var embeddingsOnly: Bool
+    public init(id: String, upstream: String, embeddingsOnly: Bool = false) {
         self.id = id
         self.upstream = upstream
+        self.embeddingsOnly = embeddingsOnly
     }
 }
 

@@ -49,16 +49,18 @@ public final class SentenceEncoder: Sendable {
     }
 
     private let threads: NIOThreadPool
+    private let blas: BLAS
     private let workerLimit: Int
     private let state = Mutex(State())
     private let model = Mutex<Result<Loaded, ModelFolderError>?>(nil)
 
-    /// Checks the folder (configuration files and the weights' header; no weights are read) and starts
-    /// `threads` worker threads.
+    /// Checks the folder (configuration files and the weights' header; no weights are read), loads the BLAS
+    /// library, and starts `threads` worker threads.
     public init(path: String, threads: Int, maxBatch: Int = 32, maxQueuedTexts: Int = 16_384,
                 maxInputTokens: Int = 8192) throws(ModelFolderError) {
         folder = try ModelFolder(path: path)
         try BertWeights.check(try SafeTensors(path: folder.weightsPath), folder.architecture)
+        blas = try BLAS.load()
         self.maxBatch = max(1, maxBatch)
         self.maxQueuedTexts = max(self.maxBatch, maxQueuedTexts)
         self.maxInputTokens = maxInputTokens
@@ -219,7 +221,7 @@ public final class SentenceEncoder: Sendable {
             let result = Result<Loaded, ModelFolderError> { () throws(ModelFolderError) -> Loaded in
                 let tokenizer = try folder.tokenizer()
                 let weights = try BertWeights(try SafeTensors(path: folder.weightsPath), folder.architecture)
-                let encoder = BertEncoder(shape: folder.architecture, weights: weights, blas: try BLAS.load(),
+                let encoder = BertEncoder(shape: folder.architecture, weights: weights, blas: blas,
                                           pooling: folder.pooling, normalize: folder.normalize)
                 return Loaded(tokenizer: tokenizer, encoder: encoder)
             }

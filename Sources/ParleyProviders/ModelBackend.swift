@@ -39,8 +39,10 @@ public struct UpstreamReply: Sendable {
 /// One kind of upstream API, speaking OpenAI's chat completion shapes to the rest of Parley whatever it
 /// speaks on the wire. Errors are ``ProviderError``s.
 public protocol ModelBackend: Sendable {
-    /// `openai`, `anthropic` or `ollama`.
+    /// `openai`, `anthropic`, `ollama`, `demo` or `local`.
     var kind: String { get }
+    /// Whether its models answer chats (false for an embedding model).
+    var chats: Bool { get }
     /// A non-streamed chat completion.
     func complete(_ request: ChatCompletionBody, model: String, limits: AttemptLimits) async throws -> UpstreamReply
     /// Starts a streamed chat completion; the stream yields ``StreamChunk``s: OpenAI chunk objects (the `data` of
@@ -56,6 +58,8 @@ public protocol ModelBackend: Sendable {
 }
 
 extension ModelBackend {
+    public var chats: Bool { true }
+
     /// Most APIs have no reranking.
     public func rerank(_ request: RerankRequest, model: String, limits: AttemptLimits) async throws -> UpstreamReply {
         throw InvalidGatewayRequest("'\(model)' is served by a \(kind) upstream, which has no rerank API", param: "model")

@@ -12,12 +12,12 @@ extension ModelRouter {
         var result: [ModelInfo] = []
         for upstream in upstreams {
             for model in await modelList(of: upstream) ?? [] where seen.insert(model).inserted {
-                result.append(ModelInfo(id: model, upstream: upstream.config.name))
+                result.append(ModelInfo(id: model, upstream: upstream.config.name, embeddingsOnly: !upstream.backend.chats))
             }
         }
         for (alias, target) in settings.aliases.sorted(by: { $0.key < $1.key }) where seen.insert(alias).inserted {
             if let served = result.first(where: { $0.id == target }) {
-                result.append(ModelInfo(id: alias, upstream: served.upstream))
+                result.append(ModelInfo(id: alias, upstream: served.upstream, embeddingsOnly: served.embeddingsOnly))
             }
         }
         return result

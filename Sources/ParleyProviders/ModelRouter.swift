@@ -83,10 +83,11 @@ public final class ModelRouter: ModelDirectory {
     let listRequests = Mutex<[String: Task<[String], any Error>]>([:])
     let health = Mutex<[String: DeploymentHealth]>([:])
 
-    /// A router over `upstreams`; with none, over the built-in demo model.
+    /// A router over `upstreams` and Parley's own models (`local`: the built-in embedding model); with no
+    /// upstreams, also over the built-in demo model.
     public convenience init(upstreams: [UpstreamConfig], settings: RouterSettings = RouterSettings(), defaultModel: String?,
                             client: HTTPClient, timeouts: UpstreamTimeouts, demo: DemoProvider = DemoProvider(),
-                            logger: Logger) {
+                            local: [(UpstreamConfig, any ModelBackend)] = [], logger: Logger) {
         let built: [(UpstreamConfig, any ModelBackend)]
         if upstreams.isEmpty {
             built = [(UpstreamConfig(name: "demo", baseURL: "builtin:", models: [DemoProvider.modelName]), demo)]
@@ -101,7 +102,7 @@ public final class ModelRouter: ModelDirectory {
                 }
             }
         }
-        self.init(backends: built, settings: settings, defaultModel: defaultModel, timeouts: timeouts, logger: logger)
+        self.init(backends: built + local, settings: settings, defaultModel: defaultModel, timeouts: timeouts, logger: logger)
     }
 
     /// A router over given backends (tests use this to put fakes in).
@@ -124,12 +125,15 @@ public final class ModelRouter: ModelDirectory {
 
     public func defaultModel() async -> String? {
         if let configuredDefault { return configuredDefault }
-        return await models().first?.id
+        return await models().first { !$0.embeddingsOnly }?.id
     }
 
     public func resolve(_ model: String) async throws -> ResolvedModel {
         do {
-            _ = try await deployments(for: model)
+            let deployments = try await deployments(for: model)
+            guard deployments.contains(where: { $0.backend.chats }) else {
+                throw ParleyError.invalid("'\(model)' is an embedding model; it cannot answer in a chat")
+            }
         } catch let failure as RoutingFailure {
             throw ParleyError.invalid(failure.description)
         }

@@ -72,6 +72,7 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
 {
     // Read before anything is opened, so a bad folder fails start-up with nothing to close.
     let webAssets = try config.webDirectory.map(WebAssets.load(directory:)) ?? .embedded
+    let local = try localModels(config, logger: logger)
     let board = NoticeBoard()
     let base: any ConversationStore
     var bus: any EventBus
@@ -108,7 +109,8 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
 
     let httpClient = OpenAICompatibleProvider.makeHTTPClient(timeouts: config.timeouts)
     let models = ModelRouter(upstreams: config.upstreams, settings: config.router, defaultModel: config.defaultModel,
-                             client: httpClient, timeouts: config.timeouts, logger: logger)
+                             client: httpClient, timeouts: config.timeouts, local: local,
+                             logger: logger)
     let hub = GenerationHub(
         store: store, bus: bus, board: board,
         settings: .init(flushInterval: config.flushInterval, eventBufferLimit: config.eventBufferLimit,

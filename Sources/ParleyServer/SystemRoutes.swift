@@ -28,7 +28,7 @@ struct SystemRoutes {
     @Sendable func models(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let available = await models.models()
         return try Response.json(API.ModelList(
-            data: available.map { API.Model(id: $0.id, upstream: $0.upstream) },
+            data: available.filter { !$0.embeddingsOnly }.map { API.Model(id: $0.id, upstream: $0.upstream) },
             defaultModel: await models.defaultModel()))
     }
 

@@ -77,6 +77,8 @@ import Testing
         "max_output_tokens": Sample(value: "512", shown: "512"),
         "max_message_chars": Sample(value: "5000", shown: "5000"),
         "max_generations": Sample(value: "7", shown: "7"),
+        "embedding_model": Sample(value: "/opt/models/all-MiniLM-L6-v2", shown: "/opt/models/all-MiniLM-L6-v2"),
+        "embedding_threads": Sample(value: "3", shown: "3"),
         "knowledge_embedding_model": Sample(value: "text-embedding-3-small", shown: "text-embedding-3-small"),
         "knowledge_rerank_model": Sample(value: "rerank-english-v3.0", shown: "rerank-english-v3.0"),
         "knowledge_max_document_bytes": Sample(value: "5000000", shown: "5000000"),

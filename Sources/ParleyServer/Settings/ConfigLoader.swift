@@ -117,6 +117,11 @@ public struct ConfigLoader: Sendable {
         if let total = try seconds("request_timeout") { config.timeouts.total = total }
         if let flush = try integer("flush_interval_ms", minimum: 10) { config.flushInterval = .milliseconds(flush) }
         if let generations = try integer("max_generations") { config.maxGenerations = generations }
+        if let (folder, _) = try value("embedding_model") {
+            config.embeddingModelFolder = folder
+            config.knowledge.embeddingModel = "local/" + URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
+        }
+        if let threads = try integer("embedding_threads") { config.embeddingThreads = min(threads, 64) }
         if let (model, _) = try value("knowledge_embedding_model") { config.knowledge.embeddingModel = model }
         if let (model, _) = try value("knowledge_rerank_model") { config.knowledge.rerankModel = model }
         if let bytes = try integer("knowledge_max_document_bytes") { config.knowledge.limits.maxDocumentBytes = bytes }

@@ -96,6 +96,11 @@ public struct ParleyConfig: Sendable {
     /// Single sign-on through an OpenID Connect provider; nil: off.
     public var oidc: OIDCSettings?
 
+    /// A sentence-transformers folder Parley runs itself (`local/<folder name>`); nil: none.
+    public var embeddingModelFolder: String?
+    /// Threads that run it.
+    public var embeddingThreads = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+
     /// Knowledge bases: their embedding model, limits and ingestion.
     public var knowledge = KnowledgeSettings()
 

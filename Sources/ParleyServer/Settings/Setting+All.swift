@@ -198,8 +198,18 @@ extension Setting {
     ]
 
     private static let knowledge: [Setting] = [
+        Setting("embedding_model", environment: "PARLEY_EMBEDDING_MODEL", flag: "embedding-model",
+                default: .described("none"),
+                help: "A sentence-transformers model folder (BERT architecture: all-MiniLM-L6-v2, bge-small-en-v1.5, e5-small-v2) that Parley runs itself, served as `local/<folder name>` on `/v1/embeddings` and the default embedding model of knowledge bases; loaded when first used.") {
+            $0.embeddingModelFolder ?? "none"
+        },
+        Setting("embedding_threads", environment: "PARLEY_EMBEDDING_THREADS", flag: "embedding-threads",
+                default: .described("cores − 1, at least 1"),
+                help: "Threads that run the built-in embedding model; the rest of the cores stay with requests and chat streams.") {
+            "\($0.embeddingThreads)"
+        },
         Setting("knowledge_embedding_model", environment: "PARLEY_KNOWLEDGE_EMBEDDING_MODEL", flag: "knowledge-embedding-model",
-                default: .described("none: full-text search only"),
+                default: .described("`local/<folder name>` with `embedding_model`, else none: full-text search only"),
                 help: "Embedding model (served by the router, as on `/v1/embeddings`) of new knowledge bases that name none.") {
             $0.knowledge.embeddingModel
         },
