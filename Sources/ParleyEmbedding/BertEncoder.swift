@@ -68,20 +68,20 @@ struct BertEncoder: Sendable {
                     let column = base + head * size
                     blas.multiplyTransposed(m: length, n: length, k: size, a: q + column, lda: hidden, b: k + column, ldb: hidden,
                                             beta: 0, c: scores, ldc: length, alpha: scale)
-                    for row in 0..<length { softmax(scores + row * length, count: length) }
+                    for row in 0..<length { VectorMath.softmax(scores + row * length, count: length) }
                     blas.multiply(m: length, n: size, k: length, a: scores, lda: length, b: v + column, ldb: hidden,
                                   c: context + column, ldc: hidden)
                 }
             }
             // The attention's projection, added to its input, normalised.
             dense(layer.attentionOutput, input: context, rows: tokens, output: q)
-            for index in 0..<(tokens * hidden) { x[index] += q[index] }
+            VectorMath.add(q, to: x, count: tokens * hidden)
             for row in 0..<tokens { layerNorm(x + row * hidden, layer.attentionNorm) }
             // The feed-forward block, the same way.
             dense(layer.intermediate, input: x, rows: tokens, output: wide)
             activate(wide, count: tokens * shape.intermediateSize)
             dense(layer.output, input: wide, rows: tokens, output: q)
-            for index in 0..<(tokens * hidden) { x[index] += q[index] }
+            VectorMath.add(q, to: x, count: tokens * hidden)
             for row in 0..<tokens { layerNorm(x + row * hidden, layer.outputNorm) }
         }
     }
@@ -96,42 +96,14 @@ struct BertEncoder: Sendable {
     }
 
     private func layerNorm(_ row: UnsafeMutablePointer<Float>, _ norm: BertWeights.Norm) {
-        let count = shape.hiddenSize
-        var mean: Float = 0
-        for index in 0..<count { mean += row[index] }
-        mean /= Float(count)
-        var variance: Float = 0
-        for index in 0..<count {
-            let centred = row[index] - mean
-            variance += centred * centred
-        }
-        variance /= Float(count)
-        let inverse = 1 / (variance + shape.layerNormEpsilon).squareRoot()
-        for index in 0..<count {
-            row[index] = (row[index] - mean) * inverse * norm.weight.pointer[index] + norm.bias.pointer[index]
-        }
-    }
-
-    private func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var largest = -Float.infinity
-        for index in 0..<count { largest = max(largest, row[index]) }
-        var sum: Float = 0
-        for index in 0..<count {
-            let value = expf(row[index] - largest)
-            row[index] = value
-            sum += value
-        }
-        let inverse = 1 / sum
-        for index in 0..<count { row[index] *= inverse }
+        VectorMath.layerNorm(row, count: shape.hiddenSize, weight: norm.weight.pointer, bias: norm.bias.pointer,
+                             epsilon: shape.layerNormEpsilon)
     }
 
     private func activate(_ values: UnsafeMutablePointer<Float>, count: Int) {
         switch shape.activation {
         case .gelu:
-            for index in 0..<count {
-                let x = values[index]
-                values[index] = 0.5 * x * (1 + erff(x * 0.70710678118654752))
-            }
+            VectorMath.gelu(values, count: count)
         case .geluTanh:
             for index in 0..<count {
                 let x = values[index]

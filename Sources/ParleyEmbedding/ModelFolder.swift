@@ -81,6 +81,9 @@ public struct ModelFolder: Sendable {
             maxPositions: try integer("max_position_embeddings"), typeVocabularySize: try integer("type_vocab_size"),
             vocabularySize: try integer("vocab_size"),
             layerNormEpsilon: Float(config["layer_norm_eps"] as? Double ?? 1e-12), activation: activation)
+        guard architecture.hiddenSize % 8 == 0 else {
+            throw ModelFolderError("\(url.path)/config.json: hidden_size \(architecture.hiddenSize) is not a multiple of 8, which the encoder needs")
+        }
         guard architecture.hiddenSize % architecture.heads == 0 else {
             throw ModelFolderError("\(url.path)/config.json: hidden_size is not a multiple of num_attention_heads")
         }

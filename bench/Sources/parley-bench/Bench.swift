@@ -8,7 +8,7 @@ struct ParleyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-bench",
         abstract: "Benchmarks of Parley, each side by side with a baseline measured in the same run.",
-        subcommands: [Turns.self, History.self, Gateway.self, Limits.self, AccountsBench.self, RetrievalBench.self],
+        subcommands: [Turns.self, History.self, Gateway.self, Limits.self, AccountsBench.self, RetrievalBench.self, EmbeddingsBench.self],
         defaultSubcommand: Turns.self)
 }
 
