@@ -35,6 +35,8 @@ public struct ModelFolder: Sendable {
     /// The folder's name: the model is served as `local/<name>`.
     public let name: String
     public let architecture: Architecture
+    /// The normaliser's settings from `tokenizer_config.json`; `tokenizer.json`'s, when there is one, take their
+    /// place when the tokenizer is built (it is large: reading it is left to the first request).
     public let normalization: WordPieceTokenizer.Normalization
     public let pooling: Pooling
     /// Whether sentence vectors are scaled to length 1 (sentence-transformers' `Normalize` module).
@@ -107,13 +109,6 @@ public struct ModelFolder: Sendable {
         if let lower = tokenizerConfig?["do_lower_case"] as? Bool { normalization.lowercase = lower }
         if let strip = tokenizerConfig?["strip_accents"] as? Bool { normalization.stripAccents = strip }
         if let split = tokenizerConfig?["tokenize_chinese_chars"] as? Bool { normalization.splitChineseCharacters = split }
-        if let tokenizer = try Self.optionalObject(url, "tokenizer.json"), let normalizer = tokenizer["normalizer"] as? [String: Any],
-           normalizer["type"] as? String == "BertNormalizer" {
-            if let lower = normalizer["lowercase"] as? Bool { normalization.lowercase = lower }
-            normalization.stripAccents = normalizer["strip_accents"] as? Bool
-            if let split = normalizer["handle_chinese_chars"] as? Bool { normalization.splitChineseCharacters = split }
-            if let clean = normalizer["clean_text"] as? Bool { normalization.cleanText = clean }
-        }
         self.normalization = normalization
         self.lowercasesInput = sentenceConfig?["do_lower_case"] as? Bool ?? false
         let configured = sentenceConfig?["max_seq_length"] as? Int ?? tokenizerConfig?["model_max_length"] as? Int ?? architecture.maxPositions
@@ -132,9 +127,18 @@ public struct ModelFolder: Sendable {
     /// Whether sentence-transformers lower-cases the text before the tokenizer sees it.
     public let lowercasesInput: Bool
 
-    /// The model's tokenizer (reads the vocabulary).
+    /// The model's tokenizer (reads the vocabulary, and `tokenizer.json`'s normaliser when there is one).
     public func tokenizer() throws(ModelFolderError) -> WordPieceTokenizer {
-        let vocabulary = try self.vocabulary()
+        let folder = URL(fileURLWithPath: path, isDirectory: true)
+        let fast = try Self.optionalObject(folder, "tokenizer.json")
+        var normalization = self.normalization
+        if let normalizer = fast?["normalizer"] as? [String: Any], normalizer["type"] as? String == "BertNormalizer" {
+            if let lower = normalizer["lowercase"] as? Bool { normalization.lowercase = lower }
+            normalization.stripAccents = normalizer["strip_accents"] as? Bool
+            if let split = normalizer["handle_chinese_chars"] as? Bool { normalization.splitChineseCharacters = split }
+            if let clean = normalizer["clean_text"] as? Bool { normalization.cleanText = clean }
+        }
+        let vocabulary = try self.vocabulary(fast: fast)
         if let largest = vocabulary.values.max(), Int(largest) >= architecture.vocabularySize {
             throw ModelFolderError("\(path): the vocabulary has ids up to \(largest), beyond the model's vocab_size \(architecture.vocabularySize)")
         }
@@ -142,7 +146,7 @@ public struct ModelFolder: Sendable {
     }
 
     /// The vocabulary: `vocab.txt` (one token per line, ids in order), else `tokenizer.json`'s WordPiece model.
-    func vocabulary() throws(ModelFolderError) -> [String: Int32] {
+    func vocabulary(fast: [String: Any]?) throws(ModelFolderError) -> [String: Int32] {
         let folder = URL(fileURLWithPath: path, isDirectory: true)
         let text = folder.appendingPathComponent("vocab.txt")
         if let contents = try? String(contentsOf: text, encoding: .utf8) {
@@ -155,7 +159,7 @@ public struct ModelFolder: Sendable {
             }
             return vocabulary
         }
-        guard let tokenizer = try Self.optionalObject(folder, "tokenizer.json"), let model = tokenizer["model"] as? [String: Any],
+        guard let model = fast?["model"] as? [String: Any],
               model["type"] as? String == "WordPiece", let entries = model["vocab"] as? [String: Int] else {
             throw ModelFolderError("\(path)/tokenizer.json has no WordPiece vocabulary")
         }

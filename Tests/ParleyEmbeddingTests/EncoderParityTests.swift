@@ -25,6 +25,20 @@ struct EncoderParityTests {
         #expect(mismatches.isEmpty, "\(mismatches.count) sentences tokenized differently:\n\(mismatches.prefix(10).joined(separator: "\n"))")
     }
 
+    @Test func aFolderWithOnlyTokenizerJSONTokenizesTheSame() throws {
+        let folder = try EmbeddingModelFixture.require()
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("parley-fast-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder) where file != "vocab.txt" {
+            try FileManager.default.createSymbolicLink(atPath: copy.appendingPathComponent(file).path, withDestinationPath: folder + "/" + file)
+        }
+        let model = try ModelFolder(path: copy.path)
+        let tokenizer = try model.tokenizer()
+        let differing = reference.sentences.filter { tokenizer.encode($0.text, maxLength: model.maxTokens).ids != $0.ids }
+        #expect(differing.isEmpty, "\(differing.map(\.text).prefix(5))")
+    }
+
     @Test(.enabled(if: EmbeddingModelFixture.hasBLAS || PostgresTestServer.required, "no BLAS library installed (apt-get install libopenblas0)"))
     func vectorsMatchSentenceTransformers() async throws {
         let encoder = try SentenceEncoder(path: try EmbeddingModelFixture.require(), threads: 2)

@@ -54,7 +54,9 @@ struct EmbeddingsBench: AsyncParsableCommand {
             "--embedding-model", folder, "--embedding-threads", "\(threads)", "--rate-limit-tpm", "1000000000",
         ], log: work + "/parley.log", environment: ProcessInfo.processInfo.environment.merging(["PARLEY_API_KEYS": "sk-bench"]) { $1 })
         defer { server.stop() }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency * 3
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let base = "http://127.0.0.1:\(server.port)"
         let name = "local/" + URL(fileURLWithPath: folder).lastPathComponent
         _ = try await Self.embed(client, base, name, ["warm up"])
@@ -163,10 +165,11 @@ struct EmbeddingsBench: AsyncParsableCommand {
 
     /// Passages of 126 words (128 tokens with [CLS] and [SEP]) and queries of 14, every one different.
     static func texts(passages: Int, queries: Int) -> (passages: [String], queries: [String]) {
-        let words = ["the", "router", "keeps", "every", "setting", "after", "a", "reset", "and", "light", "blinks", "when",
-                     "new", "firmware", "is", "ready", "to", "install", "at", "night", "warranty", "covers", "two", "years",
+        // Words the model's vocabulary holds whole: one token each.
+        let words = ["the", "box", "keeps", "every", "setting", "after", "a", "reset", "and", "light", "flashes", "when",
+                     "new", "software", "is", "ready", "to", "install", "at", "night", "guarantee", "covers", "two", "years",
                      "of", "use", "from", "date", "purchase", "water", "damage", "not", "network", "name", "password",
-                     "sticker", "under", "device", "cable", "port", "power", "button", "press", "hold", "seconds", "green"]
+                     "label", "under", "device", "cable", "port", "power", "button", "press", "hold", "seconds", "green"]
         var generator = SeededGenerator(seed: 17)
         func text(_ count: Int) -> String {
             (0..<count).map { _ in words[Int(generator.next() % UInt64(words.count))] }.joined(separator: " ")
