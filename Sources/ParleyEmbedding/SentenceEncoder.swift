@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import NIOCore
 import NIOPosix
@@ -129,8 +132,10 @@ public final class SentenceEncoder: Sendable {
         if start { threads.submit { [self] _ in drain() } }
     }
 
-    /// A worker: runs batches until the queue is empty.
+    /// A worker: runs batches until the queue is empty, at a lower scheduling priority than the rest of the
+    /// process, so that event loops and chat streams get a core first when the model keeps one busy.
     private func drain() {
+        Self.yieldToTheRestOfTheProcess()
         while let batch = takeBatch() {
             switch loaded() {
             case .failure(let error):
@@ -153,6 +158,14 @@ public final class SentenceEncoder: Sendable {
                 finish(zip(kept, vectors).map { ($0.0.0, $0.0.1, $0.1, $0.0.2.count) }, failure: nil)
             }
         }
+    }
+
+    /// Gives the calling thread nice value 10 (Linux sets it per thread); elsewhere, or when refused, nothing.
+    private static func yieldToTheRestOfTheProcess() {
+        #if os(Linux)
+        // `who` 0 is the calling thread: Linux keeps the nice value per thread.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
     }
 
     /// Up to ``maxBatch`` texts from the front of the queue; nil (and this worker stops) when it is empty.

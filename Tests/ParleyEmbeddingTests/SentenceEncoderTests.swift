@@ -28,6 +28,22 @@ struct SentenceEncoderTests {
         #expect(cosine(alone, vectors[5]) > 0.99999)
     }
 
+    #if os(Linux)
+    @Test func theWorkersRunBelowTheRestOfTheProcess() async throws {
+        let encoder = try SentenceEncoder(path: try EmbeddingModelFixture.require(), threads: 1)
+        _ = try await encoder.encode(["a question"])
+        /// The nice value (the 19th field of /proc/.../stat, after the command in parentheses) of each thread.
+        func nice(_ path: String) -> Int? {
+            guard let stat = try? String(contentsOfFile: path, encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+            return Int(stat[stat.index(after: close)...].split(separator: " ")[16])
+        }
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let values = threads.compactMap { nice("/proc/self/task/\($0)/stat") }
+        #expect(values.contains(10), "a worker runs at nice 10: \(values)")
+        #expect(nice("/proc/self/stat") == 0, "the process's main thread keeps its priority")
+    }
+    #endif
+
     @Test func aRequestTheQueueCannotHoldIsTurnedAway() async throws {
         let encoder = try SentenceEncoder(path: try EmbeddingModelFixture.require(), threads: 1, maxBatch: 4, maxQueuedTexts: 8)
         await #expect(throws: EncoderBusy.self) { try await encoder.encode(Array(repeating: "text", count: 9)) }
