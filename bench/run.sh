@@ -35,6 +35,7 @@ else
   # The built-in embedding model vs sentence-transformers: ST_PYTHON names a Python that has it
   # (python3 -m venv /tmp/st && /tmp/st/bin/pip install sentence-transformers); without one, Parley's column only.
   $bench embeddings --parley .build/release/parley --python "${ST_PYTHON:-python3}" --output bench/out/embeddings.md
+  python3 bench/kb_quality.py --parley .build/release/parley --model .build/models/all-MiniLM-L6-v2 --output bench/out/kb_quality.md
   date -u '+%Y-%m-%d %H:%M UTC' > bench/out/embeddings.measured
   args="$*"
   measured=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -133,6 +134,10 @@ postgres_rate=$(grep -m1 'completed streams/s' bench/out/turns-postgres.md | awk
   echo "on PyTorch's CPU build from PyPI, on this machine)."
   echo
   cat bench/out/embeddings.md 2>/dev/null || echo "(not measured in this run)"
+  echo
+  echo "### Retrieval quality with it: git's manual and 112 questions (\`python3 bench/kb_quality.py\`)"
+  echo
+  cat bench/out/kb_quality.md 2>/dev/null || echo "(not measured in this run)"
   echo
   if [ -f bench/NOTES.md ]; then echo; cat bench/NOTES.md; fi
 } > bench/RESULTS.md
