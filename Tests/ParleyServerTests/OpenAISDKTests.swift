@@ -16,12 +16,16 @@ import Testing
             if Self.required { Issue.record("the openai Python package is missing: pip install openai") }
             return
         }
+        // With the built-in embedding model too, when its folder is at hand.
+        let folder = EmbeddingModelFixture.folder
         try await TestParley.with(configure: {
+            $0.embeddingModelFolder = folder
             $0.apiKeys = ["sk-parley-sdk"]
             $0.router.maxRetryWait = .seconds(5)
             $0.router.backoffBase = .milliseconds(20)
         }) { parley in
-            let outcome = try await Shell.run(["python3", Self.script, parley.baseURL + "/v1", "sk-parley-sdk"])
+            let outcome = try await Shell.run(["python3", Self.script, parley.baseURL + "/v1", "sk-parley-sdk"]
+                                              + (folder == nil ? [] : ["local/all-MiniLM-L6-v2"]))
             #expect(outcome.status == 0, "openai SDK checks failed:\n\(outcome.output)")
             #expect(outcome.output.contains("all passed"), "\(outcome.output)")
         }

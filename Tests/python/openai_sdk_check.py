@@ -82,6 +82,15 @@ check("unknown fields accepted", passed.choices[0].message.content == "Lorem")
 embeddings = client.embeddings.create(model="mock-1", input=["first", "second"])
 check("embeddings count", len(embeddings.data) == 2)
 check("embeddings vectors", all(len(item.embedding) == 8 for item in embeddings.data))
+# The built-in embedding model, when the test serves one (the SDK asks for base64 by default and decodes it).
+if len(sys.argv) > 3:
+    local = client.embeddings.create(model=sys.argv[3], input=["How long is the warranty?", "The warranty lasts two years."])
+    check("local embeddings", [len(item.embedding) for item in local.data] == [384, 384])
+    norms = [sum(value * value for value in item.embedding) for item in local.data]
+    check("local embeddings are unit vectors", all(abs(norm - 1) < 1e-3 for norm in norms))
+    similarity = sum(a * b for a, b in zip(local.data[0].embedding, local.data[1].embedding))
+    check("local embeddings carry meaning", similarity > 0.5)
+    check("local embeddings usage", local.usage.prompt_tokens > 0)
 
 # A stream cut mid-way: a clean error after the text that arrived, never a hang
 received = ""
