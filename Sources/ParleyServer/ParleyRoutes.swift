@@ -36,6 +36,10 @@ enum ParleyRoutes {
                         checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),
                         bodyLimit: bodyLimit).register(on: api)
         PromptRoutes(store: services.store, bodyLimit: bodyLimit).register(on: api)
+        let shares = ShareRoutes(store: services.store, authenticator: authenticator, bodyLimit: bodyLimit)
+        shares.registerOwned(on: api)
+        // A shared link reads one conversation as it was shared, for whoever has the link (or any signed-in user).
+        shares.registerShared(on: recorder.group("api/v1/shared"))
         // Published assistants answer anyone: a visitor reaches only the chat they started, by its token.
         VisitorRoutes(store: services.store, chat: services.chat, feed: services.feed,
                       checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),

@@ -41,6 +41,8 @@ struct WebAssets: Sendable {
     let page: WebAsset
     /// The page anonymous visitors chat on, at `/a/{address}`.
     let visitorPage: WebAsset
+    /// The page a shared link shows, at `/s/{token}`.
+    let sharedPage: WebAsset
     let files: [String: WebAsset]
     let version: String
 
@@ -60,6 +62,8 @@ struct WebAssets: Sendable {
         ("visitor.html", PackageResources.visitor_html), ("visitor.js", PackageResources.visitor_js),
         ("visitor.css", PackageResources.visitor_css), ("widget.js", PackageResources.widget_js),
         ("shortcuts.js", PackageResources.shortcuts_js), ("prompts.js", PackageResources.prompts_js),
+        ("shared.html", PackageResources.shared_html), ("shared.js", PackageResources.shared_js),
+        ("share.js", PackageResources.share_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)
@@ -92,6 +96,7 @@ struct WebAssets: Sendable {
         }
         self.page = pages["index.html"] ?? WebAsset(name: "index.html", bytes: [])
         self.visitorPage = pages["visitor.html"] ?? WebAsset(name: "visitor.html", bytes: [])
+        self.sharedPage = pages["shared.html"] ?? WebAsset(name: "shared.html", bytes: [])
         self.files = assets
     }
 }

@@ -23,11 +23,20 @@ struct WebRoutes {
         router.get("c/:id", use: page)
         router.get("assets/:version/:name", use: asset)
         router.get("a/:slug", use: visitorPage)
+        router.get("s/:token", use: sharedPage)
         router.get("widget.js", use: widget)
     }
 
     @Sendable func visitorPage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         serve(assets.visitorPage, request: request, cacheControl: "no-cache", policy: Self.visitorContentSecurityPolicy)
+    }
+
+    /// A shared link's page: never framed, never cached by others, and its address (the token) never sent on as
+    /// a referrer.
+    @Sendable func sharedPage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        var response = serve(assets.sharedPage, request: request, cacheControl: "private, no-cache")
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return response
     }
 
     /// The widget's script, at a fixed address for other sites to include: cached for an hour.

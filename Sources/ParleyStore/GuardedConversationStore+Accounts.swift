@@ -125,3 +125,29 @@ extension GuardedConversationStore: PromptStore {
         try await guardedPrompts { try await $0.deletePrompt(id: id, owner: owner) }
     }
 }
+
+/// Shared-link calls under the same deadline and outage rule.
+extension GuardedConversationStore: ConversationShareStore {
+    private func guardedShares<T: Sendable>(operation: StaticString = #function,
+                                            _ call: @escaping @Sendable (any ConversationShareStore) async throws -> T) async throws -> T {
+        guard let shares = base as? any ConversationShareStore else { throw ParleyError.unavailable("this database keeps no shared links") }
+        return try await guarded(operation: operation) { _ in try await call(shares) }
+    }
+
+    public func createShare(conversationID: UUID, owner: UserID, audience: ShareAudience, tokenDigest: String,
+                            maxPerConversation: Int) async throws -> ConversationShare {
+        try await guardedShares {
+            try await $0.createShare(conversationID: conversationID, owner: owner, audience: audience, tokenDigest: tokenDigest,
+                                     maxPerConversation: maxPerConversation)
+        }
+    }
+    public func shares(conversationID: UUID, owner: UserID) async throws -> [ConversationShare] {
+        try await guardedShares { try await $0.shares(conversationID: conversationID, owner: owner) }
+    }
+    public func deleteShare(id: UUID, conversationID: UUID, owner: UserID) async throws {
+        try await guardedShares { try await $0.deleteShare(id: id, conversationID: conversationID, owner: owner) }
+    }
+    public func sharedConversation(tokenDigest: String) async throws -> SharedConversation {
+        try await guardedShares { try await $0.sharedConversation(tokenDigest: tokenDigest) }
+    }
+}

@@ -242,6 +242,19 @@ enum PostgresMigrations {
             """,
             "CREATE UNIQUE INDEX prompts_by_command ON prompts (owner_id, command)",
         ]),
+        ("020_conversation_shares", [
+            """
+            CREATE TABLE conversation_shares (
+                id UUID PRIMARY KEY,
+                conversation_id UUID NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                token_digest TEXT NOT NULL UNIQUE,
+                audience TEXT NOT NULL,
+                through_idx INTEGER NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX conversation_shares_by_conversation ON conversation_shares (conversation_id, created_at DESC)",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

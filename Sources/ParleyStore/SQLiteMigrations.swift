@@ -277,6 +277,19 @@ enum SQLiteMigrations {
                 CREATE UNIQUE INDEX prompts_by_command ON prompts (owner_id, command);
                 """)
         }
+        migrator.registerMigration("020_conversation_shares") { db in
+            try db.execute(sql: """
+                CREATE TABLE conversation_shares (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                    token_digest TEXT NOT NULL UNIQUE,
+                    audience TEXT NOT NULL,
+                    through_idx INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX conversation_shares_by_conversation ON conversation_shares (conversation_id, created_at DESC);
+                """)
+        }
         return migrator
     }
 }

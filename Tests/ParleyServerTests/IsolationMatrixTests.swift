@@ -20,6 +20,9 @@ import Testing
         /// A published assistant's visitors: its address answers anyone (with its name and description only);
         /// a chat answers only the token it was started with.
         case visitor
+        /// A shared link (alice's, for signed-in users): its token answers any signed-in user with the shared
+        /// conversation, nobody else; a made-up token answers no one.
+        case shared
     }
 
     /// The rule of every route, and the request that would succeed for alice.
@@ -30,7 +33,10 @@ import Testing
         "POST /api/v1/auth/signup": (.open, nil), "POST /api/v1/auth/login": (.open, nil),
         "POST /api/v1/auth/logout": (.open, nil), "POST /api/v1/auth/reset": (.open, nil),
         "GET /api/v1/auth/oidc/start": (.open, nil), "GET /api/v1/auth/oidc/callback": (.open, nil),
-        "GET /a/{slug}": (.open, nil), "GET /widget.js": (.open, nil),
+        "GET /a/{slug}": (.open, nil), "GET /widget.js": (.open, nil), "GET /s/{token}": (.open, nil),
+        "GET /api/v1/shared/{token}": (.shared, nil), "GET /api/v1/shared/{token}/messages": (.shared, nil),
+        "POST /api/v1/conversations/{id}/shares": (.user, #"{"audience":"anyone"}"#), "GET /api/v1/conversations/{id}/shares": (.user, nil),
+        "DELETE /api/v1/conversations/{id}/shares/{share}": (.user, nil),
 
         "GET /api/v1/public/assistants/{slug}": (.visitor, nil), "POST /api/v1/public/assistants/{slug}/chats": (.visitor, nil),
         "GET /api/v1/public/chats/{id}": (.visitor, nil),
@@ -103,8 +109,10 @@ import Testing
         /// The assistant's public address: anyone may use it.
         var slug: String
         var prompt: String
+        var share: String
+        var shareToken: String
         var markers: [String] {
-            [conversation, message, session, key, base, document, assistant, prompt, "zanzibar", "alice-secret-title", "alice-secret-base",
+            [conversation, message, session, key, base, document, assistant, prompt, share, "zanzibar", "alice-secret-title", "alice-secret-base",
              "alice-secret-assistant", "alice-secret-prompt"]
         }
     }
@@ -172,9 +180,13 @@ import Testing
             let prompt = try await parley.request(.POST, "/api/v1/prompts", body: #"{"command":"mine","content":"alice-secret-prompt"}"#,
                                                   headers: asAlice)
             let promptID = try #require(prompt.json["id"] as? String, "\(prompt.body)")
+            // And a link to her conversation for signed-in users.
+            let shared = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/shares", body: #"{"audience":"signed_in"}"#,
+                                                  headers: asAlice)
             let alice = Alice(conversation: conversation, message: message, session: sessionID, key: aliceKeyID,
                               userID: aliceSession.userID, base: base, document: document, assistant: assistantID, slug: slug,
-                              prompt: promptID)
+                              prompt: promptID, share: try #require(shared.json["id"] as? String, "\(shared.body)"),
+                              shareToken: try #require(shared.json["token"] as? String))
             #expect(try await parley.request(.PATCH, "/api/v1/admin/users/\(carolSession.userID)", body: #"{"role":"disabled"}"#,
                                              headers: admin.headers).status == 200)
 
@@ -190,6 +202,18 @@ import Testing
                     for marker in alice.markers where !path.contains(marker) && !shown.contains(marker) && reply.body.contains(marker) {
                         Issue.record("\(route) as \(who) shows alice's \(marker): \(reply.body.prefix(300))")
                     }
+                }
+                if access == .shared {
+                    // What she shared (the title, the messages) and nothing else; only for signed-in users.
+                    let shown: Set<String> = ["alice-secret-title", "zanzibar"]
+                    expect(try await call(["Authorization": ""]), [401], "nobody")
+                    expect(try await call(bobSession.headers), [200], "a second user's session", shown: shown)
+                    expect(try await call(["Authorization": "Bearer " + bobKey]), [200], "a second user's key", shown: shown)
+                    let madeUp = path.replacingOccurrences(of: alice.shareToken, with: String(repeating: "A", count: 43))
+                    expect(try await parley.request(.GET, madeUp, headers: bobSession.headers), [404], "a made-up link")
+                    expect(try await parley.request(.GET, path.replacingOccurrences(of: alice.shareToken, with: visitor["Parley-Visitor-Token"]!),
+                                                    headers: ["Authorization": ""]), [404], "a visitor's token as a link")
+                    continue
                 }
                 if access == .visitor {
                     // The address is public (it shows the assistant's name); a chat needs its own token, and a
@@ -224,7 +248,7 @@ import Testing
                     let reply = try await call(["Authorization": "Bearer " + bobKey])
                     expect(reply, [200, 404], "a second user's key")
                     #expect(reply.headers["x-parley-cache"] != "hit", "\(route): bob is never served alice's cached answer")
-                case .open, .visitor:
+                case .open, .visitor, .shared:
                     break
                 }
                 // After every attack alice's conversation is still hers, through her session (which this also
@@ -266,7 +290,8 @@ import Testing
         if path.hasPrefix("/api/v1/public/chats/") { id = alice.conversation }
         path = path.replacingOccurrences(of: ":id", with: id).replacingOccurrences(of: "{id}", with: id)
             .replacingOccurrences(of: "{document}", with: alice.document).replacingOccurrences(of: "{slug}", with: alice.slug)
-            .replacingOccurrences(of: "{message}", with: alice.message)
+            .replacingOccurrences(of: "{message}", with: alice.message).replacingOccurrences(of: "{share}", with: alice.share)
+            .replacingOccurrences(of: "{token}", with: alice.shareToken)
         if route.method == "POST" && path.hasSuffix("/documents") { path += "?name=stolen.md" }
         // Words of alice's message; only "zanzibar" counts as leaked (the query itself is echoed).
         if path == "/api/v1/search" { path += "?q=trip" }

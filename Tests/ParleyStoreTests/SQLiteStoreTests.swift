@@ -39,6 +39,7 @@ import Testing
         ("a model-written title never replaces the user's", ConversationStoreContract.generatedTitlesSpareTheUsers),
         ("parameters are kept and recorded on answers", ConversationStoreContract.parametersAreKeptAndRecordedOnAnswers),
         ("saved prompts belong to their owner, one per command", ConversationStoreContract.savedPromptsBelongToTheirOwner),
+        ("shared links show the conversation as shared", ConversationStoreContract.sharedLinksShowTheConversationAsShared),
     ]
 
     @Test(arguments: checks.map(\.0))

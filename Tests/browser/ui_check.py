@@ -793,6 +793,34 @@ def check_export(ui, conversation):
         ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
 
 
+def check_share_link(ui, conversation):
+    """A read-only link made in the settings dialog shows the conversation on its own page; revoked, it shows nothing."""
+    ui.open(f'/c/{conversation}')
+    wait('messages', lambda: ui.answers())
+    expected = [element.text for element in ui.css('.message.user .message-body')]
+    ui.d.find_element(By.ID, 'open-settings').click()
+    Select(ui.d.find_element(By.ID, 'share-audience')).select_by_value('anyone')
+    ui.d.find_element(By.ID, 'create-share').click()
+    address = wait('the link', lambda: ui.d.execute_script(
+        "const f = document.getElementById('share-url'); return f && f.value"))
+    wait('the link listed', lambda: len(ui.css('#share-list li')) == 1)
+    assert '/s/' in address, address
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+    ui.d.get(address)
+    wait('the shared messages', lambda: ui.css('#shared-log .turn.assistant'))
+    shown = [element.text for element in ui.css('#shared-log .turn.user')]
+    assert shown == expected[-len(shown):] and shown, (shown, expected)
+    assert not ui.css('textarea') and not ui.css('#composer-input'), 'the shared page writes nothing'
+    ui.open(f'/c/{conversation}')
+    ui.d.find_element(By.ID, 'open-settings').click()
+    revoke = wait('the revoke button', lambda: ui.css('#share-list li button'))[0]
+    revoke.click()
+    wait('the link gone from the list', lambda: not ui.css('#share-list li'))
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+    ui.d.get(address)
+    wait('the revoked link says so', lambda: 'revoked' in ui.d.find_element(By.ID, 'shared-status').text)
+
+
 def check_system_prompt_and_model(ui):
     ui.open('/')
     ui.d.find_element(By.ID, 'open-settings').click()
@@ -1133,6 +1161,7 @@ def main():
         run('answer parameters sent upstream, shown on the answer, served from the cache when deterministic',
             check_answer_parameters_and_cache)
         run('export Markdown and JSON', check_export, first)
+        run('a read-only link shows the conversation, revoked it shows nothing', check_share_link, first)
         run('a knowledge base: create, upload, ingested live, embedding model changed, pinned, attached to a chat, citations open their source',
             check_knowledge_base_and_citations)
         run('an assistant saved from the chat settings starts a new chat with them', check_assistants)

@@ -99,18 +99,25 @@ extension API {
         if message.errorMessage != nil { object.field("error", visitorErrorText) }
         object.field("created_at", API.time(message.createdAt))
         if let feedback = message.feedback { object.field("rating", feedback.rating) }
-        if let text = message.sources {
-            let sources = (try? JSONDecoder().decode([GroundingSource].self, from: Data(text.utf8))) ?? []
-            let shown = sources.map { source in
-                VisitorSource(n: source.n, documentName: source.documentName, page: source.page,
-                              headingPath: source.headingPath, text: source.text)
-            }
-            object.field("sources", json: (try? JSONEncoder().encode(shown)).map { String(decoding: $0, as: UTF8.self) } ?? "[]")
-            object.field("citations", json: "[" + GroundingSource.citations(in: message.content, count: sources.count)
-                .map(String.init).joined(separator: ",") + "]")
-            object.field("unanswered", message.role == .assistant && sources.isEmpty)
+        if let count = publicSources(of: message, into: &object) {
+            object.field("unanswered", message.role == .assistant && count == 0)
         }
         return object.closed
+    }
+
+    /// An answer's `sources` (document names, pages, headings and passages; no ids) and `citations`, for readers
+    /// outside the owner's account; the number of sources, or nil for a message without any.
+    static func publicSources(of message: ParleyCore.Message, into object: inout JSONObjectText) -> Int? {
+        guard let text = message.sources else { return nil }
+        let sources = (try? JSONDecoder().decode([GroundingSource].self, from: Data(text.utf8))) ?? []
+        let shown = sources.map { source in
+            VisitorSource(n: source.n, documentName: source.documentName, page: source.page,
+                          headingPath: source.headingPath, text: source.text)
+        }
+        object.field("sources", json: (try? JSONEncoder().encode(shown)).map { String(decoding: $0, as: UTF8.self) } ?? "[]")
+        object.field("citations", json: "[" + GroundingSource.citations(in: message.content, count: sources.count)
+            .map(String.init).joined(separator: ",") + "]")
+        return sources.count
     }
 
     struct VisitorSource: Encodable {

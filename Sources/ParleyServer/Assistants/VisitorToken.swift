@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import ParleyCore
 
-/// The random strings of published assistants: their public addresses, and the tokens that let a visitor back
-/// into their own chat (stored only as a digest, like session tokens).
+/// The random strings of published assistants and shared links: their public addresses, the tokens that let a
+/// visitor back into their own chat, and shared links' tokens (tokens stored only as a digest, like session tokens).
 enum VisitorToken {
     /// A new public address: 128 random bits, URL-safe (22 characters).
     static func newSlug() -> String { random(bytes: 16) }
@@ -13,6 +13,11 @@ enum VisitorToken {
     /// True when `text` could be an address this server made.
     static func isSlug(_ text: String) -> Bool {
         text.utf8.count == 22 && text.utf8.allSatisfy { isURLSafe($0) }
+    }
+
+    /// True when `text` could be a token this server made (a visitor's, or a shared link's).
+    static func isToken(_ text: String) -> Bool {
+        text.utf8.count == 43 && text.utf8.allSatisfy { isURLSafe($0) }
     }
 
     /// What the store keeps of a token.

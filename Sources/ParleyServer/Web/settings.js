@@ -1,7 +1,9 @@
-// The model picker and the conversation settings dialog (system prompt, knowledge bases, answer parameters, export).
+// The model picker and the conversation settings dialog (system prompt, knowledge bases, answer parameters, export,
+// shared links).
 import { api } from './api.js';
 import { h, byId, toast } from './dom.js';
 import { exportConversation } from './export.js';
+import { showShares } from './share.js';
 
 /** The answer fields with one value each, and the parameter each sets. */
 const parameterFields = [
@@ -95,6 +97,7 @@ export class Settings {
     byId('conversation-tags').value = conversation ? (conversation.tags ?? []).join(', ') : this.pending.tags.join(', ');
     byId('export-markdown').disabled = !conversation;
     byId('export-json').disabled = !conversation;
+    showShares(conversation);
     this.dialog.returnValue = '';
     this.dialog.showModal();
     this.prompt.focus();
