@@ -58,3 +58,19 @@ public enum EmbeddingModelFixture {
         return target.path
     }
 }
+
+/// Cosine similarity of two vectors, in double precision (for comparing embeddings in tests).
+public func cosineSimilarity(_ a: [Float], _ b: [Float]) -> Double {
+    var dot = 0.0, left = 0.0, right = 0.0
+    for (x, y) in zip(a, b) {
+        dot += Double(x) * Double(y)
+        left += Double(x) * Double(x)
+        right += Double(y) * Double(y)
+    }
+    return dot / max((left * right).squareRoot(), 1e-30)
+}
+
+/// Little-endian float32 bytes (as sentence-transformers' reference and OpenAI's base64 embeddings hold them).
+public func littleEndianFloats(_ data: Data) -> [Float] {
+    data.withUnsafeBytes { raw in (0..<data.count / 4).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+}

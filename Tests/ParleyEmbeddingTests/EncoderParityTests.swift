@@ -48,7 +48,7 @@ struct EncoderParityTests {
         var worst = (1.0, "")
         for (sentence, vector) in zip(reference.sentences, encoded.vectors) {
             #expect(vector.count == 384)
-            let similarity = cosine(vector, sentence.floats)
+            let similarity = cosineSimilarity(vector, sentence.floats)
             if similarity < worst.0 { worst = (similarity, sentence.text) }
         }
         #expect(worst.0 >= 0.9999, "least similar: \(worst.0) for \(worst.1.debugDescription.prefix(80))")
@@ -60,7 +60,7 @@ struct EncoderParityTests {
         let encoder = try SentenceEncoder(path: try EmbeddingModelFixture.require(), threads: 1)
         let passages = try await encoder.encode(reference.ranking.passages).vectors
         let questions = try await encoder.encode(reference.ranking.questions.map(\.text)).vectors
-        let first = questions.map { question in passages.indices.max { cosine(question, passages[$0]) < cosine(question, passages[$1]) }! }
+        let first = questions.map { question in passages.indices.max { cosineSimilarity(question, passages[$0]) < cosineSimilarity(question, passages[$1]) }! }
         let right = zip(first, reference.ranking.questions).filter { $0 == $1.answer }.count
         let referenceRight = zip(reference.ranking.reference_first, reference.ranking.questions).filter { $0 == $1.answer }.count
         #expect(right >= referenceRight)

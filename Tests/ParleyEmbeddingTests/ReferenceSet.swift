@@ -1,4 +1,5 @@
 import Foundation
+import ParleyTestSupport
 
 /// What sentence-transformers made of the test sentences (Reference/make_reference.py wrote it).
 struct ReferenceSet: Decodable {
@@ -8,10 +9,7 @@ struct ReferenceSet: Decodable {
         /// Float32, little-endian, base64.
         var vector: String
 
-        var floats: [Float] {
-            let bytes = [UInt8](Data(base64Encoded: vector) ?? Data())
-            return bytes.withUnsafeBytes { raw in (0..<bytes.count / 4).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
-        }
+        var floats: [Float] { littleEndianFloats(Data(base64Encoded: vector) ?? Data()) }
     }
 
     struct Ranking: Decodable {
@@ -41,14 +39,4 @@ struct ReferenceSet: Decodable {
         // The file is committed with the tests; a missing or damaged one is a broken checkout.
         return try! JSONDecoder().decode(ReferenceSet.self, from: Data(contentsOf: url))
     }()
-}
-
-func cosine(_ a: [Float], _ b: [Float]) -> Double {
-    var dot = 0.0, left = 0.0, right = 0.0
-    for (x, y) in zip(a, b) {
-        dot += Double(x) * Double(y)
-        left += Double(x) * Double(x)
-        right += Double(y) * Double(y)
-    }
-    return dot / max((left * right).squareRoot(), 1e-30)
 }

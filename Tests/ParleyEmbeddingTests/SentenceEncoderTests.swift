@@ -25,7 +25,7 @@ struct SentenceEncoderTests {
         #expect(encoder.peakBatch <= 16)
         // Batched or alone, a text gets the same vector.
         let alone = try await encoder.encode([texts[5]]).vectors[0]
-        #expect(cosine(alone, vectors[5]) > 0.99999)
+        #expect(cosineSimilarity(alone, vectors[5]) > 0.99999)
     }
 
     #if os(Linux)
@@ -88,7 +88,7 @@ struct SentenceEncoderTests {
         let encoder = try SentenceEncoder(path: half.path, threads: 1)
         let reference = ReferenceSet.shared.sentences
         let vectors = try await encoder.encode(reference.map(\.text)).vectors
-        let worst = zip(vectors, reference).map { cosine($0, $1.floats) }.min() ?? 0
+        let worst = zip(vectors, reference).map { cosineSimilarity($0, $1.floats) }.min() ?? 0
         #expect(worst >= 0.999, "least similar: \(worst)")
     }
 }

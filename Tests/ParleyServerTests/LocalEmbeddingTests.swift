@@ -19,24 +19,10 @@ struct LocalEmbeddingTests {
         for sentence in object?["sentences"] as? [[String: Any]] ?? [] {
             guard let text = sentence["text"] as? String, let encoded = sentence["vector"] as? String,
                   let data = Data(base64Encoded: encoded) else { continue }
-            vectors[text] = floats(data)
+            vectors[text] = littleEndianFloats(data)
         }
         return vectors
     }()
-
-    static func floats(_ data: Data) -> [Float] {
-        data.withUnsafeBytes { raw in (0..<data.count / 4).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
-    }
-
-    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var dot = 0.0, left = 0.0, right = 0.0
-        for (x, y) in zip(a, b) {
-            dot += Double(x) * Double(y)
-            left += Double(x) * Double(x)
-            right += Double(y) * Double(y)
-        }
-        return dot / max((left * right).squareRoot(), 1e-30)
-    }
 
     static func serve(_ workspace: BinaryWorkspace, _ extra: [String]) async throws -> ChildProcess {
         try await ChildProcess.start(workspace.binary, ["serve", "--port", "0", "--database", "sqlite://\(workspace.directory)/p.db",
@@ -69,7 +55,7 @@ struct LocalEmbeddingTests {
         for (text, item) in zip(texts, data) {
             let vector = (item["embedding"] as? [Double] ?? []).map(Float.init)
             let expected = try #require(Self.reference[text], "reference vector for \(text)")
-            #expect(vector.count == 384 && Self.cosine(vector, expected) >= 0.9999, "\(text)")
+            #expect(vector.count == 384 && cosineSimilarity(vector, expected) >= 0.9999, "\(text)")
         }
         let usage = try #require(object["usage"] as? [String: Any])
         #expect((usage["prompt_tokens"] as? Int ?? 0) > 10 && usage["prompt_tokens"] as? Int == usage["total_tokens"] as? Int)
@@ -82,8 +68,8 @@ struct LocalEmbeddingTests {
                                                headers: Self.key)
         #expect(encoded.status == 200, "\(encoded.body)")
         let first = try #require(((try JSONSerialization.jsonObject(with: Data(encoded.body.utf8)) as? [String: Any])?["data"] as? [[String: Any]])?.first)
-        let decoded = Self.floats(try #require(Data(base64Encoded: first["embedding"] as? String ?? "")))
-        #expect(decoded.count == 384 && Self.cosine(decoded, Self.reference[texts[0]] ?? []) >= 0.9999)
+        let decoded = littleEndianFloats(try #require(Data(base64Encoded: first["embedding"] as? String ?? "")))
+        #expect(decoded.count == 384 && cosineSimilarity(decoded, Self.reference[texts[0]] ?? []) >= 0.9999)
 
         // OpenAI's rules, each a 400 naming the parameter; the model never chats.
         let tooMany = "[" + Array(repeating: "\"a\"", count: 2049).joined(separator: ",") + "]"

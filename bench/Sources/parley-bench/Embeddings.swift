@@ -170,9 +170,9 @@ struct EmbeddingsBench: AsyncParsableCommand {
                      "new", "software", "is", "ready", "to", "install", "at", "night", "guarantee", "covers", "two", "years",
                      "of", "use", "from", "date", "purchase", "water", "damage", "not", "network", "name", "password",
                      "label", "under", "device", "cable", "port", "power", "button", "press", "hold", "seconds", "green"]
-        var generator = SeededGenerator(seed: 17)
+        var generator = SplitMix(seed: 17)
         func text(_ count: Int) -> String {
-            (0..<count).map { _ in words[Int(generator.next() % UInt64(words.count))] }.joined(separator: " ")
+            (0..<count).map { _ in words[generator.next(words.count)] }.joined(separator: " ")
         }
         return ((0..<passages).map { _ in text(126) }, (0..<queries).map { _ in text(14) })
     }
@@ -244,18 +244,5 @@ final class Counter: Sendable {
             defer { value += 1 }
             return value
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so every run sends the same texts.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
