@@ -63,7 +63,7 @@ struct WebAssets: Sendable {
         ("visitor.css", PackageResources.visitor_css), ("widget.js", PackageResources.widget_js),
         ("shortcuts.js", PackageResources.shortcuts_js), ("prompts.js", PackageResources.prompts_js),
         ("shared.html", PackageResources.shared_html), ("shared.js", PackageResources.shared_js),
-        ("share.js", PackageResources.share_js),
+        ("share.js", PackageResources.share_js), ("highlight.js", PackageResources.highlight_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)

@@ -527,7 +527,8 @@ Some *emphasis*, **bold**, `inline code` and a [link](https://example.com/docs).
 | Lyon | 2 |
 
 ```python
-print("hi")
+def greet(name):  # say hi
+    print("hi <img src=x onerror=window.__xss=5>", 42, None)
 ```
 
 <script>window.__xss = 1</script> <img src=x onerror="window.__xss = 2"> [bad](javascript:window.__xss=3)
@@ -548,7 +549,14 @@ def check_markdown_and_xss(ui):
     assert [li.text for li in body.find_elements(By.CSS_SELECTOR, 'ul > li')] == ['one', 'two']
     assert [li.text for li in body.find_elements(By.CSS_SELECTOR, 'ol > li')] == ['first', 'second']
     assert [td.text for td in body.find_elements(By.CSS_SELECTOR, 'td')] == ['Lyon', '2']
-    assert body.find_element(By.CSS_SELECTOR, '.code-block code').text == 'print("hi")'
+    code = body.find_element(By.CSS_SELECTOR, '.code-block code')
+    assert code.text == 'def greet(name):  # say hi\n    print("hi <img src=x onerror=window.__xss=5>", 42, None)', code.text
+    # Highlighted: keywords, the comment, the string (its markup still text), the number and the literal.
+    painted = {kind: [span.text for span in code.find_elements(By.CSS_SELECTOR, f'.tok-{kind}')]
+               for kind in ('keyword', 'comment', 'string', 'number', 'literal')}
+    assert painted == {'keyword': ['def'], 'comment': ['# say hi'], 'string': ['"hi <img src=x onerror=window.__xss=5>"'],
+                       'number': ['42'], 'literal': ['None']}, painted
+    assert 'language-python' in code.get_attribute('class')
     ui.button(body, 'Copy code')  # present
     # The payloads are text: no element made from them, nothing ran, no javascript: link.
     assert not body.find_elements(By.CSS_SELECTOR, 'img, script, iframe')

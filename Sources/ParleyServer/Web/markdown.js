@@ -2,6 +2,7 @@
 // links keep only http(s), mailto and same-site targets. Rendering is by block: when an answer grows, blocks
 // whose source did not change keep their nodes, so streaming rewrites only the last block.
 import { h, copyText } from './dom.js';
+import { highlight, languageOf } from './highlight.js';
 
 const fencePattern = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)/;
 const headingPattern = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
@@ -115,7 +116,16 @@ function codeBlock(code, lang) {
     h('div', { class: 'code-head' },
       h('span', { class: 'code-lang', text: lang || 'code' }),
       h('button', { type: 'button', class: 'link-button', 'aria-label': 'Copy code', onclick: () => copyText(code) }, 'Copy')),
-    h('pre', {}, h('code', { text: code })));
+    h('pre', {}, highlighted(code, lang)));
+}
+
+/** The code element of a block: painted when its language is one `highlight.js` knows, plain otherwise. */
+function highlighted(code, lang) {
+  const painted = highlight(code, lang);
+  if (!painted) return h('code', { text: code });
+  const element = h('code', { class: `language-${languageOf(lang)}` });
+  element.append(painted);
+  return element;
 }
 
 function splitRow(row) {
