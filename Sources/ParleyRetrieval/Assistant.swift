@@ -16,14 +16,17 @@ public struct Assistant: Sendable, Equatable {
     /// Where anonymous visitors chat with it (`/a/{slug}` and the widget); nil while it is not published. A
     /// random token: knowing one published assistant's address says nothing of another's.
     public var publicSlug: String?
+    /// The sites (origins such as `https://example.com`) whose pages may frame its visitors' page, the widget's;
+    /// empty: any site.
+    public var embedOrigins: [String]
     /// How its chats' answers are sampled.
     public var parameters: ChatParameters
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: UUID, ownerID: UserID, name: String, description: String, systemPrompt: String?, model: String?,
-                knowledgeBaseIDs: [UUID], publicSlug: String? = nil, parameters: ChatParameters = ChatParameters(),
-                createdAt: Date, updatedAt: Date) {
+                knowledgeBaseIDs: [UUID], publicSlug: String? = nil, embedOrigins: [String] = [],
+                parameters: ChatParameters = ChatParameters(), createdAt: Date, updatedAt: Date) {
         self.id = id
         self.ownerID = ownerID
         self.name = name
@@ -32,6 +35,7 @@ public struct Assistant: Sendable, Equatable {
         self.model = model
         self.knowledgeBaseIDs = knowledgeBaseIDs
         self.publicSlug = publicSlug
+        self.embedOrigins = embedOrigins
         self.parameters = parameters
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -48,17 +52,21 @@ public struct AssistantSettings: Sendable, Equatable {
     public var knowledgeBaseIDs: [UUID]?
     /// `.some(slug)` publishes it at that address, `.some(nil)` withdraws it (its visitors' chats stay, closed).
     public var publicSlug: String??
+    /// Replaces the sites that may frame its visitors' page.
+    public var embedOrigins: [String]?
     /// Replaces the sampling parameters.
     public var parameters: ChatParameters?
 
     public init(name: String? = nil, description: String? = nil, systemPrompt: String?? = nil, model: String?? = nil,
-                knowledgeBaseIDs: [UUID]? = nil, publicSlug: String?? = nil, parameters: ChatParameters? = nil) {
+                knowledgeBaseIDs: [UUID]? = nil, publicSlug: String?? = nil, embedOrigins: [String]? = nil,
+                parameters: ChatParameters? = nil) {
         self.name = name
         self.description = description
         self.systemPrompt = systemPrompt
         self.model = model
         self.knowledgeBaseIDs = knowledgeBaseIDs
         self.publicSlug = publicSlug
+        self.embedOrigins = embedOrigins
         self.parameters = parameters
     }
 }

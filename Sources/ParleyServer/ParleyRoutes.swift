@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import ParleyAccounts
 import ParleyRetrieval
+import ParleyStore
 
 /// The router: the guards every request passes, then each group of routes given only what it uses.
 enum ParleyRoutes {
@@ -54,7 +55,9 @@ enum ParleyRoutes {
         OpenAIRoutes(gateway: services.gateway, router: services.router, accounting: services.accounting,
                      access: GatewayAccess(authenticator: authenticator), keepAlive: services.config.keepAliveInterval,
                      bodyLimit: bodyLimit).register(on: recorder)
-        WebRoutes(assets: webAssets).register(on: recorder)
+        WebRoutes(assets: webAssets, embedOrigins: { [store = services.store] slug in
+            (try? await store.publishedAssistant(slug: slug))?.embedOrigins ?? []
+        }).register(on: recorder)
         return (router, recorder.routes)
     }
 }

@@ -15,8 +15,10 @@ enum SecurityHeaders {
         headers[contentTypeOptions] = "nosniff"
         if headers[referrerPolicy] == nil { headers[referrerPolicy] = "same-origin" }
         // Older browsers' form of the pages' `frame-ancestors 'none'`: no page of Parley's is framed elsewhere —
-        // but the visitors' page of a published assistant, which the widget frames on other sites.
-        if headers[.contentSecurityPolicy]?.contains("frame-ancestors *") != true { headers[frameOptions] = "DENY" }
+        // but the visitors' page of a published assistant, which the widget frames on other sites (its CSP names
+        // them; browsers that read CSP ignore this header where both are sent, so it is left off there).
+        let policy = headers[.contentSecurityPolicy]
+        if policy == nil || policy?.contains("frame-ancestors 'none'") == true { headers[frameOptions] = "DENY" }
         if https { headers[strictTransportSecurity] = "max-age=31536000" }
     }
 }

@@ -12,11 +12,16 @@ struct WebRoutes {
         "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
         "frame-ancestors 'none'",
     ].joined(separator: "; ")
-    /// The visitors' page may be framed by any site (the widget); it reads and shows nothing but its own chat.
-    static let visitorContentSecurityPolicy = contentSecurityPolicy.replacingOccurrences(
-        of: "frame-ancestors 'none'", with: "frame-ancestors *")
+    /// The visitors' page may be framed by the sites its assistant names (`embed_origins`; any site when it names
+    /// none): the widget; it reads and shows nothing but its own chat.
+    static func visitorContentSecurityPolicy(origins: [String]) -> String {
+        contentSecurityPolicy.replacingOccurrences(
+            of: "frame-ancestors 'none'", with: "frame-ancestors " + (origins.isEmpty ? "*" : origins.joined(separator: " ")))
+    }
 
     let assets: WebAssets
+    /// The sites that may frame a published assistant's page, by its address (checked when it was set).
+    var embedOrigins: @Sendable (String) async -> [String] = { _ in [] }
 
     func register(on router: some RouterMethods<ParleyRequestContext>) {
         router.get("/", use: page)
@@ -28,7 +33,10 @@ struct WebRoutes {
     }
 
     @Sendable func visitorPage(_ request: Request, context: ParleyRequestContext) async throws -> Response {
-        serve(assets.visitorPage, request: request, cacheControl: "no-cache", policy: Self.visitorContentSecurityPolicy)
+        let slug = context.parameters.get("slug") ?? ""
+        let origins = VisitorToken.isSlug(slug) ? await embedOrigins(slug) : []
+        return serve(assets.visitorPage, request: request, cacheControl: "no-cache",
+                     policy: Self.visitorContentSecurityPolicy(origins: origins))
     }
 
     /// A shared link's page: never framed, never cached by others, and its address (the token) never sent on as

@@ -255,6 +255,9 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX conversation_shares_by_conversation ON conversation_shares (conversation_id, created_at DESC)",
         ]),
+        ("021_assistant_embed_origins", [
+            "ALTER TABLE assistants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -290,6 +290,9 @@ enum SQLiteMigrations {
                 CREATE INDEX conversation_shares_by_conversation ON conversation_shares (conversation_id, created_at DESC);
                 """)
         }
+        migrator.registerMigration("021_assistant_embed_origins") { db in
+            try db.execute(sql: "ALTER TABLE assistants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 }

@@ -115,6 +115,38 @@ import Testing
         #expect(try await parley.request(.GET, "/api/v1/conversations/\(chatID)").status == 404)
     }
 
+    @Test func theOwnerChoosesWhichSitesMayFrameTheVisitorsPage() async throws {
+        try await TestParley.with { parley in
+            let created = try await parley.request(.POST, "/api/v1/assistants", body: """
+                {"name":"Desk","published":true,"embed_origins":["https://Shop.example.com/","http://localhost:3000","https://*.example.org"]}
+                """)
+            #expect(created.status == 201 && created.json["embed_origins"] as? [String]
+                    == ["https://shop.example.com", "http://localhost:3000", "https://*.example.org"], "\(created.body)")
+            let id = try #require(created.json["id"] as? String)
+            let path = try #require(created.json["public_path"] as? String)
+            let page = try await parley.request(.GET, path, headers: Self.anonymous)
+            #expect(page.headers["content-security-policy"]?
+                .hasSuffix("frame-ancestors https://shop.example.com http://localhost:3000 https://*.example.org") == true,
+                    "\(page.headers["content-security-policy"] ?? "")")
+            #expect(page.headers["x-frame-options"] == nil)
+            // Back to any site; every other page stays unframeable.
+            let cleared = try await parley.request(.PATCH, "/api/v1/assistants/\(id)", body: #"{"embed_origins":[]}"#)
+            #expect(cleared.status == 200 && cleared.json["embed_origins"] as? [String] == [])
+            #expect(try await parley.request(.GET, path, headers: Self.anonymous).headers["content-security-policy"]?
+                .contains("frame-ancestors *") == true)
+            let unknown = try await parley.request(.GET, "/a/\(String(repeating: "x", count: 22))", headers: Self.anonymous)
+            #expect(unknown.headers["content-security-policy"]?.contains("frame-ancestors *") == true)
+            // Only sites, as a header can carry them.
+            for bad in [#"["example.com"]"#, #"["https://example.com/path"]"#, #"["https://a.com; script-src *"]"#,
+                        #"["ftp://example.com"]"#, #"["https://exa mple.com"]"#, #"["https://example.com:99999"]"#, #"["https://"]"#,
+                        "[" + Array(repeating: #""https://a.com""#, count: 11).joined(separator: ",") + "]", #""https://a.com""#] {
+                let refused = try await parley.request(.PATCH, "/api/v1/assistants/\(id)", body: #"{"embed_origins":\#(bad)}"#)
+                #expect(refused.status == 400, "\(bad): \(refused.status) \(refused.body)")
+            }
+            #expect(try await parley.request(.GET, "/api/v1/assistants/\(id)").json["embed_origins"] as? [String] == [])
+        }
+    }
+
     @Test func visitorsReachOnlyTheirChatAreLimitedPerAddressAndBadInputGetsClearErrors() async throws {
         let parley = try await Self.start(visitorRate: 6)
         defer { Task { await parley.stop() } }

@@ -1109,6 +1109,32 @@ def check_published_assistant_and_widget(ui):
     wait('the visitor chat listed', lambda: 'visitor@example.org' in ui.d.find_element(By.ID, 'visitor-chat-list').text)
     listed = ui.d.find_element(By.ID, 'visitor-chat-list').text
     assert '👍 1' in listed and 'Can you help?' in listed, listed
+    # Only the sites the owner names may show it: on another site the widget's frame stays empty.
+    def set_sites(text, said):
+        field = ui.d.find_element(By.ID, 'publish-origins')
+        field.clear()
+        if text:
+            field.send_keys(text)
+        ui.d.find_element(By.ID, 'publish-origins-save').click()
+        wait('the sites saved', lambda: ui.d.find_element(By.ID, 'toast').text == said)
+    set_sites('https://elsewhere.example', 'Only these sites may show it')
+    ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
+    site = HostSite(snippet, parley)
+    try:
+        ui.d.get(site.url)
+        wait('the widget button', lambda: ui.d.find_elements(By.CSS_SELECTOR, 'body > button'))
+        ui.d.find_element(By.CSS_SELECTOR, 'body > button').click()
+        ui.d.switch_to.frame(wait('the chat frame', lambda: ui.d.find_elements(By.CSS_SELECTOR, 'iframe'))[0])
+        time.sleep(1)
+        assert not ui.d.find_elements(By.ID, 'assistant-name'), 'a site the owner did not name showed the chat'
+    finally:
+        ui.d.switch_to.default_content()
+        site.close()
+    ui.open('/')
+    open_publish_dialog(ui)
+    wait('the publish dialog', lambda: ui.d.execute_script("return document.getElementById('publish-dialog').open"))
+    assert ui.d.find_element(By.ID, 'publish-origins').get_attribute('value') == 'https://elsewhere.example'
+    set_sites('', 'Any site may show it')
     ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
 
 
@@ -1189,8 +1215,10 @@ def main():
         if LIMITED:
             run('rate limit shown with when to retry', check_rate_limit_shown)
         run('screenshots at 1280, 390 (light, dark) and 360 px', screenshots, markdown)
-        # Refused requests (the 429 above) are logged by the browser as network errors; script errors are not allowed.
-        console = [e for e in driver.get_log('browser') if e['level'] == 'SEVERE' and e.get('source') != 'network']
+        # Refused requests (the 429 above) are logged by the browser as network errors, and the frame refused on a
+        # site its owner did not name as a security error; script errors are not allowed.
+        console = [e for e in driver.get_log('browser') if e['level'] == 'SEVERE' and e.get('source') != 'network'
+                   and not (e.get('source') == 'security' and 'frame-ancestors https://elsewhere.example' in e['message'])]
         print('all passed' if not console else f'console errors: {console}')
         return 0 if not console else 1
     except Exception as error:

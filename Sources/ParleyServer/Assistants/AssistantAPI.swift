@@ -14,6 +14,8 @@ extension API {
         /// True while anonymous visitors can chat with it at `public_path` (and through the widget).
         var published: Bool
         var publicPath: String?
+        /// The sites whose pages may frame the visitors' page (the widget); empty: any site.
+        var embedOrigins: [String]
         var parameters: ChatParameters
         var createdAt: String
         var updatedAt: String
@@ -22,6 +24,7 @@ extension API {
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
             case publicPath = "public_path"
+            case embedOrigins = "embed_origins"
             case createdAt = "created_at"
             case updatedAt = "updated_at"
         }
@@ -35,6 +38,7 @@ extension API {
             knowledgeBaseIDs = assistant.knowledgeBaseIDs.map(\.lowercased)
             published = assistant.publicSlug != nil
             publicPath = assistant.publicSlug.map { "/a/" + $0 }
+            embedOrigins = assistant.embedOrigins
             parameters = assistant.parameters
             createdAt = API.time(assistant.createdAt)
             updatedAt = API.time(assistant.updatedAt)
@@ -57,10 +61,13 @@ extension API {
         var published: Bool?
         /// Replaces the sampling parameters its chats start with (`null` clears them).
         var parameters: ChatParametersBody??
+        /// Replaces the sites that may frame the visitors' page (`[]`: any site).
+        var embedOrigins: [String]?
         enum CodingKeys: String, CodingKey {
             case name, description, model, published, parameters
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
+            case embedOrigins = "embed_origins"
         }
 
         init(from decoder: any Decoder) throws {
@@ -69,6 +76,7 @@ extension API {
             description = try container.decodeIfPresent(String.self, forKey: .description)
             knowledgeBaseIDs = try container.decodeIfPresent([String].self, forKey: .knowledgeBaseIDs)
             published = try container.decodeIfPresent(Bool.self, forKey: .published)
+            embedOrigins = try container.decodeIfPresent([String].self, forKey: .embedOrigins)
             if container.contains(.parameters) {
                 parameters = .some(try container.decodeIfPresent(ChatParametersBody.self, forKey: .parameters))
             }

@@ -102,6 +102,45 @@ struct AssistantRoutes {
         var parameters: ChatParameters?
         if let given = body.parameters { parameters = try checks.parameters(given) ?? ChatParameters() }
         return AssistantSettings(name: name, description: body.description, systemPrompt: body.systemPrompt, model: body.model,
-                                 knowledgeBaseIDs: bases, parameters: parameters)
+                                 knowledgeBaseIDs: bases, embedOrigins: try body.embedOrigins.map(Self.origins), parameters: parameters)
+    }
+
+    static let maxEmbedOrigins = 10
+
+    /// Sites as `frame-ancestors` takes them: `https://example.com`, `http://localhost:3000`, `https://*.example.com` —
+    /// a scheme, a host (a leading `*.` allowed), an optional port, nothing else (they go into a header). Lowercased,
+    /// a trailing `/` dropped, duplicates removed.
+    static func origins(_ given: [String]) throws -> [String] {
+        guard given.count <= maxEmbedOrigins else {
+            throw ClientError.invalid("'embed_origins' may list at most \(maxEmbedOrigins) sites", param: "embed_origins")
+        }
+        var origins: [String] = []
+        for raw in given {
+            var origin = raw.trimmingCharacters(in: .whitespaces).lowercased()
+            if origin.hasSuffix("/") { origin.removeLast() }
+            guard isOrigin(origin) else {
+                throw ClientError.invalid("'embed_origins': '\(raw.prefix(100))' is not a site such as https://example.com (scheme, host, optional port)",
+                                          param: "embed_origins")
+            }
+            if !origins.contains(origin) { origins.append(origin) }
+        }
+        return origins
+    }
+
+    private static func isOrigin(_ text: String) -> Bool {
+        guard text.count <= 200 else { return false }
+        let scheme: Substring
+        if text.hasPrefix("https://") { scheme = text.dropFirst(8) } else if text.hasPrefix("http://") { scheme = text.dropFirst(7) } else { return false }
+        let parts = scheme.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        var host = parts[0]
+        if parts.count == 2 {
+            guard let port = Int(parts[1]), (1...65_535).contains(port), parts[1].allSatisfy(\.isASCII) else { return false }
+        }
+        if host.hasPrefix("*.") { host = host.dropFirst(2) }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        return !host.isEmpty && labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        }
     }
 }

@@ -48,6 +48,16 @@ export class Assistants {
         toast(`Not changed: ${error.explanation}`, 6000);
       }
     };
+    byId('publish-origins-save').onclick = async () => {
+      const sites = byId('publish-origins').value.split(/\s+/).filter(Boolean);
+      try {
+        assistant = await api('PATCH', `/assistants/${assistant.id}`, { embed_origins: sites });
+        this.showAddress(assistant);
+        toast(sites.length ? 'Only these sites may show it' : 'Any site may show it');
+      } catch (error) {
+        toast(`Not saved: ${error.explanation}`, 6000);
+      }
+    };
     this.showAddress(assistant);
     byId('visitor-chat-list').replaceChildren(h('li', { class: 'hint' }, 'Loading…'));
     if (!dialog.open) dialog.showModal();
@@ -68,6 +78,7 @@ export class Assistants {
     byId('publish-link').textContent = url;
     const address = assistant.public_path.slice(3);
     byId('publish-snippet').value = `<script src="${location.origin}/widget.js" data-assistant="${address}" async></script>`;
+    byId('publish-origins').value = (assistant.embed_origins ?? []).join('\n');
   }
 
   visitorChat(chat) {
