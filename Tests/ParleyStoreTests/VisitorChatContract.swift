@@ -15,8 +15,20 @@ extension KnowledgeStoreContract {
         await #expect(throws: ParleyError.self) { try await visitors.publishedAssistant(slug: slug) }
         let published = try await assistants.updateAssistant(id: created.id, owner: alice,
                                                               settings: AssistantSettings(publicSlug: .some(slug)))
-        #expect(published.publicSlug == slug && published.name == "Desk")
+        #expect(published.publicSlug == slug && published.name == "Desk" && published.embedOrigins.isEmpty)
         #expect(try await visitors.publishedAssistant(slug: slug) == published)
+        // The sites that may frame its page are kept in order, replaced whole, and left alone by other changes.
+        let sites = ["https://shop.example.com", "https://*.example.org"]
+        let limited = try await assistants.updateAssistant(id: created.id, owner: alice, settings: AssistantSettings(embedOrigins: sites))
+        #expect(limited.embedOrigins == sites && limited.publicSlug == slug)
+        #expect(try await assistants.updateAssistant(id: created.id, owner: alice, settings: AssistantSettings(name: "Desk"))
+            .embedOrigins == sites)
+        #expect(try await visitors.publishedAssistant(slug: slug).embedOrigins == sites)
+        _ = try await assistants.updateAssistant(id: created.id, owner: alice, settings: AssistantSettings(embedOrigins: []))
+        let withSites = try await assistants.createAssistant(AssistantSettings(name: "Framed", embedOrigins: ["http://localhost:3000"]),
+                                                             owner: alice, maxPerUser: 10)
+        #expect(try await assistants.assistant(id: withSites.id, owner: alice).embedOrigins == ["http://localhost:3000"])
+        try await assistants.deleteAssistant(id: withSites.id, owner: alice)
 
         let chat = try await visitors.startVisitorChat(NewConversation(systemPrompt: "Be kind."), assistant: published,
                                                        tokenDigest: "digest-1")
