@@ -11,7 +11,7 @@ let webAssets = [
     "index.html", "app.css", "icon.svg",
     "app.js", "api.js", "dom.js", "markdown.js", "sidebar.js", "chat.js", "message-view.js", "scroll-keeper.js",
     "settings.js", "export.js", "auth.js", "account.js", "usage.js", "admin.js", "knowledge.js", "citations.js", "assistants.js",
-    "visitor.html", "visitor.js", "visitor.css", "widget.js", "shortcuts.js", "prompts.js", "shared.html", "shared.js", "share.js", "highlight.js",
+    "visitor.html", "visitor.js", "visitor.css", "widget.js", "shortcuts.js", "prompts.js", "shared.html", "shared.js", "share.js", "highlight.js", "public-sources.js",
 ]
 
 /// Tests import what they use; member-import checking adds noise there without catching mistakes.

@@ -53,6 +53,8 @@ public final class SentenceEncoder: Sendable {
 
     private let threads: NIOThreadPool
     private let blas: BLAS
+    /// The weights' file, mapped at start (only its header read) and used by the first request.
+    private let weightsFile: SafeTensors
     private let workerLimit: Int
     private let state = Mutex(State())
     private let model = Mutex<Result<Loaded, ModelFolderError>?>(nil)
@@ -62,7 +64,8 @@ public final class SentenceEncoder: Sendable {
     public init(path: String, threads: Int, maxBatch: Int = 32, maxQueuedTexts: Int = 16_384,
                 maxInputTokens: Int = 8192) throws(ModelFolderError) {
         folder = try ModelFolder(path: path)
-        try BertWeights.check(try SafeTensors(path: folder.weightsPath), folder.architecture)
+        weightsFile = try SafeTensors(path: folder.weightsPath)
+        try BertWeights.check(weightsFile, folder.architecture)
         blas = try BLAS.load()
         self.maxBatch = max(1, maxBatch)
         self.maxQueuedTexts = max(self.maxBatch, maxQueuedTexts)
@@ -115,12 +118,7 @@ public final class SentenceEncoder: Sendable {
     }
 
     private func cancel(_ id: UInt64) {
-        let request = state.withLock { state -> Request? in
-            guard let request = state.requests.removeValue(forKey: id) else { return nil }
-            state.queuedTexts -= request.texts.count - request.nextText
-            return request
-        }
-        request?.continuation.resume(throwing: CancellationError())
+        fail(id, CancellationError())
     }
 
     private func wakeWorker() {
@@ -233,7 +231,7 @@ public final class SentenceEncoder: Sendable {
             if let loaded { return loaded }
             let result = Result<Loaded, ModelFolderError> { () throws(ModelFolderError) -> Loaded in
                 let tokenizer = try folder.tokenizer()
-                let weights = try BertWeights(try SafeTensors(path: folder.weightsPath), folder.architecture)
+                let weights = try BertWeights(weightsFile, folder.architecture)
                 let encoder = BertEncoder(shape: folder.architecture, weights: weights, blas: blas,
                                           pooling: folder.pooling, normalize: folder.normalize)
                 return Loaded(tokenizer: tokenizer, encoder: encoder)

@@ -64,6 +64,7 @@ struct WebAssets: Sendable {
         ("shortcuts.js", PackageResources.shortcuts_js), ("prompts.js", PackageResources.prompts_js),
         ("shared.html", PackageResources.shared_html), ("shared.js", PackageResources.shared_js),
         ("share.js", PackageResources.share_js), ("highlight.js", PackageResources.highlight_js),
+        ("public-sources.js", PackageResources.public_sources_js),
     ]
 
     static let embedded = WebAssets(files: embeddedFiles)

@@ -2,6 +2,7 @@
 // newest page first with earlier ones on request. Nothing here writes.
 import { h, byId } from './dom.js';
 import { renderMarkdown } from './markdown.js';
+import { sourceList } from './public-sources.js';
 
 const token = location.pathname.split('/')[2] ?? '';
 let nextBefore = null;
@@ -26,15 +27,7 @@ function turn(message) {
   }
   const body = h('div', { class: 'answer' });
   renderMarkdown(body, message.content || (message.status === 'streaming' ? '…' : ''));
-  element.append(body);
-  const cited = new Set(message.citations ?? []);
-  const shown = (message.sources ?? []).filter((source) => !cited.size || cited.has(source.n));
-  if (shown.length) {
-    element.append(h('details', { class: 'visitor-sources' }, h('summary', {}, `Sources (${shown.length})`),
-      ...shown.map((source) => h('div', {},
-        h('strong', {}, `[${source.n}] ${source.document_name}${source.page ? `, p. ${source.page}` : ''}`),
-        h('blockquote', {}, source.text)))));
-  }
+  element.append(body, ...sourceList(message));
   if (message.model) element.append(h('div', { class: 'turn-tools' }, message.model));
   return element;
 }

@@ -3,6 +3,7 @@
 import { h, byId } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 import { readEvents } from './api.js';
+import { sourceList } from './public-sources.js';
 
 const slug = location.pathname.split('/')[2] ?? '';
 const storageKey = `parley-visitor:${slug}`;
@@ -75,22 +76,12 @@ function render(view) {
   element.append(body);
   if (message.error) element.append(h('p', { class: 'failed' }, message.error));
   if (message.status === 'streaming') return;
-  element.append(...sources(message));
+  element.append(...sourceList(message));
   if (message.unanswered && !byId('handoff-form').dataset.sent) {
     element.append(h('p', { class: 'offer' }, 'The documents did not answer this.',
       h('button', { type: 'button', class: 'secondary', onclick: openHandoff }, 'Talk to a person')));
   }
   if (message.status === 'complete') element.append(rating(view));
-}
-
-function sources(message) {
-  const cited = new Set(message.citations ?? []);
-  const shown = (message.sources ?? []).filter((source) => !cited.size || cited.has(source.n));
-  if (!shown.length) return [];
-  return [h('details', { class: 'visitor-sources' }, h('summary', {}, `Sources (${shown.length})`),
-    ...shown.map((source) => h('div', {},
-      h('strong', {}, `[${source.n}] ${source.document_name}${source.page ? `, p. ${source.page}` : ''}`),
-      h('blockquote', {}, source.text))))];
 }
 
 function rating(view) {
