@@ -10,14 +10,15 @@ import http.client
 import http.server
 import json
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probe import callgrind_dump, free_port, total_instructions, wait_listening  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = os.path.join(ROOT, "bench", "gate-baseline.json")
@@ -31,43 +32,8 @@ options = arguments.parse_args()
 work = tempfile.mkdtemp(prefix="parley-gate-")
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_listening(log_path, process, limit=120):
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        text = open(log_path, errors="replace").read()
-        found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", text)
-        if found:
-            return int(found.group(1))
-        if process.poll() is not None:
-            raise SystemExit(f"server exited:\n{text[-3000:]}")
-        time.sleep(0.2)
-    raise SystemExit(f"server did not start:\n{open(log_path).read()[-3000:]}")
-
-
-def total_instructions(out_file):
-    """The `totals:` (or `summary:`) line of a callgrind dump."""
-    for line in open(out_file):
-        if line.startswith("totals:") or line.startswith("summary:"):
-            return int(line.split()[1])
-    raise SystemExit(f"no totals in {out_file}")
-
-
 def dump(pid, tag):
-    before = set(os.listdir(work))
-    subprocess.run(["callgrind_control", "--dump=" + tag, str(pid)], check=True, capture_output=True)
-    for _ in range(600):
-        added = [f for f in set(os.listdir(work)) - before if f.startswith("callgrind.out")]
-        if added:
-            time.sleep(0.3)
-            return total_instructions(os.path.join(work, added[0]))
-        time.sleep(0.1)
-    raise SystemExit("callgrind did not dump")
+    return total_instructions(callgrind_dump(pid, work, tag))
 
 
 def measure(name, serve_args, method, path, body, headers, environment=None):
