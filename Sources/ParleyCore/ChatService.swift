@@ -65,7 +65,7 @@ public struct ChatService: Sendable {
         let fallback = requested == nil ? await models.defaultModel() : nil
         // From here the turn is stored and must get a job: a client that goes away must not cancel it half-way.
         let service = self
-        return try await Task(executorPreference: RequestExecutor.current) {
+        return try await Task {
             if let index = replacingFrom {
                 await service.hub.stopAll(conversationID: conversationID, fromIndex: index)
             }

@@ -88,7 +88,7 @@ public struct GenerationFeed: Sendable {
         // With a bus that spans replicas, notices carry the text and the store is only a safety net.
         let readEvery = hub.bus.reachesOtherReplicas ? max(pollInterval, .seconds(1)) : pollInterval
         let watch = hub.board.watch(initial.id)
-        let task = Task(executorPreference: RequestExecutor.current) {
+        let task = Task {
             var follower = Follower(subscription: subscription, messageID: initial.id, nextID: firstID,
                                     sent: initial.content)
             subscription.push(GenerationEvent(id: follower.nextID, payload: .message(initial)))

@@ -103,7 +103,7 @@ public final class GenerationHub: Sendable {
             }
         }
         if let refusal { throw refusal }
-        let task = Task(executorPreference: RequestExecutor.current) { [self] in
+        let task = Task { [self] in
             await self.run(job, request: request, provider: provider)
         }
         job.attach(task: task)

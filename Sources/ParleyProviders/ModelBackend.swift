@@ -80,7 +80,7 @@ public final class UpstreamStream: Sendable {
 
     public init(reader: @escaping Reader) {
         let queue = self.queue
-        let task = Task(executorPreference: RequestExecutor.current) {
+        let task = Task {
             do {
                 try await reader { batch in await queue.push(batch) }
                 queue.finish()

@@ -49,14 +49,8 @@ public struct ParleyApplication: ApplicationProtocol {
     var clientService: HTTPClientService { HTTPClientService(client: httpClient) }
     var generations: GenerationHubService { GenerationHubService(hub: hub, drain: drain, grace: config.shutdownGrace) }
 
-    /// HTTP/1 with ``ConnectionGuard`` on every connection, each connection's requests handled on its event loop
-    /// (``LoopBoundChannel``).
-    static var serverBuilder: HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            LoopBoundChannel(inner: HTTP1Channel(responder: responder,
-                                                 configuration: .init(additionalChannelHandlers: [ConnectionGuard()])))
-        }
-    }
+    /// HTTP/1 with ``ConnectionGuard`` on every connection.
+    static var serverBuilder: HTTPServerBuilder { .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()])) }
 
     public func run() async throws {
         // Graceful shutdown runs in reverse order: generations drain first, then the HTTP server closes,

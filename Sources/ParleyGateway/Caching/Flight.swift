@@ -47,7 +47,7 @@ public final class Flight<Head: Sendable, Part: Sendable>: Sendable {
 
     /// Runs `produce` in a task of its own; it feeds the flight through the closures it is given.
     func start(_ produce: @escaping @Sendable (Flight) async throws -> Void, then done: @escaping @Sendable () async -> Void) {
-        let task = Task(executorPreference: RequestExecutor.current) {
+        let task = Task {
             do {
                 try await produce(self)
                 self.end(.finished)
