@@ -10,7 +10,6 @@ import http.client
 import http.server
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from probe import callgrind_dump, free_port, total_instructions, wait_listening  # noqa: E402
+from probe import callgrind_dump, free_port, stop, total_instructions, wait_listening  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = os.path.join(ROOT, "bench", "gate-baseline.json")
@@ -63,11 +62,7 @@ def measure(name, serve_args, method, path, body, headers, environment=None):
         connection.close()
         return measured / options.requests
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 class Collector(http.server.BaseHTTPRequestHandler):

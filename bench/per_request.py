@@ -14,14 +14,13 @@ import argparse
 import http.client
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from probe import (allocator_calls, callgrind_dump, context_switches, free_port,  # noqa: E402
+from probe import (allocator_calls, callgrind_dump, context_switches, free_port, stop,  # noqa: E402
                    total_instructions, wait_listening)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -124,11 +123,7 @@ def measure(kind, upstream):
                 figures["context_switches"] = (context_switches(process.pid) - switches) / options.requests
             connection.close()
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
     return figures
 
 

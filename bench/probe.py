@@ -2,6 +2,7 @@
 port, and reading callgrind's dumps (instructions, and calls to the allocator)."""
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -77,3 +78,13 @@ def context_switches(pid):
         except FileNotFoundError:
             pass
     return total
+
+
+def stop(process):
+    """Stops a server this script started: SIGINT (a graceful shutdown, which also makes valgrind write its
+    last dump), then SIGKILL if it has not ended within a minute."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
