@@ -163,7 +163,7 @@ public struct ChatService: Sendable {
 /// Stands in for a provider that could not be resolved, so the failure reaches the client as an `error` event.
 struct FailingProvider: ChatProvider {
     let error: any Error
-    func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
+    func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (AnswerDelta) -> Void) async throws
         -> ChatCompletionInfo
     {
         throw error

@@ -36,7 +36,9 @@ public struct ConversationTitler: Sendable {
                                   maxTokens: 24, temperature: 0.2)
         request.cacheScope = owner.rawValue
         let text = TextCollector()
-        guard (try? await resolved.provider.streamChat(request, onDelta: { text.append($0) })) != nil,
+        guard (try? await resolved.provider.streamChat(request, onDelta: { delta in
+            if case .text(let piece) = delta { text.append(piece) }
+        })) != nil,
               let title = Self.cleaned(text.value) else { return false }
         return (try? await store.setGeneratedTitle(conversationID: conversationID, owner: owner, title: title)) ?? false
     }

@@ -7,6 +7,8 @@ public struct GenerationEvent: Sendable, Equatable {
         case message(Message)
         /// The next piece of the assistant's text.
         case delta(messageID: UUIDString, content: String)
+        /// The next piece of the assistant's reasoning (from a reasoning model), shown apart from the answer.
+        case reasoning(messageID: UUIDString, content: String)
         case usage(messageID: UUIDString, TokenUsage)
         /// The final assistant message (status `complete`, `cancelled` or `interrupted`). Last event.
         case done(Message)
@@ -27,6 +29,7 @@ public struct GenerationEvent: Sendable, Equatable {
         switch payload {
         case .message: return "message"
         case .delta: return "delta"
+        case .reasoning: return "reasoning"
         case .usage: return "usage"
         case .done: return "done"
         case .error: return "error"

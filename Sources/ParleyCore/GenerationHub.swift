@@ -224,14 +224,15 @@ public final class GenerationHub: Sendable {
         var outcome: MessageCompletion
         var failureKind: String?
         do {
-            let info = try await provider.streamChat(request) { delta in job.appendDelta(delta) }
+            let info = try await provider.streamChat(request) { delta in job.append(delta) }
             if let reason = job.stopReason { throw StopSignal(reason: reason) }
             let content = job.content
             let usage = info.usage ?? TokenUsage(
                 promptTokens: request.messages.reduce(0) { $0 + TokenEstimator.tokens(in: $1) },
-                completionTokens: TokenEstimator.tokens(in: content))
+                completionTokens: TokenEstimator.tokens(in: content) + TokenEstimator.tokens(in: job.reasoning))
             outcome = MessageCompletion(content: content, status: .complete, promptTokens: usage.promptTokens,
-                                        completionTokens: usage.completionTokens, cache: info.cache)
+                                        completionTokens: usage.completionTokens, cache: info.cache,
+                                        finishReason: info.finishReason)
         } catch {
             let content = job.content
             switch job.stopReason {
@@ -262,9 +263,14 @@ public final class GenerationHub: Sendable {
                 outcome = MessageCompletion(content: content, status: .error, errorMessage: text)
             }
         }
-        let elapsed = ContinuousClock.now - started
-        outcome.latencyMs = Int(elapsed.wholeMilliseconds)
+        let ended = ContinuousClock.now
+        outcome.latencyMs = Int((ended - started).wholeMilliseconds)
         if let first = job.firstTokenAt { outcome.timeToFirstTokenMs = Int((first - started).wholeMilliseconds) }
+        let reasoning = job.reasoning
+        if !reasoning.isEmpty {
+            outcome.reasoning = reasoning
+            outcome.reasoningMs = job.reasoningMilliseconds(until: ended)
+        }
 
         var final = job.assistantMessage
         final.content = outcome.content
@@ -274,6 +280,9 @@ public final class GenerationHub: Sendable {
         final.completionTokens = outcome.completionTokens
         final.timeToFirstTokenMs = outcome.timeToFirstTokenMs
         final.latencyMs = outcome.latencyMs
+        final.reasoning = outcome.reasoning
+        final.reasoningMs = outcome.reasoningMs
+        final.finishReason = outcome.finishReason
         do {
             final = try await storeFinalState(of: job.messageID, outcome)
         } catch {

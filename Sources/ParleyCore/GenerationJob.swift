@@ -34,6 +34,9 @@ public final class GenerationJob: Sendable {
         var buffer: [GenerationEvent] = []
         var nextID = 1
         var content = ""
+        var reasoning = ""
+        var reasoningStartedAt: ContinuousClock.Instant?
+        var reasoningEndedAt: ContinuousClock.Instant?
         var dirty = false
         var finished = false
         var firstTokenAt: ContinuousClock.Instant?
@@ -54,6 +57,16 @@ public final class GenerationJob: Sendable {
 
     /// The assistant's text so far.
     public var content: String { state.withLock { $0.content } }
+    /// The reasoning so far (empty for a model that streams none).
+    public var reasoning: String { state.withLock { $0.reasoning } }
+    /// Milliseconds from the first piece of reasoning to the first piece of answer (or to now, or to the end
+    /// when no answer followed); nil when the model streamed no reasoning.
+    func reasoningMilliseconds(until end: ContinuousClock.Instant = .now) -> Int? {
+        state.withLock { state in
+            guard let start = state.reasoningStartedAt else { return nil }
+            return Int(((state.reasoningEndedAt ?? end) - start).wholeMilliseconds)
+        }
+    }
     public var isFinished: Bool { state.withLock { $0.finished } }
     public var stopReason: StopReason? { state.withLock { $0.stopReason } }
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
@@ -76,6 +89,7 @@ public final class GenerationJob: Sendable {
                 let terminal = state.finished ? state.buffer.last : nil
                 var snapshot = assistantMessage
                 snapshot.content = state.content
+                if !state.reasoning.isEmpty { snapshot.reasoning = state.reasoning }
                 let snapshotID = state.nextID - 1 - (terminal == nil ? 0 : 1)
                 subscription.push(GenerationEvent(id: snapshotID, payload: .message(snapshot)))
                 if let terminal { subscription.push(terminal) }
@@ -125,16 +139,42 @@ public final class GenerationJob: Sendable {
         return changed
     }
 
+    func append(_ delta: AnswerDelta) {
+        switch delta {
+        case .text(let text): appendDelta(text)
+        case .reasoning(let text): appendReasoning(text)
+        }
+    }
+
     func appendDelta(_ rawText: String) {
         guard !rawText.isEmpty else { return }
-        // NUL cannot be stored as text by every database; it never carries meaning in chat output.
-        let text = rawText.contains("\u{0}") ? rawText.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : rawText
+        let text = Self.storable(rawText)
         publish { state in
-            if state.firstTokenAt == nil { state.firstTokenAt = .now }
+            let now = ContinuousClock.now
+            if state.firstTokenAt == nil { state.firstTokenAt = now }
+            if state.reasoningStartedAt != nil, state.reasoningEndedAt == nil { state.reasoningEndedAt = now }
             state.content += text
             state.dirty = true
             return .delta(messageID: self.messageIDString, content: text)
         }
+    }
+
+    /// Adds reasoning; it counts as the first token (the model has started answering) but not as answer text.
+    func appendReasoning(_ rawText: String) {
+        guard !rawText.isEmpty else { return }
+        let text = Self.storable(rawText)
+        publish { state in
+            let now = ContinuousClock.now
+            if state.firstTokenAt == nil { state.firstTokenAt = now }
+            if state.reasoningStartedAt == nil { state.reasoningStartedAt = now }
+            state.reasoning += text
+            return .reasoning(messageID: self.messageIDString, content: text)
+        }
+    }
+
+    /// NUL cannot be stored as text by every database; it never carries meaning in chat output.
+    private static func storable(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 
     func publish(_ payload: GenerationEvent.Payload) {

@@ -62,12 +62,19 @@ public struct Message: Sendable, Equatable {
     public var parameters: ChatParameters?
     /// For an answer, `hit` when the response cache served it, `miss` when it was cached on the way; nil otherwise.
     public var cache: String?
+    /// For an answer from a reasoning model, the reasoning it streamed, kept apart from ``content``.
+    public var reasoning: String?
+    /// Milliseconds the model spent reasoning: from its first piece of reasoning to its first piece of answer.
+    public var reasoningMs: Int?
+    /// Why the upstream ended the answer (`stop`, `length`…); `length` means it can be continued.
+    public var finishReason: String?
 
     public init(id: UUID, conversationID: UUID, index: Int, parentID: UUID?, role: Role, content: String,
                 model: String?, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,
                 completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil,
                 createdAt: Date, updatedAt: Date, feedback: Feedback? = nil, sources: String? = nil,
-                parameters: ChatParameters? = nil, cache: String? = nil) {
+                parameters: ChatParameters? = nil, cache: String? = nil, reasoning: String? = nil,
+                reasoningMs: Int? = nil, finishReason: String? = nil) {
         self.id = id
         self.conversationID = conversationID
         self.index = index
@@ -87,6 +94,9 @@ public struct Message: Sendable, Equatable {
         self.sources = sources
         self.parameters = parameters
         self.cache = cache
+        self.reasoning = reasoning
+        self.reasoningMs = reasoningMs
+        self.finishReason = finishReason
     }
 }
 
@@ -123,8 +133,14 @@ public struct MessageCompletion: Sendable, Equatable {
     public var latencyMs: Int?
     /// Whether the response cache served the answer (``Message/cache``).
     public var cache: String?
+    /// The reasoning streamed with the answer (``Message/reasoning``) and how long it took.
+    public var reasoning: String?
+    public var reasoningMs: Int?
+    /// Why the upstream ended the answer (``Message/finishReason``).
+    public var finishReason: String?
     public init(content: String, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,
-                completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil, cache: String? = nil) {
+                completionTokens: Int? = nil, timeToFirstTokenMs: Int? = nil, latencyMs: Int? = nil, cache: String? = nil,
+                reasoning: String? = nil, reasoningMs: Int? = nil, finishReason: String? = nil) {
         self.content = content
         self.status = status
         self.errorMessage = errorMessage
@@ -133,5 +149,8 @@ public struct MessageCompletion: Sendable, Equatable {
         self.timeToFirstTokenMs = timeToFirstTokenMs
         self.latencyMs = latencyMs
         self.cache = cache
+        self.reasoning = reasoning
+        self.reasoningMs = reasoningMs
+        self.finishReason = finishReason
     }
 }

@@ -107,8 +107,10 @@ public struct MockLLMServer: Sendable {
         }
         script.apply(directivesIn: prompt)
         if script.fault != nil, !counters.faultApplies(prompt: prompt, times: script.faultTimes) { script.fault = nil }
-        if let maxTokens = object["max_tokens"] as? Int ?? object["max_completion_tokens"] as? Int {
-            script.tokens = min(script.tokens, max(0, maxTokens))
+        var finishReason = "stop"
+        if let maxTokens = object["max_tokens"] as? Int ?? object["max_completion_tokens"] as? Int, maxTokens < script.tokens {
+            script.tokens = max(0, maxTokens)
+            finishReason = "length"
         }
         switch script.fault {
         case .serverError?: return Self.error(.internalServerError, "mock: injected server error", type: "server_error")
@@ -128,14 +130,16 @@ public struct MockLLMServer: Sendable {
             let streamOptions = object["stream_options"] as? [String: Any]
             let includeUsage = (streamOptions?["include_usage"] as? Bool) == true
             return stream(tokens: tokens, script: script, id: id, model: model, promptTokens: promptTokens,
-                          includeUsage: includeUsage)
+                          includeUsage: includeUsage, finishReason: finishReason)
         }
         if script.firstTokenDelayMs > 0 || script.fault == .slow {
             try await Task.sleep(for: .milliseconds(script.fault == .slow && script.firstTokenDelayMs == 0 ? 30_000 : script.firstTokenDelayMs))
         }
+        var message: [String: Any] = ["role": "assistant", "content": tokens.joined()]
+        if script.reasoningTokens > 0 { message["reasoning_content"] = MockScript.reasoningTokens(count: script.reasoningTokens).joined() }
         let completion: [String: Any] = [
             "id": id, "object": "chat.completion", "created": Int(Date().timeIntervalSince1970), "model": model,
-            "choices": [["index": 0, "message": ["role": "assistant", "content": tokens.joined()], "finish_reason": "stop"]],
+            "choices": [["index": 0, "message": message, "finish_reason": finishReason]],
             "usage": ["prompt_tokens": promptTokens, "completion_tokens": tokens.count,
                       "total_tokens": promptTokens + tokens.count],
         ]
@@ -143,7 +147,7 @@ public struct MockLLMServer: Sendable {
     }
 
     private func stream(tokens: [String], script: MockScript, id: String, model: String, promptTokens: Int,
-                        includeUsage: Bool) -> Response {
+                        includeUsage: Bool, finishReason: String) -> Response {
         let created = Int(Date().timeIntervalSince1970)
         let prefix = "{\"id\":\"\(id)\",\"object\":\"chat.completion.chunk\",\"created\":\(created),\"model\":\(Self.quote(model)),\"choices\":["
         @Sendable func chunk(_ delta: String, finish: String? = nil) -> String {
@@ -159,6 +163,14 @@ public struct MockLLMServer: Sendable {
                 if firstDelay > 0 { try await Self.wait(milliseconds: firstDelay, writer: &writer) }
                 let cutAt = script.fault == .cut ? tokens.count / 2 : (script.fault == .hang ? 1 : nil)
                 var pending = chunk("\"role\":\"assistant\",\"content\":\"\"")
+                for piece in MockScript.reasoningTokens(count: script.reasoningTokens) {
+                    pending += chunk("\"reasoning_content\":" + Self.quote(piece))
+                    if script.tokenDelayMs > 0 {
+                        try await writer.write(ByteBuffer(string: pending))
+                        pending = ""
+                        try await Task.sleep(for: .milliseconds(script.tokenDelayMs))
+                    }
+                }
                 for (index, token) in tokens.enumerated() {
                     if let cutAt, index >= cutAt { break }
                     if script.fault == .garbage && index == 1 { pending += "data: {not json\n\n" }
@@ -177,7 +189,7 @@ public struct MockLLMServer: Sendable {
                     if !pending.isEmpty { try await writer.write(ByteBuffer(string: pending)) }
                     try await Self.wait(milliseconds: 3_600_000, writer: &writer)
                 }
-                pending += chunk("", finish: "stop")
+                pending += chunk("", finish: finishReason)
                 if includeUsage { pending += usage }
                 pending += "data: [DONE]\n\n"
                 try await writer.write(ByteBuffer(string: pending))

@@ -7,7 +7,8 @@ import Foundation
 /// token), `fault` (`500`, `429`, `400`, `cut`, `slow`, `hang`, `garbage`), `retry_after` (seconds, for 429),
 /// `echo` (`1` starts the reply with the user's text, `system` with the system prompt's, `params` with the
 /// sampling parameters received, as sorted JSON), `fault_times` (the fault hits only the first N requests
-/// with the same prompt, then they succeed: "500 then success").
+/// with the same prompt, then they succeed: "500 then success"), `reasoning` (that many pieces of reasoning,
+/// streamed as `reasoning_content` before the answer, as vLLM and DeepSeek do).
 public struct MockScript: Sendable, Equatable {
     public enum Fault: String, Sendable {
         /// HTTP 500 with an OpenAI-shaped error.
@@ -38,6 +39,8 @@ public struct MockScript: Sendable, Equatable {
     public var echoSystem = false
     /// The reply starts with the request's sampling parameters (temperature, top_p, seed, stop, …) as JSON.
     public var echoParameters = false
+    /// Pieces of reasoning streamed before the answer.
+    public var reasoningTokens = 0
 
     public init(tokens: Int = 20, tokenDelayMs: Int = 0, firstTokenDelayMs: Int = 0, fault: Fault? = nil) {
         self.tokens = tokens
@@ -59,6 +62,7 @@ public struct MockScript: Sendable, Equatable {
             echoSystem = value == "system"
             echoParameters = value == "params"
         case "fault_times": if let number = Int(value), number >= 0 { faultTimes = number }
+        case "reasoning": if let number = Int(value), number >= 0 { reasoningTokens = min(number, 10_000) }
         default: break
         }
     }
@@ -72,6 +76,11 @@ public struct MockScript: Sendable, Equatable {
     }
 
     static let words = ["Lorem", "ipsum", "dolor", "sit", "amet,", "consectetur", "adipiscing", "elit."]
+
+    /// The reasoning's pieces; joined they are the whole reasoning.
+    public static func reasoningTokens(count: Int) -> [String] {
+        (0..<count).map { $0 == 0 ? "Thinking step 1." : " Thinking step \($0 + 1)." }
+    }
 
     /// The reply's tokens; joined they are the whole answer.
     public static func replyTokens(count: Int, echoing prompt: String? = nil) -> [String] {

@@ -78,7 +78,28 @@ enum AnthropicTranslation {
             if let name = (choice["function"] as? [String: Any])?["name"] as? String { body["tool_choice"] = ["type": "tool", "name": name] }
         default: break
         }
+        if let effort = object["reasoning_effort"] as? String, let budget = thinkingBudgets[effort] {
+            try enableThinking(in: &body, budget: budget)
+        }
         return Array(try JSONSerialization.data(withJSONObject: body))
+    }
+
+    /// OpenAI's `reasoning_effort` as Anthropic's thinking budget (tokens); `minimal` asks for no thinking.
+    static let thinkingBudgets = ["low": 1024, "medium": 4096, "high": 16384]
+
+    /// Turns on extended thinking: `max_tokens` must leave room for the answer after the budget, and thinking
+    /// does not take a changed temperature or top_k (Anthropic refuses them), which is said before the call.
+    private static func enableThinking(in body: inout [String: Any], budget: Int) throws {
+        if let temperature = body["temperature"] as? Double, temperature != 1 {
+            throw InvalidGatewayRequest("Anthropic models reason only at temperature 1: leave 'temperature' unset with 'reasoning_effort'",
+                                        param: "temperature")
+        }
+        if body["top_k"] != nil {
+            throw InvalidGatewayRequest("Anthropic models do not take 'top_k' with 'reasoning_effort'", param: "top_k")
+        }
+        body["thinking"] = ["type": "enabled", "budget_tokens": budget]
+        let maxTokens = body["max_tokens"] as? Int ?? defaultMaxTokens
+        if maxTokens <= budget { body["max_tokens"] = budget + maxTokens }
     }
 
     private static func textOnly(_ content: Any?, index: Int) throws -> String {
@@ -158,6 +179,8 @@ enum AnthropicTranslation {
     struct Block: Decodable {
         var type: String
         var text: String?
+        /// A `thinking` block's reasoning.
+        var thinking: String?
         var id: String?
         var name: String?
         var input: JSONValue?
@@ -178,6 +201,7 @@ enum AnthropicTranslation {
         }
         let blocks = message.content ?? []
         let text = blocks.filter { $0.type == "text" }.compactMap(\.text).joined()
+        let reasoning = blocks.filter { $0.type == "thinking" }.compactMap(\.thinking).joined(separator: "\n\n")
         let calls = blocks.filter { $0.type == "tool_use" }.map { block in
             toolCallJSON(index: nil, id: block.id ?? "", name: block.name ?? "", arguments: block.input?.json ?? "{}")
         }
@@ -185,7 +209,7 @@ enum AnthropicTranslation {
             usage.promptTokens.map { TokenUsage(promptTokens: $0, completionTokens: usage.output_tokens ?? 0) }
         }
         let writer = OpenAIChunkWriter(id: message.id ?? "msg", model: message.model ?? model)
-        return UpstreamReply(body: writer.completion(content: text, toolCalls: calls.isEmpty ? nil : "[" + calls.joined(separator: ",") + "]",
+        return UpstreamReply(body: writer.completion(content: text, reasoning: reasoning, toolCalls: calls.isEmpty ? nil : "[" + calls.joined(separator: ",") + "]",
                                                      finishReason: finishReason(message.stop_reason), usage: usage),
                              usage: usage)
     }
@@ -226,6 +250,7 @@ struct AnthropicStreamTranslator: StreamTranslator {
         struct Delta: Decodable {
             var type: String?
             var text: String?
+            var thinking: String?
             var partial_json: String?
             var stop_reason: String?
         }
@@ -281,6 +306,9 @@ struct AnthropicStreamTranslator: StreamTranslator {
         case "content_block_delta":
             guard let delta = event.delta else { return [] }
             if let text = delta.text, delta.type == "text_delta" { return text.isEmpty ? [] : [writer.text(text)] }
+            if let thinking = delta.thinking, delta.type == "thinking_delta" {
+                return thinking.isEmpty ? [] : [writer.reasoning(thinking)]
+            }
             if let json = delta.partial_json, let index = event.index, let toolIndex = toolIndexes[index] {
                 return [writer.toolCall(index: toolIndex, arguments: json)]
             }

@@ -150,7 +150,7 @@ struct RoutedChatProvider: ChatProvider {
     /// Opens the stream (the request's cache scope given); with it, `hit` or `miss` when the response cache was consulted.
     let open: @Sendable (ChatCompletionBody, _ cacheScope: String?) async throws -> (OpenedStream, cache: String?)
 
-    func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
+    func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (AnswerDelta) -> Void) async throws
         -> ChatCompletionInfo
     {
         var named = request

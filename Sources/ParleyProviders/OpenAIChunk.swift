@@ -12,6 +12,8 @@ struct OpenAIChunk: Equatable {
     }
 
     var contents: [String] = []
+    /// Reasoning pieces: `reasoning_content` (vLLM, DeepSeek, llama.cpp) or `reasoning` (newer vLLM, OpenRouter).
+    var reasonings: [String] = []
     var toolCalls: [ToolCallPiece] = []
     var finishReason: String?
     var promptTokens: Int?
@@ -37,6 +39,9 @@ struct OpenAIChunk: Equatable {
                                 switch key {
                                 case "content":
                                     if let text = try scanner.readOptionalString(), !text.isEmpty { chunk.contents.append(text) }
+                                case "reasoning_content", "reasoning":
+                                    // A string; an object (some routers' structured reasoning) is skipped.
+                                    if let text = try scanner.readOptionalString(), !text.isEmpty { chunk.reasonings.append(text) }
                                 case "tool_calls":
                                     if scanner.readNull() { return }
                                     try scanner.readArray { scanner in chunk.toolCalls.append(try Self.toolCallPiece(&scanner)) }
@@ -101,9 +106,10 @@ struct OpenAIChunk: Equatable {
         return piece
     }
 
-    /// What this chunk says, in order: text, tool-call pieces, finish reason, usage.
+    /// What this chunk says, in order: reasoning, text, tool-call pieces, finish reason, usage.
     var events: [StreamEvent] {
-        var events = contents.map(StreamEvent.text)
+        var events = reasonings.map(StreamEvent.reasoning)
+        events += contents.map(StreamEvent.text)
         events += toolCalls.map { .toolCall(index: $0.index, id: $0.id, name: $0.name, arguments: $0.arguments) }
         if let finishReason { events.append(.finish(reason: finishReason)) }
         if let usage { events.append(.usage(usage)) }

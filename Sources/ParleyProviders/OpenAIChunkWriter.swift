@@ -32,6 +32,13 @@ struct OpenAIChunkWriter: Sendable {
         return StreamChunk(bytes: chunk(delta: delta.closed), events: text.isEmpty ? [] : [.text(text)])
     }
 
+    /// A piece of reasoning, as `reasoning_content` (the field vLLM, DeepSeek and llama.cpp stream).
+    func reasoning(_ text: String) -> StreamChunk {
+        var delta = JSONObjectText()
+        delta.field("reasoning_content", text)
+        return StreamChunk(bytes: chunk(delta: delta.closed), events: text.isEmpty ? [] : [.reasoning(text)])
+    }
+
     /// A piece of tool call `index`: its id and name with the first piece, then its arguments' text.
     func toolCall(index: Int, id: String? = nil, name: String? = nil, arguments: String) -> StreamChunk {
         var function = JSONObjectText()
@@ -58,10 +65,12 @@ struct OpenAIChunkWriter: Sendable {
     }
 
     /// A whole `chat.completion` object.
-    func completion(content: String, toolCalls: String? = nil, finishReason: String, usage: TokenUsage?) -> ByteBuffer {
+    func completion(content: String, reasoning: String? = nil, toolCalls: String? = nil, finishReason: String,
+                    usage: TokenUsage?) -> ByteBuffer {
         var message = JSONObjectText()
         message.field("role", "assistant")
         message.field("content", json: content.isEmpty && toolCalls != nil ? "null" : JSONText.quote(content))
+        if let reasoning, !reasoning.isEmpty { message.field("reasoning_content", reasoning) }
         message.field("tool_calls", json: toolCalls)
         var text = "{\"id\":\(JSONText.quote(id)),\"object\":\"chat.completion\",\"created\":\(created),\"model\":\(JSONText.quote(model)),"
         text += "\"choices\":[{\"index\":0,\"message\":\(message.closed),\"finish_reason\":\(JSONText.quote(finishReason))}]"

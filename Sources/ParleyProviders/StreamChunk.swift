@@ -5,6 +5,8 @@ import ParleyCore
 public enum StreamEvent: Sendable, Equatable {
     /// A piece of the answer's text.
     case text(String)
+    /// A piece of the model's reasoning (`reasoning_content`, or `reasoning`, in the chunk's delta).
+    case reasoning(String)
     /// A piece of a tool call: its position, and the id and name with its first piece, then its arguments' text.
     case toolCall(index: Int, id: String?, name: String?, arguments: String)
     /// The token counts of the whole answer.

@@ -124,6 +124,11 @@ enum API {
             object.field("parameters", json: String(decoding: data, as: UTF8.self))
         }
         object.field("cache", message.cache)
+        object.field("finish_reason", message.finishReason)
+        if let reasoning = message.reasoning {
+            object.field("reasoning", reasoning)
+            object.field("reasoning_ms", message.reasoningMs)
+        }
         if let sources = message.sources {
             // Stored as written by the grounding; the citations are read from the answer as it stands.
             object.field("sources", json: sources)

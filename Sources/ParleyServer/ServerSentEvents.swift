@@ -78,6 +78,10 @@ enum ServerSentEvents {
                 data = render(message)
             case .delta(let messageID, let content):
                 data = "{\"message_id\":\"\(messageID)\",\"content\":\(JSONText.quote(content))}"
+            case .reasoning(let messageID, let content):
+                // A visitor of a public assistant sees its answers, not how the model got there.
+                if forVisitor { return }
+                data = "{\"message_id\":\"\(messageID)\",\"content\":\(JSONText.quote(content))}"
             case .usage(let messageID, let usage):
                 if forVisitor { return }
                 data = "{\"message_id\":\"\(messageID)\",\"prompt_tokens\":\(usage.promptTokens),"

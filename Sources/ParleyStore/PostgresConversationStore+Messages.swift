@@ -7,7 +7,7 @@ extension PostgresConversationStore {
     static let messageColumns = """
         m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
         m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources, \
-        m.parameters, m.cache
+        m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason
         """
 
     /// One round trip: the page is read with the ownership check inside it; only an empty page asks

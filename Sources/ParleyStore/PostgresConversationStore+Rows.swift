@@ -52,6 +52,9 @@ extension PostgresConversationStore {
             sources: columns.contains("sources") ? try columns["sources"].decode(String?.self) : nil,
             parameters: (columns.contains("parameters") ? try columns["parameters"].decode(String?.self) : nil)
                 .map { ChatParameters(column: $0) },
-            cache: columns.contains("cache") ? try columns["cache"].decode(String?.self) : nil)
+            cache: columns.contains("cache") ? try columns["cache"].decode(String?.self) : nil,
+            reasoning: columns.contains("reasoning") ? try columns["reasoning"].decode(String?.self) : nil,
+            reasoningMs: columns.contains("reasoning_ms") ? try columns["reasoning_ms"].decode(Int?.self) : nil,
+            finishReason: columns.contains("finish_reason") ? try columns["finish_reason"].decode(String?.self) : nil)
     }
 }

@@ -258,6 +258,11 @@ enum PostgresMigrations {
         ("021_assistant_embed_origins", [
             "ALTER TABLE assistants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT ''",
         ]),
+        ("022_answer_reasoning", [
+            "ALTER TABLE messages ADD COLUMN reasoning TEXT",
+            "ALTER TABLE messages ADD COLUMN reasoning_ms INTEGER",
+            "ALTER TABLE messages ADD COLUMN finish_reason TEXT",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

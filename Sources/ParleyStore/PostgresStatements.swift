@@ -46,13 +46,15 @@ enum PostgresStatements {
 
     /// The final state of an answer; returns the stored message's columns.
     struct FinishMessage: PostgresPreparedStatement {
-        static let name = "parley_finish_message_v2"
+        static let name = "parley_finish_message_v3"
         static let sql = """
             UPDATE messages SET content = $1, status = $2, error = $3, prompt_tokens = $4, completion_tokens = $5,
-                ttft_ms = $6, latency_ms = $7, updated_at = $8, lease_expires_at = NULL, cache = $10
+                ttft_ms = $6, latency_ms = $7, updated_at = $8, lease_expires_at = NULL, cache = $10,
+                reasoning = $11, reasoning_ms = $12, finish_reason = $13
             WHERE id = $9
             RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error, prompt_tokens,
-                completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources, parameters, cache
+                completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources, parameters, cache,
+                reasoning, reasoning_ms, finish_reason
             """
         typealias Row = PostgresRow
 
@@ -72,6 +74,9 @@ enum PostgresStatements {
             binds.append(nowMillis)
             binds.append(id)
             binds.append(completion.cache)
+            binds.append(completion.reasoning)
+            binds.append(completion.reasoningMs)
+            binds.append(completion.finishReason)
             return binds
         }
 

@@ -154,12 +154,15 @@ extension SQLiteConversationStore {
         let row = try await write { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
-                    ttft_ms = ?, latency_ms = ?, updated_at = ?, lease_expires_at = NULL, cache = ?
+                    ttft_ms = ?, latency_ms = ?, updated_at = ?, lease_expires_at = NULL, cache = ?,
+                    reasoning = ?, reasoning_ms = ?, finish_reason = ?
                 WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
-                    prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources, parameters, cache
+                    prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources, parameters, cache,
+                    reasoning, reasoning_ms, finish_reason
                 """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
                                  completion.promptTokens, completion.completionTokens,
-                                 completion.timeToFirstTokenMs, completion.latencyMs, now, completion.cache, id.lowercased])
+                                 completion.timeToFirstTokenMs, completion.latencyMs, now, completion.cache,
+                                 completion.reasoning, completion.reasoningMs, completion.finishReason, id.lowercased])
                 .map(Self.message(from:))
         }
         guard let row else { throw ParleyError.notFound("no message with id \(id.lowercased)") }

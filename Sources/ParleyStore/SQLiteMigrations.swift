@@ -293,6 +293,15 @@ enum SQLiteMigrations {
         migrator.registerMigration("021_assistant_embed_origins") { db in
             try db.execute(sql: "ALTER TABLE assistants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT ''")
         }
+        migrator.registerMigration("022_answer_reasoning") { db in
+            // A reasoning model's reasoning, kept apart from the answer, how long it took, and why the
+            // upstream ended the answer (`length`: it can be continued).
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN reasoning TEXT;
+                ALTER TABLE messages ADD COLUMN reasoning_ms INTEGER;
+                ALTER TABLE messages ADD COLUMN finish_reason TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -327,6 +327,7 @@ export class Chat {
     switch (event.type) {
       case 'message': this.upsert(data); break;
       case 'delta': this.views.get(data.message_id)?.appendDelta(data.content); break;
+      case 'reasoning': this.views.get(data.message_id)?.appendReasoning(data.content); break;
       case 'done': this.upsert(data); state.finished = true; break;
       case 'reattach': state.reattach = true; break;
       case 'error':

@@ -1,5 +1,5 @@
-// One message on screen: author, model and time; the text (markdown for answers, plain text for the user's);
-// status; and its actions — copy, edit, regenerate, retry, feedback.
+// One message on screen: author, model and time; a reasoning model's reasoning, collapsed above the answer; the
+// text (markdown for answers, plain text for the user's); status; and its actions — copy, edit, regenerate, retry, feedback.
 import { h, icon, shortTime, fullTime, copyText, toast } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 import { api } from './api.js';
@@ -23,11 +23,14 @@ export class MessageView {
     this.renderScheduled = false;
     this.body = h('div', { class: message.role === 'user' ? 'message-body plain' : 'message-body markdown' });
     this.head = h('div', { class: 'message-head' });
+    this.reasoningSummary = h('summary');
+    this.reasoningBody = h('div', { class: 'reasoning-body' });
+    this.reasoning = h('details', { class: 'reasoning', hidden: true }, this.reasoningSummary, this.reasoningBody);
     this.error = h('p', { class: 'message-error', hidden: true });
     this.actions = h('div', { class: 'message-actions', role: 'group', 'aria-label': 'Message actions' });
     this.extra = h('div', { class: 'message-extra' });
     this.sources = h('div', { class: 'message-sources' });
-    this.element = h('li', { class: `message ${message.role}` }, this.head, this.body, this.sources, this.error, this.actions,
+    this.element = h('li', { class: `message ${message.role}` }, this.head, this.reasoning, this.body, this.sources, this.error, this.actions,
       this.extra);
     this.update(message);
   }
@@ -54,7 +57,15 @@ export class MessageView {
 
   /** Adds streamed text; the screen catches up once per frame. */
   appendDelta(text) {
+    if (this.reasoningStarted && !this.reasoningEnded) this.reasoningEnded = performance.now();
     this.message.content += text;
+    this.scheduleRender();
+  }
+
+  /** Adds streamed reasoning, shown apart from the answer. */
+  appendReasoning(text) {
+    this.reasoningStarted ??= performance.now();
+    this.message.reasoning = (this.message.reasoning ?? '') + text;
     this.scheduleRender();
   }
 
@@ -67,7 +78,20 @@ export class MessageView {
     });
   }
 
+  renderReasoning() {
+    const m = this.message;
+    this.reasoning.hidden = !m.reasoning;
+    if (!m.reasoning) return;
+    const localMs = this.reasoningStarted && this.reasoningEnded ? this.reasoningEnded - this.reasoningStarted : null;
+    const ms = m.reasoning_ms ?? localMs;
+    const thinking = m.status === 'streaming' && ms === null;
+    this.reasoningSummary.textContent = thinking ? 'Thinking…' : ms === null ? 'Reasoning' : `Thought for ${(ms / 1000).toFixed(1)} s`;
+    this.reasoning.classList.toggle('thinking', thinking);
+    this.reasoningBody.textContent = m.reasoning;
+  }
+
   renderBody() {
+    this.renderReasoning();
     if (this.editing) return;
     if (this.message.role === 'user') { this.body.textContent = this.message.content; return; }
     renderMarkdown(this.body, this.message.content);
