@@ -123,7 +123,10 @@ public struct MockLLMServer: Sendable {
         }
         let promptTokens = messages.reduce(0) { $0 + (Self.text(of: $1).utf8.count + 3) / 4 + 4 }
         let system = messages.filter { ($0["role"] as? String) == "system" }.map(Self.text(of:)).joined(separator: "\n")
-        let echoed = script.echoParameters ? Self.samplingParameters(of: object) : script.echoSystem ? system : script.echo ? prompt : nil
+        let context = script.echoContext
+            ? messages.map { "\($0["role"] as? String ?? "?"): \(Self.text(of: $0))" }.joined(separator: "\n") : nil
+        let echoed = script.echoParameters ? Self.samplingParameters(of: object)
+            : context ?? (script.echoSystem ? system : script.echo ? prompt : nil)
         let tokens = MockScript.replyTokens(count: script.tokens, echoing: echoed)
         let id = "chatcmpl-mock-\(UInt32.random(in: 0...UInt32.max))"
         if (object["stream"] as? Bool) == true {

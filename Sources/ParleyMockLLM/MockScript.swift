@@ -6,7 +6,7 @@ import Foundation
 /// Keys: `tokens` (reply length), `delay_ms` (pause between tokens), `ttft_ms` (pause before the first
 /// token), `fault` (`500`, `429`, `400`, `cut`, `slow`, `hang`, `garbage`), `retry_after` (seconds, for 429),
 /// `echo` (`1` starts the reply with the user's text, `system` with the system prompt's, `params` with the
-/// sampling parameters received, as sorted JSON), `fault_times` (the fault hits only the first N requests
+/// sampling parameters received, as sorted JSON, `context` with every message received as `role: text` lines), `fault_times` (the fault hits only the first N requests
 /// with the same prompt, then they succeed: "500 then success"), `reasoning` (that many pieces of reasoning,
 /// streamed as `reasoning_content` before the answer, as vLLM and DeepSeek do).
 public struct MockScript: Sendable, Equatable {
@@ -39,6 +39,8 @@ public struct MockScript: Sendable, Equatable {
     public var echoSystem = false
     /// The reply starts with the request's sampling parameters (temperature, top_p, seed, stop, …) as JSON.
     public var echoParameters = false
+    /// The reply starts with every message of the request, one `role: text` line each.
+    public var echoContext = false
     /// Pieces of reasoning streamed before the answer.
     public var reasoningTokens = 0
 
@@ -61,6 +63,7 @@ public struct MockScript: Sendable, Equatable {
             echo = value == "1" || value == "true" || value == "system"
             echoSystem = value == "system"
             echoParameters = value == "params"
+            echoContext = value == "context"
         case "fault_times": if let number = Int(value), number >= 0 { faultTimes = number }
         case "reasoning": if let number = Int(value), number >= 0 { reasoningTokens = min(number, 10_000) }
         default: break

@@ -260,7 +260,7 @@ enum PostgresMigrations {
         ]),
         ("022_answer_reasoning", [
             "ALTER TABLE messages ADD COLUMN reasoning TEXT",
-            "ALTER TABLE messages ADD COLUMN reasoning_ms INTEGER",
+            "ALTER TABLE messages ADD COLUMN reasoning_ms BIGINT",
             "ALTER TABLE messages ADD COLUMN finish_reason TEXT",
         ]),
     ]

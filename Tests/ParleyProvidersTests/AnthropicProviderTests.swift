@@ -135,6 +135,40 @@ import Testing
         }
     }
 
+    @Test func thinkingBlocksStreamAsReasoningApartFromTheAnswer() async throws {
+        try await withProvider { provider, fixtures in
+            fixtures.enqueue(.init(contentType: "text/event-stream", body: try Self.fixture("stream-thinking.sse")), on: "/v1/messages")
+            let request = try body(#"{"model":"m","stream":true,"reasoning_effort":"medium","messages":[{"role":"user","content":"27*453?"}]}"#)
+            let stream = try await provider.stream(request, model: "claude-sonnet-4-5", limits: Self.limits)
+            let pieces = Mutex<[AnswerDelta]>([])
+            _ = try await ChatStreamReader.read(stream) { piece in pieces.withLock { $0.append(piece) } }
+            #expect(pieces.withLock { $0 } == [.reasoning("The user asks for 27 * 453. "), .reasoning("27 * 453 = 12231."),
+                                              .text("27 x 453 = 12,231.")], "the signature is not reasoning text")
+            let sent = try #require(fixtures.received.withLock { $0.first })
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(sent.body.utf8)) as? [String: Any])
+            let thinking = try #require(object["thinking"] as? [String: Any])
+            #expect(thinking["type"] as? String == "enabled" && thinking["budget_tokens"] as? Int == 4096)
+            #expect((object["max_tokens"] as? Int ?? 0) > 4096, "room for the answer after the thinking budget")
+        }
+    }
+
+    @Test func reasoningEffortBecomesAThinkingBudgetOrAClearError() throws {
+        func translated(_ json: String) throws -> [String: Any] {
+            let bytes = try AnthropicTranslation.requestBody(try body(json), model: "m")
+            return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        }
+        let low = try translated(#"{"model":"m","max_tokens":200,"reasoning_effort":"low","messages":[{"role":"user","content":"hi"}]}"#)
+        #expect((low["thinking"] as? [String: Any])?["budget_tokens"] as? Int == 1024)
+        #expect(low["max_tokens"] as? Int == 1224, "the budget plus the answer's 200")
+        let roomy = try translated(#"{"model":"m","max_tokens":20000,"reasoning_effort":"high","messages":[{"role":"user","content":"hi"}]}"#)
+        #expect((roomy["thinking"] as? [String: Any])?["budget_tokens"] as? Int == 16384 && roomy["max_tokens"] as? Int == 20000)
+        #expect(try translated(#"{"model":"m","reasoning_effort":"minimal","messages":[{"role":"user","content":"hi"}]}"#)["thinking"] == nil)
+        #expect(try translated(#"{"model":"m","temperature":1,"reasoning_effort":"low","messages":[{"role":"user","content":"hi"}]}"#)["thinking"] != nil)
+        #expect(throws: InvalidGatewayRequest.self) {
+            try translated(#"{"model":"m","temperature":0.2,"reasoning_effort":"low","messages":[{"role":"user","content":"hi"}]}"#)
+        }
+    }
+
     @Test func streamedToolUseBecomesToolCallDeltas() async throws {
         try await withProvider { provider, fixtures in
             fixtures.enqueue(.init(contentType: "text/event-stream", body: try Self.fixture("stream-tool-use.sse")), on: "/v1/messages")
@@ -229,7 +263,9 @@ import Testing
                                                       limits: Self.limits)
             #expect(routed.attempts == 2 && routed.deployment.id == "claude/claude-sonnet-4-5")
             let text = Mutex("")
-            _ = try await ChatStreamReader.read(routed.value.stream, first: routed.value.first) { piece in text.withLock { $0 += piece } }
+            _ = try await ChatStreamReader.read(routed.value.stream, first: routed.value.first) { piece in
+                if case .text(let piece) = piece { text.withLock { $0 += piece } }
+            }
             #expect(text.withLock { $0 } == "Hello! How can I help?")
             let models = fixtures.received.withLock { $0.map { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] } }
             #expect(models.map { $0?["model"] as? String } == ["claude-sonnet-4-5", "claude-sonnet-4-5"], "the upstream's own model name is sent")

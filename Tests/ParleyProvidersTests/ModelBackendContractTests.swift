@@ -72,7 +72,7 @@ import Testing
                         case .text(let piece): text += piece
                         case .finish(let reason): finish = reason
                         case .usage(let counts): usage = counts
-                        case .toolCall: break
+                        case .toolCall, .reasoning: break
                         }
                     }
                 }
@@ -90,7 +90,7 @@ import Testing
             try prepare()
             let stream = try await backend.stream(Self.request, model: "m", limits: Self.limits)
             let pieces = PiecesBox()
-            let info = try await ChatStreamReader.read(stream) { pieces.append($0) }
+            let info = try await ChatStreamReader.read(stream) { piece in if case .text(let text) = piece { pieces.append(text) } }
             #expect(!pieces.joined.isEmpty, "\(kind)")
             #expect(info.finishReason != nil, "\(kind)")
             #expect(info.usage != nil, "\(kind)")

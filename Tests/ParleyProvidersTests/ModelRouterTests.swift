@@ -87,7 +87,9 @@ import Testing
                                                              limits: Self.limits())
             #expect(routed.attempts == 3)
             let text = Mutex("")
-            _ = try await ChatStreamReader.read(routed.value.stream, first: routed.value.first) { piece in text.withLock { $0 += piece } }
+            _ = try await ChatStreamReader.read(routed.value.stream, first: routed.value.first) { piece in
+                if case .text(let piece) = piece { text.withLock { $0 += piece } }
+            }
             #expect(text.withLock { $0 } == "Lorem ipsum dolor sit")
         }
     }

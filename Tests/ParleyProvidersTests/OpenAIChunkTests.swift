@@ -18,6 +18,17 @@ import Testing
         #expect(!chunk.hasError)
     }
 
+    @Test func reasoningIsReadFromEitherFieldBeforeTheText() throws {
+        let vllm = try OpenAIChunk(parsing: Array(#"{"choices":[{"index":0,"delta":{"reasoning_content":"Let me think.","content":"4"}}]}"#.utf8))
+        #expect(vllm.events == [.reasoning("Let me think."), .text("4")])
+        let router = try OpenAIChunk(parsing: Array(#"{"choices":[{"delta":{"reasoning":"Hmm","content":null}}]}"#.utf8))
+        #expect(router.events == [.reasoning("Hmm")])
+        let structured = try OpenAIChunk(parsing: Array(#"{"choices":[{"delta":{"reasoning":{"effort":"low"},"reasoning_content":null,"content":"x"}}]}"#.utf8))
+        #expect(structured.events == [.text("x")], "a reasoning object or null is skipped")
+        let whole = try OpenAIChunk(parsing: Array(#"{"choices":[{"message":{"role":"assistant","reasoning_content":"r","content":"a"},"finish_reason":"length"}]}"#.utf8))
+        #expect(whole.events == [.reasoning("r"), .text("a"), .finish(reason: "length")])
+    }
+
     @Test func nullsAndEmptyChoices() throws {
         let chunk = try OpenAIChunk(parsing: Array(#"{"choices":[],"usage":null,"error":null}"#.utf8))
         #expect(chunk.contents.isEmpty && chunk.usage == nil && !chunk.hasError)

@@ -204,6 +204,11 @@ import Testing
 extension OpenAICompatibleProvider {
     /// The chat path's reading of a stream (``ChatStreamReader``), with this provider's own timeouts.
     func streamChat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws -> ChatCompletionInfo {
+        try await streamChat(request, pieces: { piece in if case .text(let text) = piece { onDelta(text) } })
+    }
+
+    /// The same, with reasoning as well as text.
+    func streamChat(_ request: ChatRequest, pieces onDelta: @escaping @Sendable (AnswerDelta) -> Void) async throws -> ChatCompletionInfo {
         let limits = AttemptLimits(timeout: timeouts.total, firstToken: timeouts.firstToken, idle: timeouts.idle)
         return try await ChatStreamReader.read(try await stream(ChatCompletionBody(chat: request), model: request.model, limits: limits),
                                                onDelta: onDelta)

@@ -171,6 +171,7 @@ enum ConversationStoreContract {
         #expect(finished.content == "Hello!" && finished.status == .complete)
         #expect(finished.promptTokens == 5 && finished.completionTokens == 2)
         #expect(finished.timeToFirstTokenMs == 12 && finished.latencyMs == 40)
+        #expect(finished.reasoning == nil && finished.finishReason == nil)
         // A late partial write never overwrites a finished message.
         try await store.savePartialContent([(turn.assistant.id, "Hel")])
         #expect(try await store.message(id: turn.assistant.id, owner: owner).content == "Hello!")
@@ -179,6 +180,16 @@ enum ConversationStoreContract {
         let errored = try await store.finishMessage(id: failed.assistant.id, MessageCompletion(
             content: "par", status: .error, errorMessage: "upstream returned HTTP 500"))
         #expect(errored.status == .error && errored.errorMessage == "upstream returned HTTP 500" && errored.content == "par")
+
+        // A reasoning model's answer keeps its reasoning apart, with its duration and why it ended.
+        let reasoned = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "why?", model: "m")
+        _ = try await store.finishMessage(id: reasoned.assistant.id, MessageCompletion(
+            content: "Because.", status: .complete, reasoning: "First, consider…", reasoningMs: 1234, finishReason: "length"))
+        let stored = try await store.message(id: reasoned.assistant.id, owner: owner)
+        #expect(stored.content == "Because." && stored.reasoning == "First, consider…" && stored.reasoningMs == 1234)
+        #expect(stored.finishReason == "length")
+        let page = try await store.messages(conversationID: conversation.id, owner: owner, window: .newest, limit: 10)
+        #expect(page.messages.last?.reasoning == "First, consider…" && page.messages.last?.finishReason == "length")
     }
 
     static func expiredLeasesAreReapedLiveOnesKept(_ store: any ConversationStore) async throws {

@@ -428,6 +428,37 @@ def check_stop(ui):
     assert message['status'] == 'cancelled' and 0 < len(message['content']) < 400 * 6
 
 
+def check_reasoning_collapsed(ui):
+    ui.type_and_send('Think first mock:reasoning=40 mock:tokens=6 mock:delay_ms=40')
+
+    def reasoning():
+        found = ui.d.execute_script("""
+            const answers = document.querySelectorAll('.message.assistant');
+            const details = answers[answers.length - 1]?.querySelector('details.reasoning');
+            return details && !details.hidden ? [details.querySelector('summary').textContent, details.open,
+                                                 details.classList.contains('thinking')] : null""")
+        return found
+    wait('the reasoning while it streams', lambda: (reasoning() or [''])[0] == 'Thinking…')
+    _, is_open, thinking = reasoning()
+    assert not is_open and thinking, 'collapsed while the model thinks'
+    ui.wait_answer_done()
+    summary, is_open, _ = reasoning()
+    assert summary.startswith('Thought for ') and summary.endswith(' s') and not is_open, summary
+    assert 'Thinking step' not in ui.last_answer_text(), 'the answer holds no reasoning'
+    answer = ui.answers()[-1]
+    answer.find_element(By.CSS_SELECTOR, 'details.reasoning summary').click()
+    body = answer.find_element(By.CSS_SELECTOR, '.reasoning-body')
+    wait('the reasoning shown', lambda: body.is_displayed() and body.text.endswith('Thinking step 40.'))
+    message_id = answer.get_attribute('data-id')
+    _, message, _ = api('GET', f'/messages/{message_id}')
+    assert message['reasoning'].startswith('Thinking step 1.') and 'Thinking step' not in message['content']
+    ui.open(f'/c/{ui.conversation_id()}')
+    wait('the answer again', lambda: ui.answers())
+    summary, is_open, _ = reasoning()
+    shown = float(summary.removeprefix('Thought for ').removesuffix(' s'))
+    assert abs(shown - message['reasoning_ms'] / 1000) <= 0.051 and not is_open, f'not the stored duration: {summary}'
+
+
 def check_regenerate(ui):
     old = ui.answers()[-1].get_attribute('data-id')
     count = len(ui.css('.message'))
@@ -1182,6 +1213,7 @@ def main():
         run('regenerate', check_regenerate)
         run('edit and resubmit', check_edit)
         run('stop', check_stop)
+        run('reasoning streams collapsed above the answer, stored apart, shown after a reload', check_reasoning_collapsed)
         run('auto-scroll follows the answer until the user scrolls up', check_scroll_following)
         run('reload mid-stream finishes the answer', check_reload_mid_stream)
         run('a dropped connection mid-answer reattaches and finishes', check_dropped_connection_mid_stream)

@@ -1,0 +1,78 @@
+import Foundation
+import ParleyMockLLM
+import ParleyServer
+import Testing
+
+/// A reasoning model's reasoning through the real server: streamed as `reasoning` events apart from the answer,
+/// stored apart with its duration, in the reattach snapshot, never sent back upstream; and why an answer ended.
+@Suite struct ReasoningTests {
+    static func done(_ events: [Event]) throws -> [String: any Sendable] {
+        try #require(events.last(where: { $0.name == "done" })?.data, "no done event: \(events.map(\.name))")
+    }
+
+    static let reasoning = MockScript.reasoningTokens(count: 4).joined()
+
+    @Test func reasoningStreamsAndIsStoredApartFromTheAnswerAndNeverGoesBackUpstream() async throws {
+        try await TestParley.with { parley in
+            let conversation = try await parley.createConversation()
+            let turn = try await parley.chat(conversation, "what is 2+2? mock:reasoning=4 mock:tokens=6")
+            let streamed = turn.filter { $0.name == "reasoning" }.compactMap(\.content).joined()
+            #expect(streamed == Self.reasoning, "\(turn.map(\.name))")
+            #expect(turn.deltaText == MockScript.replyTokens(count: 6).joined(), "the answer holds no reasoning")
+            let firstReasoning = try #require(turn.firstIndex { $0.name == "reasoning" })
+            let firstDelta = try #require(turn.firstIndex { $0.name == "delta" })
+            #expect(firstReasoning < firstDelta)
+            let answer = try Self.done(turn)
+            #expect(answer["reasoning"] as? String == Self.reasoning && answer["reasoning_ms"] is Int, "\(answer)")
+            #expect(answer["finish_reason"] as? String == "stop")
+            #expect(answer["content"] as? String == MockScript.replyTokens(count: 6).joined())
+
+            let history = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages")
+            let stored = (history.json["data"] as? [[String: Any]] ?? []).last
+            #expect(stored?["reasoning"] as? String == Self.reasoning && stored?["finish_reason"] as? String == "stop")
+
+            // The next turn's context has the earlier answer but not its reasoning.
+            let next = try await parley.chat(conversation, "and again mock:echo=context mock:tokens=200")
+            let context = next.deltaText
+            #expect(context.contains("assistant: " + MockScript.replyTokens(count: 6).joined()), "\(context.prefix(400))")
+            #expect(!context.contains("Thinking step"), "\(context.prefix(400))")
+            #expect(try Self.done(next)["reasoning"] == nil, "no reasoning, no field")
+        }
+    }
+
+    @Test func aReattachWhileReasoningGetsTheReasoningSoFar() async throws {
+        var options = MockLLMServer.Options()
+        options.defaults = MockScript(tokens: 5, tokenDelayMs: 30)
+        try await TestParley.with(mockOptions: options) { parley in
+            let conversation = try await parley.createConversation()
+            let reader = try await parley.events(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                                 body: #"{"content":"think hard mock:reasoning=40"}"#)
+            let first = try await reader.read { $0.name == "reasoning" && ($0.id ?? 0) >= 6 }
+            let assistant = try #require(first[1].data["id"] as? String)
+            reader.cancel()
+            // An id the job never issued (as a follower on another replica would send) gets the snapshot.
+            let resumed = try await parley.events(.GET, "/api/v1/messages/\(assistant)/events", headers: ["Last-Event-ID": "100000"])
+            let rest = try await resumed.rest()
+            let snapshot = try #require(rest.first, "a snapshot first")
+            #expect(snapshot.name == "message")
+            let soFar = snapshot.data["reasoning"] as? String ?? ""
+            #expect(!soFar.isEmpty && Self.reasoning40.hasPrefix(soFar), "\(snapshot.data)")
+            let followed = soFar + rest.filter { $0.name == "reasoning" }.compactMap(\.content).joined()
+            #expect(followed == Self.reasoning40)
+            #expect(try Self.done(rest)["reasoning"] as? String == Self.reasoning40)
+        }
+    }
+
+    static let reasoning40 = MockScript.reasoningTokens(count: 40).joined()
+
+    @Test func anAnswerCutByTheOutputLimitSaysSo() async throws {
+        try await TestParley.with { parley in
+            let created = try await parley.request(.POST, "/api/v1/conversations", body: #"{"parameters":{"max_tokens":5}}"#)
+            let id = try #require(created.json["id"] as? String, "\(created.body)")
+            let turn = try await parley.chat(id, "tell me everything mock:tokens=40")
+            let answer = try Self.done(turn)
+            #expect(answer["finish_reason"] as? String == "length" && answer["status"] as? String == "complete", "\(answer)")
+            #expect(answer["content"] as? String == MockScript.replyTokens(count: 5).joined())
+        }
+    }
+}
