@@ -114,6 +114,58 @@ public struct ChatService: Sendable {
         }.value
     }
 
+    /// Continues an answer that stopped early (cut at the output limit, stopped, interrupted, failed) as the same
+    /// message: the model is given the conversation up to the answer and the answer's text so far as the
+    /// assistant's last message (a prefill, which OpenAI-compatible servers and Anthropic continue), and what it
+    /// writes is appended. Only the newest answer of a conversation can be continued; the returned job is running.
+    public func continueAnswer(owner: UserID, messageID: UUID) async throws -> GenerationJob {
+        try hub.checkCapacity()
+        let service = self
+        return try await Task {
+            var assistant = try await service.store.reopenAnswer(id: messageID, owner: owner, lease: service.hub.leaseDuration)
+            var provider: any ChatProvider
+            var upstreamModel: String
+            var context: [ChatMessage] = []
+            var user = assistant
+            do {
+                guard let parentID = assistant.parentID else { throw ParleyError.invalid("the answer answers no message") }
+                user = try await service.store.message(id: parentID, owner: owner)
+                let conversation = try await service.store.conversation(id: assistant.conversationID, owner: owner)
+                guard let name = assistant.model ?? conversation.model else {
+                    throw ParleyError.unavailable("no model is available: configure an upstream")
+                }
+                let resolved = try await service.models.resolve(name)
+                provider = resolved.provider
+                upstreamModel = resolved.upstreamModel
+                let history = try await service.store.contextMessages(conversationID: conversation.id, before: user.index,
+                                                                      limit: Self.firstHistoryPage)
+                let turn = Turn(user: user, assistant: assistant, systemPrompt: conversation.systemPrompt, history: history,
+                                knowledgeBaseIDs: conversation.knowledgeBaseIDs, parameters: conversation.parameters)
+                let grounded = try await service.ground(turn, owner: owner)
+                if let grounded, grounded.sourcesJSON != assistant.sources {
+                    try await service.store.setSources(messageID: assistant.id, sources: grounded.sourcesJSON)
+                    assistant.sources = grounded.sourcesJSON
+                }
+                context = try await service.buildContext(turn, grounding: grounded?.instructions)
+                context.append(ChatMessage(role: .assistant, content: assistant.content))
+            } catch {
+                provider = FailingProvider(error: error)
+                upstreamModel = assistant.model ?? ""
+            }
+            let parameters = assistant.parameters ?? ChatParameters()
+            let request = ChatRequest(model: upstreamModel, messages: context, maxTokens: service.limits.maxOutputTokens)
+                .applying(parameters, maxOutputTokens: service.limits.maxOutputTokens, cacheScope: owner.rawValue)
+            do {
+                return try service.hub.start(user: user, assistant: assistant, request: request, provider: provider)
+            } catch {
+                _ = try? await service.store.finishMessage(id: assistant.id, MessageCompletion(
+                    content: assistant.content, status: .interrupted, errorMessage: "\(error)",
+                    reasoning: assistant.reasoning, reasoningMs: assistant.reasoningMs))
+                throw error
+            }
+        }.value
+    }
+
     /// This service with its answers grounded by `grounding`.
     public func grounded(by grounding: any Grounding) -> ChatService {
         var grounded = self

@@ -43,6 +43,13 @@ public protocol ConversationStore: Sendable {
     func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
                    historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn
 
+    /// Reopens a finished answer so a generation can continue it: in one statement, the owner's assistant message,
+    /// when it is the newest of its conversation and no longer `streaming`, becomes `streaming` again (error and
+    /// finish reason cleared) with a generation lease for `lease`; returns it with its stored text. Throws
+    /// `notFound` for another user's or a missing message, `conflict` when it is not an answer that can be
+    /// continued (still streaming, not the newest, a user message).
+    func reopenAnswer(id: UUID, owner: UserID, lease: Duration) async throws -> Message
+
     /// Records the sources an answer is grounded in (see ``Message/sources``).
     func setSources(messageID: UUID, sources: String) async throws
 

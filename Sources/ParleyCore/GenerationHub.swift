@@ -227,12 +227,15 @@ public final class GenerationHub: Sendable {
             let info = try await provider.streamChat(request) { delta in job.append(delta) }
             if let reason = job.stopReason { throw StopSignal(reason: reason) }
             let content = job.content
+            let earlier = job.assistantMessage
             let usage = info.usage ?? TokenUsage(
                 promptTokens: request.messages.reduce(0) { $0 + TokenEstimator.tokens(in: $1) },
-                completionTokens: TokenEstimator.tokens(in: content) + TokenEstimator.tokens(in: job.reasoning))
+                completionTokens: TokenEstimator.tokens(in: String(content.dropFirst(earlier.content.count)))
+                    + TokenEstimator.tokens(in: String(job.reasoning.dropFirst(earlier.reasoning?.count ?? 0))))
+            // A continued answer counts the tokens of every part it was written in.
             outcome = MessageCompletion(content: content, status: .complete, promptTokens: usage.promptTokens,
-                                        completionTokens: usage.completionTokens, cache: info.cache,
-                                        finishReason: info.finishReason)
+                                        completionTokens: usage.completionTokens + (earlier.completionTokens ?? 0),
+                                        cache: info.cache, finishReason: info.finishReason)
         } catch {
             let content = job.content
             switch job.stopReason {
@@ -269,7 +272,7 @@ public final class GenerationHub: Sendable {
         let reasoning = job.reasoning
         if !reasoning.isEmpty {
             outcome.reasoning = reasoning
-            outcome.reasoningMs = job.reasoningMilliseconds(until: ended)
+            outcome.reasoningMs = job.reasoningMilliseconds(until: ended) ?? job.assistantMessage.reasoningMs
         }
 
         var final = job.assistantMessage

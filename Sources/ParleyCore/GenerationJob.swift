@@ -26,7 +26,7 @@ public final class GenerationJob: Sendable {
     private let bufferLimit: Int
     private let state: Mutex<State>
     /// UTF-8 bytes of stored text already announced to other replicas.
-    private let announcedBytes = Mutex(0)
+    private let announcedBytes: Mutex<Int>
     private let completion = Mutex<Task<Void, Never>?>(nil)
     private let finalMessage = Mutex<Message?>(nil)
 
@@ -50,8 +50,16 @@ public final class GenerationJob: Sendable {
         self.assistantMessage = assistant
         self.messageIDString = assistant.id.lowercased
         self.bufferLimit = max(16, bufferLimit)
-        self.state = Mutex(State())
+        // An answer being continued starts from its stored text and reasoning, already known to other replicas.
+        var state = State()
+        state.content = assistant.content
+        state.reasoning = assistant.reasoning ?? ""
+        self.state = Mutex(state)
+        self.announcedBytes = Mutex(assistant.content.utf8.count)
     }
+
+    /// True when this job continues an answer that already had text (``ChatService/continueAnswer(owner:messageID:)``).
+    public var isContinuation: Bool { !assistantMessage.content.isEmpty }
 
     // MARK: - Reading
 

@@ -35,6 +35,7 @@ struct ConversationRoutes {
         group.get("conversations/:id/messages", use: messages)
         group.post("conversations/:id/messages", use: postMessage)
         group.delete("conversations/:id/messages", use: clear)
+        group.post("messages/:id/continue", use: continueAnswer)
     }
 
     @Sendable func create(_ request: Request, context: ParleyRequestContext) async throws -> Response {
@@ -148,11 +149,15 @@ struct ConversationRoutes {
         Task {
             await job.waitUntilFinished()
             let message = job.finished
+            // A continued answer's stored counts include the parts written before; only this part is charged.
+            let earlier = job.assistantMessage
+            let earlierTokens = job.isContinuation ? earlier.completionTokens ?? 0 : 0
             let spent: CallAccounting.Spent
             if let message, let prompt = message.promptTokens {
-                spent = .reported(TokenUsage(promptTokens: prompt, completionTokens: message.completionTokens ?? 0))
-            } else if let message, !message.content.isEmpty {
-                spent = .unknown(completion: message.content.utf8.count / 4)
+                spent = .reported(TokenUsage(promptTokens: prompt,
+                                             completionTokens: max(0, (message.completionTokens ?? 0) - earlierTokens)))
+            } else if let message, message.content.utf8.count > earlier.content.utf8.count {
+                spent = .unknown(completion: (message.content.utf8.count - earlier.content.utf8.count) / 4)
             } else {
                 spent = .nothing
             }
@@ -199,6 +204,28 @@ struct ConversationRoutes {
             object.field("user", json: API.messageJSON(job.userMessage))
             object.field("assistant", json: API.messageJSON(assistant))
             return Response.json(text: object.closed, status: .created)
+        }
+        var response = ServerSentEvents.response(job.subscribe(), context: context, drain: accounting.drain)
+        response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased
+        return response
+    }
+
+    /// Continues the newest answer of a conversation where it stopped (see ``ChatService/continueAnswer(owner:messageID:)``):
+    /// the answer's events as `POST …/messages` sends them, its `message` event holding the text so far.
+    @Sendable func continueAnswer(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "message")
+        let ticket = try await admitTurn(context, content: "", model: nil)
+        let job: GenerationJob
+        do {
+            job = try await ticket.within { try await chat.continueAnswer(owner: context.owner, messageID: id) }
+        } catch {
+            await accounting.settle(ticket, model: "", .nothing, outcome: .failed)
+            throw error
+        }
+        Self.settleWhenFinished(job, ticket: ticket, accounting: accounting)
+        if Self.wantsJSON(request) {
+            await job.waitUntilFinished()
+            return Response.json(text: API.messageJSON(try await store.message(id: job.messageID, owner: context.owner)))
         }
         var response = ServerSentEvents.response(job.subscribe(), context: context, drain: accounting.drain)
         response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased

@@ -193,6 +193,10 @@ public final class GuardedConversationStore: ConversationStore {
         try await guarded { try await $0.savePartialContent(rows.map { ($0.id, $0.content) }) }
     }
 
+    public func reopenAnswer(id: UUID, owner: UserID, lease: Duration) async throws -> Message {
+        try await guarded { try await $0.reopenAnswer(id: id, owner: owner, lease: lease) }
+    }
+
     public func setSources(messageID: UUID, sources: String) async throws {
         try await guarded { try await $0.setSources(messageID: messageID, sources: sources) }
     }

@@ -173,6 +173,25 @@ extension PostgresConversationStore {
                     parameters: ChatParameters(column: head.parameters))
     }
 
+    public func reopenAnswer(id: UUID, owner: UserID, lease: Duration) async throws -> Message {
+        var binds = PostgresBindings()
+        binds.append(id)
+        binds.append(owner.rawValue)
+        binds.append(lease.millis)
+        binds.append(Date().millis)
+        let sql = """
+            UPDATE messages SET status = 'streaming', error = NULL, finish_reason = NULL,
+                lease_expires_at = \(Self.databaseNowMillis) + $3, updated_at = $4
+            WHERE \(StoreText.reopenableAnswer(id: "$1", owner: "$2"))
+            RETURNING \(StoreText.unqualified(Self.messageColumns))
+            """
+        let rows = try await perform {
+            try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        }
+        if let row = rows.first { return try Self.message(from: row) }
+        throw StoreText.whyNotReopenable(try await message(id: id, owner: owner))
+    }
+
     public func setSources(messageID: UUID, sources: String) async throws {
         try await perform {
             try await client.query("UPDATE messages SET sources = \(sources) WHERE id = \(messageID)", logger: logger)

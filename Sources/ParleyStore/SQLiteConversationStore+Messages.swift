@@ -130,6 +130,20 @@ extension SQLiteConversationStore {
         return turn
     }
 
+    public func reopenAnswer(id: UUID, owner: UserID, lease: Duration) async throws -> Message {
+        let now = Date().millis
+        let row = try await write { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                UPDATE messages SET status = 'streaming', error = NULL, finish_reason = NULL, lease_expires_at = ?,
+                    updated_at = ?
+                WHERE \(StoreText.reopenableAnswer(id: "?", owner: "?"))
+                RETURNING \(StoreText.unqualified(Self.messageColumns))
+                """), arguments: [now + lease.millis, now, id.lowercased, owner.rawValue]).map(Self.message(from:))
+        }
+        if let row { return row }
+        throw StoreText.whyNotReopenable(try await message(id: id, owner: owner))
+    }
+
     public func setSources(messageID: UUID, sources: String) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE messages SET sources = ? WHERE id = ?", arguments: [sources, messageID.lowercased])

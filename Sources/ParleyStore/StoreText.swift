@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 
 /// Text rules shared by every store backend.
 enum StoreText {
@@ -29,5 +30,28 @@ enum StoreText {
         let first = lines.first { !$0.isEmpty && !$0.hasPrefix("```") && !$0.hasPrefix("~~~") }
             ?? content.trimmingCharacters(in: .whitespacesAndNewlines)
         return first.count > 80 ? String(first.prefix(79)) + "…" : first
+    }
+
+    /// The condition on `messages` that ``ConversationStore/reopenAnswer(id:owner:lease:)`` reopens under: the
+    /// owner's answer, finished, with nothing after it in its conversation. `id` and `owner` are placeholders.
+    static func reopenableAnswer(id: String, owner: String) -> String {
+        """
+        id = \(id) AND role = 'assistant' AND status <> 'streaming'
+            AND conversation_id IN (SELECT c.id FROM conversations c WHERE c.owner_id = \(owner))
+            AND NOT EXISTS (SELECT 1 FROM messages later
+                            WHERE later.conversation_id = messages.conversation_id AND later.idx > messages.idx)
+        """
+    }
+
+    /// A column list without its `m.` table qualifiers (for `RETURNING`, which names the updated table's own).
+    static func unqualified(_ columns: String) -> String {
+        columns.replacingOccurrences(of: "m.", with: "")
+    }
+
+    /// Why an answer the owner can read could not be reopened.
+    static func whyNotReopenable(_ message: Message) -> ParleyError {
+        if message.role != .assistant { return .conflict("only an answer can be continued; this is a \(message.role.rawValue) message") }
+        if message.status == .streaming { return .conflict("the answer is still being written") }
+        return .conflict("only the newest answer of a conversation can be continued")
     }
 }

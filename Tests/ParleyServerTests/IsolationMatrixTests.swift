@@ -52,7 +52,7 @@ import Testing
         "DELETE /api/v1/conversations/{id}/messages": (.user, nil),
         "GET /api/v1/messages/{id}": (.user, nil), "GET /api/v1/messages/{id}/events": (.user, nil),
         "POST /api/v1/messages/{id}/stop": (.user, nil), "PUT /api/v1/messages/{id}/feedback": (.user, #"{"rating":-1}"#),
-        "DELETE /api/v1/messages/{id}/feedback": (.user, nil),
+        "DELETE /api/v1/messages/{id}/feedback": (.user, nil), "POST /api/v1/messages/{id}/continue": (.user, nil),
         "GET /api/v1/search": (.user, nil), "GET /api/v1/models": (.user, nil),
         "GET /api/v1/account": (.user, nil), "POST /api/v1/account/password": (.user, #"{"current_password":"x","new_password":"y"}"#),
         "GET /api/v1/account/sessions": (.user, nil), "DELETE /api/v1/account/sessions/{id}": (.user, nil),

@@ -76,3 +76,66 @@ import Testing
         }
     }
 }
+
+/// Continuing an answer that stopped at the output limit, through the real server: one message, the answer so far
+/// given to the model as the assistant's last message, the new text appended, the tokens of both parts counted.
+@Suite struct ContinueAnswerTests {
+    @Test func anAnswerCutAtTheLimitIsContinuedAsOneMessage() async throws {
+        try await TestParley.with { parley in
+            let created = try await parley.request(.POST, "/api/v1/conversations", body: #"{"parameters":{"max_tokens":40}}"#)
+            let conversation = try #require(created.json["id"] as? String, "\(created.body)")
+            let turn = try await parley.chat(conversation, "go on mock:echo=context mock:tokens=200")
+            let first = try ReasoningTests.done(turn)
+            let answerID = try #require(first["id"] as? String)
+            let partial = try #require(first["content"] as? String)
+            #expect(first["finish_reason"] as? String == "length" && partial.hasPrefix("user: go on"), "\(first)")
+
+            let reader = try await parley.events(.POST, "/api/v1/messages/\(answerID)/continue")
+            #expect(reader.status == 200)
+            let events = try await reader.rest()
+            let opened = events.filter { $0.name == "message" }.last?.data
+            #expect(opened?["id"] as? String == answerID && opened?["content"] as? String == partial
+                    && opened?["status"] as? String == "streaming", "the message event holds the text so far")
+            let added = events.deltaText
+            // The mock echoes what it was sent: the conversation, then the answer so far as the assistant's message.
+            #expect(added.hasPrefix("user: go on assistant: user: go on"), "\(added.prefix(200))")
+            let done = try ReasoningTests.done(events)
+            #expect(done["id"] as? String == answerID && done["content"] as? String == partial + added, "\(done)")
+            #expect(done["status"] as? String == "complete" && done["finish_reason"] as? String == "length")
+            #expect((done["usage"] as? [String: Any])?["completion_tokens"] as? Int == 80, "both parts: \(done)")
+
+            let history = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages")
+            let stored = history.json["data"] as? [[String: Any]] ?? []
+            #expect(stored.count == 2 && stored.last?["content"] as? String == partial + added, "one message, not two")
+        }
+    }
+
+    @Test func onlyTheNewestAnswerOfItsOwnerCanBeContinued() async throws {
+        var options = MockLLMServer.Options()
+        options.defaults = MockScript(tokens: 4)
+        try await TestParley.with(mockOptions: options) { parley in
+            let conversation = try await parley.createConversation()
+            let older = try ReasoningTests.done(try await parley.chat(conversation, "one"))
+            let newer = try await parley.chat(conversation, "two")
+            let userID = try #require(newer.first?.data["id"] as? String)
+            for (id, status) in [(older["id"] as? String ?? "", 409), (userID, 409), ("not-a-uuid", 404),
+                                 (UUID().uuidString.lowercased(), 404)] {
+                let reply = try await parley.request(.POST, "/api/v1/messages/\(id)/continue")
+                #expect(reply.status == status && reply.errorMessage != nil, "\(id): \(reply.status) \(reply.body)")
+            }
+            // A running answer cannot be continued twice at once.
+            let slow = try await parley.events(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                               body: #"{"content":"three mock:tokens=200 mock:delay_ms=20"}"#)
+            let started = try await slow.read { $0.name == "delta" }
+            let running = try #require(started[1].data["id"] as? String)
+            let twice = try await parley.request(.POST, "/api/v1/messages/\(running)/continue")
+            #expect(twice.status == 409, "\(twice.body)")
+            _ = try await parley.request(.POST, "/api/v1/messages/\(running)/stop")
+            _ = try await slow.rest()
+            // Stopped part-way, it can be continued; JSON clients get the finished message.
+            let continued = try await parley.request(.POST, "/api/v1/messages/\(running)/continue",
+                                                     headers: ["Accept": "application/json"])
+            #expect(continued.status == 200 && continued.json["status"] as? String == "complete", "\(continued.body)")
+        }
+    }
+}

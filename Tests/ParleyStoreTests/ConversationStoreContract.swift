@@ -190,6 +190,21 @@ enum ConversationStoreContract {
         #expect(stored.finishReason == "length")
         let page = try await store.messages(conversationID: conversation.id, owner: owner, window: .newest, limit: 10)
         #expect(page.messages.last?.reasoning == "First, consider…" && page.messages.last?.finishReason == "length")
+
+        // The newest answer reopens for a continuation, once; nothing else does, and nobody else's.
+        await #expect(throws: ParleyError.self) { try await store.reopenAnswer(id: reasoned.assistant.id, owner: stranger, lease: .seconds(30)) }
+        let reopened = try await store.reopenAnswer(id: reasoned.assistant.id, owner: owner, lease: .seconds(30))
+        #expect(reopened.status == .streaming && reopened.content == "Because." && reopened.finishReason == nil)
+        #expect(reopened.reasoning == "First, consider…", "the text and reasoning so far stay")
+        #expect(try await store.renewLeases([reopened.id], for: .seconds(30)) == [reopened.id: .streaming], "it holds a lease")
+        for (id, why) in [(reasoned.assistant.id, "still streaming"), (reasoned.user.id, "a user message"),
+                          (failed.assistant.id, "not the newest")] {
+            do {
+                _ = try await store.reopenAnswer(id: id, owner: owner, lease: .seconds(30))
+                Issue.record("reopened: \(why)")
+            } catch ParleyError.conflict {
+            }
+        }
     }
 
     static func expiredLeasesAreReapedLiveOnesKept(_ store: any ConversationStore) async throws {

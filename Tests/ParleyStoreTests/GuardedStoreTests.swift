@@ -77,6 +77,9 @@ struct HangingPingStore: ConversationStore {
         try await base.deleteMessages(conversationID: conversationID, owner: owner, fromIndex: fromIndex)
     }
     func message(id: UUID, owner: UserID) async throws -> Message { try await base.message(id: id, owner: owner) }
+    func reopenAnswer(id: UUID, owner: UserID, lease: Duration) async throws -> Message {
+        try await base.reopenAnswer(id: id, owner: owner, lease: lease)
+    }
     func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
                    historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
         try await base.startTurn(conversationID: conversationID, owner: owner, userContent: userContent, model: model,

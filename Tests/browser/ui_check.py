@@ -459,6 +459,24 @@ def check_reasoning_collapsed(ui):
     assert abs(shown - message['reasoning_ms'] / 1000) <= 0.051 and not is_open, f'not the stored duration: {summary}'
 
 
+def check_continue_an_answer_cut_at_the_limit(ui):
+    _, conversation, _ = api('POST', '/conversations', {'title': 'Cut short', 'parameters': {'max_tokens': 5}})
+    ui.open(f"/c/{conversation['id']}")
+    wait('the chat', lambda: ui.d.find_element(By.ID, 'composer-input').is_displayed())
+    ui.type_and_send('Tell me everything mock:tokens=30 mock:delay_ms=20')
+    ui.wait_answer_done()
+    first = ui.last_answer_text()
+    answer_id = ui.answers()[-1].get_attribute('data-id')
+    count = len(ui.css('.message'))
+    ui.button(ui.answers()[-1], 'Continue this answer where it stopped').click()
+    wait('the answer to go on', lambda: ui.last_answer_text().startswith(first) and len(ui.last_answer_text()) > len(first)
+         and ui.last_answer_status() == 'complete')
+    assert len(ui.css('.message')) == count and ui.answers()[-1].get_attribute('data-id') == answer_id, 'one message'
+    _, message, _ = api('GET', f'/messages/{answer_id}')
+    assert message['content'].startswith(first) and message['usage']['completion_tokens'] == 10, message
+    assert ui.last_answer_text().replace('\n', ' ').split() == message['content'].split()
+
+
 def check_regenerate(ui):
     old = ui.answers()[-1].get_attribute('data-id')
     count = len(ui.css('.message'))
@@ -1214,6 +1232,7 @@ def main():
         run('edit and resubmit', check_edit)
         run('stop', check_stop)
         run('reasoning streams collapsed above the answer, stored apart, shown after a reload', check_reasoning_collapsed)
+        run('an answer cut at the output limit continued in place', check_continue_an_answer_cut_at_the_limit)
         run('auto-scroll follows the answer until the user scrolls up', check_scroll_following)
         run('reload mid-stream finishes the answer', check_reload_mid_stream)
         run('a dropped connection mid-answer reattaches and finishes', check_dropped_connection_mid_stream)

@@ -141,6 +141,11 @@ export function postMessage(conversationId, body, signal) {
   });
 }
 
+/** Continues an answer where it stopped; its events stream as a posted message's do. */
+export function continueAnswer(messageId, signal) {
+  return request(`/messages/${messageId}/continue`, { method: 'POST', headers: { Accept: 'text/event-stream' }, signal });
+}
+
 /** Reattaches to an answer: the events after lastEventId (all of them when null), then live ones. */
 export function messageEvents(messageId, lastEventId, signal) {
   const headers = { Accept: 'text/event-stream' };

@@ -1,6 +1,6 @@
 // The open conversation: history paged from the newest (or around a search hit, then both ways), answers
 // streamed as they are generated, reattached after a dropped connection or a reload, and the composer.
-import { api, postMessage, messageEvents, readEvents } from './api.js';
+import { api, postMessage, continueAnswer as postContinue, messageEvents, readEvents } from './api.js';
 import { byId } from './dom.js';
 import { MessageView } from './message-view.js';
 import { ScrollKeeper } from './scroll-keeper.js';
@@ -403,6 +403,26 @@ export class Chat {
   }
 
   edit(view, content) { return this.send(content, view); }
+
+  /** Has the model write on where an answer stopped, into the same message. */
+  async continueAnswer(view) {
+    const session = this.session;
+    this.hideError();
+    this.pending = { active: true };
+    this.updateComposer();
+    let response;
+    try {
+      response = await postContinue(view.id, session.signal);
+    } catch (error) {
+      this.pending = null;
+      this.updateComposer();
+      if (error.name !== 'AbortError') this.showError(error.explanation, error.status === 429 ? error.retryAfterMs : null);
+      return;
+    }
+    this.pending = null;
+    this.scroll.follow();
+    await this.consume(response, view.id, session);
+  }
 
   /** The text of the newest answer on screen, or null. */
   lastAnswerText() {

@@ -130,6 +130,10 @@ export class MessageView {
       const failed = m.status === 'error' || m.status === 'interrupted';
       buttons.push(this.button(failed ? 'Retry' : 'Regenerate', failed ? 'Retry this answer' : 'Regenerate this answer',
         () => this.chat.regenerate(this)));
+      // Cut at the output limit, or stopped part-way with text to build on.
+      if (m.content && (m.finish_reason === 'length' || m.status !== 'complete')) {
+        buttons.push(this.button('Continue', 'Continue this answer where it stopped', () => this.chat.continueAnswer(this)));
+      }
     }
     if (m.role === 'assistant' && m.status !== 'streaming') {
       const rating = m.feedback?.rating ?? 0;
