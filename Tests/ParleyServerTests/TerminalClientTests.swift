@@ -293,6 +293,9 @@ import Testing
             // A command the chat does not know is an error line, and the lines after it still run.
             let unknown = try await setup.parley(["chat"], input: "/nonsense\nmock:echo=1 mock:tokens=1 after\n")
             #expect(unknown.out.hasSuffix("after\n") && unknown.err.contains("/nonsense"), "\(unknown)")
+            #expect(unknown.status == 1, "a script sees that a line failed")
+            let failing = try await setup.parley(["chat"], input: "mock:fault=500 mock:fault_times=100 first\nmock:echo=1 mock:tokens=1 second\n")
+            #expect(failing.status == 1 && failing.err.contains("the answer failed") && failing.out.hasSuffix("second\n"), "\(failing)")
         }
     }
 

@@ -14,7 +14,8 @@ struct Chat: AsyncParsableCommand {
             $XDG_STATE_HOME/parley/history, readable only by you). Ctrl-C stops an answer (the server keeps what \
             came, marked stopped); Ctrl-C at an empty prompt, Ctrl-D or /quit leaves. /help lists the commands. \
             Answers are formatted for the terminal; --raw, NO_COLOR or an output that is not a terminal prints \
-            them as they come. With standard input not a terminal, each line is a message or a command.
+            them as they come. With standard input not a terminal, each line is a message or a command, and the exit status is 1 if any \
+            of them failed.
             """)
 
     @OptionGroup var choice: ConversationChoice
@@ -36,6 +37,8 @@ struct Chat: AsyncParsableCommand {
                 }
             }
             await session.run()
+            // At a terminal the user saw each failure; a script reading the status must see it too.
+            if !session.interactive && session.failed { throw ExitCode.failure }
         }
     }
 }

@@ -26,6 +26,8 @@ final class ChatSession {
     var listed: [String] = []
     /// /edit: the message to show at the next prompt, and the message it replaces.
     var editing: (text: String, replaces: String)?
+    /// Something went wrong (an answer failed, a command was refused): a piped chat then exits with status 1.
+    private(set) var failed = false
 
     init(remote: RemoteParley, model: String?, system: String?, knowledgeBases: [String] = [], history: History,
          styled: Bool) async throws {
@@ -210,6 +212,7 @@ final class ChatSession {
 
     /// A failure, on standard error; the chat goes on.
     func complain(_ text: String) {
+        failed = true
         let safe = TerminalText.safe(text)
         FileHandle.standardError.write(Data((styled ? "\u{1B}[31mparley: \(safe)\u{1B}[0m\n" : "parley: \(safe)\n").utf8))
     }
