@@ -209,4 +209,35 @@ import Testing
         #expect(limited.status == 429 && limited.headers["retry-after"] != nil, "\(limited.status) \(limited.body)")
         #expect(try await start().status == 429, "starting chats counts too")
     }
+
+    @Test func theOwnerPaysForVisitorsQuestionsAndTheirBudgetStopsThem() async throws {
+        let parley = try await Self.start()
+        defer { Task { await parley.stop() } }
+        let (_, slug, _) = try await Self.publish(parley)
+        let admin = try await parley.signIn(email: TestUsers.adminEmail)
+        let set = try await parley.request(.PATCH, "/api/v1/admin/users/\(admin.userID)", body: #"{"token_budget":2500}"#,
+                                           headers: admin.headers)
+        #expect(set.status == 200, "\(set.body)")
+        let started = try await parley.request(.POST, "/api/v1/public/assistants/\(slug)/chats", headers: Self.anonymous)
+        let chatID = try #require(started.json["id"] as? String), token = try #require(started.json["token"] as? String)
+        var replies: [APIReply] = []
+        while replies.count < 30 {
+            let reply = try await parley.request(.POST, "/api/v1/public/chats/\(chatID)/messages",
+                                                 body: #"{"content":"Question \#(replies.count)? mock:tokens=5"}"#, headers: Self.visitor(token))
+            replies.append(reply)
+            if reply.status != 200 { break }
+        }
+        let refused = try #require(replies.last)
+        #expect(refused.status == 429 && refused.headers["retry-after"] != nil, "\(refused.status) \(refused.body)")
+        let message = refused.errorMessage ?? ""
+        #expect(message.contains("cannot answer more questions until") && !message.contains("2500"), "nothing of the owner's budget: \(message)")
+        let answered = replies.count - 1
+        #expect(answered >= 1, "the budget paid for some questions")
+        // The questions are the owner's usage, within their budget.
+        let usage = try await BudgetTests.usage(parley, admin.headers)
+        let spent = try #require(usage["spent"] as? Int)
+        #expect(spent > 0 && spent <= 2500, "\(usage)")
+        let requests = (usage["data"] as? [[String: any Sendable]] ?? []).reduce(0) { $0 + ($1["requests"] as? Int ?? 0) }
+        #expect(requests >= answered, "\(usage)")
+    }
 }

@@ -96,8 +96,20 @@ struct VisitorRoutes {
         var visitor = context
         visitor.principal = "visitor:" + address
         let owner = visitorChat.conversation.ownerID
-        let ticket = try await accounting.admit(visitor, model: nil, promptTokens: body.content.utf8.count / 4, maxTokens: nil,
-                                                stream: true, operation: "visitor_chat")
+        // The assistant's owner pays: their token budget is charged and the usage is theirs.
+        guard let payer = try await accounting.budgets.store.user(id: owner) else {
+            throw ParleyError.notFound("this assistant is no longer published")
+        }
+        let ticket: CallAccounting.Ticket
+        do {
+            ticket = try await accounting.admit(visitor, model: nil, promptTokens: body.content.utf8.count / 4, maxTokens: nil,
+                                                stream: true, operation: "visitor_chat", payer: payer)
+        } catch let refusal as BudgetRefusal {
+            // The owner's budget is theirs to know: a visitor learns only when to come back.
+            var error = ClientError.from(refusal)
+            error.message = "this assistant cannot answer more questions until \(ISO8601.string(refusal.resetsAt))"
+            throw error
+        }
         let job: GenerationJob
         do {
             job = try await chat.postMessage(owner: owner, conversationID: visitorChat.conversation.id, content: body.content,

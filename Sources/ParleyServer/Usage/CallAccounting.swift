@@ -38,8 +38,11 @@ struct CallAccounting: Sendable {
 
     /// Checks the limits and charges the budgets; throws ``LimitRefusal`` or ``BudgetRefusal`` (429s), or a
     /// ``ParleyError`` when a shared backend that fails closed is down.
+    ///
+    /// `payer` is whose budget pays and whose usage it is when that is not the caller's: a published assistant's
+    /// owner pays for its visitors' questions (the limits stay the caller's).
     func admit(_ context: ParleyRequestContext, model: String?, promptTokens: Int, maxTokens: Int?, stream: Bool,
-               operation: String = "chat") async throws -> Ticket {
+               operation: String = "chat", payer: User? = nil) async throws -> Ticket {
         if drain.isDraining { throw Drain.refusal }
         let admission: Admission
         do {
@@ -51,17 +54,22 @@ struct CallAccounting: Sendable {
         }
         let principal = context.account
         var budget: BudgetCharge?
-        if let principal {
+        if principal != nil || payer != nil {
+            let tokens = promptTokens + (maxTokens ?? limiter.settings.defaultCompletionTokens)
             do {
-                budget = try await budgets.charge(principal, tokens: promptTokens + (maxTokens ?? limiter.settings.defaultCompletionTokens))
+                if let payer {
+                    budget = try await budgets.charge(payer, key: nil, tokens: tokens)
+                } else if let principal {
+                    budget = try await budgets.charge(principal, tokens: tokens)
+                }
             } catch {
                 if error is BudgetRefusal { metrics.refused("budget") }
                 await limiter.settle(admission, usedTokens: 0)
                 throw error
             }
         }
-        let key: UUID? = if case .key(let record)? = principal?.credential { record.id } else { nil }
-        return Ticket(admission: admission, budget: budget, user: principal?.user.id, key: key, promptEstimate: promptTokens,
+        let key: UUID? = if payer == nil, case .key(let record)? = principal?.credential { record.id } else { nil }
+        return Ticket(admission: admission, budget: budget, user: payer?.id ?? principal?.user.id, key: key, promptEstimate: promptTokens,
                       operation: operation, span: CallSpan.start(operation: operation, model: model))
     }
 

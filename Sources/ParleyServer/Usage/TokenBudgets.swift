@@ -52,13 +52,18 @@ struct TokenBudgets: Sendable {
     /// has not the room.
     func charge(_ principal: Principal, tokens: Int, now: Date = Date()) async throws -> BudgetCharge? {
         let key: APIKeyRecord? = if case .key(let record) = principal.credential { record } else { nil }
-        let userBudget = budget(of: principal.user)
+        return try await charge(principal.user, key: key, tokens: tokens, now: now)
+    }
+
+    /// Charges `tokens` to a user's budget and, when the call came with one, their key's.
+    func charge(_ user: User, key: APIKeyRecord?, tokens: Int, now: Date = Date()) async throws -> BudgetCharge? {
+        let userBudget = budget(of: user)
         guard userBudget != nil || key?.tokenBudget != nil else { return nil }
         let (firstDay, end) = period.span(of: now)
         let resetsAt = Int64(end.timeIntervalSince1970)
         var charges: [(AllowanceCharge, whose: String, keyID: UUID?)] = []
         if let userBudget {
-            charges.append((AllowanceCharge(key: "user:\(principal.user.id):\(firstDay)", amount: tokens, limit: userBudget,
+            charges.append((AllowanceCharge(key: "user:\(user.id):\(firstDay)", amount: tokens, limit: userBudget,
                                             resetsAt: resetsAt), "account's", nil))
         }
         if let key, let keyBudget = key.tokenBudget {
@@ -68,7 +73,7 @@ struct TokenBudgets: Sendable {
         for (charge, _, keyID) in charges where seeded.claim(charge.key) {
             do {
                 var seed = charge
-                seed.amount = try await store.spentTokens(userID: principal.user.id, keyID: keyID, from: firstDay)
+                seed.amount = try await store.spentTokens(userID: user.id, keyID: keyID, from: firstDay)
                 try await limiter.seedSpent(seed)
             } catch {
                 seeded.release(charge.key)
@@ -81,7 +86,7 @@ struct TokenBudgets: Sendable {
             throw BudgetRefusal(whose: charges[index].whose, budget: charges[index].0.limit, spent: verdict.spent[index],
                                 period: period, resetsAt: end)
         }
-        return BudgetCharge(user: principal.user.id, key: key?.id, charges: charges.map(\.0), reserved: tokens)
+        return BudgetCharge(user: user.id, key: key?.id, charges: charges.map(\.0), reserved: tokens)
     }
 
     /// Replaces the reservation with what was used (nil: unknown, the reservation stands). Never throws.
