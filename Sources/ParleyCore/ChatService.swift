@@ -146,8 +146,8 @@ public struct ChatService: Sendable {
                     try await service.store.setSources(messageID: assistant.id, sources: grounded.sourcesJSON)
                     assistant.sources = grounded.sourcesJSON
                 }
-                context = try await service.buildContext(turn, grounding: grounded?.instructions)
-                context.append(ChatMessage(role: .assistant, content: assistant.content))
+                context = try await service.buildContext(turn, grounding: grounded?.instructions,
+                                                         answerSoFar: ChatMessage(role: .assistant, content: assistant.content))
             } catch {
                 provider = FailingProvider(error: error)
                 upstreamModel = assistant.model ?? ""
@@ -194,10 +194,11 @@ public struct ChatService: Sendable {
 
     /// The messages sent upstream for a turn: the system prompt (with the grounding's instructions and sources)
     /// and the newest history that fits the budget. The turn brought the first page of history; longer histories
-    /// are read on in larger pages.
-    func buildContext(_ turn: Turn, grounding: String? = nil) async throws -> [ChatMessage] {
+    /// are read on in larger pages. `answerSoFar` (an answer being continued) comes last and counts in the budget.
+    func buildContext(_ turn: Turn, grounding: String? = nil, answerSoFar: ChatMessage? = nil) async throws -> [ChatMessage] {
         let system = [turn.systemPrompt, grounding].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n\n")
         var accumulator = ContextBuilder(tokenBudget: limits.contextTokenBudget).start(systemPrompt: system.isEmpty ? nil : system)
+        if let answerSoFar { _ = accumulator.offer(answerSoFar) }
         _ = accumulator.offer(ChatMessage(role: turn.user.role, content: turn.user.content))
         var page = turn.history
         var pageSize = Self.firstHistoryPage
