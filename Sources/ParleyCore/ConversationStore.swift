@@ -53,8 +53,9 @@ public protocol ConversationStore: Sendable {
     /// Records the sources an answer is grounded in (see ``Message/sources``).
     func setSources(messageID: UUID, sources: String) async throws
 
-    /// Writes the partial text of messages still `streaming`, in one transaction. Finished messages are left alone.
-    func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws
+    /// Writes the partial text (and reasoning) of messages still `streaming`, in one transaction. Finished
+    /// messages are left alone.
+    func savePartialContent(_ updates: [PartialAnswer]) async throws
     /// Writes the final state of an assistant message and returns it.
     func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message
     /// Extends the generation lease of those of these messages still `streaming` to `duration` from now (by the
@@ -81,6 +82,19 @@ public protocol ConversationStore: Sendable {
 }
 
 /// What ``ConversationStore/startTurn(conversationID:owner:userContent:model:defaultModel:historyLimit:lease:)`` stored and read.
+/// An answer's text so far, saved while it streams.
+public struct PartialAnswer: Sendable, Equatable {
+    public var id: UUID
+    public var content: String
+    /// Its reasoning so far; nil leaves the stored reasoning as it is.
+    public var reasoning: String?
+    public init(id: UUID, content: String, reasoning: String? = nil) {
+        self.id = id
+        self.content = content
+        self.reasoning = reasoning
+    }
+}
+
 public struct Turn: Sendable {
     public var user: Message
     public var assistant: Message
@@ -104,6 +118,11 @@ public struct Turn: Sendable {
 }
 
 extension ConversationStore {
+    /// Saves the partial text of answers that have no reasoning.
+    public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
+        try await savePartialContent(updates.map { PartialAnswer(id: $0.id, content: $0.content) })
+    }
+
     /// Up to `limit` messages with index below `before` (or the newest when `nil`), oldest first.
     public func messages(conversationID: UUID, owner: UserID, before: Int?, limit: Int) async throws -> MessagePage {
         try await messages(conversationID: conversationID, owner: owner, window: before.map { .before($0) } ?? .newest,

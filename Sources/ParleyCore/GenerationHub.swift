@@ -159,11 +159,11 @@ public final class GenerationHub: Sendable {
     /// Writes the partial text of every job whose text changed since the last flush, in one transaction.
     public func flush() async {
         let running = jobs.withLock { Array($0.values) }
-        var updates: [(id: UUID, content: String)] = []
+        var updates: [PartialAnswer] = []
         var dirtyJobs: [GenerationJob] = []
         for job in running {
-            if let content = job.takeDirtyContent() {
-                updates.append((job.messageID, content))
+            if let partial = job.takeDirtyContent() {
+                updates.append(partial)
                 dirtyJobs.append(job)
             }
         }

@@ -176,6 +176,7 @@ public final class GenerationJob: Sendable {
             if state.firstTokenAt == nil { state.firstTokenAt = now }
             if state.reasoningStartedAt == nil { state.reasoningStartedAt = now }
             state.reasoning += text
+            state.dirty = true
             return .reasoning(messageID: self.messageIDString, content: text)
         }
     }
@@ -198,12 +199,12 @@ public final class GenerationJob: Sendable {
         publish(terminal: true) { _ in payload }
     }
 
-    /// Takes the text if it changed since the last call, for the periodic flush.
-    func takeDirtyContent() -> String? {
+    /// Takes the text and reasoning if either changed since the last call, for the periodic flush.
+    func takeDirtyContent() -> PartialAnswer? {
         state.withLock { state in
             guard state.dirty, !state.finished else { return nil }
             state.dirty = false
-            return state.content
+            return PartialAnswer(id: messageID, content: state.content, reasoning: state.reasoning.isEmpty ? nil : state.reasoning)
         }
     }
 

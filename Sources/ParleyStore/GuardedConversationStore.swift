@@ -188,9 +188,8 @@ public final class GuardedConversationStore: ConversationStore {
         }
     }
 
-    public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
-        let rows = updates.map(PartialRow.init)
-        try await guarded { try await $0.savePartialContent(rows.map { ($0.id, $0.content) }) }
+    public func savePartialContent(_ updates: [PartialAnswer]) async throws {
+        try await guarded { try await $0.savePartialContent(updates) }
     }
 
     public func reopenAnswer(id: UUID, owner: UserID, lease: Duration) async throws -> Message {
@@ -240,10 +239,4 @@ private struct ContextRow: Sendable {
     let index: Int
     let message: ChatMessage
     init(_ row: (index: Int, message: ChatMessage)) { (index, message) = row }
-}
-
-private struct PartialRow: Sendable {
-    let id: UUID
-    let content: String
-    init(_ row: (id: UUID, content: String)) { (id, content) = row }
 }

@@ -198,14 +198,17 @@ extension PostgresConversationStore {
         }
     }
 
-    public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
+    public func savePartialContent(_ updates: [PartialAnswer]) async throws {
         guard !updates.isEmpty else { return }
         let ids = updates.map(\.id)
         let contents = updates.map(\.content)
+        // '' for "no reasoning to save": an answer's reasoning is never empty text.
+        let reasonings = updates.map { $0.reasoning ?? "" }
         try await perform {
             try await client.query("""
-                UPDATE messages m SET content = u.content, updated_at = \(Date().millis)
-                FROM unnest(\(ids)::uuid[], \(contents)::text[]) AS u(id, content)
+                UPDATE messages m SET content = u.content, reasoning = COALESCE(NULLIF(u.reasoning, ''), m.reasoning),
+                    updated_at = \(Date().millis)
+                FROM unnest(\(ids)::uuid[], \(contents)::text[], \(reasonings)::text[]) AS u(id, content, reasoning)
                 WHERE m.id = u.id AND m.status = 'streaming'
                 """, logger: logger)
         }

@@ -150,15 +150,16 @@ extension SQLiteConversationStore {
         }
     }
 
-    public func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws {
+    public func savePartialContent(_ updates: [PartialAnswer]) async throws {
         guard !updates.isEmpty else { return }
         let now = Date().millis
         try await write { db in
             let statement = try db.cachedStatement(sql: """
-                UPDATE messages SET content = ?, updated_at = ? WHERE id = ? AND status = 'streaming'
+                UPDATE messages SET content = ?, reasoning = COALESCE(?, reasoning), updated_at = ?
+                WHERE id = ? AND status = 'streaming'
                 """)
             for update in updates {
-                try statement.execute(arguments: [update.content, now, update.id.lowercased])
+                try statement.execute(arguments: [update.content, update.reasoning, now, update.id.lowercased])
             }
         }
     }

@@ -141,10 +141,14 @@ import Testing
         let job = Self.makeJob()
         #expect(job.takeDirtyContent() == nil)
         job.appendDelta("ab")
-        #expect(job.takeDirtyContent() == "ab")
+        #expect(job.takeDirtyContent()?.content == "ab")
         #expect(job.takeDirtyContent() == nil)
         job.appendDelta("c")
-        #expect(job.takeDirtyContent() == "abc")
+        #expect(job.takeDirtyContent() == PartialAnswer(id: job.messageID, content: "abc"))
+        // Reasoning is saved with the text, and alone makes the answer dirty.
+        job.appendReasoning("hmm")
+        #expect(job.takeDirtyContent() == PartialAnswer(id: job.messageID, content: "abc", reasoning: "hmm"))
+        #expect(job.takeDirtyContent() == nil)
     }
 }
 

@@ -46,24 +46,30 @@ import Testing
         try await TestParley.with(mockOptions: options) { parley in
             let conversation = try await parley.createConversation()
             let reader = try await parley.events(.POST, "/api/v1/conversations/\(conversation)/messages",
-                                                 body: #"{"content":"think hard mock:reasoning=40"}"#)
+                                                 body: #"{"content":"think hard mock:reasoning=80"}"#)
             let first = try await reader.read { $0.name == "reasoning" && ($0.id ?? 0) >= 6 }
             let assistant = try #require(first[1].data["id"] as? String)
             reader.cancel()
+            // Saved while it streams, as the answer's text is (a crash loses at most one flush interval of it).
+            try await Task.sleep(for: .milliseconds(500))
+            let saved = try await parley.request(.GET, "/api/v1/messages/\(assistant)")
+            let savedReasoning = saved.json["reasoning"] as? String ?? ""
+            #expect(saved.json["status"] as? String == "streaming" && !savedReasoning.isEmpty
+                    && Self.longReasoning.hasPrefix(savedReasoning), "\(saved.body.prefix(300))")
             // An id the job never issued (as a follower on another replica would send) gets the snapshot.
             let resumed = try await parley.events(.GET, "/api/v1/messages/\(assistant)/events", headers: ["Last-Event-ID": "100000"])
             let rest = try await resumed.rest()
             let snapshot = try #require(rest.first, "a snapshot first")
             #expect(snapshot.name == "message")
             let soFar = snapshot.data["reasoning"] as? String ?? ""
-            #expect(!soFar.isEmpty && Self.reasoning40.hasPrefix(soFar), "\(snapshot.data)")
+            #expect(!soFar.isEmpty && Self.longReasoning.hasPrefix(soFar), "\(snapshot.data)")
             let followed = soFar + rest.filter { $0.name == "reasoning" }.compactMap(\.content).joined()
-            #expect(followed == Self.reasoning40)
-            #expect(try Self.done(rest)["reasoning"] as? String == Self.reasoning40)
+            #expect(followed == Self.longReasoning)
+            #expect(try Self.done(rest)["reasoning"] as? String == Self.longReasoning)
         }
     }
 
-    static let reasoning40 = MockScript.reasoningTokens(count: 40).joined()
+    static let longReasoning = MockScript.reasoningTokens(count: 80).joined()
 
     @Test func anAnswerCutByTheOutputLimitSaysSo() async throws {
         try await TestParley.with { parley in

@@ -165,6 +165,10 @@ enum ConversationStoreContract {
         let turn = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "hi", model: "m")
         try await store.savePartialContent([(turn.assistant.id, "Hel")])
         #expect(try await store.message(id: turn.assistant.id, owner: owner).content == "Hel")
+        try await store.savePartialContent([PartialAnswer(id: turn.assistant.id, content: "Hel", reasoning: "Greet them")])
+        try await store.savePartialContent([(turn.assistant.id, "Hell")])
+        let partial = try await store.message(id: turn.assistant.id, owner: owner)
+        #expect(partial.content == "Hell" && partial.reasoning == "Greet them", "saved reasoning stays until replaced")
         let finished = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(
             content: "Hello!", status: .complete, promptTokens: 5, completionTokens: 2, timeToFirstTokenMs: 12,
             latencyMs: 40))

@@ -87,7 +87,7 @@ struct HangingPingStore: ConversationStore {
                                  replacingFrom: replacingFrom)
     }
     func setSources(messageID: UUID, sources: String) async throws { try await base.setSources(messageID: messageID, sources: sources) }
-    func savePartialContent(_ updates: [(id: UUID, content: String)]) async throws { try await base.savePartialContent(updates) }
+    func savePartialContent(_ updates: [PartialAnswer]) async throws { try await base.savePartialContent(updates) }
     func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
         try await base.finishMessage(id: id, completion)
     }
