@@ -19,6 +19,14 @@ struct SystemRoutes {
     func register(on router: some RouterMethods<ParleyRequestContext>) {
         router.get("health/live", use: live)
         router.get("health/ready", use: ready)
+        router.get("openapi.json", use: description)
+    }
+
+    /// The API's published description (``APIDescription``), for anyone: it says nothing about this server's data.
+    @Sendable func description(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        var response = Response.json(text: APIDescription.json)
+        response.headers[.cacheControl] = "public, max-age=3600"
+        return response
     }
 
     func registerModels(on api: some RouterMethods<ParleyRequestContext>) {

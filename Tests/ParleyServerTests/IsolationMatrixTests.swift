@@ -28,7 +28,7 @@ import Testing
     /// The rule of every route, and the request that would succeed for alice.
     static let rules: [String: (Access, body: String?)] = [
         "GET /": (.open, nil), "GET /c/{id}": (.open, nil), "GET /assets/{version}/{name}": (.open, nil),
-        "GET /health/live": (.open, nil), "GET /health/ready": (.open, nil),
+        "GET /health/live": (.open, nil), "GET /health/ready": (.open, nil), "GET /openapi.json": (.open, nil),
         "GET /api/v1/auth/session": (.open, nil), "POST /api/v1/auth/setup": (.open, nil),
         "POST /api/v1/auth/signup": (.open, nil), "POST /api/v1/auth/login": (.open, nil),
         "POST /api/v1/auth/logout": (.open, nil), "POST /api/v1/auth/reset": (.open, nil),
