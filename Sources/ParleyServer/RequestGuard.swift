@@ -24,7 +24,7 @@ enum SecurityHeaders {
 }
 
 /// The first check of every request, before any route runs:
-/// - methods Parley implements nowhere (`TRACE`, `CONNECT`, WebDAV's) get a JSON `501`;
+/// - methods no route allows (`TRACE`, WebDAV's) get a JSON `405` with `Allow`; `CONNECT` a `501`;
 /// - a `Host` that is not one of ``AllowedHosts`` gets a `403`, so a page using DNS rebinding to reach a
 ///   server on loopback cannot read from it;
 /// - a cross-site request that changes state (a browser says so with `Sec-Fetch-Site` or `Origin`) gets a
@@ -73,6 +73,14 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
             return error
         }
         guard Self.implementedMethods.contains(request.method) else {
+            // CONNECT asks for a tunnel, which no resource here offers; any other method (TRACE, WebDAV's) is
+            // one no resource here allows.
+            guard request.method == .connect else {
+                var error = refuse(.methodNotAllowed, "method_not_allowed",
+                                   "this server allows GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS only", close: true)
+                error.headers[.allow] = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+                throw error
+            }
             throw refuse(.notImplemented, "method_not_implemented",
                          "this server implements GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS only", close: true)
         }

@@ -70,8 +70,8 @@ import Testing
                 (chunked("/v1/chat/completions"), 400, "invalid_request_error"),
                 ("FOO / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501, "method_not_implemented"),
                 ("GETT /api/v1/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501, "method_not_implemented"),
-                ("TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501, "method_not_implemented"),
-                ("PROPFIND /api/v1/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501, "method_not_implemented"),
+                ("TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405, "method_not_allowed"),
+                ("PROPFIND /api/v1/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405, "method_not_allowed"),
                 ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n", 400, "malformed_request"),
                 ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + String(repeating: "a", count: 100_000) + "\r\n\r\n", 431, "headers_too_large"),
             ] {

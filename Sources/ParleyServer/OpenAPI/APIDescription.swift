@@ -79,7 +79,8 @@ enum APIDescription {
             responses[String(status)] = ["description": "OK", "content": ["application/json": ["schema": ["type": "object"]]]]
         case .events:
             responses["200"] = ["description": "The answer's events as they come (`Accept: application/json`: the finished result).",
-                                "content": ["text/event-stream": ["schema": ["type": "string"]],
+                                // Each event's data: a JSON object (a message, a delta…), or `[DONE]` on /v1.
+                                "content": ["text/event-stream": ["schema": ["anyOf": [["type": "object"], ["type": "string"]]]],
                                             "application/json": ["schema": ["type": "object"]]]]
             responses["201"] = ["description": "The finished result, for `Accept: application/json`.",
                                 "content": ["application/json": ["schema": ["type": "object"]]]]
