@@ -126,10 +126,18 @@ public struct ChatService: Sendable {
             var provider: any ChatProvider
             var upstreamModel: String
             var context: [ChatMessage] = []
-            var user = assistant
+            let user: Message
             do {
                 guard let parentID = assistant.parentID else { throw ParleyError.invalid("the answer answers no message") }
                 user = try await service.store.message(id: parentID, owner: owner)
+            } catch {
+                // Without its question there is no turn to run: the answer is put back as it was, with the reason.
+                _ = try? await service.store.finishMessage(id: assistant.id, MessageCompletion(
+                    content: assistant.content, status: .interrupted, errorMessage: "\(error)",
+                    reasoning: assistant.reasoning, reasoningMs: assistant.reasoningMs))
+                throw error
+            }
+            do {
                 let conversation = try await service.store.conversation(id: assistant.conversationID, owner: owner)
                 guard let name = assistant.model ?? conversation.model else {
                     throw ParleyError.unavailable("no model is available: configure an upstream")

@@ -1,6 +1,8 @@
 import Foundation
+import ParleyCore
 import ParleyMockLLM
 import ParleyServer
+import ParleyStore
 import Testing
 
 /// A reasoning model's reasoning through the real server: streamed as `reasoning` events apart from the answer,
@@ -142,6 +144,29 @@ import Testing
             let continued = try await parley.request(.POST, "/api/v1/messages/\(running)/continue",
                                                      headers: ["Accept": "application/json"])
             #expect(continued.status == 200 && continued.json["status"] as? String == "complete", "\(continued.body)")
+        }
+    }
+
+    @Test func anAnswerWhoseQuestionIsGoneIsPutBackAsItWas() async throws {
+        try await TestParley.with { parley in
+            // An answer with no question (as an import from another app may leave): nothing to continue from.
+            let me = try await parley.request(.GET, "/api/v1/account")
+            let owner = UserID(try #require(me.json["id"] as? String, "\(me.body)"))
+            let store = try SQLiteConversationStore(path: parley.directory + "/parley.db")
+            let id = UUID.v7()
+            let now = Date()
+            let answer = Message(id: .v7(), conversationID: id, index: 1, parentID: nil, role: .assistant,
+                                 content: "Half an ans", model: "mock-1", status: .interrupted, createdAt: now, updatedAt: now)
+            let conversation = Conversation(id: id, ownerID: owner, title: "Orphan", model: nil, systemPrompt: nil,
+                                            messageCount: 1, createdAt: now, updatedAt: now)
+            try await store.importConversation(ConversationImport(conversation: conversation, messages: [answer]))
+
+            let reply = try await parley.request(.POST, "/api/v1/messages/\(answer.id.lowercased)/continue")
+            #expect(reply.status == 400 && reply.errorMessage?.contains("answers no message") == true, "\(reply.status) \(reply.body)")
+            let history = try await parley.request(.GET, "/api/v1/conversations/\(id.lowercased)/messages")
+            let stored = (history.json["data"] as? [[String: Any]] ?? []).first
+            #expect(stored?["content"] as? String == "Half an ans" && stored?["status"] as? String == "interrupted",
+                    "the answer is not left streaming: \(history.status) \(history.body)")
         }
     }
 }
