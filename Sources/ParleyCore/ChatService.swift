@@ -46,8 +46,9 @@ public struct ChatService: Sendable {
     /// first (an unknown one is an invalid request and nothing is stored); the conversation's or the default
     /// model is checked after storing, and if it is gone the answer fails with a stored error event.
     ///
-    /// With `replacingFrom`, the conversation's messages from that index on are deleted first (their running
-    /// answers stopped): editing a message, or asking again for an answer, replaces it and what followed.
+    /// With `replacingFrom`, the new message is a new version of the user message at that index: it and what
+    /// followed leave the active branch (kept, their running answers stopped) — editing a message, or asking
+    /// again for an answer.
     public func postMessage(owner: UserID, conversationID: UUID, content: String, model requestedModel: String?,
                             replacingFrom: Int? = nil) async throws -> GenerationJob
     {

@@ -27,8 +27,15 @@ public protocol ConversationStore: Sendable {
     /// context of a turn: system messages, empty texts and messages still `streaming` are left out. The caller
     /// has already checked that the conversation belongs to the user.
     func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws -> [(index: Int, message: ChatMessage)]
+    /// Every message of every branch with an index above `after`, oldest first, `limit` at most (an export of the
+    /// whole tree). Throws ``ParleyError/notFound(_:)`` for another user's or an unknown conversation.
+    func messageTree(conversationID: UUID, owner: UserID, after: Int, limit: Int) async throws -> MessagePage
+    /// Makes the branch through `messageID` the active one: the message, its ancestors, and below it the newest
+    /// version at each step down; the branch left keeps its messages, off the active path. Throws
+    /// ``ParleyError/notFound(_:)`` for another user's or an unknown conversation or message.
+    func switchBranch(conversationID: UUID, owner: UserID, to messageID: UUID) async throws
     /// Deletes the conversation's messages whose index is `fromIndex` or more (and their feedback); the
-    /// conversation stays and its indexes are never reused. Editing a message replaces it and what follows.
+    /// conversation stays and its indexes are never reused.
     func deleteMessages(conversationID: UUID, owner: UserID, fromIndex: Int) async throws
     func message(id: UUID, owner: UserID) async throws -> Message
 
@@ -38,8 +45,10 @@ public protocol ConversationStore: Sendable {
     /// `historyLimit` earlier messages (as ``contextMessages(conversationID:before:limit:)`` would).
     /// The assistant's model is `model`, else the conversation's, else `defaultModel`. The assistant message
     /// holds a generation lease for `lease`: unless renewed, it is reaped as `interrupted` after that.
-    /// With `replacingFrom`, the conversation's messages from that index on are deleted in the same transaction
-    /// (editing a message, or asking again for an answer), and the history read leaves them out.
+    /// The user message follows the active branch's newest message. With `replacingFrom` (the index of a user
+    /// message on the active branch: editing it, or asking again for its answer), the new user message becomes its
+    /// sibling, and it and what followed it leave the active branch in the same transaction (they are kept); the
+    /// history read leaves them out. A `replacingFrom` off the active branch throws ``ParleyError/conflict(_:)``.
     func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
                    historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn
 
@@ -178,4 +187,17 @@ public struct ConversationImport: Sendable {
 
     /// The index of the last message (0 when there are none).
     public var lastIndex: Int { messages.last?.index ?? 0 }
+
+    /// The messages as stored: one without a parent follows the message before it (a flat history), except the
+    /// first. Branches come in through explicit parents and ``Message/onActiveBranch``.
+    public var linkedMessages: [Message] {
+        var linked = messages
+        for position in linked.indices.dropFirst() where linked[position].parentID == nil {
+            linked[position].parentID = linked[position - 1].id
+        }
+        return linked
+    }
+
+    /// How many messages are on the active branch.
+    public var activeCount: Int { messages.count { $0.onActiveBranch } }
 }

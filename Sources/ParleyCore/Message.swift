@@ -39,7 +39,9 @@ public struct Message: Sendable, Equatable {
     public var conversationID: UUID
     /// Position in the conversation, starting at 1; pages are read by it.
     public var index: Int
-    /// For an assistant message, the user message it answers.
+    /// The message this one follows on its branch: for an answer, the user message it answers; for a user
+    /// message, the message before it (nil for the first). Messages with the same parent are siblings: the
+    /// versions an edit or a regeneration left behind.
     public var parentID: UUID?
     public var role: Role
     public var content: String
@@ -68,6 +70,12 @@ public struct Message: Sendable, Equatable {
     public var reasoningMs: Int?
     /// Why the upstream ended the answer (`stop`, `length`…); `length` means it can be continued.
     public var finishReason: String?
+    /// True when the message is on the conversation's active branch (the one pages, the context and new turns
+    /// follow); versions replaced by an edit or a regeneration are kept off it.
+    public var onActiveBranch = true
+    /// The versions of this message (its siblings and itself, oldest first) when there is more than one; filled
+    /// by history pages, empty otherwise.
+    public var siblingIDs: [UUID] = []
 
     public init(id: UUID, conversationID: UUID, index: Int, parentID: UUID?, role: Role, content: String,
                 model: String?, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,

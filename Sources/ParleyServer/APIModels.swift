@@ -98,6 +98,10 @@ enum API {
         object.field("index", message.index)
         object.field("parent_id", message.parentID?.lowercased)
         object.field("role", message.role.rawValue)
+        object.field("active", message.onActiveBranch)
+        if !message.siblingIDs.isEmpty {
+            object.field("siblings", json: "[" + message.siblingIDs.map { "\"\($0.lowercased)\"" }.joined(separator: ",") + "]")
+        }
         object.field("content", message.content)
         object.field("model", message.model)
         object.field("status", message.status.rawValue)
@@ -210,12 +214,19 @@ enum API {
         }
     }
 
-    /// `replaces`: the id of an earlier user message of the conversation; it and every later message are
-    /// deleted and this message takes its place (editing a message, or regenerating its answer).
+    /// `replaces`: the id of an earlier user message of the conversation on its active branch; this message
+    /// becomes a new version of it, and it and what followed it are kept on a branch of their own (editing a
+    /// message, or regenerating its answer).
     struct PostMessage: Decodable {
         var content: String
         var model: String?
         var replaces: String?
+    }
+
+    /// `message_id`: a message of the conversation whose branch becomes the active one.
+    struct SwitchBranch: Decodable {
+        var messageID: String
+        enum CodingKeys: String, CodingKey { case messageID = "message_id" }
     }
 
     struct PutFeedback: Decodable {

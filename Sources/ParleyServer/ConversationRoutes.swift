@@ -36,6 +36,7 @@ struct ConversationRoutes {
         group.post("conversations/:id/messages", use: postMessage)
         group.delete("conversations/:id/messages", use: clear)
         group.post("messages/:id/continue", use: continueAnswer)
+        group.post("conversations/:id/branch", use: switchBranch)
     }
 
     @Sendable func create(_ request: Request, context: ParleyRequestContext) async throws -> Response {
@@ -121,6 +122,16 @@ struct ConversationRoutes {
         let limit = try query.integer("limit", in: 1...Self.maxPageSize) ?? 50
         let before = try query.integer("before", in: 1...CheckedNumber.wholeLimit)
         let after = try query.integer("after", in: 0...CheckedNumber.wholeLimit)
+        switch try query.string("branches", maxLength: 8) ?? "active" {
+        case "active": break
+        case "all":
+            // Every message of every branch, oldest first (an export of the tree), paged forward.
+            guard before == nil else { throw ClientError.invalid("'branches=all' pages forward: give 'after', not 'before'") }
+            let page = try await store.messageTree(conversationID: id, owner: context.owner, after: after ?? 0, limit: limit)
+            return Response.json(text: API.messageList(page.messages, hasMore: page.hasMore, nextBefore: nil,
+                                                       nextAfter: page.hasMore ? page.messages.last?.index : nil))
+        default: throw ClientError.invalid("'branches' must be 'active' or 'all'", param: "branches")
+        }
         let window: MessageWindow
         switch (before, after) {
         case (nil, nil): window = .newest
@@ -133,6 +144,21 @@ struct ConversationRoutes {
         return Response.json(text: API.messageList(page.messages, hasMore: page.hasMore,
                                                    nextBefore: after == nil ? continues : nil,
                                                    nextAfter: after == nil ? nil : continues))
+    }
+
+    /// Makes the branch through a message the active one and answers with its newest page, as `GET …/messages`.
+    @Sendable func switchBranch(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let id = try context.uuid("id", kind: "conversation")
+        var request = request
+        let body = try await request.decodeJSON(API.SwitchBranch.self, limit: bodyLimit)
+        guard let messageID = UUID(uuidString: body.messageID) else {
+            throw ClientError.invalid("'message_id' must be a message id", param: "message_id")
+        }
+        try await store.switchBranch(conversationID: id, owner: context.owner, to: messageID)
+        let page = try await store.messages(conversationID: id, owner: context.owner, window: .newest, limit: 50)
+        return Response.json(text: API.messageList(page.messages, hasMore: page.hasMore,
+                                                   nextBefore: page.hasMore ? page.messages.first?.index : nil,
+                                                   nextAfter: nil))
     }
 
     /// The chat API's limits are the user's: the same requests and tokens per minute as `/v1`, and their token
@@ -244,6 +270,9 @@ struct ConversationRoutes {
         }
         guard message.role == .user else {
             throw ClientError.invalid("'replaces' must name a user message (to regenerate an answer, replace the message it answers)")
+        }
+        guard message.onActiveBranch else {
+            throw ParleyError.conflict("'replaces' names a message off the active branch: switch to its branch first")
         }
         return message.index
     }

@@ -171,6 +171,14 @@ public final class GuardedConversationStore: ConversationStore {
         }.map { ($0.index, $0.message) }
     }
 
+    public func messageTree(conversationID: UUID, owner: UserID, after: Int, limit: Int) async throws -> MessagePage {
+        try await guarded { try await $0.messageTree(conversationID: conversationID, owner: owner, after: after, limit: limit) }
+    }
+
+    public func switchBranch(conversationID: UUID, owner: UserID, to messageID: UUID) async throws {
+        try await guarded { try await $0.switchBranch(conversationID: conversationID, owner: owner, to: messageID) }
+    }
+
     public func deleteMessages(conversationID: UUID, owner: UserID, fromIndex: Int) async throws {
         try await guarded { try await $0.deleteMessages(conversationID: conversationID, owner: owner, fromIndex: fromIndex) }
     }

@@ -7,7 +7,7 @@ extension PostgresConversationStore {
     static let messageColumns = """
         m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
         m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources, \
-        m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason
+        m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason, m.active
         """
 
     /// One round trip: the page is read with the ownership check inside it; only an empty page asks
@@ -22,7 +22,7 @@ extension PostgresConversationStore {
         let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
             + "FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = $1 "
             + "LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 "
-            + "WHERE m.conversation_id = $2 AND \(condition) ORDER BY m.idx \(order) LIMIT $4"
+            + "WHERE m.conversation_id = $2 AND m.active AND \(condition) ORDER BY m.idx \(order) LIMIT $4"
         var binds = PostgresBindings()
         binds.append(owner.rawValue)
         binds.append(conversationID)
@@ -36,7 +36,8 @@ extension PostgresConversationStore {
             _ = try await conversation(id: conversationID, owner: owner)
         }
         let page = try rows.prefix(limit).map(Self.message(from:))
-        return MessagePage(messages: order == "DESC" ? page.reversed() : page, hasMore: rows.count > limit)
+        let messages = try await withSiblings(order == "DESC" ? page.reversed() : page, conversationID: conversationID)
+        return MessagePage(messages: messages, hasMore: rows.count > limit)
     }
 
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
@@ -55,8 +56,8 @@ extension PostgresConversationStore {
         var result: [(index: Int, message: ChatMessage)] = []
         let rows = try await connection.query("""
             SELECT role, content, idx FROM messages
-            WHERE conversation_id = \(conversationID) AND idx < \(before) AND role <> 'system' AND content <> ''
-              AND status <> 'streaming'
+            WHERE conversation_id = \(conversationID) AND active AND idx < \(before) AND role <> 'system'
+              AND content <> '' AND status <> 'streaming'
             ORDER BY idx DESC LIMIT \(limit)
             """, logger: logger)
         for try await (role, content, index) in rows.decode((String, String, Int).self) {
@@ -74,12 +75,9 @@ extension PostgresConversationStore {
                     """, logger: logger).collect()
                 guard !rows.isEmpty else { return false }
                 try await connection.query("""
-                    WITH gone AS (
-                        DELETE FROM messages WHERE conversation_id = \(conversationID) AND idx >= \(fromIndex) RETURNING 1
-                    )
-                    UPDATE conversations SET message_count = message_count - (SELECT count(*) FROM gone)
-                    WHERE id = \(conversationID)
+                    DELETE FROM messages WHERE conversation_id = \(conversationID) AND idx >= \(fromIndex)
                     """, logger: logger)
+                try await Self.recountActiveBranch(connection, conversationID: conversationID, logger: logger)
                 return true
             }
         }
@@ -100,39 +98,49 @@ extension PostgresConversationStore {
         return try Self.message(from: row)
     }
 
-    /// One statement, so one round trip: delete the messages a replacing turn replaces ($12; NULL deletes
-    /// nothing), bump the conversation (its row lock orders concurrent turns), insert both messages, and read the
-    /// history before them (the snapshot still holds the replaced rows, so the read leaves them out by index). The history comes from the statement's snapshot, so
-    /// a turn committed while this one waited for the lock is left out of this turn's context.
+    /// One statement, so one round trip: take the messages a replacing turn replaces ($12, a user message on the
+    /// active branch; NULL replaces nothing) off the active branch, bump the conversation (its row lock orders
+    /// concurrent turns) and move its leaf to the new answer, insert both messages, and read the history before
+    /// them. The user message follows the conversation's leaf as it was before this turn, read back from the
+    /// locked row, so a turn that waited for another follows it; a replacing one takes the replaced message's
+    /// parent. The history comes from the statement's snapshot (which still has the replaced rows active, so the
+    /// read leaves them out by index): a turn committed while this one waited for the lock is left out of this
+    /// turn's context. No row back: the conversation is not the owner's, or $12 names no active user message.
     static let startTurnSQL = """
-        WITH replaced AS (
-            DELETE FROM messages
-            WHERE conversation_id = $3 AND idx >= $12::bigint
+        WITH target AS (
+            SELECT r.parent_id FROM messages r
+            WHERE r.conversation_id = $3 AND r.idx = $12::bigint AND r.role = 'user' AND r.active
+        ), replaced AS (
+            UPDATE messages SET active = false
+            WHERE conversation_id = $3 AND active AND idx >= $12::bigint AND EXISTS (SELECT 1 FROM target)
               AND EXISTS (SELECT 1 FROM conversations WHERE id = $3 AND owner_id = $4)
             RETURNING 1
         ), conv AS (
             UPDATE conversations
             SET last_index = last_index + 2, updated_at = $1,
                 message_count = message_count + 2 - (SELECT count(*)::int FROM replaced),
-                title = CASE WHEN title = '' THEN $2 ELSE title END
-            WHERE id = $3 AND owner_id = $4
-            RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters
+                title = CASE WHEN title = '' THEN $2 ELSE title END,
+                previous_leaf_id = leaf_id, leaf_id = $7
+            WHERE id = $3 AND owner_id = $4 AND ($12::bigint IS NULL OR EXISTS (SELECT 1 FROM target))
+            RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters, previous_leaf_id
         ), inserted AS (
             INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
                                   updated_at, lease_expires_at, parameters)
-            SELECT $5, $3, last_index - 1, NULL, 'user', $6, NULL, 'complete', $1, $1, NULL, NULL FROM conv
+            SELECT $5, $3, last_index - 1,
+                   CASE WHEN $12::bigint IS NULL THEN previous_leaf_id ELSE (SELECT parent_id FROM target) END,
+                   'user', $6, NULL, 'complete', $1, $1, NULL, NULL FROM conv
             UNION ALL
             SELECT $7, $3, last_index, $5, 'assistant', '', COALESCE($8, model, $9), 'streaming', $1, $1,
                    \(databaseNowMillis) + $10, parameters FROM conv
-            RETURNING idx
+            RETURNING role, parent_id
         )
         SELECT 0 AS kind, c.last_index AS idx, c.model AS text1, c.system_prompt AS text2, c.knowledge_base_ids AS text3,
-               c.parameters AS text4
+               c.parameters AS text4, (SELECT i.parent_id::text FROM inserted i WHERE i.role = 'user') AS text5
         FROM conv c
         UNION ALL
-        (SELECT 1, h.idx, h.role, h.content, NULL, NULL FROM messages h, conv c
-         WHERE h.conversation_id = $3 AND h.idx < c.last_index - 1 AND h.role <> 'system' AND h.content <> ''
-           AND h.status <> 'streaming' AND ($12::bigint IS NULL OR h.idx < $12::bigint)
+        (SELECT 1, h.idx, h.role, h.content, NULL, NULL, NULL FROM messages h, conv c
+         WHERE h.conversation_id = $3 AND h.active AND h.idx < c.last_index - 1 AND h.role <> 'system'
+           AND h.content <> '' AND h.status <> 'streaming' AND ($12::bigint IS NULL OR h.idx < $12::bigint)
          ORDER BY h.idx DESC LIMIT $11)
         """
 
@@ -151,17 +159,23 @@ extension PostgresConversationStore {
             for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
             return rows
         }
-        var head: (lastIndex: Int, model: String?, systemPrompt: String?, bases: String?, parameters: String?)?
+        var head: (lastIndex: Int, model: String?, systemPrompt: String?, bases: String?, parameters: String?,
+                   parent: String?)?
         var history: [(index: Int, message: ChatMessage)] = []
-        for (kind, index, text1, text2, text3, text4) in rows {
+        for (kind, index, text1, text2, text3, text4, text5) in rows {
             if kind == 0 {
-                head = (index, text1, text2, text3, text4)
+                head = (index, text1, text2, text3, text4, text5)
             } else {
                 history.append((index, ChatMessage(role: Role(rawValue: text1 ?? "") ?? .user, content: text2 ?? "")))
             }
         }
-        guard let head else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
-        let user = Message(id: userID, conversationID: conversationID, index: head.lastIndex - 1, parentID: nil,
+        guard let head else {
+            // Throws notFound for another user's or an unknown conversation.
+            _ = try await conversation(id: conversationID, owner: owner)
+            throw ParleyError.conflict("the replaced message is not on the active branch")
+        }
+        let user = Message(id: userID, conversationID: conversationID, index: head.lastIndex - 1,
+                           parentID: head.parent.flatMap { UUID(uuidString: $0) },
                            role: .user, content: userContent, model: nil, status: .complete,
                            createdAt: now, updatedAt: now)
         let assistant = Message(id: assistantID, conversationID: conversationID, index: head.lastIndex,

@@ -56,5 +56,6 @@ extension PostgresConversationStore {
             reasoning: columns.contains("reasoning") ? try columns["reasoning"].decode(String?.self) : nil,
             reasoningMs: columns.contains("reasoning_ms") ? try columns["reasoning_ms"].decode(Int?.self) : nil,
             finishReason: columns.contains("finish_reason") ? try columns["finish_reason"].decode(String?.self) : nil)
+            .onBranch(columns.contains("active") ? try columns["active"].decode(Bool.self) : true)
     }
 }

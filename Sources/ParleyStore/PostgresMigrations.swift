@@ -263,6 +263,26 @@ enum PostgresMigrations {
             "ALTER TABLE messages ADD COLUMN reasoning_ms BIGINT",
             "ALTER TABLE messages ADD COLUMN finish_reason TEXT",
         ]),
+        ("023_message_branches", [
+            // A user message follows the message before it, so the versions an edit leaves share a parent; only
+            // the active branch is `active`. The conversation names the active branch's newest message (and the
+            // one before the last turn, read back by a turn that waited for another), so a turn started while
+            // another commits follows it although the statement's snapshot does not see it.
+            "ALTER TABLE messages ADD COLUMN active BOOLEAN NOT NULL DEFAULT true",
+            """
+            UPDATE messages m SET parent_id = (
+                SELECT p.id FROM messages p WHERE p.conversation_id = m.conversation_id AND p.idx < m.idx
+                ORDER BY p.idx DESC LIMIT 1)
+            WHERE m.role <> 'assistant'
+            """,
+            "CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id)",
+            "ALTER TABLE conversations ADD COLUMN leaf_id UUID",
+            "ALTER TABLE conversations ADD COLUMN previous_leaf_id UUID",
+            """
+            UPDATE conversations c SET leaf_id = (
+                SELECT m.id FROM messages m WHERE m.conversation_id = c.id ORDER BY m.idx DESC LIMIT 1)
+            """,
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -16,14 +16,15 @@ extension SQLiteConversationStore {
             return try Row.fetchAll(db, sql: """
                 SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
                 FROM messages m LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = ?
-                WHERE m.conversation_id = ? AND \(condition)
+                WHERE m.conversation_id = ? AND m.active = 1 AND \(condition)
                 ORDER BY m.idx \(order) LIMIT ?
                 """, arguments: [owner.rawValue, conversationID.lowercased, bound, limit + 1])
                 .map(Self.message(from:))
         }
         guard let rows else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
         let page = rows.prefix(limit)
-        return MessagePage(messages: order == "DESC" ? page.reversed() : Array(page), hasMore: rows.count > limit)
+        let messages = try await withSiblings(order == "DESC" ? page.reversed() : Array(page), conversationID: conversationID)
+        return MessagePage(messages: messages, hasMore: rows.count > limit)
     }
 
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
@@ -37,7 +38,8 @@ extension SQLiteConversationStore {
     {
         let statement = try db.cachedStatement(sql: """
             SELECT role, content, idx FROM messages
-            WHERE conversation_id = ? AND idx < ? AND role != 'system' AND content != '' AND status != 'streaming'
+            WHERE conversation_id = ? AND active = 1 AND idx < ? AND role != 'system' AND content != ''
+              AND status != 'streaming'
             ORDER BY idx DESC LIMIT ?
             """)
         return try Row.fetchAll(statement, arguments: [conversationID.lowercased, before, limit]).map { row in
@@ -54,8 +56,11 @@ extension SQLiteConversationStore {
             guard db.changesCount > 0 else { return false }
             try db.execute(sql: "DELETE FROM messages WHERE conversation_id = ? AND idx >= ?",
                            arguments: [conversationID.lowercased, fromIndex])
-            try db.execute(sql: "UPDATE conversations SET message_count = message_count - ? WHERE id = ?",
-                           arguments: [db.changesCount, conversationID.lowercased])
+            try db.execute(sql: """
+                UPDATE conversations
+                SET message_count = (SELECT count(*) FROM messages WHERE conversation_id = ? AND active = 1)
+                WHERE id = ?
+                """, arguments: [conversationID.lowercased, conversationID.lowercased])
             return true
         }
         if !found { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
@@ -90,17 +95,30 @@ extension SQLiteConversationStore {
             let lastIndex: Int = row[0]
             let conversationModel: String? = row[1]
             let parameters: String? = row[4]
+            // The user message follows the active branch's newest message, or, replacing one, takes its place.
+            var parent: String?
             if let replacingFrom {
-                try db.execute(sql: "DELETE FROM messages WHERE conversation_id = ? AND idx >= ?",
+                guard let replaced = try Row.fetchOne(db, sql: """
+                    SELECT parent_id FROM messages
+                    WHERE conversation_id = ? AND idx = ? AND role = 'user' AND active = 1
+                    """, arguments: [conversationID.lowercased, replacingFrom])
+                else { throw ParleyError.conflict("the replaced message is not on the active branch") }
+                parent = replaced[0]
+                try db.execute(sql: "UPDATE messages SET active = 0 WHERE conversation_id = ? AND active = 1 AND idx >= ?",
                                arguments: [conversationID.lowercased, replacingFrom])
-                let deleted = db.changesCount
+                let replacedCount = db.changesCount
                 try db.execute(sql: "UPDATE conversations SET message_count = message_count - ? WHERE id = ?",
-                               arguments: [deleted, conversationID.lowercased])
+                               arguments: [replacedCount, conversationID.lowercased])
+            } else {
+                parent = try String.fetchOne(db.cachedStatement(sql: """
+                    SELECT id FROM messages WHERE conversation_id = ? AND active = 1 AND idx < ? ORDER BY idx DESC LIMIT 1
+                    """), arguments: [conversationID.lowercased, lastIndex - 1])
             }
             let history = historyLimit > 0
                 ? try Self.contextRows(db, conversationID: conversationID, before: lastIndex - 1, limit: historyLimit)
                 : []
-            let user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1, parentID: nil,
+            let user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1,
+                               parentID: parent.flatMap { UUID(text: $0) },
                                role: .user, content: userContent, model: nil, status: .complete,
                                createdAt: now, updatedAt: now)
             let assistant = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex,
@@ -173,7 +191,7 @@ extension SQLiteConversationStore {
                     reasoning = ?, reasoning_ms = ?, finish_reason = ?
                 WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
                     prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources, parameters, cache,
-                    reasoning, reasoning_ms, finish_reason
+                    reasoning, reasoning_ms, finish_reason, active
                 """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
                                  completion.promptTokens, completion.completionTokens,
                                  completion.timeToFirstTokenMs, completion.latencyMs, now, completion.cache,

@@ -302,6 +302,18 @@ enum SQLiteMigrations {
                 ALTER TABLE messages ADD COLUMN finish_reason TEXT;
                 """)
         }
+        migrator.registerMigration("023_message_branches") { db in
+            // Branches: a user message now follows the message before it (as an answer follows its question), so
+            // versions left by an edit share a parent; only the active branch is `active`.
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+                UPDATE messages SET parent_id = (
+                    SELECT p.id FROM messages p WHERE p.conversation_id = messages.conversation_id AND p.idx < messages.idx
+                    ORDER BY p.idx DESC LIMIT 1)
+                WHERE role <> 'assistant';
+                CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id);
+                """)
+        }
         return migrator
     }
 }

@@ -36,10 +36,11 @@ enum StoreText {
     /// owner's answer, finished, with nothing after it in its conversation. `id` and `owner` are placeholders.
     static func reopenableAnswer(id: String, owner: String) -> String {
         """
-        id = \(id) AND role = 'assistant' AND status <> 'streaming'
+        id = \(id) AND role = 'assistant' AND status <> 'streaming' AND active
             AND conversation_id IN (SELECT c.id FROM conversations c WHERE c.owner_id = \(owner))
             AND NOT EXISTS (SELECT 1 FROM messages later
-                            WHERE later.conversation_id = messages.conversation_id AND later.idx > messages.idx)
+                            WHERE later.conversation_id = messages.conversation_id AND later.active
+                              AND later.idx > messages.idx)
         """
     }
 
@@ -52,6 +53,7 @@ enum StoreText {
     static func whyNotReopenable(_ message: Message) -> ParleyError {
         if message.role != .assistant { return .conflict("only an answer can be continued; this is a \(message.role.rawValue) message") }
         if message.status == .streaming { return .conflict("the answer is still being written") }
+        if !message.onActiveBranch { return .conflict("only an answer on the active branch can be continued") }
         return .conflict("only the newest answer of a conversation can be continued")
     }
 }

@@ -330,7 +330,7 @@ enum ConversationStoreContract {
         #expect(kept.messages.count == 2)
     }
 
-    static func aReplacingTurnDeletesAndLeavesTheReplacedOutOfItsContext(_ store: any ConversationStore) async throws {
+    static func aReplacingTurnTakesTheReplacedOffTheBranchAndOutOfItsContext(_ store: any ConversationStore) async throws {
         let conversation = try await store.createConversation(NewConversation(title: "replace"), owner: owner)
         let turns = try await finishedTurns(store, conversation, ["one", "two", "three"])
         await #expect(throws: ParleyError.self, "another owner replaces nothing") {
@@ -492,13 +492,15 @@ extension ConversationStoreContract {
                 promptTokens: isUser ? nil : 10, completionTokens: isUser ? nil : 3,
                 createdAt: created.addingTimeInterval(Double(index)), updatedAt: created.addingTimeInterval(Double(index))))
         }
-        try await store.importConversation(ConversationImport(conversation: conversation, messages: messages))
+        let imported = ConversationImport(conversation: conversation, messages: messages)
+        try await store.importConversation(imported)
+        #expect(imported.linkedMessages[2].parentID == messages[1].id, "a question without a parent follows the message before it")
 
         let stored = try await store.conversation(id: conversation.id, owner: owner)
         #expect(stored.title == "Imported" && stored.messageCount == 5 && stored.systemPrompt == "sys")
         #expect(stored.updatedAt == conversation.updatedAt)
         let page = try await store.messages(conversationID: conversation.id, owner: owner, before: nil, limit: 10)
-        #expect(page.messages == messages, "every field comes back as imported")
+        #expect(page.messages == imported.linkedMessages, "every field comes back as imported")
         #expect(try await store.search(owner: owner, terms: try #require(SearchTerms("kiwis")), limit: 10, offset: 0)
             .messages.count == 2)
         let next = try await store.appendTurn(conversationID: conversation.id, owner: owner, userContent: "more", model: "m")

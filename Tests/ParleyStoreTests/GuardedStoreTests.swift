@@ -99,6 +99,12 @@ struct HangingPingStore: ConversationStore {
         try await base.endStreaming(id: id, status: status, errorMessage: errorMessage)
     }
     func importConversation(_ conversation: ConversationImport) async throws { try await base.importConversation(conversation) }
+    func messageTree(conversationID: UUID, owner: UserID, after: Int, limit: Int) async throws -> MessagePage {
+        try await base.messageTree(conversationID: conversationID, owner: owner, after: after, limit: limit)
+    }
+    func switchBranch(conversationID: UUID, owner: UserID, to messageID: UUID) async throws {
+        try await base.switchBranch(conversationID: conversationID, owner: owner, to: messageID)
+    }
     func search(owner: UserID, terms: SearchTerms, limit: Int, offset: Int) async throws -> SearchResults {
         try await base.search(owner: owner, terms: terms, limit: limit, offset: offset)
     }
