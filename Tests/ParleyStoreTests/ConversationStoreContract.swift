@@ -125,6 +125,9 @@ enum ConversationStoreContract {
         let contents = Set(page.messages.filter { $0.role == .user }.map(\.content))
         #expect(contents == Set((0..<50).map { "message \($0)" }))
         #expect(try await store.conversation(id: conversation.id, owner: owner).messageCount == 100)
+        // One branch: each message follows the one before it, though the turns raced (no accidental versions).
+        #expect(zip(page.messages.dropFirst(), page.messages).allSatisfy { $0.parentID == $1.id })
+        #expect(page.messages.allSatisfy { $0.siblingIDs.isEmpty })
     }
 
     static func messagesArePagedBackwardsByIndex(_ store: any ConversationStore) async throws {
