@@ -73,7 +73,7 @@ import Testing
         }
     }
 
-    @Test func postingWithReplacesReplacesTheMessageAndWhatFollowed() async throws {
+    @Test func postingWithReplacesPutsANewVersionInPlaceOfTheMessageAndWhatFollowed() async throws {
         try await TestParley.with { parley in
             let conversation = try await parley.createConversation()
             var turns: [(user: String, assistant: String)] = []
@@ -83,7 +83,7 @@ import Testing
             }
             let feedback = try await parley.request(.PUT, "/api/v1/messages/\(turns[1].assistant)/feedback", body: #"{"rating":1}"#)
             #expect(feedback.status == 200)
-            // Edit the second question: it and everything after it are replaced.
+            // Edit the second question: a new version takes its place and that of everything after it.
             let reader = try await parley.events(.POST, "/api/v1/conversations/\(conversation)/messages",
                                                  body: "{\"content\":\"second, edited mock:tokens=4\",\"replaces\":\"\(turns[1].user)\"}")
             #expect(reader.status == 200)
@@ -94,8 +94,9 @@ import Testing
             #expect(messages.count == 4 && messages[0]["id"] as? String == turns[0].user)
             #expect(messages[2]["content"] as? String == "second, edited mock:tokens=4")
             #expect(messages.compactMap { $0["index"] as? Int } == [1, 2, 7, 8], "indexes are not reused")
-            for gone in [turns[1].user, turns[1].assistant, turns[2].user, turns[2].assistant] {
-                #expect(try await parley.request(.GET, "/api/v1/messages/\(gone)").status == 404)
+            for kept in [turns[1].user, turns[1].assistant, turns[2].user, turns[2].assistant] {
+                let message = try await parley.request(.GET, "/api/v1/messages/\(kept)")
+                #expect(message.status == 200 && message.json["active"] as? Bool == false, "kept off the branch: \(message.body)")
             }
             let stored = try await parley.request(.GET, "/api/v1/conversations/\(conversation)")
             #expect(stored.json["message_count"] as? Int == 4)
@@ -118,7 +119,7 @@ import Testing
             let foreign = try await parley.request(.POST, "/api/v1/conversations/\(other)/messages",
                                                    body: "{\"content\":\"x\",\"replaces\":\"\(user)\"}")
             #expect(foreign.status == 400 && foreign.errorMessage?.contains("another conversation") == true)
-            // The limit is spent: a refused replacement must not delete anything.
+            // The limit is spent: a refused replacement must not change the branch.
             let refused = try await parley.request(.POST, "/api/v1/conversations/\(one)/messages",
                                                    body: "{\"content\":\"x\",\"replaces\":\"\(user)\"}")
             #expect(refused.status == 429)
