@@ -488,6 +488,9 @@ def check_regenerate(ui):
     assert not ui.css(f'.message[data-id="{old}"]')
     _, page, _ = api('GET', f'/conversations/{ui.conversation_id()}/messages')
     assert old not in [m['id'] for m in page['data']] and page['data'][-1]['status'] == 'complete'
+    _, kept, _ = api('GET', f'/messages/{old}')
+    assert kept['active'] is False, 'the old answer is kept as an earlier version'
+    wait('the question shown as version 2 of 2', lambda: version_count(ui) == '2/2')
 
 
 def check_edit(ui):
@@ -505,6 +508,28 @@ def check_edit(ui):
     assert [m['role'] for m in page['data']] == ['user', 'assistant'], 'everything after the edited message is replaced'
     assert page['data'][0]['content'] == 'Edited question mock:tokens=5'
     assert len(ui.css('.message')) == 2
+    # Every version is kept: ‹ 3/3 › on the question; the one before comes back with its answer, without a reload.
+    edited_answer = ui.answers()[-1].get_attribute('data-id')
+    wait('the question shown as version 3 of 3', lambda: version_count(ui) == '3/3')
+    marker = ui.d.execute_script('return window.__branchMarker = Math.random()')
+    ui.button(ui.css('.message.user')[0], 'Previous version').click()
+    wait('version 2 of 3', lambda: version_count(ui) == '2/3')
+    first_body = ui.css('.message.user')[0].find_element(By.CSS_SELECTOR, '.message-body').text
+    assert first_body != 'Edited question mock:tokens=5', first_body
+    assert ui.answers() and ui.answers()[-1].get_attribute('data-id') != edited_answer
+    assert ui.d.execute_script('return window.__branchMarker') == marker, 'switched without reloading the page'
+    _, page, _ = api('GET', f'/conversations/{ui.conversation_id()}/messages')
+    assert page['data'][0]['content'] == first_body and len(page['data']) == 2
+    ui.button(ui.css('.message.user')[0], 'Next version').click()
+    wait('version 3 of 3 again', lambda: version_count(ui) == '3/3')
+    wait('the edited answer back', lambda: ui.answers() and ui.answers()[-1].get_attribute('data-id') == edited_answer)
+
+
+def version_count(ui):
+    """The `n/m` of the first question on screen when it has several versions ('' without), read in one step (the
+    head is redrawn as the message changes)."""
+    return ui.d.execute_script(
+        "const count = document.querySelector('.message.user .version-count'); return count ? count.textContent : ''")
 
 
 def check_scroll_following(ui):
@@ -842,9 +867,12 @@ def check_export(ui, conversation):
         text = open(path, encoding='utf-8').read()
         if extension == '.json':
             document = json.loads(text)
-            stored = api('GET', f'/conversations/{conversation}/messages?limit=200')[1]['data']
+            tree = api('GET', f'/conversations/{conversation}/messages?branches=all&limit=200')[1]['data']
+            active = api('GET', f'/conversations/{conversation}/messages?limit=200')[1]['data']
             assert document['conversation']['id'] == conversation
-            assert [m['id'] for m in document['messages']] == [m['id'] for m in stored], 'every message, in order'
+            assert [m['id'] for m in document['messages']] == [m['id'] for m in tree], 'every message of every branch, in order'
+            assert [m['id'] for m in document['messages'] if m['active']] == [m['id'] for m in active]
+            assert all(m.get('parent_id') for m in document['messages'] if m['role'] == 'assistant'), 'each answer names its question'
         else:
             assert text.startswith('# ') and '## You' in text and '## Assistant (mock-1)' in text
         ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()

@@ -215,7 +215,8 @@ export class Chat {
       this.showError(error.explanation);
       return;
     }
-    // Replaced messages leave the screen at once, and come back if the server refuses.
+    // Replaced messages leave the screen at once (kept on the server as an earlier version), and come back if the
+    // server refuses.
     const removed = replaced ? [...this.views.values()].filter((view) => view.index >= replaced.index) : [];
     for (const view of removed) { view.element.remove(); this.views.delete(view.id); }
     // What follows a replaced message goes, so what is left on screen ends at the newest.
@@ -223,6 +224,8 @@ export class Chat {
     if (replaced) { this.nextAfter = null; byId('newer-status').textContent = ''; }
     const body = { content };
     if (replaced) body.replaces = replaced.id;
+    // The new message is one more version of the replaced one.
+    const versions = replaced ? [...(replaced.message.siblings ?? [replaced.id])] : null;
     const pending = { active: true };
     this.pending = pending;
     this.updateComposer();
@@ -253,6 +256,9 @@ export class Chat {
     byId('empty-state').hidden = true;
     this.pending = null;
     await this.consume(response, assistantId, session);
+    const answer = this.views.get(assistantId);
+    const question = answer && this.views.get(answer.message.parent_id);
+    if (versions && question) question.update({ siblings: [...versions, question.id] });
     if (!session.signal.aborted) {
       const refreshed = await this.refreshConversation();
       if (refreshed?.message_count === 2) this.awaitTitle(refreshed);
@@ -403,6 +409,20 @@ export class Chat {
   }
 
   edit(view, content) { return this.send(content, view); }
+
+  /** Makes the branch through a message (another version of one on screen) the one shown and continued. */
+  async switchBranch(messageId) {
+    if (this.isBusy() || !this.conversation) return;
+    const id = this.conversation.id;
+    this.hideError();
+    try {
+      const page = await api('POST', `/conversations/${id}/branch`, { message_id: messageId });
+      const shown = page.data.find((message) => message.id === messageId);
+      await this.open(id, shown ? shown.index : null);
+    } catch (error) {
+      if (error.name !== 'AbortError') this.showError(error.explanation);
+    }
+  }
 
   /** Has the model write on where an answer stopped, into the same message. */
   async continueAnswer(view) {

@@ -1,17 +1,30 @@
-// Exports a whole conversation, read page by page, as Markdown or JSON.
+// Exports a conversation, read page by page: its active branch as Markdown, or every branch as JSON.
 import { api } from './api.js';
 import { download } from './dom.js';
 
-async function allMessages(conversationId) {
+/** The active branch, read backwards page by page. */
+async function activeBranch(conversationId) {
   const pages = [];
   let before = null;
   do {
     const query = before === null ? '' : `&before=${before}`;
-    const page = await api('GET', `/conversations/${conversationId}/messages?limit=200${query}`);
+    const page = await api('GET', `/conversations/${conversationId}/messages?limit=100${query}`);
     pages.unshift(page.data);
     before = page.has_more ? page.next_before : null;
   } while (before !== null);
   return pages.flat();
+}
+
+/** Every message of every branch (each with its parent and whether it is on the active branch), oldest first. */
+async function wholeTree(conversationId) {
+  const messages = [];
+  let after = 0;
+  do {
+    const page = await api('GET', `/conversations/${conversationId}/messages?branches=all&limit=100&after=${after}`);
+    messages.push(...page.data);
+    after = page.has_more ? page.next_after : null;
+  } while (after !== null);
+  return messages;
 }
 
 function fileName(conversation, extension) {
@@ -31,11 +44,10 @@ export function toMarkdown(conversation, messages) {
 }
 
 export async function exportConversation(conversation, format) {
-  const messages = await allMessages(conversation.id);
   if (format === 'json') {
-    const document = { conversation, messages, exported_at: new Date().toISOString() };
+    const document = { conversation, messages: await wholeTree(conversation.id), exported_at: new Date().toISOString() };
     download(fileName(conversation, 'json'), 'application/json', JSON.stringify(document, null, 2));
   } else {
-    download(fileName(conversation, 'md'), 'text/markdown', toMarkdown(conversation, messages));
+    download(fileName(conversation, 'md'), 'text/markdown', toMarkdown(conversation, await activeBranch(conversation.id)));
   }
 }

@@ -15,7 +15,7 @@ const statusLabels = {
 export class MessageView {
   /**
    * @param message the message as the API returns it
-   * @param chat callbacks: edit(view, content), regenerate(view), isLatestAnswer(view), isBusy()
+   * @param chat callbacks: edit(view, content), regenerate(view), switchBranch(messageId), isLatestAnswer(view), isBusy()
    */
   constructor(message, chat) {
     this.message = message;
@@ -105,6 +105,7 @@ export class MessageView {
   renderHead() {
     const m = this.message;
     const parts = [h('span', { class: 'author', text: m.role === 'user' ? 'You' : 'Assistant' })];
+    if (m.siblings?.length > 1) parts.push(this.versions(m.siblings));
     if (m.role === 'assistant' && m.model) parts.push(h('span', { class: 'model', text: m.model }));
     const sampling = Object.entries(m.parameters ?? {}).map(([name, value]) => `${name.replace('_', ' ')} ${value}`);
     if (sampling.length) parts.push(h('span', { class: 'parameters', text: sampling.join(' · ') }));
@@ -115,6 +116,22 @@ export class MessageView {
     parts.push(h('time', { datetime: m.created_at, title: details.join(' · '), text: shortTime(m.created_at) }));
     if (statusLabels[m.status]) parts.push(h('span', { class: `status status-${m.status}`, text: statusLabels[m.status] }));
     this.head.replaceChildren(...parts);
+  }
+
+  /** `‹ 2/3 ›`: which version of the message this is, with buttons to switch to the one before or after. */
+  versions(siblings) {
+    const at = siblings.indexOf(this.message.id);
+    const busy = this.chat.isBusy();
+    const step = (offset, label, symbol) => {
+      const target = siblings[at + offset];
+      const button = h('button', { type: 'button', class: 'link-button', 'aria-label': label, title: label,
+        onclick: () => this.chat.switchBranch(target) }, symbol);
+      button.disabled = busy || target === undefined;
+      return button;
+    };
+    return h('span', { class: 'versions', role: 'group', 'aria-label': 'Versions' },
+      step(-1, 'Previous version', '‹'), h('span', { class: 'version-count', text: `${at + 1}/${siblings.length}` }),
+      step(1, 'Next version', '›'));
   }
 
   renderActions() {
