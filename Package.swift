@@ -167,7 +167,7 @@ let package = Package(
             name: "ParleyServer",
             dependencies: [
                 "ParleyCore", "ParleyGateway", "ParleyProviders", "ParleyStore", "ParleyRedis", "ParleyAccounts", "ParleyRetrieval",
-                "ParleyEmbedding",
+                "ParleyEmbedding", "ParleyImport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -185,6 +185,12 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             resources: webAssets.map { .embedInCode("Web/\($0)") },
+            swiftSettings: strict
+        ),
+        // Imports of other chat apps' exports (ChatGPT, Open WebUI, LibreChat), read as a stream. No HTTP framework.
+        .target(
+            name: "ParleyImport",
+            dependencies: ["ParleyCore"],
             swiftSettings: strict
         ),
         // Knowledge bases: documents' structure, chunking, the vector indexes (exact and HNSW), rank fusion, the
@@ -265,6 +271,8 @@ let package = Package(
         .testTarget(name: "ParleyGatewayTests", dependencies: ["ParleyGateway", "ParleyCore"], swiftSettings: testSettings),
         .testTarget(name: "ParleyClientTests", dependencies: ["ParleyClient"], swiftSettings: testSettings),
         .testTarget(name: "ParleyEmbeddingTests", dependencies: ["ParleyEmbedding", "ParleyTestSupport"], swiftSettings: testSettings),
+        .testTarget(name: "ParleyImportTests", dependencies: ["ParleyImport", "ParleyCore", "ParleyStore"],
+                    swiftSettings: testSettings),
         .testTarget(name: "ParleyRetrievalTests", dependencies: [
             "ParleyRetrieval", "ParleyCore", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], swiftSettings: testSettings),

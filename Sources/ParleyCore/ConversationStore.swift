@@ -165,6 +165,9 @@ public struct ConversationImport: Sendable {
     public var conversation: Conversation
     /// Oldest first, none `streaming`, indexes rising from 1.
     public var messages: [Message]
+    /// True when the messages' parents are the tree as it is (an import of branches): a message without a parent
+    /// is then a first message. False: one without a parent follows the message before it.
+    public var parentsAreExplicit = false
     public init(conversation: Conversation, messages: [Message]) {
         self.conversation = conversation
         self.messages = messages
@@ -188,9 +191,10 @@ public struct ConversationImport: Sendable {
     /// The index of the last message (0 when there are none).
     public var lastIndex: Int { messages.last?.index ?? 0 }
 
-    /// The messages as stored: one without a parent follows the message before it (a flat history), except the
-    /// first. Branches come in through explicit parents and ``Message/onActiveBranch``.
+    /// The messages as stored: unless ``parentsAreExplicit``, one without a parent follows the message before it
+    /// (a flat history), except the first. Branches come in with explicit parents and ``Message/onActiveBranch``.
     public var linkedMessages: [Message] {
+        if parentsAreExplicit { return messages }
         var linked = messages
         for position in linked.indices.dropFirst() where linked[position].parentID == nil {
             linked[position].parentID = linked[position - 1].id

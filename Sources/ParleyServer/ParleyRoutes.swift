@@ -10,6 +10,7 @@ enum ParleyRoutes {
         let router = Router(context: ParleyRequestContext.self)
         router.middlewares.add(RequestGuard(allowedHosts: services.config.effectiveAllowedHosts, maxBodyBytes: services.config.maxBodyBytes,
                                             maxUploadBytes: services.config.knowledge.limits.maxDocumentBytes,
+                                            maxImportBytes: services.config.maxImportBytes,
                                             https: services.config.secureCookies))
         router.middlewares.add(AccessLog())
         router.middlewares.add(ErrorMiddleware())
@@ -37,6 +38,7 @@ enum ParleyRoutes {
                         checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),
                         bodyLimit: bodyLimit).register(on: api)
         PromptRoutes(store: services.store, bodyLimit: bodyLimit).register(on: api)
+        ImportRoutes(store: services.store, maxImportBytes: services.config.maxImportBytes).register(on: api)
         let shares = ShareRoutes(store: services.store, authenticator: authenticator, bodyLimit: bodyLimit)
         shares.registerOwned(on: api)
         // A shared link reads one conversation as it was shared, for whoever has the link (or any signed-in user).

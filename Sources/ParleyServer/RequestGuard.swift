@@ -38,6 +38,8 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     let maxBodyBytes: Int
     /// The limit of document uploads (``isUpload(_:)``), which are files rather than JSON.
     var maxUploadBytes = 0
+    /// The limit of export files imported (``isImport(_:)``), read as a stream.
+    var maxImportBytes = 0
     /// Users come over HTTPS (`secure_cookies`): responses carry HSTS.
     var https = false
 
@@ -46,6 +48,11 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
         guard request.method == .post else { return false }
         let parts = request.uri.path.split(separator: "/", omittingEmptySubsequences: false)
         return parts.count == 6 && parts[1] == "api" && parts[2] == "v1" && parts[3] == "knowledge-bases" && parts[5] == "documents"
+    }
+
+    /// An export file brought in from another chat app: its own, larger limit.
+    static func isImport(_ request: Request) -> Bool {
+        request.method == .post && request.uri.path == "/api/v1/imports"
     }
 
     static var implementedMethods: Set<HTTPRequest.Method> { [.get, .head, .post, .put, .patch, .delete, .options] }
@@ -93,7 +100,8 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
                                              authority: request.head.authority) {
             throw refuse(.forbidden, "cross_site_request", site)
         }
-        let limit = Self.isUpload(request) ? max(maxUploadBytes, maxBodyBytes) : maxBodyBytes
+        let limit = Self.isUpload(request) ? max(maxUploadBytes, maxBodyBytes)
+            : Self.isImport(request) ? max(maxImportBytes, maxBodyBytes) : maxBodyBytes
         if let length = request.headers[.contentLength],
            let bytes = CheckedNumber.integer(length, in: 0...Int.max / 2), bytes > limit {
             throw refuse(.contentTooLarge, "payload_too_large", "the request body is larger than \(limit) bytes", close: true)

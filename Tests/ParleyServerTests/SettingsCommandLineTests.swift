@@ -26,6 +26,7 @@ import Testing
         "config": Sample(value: configFile, shown: configFile),
         "allowed_hosts": Sample(value: "chat.example.com", shown: "chat.example.com", contains: true),
         "max_body_bytes": Sample(value: "2048", shown: "2048"),
+        "import_max_bytes": Sample(value: "4096", shown: "4096"),
         "signup": Sample(value: "approval", shown: "approval"),
         "session_idle": Sample(value: "3600", shown: "3600"),
         "session_lifetime": Sample(value: "86400", shown: "86400"),

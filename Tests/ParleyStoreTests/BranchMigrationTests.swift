@@ -31,7 +31,7 @@ import Testing
                                      "message \(index)"])
             }
         }
-        try await queue.close()
+        try queue.close()
         let store = try SQLiteConversationStore(path: path)
         try await store.migrate()
         let page = try await store.messages(conversationID: conversation, owner: UserID("alice"), before: nil, limit: 10)

@@ -24,6 +24,8 @@ public struct ParleyConfig: Sendable {
     public var limits = ChatLimits()
     /// Largest accepted request body.
     public var maxBodyBytes = 1 << 20
+    /// Largest export file imported from another chat app (streamed: memory holds one conversation of it).
+    public var maxImportBytes = 1 << 30
     public var flushInterval: Duration = .milliseconds(200)
     public var eventBufferLimit = 2048
     /// Most answers generated at once; more get a 503.

@@ -29,6 +29,10 @@ extension Setting {
         },
         Setting("max_body_bytes", environment: "PARLEY_MAX_BODY_BYTES", flag: "max-body-bytes", default: .value("1048576"),
                 help: "Largest request body in bytes; larger gets a 413.") { "\($0.maxBodyBytes)" },
+        Setting("import_max_bytes", environment: "PARLEY_IMPORT_MAX_BYTES", flag: "import-max-bytes", default: .value("1073741824"),
+                help: "Largest export file (ChatGPT, Open WebUI, LibreChat) imported at `POST /api/v1/imports`, in bytes; it is read as it arrives, one conversation at a time.") {
+            "\($0.maxImportBytes)"
+        },
         Setting("web_dir", environment: "PARLEY_WEB_DIR", flag: "web-dir", default: .described("built in"),
                 help: "Serve the web UI from this folder (laid out like `Sources/ParleyServer/Web`), read at start-up, instead of the copy built in.") {
             $0.webDirectory
