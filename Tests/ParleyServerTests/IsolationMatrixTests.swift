@@ -50,6 +50,7 @@ import Testing
         "DELETE /api/v1/conversations/{id}": (.user, nil), "GET /api/v1/conversations/{id}/messages": (.user, nil),
         "POST /api/v1/conversations/{id}/messages": (.user, #"{"content":"mine now"}"#),
         "DELETE /api/v1/conversations/{id}/messages": (.user, nil),
+        "POST /api/v1/imports": (.user, #"{"title":"x","mapping":{}}"#),
         "POST /api/v1/conversations/{id}/branch": (.user, #"{"message_id":"01900000-0000-7000-8000-000000000000"}"#),
         "GET /api/v1/messages/{id}": (.user, nil), "GET /api/v1/messages/{id}/events": (.user, nil),
         "POST /api/v1/messages/{id}/stop": (.user, nil), "PUT /api/v1/messages/{id}/feedback": (.user, #"{"rating":-1}"#),
