@@ -878,6 +878,30 @@ def check_export(ui, conversation):
         ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
 
 
+def check_import(ui):
+    """A ChatGPT export picked in the sidebar becomes chats of the user, with the branch ChatGPT showed."""
+    path = os.path.join(SHOTS, 'conversations.json')
+    mapping = {
+        'u1': {'id': 'u1', 'parent': None, 'children': ['a1'], 'message': {
+            'author': {'role': 'user'}, 'create_time': 1700000001, 'content': {'content_type': 'text', 'parts': ['Do tuatara bask?']}}},
+        'a1': {'id': 'a1', 'parent': 'u1', 'children': [], 'message': {
+            'author': {'role': 'assistant'}, 'create_time': 1700000002,
+            'content': {'content_type': 'text', 'parts': ['Yes, in the morning sun.']}}},
+    }
+    with open(path, 'w', encoding='utf-8') as file:
+        json.dump([{'title': 'Imported tuatara chat', 'create_time': 1700000000, 'current_node': 'a1', 'mapping': mapping},
+                   {'title': 'broken', 'mapping': {}}], file)
+    ui.open('/')
+    ui.d.find_element(By.ID, 'import-file').send_keys(path)
+    wait('the report', lambda: 'Imported 1 chat, 1 skipped' in ui.d.find_element(By.ID, 'toast').text)
+    # Its time is ChatGPT's (2023): far down the list, so it is opened from a search of the list.
+    found = api('GET', '/conversations?q=tuatara')[1]['data']
+    assert [c['title'] for c in found] == ['Imported tuatara chat'], found
+    ui.open(f"/c/{found[0]['id']}")
+    wait('its messages', lambda: ui.answers() and ui.last_answer_text() == 'Yes, in the morning sun.')
+    assert ui.css('.message.user')[0].find_element(By.CSS_SELECTOR, '.message-body').text == 'Do tuatara bask?'
+
+
 def check_share_link(ui, conversation):
     """A read-only link made in the settings dialog shows the conversation on its own page; revoked, it shows nothing."""
     ui.open(f'/c/{conversation}')
@@ -1275,6 +1299,7 @@ def main():
             check_answer_parameters_and_cache)
         run('export Markdown and JSON', check_export, first)
         run('a read-only link shows the conversation, revoked it shows nothing', check_share_link, first)
+        run('a ChatGPT export imported from the sidebar', check_import)
         run('a knowledge base: create, upload, ingested live, embedding model changed, pinned, attached to a chat, citations open their source',
             check_knowledge_base_and_citations)
         run('an assistant saved from the chat settings starts a new chat with them', check_assistants)

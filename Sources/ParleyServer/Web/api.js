@@ -131,6 +131,14 @@ export async function uploadDocument(baseId, file) {
   return response.json();
 }
 
+/** Imports another app's export file (sent as the body); resolves with the report. */
+export async function importChats(file) {
+  const response = await request('/imports', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: file,
+  });
+  return response.json();
+}
+
 /** Posts a message; resolves with the streaming response or rejects with an ApiError. */
 export function postMessage(conversationId, body, signal) {
   return request(`/conversations/${conversationId}/messages`, {

@@ -1,6 +1,6 @@
 // The conversation list: pinned ones on top, then newest first, paged as it scrolls; search, rename, pin, tag
 // (a tag filters the list), archive (the archived list restores) and delete.
-import { api } from './api.js';
+import { api, importChats } from './api.js';
 import { h, icon, byId, confirmAction, toast } from './dom.js';
 
 const pageSize = 30;
@@ -20,6 +20,8 @@ export class Sidebar {
       byId('show-archived').textContent = this.archivedView ? 'Back to chats' : 'Archived chats';
       this.reload();
     });
+    const picker = byId('import-file');
+    picker.addEventListener('change', () => { const [file] = picker.files; picker.value = ''; if (file) this.importFile(file); });
     this.status = byId('list-status');
     this.results = byId('search-results');
     this.search = byId('search-input');
@@ -259,5 +261,19 @@ export class Sidebar {
     }
     this.results.hidden = false;
     this.list.hidden = true;
+  }
+
+  /** Imports a ChatGPT, Open WebUI or LibreChat export and says what came in. */
+  async importFile(file) {
+    toast(`Importing ${file.name}…`, 60000);
+    try {
+      const report = await importChats(file);
+      const skipped = report.skipped_count ? `, ${report.skipped_count} skipped (${report.skipped[0].reason})` : '';
+      const stopped = report.failure ? `; the file stopped being readable: ${report.failure}` : '';
+      toast(`Imported ${report.conversations} chat${report.conversations === 1 ? '' : 's'}${skipped}${stopped}`, 8000);
+      this.reload();
+    } catch (error) {
+      toast(`Nothing imported: ${error.explanation}`, 8000);
+    }
   }
 }
