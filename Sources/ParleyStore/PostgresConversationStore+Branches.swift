@@ -69,8 +69,10 @@ extension PostgresConversationStore {
                     WITH RECURSIVE down(id, depth) AS (
                         SELECT \(messageID)::uuid, 0
                         UNION ALL
-                        SELECT c.id, down.depth + 1 FROM down JOIN messages c ON c.parent_id = down.id
-                        WHERE c.idx = (SELECT max(n.idx) FROM messages n WHERE n.parent_id = down.id)
+                        SELECT c.id, down.depth + 1 FROM down
+                        JOIN messages c ON c.conversation_id = \(conversationID) AND c.parent_id = down.id
+                        WHERE c.idx = (SELECT max(n.idx) FROM messages n
+                                       WHERE n.conversation_id = \(conversationID) AND n.parent_id = down.id)
                     ) SELECT id FROM down WHERE depth > 0 ORDER BY depth
                     """, logger: logger).decode(UUID.self) { falling.append(id) }
                 let activated = up.filter { !$0.active }.map(\.id) + falling

@@ -60,10 +60,11 @@ extension SQLiteConversationStore {
                 WITH RECURSIVE down(id) AS (
                     SELECT ?
                     UNION ALL
-                    SELECT c.id FROM down JOIN messages c ON c.parent_id = down.id
-                    WHERE c.idx = (SELECT max(n.idx) FROM messages n WHERE n.parent_id = down.id)
+                    SELECT c.id FROM down JOIN messages c ON c.conversation_id = ? AND c.parent_id = down.id
+                    WHERE c.idx = (SELECT max(n.idx) FROM messages n WHERE n.conversation_id = ? AND n.parent_id = down.id)
                 ) SELECT id FROM down WHERE id <> ?
-                """, arguments: [messageID.lowercased, messageID.lowercased])
+                """, arguments: [messageID.lowercased, conversationID.lowercased, conversationID.lowercased,
+                                 messageID.lowercased])
             try db.execute(sql: "UPDATE messages SET active = 0 WHERE conversation_id = ? AND active = 1 AND idx > ?",
                            arguments: [conversationID.lowercased, fork])
             let activated = rising + falling

@@ -31,6 +31,7 @@ import Testing
         let message = Message(id: .v7(), conversationID: .v7(), index: 1, parentID: nil, role: .user, content: "",
                               model: nil, status: .complete, createdAt: now, updatedAt: now)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(API.messageJSON(message).utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["id", "conversation_id", "index", "role", "content", "status", "created_at", "updated_at"])
+        #expect(Set(object.keys) == ["id", "conversation_id", "index", "role", "content", "status", "created_at", "updated_at",
+                                     "active"])
     }
 }
