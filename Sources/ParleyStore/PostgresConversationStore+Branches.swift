@@ -5,19 +5,8 @@ import PostgresNIO
 /// Branches: the versions of a message, the whole tree, and switching the active branch.
 extension PostgresConversationStore {
     public func messageTree(conversationID: UUID, owner: UserID, after: Int, limit: Int) async throws -> MessagePage {
-        let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
-            + "FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = $1 "
-            + "LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 "
-            + "WHERE m.conversation_id = $2 AND m.idx > $3 ORDER BY m.idx LIMIT $4"
-        var binds = PostgresBindings()
-        binds.append(owner.rawValue)
-        binds.append(conversationID)
-        binds.append(after)
-        binds.append(limit + 1)
-        let rows = try await perform {
-            try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
-        }
-        if rows.isEmpty { _ = try await conversation(id: conversationID, owner: owner) }
+        let rows = try await messageRows(conversationID: conversationID, owner: owner, condition: "m.idx > $3",
+                                         order: "ASC", bound: after, limit: limit)
         return MessagePage(messages: try rows.prefix(limit).map(Self.message(from:)), hasMore: rows.count > limit)
     }
 
@@ -28,13 +17,16 @@ extension PostgresConversationStore {
         let roots = messages.contains { $0.parentID == nil }
         let versions = try await perform {
             var versions: [BranchVersion] = []
+            // Two index searches (an OR would scan the whole conversation).
             let rows = try await client.query("""
-                SELECT id, parent_id, role FROM messages
-                WHERE conversation_id = \(conversationID) AND (parent_id = ANY(\(parents)::uuid[])
-                                                               OR (\(roots) AND parent_id IS NULL))
+                SELECT id, parent_id, role, idx FROM messages
+                WHERE conversation_id = \(conversationID) AND parent_id = ANY(\(parents)::uuid[])
+                UNION ALL
+                SELECT id, parent_id, role, idx FROM messages
+                WHERE conversation_id = \(conversationID) AND parent_id IS NULL AND \(roots)
                 ORDER BY idx
                 """, logger: logger)
-            for try await (id, parent, role) in rows.decode((UUID, UUID?, String).self) {
+            for try await (id, parent, role, _) in rows.decode((UUID, UUID?, String, Int).self) {
                 versions.append(BranchVersion(id: id, parentID: parent, role: role))
             }
             return versions

@@ -10,8 +10,8 @@ extension PostgresConversationStore {
         m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason, m.active
         """
 
-    /// One round trip: the page is read with the ownership check inside it; only an empty page asks
-    /// whether the conversation exists at all.
+    /// The active branch's page, read with the ownership check inside it, then the versions of its messages that
+    /// have several: two round trips.
     public func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage {
         // One more row than asked tells whether more lie beyond the page.
         let (condition, order, bound) = switch window {
@@ -19,10 +19,22 @@ extension PostgresConversationStore {
         case .before(let index): ("m.idx < $3", "DESC", index)
         case .after(let index): ("m.idx > $3", "ASC", index)
         }
+        let rows = try await messageRows(conversationID: conversationID, owner: owner,
+                                         condition: "m.active AND \(condition)", order: order, bound: bound, limit: limit)
+        let page = try rows.prefix(limit).map(Self.message(from:))
+        let messages = try await withSiblings(order == "DESC" ? page.reversed() : page, conversationID: conversationID)
+        return MessagePage(messages: messages, hasMore: rows.count > limit)
+    }
+
+    /// Up to `limit + 1` of the conversation's message rows meeting `condition` (with `$3` bound to `bound`) in
+    /// index `order`, read with the ownership check inside the query; an empty result asks whether the
+    /// conversation exists at all (throwing notFound for another user's or an unknown one).
+    func messageRows(conversationID: UUID, owner: UserID, condition: String, order: String, bound: Int,
+                     limit: Int) async throws -> [PostgresRow] {
         let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
             + "FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = $1 "
             + "LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 "
-            + "WHERE m.conversation_id = $2 AND m.active AND \(condition) ORDER BY m.idx \(order) LIMIT $4"
+            + "WHERE m.conversation_id = $2 AND \(condition) ORDER BY m.idx \(order) LIMIT $4"
         var binds = PostgresBindings()
         binds.append(owner.rawValue)
         binds.append(conversationID)
@@ -31,13 +43,8 @@ extension PostgresConversationStore {
         let rows = try await perform {
             try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
         }
-        if rows.isEmpty {
-            // Throws notFound for another user's or an unknown conversation.
-            _ = try await conversation(id: conversationID, owner: owner)
-        }
-        let page = try rows.prefix(limit).map(Self.message(from:))
-        let messages = try await withSiblings(order == "DESC" ? page.reversed() : page, conversationID: conversationID)
-        return MessagePage(messages: messages, hasMore: rows.count > limit)
+        if rows.isEmpty { _ = try await conversation(id: conversationID, owner: owner) }
+        return rows
     }
 
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws

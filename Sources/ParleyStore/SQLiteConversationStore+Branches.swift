@@ -24,12 +24,15 @@ extension SQLiteConversationStore {
         let roots = messages.contains { $0.parentID == nil }
         let placeholders = Array(repeating: "?", count: parents.count).joined(separator: ",")
         let rows = try await read { db in
+            // Two index searches (an OR would scan the whole conversation).
             try Row.fetchAll(db, sql: """
-                SELECT id, parent_id, role FROM messages
-                WHERE conversation_id = ? AND (parent_id IN (\(placeholders.isEmpty ? "NULL" : placeholders))
-                                               OR (? AND parent_id IS NULL))
+                SELECT id, parent_id, role, idx FROM messages
+                WHERE conversation_id = ? AND parent_id IN (\(placeholders.isEmpty ? "NULL" : placeholders))
+                UNION ALL
+                SELECT id, parent_id, role, idx FROM messages WHERE conversation_id = ? AND parent_id IS NULL AND ?
                 ORDER BY idx
-                """, arguments: StatementArguments([conversationID.lowercased] + parents + [roots ? 1 : 0]))
+                """, arguments: StatementArguments([conversationID.lowercased] + parents
+                                                   + [conversationID.lowercased, roots ? 1 : 0]))
                 .map { row -> BranchVersion in
                     let id: String = row[0], parent: String? = row[1], role: String = row[2]
                     return BranchVersion(id: UUID(text: id), parentID: parent.flatMap { UUID(text: $0) }, role: role)
