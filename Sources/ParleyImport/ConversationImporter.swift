@@ -69,7 +69,7 @@ public struct ConversationImporter: Sendable {
             }
             let title = (object["title"] as? String) ?? ((object["chat"] as? [String: Any])?["title"] as? String)
             guard let format = ExportFormat.of(object) else {
-                return skip(position, title: title, "not a conversation of ChatGPT, Open WebUI or LibreChat", in: &report)
+                return skip(position, title: title, "not a conversation of ChatGPT, Open WebUI, LibreChat or Parley", in: &report)
             }
             if !report.formats.contains(format) { report.formats.append(format) }
             let read = format.read(object)

@@ -10,10 +10,13 @@ public enum ExportFormat: String, Sendable, Codable {
     /// LibreChat's conversation export: `conversationId` and `messages`, flat (with `parentMessageId`) or nested
     /// (`children`).
     case libreChat = "librechat"
+    /// Parley's own JSON export (the ⚙ dialog's): the conversation and every message of every branch.
+    case parley
 
     /// The format of one exported conversation, nil when it is none Parley knows.
     public static func of(_ object: [String: Any]) -> ExportFormat? {
         if object["mapping"] is [String: Any] { return .chatGPT }
+        if object["conversation"] is [String: Any], object["messages"] is [Any], object["exported_at"] != nil { return .parley }
         if object["conversationId"] != nil, object["messages"] is [Any] { return .libreChat }
         if let chat = object["chat"] as? [String: Any], chat["history"] != nil || chat["messages"] != nil { return .openWebUI }
         if object["history"] is [String: Any] { return .openWebUI }
@@ -26,6 +29,7 @@ public enum ExportFormat: String, Sendable, Codable {
         case .chatGPT: Self.readChatGPT(object)
         case .openWebUI: Self.readOpenWebUI(object)
         case .libreChat: Self.readLibreChat(object)
+        case .parley: Self.readParley(object)
         }
     }
 
@@ -120,6 +124,27 @@ public enum ExportFormat: String, Sendable, Codable {
         }
         return ImportedConversation(title: object["title"] as? String ?? "", createdAt: date(object["createdAt"]),
                                     updatedAt: date(object["updatedAt"]), nodes: nodes, activeLeaf: nil)
+    }
+
+    // MARK: Parley
+
+    static func readParley(_ object: [String: Any]) -> ImportedConversation {
+        let conversation = object["conversation"] as? [String: Any] ?? [:]
+        var nodes: [ImportedConversation.Node] = []
+        var leaf: (index: Int, id: String)?
+        for case let message as [String: Any] in object["messages"] as? [Any] ?? [] {
+            guard let id = message["id"] as? String else { continue }
+            let index = message["index"] as? Int ?? 0
+            if message["active"] as? Bool ?? true, index >= (leaf?.index ?? 0) { leaf = (index, id) }
+            nodes.append(.init(id: id, parentID: message["parent_id"] as? String,
+                               role: (message["role"] as? String).flatMap(role(named:)), text: text(of: message["content"]),
+                               createdAt: date(message["created_at"]), model: message["model"] as? String))
+        }
+        var imported = ImportedConversation(title: conversation["title"] as? String ?? "",
+                                            createdAt: date(conversation["created_at"]),
+                                            updatedAt: date(conversation["updated_at"]), nodes: nodes, activeLeaf: leaf?.id)
+        imported.systemPrompt = conversation["system_prompt"] as? String
+        return imported
     }
 
     // MARK: Shared

@@ -29,6 +29,8 @@ public struct ImportedConversation: Sendable {
     public var nodes: [Node]
     /// The node the app had selected (its current branch ends there); nil: the newest leaf.
     public var activeLeaf: String?
+    /// The conversation's own system prompt, where the export has one.
+    public var systemPrompt: String?
 
     public init(title: String, createdAt: Date?, updatedAt: Date?, nodes: [Node], activeLeaf: String?) {
         self.title = title
@@ -117,7 +119,8 @@ public struct ImportedConversation: Sendable {
         let firstQuestion = messages.first { $0.role == .user }?.content ?? "Imported conversation"
         let name = String((trimmedTitle.isEmpty ? firstQuestion : trimmedTitle).prefix(Self.maxTitleLength))
         let updated = max(updatedAt ?? previousTime, previousTime)
-        let conversation = Conversation(id: conversationID, ownerID: owner, title: name, model: nil, systemPrompt: nil,
+        let prompt = systemPrompt.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        let conversation = Conversation(id: conversationID, ownerID: owner, title: name, model: nil, systemPrompt: prompt,
                                         messageCount: active.count, createdAt: start, updatedAt: updated)
         var result = ConversationImport(conversation: conversation, messages: messages)
         result.parentsAreExplicit = true

@@ -21,6 +21,15 @@ import Testing
         return reply.json["data"] as? [[String: Any]] ?? []
     }
 
+    /// A tree as text, whatever its ids and order: each message's parent's text, its own, and whether it is active.
+    static func shape(_ tree: [[String: Any]]) -> [String] {
+        let text = Dictionary(tree.compactMap { m in (m["id"] as? String).map { ($0, m["content"] as? String ?? "") } },
+                              uniquingKeysWith: { first, _ in first })
+        return tree.map { m in
+            "\((m["parent_id"] as? String).flatMap { text[$0] } ?? "-") → \(m["content"] as? String ?? "") \(m["active"] as? Bool ?? false)"
+        }.sorted()
+    }
+
     @Test func editsAndRegenerationsMakeVersionsThatCanBeSwitchedTo() async throws {
         try await TestParley.with { parley in
             let conversation = try await parley.createConversation()
@@ -62,6 +71,21 @@ import Testing
             #expect(tree.filter { $0["active"] as? Bool == true }.count == 6)
             let firstPage = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages?branches=all&limit=10")
             #expect(firstPage.json["has_more"] as? Bool == true && firstPage.json["next_after"] as? Int != nil)
+
+            // The JSON export (as the ⚙ dialog writes it) imports back as the same tree with the same branch shown.
+            let stored = try await parley.request(.GET, "/api/v1/conversations/\(conversation)")
+            let document: [String: Any] = ["conversation": stored.json, "messages": tree, "exported_at": "2026-12-06T00:00:00Z"]
+            let exported = String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self)
+            let imported = try await parley.request(.POST, "/api/v1/imports", body: exported)
+            #expect(imported.status == 201 && imported.json["formats"] as? [String] == ["parley"], "\(imported.body.prefix(300))")
+            let list = try await parley.request(.GET, "/api/v1/conversations?limit=50")
+            let copies = (list.json["data"] as? [[String: Any]] ?? []).filter { ($0["id"] as? String) != conversation
+                && ($0["title"] as? String) == stored.json["title"] as? String }
+            let copy = try #require(copies.first?["id"] as? String, "\(list.body.prefix(400))")
+            let copiedTree = try await Self.page(parley, copy, "?branches=all&limit=100")
+            #expect(Self.shape(copiedTree) == Self.shape(tree), "every message under the same parent, on or off the branch")
+            #expect(try await Self.page(parley, copy).compactMap { $0["content"] as? String }
+                    == messages.compactMap { $0["content"] as? String } + [next.first?.data["content"] as? String ?? "", next.deltaText])
 
             // A version off the branch cannot be replaced; bad requests are clear.
             let offBranch = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/messages",

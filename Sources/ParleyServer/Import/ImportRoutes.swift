@@ -5,7 +5,7 @@ import ParleyCore
 import ParleyImport
 
 /// `POST /api/v1/imports`: another chat app's export (ChatGPT's `conversations.json`, Open WebUI's chat export,
-/// LibreChat's conversation export) as the request body; the conversations in it become the caller's, with their
+/// LibreChat's conversation export, Parley's own JSON export) as the request body; the conversations in it become the caller's, with their
 /// branches. The body is read as it arrives and each conversation stored when it is complete, so a file of any
 /// size up to `import_max_bytes` is imported in the memory of its largest conversation.
 struct ImportRoutes: Sendable {

@@ -66,7 +66,7 @@ extension APIDescription {
               body: .json(.object(["rating": .integer(-1...1), "comment": JSONSchema.string(maxLength: 10_000).orNull],
                                   required: ["rating"]))),
         .init("DELETE", "/api/v1/messages/{id}/feedback", "Remove a rating", tag: "Messages", answer: .empty),
-        .init("POST", "/api/v1/imports", "Import another app's export (ChatGPT conversations.json, Open WebUI, LibreChat)",
+        .init("POST", "/api/v1/imports", "Import an export (ChatGPT conversations.json, Open WebUI, LibreChat, Parley's JSON)",
               tag: "Conversations", body: .file, answer: .json(201)),
         .init("GET", "/api/v1/search", "Search the user's messages", tag: "Search",
               query: ["q": .string(maxLength: 200), "limit": .integer(1...50), "offset": .integer(0...1000)]),
