@@ -7,12 +7,12 @@ struct BranchVersion {
     var id: UUID?
     var parentID: UUID?
     var role: String
+    var index: Int
 
-    /// The page's messages with ``Message/siblingIDs`` set where a message has more than one version; `versions`
-    /// are oldest first.
+    /// The page's messages with ``Message/siblingIDs`` set (oldest first) where a message has more than one version.
     static func attach(_ versions: [BranchVersion], to messages: [Message]) -> [Message] {
         var groups: [String: [UUID]] = [:]
-        for version in versions {
+        for version in versions.sorted(by: { $0.index < $1.index }) {
             guard let id = version.id else { continue }
             groups[key(parent: version.parentID, role: version.role), default: []].append(id)
         }

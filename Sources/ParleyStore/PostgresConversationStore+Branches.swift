@@ -10,24 +10,24 @@ extension PostgresConversationStore {
         return MessagePage(messages: try rows.prefix(limit).map(Self.message(from:)), hasMore: rows.count > limit)
     }
 
-    /// The page with the versions of each of its messages that has several (one indexed query).
+    /// The page with the versions of each of its messages that has several.
     func withSiblings(_ messages: [Message], conversationID: UUID) async throws -> [Message] {
         guard !messages.isEmpty else { return messages }
         let parents = Array(Set(messages.compactMap(\.parentID)))
         let roots = messages.contains { $0.parentID == nil }
         let versions = try await perform {
             var versions: [BranchVersion] = []
-            // Two index searches (an OR would scan the whole conversation).
+            // Two searches of (conversation, parent); no OR and no ORDER BY, which could walk the whole
+            // conversation by index instead. Sorted by ``BranchVersion/attach(_:to:)``.
             let rows = try await client.query("""
                 SELECT id, parent_id, role, idx FROM messages
                 WHERE conversation_id = \(conversationID) AND parent_id = ANY(\(parents)::uuid[])
                 UNION ALL
                 SELECT id, parent_id, role, idx FROM messages
                 WHERE conversation_id = \(conversationID) AND parent_id IS NULL AND \(roots)
-                ORDER BY idx
                 """, logger: logger)
-            for try await (id, parent, role, _) in rows.decode((UUID, UUID?, String, Int).self) {
-                versions.append(BranchVersion(id: id, parentID: parent, role: role))
+            for try await (id, parent, role, index) in rows.decode((UUID, UUID?, String, Int).self) {
+                versions.append(BranchVersion(id: id, parentID: parent, role: role, index: index))
             }
             return versions
         }
