@@ -79,11 +79,21 @@ public struct ImportedConversation: Sendable {
             ((node.createdAt ?? start).timeIntervalSince1970, order[node.id] ?? 0)
         }
         // Depth first, parents before children, siblings oldest first: every branch's indexes rise.
+        // Nodes caught in a cycle of parents are reached from none of the roots: the oldest of each becomes one.
         var sequence: [Node] = []
-        var stack = (children[nil] ?? []).sorted { sortKey($0) > sortKey($1) }
-        while let node = stack.popLast() {
-            sequence.append(node)
-            stack.append(contentsOf: (children[node.id] ?? []).sorted { sortKey($0) > sortKey($1) })
+        var visited: Set<String> = []
+        var starts = (children[nil] ?? []).sorted { sortKey($0) < sortKey($1) }
+            + kept.filter { parentOf[$0.id] != nil }.sorted { sortKey($0) < sortKey($1) }
+        starts.reverse()
+        while let start = starts.popLast() {
+            guard !visited.contains(start.id) else { continue }
+            if parentOf[start.id].map({ !visited.contains($0) }) == true { parentOf[start.id] = nil }
+            var stack = [start]
+            while let node = stack.popLast() {
+                guard visited.insert(node.id).inserted else { continue }
+                sequence.append(node)
+                stack.append(contentsOf: (children[node.id] ?? []).sorted { sortKey($0) > sortKey($1) })
+            }
         }
         // The active branch: from the app's selected node (or its nearest kept ancestor), else the newest leaf.
         var leaf: String?

@@ -74,5 +74,15 @@ import Testing
         let imported = try #require(ExportFormat.chatGPT.read(object).conversationImport(owner: UserID("a")))
         #expect(Set(imported.messages.map(\.content)) == ["loop x", "orphan"])
         #expect(imported.messages.allSatisfy { $0.parentID == nil })
+
+        // Two messages each naming the other as parent: both come in, the older one first.
+        let loop: [String: Any] = ["mapping": [
+            "p": ["id": "p", "parent": "q", "message": ["author": ["role": "user"], "create_time": 10, "content": ["parts": ["first"]]]],
+            "q": ["id": "q", "parent": "p", "message": ["author": ["role": "assistant"], "create_time": 20, "content": ["parts": ["second"]]]],
+        ]]
+        let both = try #require(ExportFormat.chatGPT.read(loop).conversationImport(owner: UserID("a")))
+        #expect(both.messages.map(\.content) == ["first", "second"])
+        #expect(both.messages[0].parentID == nil && both.messages[1].parentID == both.messages[0].id)
+        try both.validate()
     }
 }
