@@ -25,6 +25,12 @@ struct BranchVersion {
         }
     }
 
+    /// False when a conversation cannot hold versions: as many messages on its active branch as indexes given
+    /// out means none was replaced (an edit takes at least two off the branch) and none deleted.
+    static func mayHaveVersions(messageCount: Int, lastIndex: Int) -> Bool {
+        messageCount != lastIndex
+    }
+
     private static func key(parent: UUID?, role: String) -> String {
         (parent?.lowercased ?? "") + "/" + role
     }

@@ -10,8 +10,8 @@ extension PostgresConversationStore {
         m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason, m.active
         """
 
-    /// The active branch's page, read with the ownership check inside it, then the versions of its messages that
-    /// have several: two round trips.
+    /// The active branch's page, read with the ownership check inside it; in a conversation that may hold
+    /// versions (see ``BranchVersion/mayHaveVersions(messageCount:lastIndex:)``), a second round trip reads them.
     public func messages(conversationID: UUID, owner: UserID, window: MessageWindow, limit: Int) async throws -> MessagePage {
         // One more row than asked tells whether more lie beyond the page.
         let (condition, order, bound) = switch window {
@@ -22,7 +22,12 @@ extension PostgresConversationStore {
         let rows = try await messageRows(conversationID: conversationID, owner: owner,
                                          condition: "m.active AND \(condition)", order: order, bound: bound, limit: limit)
         let page = try rows.prefix(limit).map(Self.message(from:))
-        let messages = try await withSiblings(order == "DESC" ? page.reversed() : page, conversationID: conversationID)
+        var messages = order == "DESC" ? page.reversed() : page
+        if let first = rows.first?.makeRandomAccess(),
+           BranchVersion.mayHaveVersions(messageCount: try first["c_message_count"].decode(Int.self),
+                                         lastIndex: try first["c_last_index"].decode(Int.self)) {
+            messages = try await withSiblings(messages, conversationID: conversationID)
+        }
         return MessagePage(messages: messages, hasMore: rows.count > limit)
     }
 
@@ -31,7 +36,8 @@ extension PostgresConversationStore {
     /// conversation exists at all (throwing notFound for another user's or an unknown one).
     func messageRows(conversationID: UUID, owner: UserID, condition: String, order: String, bound: Int,
                      limit: Int) async throws -> [PostgresRow] {
-        let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at "
+        let sql = "SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at AS f_updated_at, "
+            + "c.message_count AS c_message_count, c.last_index AS c_last_index "
             + "FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.owner_id = $1 "
             + "LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = $1 "
             + "WHERE m.conversation_id = $2 AND \(condition) ORDER BY m.idx \(order) LIMIT $4"

@@ -17,29 +17,25 @@ extension SQLiteConversationStore {
         return MessagePage(messages: Array(rows.prefix(limit)), hasMore: rows.count > limit)
     }
 
-    /// The page with the versions of each of its messages that has several.
-    func withSiblings(_ messages: [Message], conversationID: UUID) async throws -> [Message] {
+    /// The page with the versions of each of its messages that has several, read in the page's transaction.
+    static func withSiblings(_ db: Database, _ messages: [Message], conversationID: UUID) throws -> [Message] {
         guard !messages.isEmpty else { return messages }
         let parents = Array(Set(messages.compactMap(\.parentID))).map(\.lowercased)
         let roots = messages.contains { $0.parentID == nil }
         let placeholders = Array(repeating: "?", count: parents.count).joined(separator: ",")
-        let rows = try await read { db in
-            // Two searches of (conversation, parent); no OR and no ORDER BY, either of which makes SQLite walk the
-            // whole conversation by index instead. Sorted here.
-            try Row.fetchAll(db, sql: """
-                SELECT id, parent_id, role, idx FROM messages
-                WHERE conversation_id = ? AND parent_id IN (\(placeholders.isEmpty ? "NULL" : placeholders))
-                UNION ALL
-                SELECT id, parent_id, role, idx FROM messages WHERE conversation_id = ? AND parent_id IS NULL AND ?
-                """, arguments: StatementArguments([conversationID.lowercased] + parents
-                                                   + [conversationID.lowercased, roots ? 1 : 0]))
-                .map { row -> BranchVersion in
-                    let id: String = row[0], parent: String? = row[1], role: String = row[2]
-                    return BranchVersion(id: UUID(text: id), parentID: parent.flatMap { UUID(text: $0) }, role: role,
-                                         index: row[3])
-                }
-        }
-        return BranchVersion.attach(rows, to: messages)
+        // Two searches of (conversation, parent); no OR and no ORDER BY, either of which makes SQLite walk the
+        // whole conversation by index instead. Sorted by ``BranchVersion/attach(_:to:)``.
+        let versions = try Row.fetchAll(db, sql: """
+            SELECT id, parent_id, role, idx FROM messages
+            WHERE conversation_id = ? AND parent_id IN (\(placeholders.isEmpty ? "NULL" : placeholders))
+            UNION ALL
+            SELECT id, parent_id, role, idx FROM messages WHERE conversation_id = ? AND parent_id IS NULL AND ?
+            """, arguments: StatementArguments([conversationID.lowercased] + parents + [conversationID.lowercased, roots ? 1 : 0]))
+            .map { row -> BranchVersion in
+                let id: String = row[0], parent: String? = row[1], role: String = row[2]
+                return BranchVersion(id: UUID(text: id), parentID: parent.flatMap { UUID(text: $0) }, role: role, index: row[3])
+            }
+        return BranchVersion.attach(versions, to: messages)
     }
 
     public func switchBranch(conversationID: UUID, owner: UserID, to messageID: UUID) async throws {

@@ -11,20 +11,26 @@ extension SQLiteConversationStore {
         case .before(let index): ("m.idx < ?", "DESC", index)
         case .after(let index): ("m.idx > ?", "ASC", index)
         }
-        let rows = try await read { db -> [Message]? in
-            guard try Self.owns(db, conversationID: conversationID, owner: owner) else { return nil }
-            return try Row.fetchAll(db, sql: """
+        let page = try await read { db -> MessagePage? in
+            guard let counts = try Row.fetchOne(db, sql: """
+                SELECT message_count, last_index FROM conversations WHERE id = ? AND owner_id = ?
+                """, arguments: [conversationID.lowercased, owner.rawValue]) else { return nil }
+            let rows = try Row.fetchAll(db, sql: """
                 SELECT \(Self.messageColumns), f.rating, f.comment, f.updated_at
                 FROM messages m LEFT JOIN feedback f ON f.message_id = m.id AND f.user_id = ?
                 WHERE m.conversation_id = ? AND m.active = 1 AND \(condition)
                 ORDER BY m.idx \(order) LIMIT ?
                 """, arguments: [owner.rawValue, conversationID.lowercased, bound, limit + 1])
                 .map(Self.message(from:))
+            let shown = rows.prefix(limit)
+            var messages = order == "DESC" ? shown.reversed() : Array(shown)
+            if BranchVersion.mayHaveVersions(messageCount: counts[0], lastIndex: counts[1]) {
+                messages = try Self.withSiblings(db, messages, conversationID: conversationID)
+            }
+            return MessagePage(messages: messages, hasMore: rows.count > limit)
         }
-        guard let rows else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
-        let page = rows.prefix(limit)
-        let messages = try await withSiblings(order == "DESC" ? page.reversed() : Array(page), conversationID: conversationID)
-        return MessagePage(messages: messages, hasMore: rows.count > limit)
+        guard let page else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
+        return page
     }
 
     public func contextMessages(conversationID: UUID, before: Int, limit: Int) async throws
