@@ -412,7 +412,11 @@ export class Chat {
 
   /** Makes the branch through a message (another version of one on screen) the one shown and continued. */
   async switchBranch(messageId) {
-    if (this.isBusy() || !this.conversation) return;
+    if (!this.conversation) return;
+    if (this.isBusy()) {
+      this.showError('Stop the answer, or let it finish, before switching to another version.');
+      return;
+    }
     const id = this.conversation.id;
     this.hideError();
     try {

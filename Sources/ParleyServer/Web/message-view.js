@@ -121,12 +121,11 @@ export class MessageView {
   /** `‹ 2/3 ›`: which version of the message this is, with buttons to switch to the one before or after. */
   versions(siblings) {
     const at = siblings.indexOf(this.message.id);
-    const busy = this.chat.isBusy();
     const step = (offset, label, symbol) => {
       const target = siblings[at + offset];
       const button = h('button', { type: 'button', class: 'link-button', 'aria-label': label, title: label,
         onclick: () => this.chat.switchBranch(target) }, symbol);
-      button.disabled = busy || target === undefined;
+      button.disabled = target === undefined;
       return button;
     };
     return h('span', { class: 'versions', role: 'group', 'aria-label': 'Versions' },
