@@ -176,8 +176,9 @@ public enum ExportFormat: String, Sendable, Codable {
             return seconds > 0 ? Date(timeIntervalSince1970: seconds) : nil
         }
         guard let text = value as? String else { return nil }
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return withFraction.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+        return (try? Date(text, strategy: withFraction)) ?? (try? Date(text, strategy: .iso8601))
     }
+
+    /// Made once: an export has a time on every message.
+    static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }

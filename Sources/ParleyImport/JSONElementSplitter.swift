@@ -89,7 +89,6 @@ public struct JSONElementSplitter: Sendable {
         inString = false
         escaped = false
         oversized = false
-        current.removeAll(keepingCapacity: current.capacity <= 1 << 20)
     }
 
     private mutating func take(_ byte: UInt8, into pieces: inout [Piece]) throws(Failure) {
