@@ -4,10 +4,30 @@ import Foundation
 public struct ChatMessage: Sendable, Equatable, Codable {
     public var role: Role
     public var content: String
-    public init(role: Role, content: String) {
+    /// Attachments still to be read (a message from history): the chat service puts a file's text in ``content``
+    /// and an image in ``images`` before the message goes upstream. They count in the context budget meanwhile.
+    public var attachments: [AttachmentReference] = []
+    /// Images sent with the text, as content parts.
+    public var images: [ImagePart] = []
+    public init(role: Role, content: String, attachments: [AttachmentReference] = [], images: [ImagePart] = []) {
         self.role = role
         self.content = content
+        self.attachments = attachments
+        self.images = images
     }
+}
+
+/// An image sent to a vision model.
+public struct ImagePart: Sendable, Equatable, Codable {
+    public var mediaType: String
+    public var data: Data
+    public init(mediaType: String, data: Data) {
+        self.mediaType = mediaType
+        self.data = data
+    }
+
+    /// A `data:` URL of the image, as OpenAI's `image_url` part takes it.
+    public var dataURL: String { "data:\(mediaType);base64,\(data.base64EncodedString())" }
 }
 
 /// A chat completion request in provider-neutral form.

@@ -8,6 +8,8 @@ public struct ChatLimits: Sendable {
     public var contextTokenBudget: Int
     /// `max_tokens` sent upstream, when set.
     public var maxOutputTokens: Int?
+    /// Most attachments on one message.
+    public var maxAttachmentsPerMessage = 10
     public init(maxMessageCharacters: Int = 100_000, contextTokenBudget: Int = 8_192, maxOutputTokens: Int? = nil) {
         self.maxMessageCharacters = maxMessageCharacters
         self.contextTokenBudget = contextTokenBudget
@@ -26,6 +28,10 @@ public struct ChatService: Sendable {
     public var grounding: (any Grounding)?
     /// Names conversations after their first exchange; nil: they keep the first line of their first message.
     public var titler: ConversationTitler?
+    /// Where attached files and images are kept; nil: messages cannot carry attachments.
+    public var attachments: (any AttachmentStore)?
+    /// The models that take images (by name); an image for any other is refused before the turn is stored.
+    public var visionModels = ModelNamePatterns([])
 
     /// History is read backwards, first a page with the turn itself, then larger ones, until the budget is full.
     static let firstHistoryPage = 32
@@ -49,10 +55,13 @@ public struct ChatService: Sendable {
     /// With `replacingFrom`, the new message is a new version of the user message at that index: it and what
     /// followed leave the active branch (kept, their running answers stopped) — editing a message, or asking
     /// again for an answer.
-    public func postMessage(owner: UserID, conversationID: UUID, content: String, model requestedModel: String?,
-                            replacingFrom: Int? = nil) async throws -> GenerationJob
+    ///
+    /// `attachmentIDs` name the owner's attachments (uploaded first); a message with some may have no text. An
+    /// image for a model that does not take images is refused here, before anything is stored.
+    public func postMessage(owner: UserID, conversationID: UUID, content: String, attachmentIDs: [UUID] = [],
+                            model requestedModel: String?, replacingFrom: Int? = nil) async throws -> GenerationJob
     {
-        guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !attachmentIDs.isEmpty || !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ParleyError.invalid("content must not be empty")
         }
         guard !content.contains("\u{0}") else {
@@ -64,6 +73,15 @@ public struct ChatService: Sendable {
         try hub.checkCapacity()
         let requested = try await requestedModel.asyncMap { try await models.resolve($0) }
         let fallback = requested == nil ? await models.defaultModel() : nil
+        let attached = try await attachmentReferences(attachmentIDs, owner: owner)
+        if attached.contains(where: { $0.kind == .image }) {
+            var model = requested?.id
+            if model == nil { model = try await store.conversation(id: conversationID, owner: owner).model ?? fallback }
+            guard let model, visionModels.matches(model) || requested.map({ visionModels.matches($0.upstreamModel) }) == true else {
+                throw ParleyError.invalid("'\(model ?? "the default model")' does not take images: pick a model that does "
+                    + "(the vision_models setting names them) or remove the image")
+            }
+        }
         // From here the turn is stored and must get a job: a client that goes away must not cancel it half-way.
         let service = self
         return try await Task {
@@ -71,7 +89,7 @@ public struct ChatService: Sendable {
                 await service.hub.stopAll(conversationID: conversationID, fromIndex: index)
             }
             let turn = try await service.store.startTurn(
-                conversationID: conversationID, owner: owner, userContent: content, model: requested?.id,
+                conversationID: conversationID, owner: owner, userContent: content, attachments: attached, model: requested?.id,
                 defaultModel: fallback, historyLimit: Self.firstHistoryPage, lease: service.hub.leaseDuration,
                 replacingFrom: replacingFrom)
             var provider: any ChatProvider
@@ -94,7 +112,8 @@ public struct ChatService: Sendable {
                     try await service.store.setSources(messageID: assistant.id, sources: grounded.sourcesJSON)
                     assistant.sources = grounded.sourcesJSON
                 }
-                context = try await service.buildContext(turn, grounding: grounded?.instructions)
+                context = try await service.buildContext(turn, owner: owner, acceptsImages: service.takesImages(resolved),
+                                                         grounding: grounded?.instructions)
             } catch {
                 // The turn is stored: report the problem through the job, like any failed answer.
                 provider = FailingProvider(error: error)
@@ -155,7 +174,8 @@ public struct ChatService: Sendable {
                     try await service.store.setSources(messageID: assistant.id, sources: grounded.sourcesJSON)
                     assistant.sources = grounded.sourcesJSON
                 }
-                context = try await service.buildContext(turn, grounding: grounded?.instructions,
+                context = try await service.buildContext(turn, owner: owner, acceptsImages: service.takesImages(resolved),
+                                                         grounding: grounded?.instructions,
                                                          answerSoFar: ChatMessage(role: .assistant, content: assistant.content))
             } catch {
                 provider = FailingProvider(error: error)
@@ -204,11 +224,19 @@ public struct ChatService: Sendable {
     /// The messages sent upstream for a turn: the system prompt (with the grounding's instructions and sources)
     /// and the newest history that fits the budget. The turn brought the first page of history; longer histories
     /// are read on in larger pages. `answerSoFar` (an answer being continued) comes last and counts in the budget.
-    func buildContext(_ turn: Turn, grounding: String? = nil, answerSoFar: ChatMessage? = nil) async throws -> [ChatMessage] {
+    /// Attachments are read in: the turn's own files cut to what the budget leaves, earlier ones whole (they were
+    /// counted whole), images as image parts when the model takes them.
+    func buildContext(_ turn: Turn, owner: UserID, acceptsImages: Bool, grounding: String? = nil,
+                      answerSoFar: ChatMessage? = nil) async throws -> [ChatMessage] {
         let system = [turn.systemPrompt, grounding].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n\n")
         var accumulator = ContextBuilder(tokenBudget: limits.contextTokenBudget).start(systemPrompt: system.isEmpty ? nil : system)
         if let answerSoFar { _ = accumulator.offer(answerSoFar) }
-        _ = accumulator.offer(ChatMessage(role: turn.user.role, content: turn.user.content))
+        let question = ChatMessage(role: turn.user.role, content: turn.user.content, attachments: turn.user.attachments)
+        let images = question.attachments.count { $0.kind == .image }
+        let fileBudget = accumulator.remainingTokens - TokenEstimator.tokens(in: question.content)
+            - TokenEstimator.perMessageOverhead - images * TokenEstimator.imageTokens
+        _ = accumulator.offer(try await readAttachments(of: question, owner: owner, acceptsImages: acceptsImages,
+                                                        fileTokenBudget: max(fileBudget, Self.leastFileTokens)))
         var page = turn.history
         var pageSize = Self.firstHistoryPage
         while !accumulator.isFull {
@@ -218,7 +246,12 @@ public struct ChatService: Sendable {
             page = try await store.contextMessages(conversationID: turn.user.conversationID, before: oldest.index,
                                                    limit: pageSize)
         }
-        return accumulator.messages
+        var messages = accumulator.messages
+        for position in messages.indices where !messages[position].attachments.isEmpty {
+            messages[position] = try await readAttachments(of: messages[position], owner: owner, acceptsImages: acceptsImages,
+                                                           fileTokenBudget: nil)
+        }
+        return messages
     }
 }
 

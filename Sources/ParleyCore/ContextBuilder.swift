@@ -8,13 +8,17 @@ import Foundation
 /// token per character, close to real tokenizers.
 public enum TokenEstimator {
     public static let perMessageOverhead = 4
+    /// What an image is counted as: about what OpenAI charges for a 1024-pixel image in high detail (765) and
+    /// Anthropic for one of 1.1 megapixels (1,500), between the two.
+    public static let imageTokens = 1_100
 
     public static func tokens(in text: String) -> Int {
         (text.utf8.count + 3) / 4
     }
 
     public static func tokens(in message: ChatMessage) -> Int {
-        tokens(in: message.content) + perMessageOverhead
+        tokens(in: message.content) + perMessageOverhead + message.attachments.reduce(0) { $0 + $1.tokens }
+            + message.images.count * imageTokens
     }
 }
 
@@ -31,6 +35,8 @@ public struct ContextBuilder: Sendable {
     /// Builds incrementally from history given newest first; call ``offer(_:)`` until it returns false.
     public struct Accumulator: Sendable {
         fileprivate var remaining: Int
+        /// Tokens of the budget not yet spent.
+        public var remainingTokens: Int { remaining }
         fileprivate var newestFirst: [ChatMessage] = []
         fileprivate let system: ChatMessage?
         public private(set) var isFull = false

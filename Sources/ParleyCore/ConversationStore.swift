@@ -49,8 +49,10 @@ public protocol ConversationStore: Sendable {
     /// message on the active branch: editing it, or asking again for its answer), the new user message becomes its
     /// sibling, and it and what followed it leave the active branch in the same transaction (they are kept); the
     /// history read leaves them out. A `replacingFrom` off the active branch throws ``ParleyError/conflict(_:)``.
-    func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
-                   historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn
+    /// The user message records `attachments` (checked by the caller to be the owner's).
+    func startTurn(conversationID: UUID, owner: UserID, userContent: String, attachments: [AttachmentReference],
+                   model: String?, defaultModel: String?, historyLimit: Int, lease: Duration,
+                   replacingFrom: Int?) async throws -> Turn
 
     /// Reopens a finished answer so a generation can continue it: in one statement, the owner's assistant message,
     /// when it is the newest of its conversation and no longer `streaming`, becomes `streaming` again (error and
@@ -143,11 +145,12 @@ extension ConversationStore {
         try await deleteMessages(conversationID: conversationID, owner: owner, fromIndex: 0)
     }
 
-    /// Starts a turn that replaces nothing.
+    /// Starts a turn without attachments.
     public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int, lease: Duration) async throws -> Turn {
-        try await startTurn(conversationID: conversationID, owner: owner, userContent: userContent, model: model,
-                            defaultModel: defaultModel, historyLimit: historyLimit, lease: lease, replacingFrom: nil)
+                          defaultModel: String?, historyLimit: Int, lease: Duration, replacingFrom: Int? = nil) async throws -> Turn {
+        try await startTurn(conversationID: conversationID, owner: owner, userContent: userContent, attachments: [],
+                            model: model, defaultModel: defaultModel, historyLimit: historyLimit, lease: lease,
+                            replacingFrom: replacingFrom)
     }
 
     /// Starts a turn with an explicit model and no history read (for tools and tests).

@@ -76,6 +76,8 @@ public struct Message: Sendable, Equatable {
     /// The versions of this message (its siblings and itself, oldest first) when there is more than one; filled
     /// by history pages, empty otherwise.
     public var siblingIDs: [UUID] = []
+    /// For a user message, the files and images attached to it.
+    public var attachments: [AttachmentReference] = []
 
     public init(id: UUID, conversationID: UUID, index: Int, parentID: UUID?, role: Role, content: String,
                 model: String?, status: MessageStatus, errorMessage: String? = nil, promptTokens: Int? = nil,

@@ -124,7 +124,7 @@ public struct MockLLMServer: Sendable {
         let promptTokens = messages.reduce(0) { $0 + (Self.text(of: $1).utf8.count + 3) / 4 + 4 }
         let system = messages.filter { ($0["role"] as? String) == "system" }.map(Self.text(of:)).joined(separator: "\n")
         let context = script.echoContext
-            ? messages.map { "\($0["role"] as? String ?? "?"): \(Self.text(of: $0))" }.joined(separator: "\n") : nil
+            ? messages.map { "\($0["role"] as? String ?? "?"): \(Self.text(of: $0))\(Self.images(of: $0))" }.joined(separator: "\n") : nil
         let echoed = script.echoParameters ? Self.samplingParameters(of: object)
             : context ?? (script.echoSystem ? system : script.echo ? prompt : nil)
         let tokens = MockScript.replyTokens(count: script.tokens, echoing: echoed)
@@ -297,6 +297,20 @@ public struct MockLLMServer: Sendable {
             return parts.compactMap { $0["text"] as? String }.joined(separator: "\n")
         }
         return ""
+    }
+
+    /// The image parts of a message, as ` [image image/png 1234 bytes ]` each (a URL that is not
+    /// `data:` as ` [image url]`), so a test sees exactly what reached the model.
+    private static func images(of message: [String: Any]) -> String {
+        guard let parts = message["content"] as? [[String: Any]] else { return "" }
+        return parts.compactMap { part -> String? in
+            guard part["type"] as? String == "image_url" else { return nil }
+            let url = (part["image_url"] as? [String: Any])?["url"] as? String ?? ""
+            guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","),
+                  let data = Data(base64Encoded: String(url[url.index(after: comma)...])) else { return " [image url]" }
+            let mediaType = url.dropFirst(5).prefix { $0 != ";" && $0 != "," }
+            return " [image \(mediaType) \(data.count) bytes]"
+        }.joined()
     }
 
     private static func quote(_ text: String) -> String {

@@ -91,6 +91,18 @@ enum API {
     }
 
     /// A message as JSON text. Written by hand: it goes out with every message event, and JSONEncoder is slow.
+    /// An attachment as a message carries it, with where its bytes are read (by its owner only).
+    static func attachmentJSON(_ reference: AttachmentReference) -> String {
+        var object = JSONObjectText()
+        object.field("id", reference.id.lowercased)
+        object.field("name", reference.name)
+        object.field("media_type", reference.mediaType)
+        object.field("kind", reference.kind.rawValue)
+        object.field("size", reference.size)
+        object.field("url", "/api/v1/attachments/\(reference.id.lowercased)/content")
+        return object.closed
+    }
+
     static func messageJSON(_ message: ParleyCore.Message) -> String {
         var object = JSONObjectText()
         object.field("id", message.id.lowercased)
@@ -133,6 +145,9 @@ enum API {
             object.field("reasoning", reasoning)
             object.field("reasoning_ms", message.reasoningMs)
         }
+        if !message.attachments.isEmpty {
+            object.field("attachments", json: "[" + message.attachments.map(attachmentJSON).joined(separator: ",") + "]")
+        }
         if let sources = message.sources {
             // Stored as written by the grounding; the citations are read from the answer as it stands.
             object.field("sources", json: sources)
@@ -147,6 +162,8 @@ enum API {
         var id: String
         var object = "model"
         var upstream: String
+        /// Whether it takes images (`vision_models`).
+        var vision: Bool
     }
 
     struct ModelList: Encodable {
@@ -221,6 +238,18 @@ enum API {
         var content: String
         var model: String?
         var replaces: String?
+        /// Ids of the caller's attachments (uploaded first at `POST /api/v1/attachments`).
+        var attachments: [String]?
+
+        /// The attachment ids as UUIDs; a malformed one is a 400.
+        func attachmentIDs() throws -> [UUID] {
+            try (attachments ?? []).enumerated().map { position, text in
+                guard let id = UUID(text: text) else {
+                    throw ClientError.invalid("attachments[\(position)] is not an attachment id", param: "attachments")
+                }
+                return id
+            }
+        }
     }
 
     /// `message_id`: a message of the conversation whose branch becomes the active one.

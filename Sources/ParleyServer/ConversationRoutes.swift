@@ -204,6 +204,7 @@ struct ConversationRoutes {
         if let model = body.model, model.isEmpty || model.count > Self.maxModelNameLength {
             throw ClientError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
+        let attachmentIDs = try body.attachmentIDs()
         let replacedIndex = try await replacedIndex(body.replaces, conversationID: id, owner: context.owner)
         let ticket = try await admitTurn(context, content: body.content, model: body.model)
         let job: GenerationJob
@@ -211,7 +212,7 @@ struct ConversationRoutes {
             // The job's task inherits the call's span: the turn's writes and upstream attempts are its children.
             job = try await ticket.within {
                 try await chat.postMessage(owner: context.owner, conversationID: id, content: body.content,
-                                           model: body.model, replacingFrom: replacedIndex)
+                                           attachmentIDs: attachmentIDs, model: body.model, replacingFrom: replacedIndex)
             }
             ticket.span?.updateAttributes { attributes in
                 attributes["parley.conversation.id"] = id.lowercased

@@ -130,6 +130,8 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
     }
     let drain = Drain()
     var chat = ChatService(store: store, models: gateway, hub: hub, limits: config.limits)
+    chat.attachments = store
+    chat.visionModels = config.visionModels
     switch config.titles {
     case .off: break
     case .conversationModel: chat.titler = ConversationTitler(store: store, models: gateway, model: nil)

@@ -11,6 +11,7 @@ enum ParleyRoutes {
         router.middlewares.add(RequestGuard(allowedHosts: services.config.effectiveAllowedHosts, maxBodyBytes: services.config.maxBodyBytes,
                                             maxUploadBytes: services.config.knowledge.limits.maxDocumentBytes,
                                             maxImportBytes: services.config.maxImportBytes,
+                                            maxAttachmentBytes: services.config.maxAttachmentBytes,
                                             https: services.config.secureCookies))
         router.middlewares.add(AccessLog())
         router.middlewares.add(ErrorMiddleware())
@@ -39,6 +40,7 @@ enum ParleyRoutes {
                         bodyLimit: bodyLimit).register(on: api)
         PromptRoutes(store: services.store, bodyLimit: bodyLimit).register(on: api)
         ImportRoutes(store: services.store, maxImportBytes: services.config.maxImportBytes).register(on: api)
+        AttachmentRoutes(store: services.store, maxBytes: services.config.maxAttachmentBytes).register(on: api)
         let shares = ShareRoutes(store: services.store, authenticator: authenticator, bodyLimit: bodyLimit)
         shares.registerOwned(on: api)
         // A shared link reads one conversation as it was shared, for whoever has the link (or any signed-in user).
@@ -48,7 +50,8 @@ enum ParleyRoutes {
                       checks: ChatSettingsChecks(store: services.store, models: services.models, limits: services.config.limits),
                       accounting: services.accounting, limit: services.visitorLimit, authenticator: authenticator,
                       drain: services.drain, bodyLimit: bodyLimit).register(on: recorder.group("api/v1/public"))
-        let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis, drain: services.drain)
+        let system = SystemRoutes(store: services.store, models: services.models, redis: services.redis, drain: services.drain,
+                                  visionModels: services.config.visionModels)
         system.register(on: recorder)
         system.registerModels(on: api)
         if let registry = services.metrics {

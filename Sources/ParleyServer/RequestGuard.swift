@@ -40,6 +40,8 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     var maxUploadBytes = 0
     /// The limit of export files imported (``isImport(_:)``), read as a stream.
     var maxImportBytes = 0
+    /// The limit of files attached to messages (``isAttachment(_:)``).
+    var maxAttachmentBytes = 0
     /// Users come over HTTPS (`secure_cookies`): responses carry HSTS.
     var https = false
 
@@ -53,6 +55,11 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     /// An export file brought in from another chat app: its own, larger limit.
     static func isImport(_ request: Request) -> Bool {
         request.method == .post && request.uri.path == "/api/v1/imports"
+    }
+
+    /// `POST /api/v1/attachments`: a file or image for a message.
+    static func isAttachment(_ request: Request) -> Bool {
+        request.method == .post && request.uri.path == "/api/v1/attachments"
     }
 
     static var implementedMethods: Set<HTTPRequest.Method> { [.get, .head, .post, .put, .patch, .delete, .options] }
@@ -101,7 +108,8 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
             throw refuse(.forbidden, "cross_site_request", site)
         }
         let limit = Self.isUpload(request) ? max(maxUploadBytes, maxBodyBytes)
-            : Self.isImport(request) ? max(maxImportBytes, maxBodyBytes) : maxBodyBytes
+            : Self.isImport(request) ? max(maxImportBytes, maxBodyBytes)
+            : Self.isAttachment(request) ? maxAttachmentBytes : maxBodyBytes
         if let length = request.headers[.contentLength],
            let bytes = CheckedNumber.integer(length, in: 0...Int.max / 2), bytes > limit {
             throw refuse(.contentTooLarge, "payload_too_large", "the request body is larger than \(limit) bytes", close: true)

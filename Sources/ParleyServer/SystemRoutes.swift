@@ -15,6 +15,8 @@ struct SystemRoutes {
     let redis: SharedBackend?
     /// Draining (SIGTERM): readiness answers 503 at once.
     let drain: Drain
+    /// The models that take images, as `/api/v1/models` says.
+    var visionModels = ModelNamePatterns([])
 
     func register(on router: some RouterMethods<ParleyRequestContext>) {
         router.get("health/live", use: live)
@@ -36,7 +38,7 @@ struct SystemRoutes {
     @Sendable func models(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let available = await models.models()
         return try Response.json(API.ModelList(
-            data: available.filter { !$0.embeddingsOnly }.map { API.Model(id: $0.id, upstream: $0.upstream) },
+            data: available.filter { !$0.embeddingsOnly }.map { API.Model(id: $0.id, upstream: $0.upstream, vision: visionModels.matches($0.id)) },
             defaultModel: await models.defaultModel()))
     }
 

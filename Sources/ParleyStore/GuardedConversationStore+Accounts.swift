@@ -151,3 +151,43 @@ extension GuardedConversationStore: ConversationShareStore {
         try await guardedShares { try await $0.sharedConversation(tokenDigest: tokenDigest) }
     }
 }
+
+/// Attachment calls under the same deadline and outage rule.
+extension GuardedConversationStore: AttachmentStore {
+    private func guardedAttachments<T: Sendable>(operation: StaticString = #function,
+                                                 _ call: @escaping @Sendable (any AttachmentStore) async throws -> T) async throws -> T {
+        guard let attachments = base as? any AttachmentStore else { throw ParleyError.unavailable("this database keeps no attachments") }
+        return try await guarded(operation: operation) { _ in try await call(attachments) }
+    }
+
+    public func saveAttachment(_ new: NewAttachment, owner: UserID) async throws -> (attachment: Attachment, duplicate: Bool) {
+        let result = try await guardedAttachments { store in
+            let saved = try await store.saveAttachment(new, owner: owner)
+            return SavedAttachment(attachment: saved.attachment, duplicate: saved.duplicate)
+        }
+        return (result.attachment, result.duplicate)
+    }
+    public func attachment(id: UUID, owner: UserID) async throws -> Attachment {
+        try await guardedAttachments { try await $0.attachment(id: id, owner: owner) }
+    }
+    public func attachmentBytes(id: UUID, owner: UserID) async throws -> (attachment: Attachment, bytes: Data) {
+        let result = try await guardedAttachments { store in
+            let read = try await store.attachmentBytes(id: id, owner: owner)
+            return AttachmentWithBytes(attachment: read.attachment, bytes: read.bytes)
+        }
+        return (result.attachment, result.bytes)
+    }
+    public func deleteAttachment(id: UUID, owner: UserID) async throws {
+        try await guardedAttachments { try await $0.deleteAttachment(id: id, owner: owner) }
+    }
+}
+
+private struct SavedAttachment: Sendable {
+    let attachment: Attachment
+    let duplicate: Bool
+}
+
+private struct AttachmentWithBytes: Sendable {
+    let attachment: Attachment
+    let bytes: Data
+}

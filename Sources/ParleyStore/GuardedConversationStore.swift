@@ -187,12 +187,13 @@ public final class GuardedConversationStore: ConversationStore {
         try await guarded { try await $0.message(id: id, owner: owner) }
     }
 
-    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
+    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, attachments: [AttachmentReference],
+                          model: String?, defaultModel: String?, historyLimit: Int, lease: Duration,
+                          replacingFrom: Int?) async throws -> Turn {
         try await guarded {
-            try await $0.startTurn(conversationID: conversationID, owner: owner, userContent: userContent, model: model,
-                                   defaultModel: defaultModel, historyLimit: historyLimit, lease: lease,
-                                   replacingFrom: replacingFrom)
+            try await $0.startTurn(conversationID: conversationID, owner: owner, userContent: userContent,
+                                   attachments: attachments, model: model, defaultModel: defaultModel,
+                                   historyLimit: historyLimit, lease: lease, replacingFrom: replacingFrom)
         }
     }
 

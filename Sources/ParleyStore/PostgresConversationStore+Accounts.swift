@@ -123,6 +123,7 @@ extension PostgresConversationStore: AccountStore {
                 try await connection.query("DELETE FROM kb_readers WHERE user_id = \(id.rawValue)", logger: logger)
                 try await connection.query("DELETE FROM assistants WHERE owner_id = \(id.rawValue)", logger: logger)
                 try await connection.query("DELETE FROM prompts WHERE owner_id = \(id.rawValue)", logger: logger)
+                try await connection.query("DELETE FROM attachments WHERE owner_id = \(id.rawValue)", logger: logger)
                 let rows = try await connection.query("DELETE FROM users WHERE id = \(id.rawValue) RETURNING id",
                                                       logger: logger).collect()
                 return !rows.isEmpty

@@ -7,7 +7,7 @@ extension PostgresConversationStore {
     static let messageColumns = """
         m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
         m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources, \
-        m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason, m.active
+        m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason, m.active, m.attachments
         """
 
     /// The active branch's page, read with the ownership check inside it; in a conversation that may hold
@@ -68,13 +68,14 @@ extension PostgresConversationStore {
                             logger: Logger) async throws -> [(index: Int, message: ChatMessage)] {
         var result: [(index: Int, message: ChatMessage)] = []
         let rows = try await connection.query("""
-            SELECT role, content, idx FROM messages
+            SELECT role, content, idx, attachments FROM messages
             WHERE conversation_id = \(conversationID) AND active AND idx < \(before) AND role <> 'system'
-              AND content <> '' AND status <> 'streaming'
+              AND (content <> '' OR attachments IS NOT NULL) AND status <> 'streaming'
             ORDER BY idx DESC LIMIT \(limit)
             """, logger: logger)
-        for try await (role, content, index) in rows.decode((String, String, Int).self) {
-            result.append((index, ChatMessage(role: Role(rawValue: role) ?? .user, content: content)))
+        for try await (role, content, index, attachments) in rows.decode((String, String, Int, String?).self) {
+            result.append((index, ChatMessage(role: Role(rawValue: role) ?? .user, content: content,
+                                              attachments: AttachmentReference.references(column: attachments))))
         }
         return result
     }
@@ -138,35 +139,38 @@ extension PostgresConversationStore {
             RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters, previous_leaf_id
         ), inserted AS (
             INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
-                                  updated_at, lease_expires_at, parameters)
+                                  updated_at, lease_expires_at, parameters, attachments)
             SELECT $5, $3, last_index - 1,
                    CASE WHEN $12::bigint IS NULL THEN previous_leaf_id ELSE (SELECT parent_id FROM target) END,
-                   'user', $6, NULL, 'complete', $1, $1, NULL, NULL FROM conv
+                   'user', $6, NULL, 'complete', $1, $1, NULL, NULL, $13::text FROM conv
             UNION ALL
             SELECT $7, $3, last_index, $5, 'assistant', '', COALESCE($8, model, $9), 'streaming', $1, $1,
-                   \(databaseNowMillis) + $10, parameters FROM conv
+                   \(databaseNowMillis) + $10, parameters, NULL FROM conv
             RETURNING role, parent_id
         )
         SELECT 0 AS kind, c.last_index AS idx, c.model AS text1, c.system_prompt AS text2, c.knowledge_base_ids AS text3,
                c.parameters AS text4, (SELECT i.parent_id::text FROM inserted i WHERE i.role = 'user') AS text5
         FROM conv c
         UNION ALL
-        (SELECT 1, h.idx, h.role, h.content, NULL, NULL, NULL FROM messages h, conv c
+        (SELECT 1, h.idx, h.role, h.content, h.attachments, NULL, NULL FROM messages h, conv c
          WHERE h.conversation_id = $3 AND h.active AND h.idx < c.last_index - 1 AND h.role <> 'system'
-           AND h.content <> '' AND h.status <> 'streaming' AND ($12::bigint IS NULL OR h.idx < $12::bigint)
+           AND (h.content <> '' OR h.attachments IS NOT NULL) AND h.status <> 'streaming' AND ($12::bigint IS NULL OR h.idx < $12::bigint)
          ORDER BY h.idx DESC LIMIT $11)
         """
 
-    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
+    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, attachments: [AttachmentReference],
+                          model: String?, defaultModel: String?, historyLimit: Int, lease: Duration,
+                          replacingFrom: Int?) async throws -> Turn {
         let now = Date(millis: Date().millis)
         let userID = UUID.v7(now: now)
         let assistantID = UUID.v7(now: now)
         let statement = PostgresStatements.StartTurn(
-            nowMillis: now.millis, title: StoreText.title(from: userContent), conversationID: conversationID,
+            nowMillis: now.millis,
+            title: StoreText.title(from: userContent.isEmpty ? attachments.first?.name ?? "" : userContent),
+            conversationID: conversationID,
             owner: owner.rawValue, userID: userID, userContent: userContent, assistantID: assistantID, model: model,
             defaultModel: defaultModel, leaseMillis: lease.millis, historyLimit: historyLimit,
-            replacingFrom: replacingFrom)
+            replacingFrom: replacingFrom, attachments: AttachmentReference.column(attachments))
         let rows = try await perform {
             var rows: [PostgresStatements.StartTurn.Row] = []
             for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
@@ -179,7 +183,8 @@ extension PostgresConversationStore {
             if kind == 0 {
                 head = (index, text1, text2, text3, text4, text5)
             } else {
-                history.append((index, ChatMessage(role: Role(rawValue: text1 ?? "") ?? .user, content: text2 ?? "")))
+                history.append((index, ChatMessage(role: Role(rawValue: text1 ?? "") ?? .user, content: text2 ?? "",
+                                                   attachments: AttachmentReference.references(column: text3))))
             }
         }
         guard let head else {
@@ -187,10 +192,11 @@ extension PostgresConversationStore {
             _ = try await conversation(id: conversationID, owner: owner)
             throw ParleyError.conflict("the replaced message is not on the active branch")
         }
-        let user = Message(id: userID, conversationID: conversationID, index: head.lastIndex - 1,
+        var user = Message(id: userID, conversationID: conversationID, index: head.lastIndex - 1,
                            parentID: head.parent.flatMap { UUID(uuidString: $0) },
                            role: .user, content: userContent, model: nil, status: .complete,
                            createdAt: now, updatedAt: now)
+        user.attachments = attachments
         let assistant = Message(id: assistantID, conversationID: conversationID, index: head.lastIndex,
                                 parentID: userID, role: .assistant, content: "",
                                 model: model ?? head.model ?? defaultModel, status: .streaming,

@@ -37,7 +37,7 @@ extension PostgresConversationStore {
             feedback = Feedback(rating: rating, comment: try columns["comment"].decode(String?.self),
                                 updatedAt: Date(millis: try columns["f_updated_at"].decode(Int64.self)))
         }
-        return Message(
+        var message = Message(
             id: try columns["id"].decode(UUID.self), conversationID: try columns["conversation_id"].decode(UUID.self),
             index: try columns["idx"].decode(Int.self), parentID: try columns["parent_id"].decode(UUID?.self),
             role: role, content: try columns["content"].decode(String.self),
@@ -57,5 +57,9 @@ extension PostgresConversationStore {
             reasoningMs: columns.contains("reasoning_ms") ? try columns["reasoning_ms"].decode(Int?.self) : nil,
             finishReason: columns.contains("finish_reason") ? try columns["finish_reason"].decode(String?.self) : nil)
             .onBranch(columns.contains("active") ? try columns["active"].decode(Bool.self) : true)
+        if columns.contains("attachments") {
+            message.attachments = AttachmentReference.references(column: try columns["attachments"].decode(String?.self))
+        }
+        return message
     }
 }

@@ -283,6 +283,26 @@ enum PostgresMigrations {
                 SELECT m.id FROM messages m WHERE m.conversation_id = c.id ORDER BY m.idx DESC LIMIT 1)
             """,
         ]),
+        ("024_attachments", [
+            // Files and images attached to messages, stored once per owner by content; a message keeps references
+            // (id, name, type, size, tokens) as JSON, so pages need no join.
+            """
+            CREATE TABLE attachments (
+                id UUID PRIMARY KEY,
+                owner_id TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                name TEXT NOT NULL,
+                media_type TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                byte_count BIGINT NOT NULL,
+                text TEXT,
+                bytes BYTEA NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX attachments_by_content ON attachments (owner_id, sha256)",
+            "ALTER TABLE messages ADD COLUMN attachments TEXT",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

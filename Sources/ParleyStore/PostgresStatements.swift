@@ -7,7 +7,7 @@ import PostgresNIO
 enum PostgresStatements {
     /// ``PostgresConversationStore/startTurnSQL`` with its bindings; rows are (kind, index, text, text).
     struct StartTurn: PostgresPreparedStatement {
-        static let name = "parley_start_turn_v5"
+        static let name = "parley_start_turn_v6"
         static var sql: String { PostgresConversationStore.startTurnSQL }
         typealias Row = (Int, Int, String?, String?, String?, String?, String?)
 
@@ -23,6 +23,8 @@ enum PostgresStatements {
         var leaseMillis: Int64
         var historyLimit: Int
         var replacingFrom: Int?
+        /// The user message's attachment references as JSON (nil: none).
+        var attachments: String?
 
         func makeBindings() throws -> PostgresBindings {
             var binds = PostgresBindings()
@@ -38,6 +40,7 @@ enum PostgresStatements {
             binds.append(leaseMillis)
             binds.append(historyLimit)
             binds.append(replacingFrom)
+            binds.append(attachments)
             return binds
         }
 
@@ -46,7 +49,7 @@ enum PostgresStatements {
 
     /// The final state of an answer; returns the stored message's columns.
     struct FinishMessage: PostgresPreparedStatement {
-        static let name = "parley_finish_message_v4"
+        static let name = "parley_finish_message_v5"
         static let sql = """
             UPDATE messages SET content = $1, status = $2, error = $3, prompt_tokens = $4, completion_tokens = $5,
                 ttft_ms = $6, latency_ms = $7, updated_at = $8, lease_expires_at = NULL, cache = $10,
@@ -54,7 +57,7 @@ enum PostgresStatements {
             WHERE id = $9
             RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error, prompt_tokens,
                 completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources, parameters, cache,
-                reasoning, reasoning_ms, finish_reason, active
+                reasoning, reasoning_ms, finish_reason, active, attachments
             """
         typealias Row = PostgresRow
 

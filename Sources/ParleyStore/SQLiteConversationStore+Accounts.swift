@@ -100,6 +100,7 @@ extension SQLiteConversationStore: AccountStore {
             try db.execute(sql: "DELETE FROM kb_readers WHERE user_id = ?", arguments: [id.rawValue])
             try db.execute(sql: "DELETE FROM assistants WHERE owner_id = ?", arguments: [id.rawValue])
             try db.execute(sql: "DELETE FROM prompts WHERE owner_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM attachments WHERE owner_id = ?", arguments: [id.rawValue])
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id.rawValue])
             return db.changesCount > 0
         }

@@ -43,14 +43,15 @@ extension SQLiteConversationStore {
         -> [(index: Int, message: ChatMessage)]
     {
         let statement = try db.cachedStatement(sql: """
-            SELECT role, content, idx FROM messages
-            WHERE conversation_id = ? AND active = 1 AND idx < ? AND role != 'system' AND content != ''
-              AND status != 'streaming'
+            SELECT role, content, idx, attachments FROM messages
+            WHERE conversation_id = ? AND active = 1 AND idx < ? AND role != 'system'
+              AND (content != '' OR attachments IS NOT NULL) AND status != 'streaming'
             ORDER BY idx DESC LIMIT ?
             """)
         return try Row.fetchAll(statement, arguments: [conversationID.lowercased, before, limit]).map { row in
             let roleText: String = row[0]
-            return (row[2], ChatMessage(role: Role(rawValue: roleText) ?? .user, content: row[1]))
+            return (row[2], ChatMessage(role: Role(rawValue: roleText) ?? .user, content: row[1],
+                                        attachments: AttachmentReference.references(column: row[3])))
         }
     }
 
@@ -85,11 +86,13 @@ extension SQLiteConversationStore {
         return row
     }
 
-    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?,
-                          defaultModel: String?, historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
+    public func startTurn(conversationID: UUID, owner: UserID, userContent: String, attachments: [AttachmentReference],
+                          model: String?, defaultModel: String?, historyLimit: Int, lease: Duration,
+                          replacingFrom: Int?) async throws -> Turn {
         let now = Date()
         let leaseExpiry = now.millis + lease.millis
-        let title = StoreText.title(from: userContent)
+        let title = StoreText.title(from: userContent.isEmpty ? attachments.first?.name ?? "" : userContent)
+        let attachmentsColumn = AttachmentReference.column(attachments)
         let turn = try await write { db -> Turn? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE conversations
@@ -123,10 +126,11 @@ extension SQLiteConversationStore {
             let history = historyLimit > 0
                 ? try Self.contextRows(db, conversationID: conversationID, before: lastIndex - 1, limit: historyLimit)
                 : []
-            let user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1,
+            var user = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex - 1,
                                parentID: parent.flatMap { UUID(text: $0) },
                                role: .user, content: userContent, model: nil, status: .complete,
                                createdAt: now, updatedAt: now)
+            user.attachments = attachments
             let assistant = Message(id: .v7(now: now), conversationID: conversationID, index: lastIndex,
                                     parentID: user.id, role: .assistant, content: "",
                                     model: model ?? conversationModel ?? defaultModel,
@@ -134,15 +138,15 @@ extension SQLiteConversationStore {
                                     parameters: parameters.map { ChatParameters(column: $0) })
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
-                                      updated_at, lease_expires_at, parameters)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      updated_at, lease_expires_at, parameters, attachments)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for message in [user, assistant] {
                 try insert.execute(arguments: [
                     message.id.lowercased, conversationID.lowercased, message.index, message.parentID?.lowercased,
                     message.role.rawValue, message.content, message.model, message.status.rawValue,
                     now.millis, now.millis, message.status == .streaming ? leaseExpiry : nil,
-                    message.role == .assistant ? parameters : nil,
+                    message.role == .assistant ? parameters : nil, message.role == .user ? attachmentsColumn : nil,
                 ])
             }
             return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row[2],
@@ -197,7 +201,7 @@ extension SQLiteConversationStore {
                     reasoning = ?, reasoning_ms = ?, finish_reason = ?
                 WHERE id = ? RETURNING id, conversation_id, idx, parent_id, role, content, model, status, error,
                     prompt_tokens, completion_tokens, ttft_ms, latency_ms, created_at, updated_at, sources, parameters, cache,
-                    reasoning, reasoning_ms, finish_reason, active
+                    reasoning, reasoning_ms, finish_reason, active, attachments
                 """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
                                  completion.promptTokens, completion.completionTokens,
                                  completion.timeToFirstTokenMs, completion.latencyMs, now, completion.cache,

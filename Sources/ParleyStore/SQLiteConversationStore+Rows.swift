@@ -31,7 +31,7 @@ extension SQLiteConversationStore {
     static let messageColumns = """
         m.id, m.conversation_id, m.idx, m.parent_id, m.role, m.content, m.model, m.status, m.error, \
         m.prompt_tokens, m.completion_tokens, m.ttft_ms, m.latency_ms, m.created_at, m.updated_at, m.sources, \
-        m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason, m.active
+        m.parameters, m.cache, m.reasoning, m.reasoning_ms, m.finish_reason, m.active, m.attachments
         """
 
     /// Decodes a row of ``messageColumns`` (plus rating, comment, updated_at of feedback) by position.
@@ -46,16 +46,18 @@ extension SQLiteConversationStore {
             throw StoreError.corrupt("bad message row \(idText): \(roleText), \(statusText)")
         }
         var feedback: Feedback?
-        if row.count > 22, let rating: Int = row[22] {
-            feedback = Feedback(rating: rating, comment: row[23], updatedAt: Date(millis: row[24]))
+        if row.count > 23, let rating: Int = row[23] {
+            feedback = Feedback(rating: rating, comment: row[24], updatedAt: Date(millis: row[25]))
         }
         let parameters: String? = row[16]
-        return Message(id: id, conversationID: conversationID, index: row[2], parentID: parent.flatMap { UUID(text: $0) },
+        var message = Message(id: id, conversationID: conversationID, index: row[2], parentID: parent.flatMap { UUID(text: $0) },
                        role: role, content: row[5], model: row[6], status: status, errorMessage: row[8],
                        promptTokens: row[9], completionTokens: row[10], timeToFirstTokenMs: row[11],
                        latencyMs: row[12], createdAt: Date(millis: row[13]), updatedAt: Date(millis: row[14]),
                        feedback: feedback, sources: row[15], parameters: parameters.map { ChatParameters(column: $0) },
                        cache: row[17], reasoning: row[18], reasoningMs: row[19], finishReason: row[20])
-            .onBranch(row.count > 21 ? row[21] : true)
+            .onBranch(row[21])
+        message.attachments = AttachmentReference.references(column: row[22])
+        return message
     }
 }

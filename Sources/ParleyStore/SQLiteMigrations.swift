@@ -314,6 +314,26 @@ enum SQLiteMigrations {
                 CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id);
                 """)
         }
+        migrator.registerMigration("024_attachments") { db in
+            // Files and images attached to messages: stored once per owner by content; a message keeps references
+            // (id, name, type, size, tokens) as JSON, so pages need no join.
+            try db.execute(sql: """
+                CREATE TABLE attachments (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    owner_id TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    media_type TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    byte_count INTEGER NOT NULL,
+                    text TEXT,
+                    bytes BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX attachments_by_content ON attachments (owner_id, sha256);
+                ALTER TABLE messages ADD COLUMN attachments TEXT;
+                """)
+        }
         return migrator
     }
 }

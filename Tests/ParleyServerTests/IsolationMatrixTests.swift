@@ -70,6 +70,8 @@ import Testing
         "DELETE /api/v1/assistants/{id}": (.user, nil), "GET /api/v1/assistants/{id}/visitor-chats": (.user, nil),
         "POST /api/v1/prompts": (.user, #"{"command":"stolen","content":"x"}"#), "GET /api/v1/prompts": (.user, nil),
         "PATCH /api/v1/prompts/{id}": (.user, #"{"title":"taken"}"#), "DELETE /api/v1/prompts/{id}": (.user, nil),
+        "POST /api/v1/attachments": (.user, "stolen words"), "GET /api/v1/attachments/{id}": (.user, nil),
+        "GET /api/v1/attachments/{id}/content": (.user, nil), "DELETE /api/v1/attachments/{id}": (.user, nil),
         "POST /api/v1/knowledge-bases": (.user, #"{"name":"mine"}"#), "GET /api/v1/knowledge-bases": (.user, nil),
         "GET /api/v1/knowledge-bases/{id}": (.user, nil), "PATCH /api/v1/knowledge-bases/{id}": (.user, #"{"name":"taken"}"#),
         "DELETE /api/v1/knowledge-bases/{id}": (.user, nil),
@@ -113,9 +115,10 @@ import Testing
         var prompt: String
         var share: String
         var shareToken: String
+        var attachment: String
         var markers: [String] {
-            [conversation, message, session, key, base, document, assistant, prompt, share, "zanzibar", "alice-secret-title", "alice-secret-base",
-             "alice-secret-assistant", "alice-secret-prompt"]
+            [conversation, message, session, key, base, document, assistant, prompt, share, attachment, "zanzibar", "alice-secret-title",
+             "alice-secret-base", "alice-secret-assistant", "alice-secret-prompt", "alice-secret-attachment"]
         }
     }
 
@@ -185,10 +188,14 @@ import Testing
             // And a link to her conversation for signed-in users.
             let shared = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/shares", body: #"{"audience":"signed_in"}"#,
                                                   headers: asAlice)
+            // And an attachment.
+            let attached = try await parley.request(.POST, "/api/v1/attachments?name=alice-secret-attachment.md",
+                                                    body: "# alice-secret-attachment\n\nNotes.", headers: asAlice)
+            let attachmentID = try #require(attached.json["id"] as? String, "\(attached.body)")
             let alice = Alice(conversation: conversation, message: message, session: sessionID, key: aliceKeyID,
                               userID: aliceSession.userID, base: base, document: document, assistant: assistantID, slug: slug,
                               prompt: promptID, share: try #require(shared.json["id"] as? String, "\(shared.body)"),
-                              shareToken: try #require(shared.json["token"] as? String))
+                              shareToken: try #require(shared.json["token"] as? String), attachment: attachmentID)
             #expect(try await parley.request(.PATCH, "/api/v1/admin/users/\(carolSession.userID)", body: #"{"role":"disabled"}"#,
                                              headers: admin.headers).status == 200)
 
@@ -287,6 +294,7 @@ import Testing
         case path.hasPrefix("/api/v1/knowledge-bases/"): id = alice.base
         case path.hasPrefix("/api/v1/assistants/"): id = alice.assistant
         case path.hasPrefix("/api/v1/prompts/"): id = alice.prompt
+        case path.hasPrefix("/api/v1/attachments/"): id = alice.attachment
         default: id = "mock-1"
         }
         if path.hasPrefix("/api/v1/public/chats/") { id = alice.conversation }
@@ -294,7 +302,7 @@ import Testing
             .replacingOccurrences(of: "{document}", with: alice.document).replacingOccurrences(of: "{slug}", with: alice.slug)
             .replacingOccurrences(of: "{message}", with: alice.message).replacingOccurrences(of: "{share}", with: alice.share)
             .replacingOccurrences(of: "{token}", with: alice.shareToken)
-        if route.method == "POST" && path.hasSuffix("/documents") { path += "?name=stolen.md" }
+        if route.method == "POST" && (path.hasSuffix("/documents") || path.hasSuffix("/attachments")) { path += "?name=stolen.md" }
         // Words of alice's message; only "zanzibar" counts as leaked (the query itself is echoed).
         if path == "/api/v1/search" { path += "?q=trip" }
         return path

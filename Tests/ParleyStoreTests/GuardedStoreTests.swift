@@ -80,11 +80,12 @@ struct HangingPingStore: ConversationStore {
     func reopenAnswer(id: UUID, owner: UserID, lease: Duration) async throws -> Message {
         try await base.reopenAnswer(id: id, owner: owner, lease: lease)
     }
-    func startTurn(conversationID: UUID, owner: UserID, userContent: String, model: String?, defaultModel: String?,
-                   historyLimit: Int, lease: Duration, replacingFrom: Int?) async throws -> Turn {
-        try await base.startTurn(conversationID: conversationID, owner: owner, userContent: userContent, model: model,
-                                 defaultModel: defaultModel, historyLimit: historyLimit, lease: lease,
-                                 replacingFrom: replacingFrom)
+    func startTurn(conversationID: UUID, owner: UserID, userContent: String, attachments: [AttachmentReference],
+                   model: String?, defaultModel: String?, historyLimit: Int, lease: Duration,
+                   replacingFrom: Int?) async throws -> Turn {
+        try await base.startTurn(conversationID: conversationID, owner: owner, userContent: userContent,
+                                 attachments: attachments, model: model, defaultModel: defaultModel,
+                                 historyLimit: historyLimit, lease: lease, replacingFrom: replacingFrom)
     }
     func setSources(messageID: UUID, sources: String) async throws { try await base.setSources(messageID: messageID, sources: sources) }
     func savePartialContent(_ updates: [PartialAnswer]) async throws { try await base.savePartialContent(updates) }

@@ -188,7 +188,11 @@ public struct ChatCompletionBody: Sendable {
         let messages = request.messages.map { message -> String in
             var object = JSONObjectText()
             object.field("role", message.role.rawValue)
-            object.field("content", message.content)
+            if message.images.isEmpty {
+                object.field("content", message.content)
+            } else {
+                object.field("content", json: Self.contentParts(message))
+            }
             return object.closed
         }
         body.field("messages", json: "[" + messages.joined(separator: ",") + "]")
@@ -210,6 +214,26 @@ public struct ChatCompletionBody: Sendable {
         self.temperature = temperature
         hasSeed = request.seed != nil
         cacheControls = CacheControls()
+    }
+
+    /// A message with images as OpenAI content parts: its text, then each image as an `image_url` with a data URL.
+    static func contentParts(_ message: ChatMessage) -> String {
+        var parts: [String] = []
+        if !message.content.isEmpty {
+            var text = JSONObjectText()
+            text.field("type", "text")
+            text.field("text", message.content)
+            parts.append(text.closed)
+        }
+        for image in message.images {
+            var url = JSONObjectText()
+            url.field("url", image.dataURL)
+            var part = JSONObjectText()
+            part.field("type", "image_url")
+            part.field("image_url", json: url.closed)
+            parts.append(part.closed)
+        }
+        return "[" + parts.joined(separator: ",") + "]"
     }
 
     /// The body with `model` in place of the client's model name; everything else byte for byte.

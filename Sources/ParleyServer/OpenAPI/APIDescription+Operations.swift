@@ -53,7 +53,8 @@ extension APIDescription {
         .init("POST", "/api/v1/conversations/{id}/branch", "Make the branch through a message the active one",
               tag: "Conversations", body: .json(.object(["message_id": .uuid], required: ["message_id"]))),
         .init("POST", "/api/v1/conversations/{id}/messages", "Post a message (or replace one) and stream the answer",
-              tag: "Conversations", body: .json(.object(["content": text, "model": name, "replaces": .uuid], required: ["content"])),
+              tag: "Conversations", body: .json(.object(["content": text, "model": name, "replaces": .uuid,
+                                                   "attachments": .array(.uuid, maxItems: 10)], required: ["content"])),
               answer: .events),
         .init("DELETE", "/api/v1/conversations/{id}/messages", "Clear a conversation's messages", tag: "Conversations", answer: .empty),
         .init("GET", "/api/v1/messages/{id}", "One message", tag: "Messages"),
@@ -88,6 +89,11 @@ extension APIDescription {
         .init("PATCH", "/api/v1/prompts/{id}", "Change a saved prompt", tag: "Prompts",
               body: .json(.object(["command": .string(maxLength: 40), "title": name, "content": text]))),
         .init("DELETE", "/api/v1/prompts/{id}", "Delete a saved prompt", tag: "Prompts", answer: .empty),
+        .init("POST", "/api/v1/attachments", "Upload a file or image to attach to a message (?name=, or a Content-Disposition filename)",
+              tag: "Attachments", query: ["name": .string(maxLength: 255)], body: .file, answer: .json(201)),
+        .init("GET", "/api/v1/attachments/{id}", "One attachment: its name, type, size", tag: "Attachments"),
+        .init("GET", "/api/v1/attachments/{id}/content", "An attachment's bytes", tag: "Attachments", answer: .file),
+        .init("DELETE", "/api/v1/attachments/{id}", "Delete an attachment", tag: "Attachments", answer: .empty),
     ]
 
     private static let knowledge: [APIOperation] = [

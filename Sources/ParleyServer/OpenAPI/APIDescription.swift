@@ -86,6 +86,9 @@ enum APIDescription {
                                 "content": ["application/json": ["schema": ["type": "object"]]]]
         case .text:
             responses["200"] = ["description": "OK", "content": ["text/plain": ["schema": ["type": "string"]]]]
+        case .file:
+            responses["200"] = ["description": "The file's bytes.",
+                                "content": ["*/*": ["schema": ["type": "string", "format": "binary"]]]]
         case .empty:
             responses["204"] = ["description": "Done."]
         case .redirect:

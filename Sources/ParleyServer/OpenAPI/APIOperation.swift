@@ -23,6 +23,8 @@ struct APIOperation: Sendable {
         case events
         /// Text (a document's text, an export).
         case text
+        /// A file's bytes, of its own type.
+        case file
         /// No content.
         case empty
         /// A redirect.

@@ -112,6 +112,10 @@ public struct ConfigLoader: Sendable {
         if let maxChars = try integer("max_message_chars") { config.limits.maxMessageCharacters = maxChars }
         if let maxBody = try integer("max_body_bytes", minimum: 1024) { config.maxBodyBytes = maxBody }
         if let maxImport = try integer("import_max_bytes", minimum: 1024) { config.maxImportBytes = maxImport }
+        if let maxAttachment = try integer("attachment_max_bytes", minimum: 1024) { config.maxAttachmentBytes = maxAttachment }
+        if let (patterns, _) = try value("vision_models") {
+            config.visionModels = ModelNamePatterns(patterns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        }
         if let connect = try seconds("connect_timeout") { config.timeouts.connect = connect }
         if let first = try seconds("first_token_timeout") { config.timeouts.firstToken = first }
         if let idle = try seconds("idle_timeout") { config.timeouts.idle = idle }

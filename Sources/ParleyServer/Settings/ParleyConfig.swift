@@ -26,6 +26,17 @@ public struct ParleyConfig: Sendable {
     public var maxBodyBytes = 1 << 20
     /// Largest export file imported from another chat app (streamed: memory holds one conversation of it).
     public var maxImportBytes = 1 << 30
+    /// Largest file or image attached to a message.
+    public var maxAttachmentBytes = 20 << 20
+    /// The models that take images.
+    public var visionModels = ModelNamePatterns(ParleyConfig.defaultVisionModels)
+    /// Model names known to take images, from OpenAI, Anthropic, Google, Mistral and the open vision models Ollama
+    /// and vLLM serve.
+    public static let defaultVisionModels = [
+        "gpt-4o*", "chatgpt-4o*", "gpt-4.1*", "gpt-4-turbo*", "gpt-5*", "o1", "o1-20*", "o3*", "o4*", "claude-3*",
+        "claude-sonnet-*", "claude-opus-*", "claude-haiku-*", "gemini-*", "pixtral*", "mistral-small*", "mistral-medium*",
+        "llava*", "bakllava*", "*vision*", "*-vl*", "qwen*vl*", "gemma3*", "minicpm-v*", "moondream*", "llama4*",
+    ]
     public var flushInterval: Duration = .milliseconds(200)
     public var eventBufferLimit = 2048
     /// Most answers generated at once; more get a 503.

@@ -193,6 +193,15 @@ extension Setting {
                 help: "`max_tokens` sent upstream.") { $0.limits.maxOutputTokens.map { "\($0)" } },
         Setting("max_message_chars", environment: "PARLEY_MAX_MESSAGE_CHARS", flag: "max-message-chars", default: .value("100000"),
                 help: "Longest user message in characters.") { "\($0.limits.maxMessageCharacters)" },
+        Setting("attachment_max_bytes", environment: "PARLEY_ATTACHMENT_MAX_BYTES", flag: "attachment-max-bytes", default: .value("20971520"),
+                help: "Largest file or image attached to a message (`POST /api/v1/attachments`), in bytes; an upload is refused with a 413 as soon as it passes it.") {
+            "\($0.maxAttachmentBytes)"
+        },
+        Setting("vision_models", environment: "PARLEY_VISION_MODELS", flag: "vision-models",
+                default: .described("OpenAI's, Anthropic's, Gemini's and the open vision models' names (`--print-config` lists them)"),
+                help: "Comma-separated model names (`*` matches any run of characters) that take images; a message with an image for another model is refused before anything is sent.") {
+            $0.visionModels.patterns.joined(separator: ",")
+        },
         Setting("max_generations", environment: "PARLEY_MAX_GENERATIONS", flag: "max-generations", default: .value("1000"),
                 help: "Most answers generated at once; more get a 503.") { "\($0.maxGenerations)" },
         Setting("flush_interval_ms", environment: "PARLEY_FLUSH_INTERVAL_MS", flag: "flush-interval-ms", default: .value("200"),
