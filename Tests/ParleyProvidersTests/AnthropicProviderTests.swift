@@ -272,3 +272,32 @@ import Testing
         }
     }
 }
+
+/// A chat turn's image, as the chat service writes it, reaches Anthropic as an image block.
+@Suite struct ChatImageTranslationTests {
+    @Test func aChatTurnsImageBecomesAnAnthropicImageBlock() throws {
+        let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3])
+        let request = ChatRequest(model: "claude-sonnet-4-5", messages: [
+            ChatMessage(role: .system, content: "Be brief."),
+            ChatMessage(role: .user, content: "What is this?", images: [ImagePart(mediaType: "image/png", data: png)]),
+            ChatMessage(role: .user, content: "", images: [ImagePart(mediaType: "image/jpeg", data: Data([0xFF, 0xD8, 0xFF]))]),
+        ])
+        let body = ChatCompletionBody(chat: request)
+        let openAI = try #require(try JSONSerialization.jsonObject(with: Data(body.body(model: "x"))) as? [String: Any])
+        let parts = try #require((openAI["messages"] as? [[String: Any]])?[1]["content"] as? [[String: Any]])
+        #expect(parts.map { $0["type"] as? String } == ["text", "image_url"])
+        #expect((parts[1]["image_url"] as? [String: Any])?["url"] as? String == "data:image/png;base64," + png.base64EncodedString())
+
+        let translated = try AnthropicTranslation.requestBody(body, model: "claude-sonnet-4-5")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(translated)) as? [String: Any])
+        #expect(object["system"] as? String == "Be brief.")
+        let messages = try #require(object["messages"] as? [[String: Any]])
+        #expect(messages.count == 1, "two user turns in a row are one user message for Anthropic")
+        let blocks = try #require(messages[0]["content"] as? [[String: Any]])
+        #expect(blocks.map { $0["type"] as? String } == ["text", "image", "image"])
+        let source = try #require(blocks[1]["source"] as? [String: Any])
+        #expect(source["type"] as? String == "base64" && source["media_type"] as? String == "image/png")
+        #expect(source["data"] as? String == png.base64EncodedString())
+        #expect((blocks[2]["source"] as? [String: Any])?["media_type"] as? String == "image/jpeg")
+    }
+}

@@ -75,6 +75,8 @@ import Testing
         "breaker_threshold": Sample(value: "6", shown: "6"),
         "breaker_cooldown": Sample(value: "31", shown: "31"),
         "context_tokens": Sample(value: "4096", shown: "4096"),
+        "attachment_max_bytes": Sample(value: "65536", shown: "65536"),
+        "vision_models": Sample(value: "llava*, my-vision-model", shown: "llava*,my-vision-model"),
         "max_output_tokens": Sample(value: "512", shown: "512"),
         "max_message_chars": Sample(value: "5000", shown: "5000"),
         "max_generations": Sample(value: "7", shown: "7"),

@@ -41,6 +41,7 @@ import Testing
         ("parameters are kept and recorded on answers", ConversationStoreContract.parametersAreKeptAndRecordedOnAnswers),
         ("saved prompts belong to their owner, one per command", ConversationStoreContract.savedPromptsBelongToTheirOwner),
         ("shared links show the conversation as shared", ConversationStoreContract.sharedLinksShowTheConversationAsShared),
+        ("attachments belong to their owner and ride on messages", ConversationStoreContract.attachmentsBelongToTheirOwnerAndRideOnMessages),
     ]
 
     @Test(arguments: checks.map(\.0))

@@ -198,7 +198,7 @@ extension Setting {
             "\($0.maxAttachmentBytes)"
         },
         Setting("vision_models", environment: "PARLEY_VISION_MODELS", flag: "vision-models",
-                default: .described("OpenAI's, Anthropic's, Gemini's and the open vision models' names (`--print-config` lists them)"),
+                default: .value(ParleyConfig.defaultVisionModels.joined(separator: ",")),
                 help: "Comma-separated model names (`*` matches any run of characters) that take images; a message with an image for another model is refused before anything is sent.") {
             $0.visionModels.patterns.joined(separator: ",")
         },
