@@ -29,7 +29,10 @@ import Testing
             return
         }
         // A fresh server: the browser creates the administrator, who receives the conversation stored before.
-        try await TestParley.with(signedIn: false, configure: { $0.accounts.signUp = .approval }) { parley in
+        try await TestParley.with(signedIn: false, configure: {
+            $0.accounts.signUp = .approval
+            $0.visionModels = ModelNamePatterns(["mock-1"])
+        }) { parley in
             let longID = try await Self.seedLongConversation(databasePath: parley.directory + "/parley.db")
             // Reached as `localhost`: browsers keep cookies per host name, not per port, so the two servers' sessions
             // stay apart.

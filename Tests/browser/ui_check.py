@@ -9,6 +9,7 @@ password); the browser signs in there through the form.
 Each check asserts on what a user sees, and on the API where the UI must have saved something. Prints one line
 per check and "all passed" at the end; exits non-zero on the first failure, with the page's console log.
 """
+import base64
 import hashlib
 import hmac
 import json
@@ -734,11 +735,12 @@ def check_pin_archive_and_tags(ui):
     wait('the archive button', unless_stale(lambda: ui.button(item(), 'Archive “Pin me”').click() or True))
     wait('gone from the list', lambda: not ui.css(f'.conversation-item[data-id="{cid}"]'))
     assert api('GET', f'/conversations/{cid}')[1]['archived'] is True
-    ui.d.find_element(By.ID, 'show-archived').click()
+    # (Clicked in place: the list may still be growing below a long list, moving the button as a pointer aims.)
+    ui.d.execute_script("document.getElementById('show-archived').click()")
     wait('in the archived list', lambda: ui.css(f'.conversation-item[data-id="{cid}"]'))
     ui.button(item(), 'Restore “Pin me”').click()
     wait('restored', lambda: not ui.css(f'.conversation-item[data-id="{cid}"]') and api('GET', f'/conversations/{cid}')[1]['archived'] is False)
-    ui.d.find_element(By.ID, 'show-archived').click()
+    ui.d.execute_script("document.getElementById('show-archived').click()")
     wait('back in the pinned list', lambda: ui.css(f'#pinned-list .conversation-item[data-id="{cid}"]'))
     ui.button(item(), 'Unpin “Pin me”').click()
     wait('unpinned', lambda: ui.css(f'#conversation-list .conversation-item[data-id="{cid}"]') and not ui.css('#pinned-list .conversation-item'))
@@ -900,6 +902,37 @@ def check_import(ui):
     ui.open(f"/c/{found[0]['id']}")
     wait('its messages', lambda: ui.answers() and ui.last_answer_text() == 'Yes, in the morning sun.')
     assert ui.css('.message.user')[0].find_element(By.CSS_SELECTOR, '.message-body').text == 'Do tuatara bask?'
+
+
+def check_attachments(ui):
+    """An image picked and a file dropped on the message box go with the message: chips once uploaded, the image
+    shown on the question, its bytes and the file's text in what reached the model."""
+    png = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==')
+    image = os.path.join(SHOTS, 'dot.png')
+    with open(image, 'wb') as file:
+        file.write(png)
+    ui.open('/')
+    ui.d.find_element(By.ID, 'attach-input').send_keys(image)
+    ui.d.execute_script("""
+        const data = new DataTransfer();
+        data.items.add(new File([arguments[0]], 'kiwi-notes.md', {type: 'text/markdown'}));
+        document.getElementById('composer').dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));
+        """, '# Kiwi notes\n\nKiwi lay very large eggs.')
+    wait('both uploaded', lambda: len(ui.css('#attachment-tray .attachment-chip[data-id]')) == 2)
+    thumbnail = ui.css('#attachment-tray img')[0]
+    wait('the thumbnail shows', lambda: ui.d.execute_script('return arguments[0].naturalWidth', thumbnail) == 1)
+    ui.type_and_send('What are these? mock:echo=context mock:tokens=400')
+    ui.wait_answer_done()
+    assert ui.d.find_element(By.ID, 'attachment-tray').get_attribute('hidden') is not None, 'the tray empties once sent'
+    question = ui.css('.message.user')[-1]
+    shown = question.find_element(By.CSS_SELECTOR, '.message-attachments img')
+    wait('the image shows on the question', lambda: ui.d.execute_script('return arguments[0].naturalWidth', shown) == 1)
+    assert 'kiwi-notes.md' in question.find_element(By.CSS_SELECTOR, '.message-attachments').text
+    answer = ui.last_answer_text()
+    assert '[image image/png 70 bytes]' in answer and 'Kiwi lay very large eggs.' in answer, answer
+    # After a reload the question still carries them.
+    ui.open(f'/c/{ui.conversation_id()}')
+    wait('attachments after a reload', lambda: len(ui.css('.message.user .message-attachments a')) == 2)
 
 
 def check_share_link(ui, conversation):
@@ -1300,6 +1333,7 @@ def main():
         run('export Markdown and JSON', check_export, first)
         run('a read-only link shows the conversation, revoked it shows nothing', check_share_link, first)
         run('a ChatGPT export imported from the sidebar', check_import)
+        run('an image picked and a file dropped go with the message to the model, shown on it', check_attachments)
         run('a knowledge base: create, upload, ingested live, embedding model changed, pinned, attached to a chat, citations open their source',
             check_knowledge_base_and_citations)
         run('an assistant saved from the chat settings starts a new chat with them', check_assistants)

@@ -131,6 +131,14 @@ export async function uploadDocument(baseId, file) {
   return response.json();
 }
 
+/** Uploads a file or image to attach to a message; resolves with the attachment. */
+export async function uploadAttachment(file, name) {
+  const response = await request(`/attachments?name=${encodeURIComponent(name)}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/octet-stream', Accept: 'application/json' }, body: file,
+  });
+  return response.json();
+}
+
 /** Imports another app's export file (sent as the body); resolves with the report. */
 export async function importChats(file) {
   const response = await request('/imports', {

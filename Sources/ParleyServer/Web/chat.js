@@ -4,6 +4,7 @@ import { api, postMessage, continueAnswer as postContinue, messageEvents, readEv
 import { byId } from './dom.js';
 import { MessageView } from './message-view.js';
 import { ScrollKeeper } from './scroll-keeper.js';
+import { ComposerAttachments } from './attachments.js';
 
 const pageSize = 50;
 const aroundHit = 25; // messages read on each side of a message opened from search
@@ -23,6 +24,7 @@ export class Chat {
     this.errorBox = byId('chat-error');
     this.jumpButton = byId('jump-latest');
     this.scroll = new ScrollKeeper(this.scroller, this.list, this.jumpButton, () => this.atNewest);
+    this.attached = new ComposerAttachments((text) => this.showError(text));
     this.session = new AbortController(); // aborted when another conversation opens
     this.streams = new Set(); // ids of answers being followed
     this.hasMore = false;
@@ -191,7 +193,8 @@ export class Chat {
 
   submit() {
     const content = this.input.value;
-    if (!content.trim() || this.isBusy() || this.sendButton.disabled) return;
+    if ((!content.trim() && !this.attached.count) || this.isBusy() || this.sendButton.disabled) return;
+    if (this.attached.uploading) { this.showError('Wait a moment: an attachment is still uploading.'); return; }
     this.send(content, null);
   }
 
@@ -224,6 +227,7 @@ export class Chat {
     if (replaced) { this.nextAfter = null; byId('newer-status').textContent = ''; }
     const body = { content };
     if (replaced) body.replaces = replaced.id;
+    if (fromComposer && this.attached.count) body.attachments = this.attached.ids;
     // The new message is one more version of the replaced one.
     const versions = replaced ? [...(replaced.message.siblings ?? [replaced.id])] : null;
     const pending = { active: true };
@@ -251,6 +255,7 @@ export class Chat {
       if (edited?.startEditing && content !== edited.message.content) edited.startEditing(content);
       return;
     }
+    if (body.attachments) this.attached.clear();
     this.scroll.follow();
     const assistantId = response.headers.get('X-Parley-Message-Id');
     byId('empty-state').hidden = true;

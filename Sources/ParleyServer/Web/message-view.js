@@ -4,6 +4,7 @@ import { h, icon, shortTime, fullTime, copyText, toast } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 import { api } from './api.js';
 import { linkCitations, sourceList } from './citations.js';
+import { attachmentList } from './attachments.js';
 
 const statusLabels = {
   streaming: 'Answering…',
@@ -30,8 +31,9 @@ export class MessageView {
     this.actions = h('div', { class: 'message-actions', role: 'group', 'aria-label': 'Message actions' });
     this.extra = h('div', { class: 'message-extra' });
     this.sources = h('div', { class: 'message-sources' });
-    this.element = h('li', { class: `message ${message.role}` }, this.head, this.reasoning, this.body, this.sources, this.error, this.actions,
-      this.extra);
+    this.attachments = h('div', { class: 'message-attached' });
+    this.element = h('li', { class: `message ${message.role}` }, this.head, this.reasoning, this.body, this.attachments, this.sources,
+      this.error, this.actions, this.extra);
     this.update(message);
   }
 
@@ -49,6 +51,7 @@ export class MessageView {
     this.element.setAttribute('aria-busy', m.status === 'streaming' ? 'true' : 'false');
     this.renderHead();
     this.renderBody();
+    this.attachments.replaceChildren(...(m.attachments?.length ? [attachmentList(m.attachments)] : []));
     const failed = m.status === 'error' || m.status === 'interrupted';
     this.error.hidden = !(failed && m.error);
     this.error.textContent = m.error ? `Error: ${m.error}` : '';
