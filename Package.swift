@@ -10,7 +10,7 @@ let strict: [SwiftSetting] = [
 let webAssets = [
     "index.html", "app.css", "icon.svg",
     "app.js", "api.js", "dom.js", "markdown.js", "sidebar.js", "chat.js", "message-view.js", "scroll-keeper.js",
-    "settings.js", "export.js", "auth.js", "account.js", "usage.js", "admin.js", "knowledge.js", "citations.js", "attachments.js", "assistants.js",
+    "settings.js", "export.js", "auth.js", "account.js", "usage.js", "admin.js", "knowledge.js", "citations.js", "attachments.js", "maths.js", "assistants.js",
     "visitor.html", "visitor.js", "visitor.css", "widget.js", "shortcuts.js", "prompts.js", "shared.html", "shared.js", "share.js", "highlight.js", "public-sources.js",
 ]
 

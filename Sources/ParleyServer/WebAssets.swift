@@ -58,7 +58,7 @@ struct WebAssets: Sendable {
         ("auth.js", PackageResources.auth_js), ("account.js", PackageResources.account_js),
         ("usage.js", PackageResources.usage_js), ("admin.js", PackageResources.admin_js),
         ("knowledge.js", PackageResources.knowledge_js), ("citations.js", PackageResources.citations_js),
-        ("attachments.js", PackageResources.attachments_js),
+        ("attachments.js", PackageResources.attachments_js), ("maths.js", PackageResources.maths_js),
         ("assistants.js", PackageResources.assistants_js),
         ("visitor.html", PackageResources.visitor_html), ("visitor.js", PackageResources.visitor_js),
         ("visitor.css", PackageResources.visitor_css), ("widget.js", PackageResources.widget_js),

@@ -935,6 +935,53 @@ def check_attachments(ui):
     wait('attachments after a reload', lambda: len(ui.css('.message.user .message-attachments a')) == 2)
 
 
+MATHS_CORPUS = [
+    r'e^{i\pi} + 1 = 0', r'\frac{-b \pm \sqrt{b^2 - 4ac}}{2a}', r'\sum_{k=1}^{n} k^2 = \frac{n(n+1)(2n+1)}{6}',
+    r'\int_{-\infty}^{\infty} e^{-x^2}\,dx = \sqrt{\pi}', r'\lim_{h \to 0} \frac{f(x+h) - f(x)}{h}',
+    r'\mathbb{E}[X] = \sum_i x_i \, p(x_i)', r'\nabla \cdot \mathbf{E} = \frac{\rho}{\varepsilon_0}',
+    r'\begin{bmatrix} a & b \\ c & d \end{bmatrix}^{-1} = \frac{1}{ad - bc} \begin{bmatrix} d & -b \\ -c & a \end{bmatrix}',
+    r'|x| = \begin{cases} x & x \geq 0 \\ -x & \text{otherwise} \end{cases}', r'\binom{n}{k} = \frac{n!}{k!\,(n-k)!}',
+    r'\left\langle \psi \middle| \phi \right\rangle', r'\forall \epsilon > 0 \; \exists \delta > 0',
+    r'\begin{aligned} (a+b)^2 &= a^2 + 2ab + b^2 \\ &\neq a^2 + b^2 \end{aligned}', r'\hat{\theta} = \arg\max_\theta L(\theta)',
+    r'\sigma = \sqrt{\frac{1}{N} \sum_{i=1}^N (x_i - \mu)^2}', r'P(A \mid B) = \frac{P(B \mid A)\,P(A)}{P(B)}',
+    r'\vec{F} = m\vec{a}', r'x \in \mathbb{R}^n, \; \|x\|_2 \leq 1', r'\overline{z} \cdot z = |z|^2', r'a \equiv b \pmod{n}',
+    r'\prod_{p \text{ prime}} \frac{1}{1 - p^{-s}}', r'\det(A - \lambda I) = 0', r'\log_2 n, \ln x, \sin^2\theta + \cos^2\theta = 1',
+    r'\underbrace{1 + 1 + \cdots + 1}_{n} = n', r'\mathcal{O}(n \log n)', r"f'(x) = 2x, \quad f''(x) = 2",
+]
+
+
+def check_maths(ui):
+    """TeX in an answer is drawn as MathML by a module loaded only when a formula shows; prices stay text."""
+    ui.open('/')
+    loaded = lambda: ui.d.execute_script(
+        "return performance.getEntriesByType('resource').some((entry) => entry.name.endsWith('/maths.js'))")
+    assert not loaded(), 'a page without formulas does not load the maths module'
+    ui.type_and_send('Euler: $e^{i\\pi} + 1 = 0$, which costs $5 and $10.\n\n$$\\frac{a}{b} = \\sqrt[3]{x^2}$$\n\n'
+                     '\\[\n\\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix}\n\\]\n\nDone mock:echo=1 mock:tokens=60')
+    ui.wait_answer_done()
+    answer = ui.answers()[-1]
+    wait('three formulas drawn', lambda: len(answer.find_elements(By.CSS_SELECTOR, 'math')) == 3)
+    inline, fraction, matrix = answer.find_elements(By.CSS_SELECTOR, 'math')
+    assert inline.get_attribute('display') is None and inline.find_elements(By.CSS_SELECTOR, 'msup')
+    assert fraction.get_attribute('display') == 'block' and fraction.find_elements(By.CSS_SELECTOR, 'mfrac mi')
+    assert fraction.find_elements(By.CSS_SELECTOR, 'mroot')
+    assert len(matrix.find_elements(By.CSS_SELECTOR, 'mtable mtd')) == 4
+    assert 'costs $5 and $10.' in answer.text, answer.text
+    height = ui.d.execute_script('return arguments[0].getBoundingClientRect().height', fraction)
+    assert height > 30, f'the fraction is laid out on two levels ({height} px)'
+    ui.d.execute_script('arguments[0].scrollIntoView()', answer)
+    ui.d.save_screenshot(os.path.join(SHOTS, 'parley-maths.png'))
+    assert loaded()
+    # Common formulas from answers: none has a command the module does not know.
+    unknown = ui.d.execute_async_script("""
+        const [corpus, done] = arguments;
+        const source = [...document.scripts].find((script) => script.src.endsWith('/app.js')).src.replace(/app\.js$/, 'maths.js');
+        import(source).then((maths) => done(corpus.filter((tex) => maths.toMathML(tex, true).querySelector('.maths-unknown'))),
+                            (error) => done([String(error)]));
+        """, MATHS_CORPUS)
+    assert unknown == [], unknown
+
+
 def check_share_link(ui, conversation):
     """A read-only link made in the settings dialog shows the conversation on its own page; revoked, it shows nothing."""
     ui.open(f'/c/{conversation}')
@@ -1334,6 +1381,7 @@ def main():
         run('a read-only link shows the conversation, revoked it shows nothing', check_share_link, first)
         run('a ChatGPT export imported from the sidebar', check_import)
         run('an image picked and a file dropped go with the message to the model, shown on it', check_attachments)
+        run('TeX maths drawn as MathML by a module loaded only then; prices stay text', check_maths)
         run('a knowledge base: create, upload, ingested live, embedding model changed, pinned, attached to a chat, citations open their source',
             check_knowledge_base_and_citations)
         run('an assistant saved from the chat settings starts a new chat with them', check_assistants)

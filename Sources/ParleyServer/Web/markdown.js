@@ -10,13 +10,14 @@ const rulePattern = /^ {0,3}([-*_])(\s*\1){2,}\s*$/;
 const listPattern = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
 const tableRulePattern = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 const quotePattern = /^ {0,3}> ?(.*)$/;
+const mathsPattern = /^ {0,3}(\$\$|\\\[)/;
 
 /** Splits text into blocks: {kind, src, ...}. `src` identifies a block's rendering. */
 export function scanBlocks(text) {
   const lines = text.split('\n');
   const blocks = [];
   let i = 0;
-  const startsBlock = (line, next) => fencePattern.test(line) || headingPattern.test(line) || rulePattern.test(line)
+  const startsBlock = (line, next) => fencePattern.test(line) || headingPattern.test(line) || rulePattern.test(line) || mathsPattern.test(line)
     || quotePattern.test(line) || listPattern.test(line) || (line.includes('|') && next !== undefined && tableRulePattern.test(next));
   while (i < lines.length) {
     const line = lines[i];
@@ -36,6 +37,22 @@ export function scanBlocks(text) {
       }
       const code = body.join('\n');
       blocks.push({ kind: 'code', lang: match[2], code, src: `code:${closed}:${match[2]}:${code}` });
+    } else if ((match = mathsPattern.exec(line))) {
+      // Display maths: from `$$` or `\[` to its closing twin, on this line or a later one.
+      const close = match[1] === '$$' ? '$$' : '\\]';
+      const body = [];
+      let text = line.slice(match[0].length);
+      let closed = false;
+      for (;;) {
+        const end = text.indexOf(close);
+        if (end >= 0) { body.push(text.slice(0, end)); closed = true; break; }
+        body.push(text);
+        if (++i >= lines.length) break;
+        text = lines[i];
+      }
+      i++;
+      const tex = body.join('\n').trim();
+      blocks.push({ kind: 'maths', tex, closed, src: `m:${closed}:${tex}` });
     } else if ((match = headingPattern.exec(line))) {
       blocks.push({ kind: 'heading', level: match[1].length, text: match[2], src: `h:${line}` });
       i++;
@@ -107,6 +124,7 @@ function renderBlock(block) {
     case 'quote': return h('blockquote', {}, renderBlocks(block.text));
     case 'table': return table(block.rows);
     case 'list': return list(block.lines);
+    case 'maths': return formula('div', block.tex, true, block.closed);
     default: return inline(h('p'), block.text);
   }
 }
@@ -183,7 +201,25 @@ const inlinePattern = new RegExp([
   '\\*(?=[^\\s*])([^*]*?[^\\s*])\\*', // 9: emphasis
   '(?<![\\w])_(?=[^\\s_])([^_]*?[^\\s_])_(?![\\w])', // 10: emphasis
   '(\\n)', // 11: line break
+  '\\$\\$([^$]+?)\\$\\$', // 12: display maths within a line
+  '\\\\\\(([\\s\\S]+?)\\\\\\)', // 13: \( maths \)
+  '(?<![\\w$\\\\])\\$(?=[^\\s$])([^$\\n]*?[^\\s$\\\\])\\$(?![\\w$])', // 14: $maths$ (not "$5 and $10")
 ].join('|'), 'g');
+
+let maths = null;
+let mathsLoading = null;
+
+/** A formula: its TeX as text until the maths module, loaded with the first formula shown, draws it. */
+function formula(tag, tex, display, complete = true) {
+  const element = h(tag, { class: display ? 'maths display' : 'maths', text: tex });
+  if (!complete) return element;
+  if (maths) maths.typeset(element, tex, display);
+  else {
+    mathsLoading ??= import('./maths.js');
+    mathsLoading.then((module) => { maths = module; module.typeset(element, tex, display); }, () => {});
+  }
+  return element;
+}
 
 /** A safe link target, or null: http(s), mailto, and paths on this site. */
 export function safeURL(url) {
@@ -214,6 +250,7 @@ function inline(parent, text) {
     else if (match[8] !== undefined) parent.append(inline(h('del'), match[8]));
     else if (match[9] !== undefined || match[10] !== undefined) parent.append(inline(h('em'), match[9] ?? match[10]));
     else if (match[11] !== undefined) parent.append(h('br'));
+    else parent.append(formula('span', match[12] ?? match[13] ?? match[14], match[12] !== undefined));
   }
   if (last < text.length) parent.append(text.slice(last));
   return parent;
