@@ -45,8 +45,9 @@ public enum AttachmentReader {
             return NewAttachment(name: name, mediaType: mediaType, kind: .image, bytes: data, sha256: sha256, text: nil)
         case .document:
             let (kind, document) = try await OffPool.run { try DocumentExtractor.extract(data, name: name) }
+            // (NUL cannot be stored in PostgreSQL's text, and means nothing to a model.)
             return NewAttachment(name: name, mediaType: mediaType(of: kind), kind: .file, bytes: data, sha256: sha256,
-                                 text: document.text)
+                                 text: document.text.replacingOccurrences(of: "\u{0}", with: ""))
         }
     }
 

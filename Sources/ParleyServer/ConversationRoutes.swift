@@ -204,8 +204,11 @@ struct ConversationRoutes {
         if let model = body.model, model.isEmpty || model.count > Self.maxModelNameLength {
             throw ClientError.invalid("'model' must be 1 to \(Self.maxModelNameLength) characters")
         }
-        let attachmentIDs = try body.attachmentIDs()
-        let replacedIndex = try await replacedIndex(body.replaces, conversationID: id, owner: context.owner)
+        var attachmentIDs = try body.attachmentIDs()
+        let replaced = try await replacedMessage(body.replaces, conversationID: id, owner: context.owner)
+        let replacedIndex = replaced?.index
+        // A new version of a message keeps its attachments unless it names others (an empty list drops them).
+        if body.attachments == nil, let replaced { attachmentIDs = replaced.attachments.map(\.id) }
         let ticket = try await admitTurn(context, content: body.content, model: body.model)
         let job: GenerationJob
         do {
@@ -260,7 +263,7 @@ struct ConversationRoutes {
     }
 
     /// The index of the user message a post replaces, checked to belong to this conversation.
-    private func replacedIndex(_ replaces: String?, conversationID: UUID, owner: UserID) async throws -> Int? {
+    private func replacedMessage(_ replaces: String?, conversationID: UUID, owner: UserID) async throws -> ParleyCore.Message? {
         guard let replaces else { return nil }
         guard let messageID = UUID(uuidString: replaces) else {
             throw ClientError.invalid("'replaces' must be a message id")
@@ -275,7 +278,7 @@ struct ConversationRoutes {
         guard message.onActiveBranch else {
             throw ParleyError.conflict("'replaces' names a message off the active branch: switch to its branch first")
         }
-        return message.index
+        return message
     }
 
     @Sendable func clear(_ request: Request, context: ParleyRequestContext) async throws -> Response {

@@ -83,6 +83,22 @@ import Testing
             let answer = (turn.json["assistant"] as? [String: Any])?["content"] as? String ?? ""
             #expect(answer.contains("<file name=\"notes.md\">") && answer.contains("swordfish"), "\(answer)")
 
+            // Asked again (a new version of the question): the attachments stay unless others are named.
+            let question = try #require((turn.json["user"] as? [String: Any])?["id"] as? String)
+            let again = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                                 body: #"{"content":"summarise again mock:echo=context mock:tokens=500","replaces":"\#(question)"}"#,
+                                                 headers: ["Accept": "application/json"])
+            #expect(((again.json["assistant"] as? [String: Any])?["content"] as? String ?? "").contains("swordfish"), "\(again.body)")
+            let kept = try #require(again.json["user"] as? [String: Any])
+            #expect((kept["attachments"] as? [[String: Any]])?.count == 1)
+            let dropped = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/messages",
+                                                   body: #"{"content":"without it mock:echo=context mock:tokens=500","replaces":"\#(kept["id"] as? String ?? "")","attachments":[]}"#,
+                                                   headers: ["Accept": "application/json"])
+            let droppedAnswer = (dropped.json["assistant"] as? [String: Any])?["content"] as? String
+            #expect(droppedAnswer?.hasPrefix("user: without it") == true && droppedAnswer?.contains("swordfish") == false,
+                    "\(dropped.body)")
+            #expect((dropped.json["user"] as? [String: Any])?["attachments"] == nil)
+
             // A file far larger than the budget is cut to what the budget leaves, and says so.
             let long = (0..<2_000).map { "line \($0) of the long report" }.joined(separator: "\n")
             let big = try await Self.upload(parley, name: "report.txt", Array(long.utf8))
