@@ -25,16 +25,16 @@ extension ChatService {
     }
 
     /// The message as the model gets it: each file's text after the message's own (cut to `fileTokenBudget`,
-    /// shared between its files, when given), each image as an image part — or, for a model that takes none, a
+    /// shared between its files), each image as an image part — or, for a model that takes none, a
     /// note saying it was left out. An attachment deleted since is a note too.
     func readAttachments(of message: ChatMessage, owner: UserID, acceptsImages: Bool,
-                         fileTokenBudget: Int?) async throws -> ChatMessage {
+                         fileTokenBudget: Int) async throws -> ChatMessage {
         guard !message.attachments.isEmpty else { return message }
         var result = message
         result.attachments = []
         var texts: [String] = []
         let fileCount = message.attachments.count { $0.kind == .file }
-        let perFileBytes = fileTokenBudget.map { $0 * 4 / max(fileCount, 1) }
+        let perFileBytes = fileTokenBudget * 4 / max(fileCount, 1)
         for reference in message.attachments {
             switch reference.kind {
             case .image:
@@ -59,9 +59,21 @@ extension ChatService {
         return result
     }
 
+    /// The message with its files counted at no more than `total` tokens between them (as ``readAttachments(of:owner:acceptsImages:fileTokenBudget:)``
+    /// will cut them).
+    static func fileCostCapped(_ message: ChatMessage, total: Int) -> ChatMessage {
+        let files = message.attachments.count { $0.kind == .file }
+        guard files > 0 else { return message }
+        var capped = message
+        for index in capped.attachments.indices where capped.attachments[index].kind == .file {
+            capped.attachments[index].tokens = min(capped.attachments[index].tokens, total / files)
+        }
+        return capped
+    }
+
     /// `text` cut at a character boundary to at most `bytes` of UTF-8, with a note when it was cut.
-    static func cut(_ text: String, toBytes bytes: Int?) -> String {
-        guard let bytes, text.utf8.count > bytes else { return text }
+    static func cut(_ text: String, toBytes bytes: Int) -> String {
+        guard text.utf8.count > bytes else { return text }
         var end = text.utf8.index(text.utf8.startIndex, offsetBy: max(bytes, 0))
         while end > text.startIndex, end.samePosition(in: text.unicodeScalars) == nil { end = text.utf8.index(before: end) }
         return String(text[..<end]) + "\n[… the rest of the file does not fit in the context]"

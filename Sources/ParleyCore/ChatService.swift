@@ -237,10 +237,13 @@ public struct ChatService: Sendable {
             - TokenEstimator.perMessageOverhead - images * TokenEstimator.imageTokens
         _ = accumulator.offer(try await readAttachments(of: question, owner: owner, acceptsImages: acceptsImages,
                                                         fileTokenBudget: max(fileBudget, Self.leastFileTokens)))
+        // Files of earlier messages count (and are read) up to half the budget each message, so one long file does
+        // not push its question out of the next turns' context.
+        let historyFileTokens = limits.contextTokenBudget / 2
         var page = turn.history
         var pageSize = Self.firstHistoryPage
         while !accumulator.isFull {
-            for entry in page where !accumulator.offer(entry.message) { break }
+            for entry in page where !accumulator.offer(Self.fileCostCapped(entry.message, total: historyFileTokens)) { break }
             guard page.count == pageSize, let oldest = page.last, !accumulator.isFull else { break }
             pageSize = min(pageSize * 4, Self.historyPageSize)
             page = try await store.contextMessages(conversationID: turn.user.conversationID, before: oldest.index,
@@ -249,7 +252,7 @@ public struct ChatService: Sendable {
         var messages = accumulator.messages
         for position in messages.indices where !messages[position].attachments.isEmpty {
             messages[position] = try await readAttachments(of: messages[position], owner: owner, acceptsImages: acceptsImages,
-                                                           fileTokenBudget: nil)
+                                                           fileTokenBudget: historyFileTokens)
         }
         return messages
     }

@@ -88,7 +88,8 @@ import Testing
             let again = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/messages",
                                                  body: #"{"content":"summarise again mock:echo=context mock:tokens=500","replaces":"\#(question)"}"#,
                                                  headers: ["Accept": "application/json"])
-            #expect(((again.json["assistant"] as? [String: Any])?["content"] as? String ?? "").contains("swordfish"), "\(again.body)")
+            let againAnswer = (again.json["assistant"] as? [String: Any])?["content"] as? String
+            #expect(againAnswer?.contains("swordfish") == true, "\(again.body)")
             let kept = try #require(again.json["user"] as? [String: Any])
             #expect((kept["attachments"] as? [[String: Any]])?.count == 1)
             let dropped = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/messages",
@@ -107,6 +108,19 @@ import Testing
             let bigAnswer = (bigTurn.json["assistant"] as? [String: Any])?["content"] as? String ?? ""
             #expect(bigAnswer.contains("line 0 of the long report") && !bigAnswer.contains("line 1999 "), "\(bigAnswer.suffix(300))")
             #expect(bigAnswer.contains("the rest of the file does not fit in the context"))
+
+            // In later turns a long file counts (and is cut) at half the budget, so its question stays in the context.
+            let later = try await parley.createConversation()
+            let short = try await Self.post(parley, later, "read this mock:tokens=1", attachments: [try #require(big.json["id"] as? String)])
+            #expect(short.status == 201)
+            let next = try await parley.request(.POST, "/api/v1/conversations/\(later)/messages",
+                                                body: #"{"content":"and? mock:echo=context mock:tokens=5000"}"#,
+                                                headers: ["Accept": "application/json"])
+            let nextAnswer = (next.json["assistant"] as? [String: Any])?["content"] as? String ?? ""
+            #expect(nextAnswer.hasPrefix("user: read this") && nextAnswer.contains("line 0 of the long report")
+                    && nextAnswer.contains("user: and?"), "\(nextAnswer.prefix(300))")
+            let nextLines = nextAnswer.components(separatedBy: "of the long report").count - 1
+            #expect(nextLines > 10 && nextLines < 60, "half the budget's worth: \(nextLines) lines")
             let lines = bigAnswer.components(separatedBy: "of the long report").count - 1
             #expect(lines > 20 && lines < 100, "about the budget's worth (600 tokens): \(lines) lines of 2,000")
         }
@@ -162,7 +176,8 @@ import Testing
             #expect(try await parley.request(.GET, "/api/v1/attachments/\(id)").status == 404)
             let after = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/messages",
                                                  body: #"{"content":"mock:echo=context mock:tokens=500"}"#, headers: ["Accept": "application/json"])
-            #expect(((after.json["assistant"] as? [String: Any])?["content"] as? String ?? "").contains("[File notes.md was deleted]"))
+            let afterAnswer = (after.json["assistant"] as? [String: Any])?["content"] as? String
+            #expect(afterAnswer?.contains("[File notes.md was deleted]") == true, "\(after.body)")
         }
     }
 
