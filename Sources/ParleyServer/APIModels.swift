@@ -92,7 +92,10 @@ enum API {
 
     /// A message as JSON text. Written by hand: it goes out with every message event, and JSONEncoder is slow.
     /// An attachment as a message carries it, with where its bytes are read (by its owner only).
-    static func attachmentJSON(_ reference: AttachmentReference) -> String {
+    static func attachmentJSON(_ reference: AttachmentReference) -> String { attachmentObject(reference).closed }
+
+    /// The fields every view of an attachment has; the attachment's own endpoint adds more.
+    static func attachmentObject(_ reference: AttachmentReference) -> JSONObjectText {
         var object = JSONObjectText()
         object.field("id", reference.id.lowercased)
         object.field("name", reference.name)
@@ -100,7 +103,7 @@ enum API {
         object.field("kind", reference.kind.rawValue)
         object.field("size", reference.size)
         object.field("url", "/api/v1/attachments/\(reference.id.lowercased)/content")
-        return object.closed
+        return object
     }
 
     static func messageJSON(_ message: ParleyCore.Message) -> String {

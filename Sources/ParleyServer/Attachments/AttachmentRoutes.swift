@@ -107,17 +107,11 @@ struct AttachmentRoutes {
     }
 
     static func json(_ attachment: Attachment) -> String {
-        var object = JSONObjectText()
-        object.field("id", attachment.id.lowercased)
-        object.field("name", attachment.name)
-        object.field("media_type", attachment.mediaType)
-        object.field("kind", attachment.kind.rawValue)
-        object.field("size", attachment.byteCount)
+        var object = API.attachmentObject(attachment.reference)
         object.field("sha256", attachment.sha256)
         if let text = attachment.text { object.field("text_characters", text.count) }
         object.field("tokens", attachment.reference.tokens)
         object.field("created_at", API.time(attachment.createdAt))
-        object.field("url", "/api/v1/attachments/\(attachment.id.lowercased)/content")
         return object.closed
     }
 }
