@@ -68,6 +68,16 @@ import Testing
             #expect(response.status.code == 200 && response.headers.first(name: "content-type") == "image/png")
             #expect(response.headers.first(name: "content-security-policy")?.hasPrefix("sandbox") == true)
             #expect(Array(buffer: try await response.body.collect(upTo: 1 << 20)) == Self.png)
+
+            // A read-only link shows the attachment's name, not the attachment: the bytes stay their owner's.
+            let share = try await parley.request(.POST, "/api/v1/conversations/\(conversation)/shares", body: #"{"audience":"anyone"}"#)
+            let token = try #require(share.json["token"] as? String, "\(share.body)")
+            let nobody = ["Authorization": ""]
+            let shared = try await parley.request(.GET, "/api/v1/shared/\(token)/messages", headers: nobody)
+            let sharedQuestion = try #require((shared.json["data"] as? [[String: Any]])?.first)
+            #expect((sharedQuestion["attachments"] as? [[String: Any]])?.first?["name"] as? String == "dot.png", "\(shared.body)")
+            #expect(!shared.body.contains(id), "no attachment id in the shared view")
+            #expect(try await parley.request(.GET, "/api/v1/attachments/\(id)/content", headers: nobody).status == 401)
         }
     }
 

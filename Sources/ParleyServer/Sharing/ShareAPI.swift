@@ -40,8 +40,9 @@ extension API {
         var data: [Share]
     }
 
-    /// A message as a shared link shows it: its place, role, text, model, time, and the sources and citations of
-    /// an answer from knowledge bases (names and passages, no ids); not its id, usage, timings or rating.
+    /// A message as a shared link shows it: its place, role, text, model, time, its attachments' names, and the
+    /// sources and citations of an answer from knowledge bases (names and passages, no ids); not its id, usage,
+    /// timings, rating, or the attachments themselves.
     static func sharedMessageJSON(_ message: ParleyCore.Message) -> String {
         var object = JSONObjectText()
         object.field("index", message.index)
@@ -50,6 +51,16 @@ extension API {
         object.field("status", message.status.rawValue)
         object.field("model", message.model)
         object.field("created_at", API.time(message.createdAt))
+        if !message.attachments.isEmpty {
+            // Their names only: the files stay their owner's.
+            let names = message.attachments.map { attachment in
+                var named = JSONObjectText()
+                named.field("name", attachment.name)
+                named.field("kind", attachment.kind.rawValue)
+                return named.closed
+            }
+            object.field("attachments", json: "[" + names.joined(separator: ",") + "]")
+        }
         _ = publicSources(of: message, into: &object)
         return object.closed
     }

@@ -39,6 +39,7 @@ export function toMarkdown(conversation, messages) {
     const who = message.role === 'user' ? 'You' : `Assistant${message.model ? ` (${message.model})` : ''}`;
     const status = message.status === 'complete' ? '' : ` — ${message.status}`;
     lines.push(`## ${who} · ${message.created_at}${status}`, '', message.content, '');
+    if (message.attachments?.length) lines.push(...message.attachments.map((a) => `- Attached: ${a.name} (${a.media_type}, ${a.size} bytes)`), '');
   }
   return lines.join('\n');
 }

@@ -23,6 +23,9 @@ function turn(message) {
   const element = h('article', { class: `turn ${message.role}`, 'data-index': String(message.index) });
   if (message.role === 'user') {
     element.textContent = message.content;
+    if (message.attachments?.length) {
+      element.append(h('p', { class: 'turn-tools', text: `Attached: ${message.attachments.map((a) => a.name).join(', ')}` }));
+    }
     return element;
   }
   const body = h('div', { class: 'answer' });
