@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ParleyCore
 
@@ -35,19 +36,24 @@ public enum AttachmentReader {
         return .document
     }
 
-    /// The attachment to store from a whole upload judged `verdict`: an image as it is, a document with its text
-    /// (read off Swift's cooperative pool). Throws ``ExtractionError`` when a document's text cannot be read.
-    public static func read(_ data: Data, name: String, verdict: Verdict, sha256: String) async throws -> NewAttachment {
-        switch verdict {
-        case .refused(let reason):
-            throw ExtractionError(reason)
-        case .image(let mediaType):
-            return NewAttachment(name: name, mediaType: mediaType, kind: .image, bytes: data, sha256: sha256, text: nil)
-        case .document:
-            let (kind, document) = try await OffPool.run { try DocumentExtractor.extract(data, name: name) }
-            // (NUL cannot be stored in PostgreSQL's text, and means nothing to a model.)
-            return NewAttachment(name: name, mediaType: mediaType(of: kind), kind: .file, bytes: data, sha256: sha256,
-                                 text: document.text.replacingOccurrences(of: "\u{0}", with: ""))
+    /// The attachment to store from a whole upload judged `verdict`: an image as it is, a document with its text,
+    /// both with the SHA-256 of their bytes — worked out on threads of their own, not Swift's cooperative pool (a
+    /// 20 MiB file takes tens of milliseconds to hash). Throws ``ExtractionError`` when a document's text cannot be
+    /// read.
+    public static func read(_ data: Data, name: String, verdict: Verdict) async throws -> NewAttachment {
+        try await OffPool.run {
+            let digest = Hex.encode(SHA256.hash(data: data))
+            switch verdict {
+            case .refused(let reason):
+                throw ExtractionError(reason)
+            case .image(let mediaType):
+                return NewAttachment(name: name, mediaType: mediaType, kind: .image, bytes: data, sha256: digest, text: nil)
+            case .document:
+                let (kind, document) = try DocumentExtractor.extract(data, name: name)
+                // (NUL cannot be stored in PostgreSQL's text, and means nothing to a model.)
+                return NewAttachment(name: name, mediaType: mediaType(of: kind), kind: .file, bytes: data, sha256: digest,
+                                     text: document.text.replacingOccurrences(of: "\u{0}", with: ""))
+            }
         }
     }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -50,11 +49,9 @@ struct AttachmentRoutes {
         }
         guard collected.readableBytes > 0 else { throw ClientError.invalid("the file is empty") }
         let judged = try verdict ?? Self.accepted(AttachmentReader.judge(head: collected.readableBytesView))
-        let bytes = Data(collected.readableBytesView)
-        let digest = Hex.encode(SHA256.hash(data: bytes))
         let new: NewAttachment
         do {
-            new = try await AttachmentReader.read(bytes, name: name, verdict: judged, sha256: digest)
+            new = try await AttachmentReader.read(Data(collected.readableBytesView), name: name, verdict: judged)
         } catch let failure as ExtractionError {
             throw ClientError(.unprocessableContent, type: "invalid_request_error",
                               message: "the file's text could not be read: \(failure.description)")
@@ -109,7 +106,6 @@ struct AttachmentRoutes {
     static func json(_ attachment: Attachment) -> String {
         var object = API.attachmentObject(attachment.reference)
         object.field("sha256", attachment.sha256)
-        if let text = attachment.text { object.field("text_characters", text.count) }
         object.field("tokens", attachment.reference.tokens)
         object.field("created_at", API.time(attachment.createdAt))
         return object.closed
