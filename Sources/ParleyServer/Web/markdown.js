@@ -43,9 +43,10 @@ export function scanBlocks(text) {
       const body = [];
       let text = line.slice(match[0].length);
       let closed = false;
+      let after = '';
       for (;;) {
         const end = text.indexOf(close);
-        if (end >= 0) { body.push(text.slice(0, end)); closed = true; break; }
+        if (end >= 0) { body.push(text.slice(0, end)); after = text.slice(end + close.length); closed = true; break; }
         body.push(text);
         if (++i >= lines.length) break;
         text = lines[i];
@@ -53,6 +54,8 @@ export function scanBlocks(text) {
       i++;
       const tex = body.join('\n').trim();
       blocks.push({ kind: 'maths', tex, closed, src: `m:${closed}:${tex}` });
+      // What follows the closing delimiter on its line is a paragraph of its own.
+      if (after.trim()) blocks.push({ kind: 'paragraph', text: after.trim(), src: `p:${after.trim()}` });
     } else if ((match = headingPattern.exec(line))) {
       blocks.push({ kind: 'heading', level: match[1].length, text: match[2], src: `h:${line}` });
       i++;
