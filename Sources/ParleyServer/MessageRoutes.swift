@@ -32,17 +32,19 @@ struct MessageRoutes {
     /// Reattaches: events after `Last-Event-ID` (header, or `last_event_id` query for clients that cannot set it).
     @Sendable func events(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         let id = try context.uuid("id", kind: "message")
-        var lastEventID: Int?
+        let events = try await feed.events(messageID: id, owner: context.owner, after: try Self.lastEventID(request))
+        return ServerSentEvents.response(events, context: context, drain: drain)
+    }
+
+    /// The last event a reattaching client saw: `Last-Event-ID`, or `last_event_id` for clients that cannot set it.
+    static func lastEventID(_ request: Request) throws -> Int? {
         if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
             guard let value = CheckedNumber.integer(header, in: 0...CheckedNumber.wholeLimit) else {
                 throw ClientError.invalid("Last-Event-ID must be a whole number from 0 to \(CheckedNumber.wholeLimit)")
             }
-            lastEventID = value
-        } else {
-            lastEventID = try Query(request).integer("last_event_id", in: 0...CheckedNumber.wholeLimit)
+            return value
         }
-        let events = try await feed.events(messageID: id, owner: context.owner, after: lastEventID)
-        return ServerSentEvents.response(events, context: context, drain: drain)
+        return try Query(request).integer("last_event_id", in: 0...CheckedNumber.wholeLimit)
     }
 
     /// Stops a running generation — here or on another replica — and answers with the message as stored

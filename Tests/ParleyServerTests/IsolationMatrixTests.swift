@@ -42,6 +42,7 @@ import Testing
         "GET /api/v1/public/chats/{id}": (.visitor, nil),
         "POST /api/v1/public/chats/{id}/messages": (.visitor, #"{"content":"mine now"}"#),
         "POST /api/v1/public/chats/{id}/messages/{message}/stop": (.visitor, nil),
+        "GET /api/v1/public/chats/{id}/messages/{message}/events": (.visitor, nil),
         "PUT /api/v1/public/chats/{id}/messages/{message}/feedback": (.visitor, #"{"rating":-1}"#),
         "POST /api/v1/public/chats/{id}/handoff": (.visitor, #"{"email":"taken@example.org"}"#),
 

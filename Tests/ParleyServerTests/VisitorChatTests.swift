@@ -147,6 +147,37 @@ import Testing
         }
     }
 
+    @Test func aVisitorReattachesToAnAnswerWhereTheyLeftIt() async throws {
+        let parley = try await Self.start()
+        defer { Task { await parley.stop() } }
+        let (_, slug, _) = try await Self.publish(parley)
+        let started = try await parley.request(.POST, "/api/v1/public/assistants/\(slug)/chats", headers: Self.anonymous)
+        let chatID = try #require(started.json["id"] as? String), token = try #require(started.json["token"] as? String)
+        let stream = try await parley.events(.POST, "/api/v1/public/chats/\(chatID)/messages",
+                                             body: #"{"content":"Tell me slowly mock:tokens=40 mock:delay_ms=25"}"#,
+                                             headers: Self.visitor(token))
+        // A few words arrive, then the page reloads: it asks for what came after the last event it saw.
+        var seen: [Event] = []
+        while let event = try await stream.next() {
+            seen.append(event)
+            if seen.count(where: { $0.name == "delta" }) == 5 { break }
+        }
+        let answerID = try #require(seen.first { $0.name == "message" && $0.data["role"] as? String == "assistant" }?.data["id"] as? String)
+        let lastID = try #require(seen.last?.id)
+        let rest = try await parley.events(.GET, "/api/v1/public/chats/\(chatID)/messages/\(answerID)/events",
+                                           headers: Self.visitor(token).merging(["Last-Event-ID": String(lastID)]) { $1 })
+        #expect(rest.status == 200)
+        let after = try await rest.rest()
+        let done = try #require(after.last, "the reattached stream ends")
+        #expect(done.name == "done" && after.allSatisfy { ($0.id ?? 0) > lastID }, "\(after.map(\.name))")
+        #expect(seen.deltaText + after.deltaText == done.content, "every word once: \(seen.deltaText) + \(after.deltaText)")
+        #expect(!done.rawData.contains("usage") && !done.rawData.contains("\"model\""), "shown as to a visitor: \(done.rawData)")
+        // A finished answer's end comes at once, from the start when nothing was seen.
+        let again = try await parley.events(.GET, "/api/v1/public/chats/\(chatID)/messages/\(answerID)/events?last_event_id=0",
+                                            headers: Self.visitor(token)).rest()
+        #expect(again.last?.name == "done" && again.last?.content == done.content)
+    }
+
     @Test func visitorsReachOnlyTheirChatAreLimitedPerAddressAndBadInputGetsClearErrors() async throws {
         let parley = try await Self.start(visitorRate: 6)
         defer { Task { await parley.stop() } }
@@ -174,6 +205,11 @@ import Testing
             ("rating another chat's answer", try await parley.request(
                 .PUT, "/api/v1/public/chats/\(chatID)/messages/\(otherAnswerID)/feedback", body: #"{"rating":1}"#,
                 headers: Self.visitor(token)), 404),
+            ("reattaching to another chat's answer", try await parley.request(
+                .GET, "/api/v1/public/chats/\(chatID)/messages/\(otherAnswerID)/events", headers: Self.visitor(token)), 404),
+            ("a bad Last-Event-ID", try await parley.request(
+                .GET, "/api/v1/public/chats/\(otherID)/messages/\(otherAnswerID)/events",
+                headers: Self.visitor(otherToken).merging(["Last-Event-ID": "soon"]) { $1 }), 400),
             ("stopping another chat's answer", try await parley.request(
                 .POST, "/api/v1/public/chats/\(chatID)/messages/\(otherAnswerID)/stop", headers: Self.visitor(token)), 404),
             ("a bad rating", try await parley.request(.PUT, "/api/v1/public/chats/\(otherID)/messages/\(otherAnswerID)/feedback",

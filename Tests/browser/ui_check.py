@@ -1274,12 +1274,23 @@ def check_published_assistant_and_widget(ui):
         ui.d.find_element(By.ID, 'handoff-note').send_keys('Please call me')
         ui.d.find_element(By.CSS_SELECTOR, '#handoff-form button[type=submit]').click()
         wait('the thanks', lambda: 'visitor@example.org' in ui.d.find_element(By.ID, 'visitor-status').text)
-        # A reload keeps the chat (its token stays in this browser).
+        # A reload keeps the chat (its token stays in this browser), and one mid-answer follows the answer on from
+        # the server: every word once, to its end.
+        answers = lambda: ui.d.find_elements(By.CSS_SELECTOR, '.turn.assistant .answer')
+        ui.d.find_element(By.ID, 'visitor-input').send_keys('And slowly? mock:tokens=60 mock:delay_ms=50', Keys.ENTER)
+        wait('the second answer begun', unless_stale(lambda: len(answers()) == 2 and len(answers()[1].text.split()) >= 3))
         ui.d.switch_to.default_content()
         ui.d.get(site.url)
         ui.d.find_element(By.CSS_SELECTOR, 'body > button').click()
         ui.d.switch_to.frame(wait('the chat frame', lambda: ui.d.find_elements(By.CSS_SELECTOR, 'iframe'))[0])
-        wait('the chat restored', lambda: len(ui.d.find_elements(By.CSS_SELECTOR, '.turn')) == 2)
+        wait('the chat restored', lambda: len(ui.d.find_elements(By.CSS_SELECTOR, '.turn')) == 4)
+        wait('the answer finished after the reload', unless_stale(
+            lambda: ui.d.find_elements(By.CSS_SELECTOR, '.turn.assistant')[1].find_elements(By.CSS_SELECTOR, '.turn-tools button')), 30)
+        words = answers()[1].text.split()
+        assert len(words) == 60, f'{len(words)} words: {" ".join(words)}'
+        assert ui.d.execute_script(
+            "return performance.getEntriesByType('resource').some((entry) => /\\/messages\\/[^/]+\\/events/.test(entry.name))"), \
+            'the reloaded page reattached to the answer'
         ui.d.switch_to.default_content()
     finally:
         ui.d.switch_to.default_content()

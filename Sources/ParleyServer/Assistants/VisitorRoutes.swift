@@ -33,6 +33,7 @@ struct VisitorRoutes {
         group.post("assistants/:slug/chats", use: start)
         group.get("chats/:id", use: read)
         group.post("chats/:id/messages", use: ask)
+        group.get("chats/:id/messages/:message/events", use: events)
         group.post("chats/:id/messages/:message/stop", use: stop)
         group.put("chats/:id/messages/:message/feedback", use: rate)
         group.post("chats/:id/handoff", use: handoff)
@@ -122,6 +123,15 @@ struct VisitorRoutes {
         var response = ServerSentEvents.response(job.subscribe(), context: context, drain: drain, forVisitor: true)
         response.headers[HTTPField.Name("X-Parley-Message-Id")!] = job.messageID.lowercased
         return response
+    }
+
+    /// Reattaches to an answer after a dropped connection or a reload: its events after `Last-Event-ID` (or
+    /// `last_event_id`), shown as ``ask(_:context:)`` streams them; a finished answer's end at once.
+    @Sendable func events(_ request: Request, context: ParleyRequestContext) async throws -> Response {
+        let (chat, messageID) = try await chatMessage(request, context)
+        let events = try await feed.events(messageID: messageID, owner: chat.conversation.ownerID,
+                                           after: try MessageRoutes.lastEventID(request))
+        return ServerSentEvents.response(events, context: context, drain: drain, forVisitor: true)
     }
 
     @Sendable func stop(_ request: Request, context: ParleyRequestContext) async throws -> Response {

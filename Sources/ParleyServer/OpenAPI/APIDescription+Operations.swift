@@ -152,6 +152,8 @@ extension APIDescription {
             .init("POST", "/api/v1/public/chats/{id}/messages", "A visitor's question, the answer streamed", tag: "Visitors",
                   caller: .visitor, body: .json(.object(["content": .string(maxLength: 4000)], required: ["content"])),
                   answer: .events),
+            .init("GET", "/api/v1/public/chats/{id}/messages/{message}/events", "Reattach to an answer (Last-Event-ID)",
+                  tag: "Visitors", caller: .visitor, query: ["last_event_id": .integer(0...Int(Int32.max))], answer: .events),
             .init("POST", "/api/v1/public/chats/{id}/messages/{message}/stop", "Stop an answer", tag: "Visitors", caller: .visitor),
             .init("PUT", "/api/v1/public/chats/{id}/messages/{message}/feedback", "Rate an answer", tag: "Visitors",
                   caller: .visitor, body: .json(.object(["rating": .integer(-1...1)], required: ["rating"]))),

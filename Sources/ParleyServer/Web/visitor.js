@@ -105,11 +105,46 @@ async function restore() {
     const state = await (await call('GET', `chats/${chat.id}`)).json();
     for (const message of state.data) show(message);
     if (state.handoff_requested) byId('handoff-form').dataset.sent = '1';
-    if (state.data.some((message) => message.status === 'streaming')) setTimeout(restore, 1000);
+    // An answer still being written (the page was reloaded mid-answer): follow it from its start.
+    const running = state.data.find((message) => message.status === 'streaming');
+    if (running) await reattach(running.id, null);
   } catch (error) {
     if (error.status === 404 || error.status === 401) save(null);
     else status(explain(error));
   }
+}
+
+/** Shows an answer's events as they come, keeping in `progress` the last event's id and whether the answer ended
+ * (kept also when the connection drops half-way). */
+async function follow(response, progress) {
+  await readEvents(response, ({ id, type, data }) => {
+    if (id !== null) progress.last = id;
+    if (type === 'message' || type === 'done') show(data);
+    else if (type === 'delta') {
+      const view = views.get(data.message_id);
+      if (view) { view.text += data.content; render(view); }
+    } else if (type === 'error') show({ ...data.message, error: data.error?.message });
+    if (type === 'done' || type === 'error') progress.ended = true;
+  });
+}
+
+/** Reattaches to an answer after the last event seen (null: from its start) until it ends, waiting a little longer
+ * each time the connection drops; the server kept writing it meanwhile. */
+async function reattach(answerId, lastEventId) {
+  const progress = { last: lastEventId, ended: false };
+  for (let attempt = 1; attempt <= 6; attempt++) {
+    try {
+      const query = progress.last === null ? '' : `?last_event_id=${progress.last}`;
+      const response = await call('GET', `chats/${chat.id}/messages/${answerId}/events${query}`, undefined, 'text/event-stream',
+        streaming?.signal);
+      await follow(response, progress);
+      if (progress.ended) return;
+    } catch (error) {
+      if (error.name === 'AbortError' || error.status) throw error;
+    }
+    await new Promise((resolve) => { setTimeout(resolve, 500 * attempt); });
+  }
+  status('The answer stopped arriving. Reload the page to see it.');
 }
 
 async function ask(event) {
@@ -127,16 +162,16 @@ async function ask(event) {
     }
     const response = await call('POST', `chats/${chat.id}/messages`, { content }, 'text/event-stream', streaming.signal);
     input.value = '';
-    let ended = false;
-    await readEvents(response, ({ type, data }) => {
-      if (type === 'message' || type === 'done') show(data);
-      else if (type === 'delta') {
-        const view = views.get(data.message_id);
-        if (view) { view.text += data.content; render(view); }
-      } else if (type === 'error') show({ ...data.message, error: data.error?.message });
-      if (type === 'done' || type === 'error') ended = true;
-    });
-    if (!ended) await restore();
+    const answerId = response.headers.get('X-Parley-Message-Id');
+    const progress = { last: null, ended: false };
+    try {
+      await follow(response, progress);
+    } catch (error) {
+      if (error.name === 'AbortError' || !answerId) throw error; // a dropped connection: reattached below
+    }
+    if (!progress.ended) {
+      if (answerId) await reattach(answerId, progress.last); else await restore();
+    }
   } catch (error) {
     if (error.name !== 'AbortError') {
       if (error.status === 404) save(null);
