@@ -166,7 +166,7 @@ extension PostgresConversationStore {
         let assistantID = UUID.v7(now: now)
         let statement = PostgresStatements.StartTurn(
             nowMillis: now.millis,
-            title: StoreText.title(from: userContent.isEmpty ? attachments.first?.name ?? "" : userContent),
+            title: StoreText.title(from: userContent, attachments: attachments),
             conversationID: conversationID,
             owner: owner.rawValue, userID: userID, userContent: userContent, assistantID: assistantID, model: model,
             defaultModel: defaultModel, leaseMillis: lease.millis, historyLimit: historyLimit,

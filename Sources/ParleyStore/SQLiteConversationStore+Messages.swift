@@ -91,7 +91,7 @@ extension SQLiteConversationStore {
                           replacingFrom: Int?) async throws -> Turn {
         let now = Date()
         let leaseExpiry = now.millis + lease.millis
-        let title = StoreText.title(from: userContent.isEmpty ? attachments.first?.name ?? "" : userContent)
+        let title = StoreText.title(from: userContent, attachments: attachments)
         let attachmentsColumn = AttachmentReference.column(attachments)
         let turn = try await write { db -> Turn? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """

@@ -20,6 +20,12 @@ enum StoreText {
 
     /// A title made from the first user message: its first line with text, without the markdown that starts a
     /// heading, quote or list item (and skipping code fences), at most 80 characters.
+    /// A turn's title: its text's, or for a message of attachments alone, the first one's name.
+    static func title(from content: String, attachments: [AttachmentReference]) -> String {
+        let own = title(from: content)
+        return own.isEmpty ? title(from: attachments.first?.name ?? "") : own
+    }
+
     static func title(from content: String) -> String {
         let lines = content.split(whereSeparator: \.isNewline).map { line in
             var text = line.trimmingCharacters(in: .whitespaces)[...]
