@@ -77,7 +77,8 @@ public struct ChatService: Sendable {
         if attached.contains(where: { $0.kind == .image }) {
             var model = requested?.id
             if model == nil { model = try await store.conversation(id: conversationID, owner: owner).model ?? fallback }
-            guard let model, visionModels.matches(model) || requested.map({ visionModels.matches($0.upstreamModel) }) == true else {
+            let takesImages = requested.map(takesImages) ?? model.map(visionModels.matches) ?? false
+            guard takesImages else {
                 throw ParleyError.invalid("'\(model ?? "the default model")' does not take images: pick a model that does "
                     + "(the vision_models setting names them) or remove the image")
             }
