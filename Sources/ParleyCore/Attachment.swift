@@ -38,7 +38,7 @@ public struct Attachment: Sendable, Equatable {
     /// How the message that carries it records it.
     public var reference: AttachmentReference {
         AttachmentReference(id: id, name: name, mediaType: mediaType, kind: kind, size: byteCount,
-                            tokens: kind == .image ? TokenEstimator.imageTokens : TokenEstimator.tokens(in: text ?? ""))
+                            tokens: AttachmentReference.tokens(kind: kind, textBytes: text?.utf8.count ?? 0))
     }
 }
 
@@ -65,6 +65,12 @@ public struct AttachmentReference: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, name, kind, size, tokens
         case mediaType = "media_type"
+    }
+
+    /// What an attachment costs in the context: an image its flat estimate, a file its text's (of `textBytes`
+    /// bytes of UTF-8, counted as ``TokenEstimator`` counts text).
+    public static func tokens(kind: AttachmentKind, textBytes: Int) -> Int {
+        kind == .image ? TokenEstimator.imageTokens : (textBytes + 3) / 4
     }
 
     /// The references as a message's column holds them (JSON); nil for none.
@@ -105,6 +111,8 @@ public protocol AttachmentStore: Sendable {
     func saveAttachment(_ new: NewAttachment, owner: UserID) async throws -> (attachment: Attachment, duplicate: Bool)
     /// The attachment without its bytes (a file's text included).
     func attachment(id: UUID, owner: UserID) async throws -> Attachment
+    /// How a message records the attachment, read without its bytes or its text (their sizes come from the database).
+    func attachmentReference(id: UUID, owner: UserID) async throws -> AttachmentReference
     /// The attachment's bytes.
     func attachmentBytes(id: UUID, owner: UserID) async throws -> (attachment: Attachment, bytes: Data)
     /// Deletes the attachment; messages that carried it keep its name, its bytes are gone.

@@ -15,7 +15,7 @@ extension ChatService {
         }
         guard Set(ids).count == ids.count else { throw ParleyError.invalid("an attachment is named twice") }
         var references: [AttachmentReference] = []
-        for id in ids { references.append(try await attachments.attachment(id: id, owner: owner).reference) }
+        for id in ids { references.append(try await attachments.attachmentReference(id: id, owner: owner)) }
         return references
     }
 

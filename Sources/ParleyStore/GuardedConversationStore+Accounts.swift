@@ -170,6 +170,9 @@ extension GuardedConversationStore: AttachmentStore {
     public func attachment(id: UUID, owner: UserID) async throws -> Attachment {
         try await guardedAttachments { try await $0.attachment(id: id, owner: owner) }
     }
+    public func attachmentReference(id: UUID, owner: UserID) async throws -> AttachmentReference {
+        try await guardedAttachments { try await $0.attachmentReference(id: id, owner: owner) }
+    }
     public func attachmentBytes(id: UUID, owner: UserID) async throws -> (attachment: Attachment, bytes: Data) {
         let result = try await guardedAttachments { store in
             let read = try await store.attachmentBytes(id: id, owner: owner)

@@ -38,6 +38,20 @@ extension PostgresConversationStore: AttachmentStore {
         return try Self.attachment(from: row)
     }
 
+    public func attachmentReference(id: UUID, owner: UserID) async throws -> AttachmentReference {
+        let rows = try await perform {
+            try await client.query("""
+                SELECT name, media_type, kind, byte_count, coalesce(octet_length(text), 0)::bigint FROM attachments
+                WHERE id = \(id) AND owner_id = \(owner.rawValue)
+                """, logger: logger).collect()
+        }
+        guard let row = rows.first else { throw SQLiteConversationStore.noAttachment(id) }
+        let (name, mediaType, kindText, size, textBytes) = try row.decode((String, String, String, Int, Int).self)
+        guard let kind = AttachmentKind(rawValue: kindText) else { throw StoreError.corrupt("bad attachment kind \(kindText)") }
+        return AttachmentReference(id: id, name: name, mediaType: mediaType, kind: kind, size: size,
+                                   tokens: AttachmentReference.tokens(kind: kind, textBytes: textBytes))
+    }
+
     public func attachmentBytes(id: UUID, owner: UserID) async throws -> (attachment: Attachment, bytes: Data) {
         let rows = try await perform {
             try await client.query("""

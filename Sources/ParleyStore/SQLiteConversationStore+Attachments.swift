@@ -33,6 +33,22 @@ extension SQLiteConversationStore: AttachmentStore {
         return found
     }
 
+    public func attachmentReference(id: UUID, owner: UserID) async throws -> AttachmentReference {
+        let found = try await read { db -> AttachmentReference? in
+            try Row.fetchOne(db, sql: """
+                SELECT id, name, media_type, kind, byte_count, coalesce(length(CAST(text AS BLOB)), 0) AS text_bytes
+                FROM attachments WHERE id = ? AND owner_id = ?
+                """, arguments: [id.lowercased, owner.rawValue]).map { row in
+                let kindText: String = row["kind"]
+                guard let kind = AttachmentKind(rawValue: kindText) else { throw StoreError.corrupt("bad attachment kind \(kindText)") }
+                return AttachmentReference(id: try Self.uuid(row, "id"), name: row["name"], mediaType: row["media_type"], kind: kind,
+                                           size: row["byte_count"], tokens: AttachmentReference.tokens(kind: kind, textBytes: row["text_bytes"]))
+            }
+        }
+        guard let found else { throw Self.noAttachment(id) }
+        return found
+    }
+
     public func attachmentBytes(id: UUID, owner: UserID) async throws -> (attachment: Attachment, bytes: Data) {
         let found = try await read { db -> AttachmentRow? in
             try Row.fetchOne(db, sql: "SELECT \(Self.attachmentColumns), bytes FROM attachments WHERE id = ? AND owner_id = ?",

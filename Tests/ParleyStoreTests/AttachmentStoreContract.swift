@@ -30,6 +30,15 @@ extension ConversationStoreContract {
                                                    owner: owner)
         #expect(try await store.attachment(id: notes.attachment.id, owner: owner).text == "# Notes")
         let references = [first.attachment.reference, notes.attachment.reference]
+        // Read without the bytes or the text, a reference is the same (a text's size counted in UTF-8 bytes).
+        let accented = try await store.saveAttachment(NewAttachment(name: "café.txt", mediaType: "text/plain", kind: .file,
+                                                                    bytes: Data("é".utf8), sha256: "cc33", text: String(repeating: "é", count: 9)),
+                                                      owner: owner)
+        for saved in [first.attachment, notes.attachment, accented.attachment] {
+            #expect(try await store.attachmentReference(id: saved.id, owner: owner) == saved.reference)
+        }
+        #expect(accented.attachment.reference.tokens == 5)
+        await #expect(throws: ParleyError.self) { try await store.attachmentReference(id: first.attachment.id, owner: stranger) }
         #expect(references[0].tokens == TokenEstimator.imageTokens && references[1].tokens == 2)
 
         let chat = try await conversations.createConversation(NewConversation(), owner: owner)
