@@ -19,7 +19,7 @@ extension PostgresConversationStore: AttachmentStore {
                 """, logger: logger).collect()
             if !inserted.isEmpty { return (fresh, false) }
             let rows = try await client.query("""
-                SELECT id, owner_id, sha256, name, media_type, kind, byte_count, text, created_at FROM attachments
+                SELECT \(unescaped: SQLiteConversationStore.attachmentColumns) FROM attachments
                 WHERE owner_id = \(owner.rawValue) AND sha256 = \(new.sha256)
                 """, logger: logger).collect()
             guard let row = rows.first else { throw StoreError.corrupt("attachment \(new.sha256) vanished while stored") }
@@ -30,7 +30,7 @@ extension PostgresConversationStore: AttachmentStore {
     public func attachment(id: UUID, owner: UserID) async throws -> Attachment {
         let rows = try await perform {
             try await client.query("""
-                SELECT id, owner_id, sha256, name, media_type, kind, byte_count, text, created_at FROM attachments
+                SELECT \(unescaped: SQLiteConversationStore.attachmentColumns) FROM attachments
                 WHERE id = \(id) AND owner_id = \(owner.rawValue)
                 """, logger: logger).collect()
         }
@@ -55,7 +55,7 @@ extension PostgresConversationStore: AttachmentStore {
     public func attachmentBytes(id: UUID, owner: UserID) async throws -> (attachment: Attachment, bytes: Data) {
         let rows = try await perform {
             try await client.query("""
-                SELECT id, owner_id, sha256, name, media_type, kind, byte_count, text, created_at, bytes FROM attachments
+                SELECT \(unescaped: SQLiteConversationStore.attachmentColumns), bytes FROM attachments
                 WHERE id = \(id) AND owner_id = \(owner.rawValue)
                 """, logger: logger).collect()
         }
