@@ -1,3 +1,5 @@
+import Foundation
+
 /// Exact search: every live vector is scored against the query. Right for small bases, and the reference the
 /// graph index is measured against.
 public struct FlatVectorIndex: VectorIndex {
@@ -21,21 +23,65 @@ public struct FlatVectorIndex: VectorIndex {
         rows.remove(id: id)
     }
 
-    public func search(_ query: [Float], k: Int, include: (Int64) -> Bool) -> [VectorHit] {
+    public func search(_ query: [Float], k: Int) -> [VectorHit] {
         guard k > 0, liveCount > 0 else { return [] }
         let prepared = vectors.query(query)
+        let slices = Self.slices(rows: vectors.count)
+        var best: [(score: Float, row: Int32)]
+        if slices.count == 1 {
+            best = bestRows(prepared, k: k, in: slices[0])
+        } else {
+            // A large base is scanned by every core at once, each keeping its own best k: the scan is bound by
+            // memory bandwidth, which one core cannot use up.
+            let found = ScanResults(slices.count)
+            DispatchQueue.concurrentPerform(iterations: slices.count) { part in
+                found.set(part, bestRows(prepared, k: k, in: slices[part]))
+            }
+            best = found.all
+        }
+        best.sort { $0.score != $1.score ? $0.score > $1.score : rows.ids[Int($0.row)] < rows.ids[Int($1.row)] }
+        return best.prefix(k).map { VectorHit(id: rows.ids[Int($0.row)], score: $0.score) }
+    }
+
+    /// The live rows of `range` with the `k` highest similarities, in no order.
+    private func bestRows(_ query: QuantizedVectors.Query, k: Int, in range: Range<Int>) -> [(score: Float, row: Int32)] {
         var best = ScoredHeap(capacity: k + 1)  // scores negated: the worst kept is on top
-        for row in 0..<vectors.count where rows.isLive(row) && include(rows.ids[row]) {
-            let score = vectors.similarity(prepared, row)
-            if best.count < k {
-                best.push(-score, Int32(row))
-            } else if let worst = best.top, -worst.score < score {
-                best.pop()
-                best.push(-score, Int32(row))
+        vectors.scan(query, rows: range) { first, dots in
+            for (offset, dot) in dots.enumerated() {
+                let row = first + offset
+                guard rows.isLive(row) else { continue }
+                let score = Float(dot) * vectors.scale(query, row)
+                if best.count < k {
+                    best.push(-score, Int32(row))
+                } else if let worst = best.top, -worst.score < score {
+                    best.pop()
+                    best.push(-score, Int32(row))
+                }
             }
         }
-        return best.items.map { VectorHit(id: rows.ids[Int($0.row)], score: -$0.score) }.sorted(by: VectorHit.ranked)
+        return best.items.map { (-$0.score, $0.row) }
     }
+
+    /// Rows per parallel part of a scan: below twice this, one thread scans the whole base.
+    public static let rowsPerSlice = 32_768
+
+    /// The ranges of rows scanned in parallel: one per core, none smaller than ``rowsPerSlice``.
+    public static func slices(rows: Int) -> [Range<Int>] {
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, rows / rowsPerSlice))
+        return (0..<parts).map { rows * $0 / parts ..< rows * ($0 + 1) / parts }
+    }
+}
+
+/// The parts of a parallel scan write their results here, each to its own slot.
+private final class ScanResults: @unchecked Sendable {
+    private var parts: [[(score: Float, row: Int32)]]
+    private let lock = NSLock()
+
+    init(_ count: Int) { parts = Array(repeating: [], count: count) }
+
+    func set(_ part: Int, _ found: [(score: Float, row: Int32)]) { lock.withLock { parts[part] = found } }
+
+    var all: [(score: Float, row: Int32)] { lock.withLock { parts.flatMap { $0 } } }
 }
 
 extension VectorHit {

@@ -59,7 +59,7 @@ public struct HNSWIndex: VectorIndex {
         rows.remove(id: id)
     }
 
-    public func search(_ query: [Float], k: Int, include: (Int64) -> Bool) -> [VectorHit] {
+    public func search(_ query: [Float], k: Int) -> [VectorHit] {
         guard k > 0, liveCount > 0 else { return [] }
         let prepared = vectors.query(query)
         let score = { (node: Int32) in vectors.similarity(prepared, Int(node)) }
@@ -68,7 +68,7 @@ public struct HNSWIndex: VectorIndex {
             nearest = greedy(from: nearest, layer: layer, score: score)
         }
         let found = searchLayer(from: [nearest], ef: max(parameters.efSearch, k), layer: 0, score: score) {
-            rows.isLive(Int($0)) && include(rows.ids[Int($0)])
+            rows.isLive(Int($0))
         }
         return found.prefix(k).map { VectorHit(id: rows.ids[Int($0.row)], score: $0.score) }.sorted(by: VectorHit.ranked)
     }

@@ -1,5 +1,8 @@
+import CParleyVectors
+
 /// Embedding vectors kept compactly: each one scaled into `Int8` (one byte per dimension and a `Float` scale),
-/// a quarter of the memory of `Float`s, with dot products computed 32 lanes at a time.
+/// a quarter of the memory of `Float`s, with dot products computed by the widest integer instructions the
+/// processor has (AVX-512 VNNI, AVX2 or the baseline; see `CParleyVectors`).
 ///
 /// Vectors are normalised on the way in, so the dot product of two stored vectors is their cosine similarity
 /// (within the rounding of the quantisation, about 0.4 % of the scale). Rows are addressed by position.
@@ -48,7 +51,7 @@ public struct QuantizedVectors: Sendable {
     public func similarity(_ query: Query, _ row: Int) -> Float {
         query.codes.withUnsafeBufferPointer { q in
             codes.withUnsafeBufferPointer { c in
-                Float(Self.dot(q.baseAddress!, c.baseAddress! + row * stride, count: stride)) * query.scale * scales[row]
+                Float(Self.dot(q.baseAddress!, c.baseAddress! + row * stride, count: stride)) * scale(query, row)
             }
         }
     }
@@ -66,14 +69,36 @@ public struct QuantizedVectors: Sendable {
         (0..<dimension).map { Float(codes[row * stride + $0]) * scales[row] }
     }
 
-    /// Σ a[i]·b[i] over `count` bytes, exact in `Int32`. Written as a plain loop of wrapping integer operations,
-    /// which the optimiser turns into vector instructions (integer sums can be reordered; float sums cannot).
+    /// Σ a[i]·b[i] over `count` bytes, exact in `Int32`.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int) -> Int32 {
-        var sum: Int32 = 0
-        for index in 0..<count { sum &+= Int32(truncatingIfNeeded: a[index]) &* Int32(truncatingIfNeeded: b[index]) }
-        return sum
+        parley_int8_dot(a, b, count)
     }
+
+    /// The similarities of `query` to the rows in `range`, passed to `body` a block at a time as (first row,
+    /// dot products): the scan an exact search makes, one call into the vector kernel per block of rows.
+    func scan(_ query: Query, rows range: Range<Int>, _ body: (Int, UnsafeBufferPointer<Int32>) -> Void) {
+        let block = 1024
+        let kernel = parley_int8_kernel_best()
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { dots in
+            query.codes.withUnsafeBufferPointer { q in
+                codes.withUnsafeBufferPointer { c in
+                    var first = range.lowerBound
+                    while first < range.upperBound {
+                        let count = min(block, range.upperBound - first)
+                        parley_int8_dots(kernel, q.baseAddress!, c.baseAddress! + first * stride, stride, stride, count,
+                                         dots.baseAddress!)
+                        body(first, UnsafeBufferPointer(rebasing: dots[..<count]))
+                        first += count
+                    }
+                }
+            }
+        }
+    }
+
+    /// The scale that turns a row's dot product with `query` into their cosine similarity.
+    @inline(__always)
+    func scale(_ query: Query, _ row: Int) -> Float { query.scale * scales[row] }
 
     /// `vector` normalised, scaled so its largest component is ±127, rounded; zero-padded to `stride`.
     static func quantize(_ vector: [Float], dimension: Int, stride: Int) -> (codes: [Int8], scale: Float) {

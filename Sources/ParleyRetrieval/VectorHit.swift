@@ -18,10 +18,6 @@ public protocol VectorIndex: Sendable {
     var liveCount: Int { get }
     mutating func add(id: Int64, vector: [Float])
     mutating func remove(id: Int64)
-    /// The `k` live vectors most similar to `query`, best first, among those `include` accepts.
-    func search(_ query: [Float], k: Int, include: (Int64) -> Bool) -> [VectorHit]
-}
-
-extension VectorIndex {
-    public func search(_ query: [Float], k: Int) -> [VectorHit] { search(query, k: k) { _ in true } }
+    /// The `k` live vectors most similar to `query`, best first.
+    func search(_ query: [Float], k: Int) -> [VectorHit]
 }

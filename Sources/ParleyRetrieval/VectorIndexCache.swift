@@ -43,7 +43,10 @@ public actor VectorIndexCache {
         let entry = try await index(for: base, dimension: dimension)
         clock += 1
         entries[base.id]?.lastUsed = clock
-        return entry.index.search(query, k: k)
+        // A scan of a large base takes milliseconds of CPU: on threads of its own, not the actor's (which every
+        // search waits on) nor the cooperative pool's.
+        let index = entry.index
+        return try await OffPool.run(.search) { index.search(query, k: k) }
     }
 
     private func index(for base: KnowledgeBase, dimension: Int) async throws -> Entry {
