@@ -67,7 +67,7 @@ public struct FlatVectorIndex: VectorIndex {
 
     /// The ranges of rows scanned in parallel: one per core, none smaller than ``rowsPerSlice``.
     public static func slices(rows: Int) -> [Range<Int>] {
-        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, rows / rowsPerSlice))
+        let parts = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, rows / rowsPerSlice))
         return (0..<parts).map { rows * $0 / parts ..< rows * ($0 + 1) / parts }
     }
 }

@@ -209,8 +209,10 @@ struct RetrievalBench: AsyncParsableCommand {
         return (0..<5_000).map { _ in String((0..<(4 + Int(random.next() % 6))).map { _ in letters[Int(random.next() % 26)] }) }
     }
 
+    /// Times `body` on each query, after five untimed ones (threads started, caches and branch predictors warm).
     static func time(_ queries: [[Float]], _ body: ([Float]) -> Void) -> Samples {
         var samples = Samples()
+        for query in queries.prefix(5) { body(query) }
         for query in queries {
             let started = ContinuousClock.now
             body(query)
