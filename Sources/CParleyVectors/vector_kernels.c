@@ -100,10 +100,11 @@ static void dots_vnni(const int8_t *query, const int8_t *rows, size_t length, si
     size_t r = 0;
     // Four rows at a time, with the rows sixteen ahead asked for early: the scan waits on memory, and this keeps
     // more of it in flight (measured: 1,000,000 rows of 384 in 24 ms on one core, against 31 ms a row at a time).
-    // A prefetch past the end is harmless: it never faults.
     for (; r + 4 <= count; r += 4) {
         const int8_t *row = rows + r * stride;
-        for (size_t line = 0; line < 4 * stride; line += 64) _mm_prefetch((const char *)(row + 16 * stride + line), _MM_HINT_T0);
+        if (r + 20 <= count) {
+            for (size_t line = 0; line < 4 * stride; line += 64) _mm_prefetch((const char *)(row + 16 * stride + line), _MM_HINT_T0);
+        }
         __m512i sum0 = zero, sum1 = zero, sum2 = zero, sum3 = zero;
         for (size_t k = 0; k < blocks; k++) {
             const __m512i y0 = _mm512_loadu_si512((const void *)(row + k * 64));

@@ -31,8 +31,8 @@ public struct FlatVectorIndex: VectorIndex {
         if slices.count == 1 {
             best = bestRows(prepared, k: k, in: slices[0])
         } else {
-            // A large base is scanned by every core at once, each keeping its own best k: the scan is bound by
-            // memory bandwidth, which one core cannot use up.
+            // A large base is scanned by every core at once, each part keeping its own best k: the scan waits on
+            // memory, and one core alone cannot keep enough of it in flight.
             let found = ScanResults(slices.count)
             DispatchQueue.concurrentPerform(iterations: slices.count) { part in
                 found.set(part, bestRows(prepared, k: k, in: slices[part]))
@@ -65,7 +65,8 @@ public struct FlatVectorIndex: VectorIndex {
     /// Rows per parallel part of a scan: below twice this, one thread scans the whole base.
     public static let rowsPerSlice = 32_768
 
-    /// The ranges of rows scanned in parallel: one per core, none smaller than ``rowsPerSlice``.
+    /// The ranges of rows scanned in parallel: up to four per core, so that when another process holds a core, the
+    /// others take up its share; none smaller than ``rowsPerSlice``.
     public static func slices(rows: Int) -> [Range<Int>] {
         let parts = max(1, min(4 * ProcessInfo.processInfo.activeProcessorCount, rows / rowsPerSlice))
         return (0..<parts).map { rows * $0 / parts ..< rows * ($0 + 1) / parts }
