@@ -88,7 +88,7 @@ import Testing
     @Test func aLargeBaseScannedInParallelFindsWhatAFullSortFinds() {
         // Above two slices' worth of rows, the scan is split across the cores and the parts' results merged.
         let dimension = 48, count = 3 * FlatVectorIndex.rowsPerSlice + 123
-        #expect(FlatVectorIndex.slices(rows: count).count == min(3, ProcessInfo.processInfo.activeProcessorCount))
+        #expect(FlatVectorIndex.slices(rows: count).count == min(3, 4 * ProcessInfo.processInfo.activeProcessorCount))
         var source = RandomVectors(dimension: dimension, clusters: 1, spread: 100)
         var index = FlatVectorIndex(dimension: dimension)
         var stored = QuantizedVectors(dimension: dimension)
