@@ -169,7 +169,8 @@ public struct ChatService: Sendable {
                 let history = try await service.store.contextMessages(conversationID: conversation.id, before: user.index,
                                                                       limit: Self.firstHistoryPage)
                 let turn = Turn(user: user, assistant: assistant, systemPrompt: conversation.systemPrompt, history: history,
-                                knowledgeBaseIDs: conversation.knowledgeBaseIDs, parameters: conversation.parameters)
+                                knowledgeBaseIDs: conversation.knowledgeBaseIDs, parameters: conversation.parameters,
+                                retrieval: conversation.retrieval)
                 let grounded = try await service.ground(turn, owner: owner)
                 if let grounded, grounded.sourcesJSON != assistant.sources {
                     try await service.store.setSources(messageID: assistant.id, sources: grounded.sourcesJSON)
@@ -218,7 +219,7 @@ public struct ChatService: Sendable {
         guard let grounding, !turn.knowledgeBaseIDs.isEmpty else { return nil }
         let earlier = turn.history.filter { $0.message.role == .user }.prefix(2).map(\.message.content)
         return try await grounding.ground(question: turn.user.content, earlierQuestions: Array(earlier),
-                                          knowledgeBaseIDs: turn.knowledgeBaseIDs, owner: owner,
+                                          knowledgeBaseIDs: turn.knowledgeBaseIDs, settings: turn.retrieval, owner: owner,
                                           tokenBudget: limits.contextTokenBudget / 2)
     }
 

@@ -15,6 +15,8 @@ public struct Conversation: Sendable, Equatable {
     public var knowledgeBaseIDs: [UUID]
     /// How its answers are sampled.
     public var parameters: ChatParameters
+    /// How its turns use the knowledge bases.
+    public var retrieval: RetrievalSettings
     /// Kept at the top of the list.
     public var pinned = false
     /// Hidden from the list (still found by search) since then; nil: not archived.
@@ -24,7 +26,7 @@ public struct Conversation: Sendable, Equatable {
 
     public init(id: UUID, ownerID: UserID, title: String, model: String?, systemPrompt: String?,
                 messageCount: Int, createdAt: Date, updatedAt: Date, knowledgeBaseIDs: [UUID] = [],
-                parameters: ChatParameters = ChatParameters()) {
+                parameters: ChatParameters = ChatParameters(), retrieval: RetrievalSettings = RetrievalSettings()) {
         self.id = id
         self.ownerID = ownerID
         self.title = title
@@ -35,6 +37,7 @@ public struct Conversation: Sendable, Equatable {
         self.updatedAt = updatedAt
         self.knowledgeBaseIDs = knowledgeBaseIDs
         self.parameters = parameters
+        self.retrieval = retrieval
     }
 }
 
@@ -45,14 +48,17 @@ public struct NewConversation: Sendable, Equatable {
     public var systemPrompt: String?
     public var knowledgeBaseIDs: [UUID]
     public var parameters: ChatParameters
+    public var retrieval: RetrievalSettings
     public var tags: [String]
     public init(title: String? = nil, model: String? = nil, systemPrompt: String? = nil, knowledgeBaseIDs: [UUID] = [],
-                parameters: ChatParameters = ChatParameters(), tags: [String] = []) {
+                parameters: ChatParameters = ChatParameters(), retrieval: RetrievalSettings = RetrievalSettings(),
+                tags: [String] = []) {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
         self.knowledgeBaseIDs = knowledgeBaseIDs
         self.parameters = parameters
+        self.retrieval = retrieval
         self.tags = tags
     }
 }
@@ -66,6 +72,8 @@ public struct ConversationPatch: Sendable, Equatable {
     public var knowledgeBaseIDs: [UUID]?
     /// Replaces the sampling parameters.
     public var parameters: ChatParameters?
+    /// Replaces how its turns use the knowledge bases.
+    public var retrieval: RetrievalSettings?
     public var pinned: Bool?
     /// Archives (true) or restores (false) it.
     public var archived: Bool?
@@ -75,16 +83,18 @@ public struct ConversationPatch: Sendable, Equatable {
     /// True when it changes the conversation itself (moving it to the top of the list), not only where it is kept
     /// (pinned, archived, tagged).
     public var changesContent: Bool {
-        title != nil || model != nil || systemPrompt != nil || knowledgeBaseIDs != nil || parameters != nil
+        title != nil || model != nil || systemPrompt != nil || knowledgeBaseIDs != nil || parameters != nil || retrieval != nil
     }
 
     public init(title: String? = nil, model: String?? = nil, systemPrompt: String?? = nil, knowledgeBaseIDs: [UUID]? = nil,
-                parameters: ChatParameters? = nil, pinned: Bool? = nil, archived: Bool? = nil, tags: [String]? = nil) {
+                parameters: ChatParameters? = nil, retrieval: RetrievalSettings? = nil, pinned: Bool? = nil,
+                archived: Bool? = nil, tags: [String]? = nil) {
         self.title = title
         self.model = model
         self.systemPrompt = systemPrompt
         self.knowledgeBaseIDs = knowledgeBaseIDs
         self.parameters = parameters
+        self.retrieval = retrieval
         self.pinned = pinned
         self.archived = archived
         self.tags = tags

@@ -116,15 +116,19 @@ public struct Turn: Sendable {
     public var knowledgeBaseIDs: [UUID]
     /// The conversation's sampling parameters (also recorded on the answer).
     public var parameters: ChatParameters
+    /// How the conversation's knowledge bases are searched for the answer.
+    public var retrieval: RetrievalSettings
 
     public init(user: Message, assistant: Message, systemPrompt: String?, history: [(index: Int, message: ChatMessage)],
-                knowledgeBaseIDs: [UUID] = [], parameters: ChatParameters = ChatParameters()) {
+                knowledgeBaseIDs: [UUID] = [], parameters: ChatParameters = ChatParameters(),
+                retrieval: RetrievalSettings = RetrievalSettings()) {
         self.user = user
         self.assistant = assistant
         self.systemPrompt = systemPrompt
         self.history = history
         self.knowledgeBaseIDs = knowledgeBaseIDs
         self.parameters = parameters
+        self.retrieval = retrieval
     }
 }
 

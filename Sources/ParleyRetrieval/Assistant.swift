@@ -1,7 +1,8 @@
 import Foundation
 import ParleyCore
 
-/// A saved chat preset — a name, what it is for, its system prompt, model and knowledge bases — that its owner
+/// A saved chat preset — a name, what it is for, its system prompt, model, knowledge bases and how they are
+/// searched — that its owner
 /// starts chats with. Starting a chat copies the preset into the conversation, which then goes its own way.
 public struct Assistant: Sendable, Equatable {
     public var id: UUID
@@ -21,12 +22,15 @@ public struct Assistant: Sendable, Equatable {
     public var embedOrigins: [String]
     /// How its chats' answers are sampled.
     public var parameters: ChatParameters
+    /// How its chats search the knowledge bases.
+    public var retrieval: RetrievalSettings
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: UUID, ownerID: UserID, name: String, description: String, systemPrompt: String?, model: String?,
                 knowledgeBaseIDs: [UUID], publicSlug: String? = nil, embedOrigins: [String] = [],
-                parameters: ChatParameters = ChatParameters(), createdAt: Date, updatedAt: Date) {
+                parameters: ChatParameters = ChatParameters(), retrieval: RetrievalSettings = RetrievalSettings(),
+                createdAt: Date, updatedAt: Date) {
         self.id = id
         self.ownerID = ownerID
         self.name = name
@@ -37,6 +41,7 @@ public struct Assistant: Sendable, Equatable {
         self.publicSlug = publicSlug
         self.embedOrigins = embedOrigins
         self.parameters = parameters
+        self.retrieval = retrieval
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -56,10 +61,12 @@ public struct AssistantSettings: Sendable, Equatable {
     public var embedOrigins: [String]?
     /// Replaces the sampling parameters.
     public var parameters: ChatParameters?
+    /// Replaces how its chats search the knowledge bases.
+    public var retrieval: RetrievalSettings?
 
     public init(name: String? = nil, description: String? = nil, systemPrompt: String?? = nil, model: String?? = nil,
                 knowledgeBaseIDs: [UUID]? = nil, publicSlug: String?? = nil, embedOrigins: [String]? = nil,
-                parameters: ChatParameters? = nil) {
+                parameters: ChatParameters? = nil, retrieval: RetrievalSettings? = nil) {
         self.name = name
         self.description = description
         self.systemPrompt = systemPrompt
@@ -68,6 +75,7 @@ public struct AssistantSettings: Sendable, Equatable {
         self.publicSlug = publicSlug
         self.embedOrigins = embedOrigins
         self.parameters = parameters
+        self.retrieval = retrieval
     }
 }
 

@@ -57,8 +57,11 @@ public final class HybridRetriever: Sendable {
         self.logger = logger
     }
 
-    /// The best `limit` passages of `bases` (which the caller has read as `reader`) for `question`.
-    public func retrieve(_ question: String, bases: [KnowledgeBase], reader: UserID, limit: Int) async throws -> Retrieval {
+    /// The best `limit` passages of `bases` (which the caller has read as `reader`) for `question`, reordered by the
+    /// reranker when one is configured and `rerank` is true.
+    public func retrieve(_ question: String, bases: [KnowledgeBase], reader: UserID, limit: Int,
+                         rerank: Bool = true) async throws -> Retrieval {
+        let reranker = rerank ? reranker : nil
         let ids = bases.map(\.id)
         let terms = QueryTerms.of(question)
         async let textHits = store.searchPassages(terms: terms, baseIDs: ids, reader: reader, limit: candidates)
@@ -79,12 +82,13 @@ public final class HybridRetriever: Sendable {
         }
         let embeds = embedder != nil && bases.contains { $0.embeddingModel != nil && $0.embeddingDimensions != nil }
         var retrieval = Retrieval(passages: passages, mode: embeds && note == nil ? .hybrid : .fullText, note: note)
-        await rerank(&retrieval, question: question, limit: limit)
+        await Self.rerank(&retrieval, by: reranker, question: question, limit: limit, logger: logger)
         return retrieval
     }
 
     /// Reorders the passages by the reranker's scores and keeps `limit`; on failure keeps the fused order and says so.
-    private func rerank(_ retrieval: inout Retrieval, question: String, limit: Int) async {
+    private static func rerank(_ retrieval: inout Retrieval, by reranker: (any Reranker)?, question: String, limit: Int,
+                               logger: Logger) async {
         defer { retrieval.passages = Array(retrieval.passages.prefix(limit)) }
         guard let reranker, retrieval.passages.count > 1 else { return }
         do {

@@ -35,10 +35,11 @@ public struct GroundingSource: Codable, Sendable, Equatable {
 public struct KnowledgeGrounding: Grounding {
     let store: any KnowledgeStore
     let retriever: HybridRetriever
-    /// Passages retrieved per question.
+    /// Passages retrieved per question, unless the conversation's retrieval settings say otherwise.
     public var passages = 8
-    /// A passage only the vector search found counts as relevant from this cosine similarity up.
-    public var minimumSimilarity: Float = 0.3
+    /// A passage only the vector search found counts as relevant from this cosine similarity up, unless the
+    /// conversation's retrieval settings say otherwise.
+    public var minimumSimilarity = 0.3
     /// A question with fewer terms than this is read together with the one before it.
     static let followUpTerms = 6
 
@@ -47,8 +48,8 @@ public struct KnowledgeGrounding: Grounding {
         self.retriever = retriever
     }
 
-    public func ground(question: String, earlierQuestions: [String], knowledgeBaseIDs: [UUID], owner: UserID,
-                       tokenBudget: Int) async throws -> GroundedSources? {
+    public func ground(question: String, earlierQuestions: [String], knowledgeBaseIDs: [UUID], settings: RetrievalSettings,
+                       owner: UserID, tokenBudget: Int) async throws -> GroundedSources? {
         var bases: [KnowledgeBase] = []
         for id in knowledgeBaseIDs {
             do {
@@ -64,9 +65,11 @@ public struct KnowledgeGrounding: Grounding {
         var (sources, blocks) = PinnedDocuments.sources(from: pinned, tokenBudget: tokenBudget, spent: &spent)
         let whole = Set(sources.filter { $0.end == PinnedDocuments.wholeEnd($0, in: pinned) }.map(\.documentID))
         let query = Self.retrievalQuery(question, earlier: earlierQuestions)
-        let found = try await retriever.retrieve(query, bases: bases, reader: owner, limit: passages)
+        let found = try await retriever.retrieve(query, bases: bases, reader: owner, limit: settings.passages ?? passages,
+                                                 rerank: settings.rerank ?? true)
+        let threshold = settings.minimumSimilarity ?? minimumSimilarity
         let relevant = found.passages.filter {
-            ($0.textRank != nil || ($0.similarity ?? 0) >= minimumSimilarity) && !whole.contains($0.passage.documentID.lowercased)
+            ($0.textRank != nil || Double($0.similarity ?? 0) >= threshold) && !whole.contains($0.passage.documentID.lowercased)
         }
         for hit in relevant {
             let passage = hit.passage

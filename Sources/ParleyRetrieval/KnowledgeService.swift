@@ -95,15 +95,18 @@ public final class KnowledgeService: Sendable {
         }
     }
 
-    /// Ranked passages of one base for a question.
-    public func search(_ question: String, baseID: UUID, reader: UserID, limit: Int) async throws -> Retrieval {
+    /// Ranked passages of one base for a question; `rerank` false leaves out the configured reranker.
+    public func search(_ question: String, baseID: UUID, reader: UserID, limit: Int, rerank: Bool = true) async throws -> Retrieval {
         let question = question.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !question.isEmpty, question.count <= 4_000 else {
             throw ParleyError.invalid("'query' must hold 1 to 4000 characters")
         }
-        guard (1...50).contains(limit) else { throw ParleyError.invalid("'limit' must be between 1 and 50") }
+        let range = RetrievalSettings.passageRange
+        guard range.contains(limit) else {
+            throw ParleyError.invalid("'limit' must be between \(range.lowerBound) and \(range.upperBound)")
+        }
         let base = try await store.knowledgeBase(id: baseID, reader: reader)
-        return try await retriever.retrieve(question, bases: [base], reader: reader, limit: limit)
+        return try await retriever.retrieve(question, bases: [base], reader: reader, limit: limit, rerank: rerank)
     }
 
     static func checkedName(_ name: String) throws -> String {

@@ -20,6 +20,7 @@ enum API {
         var messageCount: Int
         var knowledgeBaseIDs: [String]
         var parameters: ChatParameters
+        var retrieval: RetrievalSettings
         var pinned: Bool
         var archived: Bool
         var archivedAt: String?
@@ -27,7 +28,7 @@ enum API {
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
-            case id, title, model, parameters, pinned, archived, tags
+            case id, title, model, parameters, retrieval, pinned, archived, tags
             case archivedAt = "archived_at"
             case systemPrompt = "system_prompt"
             case messageCount = "message_count"
@@ -43,6 +44,7 @@ enum API {
             messageCount = conversation.messageCount
             knowledgeBaseIDs = conversation.knowledgeBaseIDs.map(\.lowercased)
             parameters = conversation.parameters
+            retrieval = conversation.retrieval
             pinned = conversation.pinned
             archived = conversation.archivedAt != nil
             archivedAt = conversation.archivedAt.map(API.time)
@@ -189,9 +191,10 @@ enum API {
         var knowledgeBaseIDs: [String]?
         var assistantID: String?
         var parameters: ChatParametersBody?
+        var retrieval: RetrievalSettingsBody?
         var tags: [String]?
         enum CodingKeys: String, CodingKey {
-            case title, model, parameters, tags
+            case title, model, parameters, retrieval, tags
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
             case assistantID = "assistant_id"
@@ -207,13 +210,15 @@ enum API {
         var knowledgeBaseIDs: [String]?
         /// Replaces the sampling parameters (`null` clears them all).
         var parameters: ChatParametersBody??
+        /// Replaces how its turns search the knowledge bases (`null` restores the server's defaults).
+        var retrieval: RetrievalSettingsBody??
         var pinned: Bool?
         /// Archives (`true`: hidden from the list, still found by search) or restores it.
         var archived: Bool?
         /// Replaces its tags.
         var tags: [String]?
         enum CodingKeys: String, CodingKey {
-            case title, model, parameters, pinned, archived, tags
+            case title, model, parameters, retrieval, pinned, archived, tags
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
         }
@@ -225,6 +230,9 @@ enum API {
             tags = try container.decodeIfPresent([String].self, forKey: .tags)
             if container.contains(.parameters) {
                 parameters = .some(try container.decodeIfPresent(ChatParametersBody.self, forKey: .parameters))
+            }
+            if container.contains(.retrieval) {
+                retrieval = .some(try container.decodeIfPresent(RetrievalSettingsBody.self, forKey: .retrieval))
             }
             knowledgeBaseIDs = try container.decodeIfPresent([String].self, forKey: .knowledgeBaseIDs)
             if container.contains(.model) { model = .some(try container.decodeIfPresent(String.self, forKey: .model)) }

@@ -2,6 +2,14 @@ import Foundation
 import ParleyCore
 
 extension API {
+    /// Any field of a JSON object, for bodies read field by field.
+    struct FieldKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
     /// `parameters` in a conversation's or an assistant's body: read field by field, so an unknown field or a
     /// value of the wrong type is reported by name rather than ignored; ``ChatSettingsChecks/parameters(_:)``
     /// checks the ranges.
@@ -10,17 +18,10 @@ extension API {
         /// The first thing wrong with the body, as a message and the field it names.
         var problem: (message: String, field: String)?
 
-        private struct Key: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-
         static let fields = ["temperature", "top_p", "max_tokens", "seed", "stop", "reasoning_effort"]
 
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: Key.self)
+            let container = try decoder.container(keyedBy: FieldKey.self)
             for key in container.allKeys {
                 let field = "parameters." + key.stringValue
                 if try container.decodeNil(forKey: key) { continue }

@@ -46,9 +46,11 @@ struct ConversationRoutes {
         try await validate(model: body.model)
         try validate(systemPrompt: body.systemPrompt)
         let parameters = try checks.parameters(body.parameters)
+        let retrieval = try checks.retrieval(body.retrieval)
         var new = NewConversation(title: body.title, model: body.model, systemPrompt: body.systemPrompt,
                                   knowledgeBaseIDs: try await knowledgeBases(body.knowledgeBaseIDs, context) ?? [],
-                                  parameters: parameters ?? ChatParameters(), tags: try checks.tags(body.tags ?? []))
+                                  parameters: parameters ?? ChatParameters(), retrieval: retrieval ?? RetrievalSettings(),
+                                  tags: try checks.tags(body.tags ?? []))
         if let text = body.assistantID {
             // A chat started from an assistant takes its settings, unless the body names its own.
             let assistant: Assistant
@@ -61,6 +63,7 @@ struct ConversationRoutes {
             new.model = body.model ?? assistant.model
             new.systemPrompt = body.systemPrompt ?? assistant.systemPrompt
             new.parameters = parameters ?? assistant.parameters
+            new.retrieval = retrieval ?? assistant.retrieval
             if body.knowledgeBaseIDs == nil {
                 new.knowledgeBaseIDs = try await checks.readable(assistant.knowledgeBaseIDs, reader: context.owner)
             }
@@ -100,10 +103,12 @@ struct ConversationRoutes {
         let bases = try await knowledgeBases(body.knowledgeBaseIDs, context)
         var parameters: ChatParameters?
         if let given = body.parameters { parameters = try checks.parameters(given) ?? ChatParameters() }
+        var retrieval: RetrievalSettings?
+        if let given = body.retrieval { retrieval = try checks.retrieval(given) ?? RetrievalSettings() }
         let updated = try await store.updateConversation(
             id: id, owner: context.owner,
             patch: ConversationPatch(title: body.title, model: body.model, systemPrompt: body.systemPrompt,
-                                     knowledgeBaseIDs: bases, parameters: parameters, pinned: body.pinned,
+                                     knowledgeBaseIDs: bases, parameters: parameters, retrieval: retrieval, pinned: body.pinned,
                                      archived: body.archived, tags: try body.tags.map(checks.tags)))
         return try Response.json(API.Conversation(updated))
     }

@@ -11,15 +11,15 @@ extension PostgresConversationStore: AssistantStore {
         let ids = Self.joined(settings.knowledgeBaseIDs ?? [])
         let name = settings.name ?? "", description = settings.description ?? ""
         let prompt = settings.systemPrompt ?? nil, model = settings.model ?? nil
-        let parameters = settings.parameters?.column
+        let parameters = settings.parameters?.column, retrieval = settings.retrieval?.column
         let origins = (settings.embedOrigins ?? []).joined(separator: " ")
         let rows = try await perform {
             // One statement: a race may pass the limit by one, never by many.
             try await client.query("""
                 INSERT INTO assistants (id, owner_id, name, description, system_prompt, model, knowledge_base_ids, parameters,
-                                        embed_origins, created_at, updated_at)
-                SELECT \(id), \(owner.rawValue), \(name), \(description), \(prompt), \(model), \(ids), \(parameters), \(origins),
-                       \(now), \(now)
+                                        retrieval, embed_origins, created_at, updated_at)
+                SELECT \(id), \(owner.rawValue), \(name), \(description), \(prompt), \(model), \(ids), \(parameters),
+                       \(retrieval), \(origins), \(now), \(now)
                 WHERE (SELECT count(*) FROM assistants WHERE owner_id = \(owner.rawValue)) < \(maxPerUser)
                 RETURNING id
                 """, logger: logger).collect()
@@ -57,11 +57,12 @@ extension PostgresConversationStore: AssistantStore {
                 let ids = Self.joined(settings.knowledgeBaseIDs ?? current.knowledgeBaseIDs)
                 let slug = settings.publicSlug ?? current.publicSlug
                 let parameters = (settings.parameters ?? current.parameters).column
+                let retrieval = (settings.retrieval ?? current.retrieval).column
                 let origins = (settings.embedOrigins ?? current.embedOrigins).joined(separator: " ")
                 try await connection.query("""
                     UPDATE assistants SET name = \(name), description = \(description), system_prompt = \(prompt),
                         model = \(model), knowledge_base_ids = \(ids), public_slug = \(slug), parameters = \(parameters),
-                        embed_origins = \(origins), updated_at = \(now)
+                        retrieval = \(retrieval), embed_origins = \(origins), updated_at = \(now)
                     WHERE id = \(id)
                     """, logger: logger)
                 return true
@@ -96,6 +97,7 @@ extension PostgresConversationStore: AssistantStore {
             publicSlug: try columns["public_slug"].decode(String?.self),
             embedOrigins: SQLiteConversationStore.origins(try columns["embed_origins"].decode(String?.self)),
             parameters: ChatParameters(column: try columns["parameters"].decode(String?.self)),
+            retrieval: RetrievalSettings(column: try columns["retrieval"].decode(String?.self)),
             createdAt: Date(millis: try columns["created_at"].decode(Int64.self)),
             updatedAt: Date(millis: try columns["updated_at"].decode(Int64.self)))
     }

@@ -136,7 +136,7 @@ extension PostgresConversationStore {
                 title = CASE WHEN title = '' THEN $2 ELSE title END,
                 previous_leaf_id = leaf_id, leaf_id = $7
             WHERE id = $3 AND owner_id = $4 AND ($12::bigint IS NULL OR EXISTS (SELECT 1 FROM target))
-            RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters, previous_leaf_id
+            RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters, previous_leaf_id, retrieval
         ), inserted AS (
             INSERT INTO messages (id, conversation_id, idx, parent_id, role, content, model, status, created_at,
                                   updated_at, lease_expires_at, parameters, attachments)
@@ -149,10 +149,11 @@ extension PostgresConversationStore {
             RETURNING role, parent_id
         )
         SELECT 0 AS kind, c.last_index AS idx, c.model AS text1, c.system_prompt AS text2, c.knowledge_base_ids AS text3,
-               c.parameters AS text4, (SELECT i.parent_id::text FROM inserted i WHERE i.role = 'user') AS text5
+               c.parameters AS text4, (SELECT i.parent_id::text FROM inserted i WHERE i.role = 'user') AS text5,
+               c.retrieval AS text6
         FROM conv c
         UNION ALL
-        (SELECT 1, h.idx, h.role, h.content, h.attachments, NULL, NULL FROM messages h, conv c
+        (SELECT 1, h.idx, h.role, h.content, h.attachments, NULL, NULL, NULL FROM messages h, conv c
          WHERE h.conversation_id = $3 AND h.active AND h.idx < c.last_index - 1 AND h.role <> 'system'
            AND (h.content <> '' OR h.attachments IS NOT NULL) AND h.status <> 'streaming' AND ($12::bigint IS NULL OR h.idx < $12::bigint)
          ORDER BY h.idx DESC LIMIT $11)
@@ -177,11 +178,11 @@ extension PostgresConversationStore {
             return rows
         }
         var head: (lastIndex: Int, model: String?, systemPrompt: String?, bases: String?, parameters: String?,
-                   parent: String?)?
+                   parent: String?, retrieval: String?)?
         var history: [(index: Int, message: ChatMessage)] = []
-        for (kind, index, text1, text2, text3, text4, text5) in rows {
+        for (kind, index, text1, text2, text3, text4, text5, text6) in rows {
             if kind == 0 {
-                head = (index, text1, text2, text3, text4, text5)
+                head = (index, text1, text2, text3, text4, text5, text6)
             } else {
                 history.append((index, ChatMessage(role: Role(rawValue: text1 ?? "") ?? .user, content: text2 ?? "",
                                                    attachments: AttachmentReference.references(column: text3))))
@@ -203,7 +204,7 @@ extension PostgresConversationStore {
                                 createdAt: now, updatedAt: now, parameters: head.parameters.map { ChatParameters(column: $0) })
         return Turn(user: user, assistant: assistant, systemPrompt: head.systemPrompt, history: history,
                     knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: head.bases ?? ""),
-                    parameters: ChatParameters(column: head.parameters))
+                    parameters: ChatParameters(column: head.parameters), retrieval: RetrievalSettings(column: head.retrieval))
     }
 
     public func reopenAnswer(id: UUID, owner: UserID, lease: Duration) async throws -> Message {

@@ -16,6 +16,7 @@ extension PostgresConversationStore {
             knowledgeBaseIDs: Conversation.knowledgeBaseIDs(
                 column: columns.contains("knowledge_base_ids") ? try columns["knowledge_base_ids"].decode(String.self) : ""),
             parameters: ChatParameters(column: columns.contains("parameters") ? try columns["parameters"].decode(String?.self) : nil))
+        if columns.contains("retrieval") { conversation.retrieval = RetrievalSettings(column: try columns["retrieval"].decode(String?.self)) }
         if columns.contains("pinned") { conversation.pinned = try columns["pinned"].decode(Bool.self) }
         if columns.contains("archived_at") {
             conversation.archivedAt = try columns["archived_at"].decode(Int64?.self).map { Date(millis: $0) }

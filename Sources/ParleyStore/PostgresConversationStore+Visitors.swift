@@ -18,7 +18,8 @@ extension PostgresConversationStore: VisitorChatStore {
         let conversation = Conversation(id: .v7(now: now), ownerID: assistant.ownerID, title: settings.title ?? "",
                                         model: settings.model, systemPrompt: settings.systemPrompt, messageCount: 0,
                                         createdAt: now, updatedAt: now, knowledgeBaseIDs: settings.knowledgeBaseIDs,
-                                        parameters: settings.parameters)
+                                        parameters: settings.parameters, retrieval: settings.retrieval)
+        let retrieval = settings.retrieval.column
         let bases = Conversation.knowledgeBaseColumn(settings.knowledgeBaseIDs)
         let parameters = settings.parameters.column
         let owner = assistant.ownerID.rawValue
@@ -27,9 +28,10 @@ extension PostgresConversationStore: VisitorChatStore {
                 // Still published (and by the same owner) when the chat is written.
                 let rows = try await connection.query("""
                     INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                               knowledge_base_ids, visitor_of, parameters)
+                                               knowledge_base_ids, visitor_of, parameters, retrieval)
                     SELECT \(conversation.id), \(owner), \(conversation.title), \(conversation.model),
-                           \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases), \(assistant.id), \(parameters)
+                           \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases), \(assistant.id), \(parameters),
+                           \(retrieval)
                     WHERE EXISTS (SELECT 1 FROM assistants WHERE id = \(assistant.id) AND owner_id = \(owner)
                                   AND public_slug IS NOT NULL)
                     RETURNING id

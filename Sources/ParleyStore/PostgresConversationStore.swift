@@ -77,16 +77,18 @@ public final class PostgresConversationStore: ConversationStore {
         var conversation = Conversation(id: .v7(now: now), ownerID: owner, title: new.title ?? "", model: new.model,
                                         systemPrompt: new.systemPrompt, messageCount: 0, createdAt: now, updatedAt: now,
                                         knowledgeBaseIDs: new.knowledgeBaseIDs, parameters: new.parameters)
+        conversation.retrieval = new.retrieval
         conversation.tags = new.tags
+        let retrieval = new.retrieval.column
         let tags = Conversation.tagColumn(new.tags)
         let bases = Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs)
         let parameters = new.parameters.column
         try await perform {
             try await client.query("""
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids, parameters, title_set_by_user, tags)
+                                           knowledge_base_ids, parameters, retrieval, title_set_by_user, tags)
                 VALUES (\(conversation.id), \(owner.rawValue), \(conversation.title), \(conversation.model),
-                        \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases), \(parameters),
+                        \(conversation.systemPrompt), \(now.millis), \(now.millis), \(bases), \(parameters), \(retrieval),
                         \(!conversation.title.isEmpty), \(tags))
                 """, logger: logger)
         }
@@ -163,6 +165,10 @@ public final class PostgresConversationStore: ConversationStore {
         if let parameters = patch.parameters {
             binds.append(parameters.column)
             sets.append("parameters = $\(binds.count)")
+        }
+        if let retrieval = patch.retrieval {
+            binds.append(retrieval.column)
+            sets.append("retrieval = $\(binds.count)")
         }
         if let pinned = patch.pinned {
             binds.append(pinned)

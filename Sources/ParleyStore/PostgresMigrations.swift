@@ -303,6 +303,11 @@ enum PostgresMigrations {
             "CREATE UNIQUE INDEX attachments_by_content ON attachments (owner_id, sha256)",
             "ALTER TABLE messages ADD COLUMN attachments TEXT",
         ]),
+        ("025_retrieval_settings", [
+            // How a conversation's or an assistant's turns search their knowledge bases, as JSON; NULL: the defaults.
+            "ALTER TABLE conversations ADD COLUMN retrieval TEXT",
+            "ALTER TABLE assistants ADD COLUMN retrieval TEXT",
+        ]),
     ]
 
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {

@@ -7,9 +7,9 @@ import PostgresNIO
 enum PostgresStatements {
     /// ``PostgresConversationStore/startTurnSQL`` with its bindings; rows are (kind, index, text, text).
     struct StartTurn: PostgresPreparedStatement {
-        static let name = "parley_start_turn_v6"
+        static let name = "parley_start_turn_v7"
         static var sql: String { PostgresConversationStore.startTurnSQL }
-        typealias Row = (Int, Int, String?, String?, String?, String?, String?)
+        typealias Row = (Int, Int, String?, String?, String?, String?, String?, String?)
 
         var nowMillis: Int64
         var title: String

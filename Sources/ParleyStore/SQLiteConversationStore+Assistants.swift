@@ -13,11 +13,12 @@ extension SQLiteConversationStore: AssistantStore {
             guard count < maxPerUser else { return false }
             try db.execute(sql: """
                 INSERT INTO assistants (id, owner_id, name, description, system_prompt, model, knowledge_base_ids, parameters,
-                                        embed_origins, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        retrieval, embed_origins, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id.lowercased, owner.rawValue, settings.name ?? "", settings.description ?? "",
                                  settings.systemPrompt ?? nil, settings.model ?? nil,
                                  Self.joined(settings.knowledgeBaseIDs ?? []), settings.parameters?.column,
+                                 settings.retrieval?.column,
                                  (settings.embedOrigins ?? []).joined(separator: " "), now.millis, now.millis])
             return true
         }
@@ -49,11 +50,12 @@ extension SQLiteConversationStore: AssistantStore {
             let current = try Self.assistant(from: row)
             try db.execute(sql: """
                 UPDATE assistants SET name = ?, description = ?, system_prompt = ?, model = ?, knowledge_base_ids = ?,
-                    public_slug = ?, parameters = ?, embed_origins = ?, updated_at = ? WHERE id = ?
+                    public_slug = ?, parameters = ?, retrieval = ?, embed_origins = ?, updated_at = ? WHERE id = ?
                 """, arguments: [settings.name ?? current.name, settings.description ?? current.description,
                                  settings.systemPrompt ?? current.systemPrompt, settings.model ?? current.model,
                                  Self.joined(settings.knowledgeBaseIDs ?? current.knowledgeBaseIDs),
                                  settings.publicSlug ?? current.publicSlug, (settings.parameters ?? current.parameters).column,
+                                 (settings.retrieval ?? current.retrieval).column,
                                  (settings.embedOrigins ?? current.embedOrigins).joined(separator: " "), now, id.lowercased])
             return true
         }
@@ -77,7 +79,9 @@ extension SQLiteConversationStore: AssistantStore {
         Assistant(id: try uuid(row, "id"), ownerID: UserID(row["owner_id"] as String), name: row["name"],
                   description: row["description"], systemPrompt: row["system_prompt"], model: row["model"],
                   knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row["knowledge_base_ids"]),
-                  publicSlug: row["public_slug"], embedOrigins: Self.origins(row["embed_origins"]), parameters: ChatParameters(column: row["parameters"]), createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
+                  publicSlug: row["public_slug"], embedOrigins: Self.origins(row["embed_origins"]),
+                  parameters: ChatParameters(column: row["parameters"]), retrieval: RetrievalSettings(column: row["retrieval"]),
+                  createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
     }
 
     /// The embed origins as stored: separated by spaces (an origin has none).

@@ -98,7 +98,7 @@ extension SQLiteConversationStore {
                 UPDATE conversations
                 SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
                     title = CASE WHEN title = '' THEN ? ELSE title END
-                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters
+                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters, retrieval
                 """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue])
             else { return nil }
             let lastIndex: Int = row[0]
@@ -151,7 +151,7 @@ extension SQLiteConversationStore {
             }
             return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row[2],
                         history: history, knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row[3]),
-                        parameters: ChatParameters(column: parameters))
+                        parameters: ChatParameters(column: parameters), retrieval: RetrievalSettings(column: row[5]))
         }
         guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
         searchIndexer.markStale(store: self)

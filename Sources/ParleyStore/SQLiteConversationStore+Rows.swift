@@ -21,6 +21,7 @@ extension SQLiteConversationStore {
                      createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]),
                      knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row["knowledge_base_ids"] ?? ""),
                      parameters: ChatParameters(column: row["parameters"]))
+        conversation.retrieval = RetrievalSettings(column: row["retrieval"])
         conversation.pinned = row["pinned"] ?? false
         conversation.archivedAt = (row["archived_at"] as Int64?).map { Date(millis: $0) }
         conversation.tags = Conversation.tags(column: row["tags"] ?? "")

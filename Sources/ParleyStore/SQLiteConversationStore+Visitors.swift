@@ -18,19 +18,19 @@ extension SQLiteConversationStore: VisitorChatStore {
         let conversation = Conversation(id: .v7(now: now), ownerID: assistant.ownerID, title: settings.title ?? "",
                                         model: settings.model, systemPrompt: settings.systemPrompt, messageCount: 0,
                                         createdAt: now, updatedAt: now, knowledgeBaseIDs: settings.knowledgeBaseIDs,
-                                        parameters: settings.parameters)
+                                        parameters: settings.parameters, retrieval: settings.retrieval)
         let started = try await write { db -> Bool in
             // Still published (and by the same owner) when the chat is written.
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM assistants WHERE id = ? AND owner_id = ? AND public_slug IS NOT NULL",
                                     arguments: [assistant.id.lowercased, assistant.ownerID.rawValue]) != nil else { return false }
             try db.execute(sql: """
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids, visitor_of, parameters)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           knowledge_base_ids, visitor_of, parameters, retrieval)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [conversation.id.lowercased, assistant.ownerID.rawValue, conversation.title, conversation.model,
                                  conversation.systemPrompt, now.millis, now.millis,
                                  Conversation.knowledgeBaseColumn(settings.knowledgeBaseIDs), assistant.id.lowercased,
-                                 settings.parameters.column])
+                                 settings.parameters.column, settings.retrieval.column])
             try db.execute(sql: "INSERT INTO visitor_chats (conversation_id, token_digest) VALUES (?, ?)",
                            arguments: [conversation.id.lowercased, tokenDigest])
             return true

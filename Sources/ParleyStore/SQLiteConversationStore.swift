@@ -70,18 +70,19 @@ public final class SQLiteConversationStore: ConversationStore {
                                             systemPrompt: new.systemPrompt, messageCount: 0,
                                             createdAt: now, updatedAt: now, knowledgeBaseIDs: new.knowledgeBaseIDs,
                                             parameters: new.parameters)
+            conversation.retrieval = new.retrieval
             conversation.tags = new.tags
             return conversation
         }()
         try await write { db in
             try db.execute(sql: """
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
-                                           knowledge_base_ids, parameters, title_set_by_user, tags)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           knowledge_base_ids, parameters, retrieval, title_set_by_user, tags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [conversation.id.lowercased, owner.rawValue, conversation.title, conversation.model,
                                  conversation.systemPrompt, now.millis, now.millis,
                                  Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs), new.parameters.column,
-                                 !conversation.title.isEmpty, Conversation.tagColumn(new.tags)])
+                                 new.retrieval.column, !conversation.title.isEmpty, Conversation.tagColumn(new.tags)])
         }
         return conversation.roundedToMillis
     }
@@ -140,6 +141,7 @@ public final class SQLiteConversationStore: ConversationStore {
                 arguments += [Conversation.knowledgeBaseColumn(bases)]
             }
             if let parameters = patch.parameters { sets.append("parameters = ?"); arguments += [parameters.column] }
+            if let retrieval = patch.retrieval { sets.append("retrieval = ?"); arguments += [retrieval.column] }
             if let pinned = patch.pinned { sets.append("pinned = ?"); arguments += [pinned] }
             if let archived = patch.archived {
                 // Archiving again keeps the first time; restoring clears it.

@@ -334,6 +334,14 @@ enum SQLiteMigrations {
                 ALTER TABLE messages ADD COLUMN attachments TEXT;
                 """)
         }
+        migrator.registerMigration("025_retrieval_settings") { db in
+            // How a conversation's or an assistant's turns search their knowledge bases (passages, similarity floor,
+            // reranking) as JSON; NULL: the server's defaults.
+            try db.execute(sql: """
+                ALTER TABLE conversations ADD COLUMN retrieval TEXT;
+                ALTER TABLE assistants ADD COLUMN retrieval TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -17,10 +17,12 @@ extension API {
         /// The sites whose pages may frame the visitors' page (the widget); empty: any site.
         var embedOrigins: [String]
         var parameters: ChatParameters
+        /// How its chats search the knowledge bases.
+        var retrieval: RetrievalSettings
         var createdAt: String
         var updatedAt: String
         enum CodingKeys: String, CodingKey {
-            case id, name, description, model, published, parameters
+            case id, name, description, model, published, parameters, retrieval
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
             case publicPath = "public_path"
@@ -40,6 +42,7 @@ extension API {
             publicPath = assistant.publicSlug.map { "/a/" + $0 }
             embedOrigins = assistant.embedOrigins
             parameters = assistant.parameters
+            retrieval = assistant.retrieval
             createdAt = API.time(assistant.createdAt)
             updatedAt = API.time(assistant.updatedAt)
         }
@@ -61,10 +64,12 @@ extension API {
         var published: Bool?
         /// Replaces the sampling parameters its chats start with (`null` clears them).
         var parameters: ChatParametersBody??
+        /// Replaces how its chats search the knowledge bases (`null` restores the server's defaults).
+        var retrieval: RetrievalSettingsBody??
         /// Replaces the sites that may frame the visitors' page (`[]`: any site).
         var embedOrigins: [String]?
         enum CodingKeys: String, CodingKey {
-            case name, description, model, published, parameters
+            case name, description, model, published, parameters, retrieval
             case systemPrompt = "system_prompt"
             case knowledgeBaseIDs = "knowledge_base_ids"
             case embedOrigins = "embed_origins"
@@ -79,6 +84,9 @@ extension API {
             embedOrigins = try container.decodeIfPresent([String].self, forKey: .embedOrigins)
             if container.contains(.parameters) {
                 parameters = .some(try container.decodeIfPresent(ChatParametersBody.self, forKey: .parameters))
+            }
+            if container.contains(.retrieval) {
+                retrieval = .some(try container.decodeIfPresent(RetrievalSettingsBody.self, forKey: .retrieval))
             }
             if container.contains(.model) { model = .some(try container.decodeIfPresent(String.self, forKey: .model)) }
             if container.contains(.systemPrompt) {

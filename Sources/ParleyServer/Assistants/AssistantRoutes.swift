@@ -101,8 +101,11 @@ struct AssistantRoutes {
         let bases = try await checks.knowledgeBases(body.knowledgeBaseIDs, reader: context.owner)
         var parameters: ChatParameters?
         if let given = body.parameters { parameters = try checks.parameters(given) ?? ChatParameters() }
+        var retrieval: RetrievalSettings?
+        if let given = body.retrieval { retrieval = try checks.retrieval(given) ?? RetrievalSettings() }
         return AssistantSettings(name: name, description: body.description, systemPrompt: body.systemPrompt, model: body.model,
-                                 knowledgeBaseIDs: bases, embedOrigins: try body.embedOrigins.map(Self.origins), parameters: parameters)
+                                 knowledgeBaseIDs: bases, embedOrigins: try body.embedOrigins.map(Self.origins), parameters: parameters,
+                                 retrieval: retrieval)
     }
 
     static let maxEmbedOrigins = 10

@@ -50,7 +50,7 @@ struct VisitorRoutes {
         let token = VisitorToken.newToken()
         let started = try await store.startVisitorChat(
             NewConversation(model: assistant.model, systemPrompt: assistant.systemPrompt,
-                            knowledgeBaseIDs: bases, parameters: assistant.parameters),
+                            knowledgeBaseIDs: bases, parameters: assistant.parameters, retrieval: assistant.retrieval),
             assistant: assistant, tokenDigest: VisitorToken.digest(token))
         var response = try Response.json(API.StartedVisitorChat(id: started.conversation.id.lowercased, token: token,
                                                                 assistant: API.PublicAssistant(assistant)), status: .created)

@@ -239,6 +239,8 @@ extension API {
     struct SearchKnowledge: Decodable {
         var query: String
         var limit: Int?
+        /// False leaves out the configured reranker (to compare its order with the fused one).
+        var rerank: Bool?
     }
 
     struct KnowledgeSearchResults: Encodable {

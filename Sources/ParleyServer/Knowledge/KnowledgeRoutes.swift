@@ -193,7 +193,8 @@ struct KnowledgeRoutes {
         var request = request
         let body = try await request.decodeJSON(API.SearchKnowledge.self, limit: bodyLimit)
         try rejectNUL(body.query, field: "query")
-        let found = try await knowledge.search(body.query, baseID: id, reader: context.owner, limit: body.limit ?? 8)
+        let found = try await knowledge.search(body.query, baseID: id, reader: context.owner, limit: body.limit ?? 8,
+                                               rerank: body.rerank ?? true)
         return try Response.json(API.KnowledgeSearchResults(mode: found.mode.rawValue, note: found.note, rerankedBy: found.rerankedBy,
                                                             data: found.passages.map(API.Passage.init)))
     }

@@ -8,6 +8,7 @@ extension APIDescription {
     private static let ids = JSONSchema.array(.uuid, maxItems: 20)
     private static let tags = JSONSchema.array(.string(maxLength: 40), maxItems: 20)
     private static let parameters = JSONSchema.ref("ChatParameters")
+    private static let retrieval = JSONSchema.ref("RetrievalSettings")
 
     private static let auth: [APIOperation] = [
         .init("GET", "/api/v1/auth/session", "Who is signed in, and whether the server needs its first administrator",
@@ -35,16 +36,17 @@ extension APIDescription {
     private static let conversations: [APIOperation] = [
         .init("POST", "/api/v1/conversations", "Start a conversation", tag: "Conversations",
               body: .json(.object(["title": name, "model": name, "system_prompt": JSONSchema.string(maxLength: 20_000).orNull,
-                                   "knowledge_base_ids": ids, "assistant_id": .uuid, "parameters": parameters, "tags": tags]),
+                                   "knowledge_base_ids": ids, "assistant_id": .uuid, "parameters": parameters, "retrieval": retrieval,
+                                   "tags": tags]),
                           required: false), answer: .json(201)),
         .init("GET", "/api/v1/conversations", "The user's conversations, newest first", tag: "Conversations",
               query: page.merging(["q": .string(maxLength: 200), "tag": .string(maxLength: 40), "pinned": .boolean,
                                    "archived": .boolean]) { $1 }),
         .init("GET", "/api/v1/conversations/{id}", "One conversation", tag: "Conversations"),
-        .init("PATCH", "/api/v1/conversations/{id}", "Rename, change model, system prompt, knowledge bases, parameters, pin, archive or tag",
+        .init("PATCH", "/api/v1/conversations/{id}", "Rename, change model, system prompt, knowledge bases, parameters, retrieval, pin, archive or tag",
               tag: "Conversations",
               body: .json(.object(["title": name, "model": name.orNull, "system_prompt": JSONSchema.string(maxLength: 20_000).orNull,
-                                   "knowledge_base_ids": ids, "parameters": parameters.orNull, "pinned": .boolean,
+                                   "knowledge_base_ids": ids, "parameters": parameters.orNull, "retrieval": retrieval.orNull, "pinned": .boolean,
                                    "archived": .boolean, "tags": tags]))),
         .init("DELETE", "/api/v1/conversations/{id}", "Delete a conversation and its messages", tag: "Conversations", answer: .empty),
         .init("GET", "/api/v1/conversations/{id}/messages", "A page of its messages, oldest first", tag: "Conversations",
@@ -126,13 +128,15 @@ extension APIDescription {
         .init("GET", "/api/v1/knowledge-bases/{id}/events", "Ingestion progress as it happens", tag: "Knowledge bases",
               answer: .events),
         .init("POST", "/api/v1/knowledge-bases/{id}/search", "Ranked passages for a query, with scores", tag: "Knowledge bases",
-              body: .json(.object(["query": .string(maxLength: 2000), "limit": .integer(1...50)], required: ["query"]))),
+              body: .json(.object(["query": .string(maxLength: 2000), "limit": .integer(1...50), "rerank": .boolean],
+                                  required: ["query"]))),
     ]
 
     private static let assistants: [APIOperation] = {
         let fields: [String: JSONSchema] = [
             "name": name, "description": .string(maxLength: 2000), "system_prompt": JSONSchema.string(maxLength: 20_000).orNull,
             "model": name.orNull, "knowledge_base_ids": ids, "published": .boolean, "parameters": parameters.orNull,
+            "retrieval": retrieval.orNull,
             "embed_origins": .array(.string(maxLength: 200), maxItems: 20),
         ]
         return [

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 
 /// The published description of Parley's HTTP API, OpenAPI 3.1, served at `GET /openapi.json`: every route under
 /// `/api/v1` and `/v1` (a test checks it against the routes the server registers, both ways), what each takes,
@@ -114,6 +115,9 @@ enum APIDescription {
             "temperature": .number, "top_p": .number, "max_tokens": .integer(), "seed": .integer(),
             "stop": JSONSchema(value: ["anyOf": [JSONSchema.string().value, JSONSchema.array(.string()).value]]),
             "reasoning_effort": .string(enum: ["minimal", "low", "medium", "high"]),
+        ]),
+        "RetrievalSettings": .object([
+            "passages": .integer(RetrievalSettings.passageRange), "min_similarity": .number, "rerank": .boolean,
         ]),
     ]
 }
