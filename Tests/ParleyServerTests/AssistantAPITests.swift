@@ -57,6 +57,76 @@ import Testing
         #expect(gone.status == 400 && gone.errorMessage?.contains("no assistant") == true, "\(gone.body)")
     }
 
+    @Test func anAssistantsRetrievalSettingsDecideHowItsChatsSearch() async throws {
+        let parley = try await TestParley.start { config in
+            config.knowledge.embeddingModel = "mock-1"
+            config.knowledge.rerankModel = "mock-2"
+        }
+        defer { Task { await parley.stop() } }
+        let baseID = try #require(try await parley.createBase(#"{"name":"Filters"}"#)["id"] as? String)
+        let sections = (1...12).map { "## Part \($0)\n\nThe filter of unit \($0) is cleaned with water." }
+        let upload = try await parley.upload(baseID, name: "filters.md", Array(("# Filters\n\n" + sections.joined(separator: "\n\n")).utf8))
+        _ = try await parley.waitForDocument(baseID, try #require((upload.json["document"] as? [String: Any])?["id"] as? String))
+        let reranks = { parley.mockServer?.counters.snapshot["rerank"] ?? 0 }
+        /// The sources stored on the newest answer of a conversation after one turn.
+        func sourcesOfATurn(_ conversation: String) async throws -> [[String: Any]] {
+            let turn = try await parley.chat(conversation, "How is the filter cleaned? mock:tokens=5")
+            #expect(turn.last?.name == "done")
+            let page = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages").decode(MessagePageJSON.self)
+            let answer = try await parley.request(.GET, "/api/v1/messages/\(try #require(page.data.last?.id))").json
+            return try #require(answer["sources"] as? [[String: Any]])
+        }
+
+        let created = try await parley.request(.POST, "/api/v1/assistants", body: """
+            {"name":"Brief","knowledge_base_ids":["\(baseID)"],"retrieval":{"passages":2,"rerank":false,"min_similarity":0.4}}
+            """)
+        #expect(created.status == 201, "\(created.body)")
+        #expect(retrieval(created) == #"{"min_similarity":0.4,"passages":2,"rerank":false}"#)
+        let id = try #require(created.json["id"] as? String)
+
+        // Its chats take them: two passages, no reranking.
+        let chat = try await parley.request(.POST, "/api/v1/conversations", body: #"{"assistant_id":"\#(id)"}"#)
+        #expect(retrieval(chat) == #"{"min_similarity":0.4,"passages":2,"rerank":false}"#)
+        let conversation = try #require(chat.json["id"] as? String)
+        let before = reranks()
+        #expect(try await sourcesOfATurn(conversation).count == 2)
+        #expect(reranks() == before, "reranking was turned off")
+
+        // The conversation's own settings replace them; null restores the server's defaults (eight, reranked).
+        let more = try await parley.request(.PATCH, "/api/v1/conversations/\(conversation)", body: #"{"retrieval":{"passages":5}}"#)
+        #expect(more.status == 200 && retrieval(more) == #"{"passages":5}"#, "\(more.body)")
+        #expect(try await sourcesOfATurn(conversation).count == 5)
+        #expect(reranks() == before + 1)
+        let defaults = try await parley.request(.PATCH, "/api/v1/conversations/\(conversation)", body: #"{"retrieval":null}"#)
+        #expect(defaults.status == 200 && (defaults.json["retrieval"] as? [String: Any])?.isEmpty == true, "\(defaults.body)")
+        #expect(try await sourcesOfATurn(conversation).count == 8)
+
+        // A chat of its own names its settings; the search endpoint can leave the reranker out too.
+        let own = try await parley.request(.POST, "/api/v1/conversations", body: """
+            {"assistant_id":"\(id)","retrieval":{"passages":3}}
+            """)
+        #expect(retrieval(own) == #"{"passages":3}"#)
+        let counted = reranks()
+        let search = try await parley.request(.POST, "/api/v1/knowledge-bases/\(baseID)/search",
+                                              body: #"{"query":"filter cleaned","limit":3,"rerank":false}"#)
+        #expect(search.status == 200 && search.json["reranked_by"] == nil && search.json["note"] == nil, "\(search.body)")
+        #expect(reranks() == counted)
+
+        // Changing the assistant's settings changes new chats, not the ones it started.
+        let changed = try await parley.request(.PATCH, "/api/v1/assistants/\(id)", body: #"{"retrieval":{"passages":1}}"#)
+        #expect(changed.status == 200 && retrieval(changed) == #"{"passages":1}"#)
+        #expect(retrieval(try await parley.request(.GET, "/api/v1/conversations/\(own.json["id"] as? String ?? "")")) == #"{"passages":3}"#)
+        let renamed = try await parley.request(.PATCH, "/api/v1/assistants/\(id)", body: #"{"name":"Briefer"}"#)
+        #expect(retrieval(renamed) == #"{"passages":1}"#, "absent: left as it was")
+    }
+
+    /// The `retrieval` object of a reply as compact JSON with sorted keys.
+    func retrieval(_ reply: APIReply) -> String? {
+        guard let object = reply.json["retrieval"],
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     @Test func badInputAndAnotherUsersAssistantGetClearErrors() async throws {
         let parley = try await KnowledgeAPITests.start()
         defer { Task { await parley.stop() } }
@@ -65,7 +135,7 @@ import Testing
         let bobsBase = try #require(try await parley.createBase(#"{"name":"Bob's"}"#, headers: bob.headers)["id"] as? String)
         let id = try #require(try await parley.request(.POST, "/api/v1/assistants", body: #"{"name":"Mine"}"#).json["id"] as? String)
         let post = { (body: String) in try await parley.request(.POST, "/api/v1/assistants", body: body) }
-        let cases: [(String, APIReply, Int)] = [
+        var cases: [(String, APIReply, Int)] = [
             ("no name", try await post(#"{"description":"x"}"#), 400),
             ("blank name", try await post(#"{"name":"  "}"#), 400),
             ("two lines", try await post(#"{"name":"a\nb"}"#), 400),
@@ -89,6 +159,18 @@ import Testing
             ("a chat with no such assistant", try await parley.request(.POST, "/api/v1/conversations",
                                                                        body: #"{"assistant_id":"nope"}"#), 400),
         ]
+        let retrievals = [#"{"passages":0}"#, #"{"passages":51}"#, #"{"passages":"four"}"#, #"{"passages":2.5}"#,
+                          #"{"min_similarity":1.5}"#, #"{"min_similarity":-0.1}"#, #"{"rerank":"yes"}"#, #"{"k":4}"#, "7", "[]"]
+        let conversation = try await parley.createConversation("{}")
+        for retrieval in retrievals {
+            cases.append(("assistant retrieval \(retrieval)", try await post(#"{"name":"x","retrieval":\#(retrieval)}"#), 400))
+            cases.append(("changed retrieval \(retrieval)",
+                          try await parley.request(.PATCH, "/api/v1/assistants/\(id)", body: #"{"retrieval":\#(retrieval)}"#), 400))
+            cases.append(("conversation retrieval \(retrieval)",
+                          try await parley.request(.POST, "/api/v1/conversations", body: #"{"retrieval":\#(retrieval)}"#), 400))
+            cases.append(("conversation changed retrieval \(retrieval)",
+                          try await parley.request(.PATCH, "/api/v1/conversations/\(conversation)", body: #"{"retrieval":\#(retrieval)}"#), 400))
+        }
         for (name, reply, status) in cases {
             #expect(reply.status == status, "\(name): \(reply.status) \(reply.body)")
             #expect(reply.errorMessage?.isEmpty == false, "\(name) has a message: \(reply.body)")

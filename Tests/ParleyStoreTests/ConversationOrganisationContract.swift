@@ -65,6 +65,29 @@ extension ConversationStoreContract {
         #expect(next.parameters.isEmpty && next.assistant.parameters == nil)
     }
 
+    static func retrievalSettingsAreKeptAndReadWithEachTurn(_ store: any ConversationStore) async throws {
+        let settings = RetrievalSettings(passages: 3, minimumSimilarity: 0.55, rerank: false)
+        let conversation = try await store.createConversation(NewConversation(retrieval: settings), owner: owner)
+        #expect(conversation.retrieval == settings)
+        #expect(try await store.conversation(id: conversation.id, owner: owner).retrieval == settings)
+        #expect(try await store.listConversations(owner: owner, query: ConversationQuery(limit: 5)).items.first?.retrieval == settings)
+        let turn = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q", model: "m",
+                                             defaultModel: nil, historyLimit: 10, lease: .seconds(60))
+        #expect(turn.retrieval == settings)
+        // Changing something else leaves them; replacing them replaces all three; empty restores the defaults.
+        _ = try await store.updateConversation(id: conversation.id, owner: owner, patch: ConversationPatch(title: "Renamed"))
+        #expect(try await store.conversation(id: conversation.id, owner: owner).retrieval == settings)
+        let more = RetrievalSettings(passages: 20)
+        #expect(try await store.updateConversation(id: conversation.id, owner: owner, patch: ConversationPatch(retrieval: more)).retrieval == more)
+        let cleared = try await store.updateConversation(id: conversation.id, owner: owner, patch: ConversationPatch(retrieval: RetrievalSettings()))
+        #expect(cleared.retrieval.isEmpty)
+        _ = try await store.finishMessage(id: turn.assistant.id, MessageCompletion(content: "a", status: .complete))
+        let next = try await store.startTurn(conversationID: conversation.id, owner: owner, userContent: "q2", model: "m",
+                                             defaultModel: nil, historyLimit: 10, lease: .seconds(60))
+        #expect(next.retrieval.isEmpty)
+        #expect(try await store.createConversation(NewConversation(), owner: owner).retrieval.isEmpty)
+    }
+
     static func savedPromptsBelongToTheirOwner(_ conversations: any ConversationStore) async throws {
         let store = try #require(conversations as? any PromptStore)
         let first = try await store.createPrompt(PromptDraft(command: "sum", title: "Summary", content: "Sum {{x}}"), owner: owner, maxPerUser: 2)

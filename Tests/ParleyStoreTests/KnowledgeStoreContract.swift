@@ -252,11 +252,14 @@ enum KnowledgeStoreContract {
         let base = UUID(), other = UUID()
         let support = try await store.createAssistant(
             AssistantSettings(name: "Support", description: "Answers from the manuals", systemPrompt: "Be brief.", model: "mock-1",
-                              knowledgeBaseIDs: [base, other]), owner: alice, maxPerUser: 2)
+                              knowledgeBaseIDs: [base, other], retrieval: RetrievalSettings(passages: 4, rerank: false)),
+            owner: alice, maxPerUser: 2)
         #expect(support.name == "Support" && support.systemPrompt == "Be brief." && support.model == "mock-1")
+        #expect(support.retrieval == RetrievalSettings(passages: 4, rerank: false))
         #expect(support.knowledgeBaseIDs == [base, other] && support.ownerID == alice)
         let plain = try await store.createAssistant(AssistantSettings(name: "another"), owner: alice, maxPerUser: 2)
         #expect(plain.systemPrompt == nil && plain.model == nil && plain.knowledgeBaseIDs.isEmpty && plain.description.isEmpty)
+        #expect(plain.retrieval.isEmpty)
         await #expect(throws: ParleyError.self) {
             try await store.createAssistant(AssistantSettings(name: "third"), owner: alice, maxPerUser: 2)
         }
@@ -266,7 +269,11 @@ enum KnowledgeStoreContract {
         let changed = try await store.updateAssistant(id: support.id, owner: alice,
                                                       settings: AssistantSettings(systemPrompt: .some(nil), knowledgeBaseIDs: [other]))
         #expect(changed.name == "Support" && changed.systemPrompt == nil && changed.model == "mock-1" && changed.knowledgeBaseIDs == [other])
-        #expect(try await store.assistant(id: support.id, owner: alice) == changed)
+        #expect(changed.retrieval == RetrievalSettings(passages: 4, rerank: false), "left as it was")
+        let resettled = try await store.updateAssistant(id: support.id, owner: alice, settings: AssistantSettings(
+            retrieval: RetrievalSettings(minimumSimilarity: 0.5)))
+        #expect(resettled.retrieval == RetrievalSettings(minimumSimilarity: 0.5) && resettled.knowledgeBaseIDs == [other])
+        #expect(try await store.assistant(id: support.id, owner: alice) == resettled)
         // Another user's id behaves as an unknown one.
         await #expect(throws: ParleyError.self) { try await store.assistant(id: support.id, owner: bob) }
         await #expect(throws: ParleyError.self) {

@@ -39,6 +39,7 @@ import Testing
         ("pinned, archived and tagged conversations are listed apart", ConversationStoreContract.organisedConversationsAreListedApart),
         ("a model-written title never replaces the user's", ConversationStoreContract.generatedTitlesSpareTheUsers),
         ("parameters are kept and recorded on answers", ConversationStoreContract.parametersAreKeptAndRecordedOnAnswers),
+        ("retrieval settings are kept and read with each turn", ConversationStoreContract.retrievalSettingsAreKeptAndReadWithEachTurn),
         ("saved prompts belong to their owner, one per command", ConversationStoreContract.savedPromptsBelongToTheirOwner),
         ("shared links show the conversation as shared", ConversationStoreContract.sharedLinksShowTheConversationAsShared),
         ("attachments belong to their owner and ride on messages", ConversationStoreContract.attachmentsBelongToTheirOwnerAndRideOnMessages),

@@ -30,8 +30,11 @@ extension KnowledgeStoreContract {
         #expect(try await assistants.assistant(id: withSites.id, owner: alice).embedOrigins == ["http://localhost:3000"])
         try await assistants.deleteAssistant(id: withSites.id, owner: alice)
 
-        let chat = try await visitors.startVisitorChat(NewConversation(systemPrompt: "Be kind."), assistant: published,
-                                                       tokenDigest: "digest-1")
+        let chat = try await visitors.startVisitorChat(
+            NewConversation(systemPrompt: "Be kind.", retrieval: RetrievalSettings(passages: 2)), assistant: published,
+            tokenDigest: "digest-1")
+        #expect(chat.conversation.retrieval == RetrievalSettings(passages: 2))
+        #expect(try await conversations.conversation(id: chat.conversation.id, owner: alice).retrieval.passages == 2)
         #expect(chat.conversation.ownerID == alice && chat.assistantID == created.id && chat.handoff == nil)
         let own = try await conversations.createConversation(NewConversation(title: "mine"), owner: alice)
         #expect(try await visitors.visitorChat(id: chat.conversation.id, tokenDigest: "digest-1").conversation.systemPrompt == "Be kind.")
