@@ -1179,12 +1179,16 @@ def check_assistants(ui):
     prompt = ui.d.find_element(By.ID, 'system-prompt')
     prompt.clear()
     prompt.send_keys('You are the router desk.')
+    # How its knowledge bases are searched is kept with it.
+    ui.d.find_element(By.ID, 'retrieval-passages').send_keys('3')
+    Select(ui.d.find_element(By.ID, 'retrieval-rerank')).select_by_value('off')
     ui.d.find_element(By.ID, 'assistant-name').send_keys('Router desk')
     ui.d.find_element(By.ID, 'save-assistant').click()
     wait('the assistant listed', lambda: 'Router desk' in ui.d.find_element(By.ID, 'assistant-list').text)
     ActionChains(ui.d).send_keys(Keys.ESCAPE).perform()
     saved = [a for a in api('GET', '/assistants')[1]['data'] if a['name'] == 'Router desk'][0]
     assert saved['system_prompt'] == 'You are the router desk.', saved
+    assert saved['retrieval'] == {'passages': 3, 'rerank': False}, saved
     # Chosen from the list, it starts a new chat with its settings.
     ui.button(ui.d.find_element(By.ID, 'assistant-list'), 'Router desk').click()
     ui.type_and_send('hello mock:echo=system mock:tokens=40')
@@ -1192,6 +1196,18 @@ def check_assistants(ui):
     assert ui.last_answer_text().startswith('You are the router desk.'), ui.last_answer_text()
     conversation = api('GET', f'/conversations/{ui.conversation_id()}')[1]
     assert conversation['system_prompt'] == 'You are the router desk.', conversation
+    assert conversation['retrieval'] == {'passages': 3, 'rerank': False}, conversation
+    # The dialog shows the chat's search settings; a change is saved on the conversation.
+    ui.d.find_element(By.ID, 'open-settings').click()
+    passages = ui.d.find_element(By.ID, 'retrieval-passages')
+    assert passages.get_attribute('value') == '3', passages.get_attribute('value')
+    assert Select(ui.d.find_element(By.ID, 'retrieval-rerank')).first_selected_option.text == 'off'
+    passages.clear()
+    passages.send_keys('12')
+    ui.d.find_element(By.ID, 'retrieval-similarity').send_keys('0.5')
+    ui.d.find_element(By.ID, 'save-settings').click()
+    wait('the search settings saved', lambda: api('GET', f'/conversations/{ui.conversation_id()}')[1]['retrieval']
+         == {'passages': 12, 'min_similarity': 0.5, 'rerank': False})
 
 
 class HostSite:

@@ -1,5 +1,5 @@
 // Assistants: saved chat presets listed under "New chat". Choosing one starts a new chat with its model, system
-// prompt and knowledge bases; the conversation settings dialog saves the current chat's settings as one. The
+// prompt, knowledge bases and how they are searched; the conversation settings dialog saves the current chat's settings as one. The
 // publish dialog puts one on a public page and a website widget, and lists its visitors' chats.
 import { api } from './api.js';
 import { h, byId, toast, confirmAction, shortTime } from './dom.js';
@@ -96,7 +96,7 @@ export class Assistants {
     this.hooks.startNew();
     this.settings.pending = {
       model: assistant.model, systemPrompt: assistant.system_prompt ?? '', knowledgeBaseIds: assistant.knowledge_base_ids,
-      parameters: assistant.parameters ?? {}, tags: [],
+      parameters: assistant.parameters ?? {}, retrieval: assistant.retrieval ?? {}, tags: [],
     };
     this.settings.show(null);
     toast(`New chat with ${assistant.name}`);
@@ -111,6 +111,7 @@ export class Assistants {
     if (this.settings.picker.value) body.model = this.settings.picker.value;
     if (this.settings.basesLoaded) body.knowledge_base_ids = this.settings.chosenBases();
     body.parameters = this.settings.chosenParameters();
+    body.retrieval = this.settings.chosenRetrieval();
     try {
       await api('POST', '/assistants', body);
       input.value = '';

@@ -1,5 +1,5 @@
-// The model picker and the conversation settings dialog (system prompt, knowledge bases, answer parameters, export,
-// shared links).
+// The model picker and the conversation settings dialog (system prompt, knowledge bases and how they are searched,
+// answer parameters, export, shared links).
 import { api } from './api.js';
 import { h, byId, toast } from './dom.js';
 import { exportConversation } from './export.js';
@@ -20,13 +20,18 @@ export class Settings {
     this.dialog = byId('settings-dialog');
     this.prompt = byId('system-prompt');
     this.defaultModel = null;
-    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {}, tags: [] }; // for a chat not created yet
+    this.pending = Settings.emptyPending(); // for a chat not created yet
     this.basesList = byId('settings-bases-list');
     this.picker.addEventListener('change', () => this.pickModel(this.picker.value));
     byId('open-settings').addEventListener('click', () => this.openDialog());
     this.dialog.addEventListener('close', () => { if (this.dialog.returnValue === 'save') this.savePrompt(this.prompt.value); });
     byId('export-markdown').addEventListener('click', () => this.export('markdown'));
     byId('export-json').addEventListener('click', () => this.export('json'));
+  }
+
+  /** The settings of a new chat before anything is chosen. */
+  static emptyPending() {
+    return { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {}, retrieval: {}, tags: [] };
   }
 
   async loadModels() {
@@ -94,6 +99,7 @@ export class Settings {
     this.showBases(conversation ? conversation.knowledge_base_ids ?? [] : this.pending.knowledgeBaseIds);
     this.prompt.value = conversation ? conversation.system_prompt ?? '' : this.pending.systemPrompt;
     this.showParameters(conversation ? conversation.parameters ?? {} : this.pending.parameters);
+    this.showRetrieval(conversation ? conversation.retrieval ?? {} : this.pending.retrieval);
     byId('conversation-tags').value = conversation ? (conversation.tags ?? []).join(', ') : this.pending.tags.join(', ');
     byId('export-markdown').disabled = !conversation;
     byId('export-json').disabled = !conversation;
@@ -122,16 +128,37 @@ export class Settings {
     return parameters;
   }
 
+  /** Fills the search fields from retrieval settings ({passages, min_similarity, rerank}). */
+  showRetrieval(retrieval) {
+    byId('retrieval-passages').value = retrieval.passages ?? '';
+    byId('retrieval-similarity').value = retrieval.min_similarity ?? '';
+    byId('retrieval-rerank').value = retrieval.rerank === undefined ? '' : retrieval.rerank ? 'on' : 'off';
+  }
+
+  /** The search fields as retrieval settings: blank fields are left out (the server's defaults). */
+  chosenRetrieval() {
+    const retrieval = {};
+    const passages = byId('retrieval-passages').value.trim();
+    if (passages !== '') retrieval.passages = Number(passages);
+    const similarity = byId('retrieval-similarity').value.trim();
+    if (similarity !== '') retrieval.min_similarity = Number(similarity);
+    const rerank = byId('retrieval-rerank').value;
+    if (rerank) retrieval.rerank = rerank === 'on';
+    return retrieval;
+  }
+
   async savePrompt(text) {
     const conversation = this.chat.conversation;
     const prompt = text.trim() ? text : null;
     const bases = this.chosenBases();
     const parameters = this.chosenParameters();
+    const retrieval = this.chosenRetrieval();
     const tags = byId('conversation-tags').value.split(',').map((tag) => tag.trim()).filter(Boolean);
     if (!conversation) {
       this.pending.tags = tags;
       this.pending.systemPrompt = text;
       this.pending.parameters = parameters;
+      this.pending.retrieval = retrieval;
       if (this.basesLoaded) this.pending.knowledgeBaseIds = bases;
       toast('Settings kept for this new chat');
       return;
@@ -140,6 +167,7 @@ export class Settings {
       // The bases are only sent when their list was shown: a list that failed to load detaches nothing.
       const body = this.basesLoaded ? { system_prompt: prompt, knowledge_base_ids: bases } : { system_prompt: prompt };
       body.parameters = parameters;
+      body.retrieval = retrieval;
       body.tags = tags;
       const updated = await api('PATCH', `/conversations/${conversation.id}`, body);
       this.chat.conversation = updated;
@@ -157,8 +185,9 @@ export class Settings {
     if (this.pending.systemPrompt.trim()) body.system_prompt = this.pending.systemPrompt;
     if (this.pending.knowledgeBaseIds.length) body.knowledge_base_ids = this.pending.knowledgeBaseIds;
     if (Object.keys(this.pending.parameters).length) body.parameters = this.pending.parameters;
+    if (Object.keys(this.pending.retrieval).length) body.retrieval = this.pending.retrieval;
     if (this.pending.tags.length) body.tags = this.pending.tags;
-    this.pending = { model: null, systemPrompt: '', knowledgeBaseIds: [], parameters: {}, tags: [] };
+    this.pending = Settings.emptyPending();
     return body;
   }
 
