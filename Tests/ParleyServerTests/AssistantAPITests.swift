@@ -69,8 +69,8 @@ import Testing
         _ = try await parley.waitForDocument(baseID, try #require((upload.json["document"] as? [String: Any])?["id"] as? String))
         let reranks = { parley.mockServer?.counters.snapshot["rerank"] ?? 0 }
         /// The sources stored on the newest answer of a conversation after one turn.
-        func sourcesOfATurn(_ conversation: String) async throws -> [[String: Any]] {
-            let turn = try await parley.chat(conversation, "How is the filter cleaned? mock:tokens=5")
+        func sourcesOfATurn(_ conversation: String, _ question: String = "How is the filter cleaned?") async throws -> [[String: Any]] {
+            let turn = try await parley.chat(conversation, question + " mock:tokens=99")  // no number the manual holds
             #expect(turn.last?.name == "done")
             let page = try await parley.request(.GET, "/api/v1/conversations/\(conversation)/messages").decode(MessagePageJSON.self)
             let answer = try await parley.request(.GET, "/api/v1/messages/\(try #require(page.data.last?.id))").json
@@ -100,6 +100,15 @@ import Testing
         let defaults = try await parley.request(.PATCH, "/api/v1/conversations/\(conversation)", body: #"{"retrieval":null}"#)
         #expect(defaults.status == 200 && (defaults.json["retrieval"] as? [String: Any])?.isEmpty == true, "\(defaults.body)")
         #expect(try await sourcesOfATurn(conversation).count == 8)
+
+        // A question no passage shares a word with finds passages only by their vectors: the similarity floor decides.
+        let unrelated = "Quelle est la capitale du Pérou?"
+        let loose = try await parley.createConversation(#"{"knowledge_base_ids":["\#(baseID)"],"retrieval":{"min_similarity":0}}"#)
+        let found = try await sourcesOfATurn(loose, unrelated)
+        #expect(!found.isEmpty && found.allSatisfy { ($0["text"] as? String)?.contains("filter") == true })
+        let strict = try await parley.createConversation(#"{"knowledge_base_ids":["\#(baseID)"],"retrieval":{"min_similarity":1}}"#)
+        let none = try await sourcesOfATurn(strict, unrelated)
+        #expect(none.isEmpty, "\(none)")
 
         // A chat of its own names its settings; the search endpoint can leave the reranker out too.
         let own = try await parley.request(.POST, "/api/v1/conversations", body: """
