@@ -2,14 +2,6 @@ import Foundation
 import ParleyCore
 
 extension API {
-    /// Any field of a JSON object, for bodies read field by field.
-    struct FieldKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     /// `parameters` in a conversation's or an assistant's body: read field by field, so an unknown field or a
     /// value of the wrong type is reported by name rather than ignored; ``ChatSettingsChecks/parameters(_:)``
     /// checks the ranges.
@@ -21,33 +13,21 @@ extension API {
         static let fields = ["temperature", "top_p", "max_tokens", "seed", "stop", "reasoning_effort"]
 
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: FieldKey.self)
-            for key in container.allKeys {
-                let field = "parameters." + key.stringValue
-                if try container.decodeNil(forKey: key) { continue }
-                func value<T: Decodable>(_ type: T.Type, _ kind: String) -> T? {
-                    if let value = try? container.decode(type, forKey: key) { return value }
-                    if problem == nil { problem = ("'\(field)' must be \(kind)", field) }
-                    return nil
+            var parameters = ChatParameters()
+            problem = try FieldReader.read(decoder, object: "parameters", fields: Self.fields, kind: "a parameter") { field in
+                switch field.key.stringValue {
+                case "temperature": parameters.temperature = field.value(Double.self, "a number")
+                case "top_p": parameters.topP = field.value(Double.self, "a number")
+                case "max_tokens": parameters.maxTokens = field.value(Int.self, "a whole number")
+                case "seed": parameters.seed = field.value(Int.self, "a whole number")
+                case "reasoning_effort": parameters.reasoningEffort = field.value(String.self, "a string")
+                case "stop": parameters.stop = field.attempt(String.self).map { [$0] }
+                    ?? field.value([String].self, "a string or an array of strings")
+                default: return false
                 }
-                switch key.stringValue {
-                case "temperature": parameters.temperature = value(Double.self, "a number")
-                case "top_p": parameters.topP = value(Double.self, "a number")
-                case "max_tokens": parameters.maxTokens = value(Int.self, "a whole number")
-                case "seed": parameters.seed = value(Int.self, "a whole number")
-                case "reasoning_effort": parameters.reasoningEffort = value(String.self, "a string")
-                case "stop":
-                    if let one = try? container.decode(String.self, forKey: key) {
-                        parameters.stop = [one]
-                    } else {
-                        parameters.stop = value([String].self, "a string or an array of strings")
-                    }
-                default:
-                    if problem == nil {
-                        problem = ("'\(field)' is not a parameter; use \(Self.fields.joined(separator: ", "))", field)
-                    }
-                }
+                return true
             }
+            self.parameters = parameters
         }
     }
 }

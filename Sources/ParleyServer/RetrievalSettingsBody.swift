@@ -12,25 +12,17 @@ extension API {
         static let fields = ["passages", "min_similarity", "rerank"]
 
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: FieldKey.self)
-            for key in container.allKeys {
-                let field = "retrieval." + key.stringValue
-                if try container.decodeNil(forKey: key) { continue }
-                func value<T: Decodable>(_ type: T.Type, _ kind: String) -> T? {
-                    if let value = try? container.decode(type, forKey: key) { return value }
-                    if problem == nil { problem = ("'\(field)' must be \(kind)", field) }
-                    return nil
+            var settings = RetrievalSettings()
+            problem = try FieldReader.read(decoder, object: "retrieval", fields: Self.fields, kind: "a retrieval setting") { field in
+                switch field.key.stringValue {
+                case "passages": settings.passages = field.value(Int.self, "a whole number")
+                case "min_similarity": settings.minimumSimilarity = field.value(Double.self, "a number")
+                case "rerank": settings.rerank = field.value(Bool.self, "true or false")
+                default: return false
                 }
-                switch key.stringValue {
-                case "passages": settings.passages = value(Int.self, "a whole number")
-                case "min_similarity": settings.minimumSimilarity = value(Double.self, "a number")
-                case "rerank": settings.rerank = value(Bool.self, "true or false")
-                default:
-                    if problem == nil {
-                        problem = ("'\(field)' is not a retrieval setting; use \(Self.fields.joined(separator: ", "))", field)
-                    }
-                }
+                return true
             }
+            self.settings = settings
         }
     }
 }
