@@ -68,7 +68,7 @@ struct AccessLog: RouterMiddleware {
     private func finish(_ request: Request, _ trace: RequestTrace, status: Int, since started: ContinuousClock.Instant,
                         logger: Logger) -> String {
         let route = trace.route.withLock { $0 } ?? "unmatched"
-        Self.durations(route, Self.methods.contains(request.method) ? request.method.rawValue : "other",
+        Self.durations(route, HTTPMethods.implemented.contains(request.method) ? request.method.rawValue : "other",
                        MetricName.statusClass(status)).recordSince(started)
         guard logger.logLevel <= .info else { return route }
         var metadata: Logger.Metadata = [
@@ -85,9 +85,6 @@ struct AccessLog: RouterMiddleware {
 
     static let durations = MetricFamily(timer: MetricName.httpDuration, labels: ["route", "method", "status"])
     static let active = Meter(label: MetricName.httpActive)
-
-    /// The methods a metric names; any other is `other` (a client can send any token as a method).
-    static let methods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
 
     /// A client's id when it is 1 to 128 letters, digits, `-`, `_`, `.` or `:` (anything else could forge log lines).
     static func acceptable(_ value: String?) -> String? {

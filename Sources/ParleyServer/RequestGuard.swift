@@ -23,6 +23,13 @@ enum SecurityHeaders {
     }
 }
 
+/// The methods ``RequestGuard`` lets through (and the access log's metrics name; any other is `other`: a client
+/// can send any token as a method), and those that change nothing.
+enum HTTPMethods {
+    static let implemented: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
+    static let safe: Set<HTTPRequest.Method> = [.get, .head, .options]
+}
+
 /// The first check of every request, before any route runs:
 /// - methods no route allows (`TRACE`, WebDAV's) get a JSON `405` with `Allow`; `CONNECT` a `501`;
 /// - a `Host` that is not one of ``AllowedHosts`` gets a `403`, so a page using DNS rebinding to reach a
@@ -48,7 +55,11 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     /// `POST /api/v1/knowledge-bases/{id}/documents`: a document upload.
     static func isUpload(_ request: Request) -> Bool {
         guard request.method == .post else { return false }
-        let parts = request.uri.path.split(separator: "/", omittingEmptySubsequences: false)
+        let path = request.uri.path
+        let prefix = "/api/v1/knowledge-bases/", suffix = "/documents"
+        // Checked before splitting, so other requests pay for no array of parts.
+        guard path.utf8.starts(with: prefix.utf8), path.utf8.reversed().starts(with: suffix.utf8.reversed()) else { return false }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         return parts.count == 6 && parts[1] == "api" && parts[2] == "v1" && parts[3] == "knowledge-bases" && parts[5] == "documents"
     }
 
@@ -62,8 +73,6 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
         request.method == .post && request.uri.path == "/api/v1/attachments"
     }
 
-    static var implementedMethods: Set<HTTPRequest.Method> { [.get, .head, .post, .put, .patch, .delete, .options] }
-    static var safeMethods: Set<HTTPRequest.Method> { [.get, .head, .options] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -86,7 +95,7 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
             if close { error.headers[.connection] = "close" }
             return error
         }
-        guard Self.implementedMethods.contains(request.method) else {
+        guard HTTPMethods.implemented.contains(request.method) else {
             // CONNECT asks for a tunnel, which no resource here offers; any other method (TRACE, WebDAV's) is
             // one no resource here allows.
             guard request.method == .connect else {
@@ -102,7 +111,7 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
             throw refuse(.forbidden, "host_not_allowed",
                          "this server does not answer to the host name in this request; add it to PARLEY_ALLOWED_HOSTS")
         }
-        if !Self.safeMethods.contains(request.method), request.headers[.authorization] == nil,
+        if !HTTPMethods.safe.contains(request.method), request.headers[.authorization] == nil,
            let site = CrossSiteCheck.refusal(origin: request.headers[.origin], fetchSite: request.headers[SecurityHeaders.secFetchSite],
                                              authority: request.head.authority) {
             throw refuse(.forbidden, "cross_site_request", site)

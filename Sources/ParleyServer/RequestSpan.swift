@@ -14,7 +14,7 @@ enum RequestSpan {
         InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         let span = InstrumentationSystem.tracer.startAnySpan(request.method.rawValue, context: parent, ofKind: .server)
         span.updateAttributes { attributes in
-            attributes["http.request.method"] = AccessLog.methods.contains(request.method) ? request.method.rawValue : "_OTHER"
+            attributes["http.request.method"] = HTTPMethods.implemented.contains(request.method) ? request.method.rawValue : "_OTHER"
             attributes["url.path"] = request.uri.path
             attributes["user_agent.original"] = request.headers[.userAgent]
         }

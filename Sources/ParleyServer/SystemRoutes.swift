@@ -44,7 +44,7 @@ struct SystemRoutes {
 
     /// The process is up.
     @Sendable func live(_ request: Request, context: ParleyRequestContext) async throws -> Response {
-        try Response.json(["status": "ok"])
+        Response.json(text: #"{"status":"ok"}"#)
     }
 
     /// The process can serve: it is not shutting down, its database answered the last health check (run every second) and answers now,

@@ -107,6 +107,11 @@ import Testing
 
             let completion = #"{"model":"mock-1","messages":[{"role":"user","content":"hi"}]}"#
             #expect(try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": "Bearer " + chatOnly]).status == 200)
+            // The scheme in any case, spaces before the key: the same key.
+            #expect(try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": "bEaReR \t  " + chatOnly]).status == 200)
+            for wrong in ["Basic " + chatOnly, "Bearer", "Bearerx" + chatOnly, "Bearer " + chatOnly.dropLast()] {
+                #expect(try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": wrong]).status == 401, "\(wrong)")
+            }
             #expect(try await parley.request(.POST, "/v1/chat/completions", body: completion,
                                              headers: ["Authorization": "Bearer " + chatOnly]).status == 403)
             #expect(try await parley.request(.GET, "/api/v1/conversations", headers: ["Authorization": "Bearer " + gatewayOnly]).status == 403)

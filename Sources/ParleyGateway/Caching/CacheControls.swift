@@ -63,7 +63,7 @@ public struct CacheControls: Sendable, Equatable {
         if let controlHeader {
             for directive in controlHeader.split(separator: ",") {
                 let parts = directive.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                    .map { $0.trimmingSpaces.lowercased() }
                 switch parts[0] {
                 case "" where parts.count == 1: continue
                 case "no-cache": noCache = true
@@ -79,7 +79,7 @@ public struct CacheControls: Sendable, Equatable {
                 }
             }
         }
-        if let namespaceHeader { try set(namespace: namespaceHeader.trimmingCharacters(in: .whitespaces), name: "x-parley-cache-namespace") }
+        if let namespaceHeader { try set(namespace: String(namespaceHeader.trimmingSpaces), name: "x-parley-cache-namespace") }
     }
 
     private mutating func set(ttl seconds: Double, name: String) throws(InvalidGatewayRequest) {

@@ -40,8 +40,12 @@ struct Authenticator: Sendable {
 
     static func presented(_ request: Request) -> Presented {
         if let header = request.headers[.authorization] {
-            guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { return .bearer("") }
-            return .bearer(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+            // The scheme's name in any case, compared byte by byte (no lowercased copy of the header).
+            let scheme = header.utf8.prefix(7)
+            guard header.utf8.count > 7,
+                  scheme.elementsEqual("bearer ".utf8, by: { (65...90).contains($0) ? $0 + 32 == $1 : $0 == $1 })
+            else { return .bearer("") }
+            return .bearer(String(header.dropFirst(7).trimmingSpaces))
         }
         if let token = SessionCookie.token(in: request.headers) { return .cookie(token) }
         return .none

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -78,7 +79,7 @@ public struct TrustedProxies: Sendable {
     public func clientAddress(peer: String?, forwardedFor: String?) -> String {
         guard let peer else { return "unknown" }
         guard trusts(peer), let forwardedFor else { return peer }
-        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let hops = forwardedFor.split(separator: ",").map { String($0.trimmingSpaces) }
         for hop in hops.reversed() where !trusts(hop) {
             return AddressRange.bytes(of: hop) == nil ? peer : hop
         }

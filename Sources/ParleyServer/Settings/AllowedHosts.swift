@@ -1,4 +1,4 @@
-import Foundation
+import ParleyCore
 
 /// The host names Parley answers to (`PARLEY_ALLOWED_HOSTS`), against DNS rebinding: a page on
 /// `evil.example` that makes its name resolve to 127.0.0.1 still sends `Host: evil.example`, and is refused.
@@ -11,7 +11,7 @@ public struct AllowedHosts: Sendable, Equatable {
     public let allowsAny: Bool
 
     public init(names: [String]) {
-        let cleaned = names.map(Self.normalise).filter { !$0.isEmpty }
+        let cleaned = names.map { Self.normalise($0) }.filter { !$0.isEmpty }
         self.allowsAny = cleaned.contains("*")
         self.names = Set(cleaned.filter { $0 != "*" })
     }
@@ -29,8 +29,8 @@ public struct AllowedHosts: Sendable, Equatable {
         return names.contains(host) || Self.isIPAddress(host)
     }
 
-    static func normalise(_ name: String) -> String {
-        var text = name.trimmingCharacters(in: .whitespaces).lowercased()
+    static func normalise<Text: StringProtocol>(_ name: Text) -> String {
+        var text = name.trimmingSpaces.lowercased()
         if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
         while text.hasSuffix(".") { text.removeLast() }
         return text
@@ -38,13 +38,12 @@ public struct AllowedHosts: Sendable, Equatable {
 
     /// The host of `name:port` or `[v6]:port`, normalised.
     static func host(ofAuthority authority: String) -> String {
-        let text = authority.trimmingCharacters(in: .whitespaces)
+        let text = authority.trimmingSpaces
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { return "" }
-            return normalise(String(text[text.index(after: text.startIndex)..<close]))
+            return normalise(text[text.index(after: text.startIndex)..<close])
         }
-        let host = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        return normalise(host)
+        return normalise(text.prefix { $0 != ":" })
     }
 
     /// A dotted IPv4 address or an IPv6 address (as written inside brackets).
