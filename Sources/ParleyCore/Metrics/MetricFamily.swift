@@ -5,14 +5,17 @@ import Synchronization
 /// of a trip through the metrics factory (its locks, name checks and allocations) on every request. The label
 /// values must come from bounded sets (``MetricName``), so the table stays small.
 public final class MetricFamily<Handle: AnyObject & Sendable>: Sendable {
-    private let handles = Mutex<[[String]: Handle]>([:])
-    private let make: @Sendable ([String]) -> Handle
+    // Reachable from inlined code, so each caller's module specializes `callAsFunction` for its handle type instead
+    // of looking up the generic type's metadata at run time on every call.
+    @usableFromInline let handles = Mutex<[[String]: Handle]>([:])
+    @usableFromInline let make: @Sendable ([String]) -> Handle
 
     /// `make` builds the handle for the label values it is given, in the order the call sites pass them.
     public init(_ make: @escaping @Sendable ([String]) -> Handle) {
         self.make = make
     }
 
+    @inlinable
     public func callAsFunction(_ values: String...) -> Handle {
         if let handle = handles.withLock({ $0[values] }) { return handle }
         let handle = make(values)
