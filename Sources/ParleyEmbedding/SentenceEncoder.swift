@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import NIOCore
 import NIOPosix
+import ParleyCore
 import Synchronization
 
 /// A sentence-embedding model run inside Parley: a sentence-transformers BERT folder, loaded when first used, run
@@ -133,7 +134,7 @@ public final class SentenceEncoder: Sendable {
     /// A worker: runs batches until the queue is empty, at a lower scheduling priority than the rest of the
     /// process, so that event loops and chat streams get a core first when the model keeps one busy.
     private func drain() {
-        Self.yieldToTheRestOfTheProcess()
+        BackgroundPriority.lowerCallingThread()
         while let batch = takeBatch() {
             switch loaded() {
             case .failure(let error):
@@ -156,14 +157,6 @@ public final class SentenceEncoder: Sendable {
                 finish(zip(kept, vectors).map { ($0.0.0, $0.0.1, $0.1, $0.0.2.count) }, failure: nil)
             }
         }
-    }
-
-    /// Gives the calling thread nice value 10 (Linux sets it per thread); elsewhere, or when refused, nothing.
-    private static func yieldToTheRestOfTheProcess() {
-        #if os(Linux)
-        // `who` 0 is the calling thread: Linux keeps the nice value per thread.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-        #endif
     }
 
     /// Up to ``maxBatch`` texts from the front of the queue; nil (and this worker stops) when it is empty.

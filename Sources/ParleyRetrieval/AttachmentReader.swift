@@ -41,7 +41,7 @@ public enum AttachmentReader {
     /// 20 MiB file takes tens of milliseconds to hash). Throws ``ExtractionError`` when a document's text cannot be
     /// read.
     public static func read(_ data: Data, name: String, verdict: Verdict) async throws -> NewAttachment {
-        try await OffPool.run {
+        try await OffPool.run(.interactive) {
             let digest = Hex.encode(SHA256.hash(data: data))
             switch verdict {
             case .refused(let reason):

@@ -17,8 +17,11 @@ public final class IngestionService: Sendable {
         /// How often an idle worker looks for work queued on another replica.
         public var pollInterval: Duration = .seconds(2)
         public var chunker = Chunker()
-        /// Passages embedded and stored per batch.
+        /// Passages embedded per call to the embedding model.
         public var batchSize = 64
+        /// Passages stored per write: small, so a chat turn's own writes, queued on the same database writer,
+        /// wait for one short transaction at most (16 passages with their full-text entries: about a millisecond).
+        public var writeBatchSize = 16
         public var maxAttempts = 5
         public var firstBackoff: Duration = .seconds(2)
         public var maxBackoff: Duration = .seconds(300)
@@ -131,7 +134,7 @@ public final class IngestionService: Sendable {
     private func process(_ claim: IngestionClaim) async throws -> Bool {
         let document = claim.document
         let chunker = options.chunker
-        let (kind, chunks) = try await OffPool.run {
+        let (kind, chunks) = try await OffPool.run(.background) {
             let (kind, text) = try DocumentExtractor.extract(Data(claim.content), name: document.name)
             return (kind, chunker.chunks(of: text))
         }
@@ -160,8 +163,11 @@ public final class IngestionService: Sendable {
                 defer { ordinal += 1 }
                 return ChunkRecord(ordinal: ordinal, chunk: chunk, vector: vector)
             }
-            guard try await store.storeChunks(records, documentID: document.id, holder: holder, embeddingModel: claim.embeddingModel)
-            else { return false }
+            for slice in records.chunked(into: max(1, options.writeBatchSize)) {
+                guard try await store.storeChunks(Array(slice), documentID: document.id, holder: holder,
+                                                  embeddingModel: claim.embeddingModel)
+                else { return false }
+            }
         }
         return try await store.finishDocument(id: document.id, holder: holder, kind: kind.rawValue,
                                               embeddingDimensions: model == nil ? nil : dimensions)

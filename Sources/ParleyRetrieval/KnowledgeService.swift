@@ -63,7 +63,7 @@ public final class KnowledgeService: Sendable {
         guard content.count <= limits.maxDocumentBytes else {
             throw ParleyError.tooLarge("a document may have at most \(limits.maxDocumentBytes) bytes")
         }
-        let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: content))
         let added = try await store.addDocument(NewDocument(name: name, content: content, sha256: digest), baseID: baseID,
                                                 owner: owner, limits: limits)
         if added.document.status == .queued { ingestion?.wake() }
@@ -89,7 +89,7 @@ public final class KnowledgeService: Sendable {
         let document = try await store.document(id: documentID, baseID: baseID, reader: reader)
         let content = try await store.documentContent(id: documentID, baseID: baseID, reader: reader)
         do {
-            return try await OffPool.run { try DocumentExtractor.extract(Data(content), name: document.name).document.text }
+            return try await OffPool.run(.interactive) { try DocumentExtractor.extract(Data(content), name: document.name).document.text }
         } catch let error as ExtractionError {
             throw ParleyError.conflict("the document's text cannot be read: \(error.description)")
         }

@@ -1,19 +1,41 @@
 import Dispatch
+import NIOCore
+import NIOPosix
+import ParleyCore
 
 /// CPU-heavy work (reading documents, chunking, scanning vectors) on threads of its own: not Swift's cooperative
 /// pool, whose few threads run every request's tasks, and not an event loop.
 enum OffPool {
-    /// What the work is for, which sets its priority: a search someone is waiting on goes before ingestion.
+    /// Who waits for the work, which sets its priority.
     enum Work {
-        case documents, search
+        /// Ingestion's reading and chunking, which nobody waits on: threads at a lower scheduling priority
+        /// (``BackgroundPriority``), so a large upload takes cores only when requests leave them idle.
+        case background
+        /// A search, an attachment or a document's text that a request waits on.
+        case interactive
     }
 
-    private static let documents = DispatchQueue(label: "parley.documents", qos: .utility, attributes: .concurrent)
-    private static let searches = DispatchQueue(label: "parley.search", qos: .userInitiated, attributes: .concurrent)
+    /// Dispatch's queues cannot lower a thread's priority on Linux (libdispatch ignores QoS there, and its threads
+    /// are shared): ingestion gets threads of its own, one per core, started with the first document.
+    private static let background: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
+        pool.start()
+        return pool
+    }()
 
-    static func run<T: Sendable>(_ work: Work = .documents, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            (work == .search ? searches : documents).async { continuation.resume(with: Result(catching: body)) }
+    private static let interactive = DispatchQueue(label: "parley.interactive", qos: .userInitiated, attributes: .concurrent)
+
+    static func run<T: Sendable>(_ work: Work, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        switch work {
+        case .background:
+            return try await background.runIfActive {
+                BackgroundPriority.lowerCallingThread()
+                return try body()
+            }
+        case .interactive:
+            return try await withCheckedThrowingContinuation { continuation in
+                interactive.async { continuation.resume(with: Result(catching: body)) }
+            }
         }
     }
 }

@@ -48,7 +48,7 @@ public actor VectorIndexCache {
         // A scan of a large base takes milliseconds of CPU: on threads of its own, not the actor's (which every
         // search waits on) nor the cooperative pool's.
         let index = entry.index
-        return try await OffPool.run(.search) { index.search(query, k: k) }
+        return try await OffPool.run(.interactive) { index.search(query, k: k) }
     }
 
     private func index(for base: KnowledgeBase, dimension: Int) async throws -> Entry {

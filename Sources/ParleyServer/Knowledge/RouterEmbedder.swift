@@ -78,7 +78,7 @@ struct RouterEmbedder: Embedder {
     }
 
     static func key(model: String, text: String) -> String {
-        let digest = SHA256.hash(data: Array("\(model)\u{0}\(text)".utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: Array("\(model)\u{0}\(text)".utf8)))
         return "knowledge-embedding:" + digest
     }
 
