@@ -61,10 +61,10 @@ public struct ChatService: Sendable {
     public func postMessage(owner: UserID, conversationID: UUID, content: String, attachmentIDs: [UUID] = [],
                             model requestedModel: String?, replacingFrom: Int? = nil) async throws -> GenerationJob
     {
-        guard !attachmentIDs.isEmpty || !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !attachmentIDs.isEmpty || !content.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {
             throw ParleyError.invalid("content must not be empty")
         }
-        guard !content.contains("\u{0}") else {
+        guard !content.utf8.contains(0) else {
             throw ParleyError.invalid("content must not contain NUL characters")
         }
         guard content.count <= limits.maxMessageCharacters else {

@@ -45,6 +45,7 @@ public struct SSEDecoder: Sendable {
 
     /// Decodes what `bytes` completes and returns the events dispatched, in order.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws -> [ServerSentEvent] where Bytes.Element == UInt8 {
+        if let events = try bytes.withContiguousStorageIfAvailable({ try feed(contiguous: $0) }) { return events }
         var events: [ServerSentEvent] = []
         for byte in bytes {
             switch byte {
@@ -61,6 +62,36 @@ public struct SSEDecoder: Sendable {
                 lastWasCR = false
                 guard line.count < maxLineBytes else { throw LineTooLong(limit: maxLineBytes) }
                 line.append(byte)
+            }
+        }
+        return events
+    }
+
+    /// The same as byte by byte, with each run of bytes up to a line's end appended at once (a network buffer
+    /// holds a few lines of hundreds of bytes: one copy per run, not one append per byte).
+    private mutating func feed(contiguous bytes: UnsafeBufferPointer<UInt8>) throws -> [ServerSentEvent] {
+        var events: [ServerSentEvent] = []
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\n"):
+                if lastWasCR {
+                    lastWasCR = false
+                } else {
+                    endLine(into: &events)
+                }
+                index += 1
+            case UInt8(ascii: "\r"):
+                lastWasCR = true
+                endLine(into: &events)
+                index += 1
+            default:
+                lastWasCR = false
+                var end = index + 1
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\n"), bytes[end] != UInt8(ascii: "\r") { end += 1 }
+                guard line.count + (end - index) <= maxLineBytes else { throw LineTooLong(limit: maxLineBytes) }
+                line.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                index = end
             }
         }
         return events

@@ -5,9 +5,9 @@ import ParleyCore
 
 /// CPU-heavy work (reading documents, chunking, scanning vectors) on threads of its own: not Swift's cooperative
 /// pool, whose few threads run every request's tasks, and not an event loop.
-enum OffPool {
+package enum OffPool {
     /// Who waits for the work, which sets its priority.
-    enum Work {
+    package enum Work {
         /// Ingestion's reading and chunking, which nobody waits on: threads at a lower scheduling priority
         /// (``BackgroundPriority``), so a large upload takes cores only when requests leave them idle.
         case background
@@ -25,7 +25,7 @@ enum OffPool {
 
     private static let interactive = DispatchQueue(label: "parley.interactive", qos: .userInitiated, attributes: .concurrent)
 
-    static func run<T: Sendable>(_ work: Work, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package static func run<T: Sendable>(_ work: Work, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         switch work {
         case .background:
             return try await background.runIfActive {

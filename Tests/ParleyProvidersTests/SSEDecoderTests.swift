@@ -69,6 +69,34 @@ import Testing
             _ = try decoder.feed(Array(("data: " + String(repeating: "x", count: 100)).utf8))
         }
     }
+
+    /// A line of exactly the limit is read, one byte more is refused, however the line arrives (in one buffer, in
+    /// pieces, or from a sequence that is not contiguous and is read byte by byte).
+    @Test func theLineLimitIsExactWhateverTheChunking() throws {
+        let fits = Array(("data: " + String(repeating: "x", count: 58)).utf8)
+        #expect(fits.count == 64)
+        for splits in [[], [1], [30], [63], [10, 20, 40]] {
+            for (line, accepted) in [(fits, true), (fits + [UInt8(ascii: "y")], false)] {
+                var decoder = SSEDecoder(maxLineBytes: 64)
+                var start = 0
+                var failed = false
+                for end in splits + [line.count] {
+                    do { _ = try decoder.feed(line[start..<end]) } catch is SSEDecoder.LineTooLong { failed = true }
+                    start = end
+                }
+                if accepted {
+                    #expect(!failed, "\(splits)")
+                    #expect(try decoder.feed(Array("\n\n".utf8)).map(\.data) == [String(repeating: "x", count: 58)])
+                } else {
+                    #expect(failed, "\(splits)")
+                }
+            }
+        }
+        var lazy = SSEDecoder(maxLineBytes: 64)
+        #expect(try lazy.feed((fits + Array("\n\n".utf8)).lazy.map { $0 }).map(\.data) == [String(repeating: "x", count: 58)])
+        #expect(throws: SSEDecoder.LineTooLong.self) { _ = try lazy.feed((fits + [1]).lazy.map { $0 }) }
+        #expect(try decode(Self.stream, splits: []) == Self.expected)
+    }
 }
 
 /// A small deterministic generator so random chunkings are the same on every run.

@@ -49,22 +49,38 @@ struct RouterEmbedder: Embedder {
     }
 
     private func call(_ texts: [String], model: String) async throws -> [[Float]] {
-        let request = EmbeddingsRequest(model: model, input: texts)
+        // A question (a few texts) is embedded while its chat turn waits, under the turn's generation lease: it
+        // gets 10 s, retries included, and its small bodies are written and read here. Ingestion's batches get the
+        // upstream's whole timeout, and their bodies (64 passages out, 64 vectors of hundreds of numbers back) are
+        // written and read on ingestion's own low-priority threads, not on the pool that runs chat turns.
+        let question = texts.count <= Self.questionTexts
         let served: Served<UpstreamReply>
         do {
-            let body = try EmbeddingsBody(parsing: Array(try JSONEncoder().encode(request)))
-            // A question (a few texts) is embedded while its chat turn waits, under the turn's generation lease:
-            // it gets 10 s, retries included; ingestion's batches get the upstream's whole timeout.
-            let limits = texts.count <= Self.questionTexts ? gateway.router.limits(timeout: .seconds(10)) : gateway.router.limits()
+            let request = EmbeddingsRequest(model: model, input: texts)
+            let body = question ? try Self.body(request) : try await OffPool.run(.background) { try Self.body(request) }
+            let limits = question ? gateway.router.limits(timeout: .seconds(10)) : gateway.router.limits()
             served = try await gateway.embeddings(body, plan: .bypass, limits: limits)
         } catch let failure as RoutingFailure {
             throw EmbeddingFailure(failure.description, mayPass: Self.mayPass(failure))
         }
-        guard let reply = try? JSONDecoder().decode(EmbeddingsReply.self, from: Data(served.value.body.readableBytesView)),
-              reply.data.count == texts.count else {
+        let reply = served.value.body
+        let vectors = question ? Self.vectors(reply, count: texts.count)
+            : try await OffPool.run(.background) { Self.vectors(reply, count: texts.count) }
+        guard let vectors else {
             throw EmbeddingFailure("the embedding model's answer is not a list of \(texts.count) embeddings", mayPass: false)
         }
-        return reply.data.sorted { $0.index < $1.index }.map(\.embedding)
+        return vectors
+    }
+
+    private static func body(_ request: EmbeddingsRequest) throws -> EmbeddingsBody {
+        try EmbeddingsBody(parsing: Array(try JSONEncoder().encode(request)))
+    }
+
+    /// The vectors of an `/v1/embeddings` answer in the order of the texts, or nil when it is not `count` of them.
+    private static func vectors(_ reply: ByteBuffer, count: Int) -> [[Float]]? {
+        guard let decoded = try? JSONDecoder().decode(EmbeddingsReply.self, from: Data(reply.readableBytesView)),
+              decoded.data.count == count else { return nil }
+        return decoded.data.sorted { $0.index < $1.index }.map(\.embedding)
     }
 
     private static func mayPass(_ failure: RoutingFailure) -> Bool {
