@@ -49,6 +49,7 @@ import Testing
         Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":["a"]}"#, status: 400, message: "'content' must be a string"),
         Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":null}"#, status: 400, message: "'content'"),
         Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":"   "}"#, status: 400, message: "must not be empty"),
+        Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":" \n\t\r\u2003\u00a0 "}"#, status: 400, message: "must not be empty"),
         Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":"a\u0000"}"#, status: 400, message: "NUL"),
         Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":"hi","model":"nope"}"#, status: 400, message: "unknown model"),
         Case(method: "POST", path: "/api/v1/conversations/{conversation}/messages", body: #"{"content":"hi","model":""}"#, status: 400, message: "'model'"),
