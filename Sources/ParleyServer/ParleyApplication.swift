@@ -167,7 +167,9 @@ public func buildApplication(config: ParleyConfig, logger: Logger, metrics: Prom
     if config.apiKeys.isEmpty {
         logger.notice("no PARLEY_API_KEYS set: /v1 takes users' API keys, and clients on this machine without a key")
     }
-    if try await accounts.needsSetUp() {
+    // Only a notice: a database too busy to answer it now must not fail the start (nor leave the HTTP client,
+    // made above, to be released without being shut down).
+    if (try? await accounts.needsSetUp()) == true {
         logger.notice("no accounts yet: open the web UI to create the administrator, or run `parley users create --admin EMAIL`")
     }
     for upstream in config.upstreams { logger.info("upstream \(upstream)") }
