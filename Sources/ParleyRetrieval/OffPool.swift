@@ -15,8 +15,9 @@ package enum OffPool {
         case interactive
     }
 
-    /// Dispatch's queues cannot lower a thread's priority on Linux (libdispatch ignores QoS there, and its threads
-    /// are shared): ingestion gets threads of its own, one per core, started with the first document.
+    /// Not a dispatch queue: libdispatch's worker threads are shared by every queue, so a nice value set by one job
+    /// would stay with the next, and an unprivileged process cannot raise it back. Ingestion gets threads of its
+    /// own, one per core, started with the first document.
     private static let background: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
         pool.start()
