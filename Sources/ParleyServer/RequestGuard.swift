@@ -73,7 +73,6 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
         request.method == .post && request.uri.path == "/api/v1/attachments"
     }
 
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
