@@ -67,6 +67,9 @@ extension UUID {
     }
 
     /// Parses the 36-character textual form (either case) without the C library; `nil` for anything else.
+    /// Inlinable, so the stores' row readers get a copy specialized for `String` (generic, it cost thousands of
+    /// instructions per id).
+    @inlinable
     public init?(text: some StringProtocol) {
         var bytes = [UInt8](repeating: 0, count: 16)
         var count = 0
