@@ -368,19 +368,12 @@ extension SQLiteConversationStore: KnowledgeStore {
         let bound = arguments
         return try await read { db in
             // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
-            // Every match is ranked by its id and score alone; only the best `limit` are read whole (a common word
-            // matches most of a base, and sorting every match's text cost most of a grounded turn).
             try Row.fetchAll(db, sql: """
-                WITH ranked AS (
-                    SELECT c.id AS id, bm25(kb_chunks_fts, 1.0, 2.0) AS rank
-                    FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
-                    JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
-                    WHERE kb_chunks_fts MATCH ? AND c.base_id IN (\(bases)) AND d.status = 'ready' AND \(Self.readable)
-                    ORDER BY rank, c.id LIMIT ?
-                )
-                SELECT \(Self.passageColumns), ranked.rank AS rank
-                FROM ranked JOIN kb_chunks c ON c.id = ranked.id JOIN kb_documents d ON d.id = c.document_id
-                ORDER BY ranked.rank, c.id
+                SELECT \(Self.passageColumns), bm25(kb_chunks_fts, 1.0, 2.0) AS rank
+                FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
+                JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
+                WHERE kb_chunks_fts MATCH ? AND c.base_id IN (\(bases)) AND d.status = 'ready' AND \(Self.readable)
+                ORDER BY rank LIMIT ?
                 """, arguments: bound).map { row in
                 // bm25 is better when lower; scores are better when higher.
                 RankedPassage(passage: try Self.passage(from: row), score: -(row["rank"] as Double))
