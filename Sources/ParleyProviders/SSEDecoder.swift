@@ -46,29 +46,11 @@ public struct SSEDecoder: Sendable {
     /// Decodes what `bytes` completes and returns the events dispatched, in order.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws -> [ServerSentEvent] where Bytes.Element == UInt8 {
         if let events = try bytes.withContiguousStorageIfAvailable({ try feed(contiguous: $0) }) { return events }
-        var events: [ServerSentEvent] = []
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\n"):
-                if lastWasCR {
-                    lastWasCR = false
-                    continue
-                }
-                endLine(into: &events)
-            case UInt8(ascii: "\r"):
-                lastWasCR = true
-                endLine(into: &events)
-            default:
-                lastWasCR = false
-                guard line.count < maxLineBytes else { throw LineTooLong(limit: maxLineBytes) }
-                line.append(byte)
-            }
-        }
-        return events
+        return try Array(bytes).withUnsafeBufferPointer { try feed(contiguous: $0) }
     }
 
-    /// The same as byte by byte, with each run of bytes up to a line's end appended at once (a network buffer
-    /// holds a few lines of hundreds of bytes: one copy per run, not one append per byte).
+    /// Each run of bytes up to a line's end is appended at once (a network buffer holds a few lines of hundreds of
+    /// bytes: one copy per run, not one append per byte).
     private mutating func feed(contiguous bytes: UnsafeBufferPointer<UInt8>) throws -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         var index = 0

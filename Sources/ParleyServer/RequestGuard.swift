@@ -56,9 +56,8 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     static func isUpload(_ request: Request) -> Bool {
         guard request.method == .post else { return false }
         let path = request.uri.path
-        let prefix = "/api/v1/knowledge-bases/", suffix = "/documents"
         // Checked before splitting, so other requests pay for no array of parts.
-        guard path.utf8.starts(with: prefix.utf8), path.utf8.reversed().starts(with: suffix.utf8.reversed()) else { return false }
+        guard path.hasPrefix("/api/v1/knowledge-bases/"), path.hasSuffix("/documents") else { return false }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         return parts.count == 6 && parts[1] == "api" && parts[2] == "v1" && parts[3] == "knowledge-bases" && parts[5] == "documents"
     }
