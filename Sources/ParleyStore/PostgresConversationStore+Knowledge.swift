@@ -430,21 +430,32 @@ extension PostgresConversationStore: KnowledgeStore {
 
     public func searchPassages(terms: [String], baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [RankedPassage] {
         guard !terms.isEmpty, !baseIDs.isEmpty, limit > 0 else { return [] }
-        // Each term is letters and digits only, so it is a valid lexeme; any of them may match.
-        let query = terms.joined(separator: " | ")
-        let rows = try await perform {
-            // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
+        // Each term is letters and digits only, so it is a valid lexeme.
+        let counted = try await perform {
             try await client.query(PostgresQuery(unsafeSQL: """
-                SELECT \(Self.passageColumns), ts_rank_cd(c.search, q) AS rank
-                FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id,
-                     to_tsquery('english', $1) q
-                WHERE c.search @@ q AND c.base_id = ANY($2::uuid[]) AND d.status = 'ready' AND \(Self.readable("$3"))
-                ORDER BY rank DESC, c.id LIMIT $4
-                """, binds: Self.bindings(query, baseIDs, reader.rawValue, limit)), logger: logger).collect()
+                SELECT (SELECT count(*) FROM (SELECT 1 FROM kb_chunks c WHERE c.search @@ to_tsquery('english', t.term)
+                                              LIMIT $2) s)
+                FROM unnest($1::text[]) WITH ORDINALITY t(term, n) ORDER BY t.n
+                """, binds: Self.bindings(terms, FullTextPlan.commonAt)), logger: logger).collect()
         }
-        return try rows.map { row in
-            RankedPassage(passage: try Self.passage(from: row), score: Double(try row.makeRandomAccess()["rank"].decode(Float.self)))
+        let counts = try counted.map { Int(try $0.decode(Int64.self)) }
+        for step in FullTextPlan(terms: terms, counts: counts).steps {
+            let rows = try await perform {
+                // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
+                try await client.query(PostgresQuery(unsafeSQL: """
+                    SELECT \(Self.passageColumns), ts_rank_cd(c.search, q) AS rank
+                    FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id,
+                         to_tsquery('english', $1) q
+                    WHERE c.search @@ q AND c.base_id = ANY($2::uuid[]) AND d.status = 'ready' AND \(Self.readable("$3"))
+                    ORDER BY rank DESC, c.id LIMIT $4
+                    """, binds: Self.bindings(FullTextPlan.tsquery(step), baseIDs, reader.rawValue, limit)), logger: logger).collect()
+            }
+            guard !rows.isEmpty else { continue }
+            return try rows.map { row in
+                RankedPassage(passage: try Self.passage(from: row), score: Double(try row.makeRandomAccess()["rank"].decode(Float.self)))
+            }
         }
+        return []
     }
 
     public func passageVectors(baseID: UUID, afterID: Int64, limit: Int) async throws -> [PassageVector] {

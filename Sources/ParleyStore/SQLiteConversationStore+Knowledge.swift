@@ -360,24 +360,30 @@ extension SQLiteConversationStore: KnowledgeStore {
 
     public func searchPassages(terms: [String], baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [RankedPassage] {
         guard !terms.isEmpty, !baseIDs.isEmpty, limit > 0 else { return [] }
-        let match = terms.map { "\"\($0)\"" }.joined(separator: " OR ")
+        var filter = StatementArguments(baseIDs.map(\.lowercased))
+        filter += [reader.rawValue, reader.rawValue, limit]
+        let bound = filter
         let bases = baseIDs.map { _ in "?" }.joined(separator: ", ")
-        var arguments: StatementArguments = [match]
-        arguments += StatementArguments(baseIDs.map(\.lowercased))
-        arguments += [reader.rawValue, reader.rawValue, limit]
-        let bound = arguments
         return try await read { db in
-            // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
-            try Row.fetchAll(db, sql: """
-                SELECT \(Self.passageColumns), bm25(kb_chunks_fts, 1.0, 2.0) AS rank
-                FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
-                JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
-                WHERE kb_chunks_fts MATCH ? AND c.base_id IN (\(bases)) AND d.status = 'ready' AND \(Self.readable)
-                ORDER BY rank LIMIT ?
-                """, arguments: bound).map { row in
-                // bm25 is better when lower; scores are better when higher.
-                RankedPassage(passage: try Self.passage(from: row), score: -(row["rank"] as Double))
+            let counts = try terms.map { term in
+                try Int.fetchOne(db.cachedStatement(sql: """
+                    SELECT count(*) FROM (SELECT 1 FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ? LIMIT ?)
+                    """), arguments: ["\"\(term)\"", FullTextPlan.commonAt]) ?? 0
             }
+            for step in FullTextPlan(terms: terms, counts: counts).steps {
+                // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT \(Self.passageColumns), bm25(kb_chunks_fts, 1.0, 2.0) AS rank
+                    FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
+                    JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
+                    WHERE kb_chunks_fts MATCH ? AND c.base_id IN (\(bases)) AND d.status = 'ready' AND \(Self.readable)
+                    ORDER BY rank LIMIT ?
+                    """, arguments: [FullTextPlan.fts5(step)] + bound)
+                guard !rows.isEmpty else { continue }
+                // bm25 is better when lower; scores are better when higher.
+                return try rows.map { RankedPassage(passage: try Self.passage(from: $0), score: -($0["rank"] as Double)) }
+            }
+            return []
         }
     }
 

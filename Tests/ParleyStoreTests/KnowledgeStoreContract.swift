@@ -17,6 +17,7 @@ enum KnowledgeStoreContract {
         ("cancel, fail, back off and retry", cancelFailBackOffAndRetry),
         ("a deleted document leaves retrieval at once", aDeletedDocumentLeavesRetrievalAtOnce),
         ("search is scoped to readable bases inside the query", searchIsScopedInsideTheQuery),
+        ("a question's common words rank the passages its rarer words choose", commonWordsOnlyRank),
         ("a new embedding model replaces the vectors in one step, old ones answering until then", changingTheEmbeddingModel),
         ("a re-embedding fails, stops, is taken over, or changes at once", reembeddingEndsAndHandsOver),
         ("pinned documents are the owner's to pin, limited, and read whole by readers only", pinnedDocuments),
@@ -324,6 +325,27 @@ enum KnowledgeStoreContract {
         #expect(try await store.searchPassages(terms: ["refund"], baseIDs: both, reader: alice, limit: 10).count == 2)
         #expect(try await store.passages(ids: bobIDs, baseIDs: both, reader: alice).count == 1)
         #expect(try await store.searchPassages(terms: ["refund"], baseIDs: both, reader: carol, limit: 10).isEmpty)
+    }
+
+    static func commonWordsOnlyRank(_ store: Store) async throws {
+        let manual = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Manual"), owner: alice, limits: limits)
+        let pump = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Pump"), owner: alice, limits: limits)
+        _ = try await store.addDocument(document("manual"), baseID: manual.id, owner: alice, limits: limits)
+        let steps = (0..<FullTextPlan.commonAt).map { "Step \($0): fit the bracket." }
+        try await ingest(store, steps + ["Gasket: step one fits the gasket.", "Gasket colour is black.", "The bracket is grey."])
+        _ = try await store.addDocument(document("pump"), baseID: pump.id, owner: alice, limits: limits)
+        try await ingest(store, ["Pump step: prime it."])
+
+        let gasket = try await store.searchPassages(terms: ["step", "gasket"], baseIDs: [manual.id], reader: alice, limit: 50)
+        #expect(gasket.map(\.passage.text) == ["Gasket: step one fits the gasket.", "Gasket colour is black."],
+                "the rare word chooses the passages, the common one ranks the passage that has both first")
+        let elsewhere = try await store.searchPassages(terms: ["step", "gasket"], baseIDs: [pump.id], reader: alice, limit: 50)
+        #expect(elsewhere.map(\.passage.text) == ["Pump step: prime it."],
+                "when the rare word is in no base searched, the common one is asked on its own")
+        let common = try await store.searchPassages(terms: ["step", "bracket"], baseIDs: [manual.id], reader: alice, limit: 20)
+        #expect(common.count == 20 && common.allSatisfy { $0.passage.text.hasPrefix("Step ") },
+                "when every word is common, passages with all of them are found")
+        #expect(try await store.searchPassages(terms: ["nowhere"], baseIDs: [manual.id], reader: alice, limit: 5).isEmpty)
     }
 
     static func changingTheEmbeddingModel(_ store: Store) async throws {

@@ -1,0 +1,69 @@
+/// How a knowledge base's full-text search asks its question so that the work is bounded by the question's rarer
+/// words, not by the size of the base.
+///
+/// Ranking a passage (bm25 in SQLite, `ts_rank_cd` in PostgreSQL, with the base and access filters joined) costs far
+/// more than finding it, and an any-word query ranks every passage that has any of the words. A question that keeps
+/// one word most passages contain ("step", "git", "install") would rank the whole base to return fifty. So each word
+/// is first counted, up to `commonAt` passages, which costs at most that many index entries and no ranking:
+/// - words found in fewer passages (the *selective* ones) choose the candidates, rarest first;
+/// - words found in `commonAt` passages or more (the *common* ones) only add to the candidates' scores;
+/// - words found nowhere are left out.
+/// When no word is selective, or the selective ones are in none of the bases searched, passages with all the common
+/// words are asked for, and passages with any of them only when none has all.
+public struct FullTextPlan: Sendable, Equatable {
+    /// The number of passages from which a word no longer chooses candidates.
+    public static let commonAt = 1_000
+
+    /// One query, in the order they are tried until one finds passages.
+    public enum Step: Sendable, Equatable {
+        /// Passages with any of the words, ranked by all of them.
+        case anyOf([String])
+        /// Passages with every one of the words.
+        case allOf([String])
+        /// Passages with any of the selective words, ranked by those and the common ones.
+        case anyOfScored(selective: [String], common: [String])
+    }
+
+    public let steps: [Step]
+
+    /// The plan for `terms` given how many passages each was found in (`counts[i]` for `terms[i]`, counted up to
+    /// `commonAt`).
+    public init(terms: [String], counts: [Int], commonAt: Int = FullTextPlan.commonAt) {
+        precondition(terms.count == counts.count, "one count per term")
+        let found = zip(terms, counts).filter { $0.1 > 0 }
+        // Rarest first; equal counts keep the question's order.
+        let selective = found.enumerated().filter { $0.element.1 < commonAt }
+            .sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }.map(\.element.0)
+        let common = found.filter { $0.1 >= commonAt }.map(\.0)
+        // The common words are asked on their own only when the selective ones found nothing in the bases searched
+        // (the counts are over every base).
+        let byCommon: [Step] = common.isEmpty ? [] : common.count == 1 ? [.anyOf(common)] : [.allOf(common), .anyOf(common)]
+        if selective.isEmpty {
+            steps = byCommon
+        } else {
+            steps = [common.isEmpty ? .anyOf(selective) : .anyOfScored(selective: selective, common: common)] + byCommon
+        }
+    }
+
+    /// The step as an FTS5 query: each word a quoted phrase (words are letters and digits only).
+    public static func fts5(_ step: Step) -> String {
+        func any(_ words: [String]) -> String { words.map { "\"\($0)\"" }.joined(separator: " OR ") }
+        switch step {
+        case .anyOf(let words): return any(words)
+        case .allOf(let words): return words.map { "\"\($0)\"" }.joined(separator: " AND ")
+        // The common words are scored by being in the query; the candidates must still have a selective one, which
+        // the second group repeats so that it is satisfied by those alone (bm25 counts the selective words twice).
+        case .anyOfScored(let selective, let common): return "(\(any(selective))) AND (\(any(selective + common)))"
+        }
+    }
+
+    /// The step as a PostgreSQL `to_tsquery` text.
+    public static func tsquery(_ step: Step) -> String {
+        func any(_ words: [String]) -> String { words.joined(separator: " | ") }
+        switch step {
+        case .anyOf(let words): return any(words)
+        case .allOf(let words): return words.joined(separator: " & ")
+        case .anyOfScored(let selective, let common): return "(\(any(selective))) & (\(any(selective + common)))"
+        }
+    }
+}
