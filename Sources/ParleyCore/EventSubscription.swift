@@ -3,8 +3,10 @@ import Synchronization
 /// One subscriber's queue of generation events, read in batches.
 ///
 /// The publisher pushes without waiting; the reader takes everything queued at once, so a busy stream
-/// goes out in few writes while an idle one still gets each token as it comes. The queue is bounded: a
-/// reader that falls `limit` events behind is ended (it can reattach with its last event id).
+/// goes out in few writes while an idle one still gets each token as it comes. The queue is bounded: once it
+/// holds `limit` events, the text of consecutive deltas is joined into one event (the reader gets all of it, in
+/// fewer events), and only a reader that still falls `limit` events behind is ended (it can reattach with its last
+/// event id).
 public final class EventSubscription: Sendable {
     /// What ``next()`` found.
     public enum Next: Sendable, Equatable {
@@ -43,6 +45,10 @@ public final class EventSubscription: Sendable {
     public func push(_ event: GenerationEvent) -> Bool {
         let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !state.ended else { return (false, nil) }
+            if state.queue.count >= limit {
+                if state.queue[state.queue.count - 1].absorb(event) { return (true, state.waiter.take()) }
+                state.queue = Self.joiningText(state.queue)
+            }
             guard state.queue.count < limit else {
                 state.ended = true
                 state.queue.removeAll()
@@ -53,6 +59,17 @@ public final class EventSubscription: Sendable {
         }
         waiter?.resume()
         return accepted
+    }
+
+    /// The events with each run of text events for the same message joined into one.
+    private static func joiningText(_ events: [GenerationEvent]) -> [GenerationEvent] {
+        var joined: [GenerationEvent] = []
+        joined.reserveCapacity(events.count)
+        for event in events {
+            if !joined.isEmpty, joined[joined.count - 1].absorb(event) { continue }
+            joined.append(event)
+        }
+        return joined
     }
 
     /// Ends the stream after what is queued.

@@ -36,6 +36,28 @@ public struct GenerationEvent: Sendable, Equatable {
         }
     }
 
+    /// Takes a later event into this one when both carry text of the same kind for the same message: the text is
+    /// appended and the id becomes the later one's, so a reader that reattaches after it has missed nothing.
+    /// False (and nothing changed) for any other pair.
+    mutating func absorb(_ later: GenerationEvent) -> Bool {
+        switch later.payload {
+        case .delta(let laterID, let more):
+            guard case .delta(let messageID, var text) = payload, messageID == laterID else { return false }
+            payload = .delta(messageID: messageID, content: "")  // `text` is now the only reference: appended in place
+            text += more
+            payload = .delta(messageID: messageID, content: text)
+        case .reasoning(let laterID, let more):
+            guard case .reasoning(let messageID, var text) = payload, messageID == laterID else { return false }
+            payload = .reasoning(messageID: messageID, content: "")
+            text += more
+            payload = .reasoning(messageID: messageID, content: text)
+        default:
+            return false
+        }
+        id = later.id
+        return true
+    }
+
     public var isTerminal: Bool {
         switch payload {
         case .done, .error: return true

@@ -84,7 +84,8 @@ public final class GenerationJob: Sendable {
     ///
     /// When the events after `lastEventID` are no longer buffered, the stream starts with a `message`
     /// snapshot of the assistant message holding all text so far. The stream ends after the terminal event,
-    /// or early if the subscriber falls more than twice the buffer size behind (it can then reattach).
+    /// A subscriber more than twice the buffer size behind gets the text it missed joined into fewer deltas, and is
+    /// ended early (it can then reattach) only when it falls that far behind on events that cannot be joined.
     public func subscribe(after lastEventID: Int? = nil) -> EventSubscription {
         let subscription = EventSubscription(limit: bufferLimit * 2 + 8)
         let finished: Bool = state.withLock { state in

@@ -129,12 +129,41 @@ import Testing
         #expect(await subscription.next() == .end)
     }
 
-    @Test func aSubscriberTooFarBehindIsEnded() async {
+    @Test func aSlowSubscriberGetsAllTheTextInFewerEvents() async {
         let job = Self.makeJob(bufferLimit: 16)
         let slow = job.subscribe()
-        for index in 0..<100 { job.appendDelta("\(index)") }
-        #expect(job.subscriberCount == 0, "dropped once its queue passed the limit")
-        #expect(await slow.next() == .end)
+        let words = (0..<10_000).map { "w\($0) " }
+        for word in words { job.appendDelta(word) }
+        finish(job)
+        let events = await Self.collect(slow)
+        #expect(events.count <= 16 * 2 + 8 + 1, "\(events.count) events")
+        #expect(events.map(\.name).prefix(2) == ["message", "message"] && events.last?.name == "done")
+        let text = events.compactMap { event -> String? in
+            if case .delta(_, let content) = event.payload { return content }
+            return nil
+        }.joined()
+        #expect(text == words.joined(), "every word once, in order")
+        #expect(events.map(\.id) == events.map(\.id).sorted() && Set(events.map(\.id)).count == events.count)
+        #expect(events.last?.id == 2 + words.count + 1, "the last id is the job's, so a reattach after it misses nothing")
+    }
+
+    @Test func aSubscriberTooFarBehindOnEventsThatCannotBeJoinedIsEnded() async {
+        let subscription = EventSubscription(limit: 4)
+        let message = GenerationJobTests.makeJob().assistantMessage
+        for id in 1...4 { #expect(subscription.push(GenerationEvent(id: id, payload: .message(message)))) }
+        #expect(subscription.push(GenerationEvent(id: 5, payload: .delta(messageID: "m", content: "a"))) == false)
+        #expect(await subscription.next() == .end)
+    }
+
+    @Test func textOfDifferentKindsOrMessagesIsNotJoined() {
+        var delta = GenerationEvent(id: 1, payload: .delta(messageID: "m", content: "a"))
+        let otherKind = delta.absorb(GenerationEvent(id: 2, payload: .reasoning(messageID: "m", content: "b")))
+        let otherMessage = delta.absorb(GenerationEvent(id: 2, payload: .delta(messageID: "other", content: "b")))
+        #expect(!otherKind && !otherMessage)
+        #expect(delta == GenerationEvent(id: 1, payload: .delta(messageID: "m", content: "a")))
+        var reasoning = GenerationEvent(id: 1, payload: .reasoning(messageID: "m", content: "a"))
+        let joined = reasoning.absorb(GenerationEvent(id: 2, payload: .reasoning(messageID: "m", content: "b")))
+        #expect(joined && reasoning == GenerationEvent(id: 2, payload: .reasoning(messageID: "m", content: "ab")))
     }
 
     @Test func dirtyContentIsTakenOnce() {
