@@ -29,6 +29,15 @@ package struct JSONScanner {
 
     /// Reads an object, calling `field` with each key; `field` must consume the value.
     package mutating func readObject(_ field: (inout JSONScanner, String) throws -> Void) throws {
+        try readMembers { scanner in
+            let key = try scanner.readString()
+            try scanner.expect(UInt8(ascii: ":"))
+            try field(&scanner, key)
+        }
+    }
+
+    /// Reads an object's braces and commas, calling `member` for each member (which must consume key and value).
+    private mutating func readMembers(_ member: (inout JSONScanner) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
         try enterContainer()
         defer { depth -= 1 }
@@ -39,9 +48,7 @@ package struct JSONScanner {
         }
         while true {
             skipWhitespace()
-            let key = try readString()
-            try expect(UInt8(ascii: ":"))
-            try field(&self, key)
+            try member(&self)
             skipWhitespace()
             guard let next = take() else { throw Malformed() }
             if next == UInt8(ascii: "}") { return }
@@ -174,17 +181,7 @@ package struct JSONScanner {
                 case UInt8(ascii: "r"): scalars.append(0x0D)
                 case UInt8(ascii: "t"): scalars.append(0x09)
                 case UInt8(ascii: "u"):
-                    var code = try readHex4()
-                    if (0xD800..<0xDC00).contains(code) {
-                        // A high surrogate must be followed by an escaped low one.
-                        guard take() == UInt8(ascii: "\\"), take() == UInt8(ascii: "u") else { throw Malformed() }
-                        let low = try readHex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw Malformed() }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00..<0xE000).contains(code) {
-                        throw Malformed()
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw Malformed() }
+                    guard let scalar = Unicode.Scalar(try readEscapedCode()) else { throw Malformed() }
                     scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
                 default:
                     throw Malformed()
@@ -196,14 +193,61 @@ package struct JSONScanner {
         }
     }
 
+    /// The code point of a `\\u` escape whose `\\u` has been read: a surrogate pair read whole, a lone surrogate refused.
+    private mutating func readEscapedCode() throws -> UInt32 {
+        let code = try readHex4()
+        if (0xD800..<0xDC00).contains(code) {
+            // A high surrogate must be followed by an escaped low one.
+            guard take() == UInt8(ascii: "\\"), take() == UInt8(ascii: "u") else { throw Malformed() }
+            let low = try readHex4()
+            guard (0xDC00..<0xE000).contains(low) else { throw Malformed() }
+            return 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+        }
+        guard !(0xDC00..<0xE000).contains(code) else { throw Malformed() }
+        return code
+    }
+
+    /// Skips a string, checked as ``readString()`` checks it, without making it.
+    private mutating func skipString() throws {
+        try expect(UInt8(ascii: "\""))
+        while let byte = take() {
+            switch byte {
+            case UInt8(ascii: "\""):
+                return
+            case UInt8(ascii: "\\"):
+                switch take() {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    continue
+                case UInt8(ascii: "u"):
+                    _ = try readEscapedCode()
+                default:
+                    throw Malformed()
+                }
+            default:
+                if byte < 0x20 { throw Malformed() }
+            }
+        }
+        throw Malformed()
+    }
+
+    /// Skips an object, its keys and values checked but not made.
+    private mutating func skipObject() throws {
+        try readMembers { scanner in
+            try scanner.skipString()
+            try scanner.expect(UInt8(ascii: ":"))
+            try scanner.skipValue()
+        }
+    }
+
     /// Skips one value of any kind.
     package mutating func skipValue() throws {
         skipWhitespace()
         guard let byte = peek() else { throw Malformed() }
         switch byte {
-        case UInt8(ascii: "{"): try readObject { scanner, _ in try scanner.skipValue() }
+        case UInt8(ascii: "{"): try skipObject()
         case UInt8(ascii: "["): try readArray { scanner in try scanner.skipValue() }
-        case UInt8(ascii: "\""): _ = try readString()
+        case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
