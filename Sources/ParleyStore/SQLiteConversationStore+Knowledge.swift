@@ -46,7 +46,8 @@ extension SQLiteConversationStore: KnowledgeStore {
 
     public func knowledgeBase(id: UUID, reader: UserID) async throws -> KnowledgeBase {
         let found = try await read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.baseColumns) FROM kb_bases b WHERE b.id = ? AND \(Self.readable)",
+            // Every grounded turn reads its bases: the statement is prepared once per connection.
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.baseColumns) FROM kb_bases b WHERE b.id = ? AND \(Self.readable)"),
                              arguments: [id.lowercased, reader.rawValue, reader.rawValue])
                 .map { try Self.knowledgeBase(from: $0, db: db, reader: reader) }
         }
@@ -196,13 +197,13 @@ extension SQLiteConversationStore: KnowledgeStore {
         arguments += [reader.rawValue, reader.rawValue, limit]
         let bound = arguments
         return try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(Self.passageColumns) FROM kb_documents d
                 JOIN kb_bases b ON b.id = d.base_id JOIN kb_chunks c ON c.document_id = d.id
                 WHERE d.base_id IN (\(baseIDs.map { _ in "?" }.joined(separator: ", "))) AND d.pinned = 1
                   AND d.status = 'ready' AND \(Self.readable)
                 ORDER BY d.created_at, d.id, c.ordinal LIMIT ?
-                """, arguments: bound).map(Self.passage(from:))
+                """), arguments: bound).map(Self.passage(from:))
         }
     }
 
@@ -372,13 +373,13 @@ extension SQLiteConversationStore: KnowledgeStore {
             }
             for step in FullTextPlan(terms: terms, counts: counts).steps {
                 // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
-                let rows = try Row.fetchAll(db, sql: """
+                let rows = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT \(Self.passageColumns), bm25(kb_chunks_fts, 1.0, 2.0) AS rank
                     FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
                     JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
                     WHERE kb_chunks_fts MATCH ? AND c.base_id IN (\(bases)) AND d.status = 'ready' AND \(Self.readable)
                     ORDER BY rank LIMIT ?
-                    """, arguments: [FullTextPlan.fts5(step)] + bound)
+                    """), arguments: [FullTextPlan.fts5(step)] + bound)
                 guard !rows.isEmpty else { continue }
                 // bm25 is better when lower; scores are better when higher.
                 return try rows.map { RankedPassage(passage: try Self.passage(from: $0), score: -($0["rank"] as Double)) }
@@ -389,11 +390,11 @@ extension SQLiteConversationStore: KnowledgeStore {
 
     public func passageVectors(baseID: UUID, afterID: Int64, limit: Int) async throws -> [PassageVector] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT c.id, c.vector, c.vector_scale FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
                 WHERE c.base_id = ? AND c.id > ? AND d.status = 'ready' AND c.vector IS NOT NULL
                 ORDER BY c.id LIMIT ?
-                """, arguments: [baseID.lowercased, afterID, limit]).map { row in
+                """), arguments: [baseID.lowercased, afterID, limit]).map { row in
                 let bytes: Data = row["vector"]
                 let scale: Double = row["vector_scale"]
                 return PassageVector(id: row["id"], vector: StoredVector(bytes: [UInt8](bytes), scale: Float(scale)))
@@ -403,18 +404,19 @@ extension SQLiteConversationStore: KnowledgeStore {
 
     public func passages(ids: [Int64], baseIDs: [UUID], reader: UserID) async throws -> [StoredPassage] {
         guard !ids.isEmpty, !baseIDs.isEmpty else { return [] }
-        var arguments = StatementArguments(ids)
+        // The ids go as one JSON array, so the statement is the same whatever their number and is prepared once.
+        var arguments: StatementArguments = ["[" + ids.map(String.init).joined(separator: ",") + "]"]
         arguments += StatementArguments(baseIDs.map(\.lowercased))
         arguments += [reader.rawValue, reader.rawValue]
         let bound = arguments
         return try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(Self.passageColumns) FROM kb_chunks c
                 JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
-                WHERE c.id IN (\(ids.map { _ in "?" }.joined(separator: ", ")))
+                WHERE c.id IN (SELECT value FROM json_each(?))
                   AND c.base_id IN (\(baseIDs.map { _ in "?" }.joined(separator: ", ")))
                   AND d.status = 'ready' AND \(Self.readable)
-                """, arguments: bound).map(Self.passage(from:))
+                """), arguments: bound).map(Self.passage(from:))
         }
     }
 
