@@ -1,5 +1,3 @@
-import Foundation
-
 /// Approximates token counts without a tokenizer.
 ///
 /// A token is counted as four bytes of UTF-8, rounded up, plus four tokens of framing per message.
@@ -65,8 +63,11 @@ public struct ContextBuilder: Sendable {
     }
 
     public func start(systemPrompt: String?) -> Accumulator {
-        let trimmed = systemPrompt?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        let system = trimmed.isEmpty ? nil : ChatMessage(role: .system, content: systemPrompt!)
+        // Blank is checked scalar by scalar (a grounded prompt holds its sources: Foundation's trimming copied all of
+        // it through UTF-16 to find its first letter).
+        let system = systemPrompt.flatMap { prompt in
+            prompt.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? nil : ChatMessage(role: .system, content: prompt)
+        }
         let systemCost = system.map(TokenEstimator.tokens(in:)) ?? 0
         return Accumulator(remaining: tokenBudget - systemCost, system: system)
     }

@@ -26,8 +26,12 @@ import Testing
     }
 
     @Test func blankSystemPromptIsLeftOut() {
-        let context = ContextBuilder(tokenBudget: 100).build(systemPrompt: "  \n", history: [message(.user, "hi")])
-        #expect(context == [message(.user, "hi")])
+        for blank in ["", "  \n", "\t\r\n\u{0B}\u{0C}", "\u{85}\u{A0}\u{2028}\u{2029}\u{3000}\u{202F}"] {
+            let context = ContextBuilder(tokenBudget: 100).build(systemPrompt: blank, history: [message(.user, "hi")])
+            #expect(context == [message(.user, "hi")], "\(blank.unicodeScalars.map(\.value))")
+        }
+        let spaced = ContextBuilder(tokenBudget: 100).build(systemPrompt: " \u{3000}Be brief. ", history: [message(.user, "hi")])
+        #expect(spaced.first == ChatMessage(role: .system, content: " \u{3000}Be brief. "), "kept as written")
     }
 
     @Test func estimatorCountsBytesNotCharacters() {
