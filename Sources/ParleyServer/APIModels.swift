@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ParleyCore
+import ParleyGateway
 import ParleyRetrieval
 
 /// The JSON shapes of the REST API. Field names are snake_case; times are ISO 8601 in UTC with milliseconds.
@@ -156,11 +157,26 @@ enum API {
         if let sources = message.sources {
             // Stored as written by the grounding; the citations are read from the answer as it stands.
             object.field("sources", json: sources)
-            let count = (try? JSONDecoder().decode([GroundingSource].self, from: Data(sources.utf8)))?.count ?? 0
-            object.field("citations", json: "[" + GroundingSource.citations(in: message.content, count: count)
+            object.field("citations", json: "[" + GroundingSource.citations(in: message.content, count: sourceCount(sources))
                 .map(String.init).joined(separator: ",") + "]")
         }
         return object.closed
+    }
+
+    /// The number of sources in a message's stored sources (a JSON array), counted without decoding them: the
+    /// snippets they hold are most of a grounded answer's JSON, and this runs for every event that carries it.
+    static func sourceCount(_ sources: String) -> Int {
+        var scanner = JSONScanner(sources.utf8)
+        var count = 0
+        do {
+            try scanner.readArray { element in
+                try element.skipValue()
+                count += 1
+            }
+        } catch {
+            return 0
+        }
+        return count
     }
 
     struct Model: Encodable {

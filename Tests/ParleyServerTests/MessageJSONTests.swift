@@ -34,4 +34,17 @@ import Testing
         #expect(Set(object.keys) == ["id", "conversation_id", "index", "role", "content", "status", "created_at", "updated_at",
                                      "active"])
     }
+
+    @Test func citationsCountTheStoredSourcesWithoutDecodingThem() throws {
+        let now = Date()
+        let sources = #"[{"number":1,"snippet":"a \"quoted\" [2] ] } , text"},{"number":2,"snippet":"\u00e9\n"},{"number":3}]"#
+        #expect(API.sourceCount(sources) == 3 && API.sourceCount("[]") == 0 && API.sourceCount("not json") == 0)
+        var message = Message(id: .v7(), conversationID: .v7(), index: 2, parentID: nil, role: .assistant,
+                              content: "See [3], then [2] and [3] again; [4] is not a source.", model: "m", status: .complete,
+                              createdAt: now, updatedAt: now)
+        message.sources = sources
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(API.messageJSON(message).utf8)) as? [String: Any])
+        #expect(object["citations"] as? [Int] == [3, 2])
+        #expect((object["sources"] as? [Any])?.count == 3)
+    }
 }
