@@ -431,15 +431,22 @@ extension PostgresConversationStore: KnowledgeStore {
     public func searchPassages(terms: [String], baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [RankedPassage] {
         guard !terms.isEmpty, !baseIDs.isEmpty, limit > 0 else { return [] }
         // Each term is letters and digits only, so it is a valid lexeme.
-        let counted = try await perform {
-            try await client.query(PostgresQuery(unsafeSQL: """
-                SELECT (SELECT count(*) FROM (SELECT 1 FROM kb_chunks c WHERE c.search @@ to_tsquery('english', t.term)
-                                              LIMIT $2) s)
-                FROM unnest($1::text[]) WITH ORDINALITY t(term, n) ORDER BY t.n
-                """, binds: Self.bindings(terms, FullTextPlan.commonAt)), logger: logger).collect()
+        var counts = wordCounts.known(terms)
+        let unknown = counts.indices.filter { counts[$0] == nil }
+        if !unknown.isEmpty {
+            let words = unknown.map { terms[$0] }
+            let rows = try await perform {
+                try await client.query(PostgresQuery(unsafeSQL: """
+                    SELECT (SELECT count(*) FROM (SELECT 1 FROM kb_chunks c WHERE c.search @@ to_tsquery('english', t.term)
+                                                  LIMIT $2) s)
+                    FROM unnest($1::text[]) WITH ORDINALITY t(term, n) ORDER BY t.n
+                    """, binds: Self.bindings(words, FullTextPlan.commonAt)), logger: logger).collect()
+            }
+            let found = try rows.map { Int(try $0.decode(Int64.self)) }
+            for (index, count) in zip(unknown, found) { counts[index] = count }
+            wordCounts.remember(words, found)
         }
-        let counts = try counted.map { Int(try $0.decode(Int64.self)) }
-        for step in FullTextPlan(terms: terms, counts: counts).steps {
+        for step in FullTextPlan(terms: terms, counts: counts.map { $0 ?? 0 }).steps {
             let rows = try await perform {
                 // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
                 try await client.query(PostgresQuery(unsafeSQL: """

@@ -11,6 +11,8 @@ public final class PostgresConversationStore: ConversationStore {
     public let client: PostgresClient
     let logger: Logger
     private let running = Mutex(false)
+    /// Recent counts of knowledge full-text words, for ``FullTextPlan``.
+    let wordCounts = WordCounts()
 
     public init(configuration: PostgresClient.Configuration, logger: Logger) {
         // The pool reports every failed connection attempt at info level; an outage is logged once elsewhere.

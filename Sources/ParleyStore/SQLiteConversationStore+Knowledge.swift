@@ -365,12 +365,16 @@ extension SQLiteConversationStore: KnowledgeStore {
         filter += [reader.rawValue, reader.rawValue, limit]
         let bound = filter
         let bases = baseIDs.map { _ in "?" }.joined(separator: ", ")
+        let wordCounts = self.wordCounts
         return try await read { db in
-            let counts = try terms.map { term in
-                try Int.fetchOne(db.cachedStatement(sql: """
+            let known = wordCounts.known(terms)
+            let counts = try zip(terms, known).map { term, known in
+                try known ?? Int.fetchOne(db.cachedStatement(sql: """
                     SELECT count(*) FROM (SELECT 1 FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ? LIMIT ?)
                     """), arguments: ["\"\(term)\"", FullTextPlan.commonAt]) ?? 0
             }
+            let counted = known.indices.filter { known[$0] == nil }
+            wordCounts.remember(counted.map { terms[$0] }, counted.map { counts[$0] })
             for step in FullTextPlan(terms: terms, counts: counts).steps {
                 // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
                 let rows = try Row.fetchAll(db.cachedStatement(sql: """

@@ -9,6 +9,8 @@ public final class SQLiteConversationStore: ConversationStore {
     private let writer: SQLiteWriteBatcher
     /// Adds finished messages to the full-text index in batches.
     let searchIndexer = SQLiteSearchIndexer()
+    /// Recent counts of knowledge full-text words, for ``FullTextPlan``.
+    let wordCounts = WordCounts()
     public let path: String
 
     /// Opens (creating if needed) the database at `path`.

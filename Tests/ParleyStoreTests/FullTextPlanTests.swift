@@ -29,4 +29,17 @@ import Testing
         #expect(FullTextPlan(terms: [], counts: []).steps.isEmpty)
         #expect(FullTextPlan(terms: ["zyzzyva", "git"], counts: [0, 1_000]).steps == [.anyOf(["git"])])
     }
+
+    @Test func commonWordsAreCountedOnceAMinute() {
+        let counts = WordCounts()
+        let start = ContinuousClock.now
+        counts.remember(["git", "rebase", "zyzzyva"], [1_000, 40, 0], now: start)
+        #expect(counts.known(["git", "rebase", "zyzzyva", "commit"], now: start) == [1_000, nil, nil, nil],
+                "only counts worth keeping are kept")
+        #expect(counts.known(["git"], now: start + WordCounts.keptFor - .seconds(1)) == [1_000])
+        #expect(counts.known(["git"], now: start + WordCounts.keptFor) == [nil], "counted again after a minute")
+        for index in 0..<WordCounts.capacity { counts.remember(["word\(index)"], [500], now: start) }
+        #expect(counts.known(["git", "word\(WordCounts.capacity - 1)"], now: start) == [nil, 500],
+                "all are forgotten when the capacity is reached")
+    }
 }
