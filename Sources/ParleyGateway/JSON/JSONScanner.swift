@@ -193,7 +193,7 @@ package struct JSONScanner {
         }
     }
 
-    /// The code point of a `\\u` escape whose `\\u` has been read: a surrogate pair read whole, a lone surrogate refused.
+    /// The code point of a `\u` escape whose `\u` has been read: a surrogate pair read whole, a lone surrogate refused.
     private mutating func readEscapedCode() throws -> UInt32 {
         let code = try readHex4()
         if (0xD800..<0xDC00).contains(code) {
