@@ -43,22 +43,30 @@ public final class RemoteParley: Sendable {
         try await call(.GET, "/conversations/\(try Self.pathID(id))")
     }
 
-    public func createConversation(model: String?, systemPrompt: String?, knowledgeBaseIDs: [String] = []) async throws
-        -> RemoteConversation
-    {
+    public func createConversation(model: String?, systemPrompt: String?, knowledgeBaseIDs: [String] = [],
+                                   retrieval: RetrievalChoice = RetrievalChoice()) async throws -> RemoteConversation {
         struct Body: Encodable {
             var model: String?
             var system_prompt: String?
             var knowledge_base_ids: [String]?
+            var retrieval: RetrievalChoice?
         }
         return try await call(.POST, "/conversations", body: Body(model: model, system_prompt: systemPrompt,
-                                                                 knowledge_base_ids: knowledgeBaseIDs.isEmpty ? nil : knowledgeBaseIDs))
+                                                                 knowledge_base_ids: knowledgeBaseIDs.isEmpty ? nil : knowledgeBaseIDs,
+                                                                 retrieval: retrieval.isEmpty ? nil : retrieval))
     }
 
-    /// Makes the conversation answer from these knowledge bases (ids).
-    public func setKnowledgeBases(_ ids: [String], of id: String) async throws {
-        struct Body: Encodable { var knowledge_base_ids: [String] }
-        let _: RemoteConversation = try await call(.PATCH, "/conversations/\(try Self.pathID(id))", body: Body(knowledge_base_ids: ids))
+    /// Makes the conversation answer from these knowledge bases (ids), when any are given, and search them as
+    /// `retrieval` says, when it says anything.
+    public func setKnowledge(_ ids: [String], retrieval: RetrievalChoice = RetrievalChoice(), of id: String) async throws {
+        guard !ids.isEmpty || !retrieval.isEmpty else { return }
+        struct Body: Encodable {
+            var knowledge_base_ids: [String]?
+            var retrieval: RetrievalChoice?
+        }
+        let _: RemoteConversation = try await call(.PATCH, "/conversations/\(try Self.pathID(id))",
+                                                   body: Body(knowledge_base_ids: ids.isEmpty ? nil : ids,
+                                                              retrieval: retrieval.isEmpty ? nil : retrieval))
     }
 
     /// The ids of the knowledge bases named (by name, case-insensitively, or by id) among those the user may read.

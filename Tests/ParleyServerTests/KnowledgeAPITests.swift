@@ -522,4 +522,33 @@ extension ParleyAPI {
             #expect(unknown.status == 1 && unknown.err.contains("no knowledge base named 'nonexistent'"), "\(unknown)")
         }
     }
+
+    @Test func askSetsHowTheKnowledgeBasesAreSearched() async throws {
+        try await TerminalClientTests.withServer(["--knowledge-embedding-model", "mock-1"]) { setup in
+            let baseID = try #require(try await setup.client.createBase(#"{"name":"Support"}"#)["id"] as? String)
+            let upload = try await setup.client.upload(baseID, name: "router.md", Array(KnowledgeAPITests.guide.utf8))
+            _ = try await setup.client.waitForDocument(baseID, try #require((upload.json["document"] as? [String: Any])?["id"] as? String))
+            func latestRetrieval() async throws -> [String: Any]? {
+                let list = try await setup.client.request(.GET, "/api/v1/conversations?limit=1")
+                return (list.json["data"] as? [[String: Any]])?.first?["retrieval"] as? [String: Any]
+            }
+
+            let tuned = try await setup.parley(["ask", "--kb", "support", "--passages", "1", "--min-similarity", "0.4", "--no-rerank",
+                                                "How long does the warranty last? mock:echo=system mock:tokens=400"])
+            #expect(tuned.status == 0, "\(tuned)")
+            #expect(tuned.err.hasPrefix("Sources:\n[1] ") && !tuned.err.contains("\n[2] "), "one passage asked for: \(tuned.err)")
+            let retrieval = try #require(try await latestRetrieval())
+            #expect(retrieval["passages"] as? Int == 1 && retrieval["min_similarity"] as? Double == 0.4 && retrieval["rerank"] as? Bool == false,
+                    "\(retrieval)")
+
+            let continued = try await setup.parley(["ask", "-c", "--passages", "3", "And the reset? mock:echo=system mock:tokens=400"])
+            #expect(continued.status == 0, "\(continued)")
+            #expect(try await latestRetrieval()?["passages"] as? Int == 3, "the continued conversation searches as told")
+
+            for bad in [["--passages", "0"], ["--passages", "51"], ["--min-similarity", "1.5"]] {
+                let refused = try await setup.parley(["ask", "--kb", "support"] + bad + ["hello"])
+                #expect(refused.status == 1 && refused.err.hasPrefix("parley: ") && refused.out.isEmpty, "\(bad): \(refused)")
+            }
+        }
+    }
 }

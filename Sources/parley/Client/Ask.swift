@@ -83,13 +83,13 @@ struct Ask: AsyncParsableCommand {
                 id = newest.id
             }
             if let system = choice.system { try await remote.setSystemPrompt(system, of: id) }
-            if !choice.knowledgeBases.isEmpty {
-                try await remote.setKnowledgeBases(try await remote.knowledgeBaseIDs(named: choice.knowledgeBases), of: id)
-            }
+            try await remote.setKnowledge(try await remote.knowledgeBaseIDs(named: choice.knowledgeBases),
+                                          retrieval: choice.retrieval, of: id)
             return id
         }
         let bases = try await remote.knowledgeBaseIDs(named: choice.knowledgeBases)
-        return try await remote.createConversation(model: choice.model, systemPrompt: choice.system, knowledgeBaseIDs: bases).id
+        return try await remote.createConversation(model: choice.model, systemPrompt: choice.system, knowledgeBaseIDs: bases,
+                                                   retrieval: choice.retrieval).id
     }
 
     private func finish(_ message: RemoteMessage) throws {

@@ -28,12 +28,13 @@ struct Chat: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let session = try await ChatSession(
                 remote: remote, model: choice.model, system: choice.system, knowledgeBases: choice.knowledgeBases,
+                retrieval: choice.retrieval,
                 history: History(file: noHistory ? nil : History.defaultFile(environment: environment)),
                 styled: AnswerPrinter.styled(raw: raw))
             if choice.continues {
                 try await session.open(choice.conversation ?? "latest")
-                if !session.knowledgeBases.isEmpty, let id = session.conversation?.id {
-                    try await remote.setKnowledgeBases(session.knowledgeBases, of: id)
+                if let id = session.conversation?.id {
+                    try await remote.setKnowledge(session.knowledgeBases, retrieval: session.retrieval, of: id)
                 }
             }
             await session.run()

@@ -22,6 +22,8 @@ final class ChatSession {
     var system: String?
     /// The knowledge bases (ids) new conversations answer from (--kb).
     let knowledgeBases: [String]
+    /// How new conversations search them (--passages, --min-similarity, --no-rerank).
+    let retrieval: RetrievalChoice
     /// The conversations the last /list or /search showed, for `/open N`.
     var listed: [String] = []
     /// /edit: the message to show at the next prompt, and the message it replaces.
@@ -29,10 +31,11 @@ final class ChatSession {
     /// Something went wrong (an answer failed, a command was refused): a piped chat then exits with status 1.
     private(set) var failed = false
 
-    init(remote: RemoteParley, model: String?, system: String?, knowledgeBases: [String] = [], history: History,
-         styled: Bool) async throws {
+    init(remote: RemoteParley, model: String?, system: String?, knowledgeBases: [String] = [],
+         retrieval: RetrievalChoice = RetrievalChoice(), history: History, styled: Bool) async throws {
         self.remote = remote
         self.knowledgeBases = try await remote.knowledgeBaseIDs(named: knowledgeBases)
+        self.retrieval = retrieval
         let (models, defaultModel) = try await remote.models()
         self.models = models
         self.defaultModel = defaultModel
@@ -197,7 +200,8 @@ final class ChatSession {
     /// The conversation's id, created (with the model and system prompt chosen) before its first message.
     private func conversationForMessage() async throws -> String {
         if let conversation { return conversation.id }
-        let created = try await remote.createConversation(model: model, systemPrompt: system, knowledgeBaseIDs: knowledgeBases)
+        let created = try await remote.createConversation(model: model, systemPrompt: system, knowledgeBaseIDs: knowledgeBases,
+                                                          retrieval: retrieval)
         conversation = created
         return created.id
     }

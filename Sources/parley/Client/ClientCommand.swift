@@ -23,6 +23,18 @@ struct ConversationChoice: ParsableArguments {
     @Option(name: [.customShort("s"), .customLong("system")], help: "The conversation's system prompt.") var system: String?
     @Option(name: .customLong("kb"), help: "Answer from this knowledge base (its name or id), citing its passages; repeat for more.")
     var knowledgeBases: [String] = []
+    @Option(name: .customLong("passages"), help: "Passages the knowledge bases give each question (1-50; the conversation keeps it).")
+    var passages: Int?
+    @Option(name: .customLong("min-similarity"),
+            help: "The similarity (0-1) from which a passage only the vector search found counts (the conversation keeps it).")
+    var minimumSimilarity: Double?
+    @Flag(name: .customLong("no-rerank"), help: "Do not reorder the passages with the reranker (the conversation keeps it).")
+    var noRerank = false
+
+    /// How the knowledge bases are to be searched, as far as the options say.
+    var retrieval: RetrievalChoice {
+        RetrievalChoice(passages: passages, minimumSimilarity: minimumSimilarity, rerank: noRerank ? false : nil)
+    }
 
     /// Whether an existing conversation is continued (-c or --cid).
     var continues: Bool { continueLast || conversation != nil }
