@@ -235,7 +235,7 @@ let package = Package(
         .target(
             name: "ParleyClient",
             dependencies: [
-                "ParleyProviders",
+                "ParleyCore", "ParleyProviders",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ParleyCore
 
 /// A Parley server's REST API (`/api/v1`), as the terminal client uses it. Every failure is a ``ClientFailure``
 /// with a one-line reason: the server unreachable, the key refused, the server's own error message.
@@ -44,12 +45,12 @@ public final class RemoteParley: Sendable {
     }
 
     public func createConversation(model: String?, systemPrompt: String?, knowledgeBaseIDs: [String] = [],
-                                   retrieval: RetrievalChoice = RetrievalChoice()) async throws -> RemoteConversation {
+                                   retrieval: RetrievalSettings = RetrievalSettings()) async throws -> RemoteConversation {
         struct Body: Encodable {
             var model: String?
             var system_prompt: String?
             var knowledge_base_ids: [String]?
-            var retrieval: RetrievalChoice?
+            var retrieval: RetrievalSettings?
         }
         return try await call(.POST, "/conversations", body: Body(model: model, system_prompt: systemPrompt,
                                                                  knowledge_base_ids: knowledgeBaseIDs.isEmpty ? nil : knowledgeBaseIDs,
@@ -58,11 +59,11 @@ public final class RemoteParley: Sendable {
 
     /// Makes the conversation answer from these knowledge bases (ids), when any are given, and search them as
     /// `retrieval` says, when it says anything.
-    public func setKnowledge(_ ids: [String], retrieval: RetrievalChoice = RetrievalChoice(), of id: String) async throws {
+    public func setKnowledge(_ ids: [String], retrieval: RetrievalSettings = RetrievalSettings(), of id: String) async throws {
         guard !ids.isEmpty || !retrieval.isEmpty else { return }
         struct Body: Encodable {
             var knowledge_base_ids: [String]?
-            var retrieval: RetrievalChoice?
+            var retrieval: RetrievalSettings?
         }
         let _: RemoteConversation = try await call(.PATCH, "/conversations/\(try Self.pathID(id))",
                                                    body: Body(knowledge_base_ids: ids.isEmpty ? nil : ids,

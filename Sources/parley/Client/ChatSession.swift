@@ -1,5 +1,6 @@
 import Foundation
 import ParleyClient
+import ParleyCore
 import Synchronization
 
 /// One `parley chat`: reads messages at the prompt, streams the answers, runs the `/commands`.
@@ -23,7 +24,7 @@ final class ChatSession {
     /// The knowledge bases (ids) new conversations answer from (--kb).
     let knowledgeBases: [String]
     /// How new conversations search them (--passages, --min-similarity, --no-rerank).
-    let retrieval: RetrievalChoice
+    let retrieval: RetrievalSettings
     /// The conversations the last /list or /search showed, for `/open N`.
     var listed: [String] = []
     /// /edit: the message to show at the next prompt, and the message it replaces.
@@ -32,7 +33,7 @@ final class ChatSession {
     private(set) var failed = false
 
     init(remote: RemoteParley, model: String?, system: String?, knowledgeBases: [String] = [],
-         retrieval: RetrievalChoice = RetrievalChoice(), history: History, styled: Bool) async throws {
+         retrieval: RetrievalSettings = RetrievalSettings(), history: History, styled: Bool) async throws {
         self.remote = remote
         self.knowledgeBases = try await remote.knowledgeBaseIDs(named: knowledgeBases)
         self.retrieval = retrieval

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParleyClient
+import ParleyCore
 
 /// What every client command takes: the server to talk to.
 struct ClientOptions: ParsableArguments {
@@ -32,8 +33,8 @@ struct ConversationChoice: ParsableArguments {
     var noRerank = false
 
     /// How the knowledge bases are to be searched, as far as the options say.
-    var retrieval: RetrievalChoice {
-        RetrievalChoice(passages: passages, minimumSimilarity: minimumSimilarity, rerank: noRerank ? false : nil)
+    var retrieval: RetrievalSettings {
+        RetrievalSettings(passages: passages, minimumSimilarity: minimumSimilarity, rerank: noRerank ? false : nil)
     }
 
     /// Whether an existing conversation is continued (-c or --cid).
