@@ -47,23 +47,24 @@ public struct FullTextPlan: Sendable, Equatable {
 
     /// The step as an FTS5 query: each word a quoted phrase (words are letters and digits only).
     public static func fts5(_ step: Step) -> String {
-        func any(_ words: [String]) -> String { words.map { "\"\($0)\"" }.joined(separator: " OR ") }
-        switch step {
-        case .anyOf(let words): return any(words)
-        case .allOf(let words): return words.map { "\"\($0)\"" }.joined(separator: " AND ")
-        // The common words are scored by being in the query; the candidates must still have a selective one, which
-        // the second group repeats so that it is satisfied by those alone (bm25 counts the selective words twice).
-        case .anyOfScored(let selective, let common): return "(\(any(selective))) AND (\(any(selective + common)))"
-        }
+        written(step, word: { "\"\($0)\"" }, or: " OR ", and: " AND ")
     }
 
     /// The step as a PostgreSQL `to_tsquery` text.
     public static func tsquery(_ step: Step) -> String {
-        func any(_ words: [String]) -> String { words.joined(separator: " | ") }
+        written(step, word: { $0 }, or: " | ", and: " & ")
+    }
+
+    /// The step in a query syntax given by how it writes a word and its two operators.
+    private static func written(_ step: Step, word: (String) -> String, or: String, and: String) -> String {
+        func joined(_ words: [String], by operator: String) -> String { words.map(word).joined(separator: `operator`) }
         switch step {
-        case .anyOf(let words): return any(words)
-        case .allOf(let words): return words.joined(separator: " & ")
-        case .anyOfScored(let selective, let common): return "(\(any(selective))) & (\(any(selective + common)))"
+        case .anyOf(let words): return joined(words, by: or)
+        case .allOf(let words): return joined(words, by: and)
+        // The common words are scored by being in the query; the candidates must still have a selective one, which
+        // the second group repeats so that it is satisfied by those alone (bm25 counts the selective words twice).
+        case .anyOfScored(let selective, let common):
+            return "(" + joined(selective, by: or) + ")" + and + "(" + joined(selective + common, by: or) + ")"
         }
     }
 }
