@@ -10,9 +10,16 @@
 /// - words found nowhere are left out.
 /// When no word is selective, or the selective ones are in none of the bases searched, passages with all the common
 /// words are asked for, and passages with any of them only when none has all.
+///
+/// No step ranks more than `rankedAtMost` passages: a step whose words may match more (common words in a large base,
+/// or several selective ones) ranks the newest `rankedAtMost` of its matches in the bases searched
+/// (``mayMatchMoreThan(_:_:)`` says which steps need that bound; the store finds the oldest passage to rank first).
+/// In a base of a million passages, a question of common words otherwise ranked tens of thousands.
 public struct FullTextPlan: Sendable, Equatable {
     /// The number of passages from which a word no longer chooses candidates.
     public static let commonAt = 1_000
+    /// The most passages one step ranks.
+    public static let rankedAtMost = 1_000
 
     /// One query, in the order they are tried until one finds passages.
     public enum Step: Sendable, Equatable {
@@ -25,12 +32,17 @@ public struct FullTextPlan: Sendable, Equatable {
     }
 
     public let steps: [Step]
+    /// How many passages each word was found in, as counted (up to `commonAt`).
+    private let counts: [String: Int]
+    private let commonAt: Int
 
     /// The plan for `terms` given how many passages each was found in (`counts[i]` for `terms[i]`, counted up to
     /// `commonAt`).
     public init(terms: [String], counts: [Int], commonAt: Int = FullTextPlan.commonAt) {
         precondition(terms.count == counts.count, "one count per term")
         let found = zip(terms, counts).filter { $0.1 > 0 }
+        self.counts = Dictionary(found, uniquingKeysWith: max)
+        self.commonAt = commonAt
         // Rarest first; equal counts keep the question's order.
         let selective = found.enumerated().filter { $0.element.1 < commonAt }
             .sorted { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }.map(\.element.0)
@@ -42,6 +54,19 @@ public struct FullTextPlan: Sendable, Equatable {
             steps = byCommon
         } else {
             steps = [common.isEmpty ? .anyOf(selective) : .anyOfScored(selective: selective, common: common)] + byCommon
+        }
+    }
+
+    /// Whether `step` may match more than `limit` passages: its words' counts bound its matches (a passage with any
+    /// of them is at most their sum, one with all of them at most the smallest), except a common word's, which was
+    /// counted only up to `commonAt`.
+    public func mayMatchMoreThan(_ limit: Int, _ step: Step) -> Bool {
+        func atMost(_ word: String) -> Int { let count = counts[word] ?? 0; return count >= commonAt ? .max : count }
+        func sum(_ words: [String]) -> Int { words.map(atMost).reduce(0) { $0 == .max || $1 == .max ? .max : $0 + $1 } }
+        switch step {
+        case .anyOf(let words): return sum(words) > limit
+        case .anyOfScored(let selective, _): return sum(selective) > limit
+        case .allOf(let words): return (words.map(atMost).min() ?? 0) > limit
         }
     }
 

@@ -446,16 +446,34 @@ extension PostgresConversationStore: KnowledgeStore {
             for (index, count) in zip(unknown, found) { counts[index] = count }
             wordCounts.remember(words, found)
         }
-        for step in FullTextPlan(terms: terms, counts: counts.map { $0 ?? 0 }).steps {
+        let plan = FullTextPlan(terms: terms, counts: counts.map { $0 ?? 0 })
+        // The base filter and the access rule are in every query: a passage the reader may not see is never ranked.
+        let matching = """
+            FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id,
+                 to_tsquery('english', $1) q
+            WHERE c.search @@ q AND c.base_id = ANY($2::uuid[]) AND d.status = 'ready' AND \(Self.readable("$3"))
+            """
+        for step in plan.steps {
+            let query = FullTextPlan.tsquery(step)
+            var oldest: Int64 = 0
+            if plan.mayMatchMoreThan(FullTextPlan.rankedAtMost, step) {
+                // The newest matches, without ranking them.
+                let rows = try await perform {
+                    try await client.query(PostgresQuery(unsafeSQL: """
+                        SELECT count(*), coalesce(min(id), 0) FROM (SELECT c.id \(matching) ORDER BY c.id DESC LIMIT $4) s
+                        """, binds: Self.bindings(query, baseIDs, reader.rawValue, FullTextPlan.rankedAtMost)), logger: logger).collect()
+                }
+                guard let row = rows.first else { continue }
+                let (matches, first) = try row.decode((Int64, Int64).self)
+                guard matches > 0 else { continue }
+                oldest = first
+            }
             let rows = try await perform {
-                // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
                 try await client.query(PostgresQuery(unsafeSQL: """
                     SELECT \(Self.passageColumns), ts_rank_cd(c.search, q) AS rank
-                    FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id,
-                         to_tsquery('english', $1) q
-                    WHERE c.search @@ q AND c.base_id = ANY($2::uuid[]) AND d.status = 'ready' AND \(Self.readable("$3"))
-                    ORDER BY rank DESC, c.id LIMIT $4
-                    """, binds: Self.bindings(FullTextPlan.tsquery(step), baseIDs, reader.rawValue, limit)), logger: logger).collect()
+                    \(matching) AND c.id >= $4
+                    ORDER BY rank DESC, c.id LIMIT $5
+                    """, binds: Self.bindings(query, baseIDs, reader.rawValue, oldest, limit)), logger: logger).collect()
             }
             guard !rows.isEmpty else { continue }
             return try rows.map { row in

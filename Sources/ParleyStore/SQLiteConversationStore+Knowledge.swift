@@ -361,10 +361,14 @@ extension SQLiteConversationStore: KnowledgeStore {
 
     public func searchPassages(terms: [String], baseIDs: [UUID], reader: UserID, limit: Int) async throws -> [RankedPassage] {
         guard !terms.isEmpty, !baseIDs.isEmpty, limit > 0 else { return [] }
-        var filter = StatementArguments(baseIDs.map(\.lowercased))
-        filter += [reader.rawValue, reader.rawValue, limit]
-        let bound = filter
+        let access = StatementArguments(baseIDs.map(\.lowercased)) + [reader.rawValue, reader.rawValue]
         let bases = baseIDs.map { _ in "?" }.joined(separator: ", ")
+        // The base filter and the access rule are in every query: a passage the reader may not see is never ranked.
+        let matching = """
+            FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
+            JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
+            WHERE kb_chunks_fts MATCH ? AND c.base_id IN (\(bases)) AND d.status = 'ready' AND \(Self.readable)
+            """
         let wordCounts = self.wordCounts
         return try await read { db in
             let known = wordCounts.known(terms)
@@ -375,15 +379,24 @@ extension SQLiteConversationStore: KnowledgeStore {
             }
             let counted = known.indices.filter { known[$0] == nil }
             wordCounts.remember(counted.map { terms[$0] }, counted.map { counts[$0] })
-            for step in FullTextPlan(terms: terms, counts: counts).steps {
-                // The base filter and the access rule are in the query: a passage the reader may not see is never ranked.
+            let plan = FullTextPlan(terms: terms, counts: counts)
+            for step in plan.steps {
+                let query = FullTextPlan.fts5(step)
+                var oldest: Int64 = 0
+                if plan.mayMatchMoreThan(FullTextPlan.rankedAtMost, step) {
+                    // The newest matches, found in the index's order without ranking them.
+                    let newest = try Row.fetchOne(db.cachedStatement(sql: """
+                        SELECT count(*) AS matches, min(id) AS oldest
+                        FROM (SELECT c.id \(matching) ORDER BY kb_chunks_fts.rowid DESC LIMIT ?)
+                        """), arguments: [query] + access + [FullTextPlan.rankedAtMost])
+                    guard let newest, newest["matches"] as Int > 0 else { continue }
+                    oldest = newest["oldest"]
+                }
                 let rows = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT \(Self.passageColumns), bm25(kb_chunks_fts, 1.0, 2.0) AS rank
-                    FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
-                    JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
-                    WHERE kb_chunks_fts MATCH ? AND c.base_id IN (\(bases)) AND d.status = 'ready' AND \(Self.readable)
+                    \(matching) AND kb_chunks_fts.rowid >= ?
                     ORDER BY rank LIMIT ?
-                    """), arguments: [FullTextPlan.fts5(step)] + bound)
+                    """), arguments: [query] + access + [oldest, limit])
                 guard !rows.isEmpty else { continue }
                 // bm25 is better when lower; scores are better when higher.
                 return try rows.map { RankedPassage(passage: try Self.passage(from: $0), score: -($0["rank"] as Double)) }

@@ -18,6 +18,7 @@ enum KnowledgeStoreContract {
         ("a deleted document leaves retrieval at once", aDeletedDocumentLeavesRetrievalAtOnce),
         ("search is scoped to readable bases inside the query", searchIsScopedInsideTheQuery),
         ("a question's common words rank the passages its rarer words choose", commonWordsOnlyRank),
+        ("a query ranks at most the newest matches of the bases searched", rankingIsBounded),
         ("a new embedding model replaces the vectors in one step, old ones answering until then", changingTheEmbeddingModel),
         ("a re-embedding fails, stops, is taken over, or changes at once", reembeddingEndsAndHandsOver),
         ("pinned documents are the owner's to pin, limited, and read whole by readers only", pinnedDocuments),
@@ -346,6 +347,32 @@ enum KnowledgeStoreContract {
         #expect(common.count == 20 && common.allSatisfy { $0.passage.text.hasPrefix("Step ") },
                 "when every word is common, passages with all of them are found")
         #expect(try await store.searchPassages(terms: ["nowhere"], baseIDs: [manual.id], reader: alice, limit: 5).isEmpty)
+    }
+
+    static func rankingIsBounded(_ store: Store) async throws {
+        let pumps = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Pumps"), owner: alice, limits: limits)
+        let valves = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Valves"), owner: alice, limits: limits)
+        // The oldest passages say "valve" most often: ranked with the others, they would come first.
+        _ = try await store.addDocument(document("old"), baseID: pumps.id, owner: alice, limits: limits)
+        try await ingest(store, (0..<200).map { "Valve \($0): valve, valve, valve, gasket." })
+        _ = try await store.addDocument(document("new"), baseID: pumps.id, owner: alice, limits: limits)
+        try await ingest(store, (0..<FullTextPlan.rankedAtMost).map { $0 < 600 ? "Valve seal \($0)." : "Valve gasket \($0)." })
+        // Newer still, in a base not searched: they take no place among the passages ranked.
+        _ = try await store.addDocument(document("other"), baseID: valves.id, owner: alice, limits: limits)
+        try await ingest(store, (0..<300).map { "Valve body \($0): valve, valve, valve, valve." })
+        let newest = { (passage: RankedPassage) in
+            passage.passage.text.hasPrefix("Valve seal ") || passage.passage.text.hasPrefix("Valve gasket ")
+        }
+
+        let common = try await store.searchPassages(terms: ["valve"], baseIDs: [pumps.id], reader: alice, limit: 2_000)
+        #expect(common.count == FullTextPlan.rankedAtMost && common.allSatisfy(newest),
+                "a common word ranks the newest matches in the base searched, not all 1,200")
+        let selective = try await store.searchPassages(terms: ["seal", "gasket"], baseIDs: [pumps.id], reader: alice, limit: 2_000)
+        #expect(selective.count == FullTextPlan.rankedAtMost && selective.allSatisfy(newest),
+                "rarer words that together match 1,200 passages are bounded too")
+        let both = try await store.searchPassages(terms: ["valve"], baseIDs: [pumps.id, valves.id], reader: alice, limit: 5)
+        #expect(both.count == 5 && both.allSatisfy { $0.passage.text.hasPrefix("Valve body ") })
+        #expect(try await store.searchPassages(terms: ["valve"], baseIDs: [pumps.id], reader: bob, limit: 5).isEmpty)
     }
 
     static func changingTheEmbeddingModel(_ store: Store) async throws {
