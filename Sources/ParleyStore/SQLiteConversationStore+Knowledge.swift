@@ -364,8 +364,10 @@ extension SQLiteConversationStore: KnowledgeStore {
         let access = StatementArguments(baseIDs.map(\.lowercased)) + [reader.rawValue, reader.rawValue]
         let bases = baseIDs.map { _ in "?" }.joined(separator: ", ")
         // The base filter and the access rule are in every query: a passage the reader may not see is never ranked.
+        // CROSS JOIN keeps the index first: with a bound on its rowid, SQLite would otherwise walk the passages by id
+        // and ask the index about each one (weighing the words again each time).
         let matching = """
-            FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
+            FROM kb_chunks_fts CROSS JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
             JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
             WHERE kb_chunks_fts MATCH ? AND c.base_id IN (\(bases)) AND d.status = 'ready' AND \(Self.readable)
             """
