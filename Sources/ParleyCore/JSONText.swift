@@ -3,11 +3,28 @@ public enum JSONText {
     /// `text` as a JSON string literal, quotes included. U+2028 and U+2029 are escaped too, so the text is
     /// also safe inside JavaScript.
     public static func quote(_ text: String) -> String {
-        var utf8 = text.utf8
-        let needsEscaping = utf8.withContiguousStorageIfAvailable { bytes in
+        var output = ""
+        appendQuoted(text, to: &output)
+        return output
+    }
+
+    /// Appends `text` as a JSON string literal (as ``quote(_:)`` makes it) to `output`, with no string of its own
+    /// when nothing needs escaping: the per-token events are written this way.
+    public static func appendQuoted(_ text: String, to output: inout String) {
+        let needsEscaping = text.utf8.withContiguousStorageIfAvailable { bytes in
             bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }
         } ?? true
-        if !needsEscaping { return "\"" + text + "\"" }
+        if !needsEscaping {
+            output += "\""
+            output += text
+            output += "\""
+            return
+        }
+        output += escaped(text)
+    }
+
+    private static func escaped(_ text: String) -> String {
+        var utf8 = text.utf8
         var output: [UInt8] = [0x22]
         output.reserveCapacity(utf8.count + 16)
         let hex = Array("0123456789abcdef".utf8)

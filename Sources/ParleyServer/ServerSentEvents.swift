@@ -71,27 +71,41 @@ enum ServerSentEvents {
         var forVisitor = false
 
         func encode(_ event: GenerationEvent, into buffer: inout ByteBuffer) {
-            let data: String
+            // A visitor of a public assistant sees its answers, not how the model got there or what it cost.
+            if forVisitor {
+                switch event.payload {
+                case .reasoning, .usage: return
+                default: break
+                }
+            }
+            // One string per event, the text appended to it as it is quoted; room for a token's event from the start.
+            var frame = ""
+            frame.reserveCapacity(256)
+            frame += "id: "
+            frame += String(event.id)
+            frame += "\nevent: "
+            frame += event.name
+            frame += "\ndata: "
             let render = forVisitor ? API.visitorMessageJSON : API.messageJSON
             switch event.payload {
             case .message(let message), .done(let message):
-                data = render(message)
-            case .delta(let messageID, let content):
-                data = "{\"message_id\":\"\(messageID)\",\"content\":\(JSONText.quote(content))}"
-            case .reasoning(let messageID, let content):
-                // A visitor of a public assistant sees its answers, not how the model got there.
-                if forVisitor { return }
-                data = "{\"message_id\":\"\(messageID)\",\"content\":\(JSONText.quote(content))}"
+                frame += render(message)
+            case .delta(let messageID, let content), .reasoning(let messageID, let content):
+                frame += "{\"message_id\":\""
+                frame += messageID
+                frame += "\",\"content\":"
+                JSONText.appendQuoted(content, to: &frame)
+                frame += "}"
             case .usage(let messageID, let usage):
-                if forVisitor { return }
-                data = "{\"message_id\":\"\(messageID)\",\"prompt_tokens\":\(usage.promptTokens),"
+                frame += "{\"message_id\":\"\(messageID)\",\"prompt_tokens\":\(usage.promptTokens),"
                     + "\"completion_tokens\":\(usage.completionTokens),\"total_tokens\":\(usage.totalTokens)}"
             case .error(let kind, let text, let message):
                 let shown = forVisitor ? API.visitorErrorText : text
-                data = "{\"error\":{\"type\":\(JSONText.quote(kind)),\"message\":\(JSONText.quote(shown))},"
+                frame += "{\"error\":{\"type\":\(JSONText.quote(kind)),\"message\":\(JSONText.quote(shown))},"
                     + "\"message\":\(render(message))}"
             }
-            buffer.writeString("id: \(event.id)\nevent: \(event.name)\ndata: \(data)\n\n")
+            frame += "\n\n"
+            buffer.writeString(frame)
         }
     }
 }

@@ -1,9 +1,34 @@
 import Foundation
+import NIOCore
 import ParleyCore
 import Testing
 @testable import ParleyServer
 
 @Suite struct MessageJSONTests {
+    @Test func streamEventsAreFramedWithTheirTextQuoted() throws {
+        func frame(_ payload: GenerationEvent.Payload, visitor: Bool = false) -> String {
+            var buffer = ByteBuffer()
+            ServerSentEvents.EventEncoder(forVisitor: visitor).encode(GenerationEvent(id: 42, payload: payload), into: &buffer)
+            return String(buffer: buffer)
+        }
+        let id = "0199aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee"
+        #expect(frame(.delta(messageID: id, content: "plain")) == """
+            id: 42\nevent: delta\ndata: {"message_id":"\(id)","content":"plain"}\n\n
+            """)
+        let awkward = "quote \" backslash \\ newline \n control \u{1} emoji 😀 \u{2028}" + String(repeating: "long ", count: 100)
+        let text = frame(.reasoning(messageID: id, content: awkward))
+        #expect(text.hasPrefix("id: 42\nevent: reasoning\ndata: {") && text.hasSuffix("}\n\n") && !text.contains("\u{2028}"))
+        let data = try #require(text.split(separator: "\n").first { $0.hasPrefix("data: ") }).dropFirst(6)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any])
+        #expect(object["content"] as? String == awkward && object["message_id"] as? String == id)
+        #expect(frame(.usage(messageID: id, TokenUsage(promptTokens: 3, completionTokens: 4))) == """
+            id: 42\nevent: usage\ndata: {"message_id":"\(id)","prompt_tokens":3,"completion_tokens":4,"total_tokens":7}\n\n
+            """)
+        #expect(frame(.reasoning(messageID: id, content: "hidden"), visitor: true).isEmpty)
+        #expect(frame(.usage(messageID: id, TokenUsage(promptTokens: 3, completionTokens: 4)), visitor: true).isEmpty)
+        #expect(frame(.delta(messageID: id, content: "shown"), visitor: true).contains(#""content":"shown""#))
+    }
+
     @Test func everyFieldSurvivesAStandardJSONParser() throws {
         let now = Date(timeIntervalSince1970: 1_763_748_382.463)
         let message = Message(id: .v7(), conversationID: .v7(), index: 7, parentID: .v7(), role: .assistant,
