@@ -13,8 +13,9 @@
 ///
 /// No step ranks more than `rankedAtMost` passages: a step whose words may match more (common words in a large base,
 /// or several selective ones) ranks the newest `rankedAtMost` of its matches in the bases searched
-/// (``mayMatchMoreThan(_:_:)`` says which steps need that bound; the store finds the oldest passage to rank first).
-/// In a base of a million passages, a question of common words otherwise ranked tens of thousands.
+/// (``mayMatchMoreThan(_:_:)`` says which steps need that bound; for those the store first finds the oldest of the
+/// newest matches, without ranking, then ranks from it on). In a base of a million passages, a question of common
+/// words otherwise ranked tens of thousands.
 public struct FullTextPlan: Sendable, Equatable {
     /// The number of passages from which a word no longer chooses candidates.
     public static let commonAt = 1_000
