@@ -3,24 +3,25 @@ public enum JSONText {
     /// `text` as a JSON string literal, quotes included. U+2028 and U+2029 are escaped too, so the text is
     /// also safe inside JavaScript.
     public static func quote(_ text: String) -> String {
-        var output = ""
-        appendQuoted(text, to: &output)
-        return output
+        needsEscaping(text) ? escaped(text) : "\"" + text + "\""
     }
 
     /// Appends `text` as a JSON string literal (as ``quote(_:)`` makes it) to `output`, with no string of its own
     /// when nothing needs escaping: the per-token events are written this way.
     public static func appendQuoted(_ text: String, to output: inout String) {
-        let needsEscaping = text.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }
-        } ?? true
-        if !needsEscaping {
-            output += "\""
-            output += text
-            output += "\""
+        if needsEscaping(text) {
+            output += escaped(text)
             return
         }
-        output += escaped(text)
+        output += "\""
+        output += text
+        output += "\""
+    }
+
+    private static func needsEscaping(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }
+        } ?? true
     }
 
     private static func escaped(_ text: String) -> String {
