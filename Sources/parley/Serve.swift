@@ -47,6 +47,13 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "parley")
+        if settings.tasksOnEventLoops {
+            if TasksOnEventLoops.install() {
+                logger.info("Swift's tasks run on the event loops")
+            } else {
+                logger.warning("Swift's global executor was already hooked; tasks run where that hook puts them")
+            }
+        }
         let metrics = settings.metricsEnabled ? ParleyMetrics.bootstrap() : nil
         let traces = try TraceExport.bootstrap(environment: ProcessInfo.processInfo.environment, logger: logger)
         let application = try await buildApplication(config: settings, logger: logger, metrics: metrics) { port in

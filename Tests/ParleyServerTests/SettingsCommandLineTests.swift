@@ -53,6 +53,7 @@ import Testing
         "log_level": Sample(value: "debug", shown: "debug"),
         "log_format": Sample(value: "json", shown: "json"),
         "metrics": Sample(value: "false", shown: "false"),
+        "tasks_on_event_loops": Sample(value: "true", shown: "true"),
         "metrics_token": Sample(value: "metrics-secret-token", shown: "********"),
         "openai_base_url": Sample(value: "http://127.0.0.1:9/v1", shown: "http://127.0.0.1:9/v1"),
         "openai_api_key": Sample(value: "sk-secret-openai", shown: "********"),

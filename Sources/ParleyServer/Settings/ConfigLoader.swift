@@ -155,6 +155,7 @@ public struct ConfigLoader: Sendable {
             config.logFormat = parsed
         }
         if let enabled = try boolean("metrics", value: value) { config.metricsEnabled = enabled }
+        if let onLoops = try boolean("tasks_on_event_loops", value: value) { config.tasksOnEventLoops = onLoops }
         if let (token, _) = try value("metrics_token") { config.metricsToken = token.isEmpty ? nil : token }
         if let attempts = try integer("max_attempts") { config.router.maxAttempts = min(attempts, 20) }
         if let wait = try number("max_retry_wait") { config.router.maxRetryWait = .checkedSeconds(wait) }

@@ -47,6 +47,8 @@ public struct ParleyConfig: Sendable {
     public var shutdownGrace: Duration = .seconds(10)
     /// `/metrics` and the measurements behind it.
     public var metricsEnabled = true
+    /// Swift's tasks run on the event loops (``TasksOnEventLoops``) rather than on Swift's cooperative pool.
+    public var tasksOnEventLoops = false
     /// The bearer token `/metrics` asks for; open when nil.
     public var metricsToken: String?
     public var logLevel: Logger.Level = .info

@@ -253,6 +253,11 @@ extension Setting {
                 help: "Seconds a replica holds an answer it generates, or a document it ingests, without renewing (renewed every third of it); a dead replica's answers are marked `interrupted`, and its documents taken over, within about this long plus a third.") {
             seconds($0.generationLease)
         },
+        Setting("tasks_on_event_loops", environment: "PARLEY_TASKS_ON_EVENT_LOOPS", flag: "tasks-on-event-loops",
+                default: .value("false"),
+                help: "`true` runs Swift's tasks on the server's event loops instead of Swift's own thread pool: a request and its upstream call stay on one thread, which answers one client at a time faster (about a fifth more `/v1` calls per second) and many at once a little slower (bench/RESULTS.md).") {
+            "\($0.tasksOnEventLoops)"
+        },
         Setting("database_timeout", environment: "PARLEY_DATABASE_TIMEOUT", flag: "database-timeout", default: .value("5"),
                 help: "Seconds one database call may take before the request gets a 503.") { seconds($0.databaseTimeout) },
         Setting("metrics", environment: "PARLEY_METRICS", flag: "metrics", default: .value("true"),
