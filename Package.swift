@@ -210,12 +210,12 @@ let package = Package(
             ],
             swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
-        // The int8 dot products of the exact vector scan, in C: the package is built for the baseline processor, and
-        // C's `target` attributes let one binary use AVX2 or AVX-512 VNNI where the processor has them. Optimised
-        // even in debug builds, for the same reason as ParleyRetrieval.
         // The Swift runtime's global-executor hook, set from C so that it links with the runtime static or shared:
         // `parley serve` hands Swift's jobs to the event loops with it (``TasksOnEventLoops``).
         .target(name: "CParleyGlobalJobs"),
+        // The int8 dot products of the exact vector scan, in C: the package is built for the baseline processor, and
+        // C's `target` attributes let one binary use AVX2 or AVX-512 VNNI where the processor has them. Optimised
+        // even in debug builds, for the same reason as ParleyRetrieval.
         .target(
             name: "CParleyVectors",
             cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]
