@@ -34,13 +34,16 @@ import Testing
         options.port = 0
         options.defaults = MockScript(tokens: 5, tokenDelayMs: 0)
         let mock = try await MockLLMServer(options: options).start(logger: TestParley.quietLogger)
+        defer { Task { try? await mock.stop() } }
         let log = workspace.directory + "/serve.log"
         let server = try await ChildProcess.start(
             workspace.binary, ["serve", "--port", "0", "--database", "sqlite://\(workspace.directory)/p.db",
                                "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--title-model", "off",
                                "--password-hash-cost", "14", "--log-level", "debug"] + extra,
             log: log, environment: ["PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": "sk-loops"])
+        defer { if server.process.isRunning { server.stop(signal: SIGKILL) } }
         let client = TestParley.Client(baseURL: "http://127.0.0.1:\(server.port)")
+        defer { Task { try? await client.shutdown() } }
         let key = ["Authorization": "Bearer sk-loops"]
         let chat = #"{"model":"mock-1","messages":[{"role":"user","content":"hi"}]}"#
         let streamed = #"{"model":"mock-1","stream":true,"messages":[{"role":"user","content":"hi"}]}"#
@@ -62,8 +65,6 @@ import Testing
         // A graceful stop: SIGTERM, and the process exits on its own.
         server.send(SIGTERM)
         #expect(await server.waitForExit(within: .seconds(20)), "parley serve stops on SIGTERM")
-        try await client.shutdown()
-        try await mock.stop()
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return (after.loops - before.loops, after.others - before.others, text)
     }
