@@ -8,7 +8,7 @@ on SQLite, with `parley mock-llm` as the upstream (outside valgrind):
   hit      the same, answered from the response cache
   turn     a chat turn: POST /api/v1/conversations/{id}/messages, its answer streamed to the end (20 tokens),
            stored; a new conversation every 10 turns
-Usage: bench/per_request.py [--parley BINARY] [--requests N] [--only KINDS] [--json FILE] [--compare FILE] [--output FILE]
+Usage: bench/per_request.py [--parley BINARY] [--requests N] [--only KINDS] [--setting VARIABLE=VALUE] [--json FILE] [--compare FILE] [--output FILE]
   --json writes the figures; --compare adds a column with the figures of an earlier --json and the change."""
 import argparse
 import http.client
@@ -31,11 +31,14 @@ arguments.add_argument("--json")
 arguments.add_argument("--compare")
 arguments.add_argument("--output")
 arguments.add_argument("--only", help="comma-separated kinds to measure (health,v1,hit,turn)")
+arguments.add_argument("--setting", action="append", default=[], metavar="VARIABLE=VALUE",
+                       help="a setting for parley serve, as its environment variable (PARLEY_TASKS_ON_EVENT_LOOPS=true)")
 options = arguments.parse_args()
 work = tempfile.mkdtemp(prefix="parley-per-request-")
 KEY = "sk-per-request"
 COMPLETION = json.dumps({"model": "mock-1", "messages": [{"role": "user", "content": "hi"}]}).encode()
 CACHED = json.dumps({"model": "mock-1", "temperature": 0, "messages": [{"role": "user", "content": "hi"}]}).encode()
+SETTINGS = dict(setting.split("=", 1) for setting in options.setting)
 GATEWAY = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
 
 
@@ -94,7 +97,7 @@ def serve(kind, under_callgrind, upstream):
         command = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--collect-jumps=no", "--compress-strings=no",
                    f"--callgrind-out-file={work}/callgrind.out.{kind}.%p"] + command
     process = subprocess.Popen(command, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                               env={"PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": KEY})
+                               env={"PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": KEY, **SETTINGS})
     return process, wait_listening(log, process)
 
 
