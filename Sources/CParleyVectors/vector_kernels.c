@@ -10,6 +10,20 @@ static int32_t dot_portable(const int8_t *a, const int8_t *b, size_t length) {
     return sum;
 }
 
+static int32_t nibble_dot_portable(const int8_t *query, const uint8_t *row, size_t blocks) {
+    int32_t sum = 0;
+    for (size_t b = 0; b < blocks; b++) {
+        const int8_t *q = query + b * 128;
+        const uint8_t *codes = row + b * 64;
+        for (size_t j = 0; j < 64; j++) sum += (int32_t)q[j] * (codes[j] & 15) + (int32_t)q[64 + j] * (codes[j] >> 4);
+    }
+    return sum;
+}
+
+static void nibble_dots_portable(const int8_t *query, const uint8_t *rows, size_t blocks, size_t count, int32_t *out) {
+    for (size_t r = 0; r < count; r++) out[r] = nibble_dot_portable(query, rows + r * blocks * 64, blocks);
+}
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -137,6 +151,72 @@ static void dots_vnni(const int8_t *query, const int8_t *rows, size_t length, si
     }
 }
 
+// 4-bit codes: the low and high halves of each byte, masked out, multiply the query's two halves of the block
+// (unsigned codes by signed query bytes, which is the order both instructions take). Up to 1,024 dimensions keep the
+// query in registers; longer vectors take the portable loop.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static void nibble_dots_vnni(const int8_t *query, const uint8_t *rows, size_t blocks, size_t count, int32_t *out) {
+    if (blocks == 0 || blocks > 8) { nibble_dots_portable(query, rows, blocks, count, out); return; }
+    __m512i low_query[8], high_query[8];
+    for (size_t b = 0; b < blocks; b++) {
+        low_query[b] = _mm512_loadu_si512((const void *)(query + b * 128));
+        high_query[b] = _mm512_loadu_si512((const void *)(query + b * 128 + 64));
+    }
+    const __m512i mask = _mm512_set1_epi8(15), zero = _mm512_setzero_si512();
+    const size_t stride = blocks * 64;
+    size_t r = 0;
+    for (; r + 4 <= count; r += 4) {
+        const uint8_t *row = rows + r * stride;
+        if (r + 36 <= count) {
+            for (size_t line = 0; line < 4 * stride; line += 64) _mm_prefetch((const char *)(row + 32 * stride + line), _MM_HINT_T0);
+        }
+        __m512i sum[4] = {zero, zero, zero, zero};
+        for (size_t b = 0; b < blocks; b++) {
+            for (size_t i = 0; i < 4; i++) {
+                const __m512i codes = _mm512_loadu_si512((const void *)(row + i * stride + b * 64));
+                sum[i] = _mm512_dpbusd_epi32(sum[i], _mm512_and_si512(codes, mask), low_query[b]);
+                sum[i] = _mm512_dpbusd_epi32(sum[i], _mm512_and_si512(_mm512_srli_epi16(codes, 4), mask), high_query[b]);
+            }
+        }
+        for (size_t i = 0; i < 4; i++) out[r + i] = _mm512_reduce_add_epi32(sum[i]);
+    }
+    for (; r < count; r++) {
+        const uint8_t *row = rows + r * stride;
+        __m512i sum = zero;
+        for (size_t b = 0; b < blocks; b++) {
+            const __m512i codes = _mm512_loadu_si512((const void *)(row + b * 64));
+            sum = _mm512_dpbusd_epi32(sum, _mm512_and_si512(codes, mask), low_query[b]);
+            sum = _mm512_dpbusd_epi32(sum, _mm512_and_si512(_mm512_srli_epi16(codes, 4), mask), high_query[b]);
+        }
+        out[r] = _mm512_reduce_add_epi32(sum);
+    }
+}
+
+// Each 16-bit pair sum is at most 2·15·127 = 3810: no saturation.
+__attribute__((target("avx2")))
+static void nibble_dots_avx2(const int8_t *query, const uint8_t *rows, size_t blocks, size_t count, int32_t *out) {
+    const __m256i mask = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    for (size_t r = 0; r < count; r++) {
+        const uint8_t *row = rows + r * blocks * 64;
+        __m256i sum = _mm256_setzero_si256();
+        for (size_t b = 0; b < blocks; b++) {
+            for (size_t half = 0; half < 64; half += 32) {
+                const __m256i codes = _mm256_loadu_si256((const __m256i *)(row + b * 64 + half));
+                const __m256i low = _mm256_loadu_si256((const __m256i *)(query + b * 128 + half));
+                const __m256i high = _mm256_loadu_si256((const __m256i *)(query + b * 128 + 64 + half));
+                const __m256i pairs = _mm256_add_epi16(
+                    _mm256_maddubs_epi16(_mm256_and_si256(codes, mask), low),
+                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(codes, 4), mask), high));
+                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, ones));
+            }
+        }
+        __m128i total = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+        total = _mm_add_epi32(total, _mm_shuffle_epi32(total, 0x4E));
+        total = _mm_add_epi32(total, _mm_shuffle_epi32(total, 0xB1));
+        out[r] = _mm_cvtsi128_si32(total);
+    }
+}
+
 __attribute__((target("avx2")))
 static void dots_avx2(const int8_t *query, const int8_t *rows, size_t length, size_t stride, size_t count, int32_t *out) {
     for (size_t r = 0; r < count; r++) out[r] = dot_avx2(query, rows + r * stride, length);
@@ -173,6 +253,17 @@ void parley_int8_dots(parley_int8_kernel kernel, const int8_t *query, const int8
     case parley_int8_kernel_avx2: dots_avx2(query, rows, length, stride, count, out); return;
 #endif
     default: dots_portable(query, rows, length, stride, count, out); return;
+    }
+}
+
+void parley_nibble_dots(parley_int8_kernel kernel, const int8_t *query, const uint8_t *rows, size_t blocks,
+                        size_t count, int32_t *out) {
+    switch (kernel) {
+#if defined(__x86_64__)
+    case parley_int8_kernel_avx512_vnni: nibble_dots_vnni(query, rows, blocks, count, out); return;
+    case parley_int8_kernel_avx2: nibble_dots_avx2(query, rows, blocks, count, out); return;
+#endif
+    default: nibble_dots_portable(query, rows, blocks, count, out); return;
     }
 }
 

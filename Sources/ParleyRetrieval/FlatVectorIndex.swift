@@ -1,16 +1,27 @@
 import Foundation
 
 /// Exact search: every live vector is scored against the query. Right for small bases, and the reference the
-/// graph index is measured against.
+/// graph index is measured against. From ``coarseFrom`` rows on, the scan reads 4-bit codes (half the bytes) and
+/// scores the best ``candidates(k:)`` of them again in int8, which is what the exact scan would have found unless
+/// the 4-bit rounding pushed a true neighbour below hundreds of others.
 public struct FlatVectorIndex: VectorIndex {
     private(set) var vectors: QuantizedVectors
     private(set) var rows = VectorRows()
 
-    public init(dimension: Int) {
-        vectors = QuantizedVectors(dimension: dimension)
+    /// Rows from which a base is searched in two passes (4-bit, then int8): where the scan's memory traffic, not its
+    /// arithmetic, sets the time (measured in bench/RESULTS.md, "Vector search at a million passages").
+    public static let coarseFrom = 262_144
+
+    public init(dimension: Int, coarseFrom: Int = FlatVectorIndex.coarseFrom) {
+        vectors = QuantizedVectors(dimension: dimension, coarseFrom: coarseFrom)
     }
 
+    /// Candidates the 4-bit pass keeps for `k` results.
+    public static func candidates(k: Int) -> Int { max(16 * k, 512) }
+
     public var dimension: Int { vectors.dimension }
+    /// Memory held per vector: its codes and scale, and its id.
+    public var bytesPerVector: Int { vectors.bytesPerVector + MemoryLayout<Int64>.size }
     public var liveCount: Int { rows.liveCount }
 
     /// Adding an id that is already there replaces its vector.
@@ -26,31 +37,37 @@ public struct FlatVectorIndex: VectorIndex {
     public func search(_ query: [Float], k: Int) -> [VectorHit] {
         guard k > 0, liveCount > 0 else { return [] }
         let prepared = vectors.query(query)
+        let coarse = vectors.hasCoarseCodes
+        let kept = coarse ? Self.candidates(k: k) : k
         let slices = Self.slices(rows: vectors.count)
         var best: [(score: Float, row: Int32)]
         if slices.count == 1 {
-            best = bestRows(prepared, k: k, in: slices[0])
+            best = bestRows(prepared, k: kept, in: slices[0], coarse: coarse)
         } else {
-            // A large base is scanned by every core at once, each part keeping its own best k: the scan waits on
+            // A large base is scanned by every core at once, each part keeping its own best: the scan waits on
             // memory, and one core alone cannot keep enough of it in flight.
             let found = ScanResults(slices.count)
             DispatchQueue.concurrentPerform(iterations: slices.count) { part in
-                found.set(part, bestRows(prepared, k: k, in: slices[part]))
+                found.set(part, bestRows(prepared, k: kept, in: slices[part], coarse: coarse))
             }
             best = found.all
+        }
+        if coarse {
+            // The 4-bit pass only chose the candidates: each is scored again as the exact scan scores it.
+            best = best.map { (vectors.similarity(prepared, Int($0.row)), $0.row) }
         }
         best.sort { $0.score != $1.score ? $0.score > $1.score : rows.ids[Int($0.row)] < rows.ids[Int($1.row)] }
         return best.prefix(k).map { VectorHit(id: rows.ids[Int($0.row)], score: $0.score) }
     }
 
-    /// The live rows of `range` with the `k` highest similarities, in no order.
-    private func bestRows(_ query: QuantizedVectors.Query, k: Int, in range: Range<Int>) -> [(score: Float, row: Int32)] {
+    /// The live rows of `range` with the `k` highest similarities, in no order (from the 4-bit codes when `coarse`).
+    private func bestRows(_ query: QuantizedVectors.Query, k: Int, in range: Range<Int>, coarse: Bool) -> [(score: Float, row: Int32)] {
         var best = ScoredHeap(capacity: k + 1)  // scores negated: the worst kept is on top
-        vectors.scan(query, rows: range) { first, dots in
+        func keep(_ first: Int, _ dots: some Collection<Float>) {
             for (offset, dot) in dots.enumerated() {
                 let row = first + offset
                 guard rows.isLive(row) else { continue }
-                let score = Float(dot) * vectors.scale(query, row)
+                let score = dot * vectors.scale(query, row)
                 if best.count < k {
                     best.push(-score, Int32(row))
                 } else if let worst = best.top, -worst.score < score {
@@ -58,6 +75,11 @@ public struct FlatVectorIndex: VectorIndex {
                     best.push(-score, Int32(row))
                 }
             }
+        }
+        if coarse {
+            vectors.coarseScan(query, rows: range) { first, similar in keep(first, similar) }
+        } else {
+            vectors.scan(query, rows: range) { first, dots in keep(first, dots.lazy.map(Float.init)) }
         }
         return best.items.map { (-$0.score, $0.row) }
     }

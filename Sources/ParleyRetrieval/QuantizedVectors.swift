@@ -6,6 +6,9 @@ import CParleyVectors
 ///
 /// Vectors are normalised on the way in, so the dot product of two stored vectors is their cosine similarity
 /// (within the rounding of the quantisation, about 0.4 % of the scale). Rows are addressed by position.
+///
+/// A large base also keeps 4-bit codes (``coarseFrom`` rows and up): a first pass over them reads half the bytes of
+/// the int8 scan, and the best candidates it finds are scored again in int8.
 public struct QuantizedVectors: Sendable {
     public let dimension: Int
     /// Row-major codes: row `r` is `codes[r * dimension ..< (r + 1) * dimension]`, padded to a multiple of 32.
@@ -13,17 +16,33 @@ public struct QuantizedVectors: Sendable {
     private(set) var scales: [Float] = []
     /// The stride of one row in `codes`: the dimension rounded up to the SIMD width.
     let stride: Int
+    /// From this many rows on, every row also has 4-bit codes (`Int.max`: never).
+    public let coarseFrom: Int
+    /// 4-bit codes, `nibbleBlocks` blocks of 64 bytes per row in the layout `parley_nibble_dots` reads; empty below
+    /// ``coarseFrom`` rows.
+    private(set) var nibbles: [UInt8] = []
+    /// Blocks of 128 dimensions (64 bytes of 4-bit codes) per row.
+    let nibbleBlocks: Int
 
-    public init(dimension: Int) {
+    /// An int8 code divided by this, rounded, is its 4-bit code (-8…7, stored plus 8), so 4-bit dot products times it
+    /// are in the int8 codes' units: one scale serves both.
+    static let nibbleStep: Float = 127 / 7.5
+
+    public init(dimension: Int, coarseFrom: Int = .max) {
         precondition(dimension > 0, "a vector has at least one dimension")
         self.dimension = dimension
         self.stride = (dimension + 31) / 32 * 32
+        self.coarseFrom = max(1, coarseFrom)
+        self.nibbleBlocks = (dimension + 127) / 128
     }
 
     public var count: Int { scales.count }
 
-    /// Bytes held per vector.
-    public var bytesPerVector: Int { stride + MemoryLayout<Float>.size }
+    /// Whether searches take the 4-bit first pass.
+    public var hasCoarseCodes: Bool { !nibbles.isEmpty }
+
+    /// Bytes held per vector (more once the base has 4-bit codes).
+    public var bytesPerVector: Int { stride + MemoryLayout<Float>.size + (hasCoarseCodes ? nibbleBlocks * 64 : 0) }
 
     /// Appends `vector` (normalised first; the zero vector stays zero) and returns its row.
     @discardableResult
@@ -31,19 +50,45 @@ public struct QuantizedVectors: Sendable {
         let (row, scale) = Self.quantize(vector, dimension: dimension, stride: stride)
         codes.append(contentsOf: row)
         scales.append(scale)
+        if count == coarseFrom {
+            nibbles.reserveCapacity(count * nibbleBlocks * 64)
+            for old in 0..<count { appendNibbles(row: old) }
+        } else if count > coarseFrom {
+            appendNibbles(row: count - 1)
+        }
         return scales.count - 1
+    }
+
+    /// Derives a row's 4-bit codes from its int8 codes.
+    private mutating func appendNibbles(row: Int) {
+        let base = row * stride
+        for block in 0..<nibbleBlocks {
+            for j in 0..<64 {
+                let low = block * 128 + j, high = low + 64
+                nibbles.append(nibble(low < dimension ? codes[base + low] : 0)
+                               | nibble(high < dimension ? codes[base + high] : 0) << 4)
+            }
+        }
+    }
+
+    private func nibble(_ code: Int8) -> UInt8 {
+        UInt8(Int((Float(code) / Self.nibbleStep).rounded().clamped(to: -8...7)) + 8)
     }
 
     /// A query prepared for scoring against the rows: normalised and quantised the same way.
     public func query(_ vector: [Float]) -> Query {
-        let (row, scale) = Self.quantize(vector, dimension: dimension, stride: stride)
-        return Query(codes: row, scale: scale)
+        var (row, scale) = Self.quantize(vector, dimension: dimension, stride: stride)
+        row += [Int8](repeating: 0, count: max(0, nibbleBlocks * 128 - row.count))
+        return Query(codes: row, scale: scale, sum: row.reduce(0) { $0 + Int32($1) })
     }
 
     /// A vector to compare with the rows, in their representation.
     public struct Query: Sendable {
+        /// Padded to at least `nibbleBlocks` × 128 (zeros beyond the dimension).
         let codes: [Int8]
         let scale: Float
+        /// Σ codes: the 4-bit codes are stored plus 8, which adds 8·sum to each of their dot products.
+        let sum: Int32
     }
 
     /// The cosine similarity of a query and a row.
@@ -90,6 +135,33 @@ public struct QuantizedVectors: Sendable {
                                          dots.baseAddress!)
                         body(first, UnsafeBufferPointer(rebasing: dots[..<count]))
                         first += count
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first pass of a large base's search: the approximate similarities of `query` to the rows in `range` from
+    /// their 4-bit codes, in the int8 codes' units (so ``scale(_:_:)`` still turns them into cosines), passed to
+    /// `body` a block at a time. Only when ``hasCoarseCodes``.
+    func coarseScan(_ query: Query, rows range: Range<Int>, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+        precondition(hasCoarseCodes, "no 4-bit codes below \(coarseFrom) rows")
+        let block = 1024, rowBytes = nibbleBlocks * 64
+        let kernel = parley_int8_kernel_best()
+        let offset = 8 * query.sum
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { dots in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: block) { similar in
+                query.codes.withUnsafeBufferPointer { q in
+                    nibbles.withUnsafeBufferPointer { n in
+                        var first = range.lowerBound
+                        while first < range.upperBound {
+                            let count = min(block, range.upperBound - first)
+                            parley_nibble_dots(kernel, q.baseAddress!, n.baseAddress! + first * rowBytes, nibbleBlocks, count,
+                                               dots.baseAddress!)
+                            for i in 0..<count { similar[i] = Float(dots[i] - offset) * Self.nibbleStep }
+                            body(first, UnsafeBufferPointer(rebasing: similar[..<count]))
+                            first += count
+                        }
                     }
                 }
             }

@@ -87,7 +87,7 @@ public actor VectorIndexCache {
         var index: any VectorIndex = rows.count > options.graphThreshold
             ? HNSWIndex(dimension: dimension, parameters: options.hnsw) : FlatVectorIndex(dimension: dimension)
         for row in rows { index.add(id: row.id, vector: row.vector.components) }
-        let perVector = (dimension + 31) / 32 * 32 + 16 + (index is HNSWIndex ? options.hnsw.links * 2 * 8 : 0)
+        let perVector = (index as? FlatVectorIndex)?.bytesPerVector ?? (dimension + 31) / 32 * 32 + 16 + options.hnsw.links * 2 * 8
         return Entry(version: version, index: index, bytes: rows.count * perVector, lastUsed: 0)
     }
 }

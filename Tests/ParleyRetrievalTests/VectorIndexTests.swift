@@ -85,6 +85,69 @@ import Testing
         }
     }
 
+    @Test func everyFourBitKernelAgreesWithThePlainSum() {
+        var random = SystemRandomNumberGenerator()
+        let kernels = [parley_int8_kernel_portable, parley_int8_kernel_avx2, parley_int8_kernel_avx512_vnni]
+            .filter { parley_int8_kernel_available($0) != 0 }
+        // One block (128 dimensions) to nine (past what the widest kernel keeps in registers); row counts around the
+        // four rows at a time the widest kernel takes; the extreme codes.
+        for blocks in [1, 2, 3, 8, 9] {
+            for count in [1, 3, 4, 5, 41] {
+                for extreme in [false, true] {
+                    let query = (0..<blocks * 128).map { _ in
+                        extreme ? (Bool.random(using: &random) ? Int8(127) : -127) : Int8.random(in: -127...127, using: &random)
+                    }
+                    let rows = (0..<blocks * 64 * count).map { _ in extreme ? UInt8(0xFF) : UInt8.random(in: 0...255, using: &random) }
+                    let expected = (0..<count).map { row -> Int32 in
+                        var sum: Int32 = 0
+                        for block in 0..<blocks {
+                            for j in 0..<64 {
+                                let byte = rows[(row * blocks + block) * 64 + j]
+                                sum += Int32(query[block * 128 + j]) * Int32(byte & 15) + Int32(query[block * 128 + 64 + j]) * Int32(byte >> 4)
+                            }
+                        }
+                        return sum
+                    }
+                    for kernel in kernels {
+                        var out = [Int32](repeating: 0, count: count)
+                        parley_nibble_dots(kernel, query, rows, blocks, count, &out)
+                        #expect(out == expected, "kernel \(kernel.rawValue), \(blocks) blocks, \(count) rows")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func theFourBitFirstPassFindsWhatTheExactScanFinds() {
+        // A base past its `coarseFrom` is searched in two passes; the candidates, scored again in int8, are the exact
+        // scan's results — on vectors as alike as random ones (the hardest case) and on clustered ones, with removals.
+        for (dimension, clusters) in [(384, 1), (100, 6)] {
+            let count = 6_000
+            var source = RandomVectors(dimension: dimension, clusters: clusters, spread: clusters == 1 ? 100 : 0.3)
+            var twoPass = FlatVectorIndex(dimension: dimension, coarseFrom: 1_000)
+            var exact = FlatVectorIndex(dimension: dimension, coarseFrom: .max)
+            for id in 0..<count {
+                let vector = source.next()
+                twoPass.add(id: Int64(id), vector: vector)
+                exact.add(id: Int64(id), vector: vector)
+            }
+            for id in stride(from: 0, to: count, by: 5) {
+                twoPass.remove(id: Int64(id))
+                exact.remove(id: Int64(id))
+            }
+            #expect(twoPass.bytesPerVector == exact.bytesPerVector + (dimension + 127) / 128 * 64)
+            var agreed = 0
+            for _ in 0..<20 {
+                let query = source.next()
+                let found = twoPass.search(query, k: 10), truth = exact.search(query, k: 10)
+                #expect(found.allSatisfy { $0.id % 5 != 0 }, "removed vectors stay out")
+                agreed += Set(found.map(\.id)).intersection(truth.map(\.id)).count
+                #expect(found.map(\.score) == found.map(\.score).sorted(by: >))
+            }
+            #expect(agreed == 200, "\(dimension) dimensions: \(agreed) of 200")
+        }
+    }
+
     @Test func aLargeBaseScannedInParallelFindsWhatAFullSortFinds() {
         // Above two slices' worth of rows, the scan is split across the cores and the parts' results merged.
         let dimension = 48, count = 3 * FlatVectorIndex.rowsPerSlice + 123

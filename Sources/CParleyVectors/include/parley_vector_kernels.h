@@ -26,4 +26,11 @@ void parley_int8_dots(parley_int8_kernel kernel, const int8_t *query, const int8
 /// Σ a[i]·b[i] for i < `length`, with the best kernel. The same rule on codes.
 int32_t parley_int8_dot(const int8_t *a, const int8_t *b, size_t length);
 
+/// Dot products with 4-bit codes, for a first pass over a large base that reads half the bytes of the int8 scan.
+/// Each row is `blocks` blocks of 64 bytes; byte j of block b holds the code of dimension 128·b + j in its low four
+/// bits and that of dimension 128·b + 64 + j in its high four bits, each code unsigned (0…15). `query` holds
+/// 128·`blocks` int8 codes (-127…127). `out[r]` = Σ query[i]·code(r, i), for each of `count` rows, with `kernel`.
+void parley_nibble_dots(parley_int8_kernel kernel, const int8_t *query, const uint8_t *rows, size_t blocks,
+                        size_t count, int32_t *out);
+
 #endif
