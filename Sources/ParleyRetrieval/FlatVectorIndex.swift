@@ -53,7 +53,12 @@ public struct FlatVectorIndex: VectorIndex {
             best = found.all
         }
         if coarse {
-            // The 4-bit pass only chose the candidates: each is scored again as the exact scan scores it.
+            // The 4-bit pass only chose the candidates: the best of every part's are scored again as the exact scan
+            // scores them (each a read from anywhere in the base, so no more than the candidates asked for).
+            if best.count > kept {
+                best.sort { $0.score != $1.score ? $0.score > $1.score : $0.row < $1.row }
+                best.removeSubrange(kept...)
+            }
             best = best.map { (vectors.similarity(prepared, Int($0.row)), $0.row) }
         }
         best.sort { $0.score != $1.score ? $0.score > $1.score : rows.ids[Int($0.row)] < rows.ids[Int($1.row)] }

@@ -148,12 +148,14 @@ import Testing
         }
     }
 
-    @Test func aLargeBaseScannedInParallelFindsWhatAFullSortFinds() {
+    /// Exact, and in two passes (4-bit, then the best candidates of every part scored again in int8).
+    @Test(arguments: [Int.max, 1_000])
+    func aLargeBaseScannedInParallelFindsWhatAFullSortFinds(coarseFrom: Int) {
         // Above two slices' worth of rows, the scan is split across the cores and the parts' results merged.
         let dimension = 48, count = 3 * FlatVectorIndex.rowsPerSlice + 123
         #expect(FlatVectorIndex.slices(rows: count).count == min(3, 4 * ProcessInfo.processInfo.activeProcessorCount))
         var source = RandomVectors(dimension: dimension, clusters: 1, spread: 100)
-        var index = FlatVectorIndex(dimension: dimension)
+        var index = FlatVectorIndex(dimension: dimension, coarseFrom: coarseFrom)
         var stored = QuantizedVectors(dimension: dimension)
         for id in 0..<count {
             let vector = source.next()
@@ -161,6 +163,8 @@ import Testing
             stored.append(vector)
         }
         for id in stride(from: 0, to: count, by: 3) { index.remove(id: Int64(id)) }
+        // 64 bytes of int8 codes, a scale and an id; one block of 4-bit codes when searched in two passes.
+        #expect(index.bytesPerVector == 64 + 4 + 8 + (coarseFrom < count ? 64 : 0))
         for _ in 0..<5 {
             let query = source.next()
             let prepared = stored.query(query)
