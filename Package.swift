@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "ParleyStore",
             dependencies: [
-                "ParleyCore", "ParleyAccounts", "ParleyRetrieval",
+                "ParleyCore", "ParleyAccounts", "ParleyRetrieval", "CParleyFullText",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,6 +120,12 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strict
+        ),
+        // FTS5's bm25 with each word's passage count given instead of counted per query (`parley_bm25`), in C because
+        // FTS5 takes ranking functions only through its C API. Links the system SQLite, as GRDB does.
+        .target(
+            name: "CParleyFullText",
+            linkerSettings: [.linkedLibrary("sqlite3")]
         ),
         // Redis: a small RESP client on SwiftNIO (pool, pipelining, scripts, pub/sub) and the Redis response
         // cache, rate limiter and event bus.
@@ -311,7 +317,7 @@ let package = Package(
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: [
-                "ParleyStore", "ParleyAccounts", "ParleyCore", "ParleyRetrieval", "ParleyMockLLM", "ParleyTestSupport",
+                "ParleyStore", "ParleyAccounts", "ParleyCore", "ParleyRetrieval", "ParleyMockLLM", "ParleyTestSupport", "CParleyFullText",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

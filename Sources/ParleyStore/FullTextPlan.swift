@@ -71,6 +71,22 @@ public struct FullTextPlan: Sendable, Equatable {
         }
     }
 
+    /// The passage counts SQLite's `parley_bm25` weighs the step's words by, one per phrase of ``fts5(_:)`` in
+    /// order: the counts made for the plan, so ranking walks no word's posting list. A common word's count stops at
+    /// `commonAt`, so all common words weigh alike, as if in `commonAt` passages: less than any selective word, and
+    /// more than bm25 would give the commonest of them.
+    public func rankingCounts(_ step: Step) -> String {
+        Self.phrases(step).map { String(min(counts[$0] ?? 0, commonAt)) }.joined(separator: ",")
+    }
+
+    /// The step's words in the order its query names them (a word named twice, twice).
+    static func phrases(_ step: Step) -> [String] {
+        switch step {
+        case .anyOf(let words), .allOf(let words): return words
+        case .anyOfScored(let selective, let common): return selective + selective + common
+        }
+    }
+
     /// The step as an FTS5 query: each word a quoted phrase (words are letters and digits only).
     public static func fts5(_ step: Step) -> String {
         written(step, word: { "\"\($0)\"" }, or: " OR ", and: " AND ")

@@ -395,10 +395,10 @@ extension SQLiteConversationStore: KnowledgeStore {
                     oldest = newest["oldest"]
                 }
                 let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT \(Self.passageColumns), bm25(kb_chunks_fts, 1.0, 2.0) AS rank
+                    SELECT \(Self.passageColumns), parley_bm25(kb_chunks_fts, ?, 1.0, 2.0) AS rank
                     \(matching) AND kb_chunks_fts.rowid >= ?
                     ORDER BY rank LIMIT ?
-                    """), arguments: [query] + access + [oldest, limit])
+                    """), arguments: [plan.rankingCounts(step), query] + access + [oldest, limit])
                 guard !rows.isEmpty else { continue }
                 // bm25 is better when lower; scores are better when higher.
                 return try rows.map { RankedPassage(passage: try Self.passage(from: $0), score: -($0["rank"] as Double)) }

@@ -1,4 +1,5 @@
 import Foundation
+import CParleyFullText
 import GRDB
 import ParleyCore
 
@@ -22,6 +23,11 @@ public final class SQLiteConversationStore: ConversationStore {
         configuration.prepareDatabase { db in
             // WAL with NORMAL sync: durable across process crashes; a power loss may drop the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Knowledge search ranks with it (``FullTextPlan/rankingCounts(_:)``).
+            let registered = parley_register_bm25(db.sqliteConnection)
+            guard registered == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: registered), message: "FTS5's ranking API is missing")
+            }
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }

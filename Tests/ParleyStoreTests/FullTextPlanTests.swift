@@ -23,6 +23,14 @@ import Testing
         #expect(FullTextPlan(terms: ["git"], counts: [5_000]).steps == [.anyOf(["git"])])
     }
 
+    @Test func rankingCountsFollowTheQuerysPhrases() {
+        let plan = FullTextPlan(terms: ["step", "part", "7", "gasket"], counts: [100, 250, 12, 2], commonAt: 100)
+        // ("gasket" OR "7") AND ("gasket" OR "7" OR "step" OR "part"): six phrases; common words at their bound.
+        #expect(plan.rankingCounts(plan.steps[0]) == "2,12,2,12,100,100")
+        #expect(plan.rankingCounts(.allOf(["step", "part"])) == "100,100")
+        #expect(plan.rankingCounts(.anyOf(["7"])) == "12")
+    }
+
     @Test func aStepMayMatchMoreThanItsWordsWereCountedIn() {
         let plan = FullTextPlan(terms: ["step", "part", "7", "gasket"], counts: [100, 250, 60, 41], commonAt: 100)
         #expect(!plan.mayMatchMoreThan(101, plan.steps[0]), "chosen by 7 and gasket: at most 101 passages")
