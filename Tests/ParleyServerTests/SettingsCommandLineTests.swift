@@ -88,6 +88,7 @@ import Testing
         "knowledge_max_document_bytes": Sample(value: "5000000", shown: "5000000"),
         "knowledge_max_documents": Sample(value: "250", shown: "250"),
         "knowledge_ingestion_workers": Sample(value: "3", shown: "3"),
+        "knowledge_vector_memory": Sample(value: "268435456", shown: "268435456"),
         "flush_interval_ms": Sample(value: "150", shown: "150"),
         "keepalive_interval": Sample(value: "9", shown: "9"),
         "shutdown_grace": Sample(value: "3", shown: "3"),

@@ -135,6 +135,7 @@ public struct ConfigLoader: Sendable {
             guard workers <= 64 else { throw ConfigError("knowledge_ingestion_workers must be at most 64") }
             config.knowledge.ingestionWorkers = workers
         }
+        if let bytes = try integer("knowledge_vector_memory") { config.knowledge.vectorMemory = bytes }
         if let keepAlive = try seconds("keepalive_interval") { config.keepAliveInterval = keepAlive }
         if let lease = try seconds("generation_lease") {
             guard lease >= .seconds(1) else { throw ConfigError("generation_lease must be at least 1 second") }

@@ -127,6 +127,8 @@ public struct ParleyConfig: Sendable {
         public var limits = KnowledgeLimits()
         /// Documents ingested at once by this replica.
         public var ingestionWorkers = 2
+        /// Bytes of vector indexes this replica keeps loaded (``VectorIndexCache/Options/memoryCap``).
+        public var vectorMemory = 1 << 30
     }
 
     /// The response cache's backend and bounds.

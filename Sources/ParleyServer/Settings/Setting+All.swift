@@ -244,6 +244,11 @@ extension Setting {
                 default: .value("2"), help: "Documents this replica reads, chunks and embeds at once.") {
             "\($0.knowledge.ingestionWorkers)"
         },
+        Setting("knowledge_vector_memory", environment: "PARLEY_KNOWLEDGE_VECTOR_MEMORY", flag: "knowledge-vector-memory",
+                default: .value("1073741824"),
+                help: "Most bytes of knowledge bases' vector indexes this replica keeps in memory; the least recently searched go first and are loaded again from the database when next searched (the base being searched always stays). A million passages of 384 dimensions take 588 MB.") {
+            "\($0.knowledge.vectorMemory)"
+        },
     ]
 
     private static let operation: [Setting] = [
