@@ -260,7 +260,7 @@ extension Setting {
         },
         Setting("tasks_on_event_loops", environment: "PARLEY_TASKS_ON_EVENT_LOOPS", flag: "tasks-on-event-loops",
                 default: .value("false"),
-                help: "`true` runs Swift's tasks on the server's event loops instead of Swift's own thread pool: a request and its upstream call stay on one thread, which answers one client at a time faster (up to a fifth more `/v1` calls per second, far fewer context switches) and 64 at once 7–9 % slower (bench/RESULTS.md).") {
+                help: "`true` runs Swift's tasks on the server's event loops instead of Swift's own thread pool: a request and its upstream call stay on one thread, which answers one client at a time faster (up to a fifth more `/v1` calls per second, far fewer context switches) and 64 at once 7–9 % slower; chat turns take a tenth less CPU but the slowest first tokens come 14–24 ms later (bench/RESULTS.md).") {
             "\($0.tasksOnEventLoops)"
         },
         Setting("database_timeout", environment: "PARLEY_DATABASE_TIMEOUT", flag: "database-timeout", default: .value("5"),
