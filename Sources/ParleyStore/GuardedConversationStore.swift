@@ -33,11 +33,13 @@ public final class GuardedConversationStore: ConversationStore {
     /// False while the last health check failed.
     public var isAvailable: Bool { outage.withLock { $0 == nil } }
 
-    /// Pings the database every `interval` (each ping may take as long) until cancelled, switching
-    /// ``isAvailable`` as the answers change.
+    /// Pings the database every `interval` until cancelled, switching ``isAvailable`` as the answers change. A ping
+    /// may take as long as any call (`callTimeout`): a database slowed by load but answering within the deadline
+    /// its calls have is not an outage, and refusing every request because one ping took over a second would make
+    /// the load the cause of an outage.
     public func runHealthChecks(every interval: Duration = .seconds(1)) async {
         while !Task.isCancelled {
-            await checkHealth(timeout: interval)
+            await checkHealth(timeout: callTimeout)
             try? await Task.sleep(for: interval)
         }
     }

@@ -31,6 +31,23 @@ import Testing
         #expect(guarded.isAvailable)
         #expect(try await guarded.conversation(id: conversation.id, owner: .local).title == "x")
     }
+
+    @Test func aSlowDatabaseThatAnswersWithinTheCallDeadlineIsNoOutage() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-guard-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sqlite = try SQLiteConversationStore(path: directory + "/parley.db")
+        try await sqlite.migrate()
+        // Each ping takes 600 ms, more than the checks' interval and far less than the calls' deadline.
+        let slow = HangingPingStore(base: sqlite, hang: HangSwitch(), pause: .milliseconds(600))
+        let guarded = GuardedConversationStore(slow, callTimeout: .seconds(10), logger: Logger(label: "test"))
+        let checks = Task { await guarded.runHealthChecks(every: .milliseconds(100)) }
+        defer { checks.cancel() }
+        for _ in 0..<15 {
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(guarded.isAvailable, "a ping that answers within the call deadline is no outage")
+        }
+        _ = try await guarded.createConversation(NewConversation(title: "still served"), owner: .local)
+    }
 }
 
 final class HangSwitch: Sendable {
@@ -43,8 +60,11 @@ final class HangSwitch: Sendable {
 struct HangingPingStore: ConversationStore {
     let base: SQLiteConversationStore
     let hang: HangSwitch
+    /// How long every ping takes, hanging or not.
+    var pause: Duration = .zero
 
     func ping() async throws {
+        if pause > .zero { try? await Task.sleep(for: pause) }
         // Ignores cancellation, as a call stuck on a dead connection would (each pause in a task of its own,
         // so cancelling this one does not end the pauses).
         while hang.isOn { await Task { try? await Task.sleep(for: .milliseconds(10)) }.value }
