@@ -109,18 +109,10 @@ import Testing
         defer { workspace.remove() }
         let library = try Self.buildWatcher(in: workspace.directory)
         let report = workspace.directory + "/blocking.txt"
-        var options = MockLLMServer.Options()
-        options.port = 0
-        options.defaults = MockScript(tokens: 8, tokenDelayMs: 1)
-        let mock = try await MockLLMServer(options: options).start(logger: TestParley.quietLogger)
+        let mock = try await BinaryWorkspace.mock(tokens: 8, tokenDelayMs: 1)
         defer { Task { try? await mock.stop() } }
-        let log = workspace.directory + "/serve.log"
-        let server = try await ChildProcess.start(
-            workspace.binary, ["serve", "--port", "0", "--database", "sqlite://\(workspace.directory)/p.db",
-                               "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--title-model", "off",
-                               "--knowledge-embedding-model", "mock-1", "--password-hash-cost", "14",
-                               "--tasks-on-event-loops", "\(tasksOnEventLoops)"],
-            log: log,
+        let server = try await workspace.serve(
+            upstream: mock, ["--knowledge-embedding-model", "mock-1", "--tasks-on-event-loops", "\(tasksOnEventLoops)"],
             environment: ["PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": "sk-watch", "LD_PRELOAD": library,
                           "PARLEY_BLOCKING_REPORT": report])
         defer { if server.process.isRunning { server.stop(signal: SIGKILL) } }

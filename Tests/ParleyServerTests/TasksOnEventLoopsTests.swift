@@ -30,17 +30,11 @@ import Testing
     static func serveAndMeasure(_ extra: [String]) async throws -> (loops: Int, others: Int, log: String) {
         let workspace = try BinaryWorkspace("tasks-on-loops")
         defer { workspace.remove() }
-        var options = MockLLMServer.Options()
-        options.port = 0
-        options.defaults = MockScript(tokens: 5, tokenDelayMs: 0)
-        let mock = try await MockLLMServer(options: options).start(logger: TestParley.quietLogger)
+        let mock = try await BinaryWorkspace.mock(tokens: 5, tokenDelayMs: 0)
         defer { Task { try? await mock.stop() } }
         let log = workspace.directory + "/serve.log"
-        let server = try await ChildProcess.start(
-            workspace.binary, ["serve", "--port", "0", "--database", "sqlite://\(workspace.directory)/p.db",
-                               "--openai-base-url", "http://127.0.0.1:\(mock.port)/v1", "--title-model", "off",
-                               "--password-hash-cost", "14", "--log-level", "debug"] + extra,
-            log: log, environment: ["PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": "sk-loops"])
+        let server = try await workspace.serve(upstream: mock, ["--log-level", "debug"] + extra,
+                                               environment: ["PATH": "/usr/bin:/bin", "PARLEY_API_KEYS": "sk-loops"])
         defer { if server.process.isRunning { server.stop(signal: SIGKILL) } }
         let client = TestParley.Client(baseURL: "http://127.0.0.1:\(server.port)")
         defer { Task { try? await client.shutdown() } }
