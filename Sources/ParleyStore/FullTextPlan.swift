@@ -11,11 +11,9 @@
 /// When no word is selective, or the selective ones are in none of the bases searched, passages with all the common
 /// words are asked for, and passages with any of them only when none has all.
 ///
-/// No step ranks more than `rankedAtMost` passages: a step whose words may match more (common words in a large base,
-/// or several selective ones) ranks the newest `rankedAtMost` of its matches in the bases searched
-/// (``mayMatchMoreThan(_:_:)`` says which steps need that bound; for those the store first finds the oldest of the
-/// newest matches, without ranking, then ranks from it on). In a base of a million passages, a question of common
-/// words otherwise ranked tens of thousands.
+/// No step ranks more than `rankedAtMost` passages: each step walks its matches newest first, with the base and access
+/// filters joined, and ranks the first `rankedAtMost` that pass (all of them when there are fewer). In a base of a
+/// million passages, a question of common words otherwise ranked tens of thousands.
 public struct FullTextPlan: Sendable, Equatable {
     /// The number of passages from which a word no longer chooses candidates.
     public static let commonAt = 1_000
@@ -55,19 +53,6 @@ public struct FullTextPlan: Sendable, Equatable {
             steps = byCommon
         } else {
             steps = [common.isEmpty ? .anyOf(selective) : .anyOfScored(selective: selective, common: common)] + byCommon
-        }
-    }
-
-    /// Whether `step` may match more than `limit` passages: its words' counts bound its matches (a passage with any
-    /// of them is at most their sum, one with all of them at most the smallest), except a common word's, which was
-    /// counted only up to `commonAt`.
-    public func mayMatchMoreThan(_ limit: Int, _ step: Step) -> Bool {
-        func atMost(_ word: String) -> Int { let count = counts[word] ?? 0; return count >= commonAt ? .max : count }
-        func sum(_ words: [String]) -> Int { words.map(atMost).reduce(0) { $0 == .max || $1 == .max ? .max : $0 + $1 } }
-        switch step {
-        case .anyOf(let words): return sum(words) > limit
-        case .anyOfScored(let selective, _): return sum(selective) > limit
-        case .allOf(let words): return (words.map(atMost).min() ?? 0) > limit
         }
     }
 

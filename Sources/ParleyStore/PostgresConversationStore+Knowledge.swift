@@ -454,26 +454,19 @@ extension PostgresConversationStore: KnowledgeStore {
             WHERE c.search @@ q AND c.base_id = ANY($2::uuid[]) AND d.status = 'ready' AND \(Self.readable("$3"))
             """
         for step in plan.steps {
-            let query = FullTextPlan.tsquery(step)
-            var oldest: Int64 = 0
-            if plan.mayMatchMoreThan(FullTextPlan.rankedAtMost, step) {
-                // The newest matches, without ranking them.
-                let rows = try await perform {
-                    try await client.query(PostgresQuery(unsafeSQL: """
-                        SELECT count(*), coalesce(min(id), 0) FROM (SELECT c.id \(matching) ORDER BY c.id DESC LIMIT $4) s
-                        """, binds: Self.bindings(query, baseIDs, reader.rawValue, FullTextPlan.rankedAtMost)), logger: logger).collect()
-                }
-                guard let row = rows.first else { continue }
-                let (matches, first) = try row.decode((Int64, Int64).self)
-                guard matches > 0 else { continue }
-                oldest = first
-            }
+            // One query: the newest `rankedAtMost` matches that pass the filters are ranked (all of them when there
+            // are fewer), and only the best `limit` are read whole.
             let rows = try await perform {
                 try await client.query(PostgresQuery(unsafeSQL: """
-                    SELECT \(Self.passageColumns), ts_rank_cd(c.search, q) AS rank
-                    \(matching) AND c.id >= $4
-                    ORDER BY rank DESC, c.id LIMIT $5
-                    """, binds: Self.bindings(query, baseIDs, reader.rawValue, oldest, limit)), logger: logger).collect()
+                    SELECT \(Self.passageColumns), r.rank FROM (
+                        SELECT n.id, ts_rank_cd(c.search, q) AS rank
+                        FROM (SELECT c.id \(matching) ORDER BY c.id DESC LIMIT $4) n JOIN kb_chunks c ON c.id = n.id,
+                             to_tsquery('english', $1) q
+                        ORDER BY rank DESC, n.id LIMIT $5) r
+                    JOIN kb_chunks c ON c.id = r.id JOIN kb_documents d ON d.id = c.document_id
+                    ORDER BY r.rank DESC, c.id
+                    """, binds: Self.bindings(FullTextPlan.tsquery(step), baseIDs, reader.rawValue, FullTextPlan.rankedAtMost,
+                                              limit)), logger: logger).collect()
             }
             guard !rows.isEmpty else { continue }
             return try rows.map { row in

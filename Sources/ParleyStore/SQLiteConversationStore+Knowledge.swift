@@ -364,8 +364,8 @@ extension SQLiteConversationStore: KnowledgeStore {
         let access = StatementArguments(baseIDs.map(\.lowercased)) + [reader.rawValue, reader.rawValue]
         let bases = baseIDs.map { _ in "?" }.joined(separator: ", ")
         // The base filter and the access rule are in every query: a passage the reader may not see is never ranked.
-        // CROSS JOIN keeps the index first: with a bound on its rowid, SQLite would otherwise walk the passages by id
-        // and ask the index about each one (weighing the words again each time).
+        // CROSS JOIN keeps the index first, walking its matches newest first without a sort (SQLite would otherwise
+        // walk the passages by id and ask the index about each one).
         let matching = """
             FROM kb_chunks_fts CROSS JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
             JOIN kb_documents d ON d.id = c.document_id JOIN kb_bases b ON b.id = c.base_id
@@ -383,22 +383,18 @@ extension SQLiteConversationStore: KnowledgeStore {
             wordCounts.remember(counted.map { terms[$0] }, counted.map { counts[$0] })
             let plan = FullTextPlan(terms: terms, counts: counts)
             for step in plan.steps {
-                let query = FullTextPlan.fts5(step)
-                var oldest: Int64 = 0
-                if plan.mayMatchMoreThan(FullTextPlan.rankedAtMost, step) {
-                    // The newest matches, found in the index's order without ranking them.
-                    let newest = try Row.fetchOne(db.cachedStatement(sql: """
-                        SELECT count(*) AS matches, min(id) AS oldest
-                        FROM (SELECT c.id \(matching) ORDER BY kb_chunks_fts.rowid DESC LIMIT ?)
-                        """), arguments: [query] + access + [FullTextPlan.rankedAtMost])
-                    guard let newest, newest["matches"] as Int > 0 else { continue }
-                    oldest = newest["oldest"]
-                }
+                // One pass: the index walks its matches newest first, the filters are joined, and the newest
+                // `rankedAtMost` that pass are ranked (all of them when there are fewer); only the best `limit` are
+                // read whole (sorting the passages' text with their ids cost more than ranking them).
                 let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT \(Self.passageColumns), parley_bm25(kb_chunks_fts, ?, 1.0, 2.0) AS rank
-                    \(matching) AND kb_chunks_fts.rowid >= ?
-                    ORDER BY rank LIMIT ?
-                    """), arguments: [plan.rankingCounts(step), query] + access + [oldest, limit])
+                    SELECT \(Self.passageColumns), r.rank FROM (
+                        SELECT id, rank FROM (
+                            SELECT c.id, parley_bm25(kb_chunks_fts, ?, 1.0, 2.0) AS rank \(matching)
+                            ORDER BY kb_chunks_fts.rowid DESC LIMIT ?)
+                        ORDER BY rank, id LIMIT ?) r
+                    JOIN kb_chunks c ON c.id = r.id JOIN kb_documents d ON d.id = c.document_id
+                    ORDER BY r.rank, c.id
+                    """), arguments: [plan.rankingCounts(step), FullTextPlan.fts5(step)] + access + [FullTextPlan.rankedAtMost, limit])
                 guard !rows.isEmpty else { continue }
                 // bm25 is better when lower; scores are better when higher.
                 return try rows.map { RankedPassage(passage: try Self.passage(from: $0), score: -($0["rank"] as Double)) }

@@ -31,17 +31,6 @@ import Testing
         #expect(plan.rankingCounts(.anyOf(["7"])) == "12")
     }
 
-    @Test func aStepMayMatchMoreThanItsWordsWereCountedIn() {
-        let plan = FullTextPlan(terms: ["step", "part", "7", "gasket"], counts: [100, 250, 60, 41], commonAt: 100)
-        #expect(!plan.mayMatchMoreThan(101, plan.steps[0]), "chosen by 7 and gasket: at most 101 passages")
-        #expect(plan.mayMatchMoreThan(100, plan.steps[0]))
-        #expect(plan.mayMatchMoreThan(1_000_000, .allOf(["step", "part"])), "common words were counted only so far")
-        #expect(!plan.mayMatchMoreThan(41, .allOf(["step", "gasket"])), "all of the words: at most the rarest's count")
-        #expect(plan.mayMatchMoreThan(40, .allOf(["step", "gasket"])))
-        #expect(plan.mayMatchMoreThan(5, .anyOf(["7", "step"])) && !plan.mayMatchMoreThan(101, .anyOf(["7", "gasket"])))
-        #expect(!plan.mayMatchMoreThan(0, .anyOf(["unknown"])), "a word not counted was found nowhere")
-    }
-
     @Test func wordsFoundNowhereAreLeftOut() {
         #expect(FullTextPlan(terms: ["zyzzyva", "router"], counts: [0, 4]).steps == [.anyOf(["router"])])
         #expect(FullTextPlan(terms: ["zyzzyva"], counts: [0]).steps.isEmpty)
