@@ -23,6 +23,10 @@ public final class SQLiteConversationStore: ConversationStore {
         configuration.prepareDatabase { db in
             // WAL with NORMAL sync: durable across process crashes; a power loss may drop the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Reads map the file (up to SQLite's limit, 2 GB in Debian's build) instead of copying each page with a
+            // system call: a knowledge search over a large base reads a thousand scattered passages. The mapped pages
+            // are the page cache's, shared and reclaimable, not the process's own memory.
+            try db.execute(sql: "PRAGMA mmap_size = 2147418112")
             // Knowledge search ranks with it (``FullTextPlan/rankingCounts(_:)``).
             let registered = parley_register_bm25(db.sqliteConnection)
             guard registered == SQLITE_OK else {
