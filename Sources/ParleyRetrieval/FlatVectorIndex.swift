@@ -68,23 +68,16 @@ public struct FlatVectorIndex: VectorIndex {
     /// The live rows of `range` with the `k` highest similarities, in no order (from the 4-bit codes when `coarse`).
     private func bestRows(_ query: QuantizedVectors.Query, k: Int, in range: Range<Int>, coarse: Bool) -> [(score: Float, row: Int32)] {
         var best = ScoredHeap(capacity: k + 1)  // scores negated: the worst kept is on top
-        func keep(_ first: Int, _ dots: some Collection<Float>) {
-            for (offset, dot) in dots.enumerated() {
+        // Once `k` are kept, what a row must beat: most rows are turned away by this one comparison.
+        var floor = -Float.infinity
+        vectors.scan(query, rows: range, coarse: coarse) { first, similar in
+            for offset in 0..<similar.count where similar[offset] > floor {
                 let row = first + offset
                 guard rows.isLive(row) else { continue }
-                let score = dot * vectors.scale(query, row)
-                if best.count < k {
-                    best.push(-score, Int32(row))
-                } else if let worst = best.top, -worst.score < score {
-                    best.pop()
-                    best.push(-score, Int32(row))
-                }
+                if best.count == k { best.pop() }
+                best.push(-similar[offset], Int32(row))
+                if best.count == k { floor = -best.top!.score }
             }
-        }
-        if coarse {
-            vectors.coarseScan(query, rows: range) { first, similar in keep(first, similar) }
-        } else {
-            vectors.scan(query, rows: range) { first, dots in keep(first, dots.lazy.map(Float.init)) }
         }
         return best.items.map { (-$0.score, $0.row) }
     }

@@ -120,47 +120,40 @@ public struct QuantizedVectors: Sendable {
         parley_int8_dot(a, b, count)
     }
 
-    /// The similarities of `query` to the rows in `range`, passed to `body` a block at a time as (first row,
-    /// dot products): the scan an exact search makes, one call into the vector kernel per block of rows.
-    func scan(_ query: Query, rows range: Range<Int>, _ body: (Int, UnsafeBufferPointer<Int32>) -> Void) {
-        let block = 1024
-        let kernel = parley_int8_kernel_best()
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { dots in
-            query.codes.withUnsafeBufferPointer { q in
-                codes.withUnsafeBufferPointer { c in
-                    var first = range.lowerBound
-                    while first < range.upperBound {
-                        let count = min(block, range.upperBound - first)
-                        parley_int8_dots(kernel, q.baseAddress!, c.baseAddress! + first * stride, stride, stride, count,
-                                         dots.baseAddress!)
-                        body(first, UnsafeBufferPointer(rebasing: dots[..<count]))
-                        first += count
-                    }
-                }
-            }
-        }
-    }
-
-    /// The first pass of a large base's search: the approximate similarities of `query` to the rows in `range` from
-    /// their 4-bit codes, in the int8 codes' units (so ``scale(_:_:)`` still turns them into cosines), passed to
-    /// `body` a block at a time. Only when ``hasCoarseCodes``.
-    func coarseScan(_ query: Query, rows range: Range<Int>, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
-        precondition(hasCoarseCodes, "no 4-bit codes below \(coarseFrom) rows")
+    /// The cosine similarities of `query` to the rows in `range`, passed to `body` a block at a time as (first row,
+    /// similarities): the scan an exact search makes, one call into the vector kernel per block of rows. With
+    /// `coarse` (only when ``hasCoarseCodes``), from the 4-bit codes: the first pass of a large base's search.
+    func scan(_ query: Query, rows range: Range<Int>, coarse: Bool = false, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+        precondition(!coarse || hasCoarseCodes, "no 4-bit codes below \(coarseFrom) rows")
         let block = 1024, rowBytes = nibbleBlocks * 64
         let kernel = parley_int8_kernel_best()
-        let offset = 8 * query.sum
+        // 4-bit codes are stored plus 8, which adds 8·Σ query to each dot product; times `nibbleStep` they are in the
+        // int8 codes' units, so one scale per row serves both.
+        let offset = coarse ? 8 * query.sum : 0, step = coarse ? Self.nibbleStep : 1
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { dots in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: block) { similar in
                 query.codes.withUnsafeBufferPointer { q in
-                    nibbles.withUnsafeBufferPointer { n in
-                        var first = range.lowerBound
-                        while first < range.upperBound {
-                            let count = min(block, range.upperBound - first)
-                            parley_nibble_dots(kernel, q.baseAddress!, n.baseAddress! + first * rowBytes, nibbleBlocks, count,
-                                               dots.baseAddress!)
-                            for i in 0..<count { similar[i] = Float(dots[i] - offset) * Self.nibbleStep }
-                            body(first, UnsafeBufferPointer(rebasing: similar[..<count]))
-                            first += count
+                    codes.withUnsafeBufferPointer { c in
+                        nibbles.withUnsafeBufferPointer { n in
+                            scales.withUnsafeBufferPointer { scales in
+                                var first = range.lowerBound
+                                while first < range.upperBound {
+                                    let count = min(block, range.upperBound - first)
+                                    if coarse {
+                                        parley_nibble_dots(kernel, q.baseAddress!, n.baseAddress! + first * rowBytes, nibbleBlocks,
+                                                           count, dots.baseAddress!)
+                                    } else {
+                                        parley_int8_dots(kernel, q.baseAddress!, c.baseAddress! + first * stride, stride, stride,
+                                                         count, dots.baseAddress!)
+                                    }
+                                    // As ``similarity(_:_:)`` computes it, so both passes and the rescoring agree.
+                                    for i in 0..<count {
+                                        similar[i] = Float(dots[i] - offset) * step * (query.scale * scales[first + i])
+                                    }
+                                    body(first, UnsafeBufferPointer(rebasing: similar[..<count]))
+                                    first += count
+                                }
+                            }
                         }
                     }
                 }
