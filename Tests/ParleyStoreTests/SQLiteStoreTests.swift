@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import ParleyCore
 @testable import ParleyStore
 import Testing
@@ -88,6 +89,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         _ = try await store.createConversation(NewConversation(), owner: .local)
         #expect(FileManager.default.fileExists(atPath: store.path + "-wal"))
+    }
+
+    @Test func readsMapTheFile() async throws {
+        let (store, directory) = try await Self.freshStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let mapped = try await store.read { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") }
+        #expect(mapped == 2_147_418_112, "SQLite's largest map in Debian's build")
     }
 }
 
