@@ -19,6 +19,7 @@ enum KnowledgeStoreContract {
         ("search is scoped to readable bases inside the query", searchIsScopedInsideTheQuery),
         ("a question's common words rank the passages its rarer words choose", commonWordsOnlyRank),
         ("a query ranks at most the newest matches of the bases searched", rankingIsBounded),
+        ("passages that score alike come in the order they were stored", tiesComeInStoredOrder),
         ("a new embedding model replaces the vectors in one step, old ones answering until then", changingTheEmbeddingModel),
         ("a re-embedding fails, stops, is taken over, or changes at once", reembeddingEndsAndHandsOver),
         ("pinned documents are the owner's to pin, limited, and read whole by readers only", pinnedDocuments),
@@ -373,6 +374,15 @@ enum KnowledgeStoreContract {
         let both = try await store.searchPassages(terms: ["valve"], baseIDs: [pumps.id, valves.id], reader: alice, limit: 5)
         #expect(both.count == 5 && both.allSatisfy { $0.passage.text.hasPrefix("Valve body ") })
         #expect(try await store.searchPassages(terms: ["valve"], baseIDs: [pumps.id], reader: bob, limit: 5).isEmpty)
+    }
+
+    static func tiesComeInStoredOrder(_ store: Store) async throws {
+        let base = try await store.createKnowledgeBase(NewKnowledgeBase(name: "Pumps"), owner: alice, limits: limits)
+        _ = try await store.addDocument(document("same"), baseID: base.id, owner: alice, limits: limits)
+        try await ingest(store, Array(repeating: "The pump gasket fits.", count: 6))
+        let found = try await store.searchPassages(terms: ["gasket"], baseIDs: [base.id], reader: alice, limit: 4)
+        #expect(found.map(\.passage.ordinal) == [0, 1, 2, 3], "equal scores are broken by id, the same on every database")
+        #expect(Set(found.map(\.score)).count == 1)
     }
 
     static func changingTheEmbeddingModel(_ store: Store) async throws {
