@@ -125,37 +125,44 @@ public struct QuantizedVectors: Sendable {
     /// `coarse` (only when ``hasCoarseCodes``), from the 4-bit codes: the first pass of a large base's search.
     func scan(_ query: Query, rows range: Range<Int>, coarse: Bool = false, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
         precondition(!coarse || hasCoarseCodes, "no 4-bit codes below \(coarseFrom) rows")
-        let block = 1024, rowBytes = nibbleBlocks * 64
-        let kernel = parley_int8_kernel_best()
+        let block = 1024
         // 4-bit codes are stored plus 8, which adds 8·Σ query to each dot product; times `nibbleStep` they are in the
         // int8 codes' units, so one scale per row serves both.
         let offset = coarse ? 8 * query.sum : 0, step = coarse ? Self.nibbleStep : 1
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { dots in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: block) { similar in
-                query.codes.withUnsafeBufferPointer { q in
-                    codes.withUnsafeBufferPointer { c in
-                        nibbles.withUnsafeBufferPointer { n in
-                            scales.withUnsafeBufferPointer { scales in
-                                var first = range.lowerBound
-                                while first < range.upperBound {
-                                    let count = min(block, range.upperBound - first)
-                                    if coarse {
-                                        parley_nibble_dots(kernel, q.baseAddress!, n.baseAddress! + first * rowBytes, nibbleBlocks,
-                                                           count, dots.baseAddress!)
-                                    } else {
-                                        parley_int8_dots(kernel, q.baseAddress!, c.baseAddress! + first * stride, stride, stride,
-                                                         count, dots.baseAddress!)
-                                    }
-                                    // As ``similarity(_:_:)`` computes it, so both passes and the rescoring agree.
-                                    for i in 0..<count {
-                                        similar[i] = Float(dots[i] - offset) * step * (query.scale * scales[first + i])
-                                    }
-                                    body(first, UnsafeBufferPointer(rebasing: similar[..<count]))
-                                    first += count
-                                }
-                            }
+                scales.withUnsafeBufferPointer { scales in
+                    var first = range.lowerBound
+                    while first < range.upperBound {
+                        let count = min(block, range.upperBound - first)
+                        dotProducts(query, rows: first..<first + count, coarse: coarse, into: dots.baseAddress!)
+                        // As ``similarity(_:_:)`` computes it, so both passes and the rescoring agree.
+                        for i in 0..<count {
+                            similar[i] = Float(dots[i] - offset) * step * (query.scale * scales[first + i])
                         }
+                        body(first, UnsafeBufferPointer(rebasing: similar[..<count]))
+                        first += count
                     }
+                }
+            }
+        }
+    }
+
+    /// The vector kernel's dot products of `query` with the rows in `rows`, from their int8 codes or (`coarse`) their
+    /// 4-bit codes.
+    private func dotProducts(_ query: Query, rows: Range<Int>, coarse: Bool, into dots: UnsafeMutablePointer<Int32>) {
+        let kernel = parley_int8_kernel_best()
+        query.codes.withUnsafeBufferPointer { q in
+            if coarse {
+                let rowBytes = nibbleBlocks * 64
+                nibbles.withUnsafeBufferPointer { n in
+                    parley_nibble_dots(kernel, q.baseAddress!, n.baseAddress! + rows.lowerBound * rowBytes, nibbleBlocks,
+                                       rows.count, dots)
+                }
+            } else {
+                codes.withUnsafeBufferPointer { c in
+                    parley_int8_dots(kernel, q.baseAddress!, c.baseAddress! + rows.lowerBound * stride, stride, stride,
+                                     rows.count, dots)
                 }
             }
         }
