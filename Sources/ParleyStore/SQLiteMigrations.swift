@@ -342,6 +342,19 @@ enum SQLiteMigrations {
                 ALTER TABLE assistants ADD COLUMN retrieval TEXT;
                 """)
         }
+        migrator.registerMigration("026_title_index_on_change_only") { db in
+            // Each turn sets the title when it is still empty (`title = CASE … ELSE title END`), which fired the
+            // title index's trigger on every turn: an FTS5 delete and insert of the same title, the costliest part
+            // of starting a turn. The index is now rewritten only when the title changes.
+            try db.execute(sql: """
+                DROP TRIGGER conversations_fts_update;
+                CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations
+                WHEN new.title IS NOT old.title BEGIN
+                    INSERT INTO conversations_fts (conversations_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+                    INSERT INTO conversations_fts (rowid, title) VALUES (new.rowid, new.title);
+                END;
+                """)
+        }
         return migrator
     }
 }

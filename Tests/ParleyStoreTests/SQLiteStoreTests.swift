@@ -97,6 +97,36 @@ import Testing
         let mapped = try await store.read { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") }
         #expect(mapped == 2_147_418_112, "SQLite's largest map in Debian's build")
     }
+
+    /// Each turn sets the title only while it is empty; the title index is written only when the title changes
+    /// (it used to be deleted and inserted again on every turn, a new index segment each time).
+    @Test func turnsLeaveTheTitleIndexAloneUnlessTheTitleChanges() async throws {
+        let (store, directory) = try await Self.freshStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func indexRows() async throws -> Int {
+            try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM conversations_fts_data") ?? 0 }
+        }
+        let conversation = try await store.createConversation(NewConversation(), owner: .local)
+        let first = try await store.appendTurn(conversationID: conversation.id, owner: .local, userContent: "zebra crossing",
+                                               model: "m")
+        _ = try await store.finishMessage(id: first.assistant.id, MessageCompletion(content: "a", status: .complete))
+        let titled = try await indexRows()
+        for turn in 0..<3 {
+            let next = try await store.appendTurn(conversationID: conversation.id, owner: .local, userContent: "q\(turn)",
+                                                  model: "m")
+            _ = try await store.finishMessage(id: next.assistant.id, MessageCompletion(content: "a", status: .complete))
+            #expect(try await indexRows() == titled, "turn \(turn) rewrote the title index")
+        }
+        #expect(try await store.conversation(id: conversation.id, owner: .local).title == "zebra crossing")
+
+        var rename = ConversationPatch()
+        rename.title = "giraffe habitat"
+        _ = try await store.updateConversation(id: conversation.id, owner: .local, patch: rename)
+        let found = try await store.search(owner: .local, terms: SearchTerms("giraffe")!, limit: 10, offset: 0)
+        #expect(found.conversations.map(\.conversation.id) == [conversation.id])
+        let gone = try await store.search(owner: .local, terms: SearchTerms("zebra")!, limit: 10, offset: 0)
+        #expect(gone.conversations.isEmpty)
+    }
 }
 
 @Suite struct MillisecondTests {
