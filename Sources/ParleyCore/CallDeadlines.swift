@@ -38,7 +38,8 @@ public final class CallDeadlines: Sendable {
                     call.work.withLock { $0 }?.cancel()
                     call.finish(.failure(DeadlineExceeded(limit: limit)))
                 }
-                let work = Task {
+                // Started on this thread, up to the operation's first wait: the call's own task costs no hand-off.
+                let work = Task.immediate {
                     let result: Result<T, any Error>
                     do { result = .success(try await operation()) } catch { result = .failure(error) }
                     self.unregister(id)

@@ -83,9 +83,10 @@ public struct ChatService: Sendable {
                     + "(the vision_models setting names them) or remove the image")
             }
         }
-        // From here the turn is stored and must get a job: a client that goes away must not cancel it half-way.
+        // From here the turn is stored and must get a job: a client that goes away must not cancel it half-way. The
+        // task runs on this thread until it first waits (the write), so shielding it costs no hand-off.
         let service = self
-        return try await Task {
+        return try await Task.immediate {
             if let index = replacingFrom {
                 await service.hub.stopAll(conversationID: conversationID, fromIndex: index)
             }
@@ -142,7 +143,7 @@ public struct ChatService: Sendable {
     public func continueAnswer(owner: UserID, messageID: UUID) async throws -> GenerationJob {
         try hub.checkCapacity()
         let service = self
-        return try await Task {
+        return try await Task.immediate {
             var assistant = try await service.store.reopenAnswer(id: messageID, owner: owner, lease: service.hub.leaseDuration)
             var provider: any ChatProvider
             var upstreamModel: String

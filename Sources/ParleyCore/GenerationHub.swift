@@ -103,7 +103,8 @@ public final class GenerationHub: Sendable {
             }
         }
         if let refusal { throw refusal }
-        let task = Task { [self] in
+        // The job runs on this thread until it first waits (the upstream call): no hand-off before the request is sent.
+        let task = Task.immediate { [self] in
             await self.run(job, request: request, provider: provider)
         }
         job.attach(task: task)
@@ -318,7 +319,7 @@ public final class GenerationHub: Sendable {
         var delay = Duration.milliseconds(250)
         while true {
             do {
-                return try await Task { try await store.finishMessage(id: id, completion) }.value
+                return try await Task.immediate { try await store.finishMessage(id: id, completion) }.value
             } catch ParleyError.unavailable(let reason) {
                 guard ContinuousClock.now + delay < deadline, accepting.withLock({ $0 }) else {
                     throw ParleyError.unavailable(reason)

@@ -135,6 +135,8 @@ public final class GenerationJob: Sendable {
 
     func attach(task: Task<Void, Never>) {
         completion.withLock { $0 = task }
+        // The task ran up to its first wait before it could be attached: a stop asked for meanwhile still cancels it.
+        if stopReason != nil { task.cancel() }
     }
 
     /// Records the stop reason (the first one wins) and returns whether this call set it.

@@ -80,7 +80,8 @@ public final class UpstreamStream: Sendable {
 
     public init(reader: @escaping Reader) {
         let queue = self.queue
-        let task = Task {
+        // The reader runs on this thread until it first waits (the request sent upstream): no hand-off before it.
+        let task = Task.immediate {
             do {
                 try await reader { batch in await queue.push(batch) }
                 queue.finish()

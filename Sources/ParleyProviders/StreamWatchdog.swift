@@ -34,7 +34,7 @@ public final class StreamWatchdog: Sendable {
     /// Runs `operation`, failing it with a timeout error when a deadline passes first.
     public func run<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
+            group.addImmediateTask { try await operation() }
             group.addTask {
                 try await self.watch()
                 return nil
