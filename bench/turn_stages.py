@@ -44,7 +44,7 @@ def main(path):
             turn, stage, at = int(p[0]), int(p[1]), int(p[2])
             turns[turn].setdefault(stage, at)
     starts = sorted((stages[0], turn) for turn, stages in turns.items() if 0 in stages)
-    gap, split = max((starts[k + 1][0] - starts[k][0], k) for k in range(len(starts) - 1))
+    _, split = max((starts[k + 1][0] - starts[k][0], k) for k in range(len(starts) - 1))
     phases = {"saturated": starts[:split + 1], "paced": starts[split + 1:]}
     paced_start = starts[split + 1][0]
     for name, members in phases.items():
