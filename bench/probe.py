@@ -1,5 +1,6 @@
 """What bench/gate.py and bench/per_request.py share: starting `parley serve` (under valgrind or not), finding its
-port, and reading callgrind's dumps (instructions, and calls to the allocator)."""
+port, sending requests (chat turns too), and reading callgrind's dumps (instructions, and calls to the allocator)."""
+import json
 import os
 import re
 import signal
@@ -88,3 +89,39 @@ def stop(process):
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def call(connection, method, path, body=None, headers=None, expect=(200,)):
+    connection.request(method, path, body=body, headers=headers or {})
+    reply = connection.getresponse()
+    data = reply.read()
+    if reply.status not in expect:
+        raise SystemExit(f"{method} {path}: HTTP {reply.status} {data[:300]!r}")
+    return reply, data
+
+
+class Turns:
+    """A user with an API key, and chat turns in conversations of ten."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        account = json.dumps({"email": "bench@example.com", "password": "correct horse battery staple"})
+        reply, data = call(connection, "POST", "/api/v1/auth/setup", account, {"Content-Type": "application/json"},
+                           expect=(201,))
+        cookie = reply.getheader("Set-Cookie").split(";")[0]
+        csrf = json.loads(data)["csrf_token"]
+        _, data = call(connection, "POST", "/api/v1/account/keys", json.dumps({"name": "bench", "scopes": ["chat"]}),
+                       {"Content-Type": "application/json", "Cookie": cookie, "X-CSRF-Token": csrf}, expect=(201,))
+        self.headers = {"Authorization": "Bearer " + json.loads(data)["key"], "Content-Type": "application/json"}
+        self.conversation, self.turns = None, 0
+
+    def send(self):
+        if self.conversation is None or self.turns == 10:
+            _, data = call(self.connection, "POST", "/api/v1/conversations", json.dumps({"model": "mock-1"}),
+                           self.headers, expect=(201,))
+            self.conversation, self.turns = json.loads(data)["id"], 0
+        self.turns += 1
+        _, data = call(self.connection, "POST", f"/api/v1/conversations/{self.conversation}/messages",
+                       json.dumps({"content": "Hello, how are you?"}), self.headers)
+        if b"event: done" not in data:
+            raise SystemExit(f"the turn did not finish: {data[-300:]!r}")

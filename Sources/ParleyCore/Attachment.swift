@@ -122,34 +122,49 @@ public protocol AttachmentStore: Sendable {
 /// Model names matched against shell-style patterns (`*` any run of characters, case-insensitive): which models
 /// take images.
 public struct ModelNamePatterns: Sendable, Equatable {
-    public var patterns: [String]
+    public private(set) var patterns: [String]
+    /// The patterns' bytes, kept so that a chat turn's check makes no arrays.
+    private let compiled: [[UInt8]]
+
     public init(_ patterns: [String]) {
         self.patterns = patterns.map { $0.lowercased() }.filter { !$0.isEmpty }
+        compiled = self.patterns.map { Array($0.utf8) }
     }
+
+    public static func == (lhs: ModelNamePatterns, rhs: ModelNamePatterns) -> Bool { lhs.patterns == rhs.patterns }
 
     public func matches(_ name: String) -> Bool {
-        let lowered = Array(name.lowercased().utf8)
-        return patterns.contains { Self.glob(Array($0.utf8)[...], lowered[...]) }
+        // ASCII letters are lowered as they are compared; other letters (rare in a model's name) here.
+        var name = name.utf8.allSatisfy { $0 < 0x80 } ? name : name.lowercased()
+        return name.withUTF8 { text in
+            compiled.contains { pattern in pattern.withUnsafeBufferPointer { Self.glob($0, text) } }
+        }
     }
 
-    private static func glob(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>) -> Bool {
-        var pattern = pattern, text = text
-        var star: (pattern: ArraySlice<UInt8>, text: ArraySlice<UInt8>)?
-        while let character = text.first {
-            if let next = pattern.first, next == UInt8(ascii: "*") {
-                pattern = pattern.dropFirst()
-                star = (pattern, text)
-            } else if let next = pattern.first, next == character {
-                pattern = pattern.dropFirst()
-                text = text.dropFirst()
+    /// `*` matches any run of bytes; ASCII letters of `text` are compared as lowercase (the patterns are lowercase).
+    private static func glob(_ pattern: UnsafeBufferPointer<UInt8>, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var patternIndex = 0, textIndex = 0
+        var star: (pattern: Int, text: Int)?
+        while textIndex < text.count {
+            let character = lowercase(text[textIndex])
+            if patternIndex < pattern.count, pattern[patternIndex] == UInt8(ascii: "*") {
+                patternIndex += 1
+                star = (patternIndex, textIndex)
+            } else if patternIndex < pattern.count, pattern[patternIndex] == character {
+                patternIndex += 1
+                textIndex += 1
             } else if let saved = star {
-                pattern = saved.pattern
-                text = saved.text.dropFirst()
-                star = (saved.pattern, text)
+                patternIndex = saved.pattern
+                textIndex = saved.text + 1
+                star = (saved.pattern, textIndex)
             } else {
                 return false
             }
         }
-        return pattern.allSatisfy { $0 == UInt8(ascii: "*") }
+        return pattern[patternIndex...].allSatisfy { $0 == UInt8(ascii: "*") }
+    }
+
+    private static func lowercase(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 }

@@ -48,7 +48,7 @@ extension UUID {
 
     /// The lowercase textual form used in URLs, JSON and the database.
     public var lowercased: String {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        let hex: StaticString = "0123456789abcdef"
         return withUnsafeBytes(of: uuid) { bytes in
             String(unsafeUninitializedCapacity: 36) { buffer in
                 var position = 0
@@ -57,8 +57,8 @@ extension UUID {
                         buffer[position] = UInt8(ascii: "-")
                         position += 1
                     }
-                    buffer[position] = hex[Int(bytes[index] >> 4)]
-                    buffer[position + 1] = hex[Int(bytes[index] & 0x0F)]
+                    buffer[position] = hex.utf8Start[Int(bytes[index] >> 4)]
+                    buffer[position + 1] = hex.utf8Start[Int(bytes[index] & 0x0F)]
                     position += 2
                 }
                 return 36

@@ -1,99 +1,142 @@
-/// Minimal, fast JSON text helpers for hot paths (per-token events) where a JSONEncoder is too slow.
+/// Minimal, fast JSON text helpers for hot paths (per-token events, every message an event carries) where a
+/// JSONEncoder is too slow. They write UTF-8 bytes: appending to a `String` piece by piece costs far more per piece
+/// than appending to an array of bytes.
 public enum JSONText {
     /// `text` as a JSON string literal, quotes included. U+2028 and U+2029 are escaped too, so the text is
     /// also safe inside JavaScript.
     public static func quote(_ text: String) -> String {
-        needsEscaping(text) ? escaped(text) : "\"" + text + "\""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 2)
+        appendQuoted(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends `text` as a JSON string literal (as ``quote(_:)`` makes it) to `output`, with no string of its own
-    /// when nothing needs escaping: the per-token events are written this way.
-    public static func appendQuoted(_ text: String, to output: inout String) {
-        if needsEscaping(text) {
-            output += escaped(text)
-            return
-        }
-        output += "\""
-        output += text
-        output += "\""
-    }
-
-    private static func needsEscaping(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }
-        } ?? true
-    }
-
-    private static func escaped(_ text: String) -> String {
-        var utf8 = text.utf8
-        var output: [UInt8] = [0x22]
-        output.reserveCapacity(utf8.count + 16)
-        let hex = Array("0123456789abcdef".utf8)
-        var bytes = Array(utf8)
-        utf8 = "".utf8
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case 0x22: output += [0x5C, 0x22]
-            case 0x5C: output += [0x5C, 0x5C]
-            case 0x0A: output += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: output += [0x5C, UInt8(ascii: "r")]
-            case 0x09: output += [0x5C, UInt8(ascii: "t")]
-            case 0x00..<0x20:
-                output += [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
-                output += Array("\\u202".utf8) + [bytes[index + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9")]
-                index += 2
-            default:
-                output.append(byte)
+    /// Appends `text` as a JSON string literal (as ``quote(_:)`` makes it) to `output`: the runs that need no
+    /// escaping are copied whole.
+    public static func appendQuoted(_ text: String, to output: inout [UInt8]) {
+        output.append(Byte.quote)
+        var text = text
+        text.withUTF8 { bytes in
+            var runStart = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == Byte.quote || byte == Byte.backslash || byte == 0xE2 else {
+                    index += 1
+                    continue
+                }
+                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9; any other character starting with E2 is copied.
+                let separator = byte == 0xE2 && index + 2 < bytes.count && bytes[index + 1] == 0x80
+                    && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9)
+                if byte == 0xE2 && !separator {
+                    index += 1
+                    continue
+                }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                if separator {
+                    appendEscape(code: bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, to: &output)
+                    index += 3
+                } else {
+                    appendEscape(code: UInt32(byte), to: &output)
+                    index += 1
+                }
+                runStart = index
             }
-            index += 1
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
-        bytes.removeAll()
-        output.append(0x22)
-        return String(decoding: output, as: UTF8.self)
+        output.append(Byte.quote)
+    }
+
+    /// Appends `value` in decimal.
+    public static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for UInt64.max's 20 digits, written backwards
+        let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
+            var count = 0
+            repeat {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            return count
+        }
+        withUnsafeBytes(of: &digits) { output.append(contentsOf: $0[(24 - count)...]) }
+    }
+
+    /// The escape for one byte (`\n`, `\"`, `\u001f`) or one of the line separators (U+2028, U+2029).
+    private static func appendEscape(code: UInt32, to output: inout [UInt8]) {
+        output.append(Byte.backslash)
+        switch code {
+        case UInt32(Byte.quote): output.append(Byte.quote)
+        case UInt32(Byte.backslash): output.append(Byte.backslash)
+        case 0x0A: output.append(UInt8(ascii: "n"))
+        case 0x0D: output.append(UInt8(ascii: "r"))
+        case 0x09: output.append(UInt8(ascii: "t"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            output.append(UInt8(ascii: "u"))
+            for shift in stride(from: 12, through: 0, by: -4) {
+                output.append(hex.utf8Start[Int((code >> UInt32(shift)) & 0xF)])
+            }
+        }
+    }
+
+    private enum Byte {
+        static let quote = UInt8(ascii: "\"")
+        static let backslash = UInt8(ascii: "\\")
     }
 }
 
 /// Builds one JSON object as text, leaving out absent optional fields.
 public struct JSONObjectText {
-    public init() {}
+    private var bytes: [UInt8]
 
-    public private(set) var text = "{"
-    private var empty = true
+    public init() {
+        bytes = []
+        bytes.reserveCapacity(256)
+        bytes.append(UInt8(ascii: "{"))
+    }
 
     private mutating func key(_ name: StaticString) {
-        if !empty { text += "," }
-        empty = false
-        text += "\""
-        text += name.description
-        text += "\":"
+        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
     public mutating func field(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         key(name)
-        text += JSONText.quote(value)
+        JSONText.appendQuoted(value, to: &bytes)
     }
 
     public mutating func field(_ name: StaticString, _ value: Int?) {
         guard let value else { return }
         key(name)
-        text += String(value)
+        JSONText.appendDecimal(value, to: &bytes)
     }
 
     public mutating func field(_ name: StaticString, _ value: Bool) {
         key(name)
-        text += value ? "true" : "false"
+        let literal: StaticString = value ? "true" : "false"
+        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     /// A value that is already JSON text.
     public mutating func field(_ name: StaticString, json: String?) {
-        guard let json else { return }
+        guard var json else { return }
         key(name)
-        text += json
+        json.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    public var closed: String { text + "}" }
+    /// The object, closed.
+    public var closed: String {
+        String(unsafeUninitializedCapacity: bytes.count + 1) { buffer in
+            _ = buffer.initialize(from: bytes)
+            buffer[bytes.count] = UInt8(ascii: "}")
+            return bytes.count + 1
+        }
+    }
 }

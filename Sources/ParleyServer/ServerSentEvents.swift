@@ -78,34 +78,43 @@ enum ServerSentEvents {
                 default: break
                 }
             }
-            // One string per event, the text appended to it as it is quoted; room for a token's event from the start.
-            var frame = ""
+            // One array of bytes per event, the text copied into it as it is quoted; room for a token's event.
+            var frame: [UInt8] = []
             frame.reserveCapacity(256)
-            frame += "id: "
-            frame += String(event.id)
-            frame += "\nevent: "
-            frame += event.name
-            frame += "\ndata: "
+            Self.append(literal: "id: ", to: &frame)
+            JSONText.appendDecimal(event.id, to: &frame)
+            Self.append(literal: "\nevent: ", to: &frame)
+            Self.append(event.name, to: &frame)
+            Self.append(literal: "\ndata: ", to: &frame)
             let render = forVisitor ? API.visitorMessageJSON : API.messageJSON
             switch event.payload {
             case .message(let message), .done(let message):
-                frame += render(message)
+                Self.append(render(message), to: &frame)
             case .delta(let messageID, let content), .reasoning(let messageID, let content):
-                frame += "{\"message_id\":\""
-                frame += messageID
-                frame += "\",\"content\":"
+                Self.append(literal: "{\"message_id\":\"", to: &frame)
+                Self.append(messageID, to: &frame)
+                Self.append(literal: "\",\"content\":", to: &frame)
                 JSONText.appendQuoted(content, to: &frame)
-                frame += "}"
+                frame.append(UInt8(ascii: "}"))
             case .usage(let messageID, let usage):
-                frame += "{\"message_id\":\"\(messageID)\",\"prompt_tokens\":\(usage.promptTokens),"
-                    + "\"completion_tokens\":\(usage.completionTokens),\"total_tokens\":\(usage.totalTokens)}"
+                Self.append("{\"message_id\":\"\(messageID)\",\"prompt_tokens\":\(usage.promptTokens),"
+                    + "\"completion_tokens\":\(usage.completionTokens),\"total_tokens\":\(usage.totalTokens)}", to: &frame)
             case .error(let kind, let text, let message):
                 let shown = forVisitor ? API.visitorErrorText : text
-                frame += "{\"error\":{\"type\":\(JSONText.quote(kind)),\"message\":\(JSONText.quote(shown))},"
-                    + "\"message\":\(render(message))}"
+                Self.append("{\"error\":{\"type\":\(JSONText.quote(kind)),\"message\":\(JSONText.quote(shown))},"
+                    + "\"message\":\(render(message))}", to: &frame)
             }
-            frame += "\n\n"
-            buffer.writeString(frame)
+            Self.append(literal: "\n\n", to: &frame)
+            buffer.writeBytes(frame)
+        }
+
+        private static func append(literal text: StaticString, to frame: inout [UInt8]) {
+            text.withUTF8Buffer { frame.append(contentsOf: $0) }
+        }
+
+        private static func append(_ text: String, to frame: inout [UInt8]) {
+            var text = text
+            text.withUTF8 { frame.append(contentsOf: $0) }
         }
     }
 }

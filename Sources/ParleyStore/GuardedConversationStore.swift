@@ -88,13 +88,14 @@ public final class GuardedConversationStore: ConversationStore {
         }
         let started = ContinuousClock.now
         var outcome = "ok"
-        let span = Traces.start(Self.name(operation), kind: .client, childOnly: true)
+        let name = Self.name(operation)
+        let span = Traces.start(name, kind: .client, childOnly: true)
         span?.attributes["db.system.name"] = system
-        span?.attributes["db.operation.name"] = Self.name(operation)
+        span?.attributes["db.operation.name"] = name
         Self.callsInFlight.increment()
         defer {
             Self.callsInFlight.decrement()
-            Self.callDurations(Self.name(operation), outcome).recordSince(started)
+            Self.callDurations(name, outcome).recordSince(started)
             span?.end()
         }
         do {
@@ -108,8 +109,9 @@ public final class GuardedConversationStore: ConversationStore {
 
     /// A store method's name without its arguments (`messages`, `finishGeneration`).
     private static func name(_ operation: StaticString) -> String {
-        let name = "\(operation)"
-        return String(name.prefix { $0 != "(" })
+        operation.withUTF8Buffer { bytes in
+            String(decoding: bytes.prefix { $0 != UInt8(ascii: "(") }, as: UTF8.self)
+        }
     }
 
     /// The database's name in OpenTelemetry's `db.system.name`.

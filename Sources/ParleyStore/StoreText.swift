@@ -26,16 +26,38 @@ enum StoreText {
         return own.isEmpty ? title(from: attachments.first?.name ?? "") : own
     }
 
+    /// The first line of `content` with text (Markdown's heading, quote and bullet marks taken off; a code fence's
+    /// line skipped), or all of it trimmed when no line qualifies; at most 80 characters. Lines are looked at only
+    /// until one qualifies, so a long message costs no more than a short one.
     static func title(from content: String) -> String {
-        let lines = content.split(whereSeparator: \.isNewline).map { line in
-            var text = line.trimmingCharacters(in: .whitespaces)[...]
-            while let marker = text.first, "#>".contains(marker) { text = text.dropFirst().drop { $0 == " " } }
-            if let bullet = text.first, "-*+".contains(bullet), text.dropFirst().first == " " { text = text.dropFirst(2) }
-            return text.trimmingCharacters(in: .whitespaces)
+        var rest = content[...]
+        while !rest.isEmpty {
+            let end = rest.firstIndex(where: \.isNewline) ?? rest.endIndex
+            let line = titleLine(rest[..<end])
+            if !line.isEmpty && !line.hasPrefix("```") && !line.hasPrefix("~~~") { return shortened(line) }
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
         }
-        let first = lines.first { !$0.isEmpty && !$0.hasPrefix("```") && !$0.hasPrefix("~~~") }
-            ?? content.trimmingCharacters(in: .whitespacesAndNewlines)
-        return first.count > 80 ? String(first.prefix(79)) + "…" : first
+        return shortened(trimmed(content[...]))
+    }
+
+    private static func titleLine(_ line: Substring) -> Substring {
+        var text = trimmed(line)
+        while let marker = text.first, marker == "#" || marker == ">" { text = text.dropFirst().drop { $0 == " " } }
+        if let bullet = text.first, bullet == "-" || bullet == "*" || bullet == "+", text.dropFirst().first == " " {
+            text = text.dropFirst(2)
+        }
+        return trimmed(text)
+    }
+
+    /// `text` without the white space at either end (spaces, tabs and, in a whole message, line breaks).
+    private static func trimmed(_ text: Substring) -> Substring {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }) else { return text[text.endIndex...] }
+        let last = text.lastIndex { !$0.isWhitespace }!
+        return text[first...last]
+    }
+
+    private static func shortened(_ text: Substring) -> String {
+        text.count > 80 ? String(text.prefix(79)) + "…" : String(text)
     }
 
     /// The condition on `messages` that ``ConversationStore/reopenAnswer(id:owner:lease:)`` reopens under: the

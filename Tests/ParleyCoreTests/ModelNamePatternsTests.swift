@@ -8,6 +8,7 @@ import Testing
         ("o1", "o1", true), ("o1", "o1-mini", false), ("qwen*vl*", "qwen2.5vl:7b", true), ("qwen*vl*", "qwen2.5:7b", false),
         ("*vision*", "llama3.2-vision:11b", true), ("*-vl*", "Qwen2-VL-7B-Instruct", true), ("a*b*c", "abxbc", true),
         ("a*b*c", "abxbd", false), ("*", "anything", true), ("claude-3*", "claude-2.1", false), ("x?", "xy", false),
+        ("ÄRGER*", "ärger-7b", true), ("ärger*", "ÄRGER-7B", true), ("*b", "", false), ("**", "", true),
     ])
     func patterns(_ pattern: String, _ name: String, _ expected: Bool) {
         #expect(ModelNamePatterns([pattern]).matches(name) == expected, "\(pattern) ~ \(name)")
