@@ -48,7 +48,7 @@ extension SQLiteConversationStore {
               AND (content != '' OR attachments IS NOT NULL) AND status != 'streaming'
             ORDER BY idx DESC LIMIT ?
             """)
-        return try Row.fetchAll(statement, arguments: [conversationID.lowercased, before, limit]).map { row in
+        return try all(statement, arguments: [conversationID.lowercased, before, limit]) { row in
             let roleText: String = row[0]
             return (row[2], ChatMessage(role: Role(rawValue: roleText) ?? .user, content: row[1],
                                         attachments: AttachmentReference.references(column: row[3])))
@@ -94,16 +94,19 @@ extension SQLiteConversationStore {
         let title = StoreText.title(from: userContent, attachments: attachments)
         let attachmentsColumn = AttachmentReference.column(attachments)
         let turn = try await write { db -> Turn? in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            guard let row = try Self.first(db.cachedStatement(sql: """
                 UPDATE conversations
                 SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
                     title = CASE WHEN title = '' THEN ? ELSE title END
                 WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters, retrieval
-                """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue])
+                """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue], { row in
+                    (lastIndex: row[0] as Int, model: row[1] as String?, systemPrompt: row[2] as String?,
+                     knowledgeBases: row[3] as String?, parameters: row[4] as String?, retrieval: row[5] as String?)
+                })
             else { return nil }
-            let lastIndex: Int = row[0]
-            let conversationModel: String? = row[1]
-            let parameters: String? = row[4]
+            let lastIndex = row.lastIndex
+            let conversationModel = row.model
+            let parameters = row.parameters
             // The user message follows the active branch's newest message, or, replacing one, takes its place.
             var parent: String?
             if let replacingFrom {
@@ -149,9 +152,9 @@ extension SQLiteConversationStore {
                     message.role == .assistant ? parameters : nil, message.role == .user ? attachmentsColumn : nil,
                 ])
             }
-            return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row[2],
-                        history: history, knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row[3]),
-                        parameters: ChatParameters(column: parameters), retrieval: RetrievalSettings(column: row[5]))
+            return Turn(user: user.roundedToMillis, assistant: assistant.roundedToMillis, systemPrompt: row.systemPrompt,
+                        history: history, knowledgeBaseIDs: Conversation.knowledgeBaseIDs(column: row.knowledgeBases ?? ""),
+                        parameters: ChatParameters(column: parameters), retrieval: RetrievalSettings(column: row.retrieval))
         }
         guard let turn else { throw ParleyError.notFound("no conversation with id \(conversationID.lowercased)") }
         searchIndexer.markStale(store: self)
@@ -195,7 +198,7 @@ extension SQLiteConversationStore {
     public func finishMessage(id: UUID, _ completion: MessageCompletion) async throws -> Message {
         let now = Date().millis
         let row = try await write { db in
-            try Row.fetchOne(db.cachedStatement(sql: """
+            try Self.first(db.cachedStatement(sql: """
                 UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,
                     ttft_ms = ?, latency_ms = ?, updated_at = ?, lease_expires_at = NULL, cache = ?,
                     reasoning = ?, reasoning_ms = ?, finish_reason = ?
@@ -205,8 +208,8 @@ extension SQLiteConversationStore {
                 """), arguments: [completion.content, completion.status.rawValue, completion.errorMessage,
                                  completion.promptTokens, completion.completionTokens,
                                  completion.timeToFirstTokenMs, completion.latencyMs, now, completion.cache,
-                                 completion.reasoning, completion.reasoningMs, completion.finishReason, id.lowercased])
-                .map(Self.message(from:))
+                                 completion.reasoning, completion.reasoningMs, completion.finishReason, id.lowercased],
+                           Self.message(from:))
         }
         guard let row else { throw ParleyError.notFound("no message with id \(id.lowercased)") }
         searchIndexer.markStale(store: self)

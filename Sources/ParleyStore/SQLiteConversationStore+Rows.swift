@@ -4,6 +4,23 @@ import ParleyCore
 
 /// Reading rows back into domain values.
 extension SQLiteConversationStore {
+    /// The first row of `statement`, decoded while SQLite still holds it: GRDB then reads each column straight from
+    /// the statement, where a fetched `Row` is copied first and each of its values decoded through generic code.
+    /// `decode` must not keep the row.
+    static func first<T>(_ statement: Statement, arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> T? {
+        // The row is the cursor's view of the statement, good only while the cursor lives (its end resets the statement).
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        return try withExtendedLifetime(rows) { try rows.next().map(decode) }
+    }
+
+    /// Every row of `statement`, each decoded as ``first(_:arguments:_:)`` decodes one.
+    static func all<T>(_ statement: Statement, arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> [T] {
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var decoded: [T] = []
+        while let row = try rows.next() { decoded.append(try decode(row)) }
+        return decoded
+    }
+
     static func owns(_ db: Database, conversationID: UUID, owner: UserID) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT 1 FROM conversations WHERE id = ? AND owner_id = ?",
                           arguments: [conversationID.lowercased, owner.rawValue]) != nil
