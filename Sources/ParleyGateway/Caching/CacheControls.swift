@@ -32,6 +32,7 @@ public struct CacheControls: Sendable, Equatable {
             throw InvalidGatewayRequest("'cache' must be an object like {\"no-cache\": true, \"ttl\": 600}", param: "cache")
         }
         try scanner.readObject { scanner, key in
+            let key = key.string
             switch key.replacingOccurrences(of: "_", with: "-") {
             case "no-cache": noCache = try Self.flag(&scanner, key)
             case "no-store": noStore = try Self.flag(&scanner, key)

@@ -37,18 +37,18 @@ enum CanonicalJSON {
         guard depth < 64 else { throw TooDeep() }
         switch scanner.peekValue() {
         case UInt8(ascii: "{"):
-            var members: [(key: String, value: [UInt8])] = []
+            var members: [(key: JSONKey, value: [UInt8])] = []
             try scanner.readObject { scanner, key in
-                if depth == 0, omitting.contains(key) { return try scanner.skipValue() }
+                if depth == 0, omitting.contains(key.string) { return try scanner.skipValue() }
                 var value: [UInt8] = []
                 try write(&scanner, into: &value, omitting: omitting, depth: depth + 1)
                 members.append((key, value))
             }
-            members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            members.sort { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }
             out.append(UInt8(ascii: "{"))
             for (index, member) in members.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: JSONText.quote(member.key).utf8)
+                JSONText.appendQuoted(member.key.string, to: &out)
                 out.append(UInt8(ascii: ":"))
                 out.append(contentsOf: member.value)
             }

@@ -28,9 +28,9 @@ package struct JSONScanner {
     }
 
     /// Reads an object, calling `field` with each key; `field` must consume the value.
-    package mutating func readObject(_ field: (inout JSONScanner, String) throws -> Void) throws {
+    package mutating func readObject(_ field: (inout JSONScanner, JSONKey) throws -> Void) throws {
         try readMembers { scanner in
-            let key = try scanner.readString()
+            let key = JSONKey(bytes: try scanner.readStringBytes())
             try scanner.expect(UInt8(ascii: ":"))
             try field(&scanner, key)
         }
@@ -150,6 +150,11 @@ package struct JSONScanner {
     }
 
     package mutating func readString() throws -> String {
+        String(decoding: try readStringBytes(), as: UTF8.self)
+    }
+
+    /// The next value's bytes if it is a string, its escapes decoded: a slice of the input when it has none.
+    private mutating func readStringBytes() throws -> ArraySlice<UInt8> {
         skipWhitespace()
         try expect(UInt8(ascii: "\""))
         let start = position
@@ -157,9 +162,8 @@ package struct JSONScanner {
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: bytes[start..<position], as: UTF8.self)
                 position += 1
-                return text
+                return bytes[start..<(position - 1)]
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw Malformed() }
@@ -170,7 +174,7 @@ package struct JSONScanner {
             guard let byte = take() else { throw Malformed() }
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: scalars, as: UTF8.self)
+                return scalars[...]
             case UInt8(ascii: "\\"):
                 guard let escaped = take() else { throw Malformed() }
                 switch escaped {
@@ -342,4 +346,26 @@ package struct JSONScanner {
         defer { position += 1 }
         return bytes[position]
     }
+}
+
+/// An object's key as ``JSONScanner`` read it (escapes decoded): compared with literals (`case "model":`,
+/// `key == "usage"`) without making a string of it; ``string`` makes one where it is kept or shown.
+package struct JSONKey: Hashable, Sendable, CustomStringConvertible {
+    package let bytes: ArraySlice<UInt8>
+
+    package var string: String { String(decoding: bytes, as: UTF8.self) }
+    package var description: String { string }
+
+    package static func == (key: JSONKey, literal: StaticString) -> Bool {
+        guard key.bytes.count == literal.utf8CodeUnitCount else { return false }
+        return key.bytes.withUnsafeBufferPointer { bytes in
+            for index in 0..<bytes.count where bytes[index] != literal.utf8Start[index] { return false }
+            return true
+        }
+    }
+
+    package static func != (key: JSONKey, literal: StaticString) -> Bool { !(key == literal) }
+
+    /// What lets a `switch` over a key take string literals as its cases.
+    package static func ~= (literal: StaticString, key: JSONKey) -> Bool { key == literal }
 }

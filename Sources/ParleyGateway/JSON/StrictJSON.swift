@@ -35,10 +35,10 @@ public enum StrictJSON {
     private static func checkValue(_ scanner: inout JSONScanner) throws {
         switch scanner.peekValue() {
         case UInt8(ascii: "{"):
-            var keys = Set<String>()
+            var keys = Set<JSONKey>()
             try scanner.readObject { scanner, key in
                 guard keys.insert(key).inserted else {
-                    throw Invalid(reason: "the request body names '\(key.prefix(64))' twice in one object")
+                    throw Invalid(reason: "the request body names '\(key.string.prefix(64))' twice in one object")
                 }
                 try checkValue(&scanner)
             }

@@ -22,11 +22,11 @@ struct ModelNamedBody: Sendable {
     private let omittedRanges: [Range<Int>]
 
     /// Keys Parley acts on and upstreams must not see.
-    static let parleyOnlyKeys: Set<String> = ["cache"]
+    static let parleyOnlyKeys: [StaticString] = ["cache"]
 
     /// Reads the object, taking `model` itself and handing every other key to `field`, which must consume
     /// its value. Malformed JSON and a missing or empty model are invalid requests.
-    init(parsing bytes: [UInt8], field: (inout JSONScanner, String) throws -> Void) throws(InvalidGatewayRequest) {
+    init(parsing bytes: [UInt8], field: (inout JSONScanner, JSONKey) throws -> Void) throws(InvalidGatewayRequest) {
         var model: String?
         var modelRange = 0..<0
         var omitted: [Range<Int>] = []
@@ -48,7 +48,7 @@ struct ModelNamedBody: Sendable {
                     previousEnd = scanner.offset
                     first = false
                 }
-                if Self.parleyOnlyKeys.contains(key) {
+                if Self.parleyOnlyKeys.contains(where: { key == $0 }) {
                     try field(&scanner, key)
                     omitted.append(previousEnd..<scanner.offset)
                     if first { omitted[omitted.count - 1] = previousEnd..<scanner.offsetPastComma() }
@@ -261,25 +261,27 @@ public struct ChatCompletionBody: Sendable {
         guard index > 0 else { throw InvalidGatewayRequest("'messages' must not be empty", param: "messages") }
     }
 
-    private static func read<T>(_ scanner: inout JSONScanner, _ name: String,
+    private static func read<T>(_ scanner: inout JSONScanner, _ key: some CustomStringConvertible,
                                 _ body: (inout JSONScanner) throws -> T?) throws -> T? {
         do {
             return try body(&scanner)
         } catch is JSONScanner.Malformed {
+            let name = key.description
             throw InvalidGatewayRequest("'\(name)' must be a boolean", param: name)
         }
     }
 
-    private static func number(_ scanner: inout JSONScanner, _ name: String, in range: ClosedRange<Double>,
+    private static func number(_ scanner: inout JSONScanner, _ key: JSONKey, in range: ClosedRange<Double>,
                                whole: Bool = false) throws -> Double? {
         let value: Double?
         do {
             value = try scanner.readOptionalNumber()
         } catch {
-            throw InvalidGatewayRequest("'\(name)' must be a number", param: name)
+            throw InvalidGatewayRequest("'\(key)' must be a number", param: key.string)
         }
         guard let value else { return nil }
         guard range.contains(value), !whole || value == value.rounded() else {
+            let name = key.string
             let kind = whole ? "a whole number" : "a number"
             throw InvalidGatewayRequest("'\(name)' must be \(kind) from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound)), got \(Self.format(value))",
                                         param: name)
