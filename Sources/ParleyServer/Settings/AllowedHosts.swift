@@ -36,25 +36,73 @@ public struct AllowedHosts: Sendable, Equatable {
         return text
     }
 
-    /// The host of `name:port` or `[v6]:port`, normalised.
+    /// The host of `name:port` or `[v6]:port`, normalised. Read as bytes: it runs for every request.
     static func host(ofAuthority authority: String) -> String {
-        let text = authority.trimmingSpaces
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return "" }
-            return normalise(text[text.index(after: text.startIndex)..<close])
+        var authority = authority
+        return authority.withUTF8 { bytes in
+            var start = 0, end = bytes.count
+            while start < end, bytes[start] == Byte.space || bytes[start] == Byte.tab { start += 1 }
+            while end > start, bytes[end - 1] == Byte.space || bytes[end - 1] == Byte.tab { end -= 1 }
+            if start < end, bytes[start] == UInt8(ascii: "[") {
+                guard let close = (start..<end).first(where: { bytes[$0] == UInt8(ascii: "]") }) else { return "" }
+                return normalise(UnsafeBufferPointer(rebasing: bytes[(start + 1)..<close]))
+            }
+            let colon = (start..<end).first { bytes[$0] == UInt8(ascii: ":") } ?? end
+            return normalise(UnsafeBufferPointer(rebasing: bytes[start..<colon]))
         }
-        return normalise(text.prefix { $0 != ":" })
     }
 
-    /// A dotted IPv4 address or an IPv6 address (as written inside brackets).
+    /// ``normalise(_:)`` of UTF-8 bytes, without making a string on the way for a plain ASCII name.
+    private static func normalise(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return normalise(String(decoding: bytes, as: UTF8.self)) }
+        var start = 0, end = bytes.count
+        while start < end, bytes[start] == Byte.space || bytes[start] == Byte.tab { start += 1 }
+        while end > start, bytes[end - 1] == Byte.space || bytes[end - 1] == Byte.tab { end -= 1 }
+        if end - start >= 2, bytes[start] == UInt8(ascii: "["), bytes[end - 1] == UInt8(ascii: "]") {
+            start += 1
+            end -= 1
+        }
+        while end > start, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        return String(unsafeUninitializedCapacity: end - start) { output in
+            for index in start..<end {
+                let byte = bytes[index]
+                output[index - start] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+            }
+            return end - start
+        }
+    }
+
+    /// A dotted IPv4 address (each part up to three digits, at most 255) or an IPv6 address (as written inside
+    /// brackets: hex digits, colons and dots).
     static func isIPAddress(_ host: String) -> Bool {
-        if host.contains(":") {
-            return host.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+        let bytes = host.utf8
+        if bytes.contains(UInt8(ascii: ":")) {
+            return bytes.allSatisfy { byte in
+                Byte.isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
+                    || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")
+            }
         }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
-                && (Int(part) ?? 256) <= 255
+        var dots = 0, digits = 0, value = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0 else { return false }
+                dots += 1
+                digits = 0
+                value = 0
+            } else if Byte.isDigit(byte) {
+                digits += 1
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                guard digits <= 3, value <= 255 else { return false }
+            } else {
+                return false
+            }
         }
+        return dots == 3 && digits > 0
+    }
+
+    private enum Byte {
+        static let space = UInt8(ascii: " ")
+        static let tab = UInt8(ascii: "\t")
+        static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
     }
 }
