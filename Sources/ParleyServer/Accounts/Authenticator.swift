@@ -39,13 +39,19 @@ struct Authenticator: Sendable {
     }
 
     static func presented(_ request: Request) -> Presented {
-        if let header = request.headers[.authorization] {
+        if var header = request.headers[.authorization] {
             // The scheme's name in any case, compared byte by byte (no lowercased copy of the header).
-            let scheme = header.utf8.prefix(7)
-            guard header.utf8.count > 7,
-                  scheme.elementsEqual("bearer ".utf8, by: { (65...90).contains($0) ? $0 + 32 == $1 : $0 == $1 })
-            else { return .bearer("") }
-            return .bearer(String(header.dropFirst(7).trimmingSpaces))
+            return header.withUTF8 { bytes in
+                let scheme: StaticString = "bearer "
+                guard bytes.count > 7, (0..<7).allSatisfy({ index in
+                    let byte = bytes[index]
+                    return ((65...90).contains(byte) ? byte + 32 : byte) == scheme.utf8Start[index]
+                }) else { return .bearer("") }
+                var start = 7, end = bytes.count
+                while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
+                while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+                return .bearer(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+            }
         }
         if let token = SessionCookie.token(in: request.headers) { return .cookie(token) }
         return .none
