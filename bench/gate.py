@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The performance gate: instructions per request, counted by valgrind's callgrind (repeatable on a noisy machine,
-where times are not), for a few request paths of a release `parley serve`, compared with the committed baseline
-bench/gate-baseline.json. Fails when a path costs more than the baseline by more than the tolerance (the noise
-measured between runs, plus a margin); prints the table either way. Also reports what `/metrics` costs (the same
-path with the metrics on and off) and what OpenTelemetry tracing costs (on, exporting to a sink collector, vs off).
+where times are not), for a few request paths of a release `parley serve` and for a chat turn (streamed and
+stored), compared with the committed baseline bench/gate-baseline.json. Fails when a path costs more than the
+baseline by more than the tolerance (the noise measured between runs, plus a margin); prints the table either way.
+Also reports what `/metrics` costs (the same path with the metrics on and off) and what OpenTelemetry tracing costs
+(on, exporting to a sink collector, vs off).
 Usage: bench/gate.py [--parley BINARY] [--requests N] [--update]   (--update writes the baseline)"""
 import argparse
 import http.client
@@ -17,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from probe import callgrind_dump, free_port, stop, total_instructions, wait_listening  # noqa: E402
+from probe import Turns, call, callgrind_dump, free_port, stop, total_instructions, wait_listening  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = os.path.join(ROOT, "bench", "gate-baseline.json")
@@ -36,6 +37,7 @@ def dump(pid, tag):
 
 
 def measure(name, serve_args, method, path, body, headers, environment=None):
+    """Instructions per request of one kind; `method` "TURN" sends chat turns (path, body and headers unused)."""
     log = os.path.join(work, f"{name}.log")
     database = os.path.join(work, f"{name}.db")
     command = ["valgrind", "--tool=callgrind", "--dump-instr=no", "--collect-jumps=no",
@@ -46,14 +48,14 @@ def measure(name, serve_args, method, path, body, headers, environment=None):
     try:
         port = wait_listening(log, process)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        turns = Turns(connection) if method == "TURN" else None
 
         def send(count):
             for _ in range(count):
-                connection.request(method, path, body=body, headers=headers)
-                reply = connection.getresponse()
-                reply.read()
-                if reply.status != 200:
-                    raise SystemExit(f"{name}: HTTP {reply.status}")
+                if turns:
+                    turns.send()
+                else:
+                    call(connection, method, path, body, headers)
 
         send(50)
         dump(process.pid, "warm")  # A dump zeroes the counters: the next one holds only the measured requests.
@@ -100,6 +102,7 @@ try:
         "v1_completion_metrics_off": measure("v1off", upstream + ["--metrics", "false"], "POST", "/v1/chat/completions",
                                              completion, key),
         "v1_completion_traced": measure("v1traced", upstream, "POST", "/v1/chat/completions", completion, key, traced),
+        "chat_turn": measure("turn", upstream + ["--title-model", "off"], "TURN", None, None, None),
     }
 finally:
     mock.kill()
