@@ -1,19 +1,21 @@
 /// One event of a generation job, as subscribers receive it. Ids start at 1 and increase by one, so a
 /// subscriber that reconnects with the last id it saw gets exactly what it missed.
 public struct GenerationEvent: Sendable, Equatable {
+    /// The cases that carry a whole message are `indirect` (boxed): an event is copied several times on its way to
+    /// each reader, and with a message stored inline every copy of every token's event would copy a message's size.
     public enum Payload: Sendable, Equatable {
         /// A message of the turn: the user message, then the assistant message. On a reattach whose missed
         /// events are no longer buffered, a snapshot of the assistant message with all text so far.
-        case message(Message)
+        indirect case message(Message)
         /// The next piece of the assistant's text.
         case delta(messageID: UUIDString, content: String)
         /// The next piece of the assistant's reasoning (from a reasoning model), shown apart from the answer.
         case reasoning(messageID: UUIDString, content: String)
         case usage(messageID: UUIDString, TokenUsage)
         /// The final assistant message (status `complete`, `cancelled` or `interrupted`). Last event.
-        case done(Message)
+        indirect case done(Message)
         /// The generation failed; the message carries status `error` and the partial text. Last event.
-        case error(kind: String, text: String, message: Message)
+        indirect case error(kind: String, text: String, message: Message)
     }
 
     public var id: Int
