@@ -108,9 +108,13 @@ struct OpenAIChunk: Equatable {
 
     /// What this chunk says, in order: reasoning, text, tool-call pieces, finish reason, usage.
     var events: [StreamEvent] {
-        var events = reasonings.map(StreamEvent.reasoning)
-        events += contents.map(StreamEvent.text)
-        events += toolCalls.map { .toolCall(index: $0.index, id: $0.id, name: $0.name, arguments: $0.arguments) }
+        var events: [StreamEvent] = []
+        events.reserveCapacity(reasonings.count + contents.count + toolCalls.count + 2)
+        for text in reasonings { events.append(.reasoning(text)) }
+        for text in contents { events.append(.text(text)) }
+        for call in toolCalls {
+            events.append(.toolCall(index: call.index, id: call.id, name: call.name, arguments: call.arguments))
+        }
         if let finishReason { events.append(.finish(reason: finishReason)) }
         if let usage { events.append(.usage(usage)) }
         return events

@@ -136,11 +136,11 @@ struct OpenAIPassThrough: StreamTranslator {
     var isComplete: Bool { isDone || finished }
 
     mutating func translate(_ event: ServerSentEvent) throws -> [StreamChunk] {
-        if event.data == "[DONE]" {
+        if event.dataBytes.elementsEqual("[DONE]".utf8) {
             isDone = true
             return []
         }
-        let chunk = try StreamChunk(parsing: ByteBuffer(string: event.data))
+        let chunk = try StreamChunk(parsing: event.dataBytes)
         if chunk.finishReason != nil { finished = true }
         return [chunk]
     }

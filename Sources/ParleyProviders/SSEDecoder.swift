@@ -1,16 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One server-sent event.
 public struct ServerSentEvent: Sendable, Equatable {
     /// The `event:` field; `nil` means the default type, "message".
     public var event: String?
-    /// The `data:` lines joined with "\n".
-    public var data: String
+    /// The `data:` lines joined with "\n", as UTF-8 bytes: a chat completion chunk is parsed from them as they are.
+    public var dataBytes: [UInt8]
     public var id: String?
     /// The `retry:` field in milliseconds, when it was a number.
     public var retry: Int?
 
+    /// The `data:` lines joined with "\n".
+    public var data: String { String(decoding: dataBytes, as: UTF8.self) }
+
     public init(event: String? = nil, data: String, id: String? = nil, retry: Int? = nil) {
+        self.init(event: event, dataBytes: Array(data.utf8), id: id, retry: retry)
+    }
+
+    public init(event: String? = nil, dataBytes: [UInt8], id: String? = nil, retry: Int? = nil) {
         self.event = event
-        self.data = data
+        self.dataBytes = dataBytes
         self.id = id
         self.retry = retry
     }
@@ -69,14 +80,27 @@ public struct SSEDecoder: Sendable {
                 index += 1
             default:
                 lastWasCR = false
-                var end = index + 1
-                while end < bytes.count, bytes[end] != UInt8(ascii: "\n"), bytes[end] != UInt8(ascii: "\r") { end += 1 }
+                let end = Self.lineEnd(in: bytes, from: index)
                 guard line.count + (end - index) <= maxLineBytes else { throw LineTooLong(limit: maxLineBytes) }
                 line.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
                 index = end
             }
         }
         return events
+    }
+
+    /// The offset of the first LF or CR at or after `start` (`bytes.count` if none): `memchr` looks at many bytes a step.
+    private static func lineEnd(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress, start < bytes.count else { return bytes.count }
+        var end = bytes.count
+        if let found = memchr(base + start, Int32(UInt8(ascii: "\n")), end - start) {
+            end = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+        }
+        // A CR alone ends a line too (rare: looked for only before the LF).
+        if end > start, let found = memchr(base + start, Int32(UInt8(ascii: "\r")), end - start) {
+            end = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+        }
+        return end
     }
 
     /// Ends the stream. A final event not followed by a blank line is discarded, as the standard says.
@@ -109,21 +133,18 @@ public struct SSEDecoder: Sendable {
             field = line[...]
             value = []
         }
-        switch String(decoding: field, as: UTF8.self) {
-        case "data":
+        if field.elementsEqual("data".utf8) {
             if hasData { data.append(UInt8(ascii: "\n")) }
             data.append(contentsOf: value)
             hasData = true
-        case "event":
+        } else if field.elementsEqual("event".utf8) {
             eventType = String(decoding: value, as: UTF8.self)
-        case "id":
+        } else if field.elementsEqual("id".utf8) {
             if !value.contains(0) { lastEventID = String(decoding: value, as: UTF8.self) }
-        case "retry":
+        } else if field.elementsEqual("retry".utf8) {
             if !value.isEmpty, value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
                 retry = Int(String(decoding: value, as: UTF8.self))
             }
-        default:
-            break
         }
     }
 
@@ -135,7 +156,6 @@ public struct SSEDecoder: Sendable {
         }
         guard hasData else { return }
         let type = (eventType?.isEmpty ?? true) ? nil : eventType
-        events.append(ServerSentEvent(event: type, data: String(decoding: data, as: UTF8.self), id: lastEventID,
-                                      retry: retry))
+        events.append(ServerSentEvent(event: type, dataBytes: data, id: lastEventID, retry: retry))
     }
 }

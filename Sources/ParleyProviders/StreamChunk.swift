@@ -32,11 +32,20 @@ public struct StreamChunk: Sendable {
     /// Reads a chunk object (an upstream's, or one replayed from the cache). Throws for anything that is not a
     /// chunk object, and for an object that reports an error.
     public init(parsing bytes: ByteBuffer) throws(ProviderError) {
+        try self.init(json: Array(bytes.readableBytesView), bytes: bytes)
+    }
+
+    /// Reads a chunk object from an event's data as the event stream's decoder left it (no copy to read it).
+    public init(parsing data: [UInt8]) throws(ProviderError) {
+        try self.init(json: data, bytes: ByteBuffer(bytes: data))
+    }
+
+    private init(json: [UInt8], bytes: ByteBuffer) throws(ProviderError) {
         let chunk: OpenAIChunk
         do {
-            chunk = try OpenAIChunk(parsing: bytes.readableBytesView)
+            chunk = try OpenAIChunk(parsing: json)
         } catch {
-            throw .invalidResponse("a stream event is not valid JSON: \(String(buffer: bytes).prefix(200))")
+            throw .invalidResponse("a stream event is not valid JSON: \(String(decoding: json, as: UTF8.self).prefix(200))")
         }
         if chunk.hasError {
             throw .streamCut("the upstream reported an error: \(chunk.errorMessage ?? "unknown")")
