@@ -146,7 +146,7 @@ public struct ModelNamePatterns: Sendable, Equatable {
         var patternIndex = 0, textIndex = 0
         var star: (pattern: Int, text: Int)?
         while textIndex < text.count {
-            let character = lowercase(text[textIndex])
+            let character = text[textIndex].asciiLowercased
             if patternIndex < pattern.count, pattern[patternIndex] == UInt8(ascii: "*") {
                 patternIndex += 1
                 star = (patternIndex, textIndex)
@@ -162,9 +162,5 @@ public struct ModelNamePatterns: Sendable, Equatable {
             }
         }
         return pattern[patternIndex...].allSatisfy { $0 == UInt8(ascii: "*") }
-    }
-
-    private static func lowercase(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 }

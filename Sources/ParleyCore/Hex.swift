@@ -13,8 +13,9 @@ public enum Hex {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// The lowercase hex digit of `value` (0–15).
     @inlinable
-    static func digit(_ value: UInt8) -> UInt8 {
+    public static func digit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }

@@ -48,8 +48,7 @@ extension UUID {
 
     /// The lowercase textual form used in URLs, JSON and the database.
     public var lowercased: String {
-        let hex: StaticString = "0123456789abcdef"
-        return withUnsafeBytes(of: uuid) { bytes in
+        withUnsafeBytes(of: uuid) { bytes in
             String(unsafeUninitializedCapacity: 36) { buffer in
                 var position = 0
                 for index in 0..<16 {
@@ -57,8 +56,8 @@ extension UUID {
                         buffer[position] = UInt8(ascii: "-")
                         position += 1
                     }
-                    buffer[position] = hex.utf8Start[Int(bytes[index] >> 4)]
-                    buffer[position + 1] = hex.utf8Start[Int(bytes[index] & 0x0F)]
+                    buffer[position] = Hex.digit(bytes[index] >> 4)
+                    buffer[position + 1] = Hex.digit(bytes[index] & 0x0F)
                     position += 2
                 }
                 return 36

@@ -74,11 +74,8 @@ public enum JSONText {
         case 0x0D: output.append(UInt8(ascii: "r"))
         case 0x09: output.append(UInt8(ascii: "t"))
         default:
-            let hex: StaticString = "0123456789abcdef"
             output.append(UInt8(ascii: "u"))
-            for shift in stride(from: 12, through: 0, by: -4) {
-                output.append(hex.utf8Start[Int((code >> UInt32(shift)) & 0xF)])
-            }
+            for shift in stride(from: 12, through: 0, by: -4) { output.append(Hex.digit(UInt8((code >> UInt32(shift)) & 0xF))) }
         }
     }
 

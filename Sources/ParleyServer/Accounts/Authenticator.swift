@@ -43,14 +43,10 @@ struct Authenticator: Sendable {
             // The scheme's name in any case, compared byte by byte (no lowercased copy of the header).
             return header.withUTF8 { bytes in
                 let scheme: StaticString = "bearer "
-                guard bytes.count > 7, (0..<7).allSatisfy({ index in
-                    let byte = bytes[index]
-                    return ((65...90).contains(byte) ? byte + 32 : byte) == scheme.utf8Start[index]
-                }) else { return .bearer("") }
-                var start = 7, end = bytes.count
-                while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
-                while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-                return .bearer(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                guard bytes.count > 7, (0..<7).allSatisfy({ bytes[$0].asciiLowercased == scheme.utf8Start[$0] })
+                else { return .bearer("") }
+                let key = UnsafeBufferPointer(rebasing: bytes[7...]).trimmingSpaces
+                return .bearer(String(decoding: key, as: UTF8.self))
             }
         }
         if let token = SessionCookie.token(in: request.headers) { return .cookie(token) }

@@ -39,35 +39,29 @@ public struct AllowedHosts: Sendable, Equatable {
     /// The host of `name:port` or `[v6]:port`, normalised. Read as bytes: it runs for every request.
     static func host(ofAuthority authority: String) -> String {
         var authority = authority
-        return authority.withUTF8 { bytes in
-            var start = 0, end = bytes.count
-            while start < end, bytes[start] == Byte.space || bytes[start] == Byte.tab { start += 1 }
-            while end > start, bytes[end - 1] == Byte.space || bytes[end - 1] == Byte.tab { end -= 1 }
-            if start < end, bytes[start] == UInt8(ascii: "[") {
-                guard let close = (start..<end).first(where: { bytes[$0] == UInt8(ascii: "]") }) else { return "" }
-                return normalise(UnsafeBufferPointer(rebasing: bytes[(start + 1)..<close]))
+        return authority.withUTF8 { whole in
+            let bytes = whole.trimmingSpaces
+            if bytes.first == UInt8(ascii: "[") {
+                guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return "" }
+                return normalise(UnsafeBufferPointer(rebasing: bytes[1..<close]))
             }
-            let colon = (start..<end).first { bytes[$0] == UInt8(ascii: ":") } ?? end
-            return normalise(UnsafeBufferPointer(rebasing: bytes[start..<colon]))
+            let colon = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.count
+            return normalise(UnsafeBufferPointer(rebasing: bytes[..<colon]))
         }
     }
 
     /// ``normalise(_:)`` of UTF-8 bytes, without making a string on the way for a plain ASCII name.
     private static func normalise(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         guard bytes.allSatisfy({ $0 < 0x80 }) else { return normalise(String(decoding: bytes, as: UTF8.self)) }
+        let bytes = bytes.trimmingSpaces
         var start = 0, end = bytes.count
-        while start < end, bytes[start] == Byte.space || bytes[start] == Byte.tab { start += 1 }
-        while end > start, bytes[end - 1] == Byte.space || bytes[end - 1] == Byte.tab { end -= 1 }
         if end - start >= 2, bytes[start] == UInt8(ascii: "["), bytes[end - 1] == UInt8(ascii: "]") {
             start += 1
             end -= 1
         }
         while end > start, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
         return String(unsafeUninitializedCapacity: end - start) { output in
-            for index in start..<end {
-                let byte = bytes[index]
-                output[index - start] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-            }
+            for index in start..<end { output[index - start] = bytes[index].asciiLowercased }
             return end - start
         }
     }
@@ -101,8 +95,6 @@ public struct AllowedHosts: Sendable, Equatable {
     }
 
     private enum Byte {
-        static let space = UInt8(ascii: " ")
-        static let tab = UInt8(ascii: "\t")
         static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
     }
 }
