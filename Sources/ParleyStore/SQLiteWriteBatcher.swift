@@ -23,6 +23,9 @@ final class SQLiteWriteBatcher: Sendable {
         self.pool = pool
     }
 
+    /// Writes submitted and not yet taken by the writer.
+    var pendingCount: Int { state.withLock { $0.pending.count } }
+
     /// Runs `body` in a write transaction shared with other writes submitted at the same time.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let result = ResultBox<T>()
@@ -52,14 +55,14 @@ final class SQLiteWriteBatcher: Sendable {
             var outcomes: [Result<Void, any Error>] = []
             outcomes.reserveCapacity(batch.count)
             do {
-                try db.inTransaction(.immediate) {
+                try db.inImmediateTransaction {
                     if batch.count == 1 {
                         outcomes.append(Result { try batch[0].operation(db) })
                         // A lone failed write rolls the transaction back instead of using a savepoint.
                         if case .failure = outcomes[0] { return .rollback }
                     } else {
                         for entry in batch {
-                            outcomes.append(Result { try db.inSavepoint { try entry.operation(db); return .commit } })
+                            outcomes.append(Result { try db.inBatchSavepoint { try entry.operation(db) } })
                         }
                     }
                     return .commit
