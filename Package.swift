@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "ParleyStore",
             dependencies: [
-                "ParleyCore", "ParleyAccounts", "ParleyRetrieval", "CParleyFullText",
+                "ParleyCore", "ParleyAccounts", "ParleyRetrieval", "CParleyFullText", "CParleySQLiteSettings",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,6 +125,11 @@ let package = Package(
         // FTS5 takes ranking functions only through its C API. Links the system SQLite, as GRDB does.
         .target(
             name: "CParleyFullText",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
+        // Process-wide SQLite settings that only `sqlite3_config` sets (a C function of variable arguments).
+        .target(
+            name: "CParleySQLiteSettings",
             linkerSettings: [.linkedLibrary("sqlite3")]
         ),
         // Redis: a small RESP client on SwiftNIO (pool, pipelining, scripts, pub/sub) and the Redis response
@@ -318,6 +323,7 @@ let package = Package(
             name: "ParleyStoreTests",
             dependencies: [
                 "ParleyStore", "ParleyAccounts", "ParleyCore", "ParleyRetrieval", "ParleyMockLLM", "ParleyTestSupport", "CParleyFullText",
+                "CParleySQLiteSettings",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import CParleyFullText
+import CParleySQLiteSettings
 import GRDB
 import ParleyCore
 
@@ -14,8 +15,13 @@ public final class SQLiteConversationStore: ConversationStore {
     let wordCounts = WordCounts()
     public let path: String
 
+    /// Whether SQLite's memory statistics were turned off, done once before the first store opens its file (it
+    /// can be done only before SQLite is first used in the process; `parley serve` opens its store first).
+    static let memoryStatisticsTurnedOff = parley_sqlite_turn_off_memory_statistics() == SQLITE_OK
+
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, maximumReaders: Int = 4) throws {
+        _ = Self.memoryStatisticsTurnedOff
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.maximumReaderCount = maximumReaders
