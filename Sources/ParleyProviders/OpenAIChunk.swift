@@ -23,8 +23,14 @@ struct OpenAIChunk: Equatable {
 
     /// Parses `bytes`; throws ``JSONScanner/Malformed`` for anything that is not a JSON object.
     init<Bytes: Sequence>(parsing bytes: Bytes) throws where Bytes.Element == UInt8 {
+        try self.init(parsingBytes: Array(bytes))
+    }
+
+    /// Fills `self` in place: building a local chunk and assigning it cost two copies and two destructions of the
+    /// whole value per chunk.
+    private init(parsingBytes bytes: [UInt8]) throws {
         var scanner = JSONScanner(bytes)
-        var chunk = OpenAIChunk()
+        self.init()
         try scanner.readObject { scanner, key in
             switch key {
             case "choices":
@@ -38,19 +44,19 @@ struct OpenAIChunk: Equatable {
                             try scanner.readObject { scanner, key in
                                 switch key {
                                 case "content":
-                                    if let text = try scanner.readOptionalString(), !text.isEmpty { chunk.contents.append(text) }
+                                    if let text = try scanner.readOptionalString(), !text.isEmpty { self.contents.append(text) }
                                 case "reasoning_content", "reasoning":
                                     // A string; an object (some routers' structured reasoning) is skipped.
-                                    if let text = try scanner.readOptionalString(), !text.isEmpty { chunk.reasonings.append(text) }
+                                    if let text = try scanner.readOptionalString(), !text.isEmpty { self.reasonings.append(text) }
                                 case "tool_calls":
                                     if scanner.readNull() { return }
-                                    try scanner.readArray { scanner in chunk.toolCalls.append(try Self.toolCallPiece(&scanner)) }
+                                    try scanner.readArray { scanner in self.toolCalls.append(try Self.toolCallPiece(&scanner)) }
                                 default:
                                     try scanner.skipValue()
                                 }
                             }
                         case "finish_reason":
-                            if let reason = try scanner.readOptionalString() { chunk.finishReason = reason }
+                            if let reason = try scanner.readOptionalString() { self.finishReason = reason }
                         default:
                             try scanner.skipValue()
                         }
@@ -60,27 +66,26 @@ struct OpenAIChunk: Equatable {
                 if scanner.readNull() { return }
                 try scanner.readObject { scanner, key in
                     switch key {
-                    case "prompt_tokens": chunk.promptTokens = try scanner.readOptionalInt()
-                    case "completion_tokens": chunk.completionTokens = try scanner.readOptionalInt()
+                    case "prompt_tokens": self.promptTokens = try scanner.readOptionalInt()
+                    case "completion_tokens": self.completionTokens = try scanner.readOptionalInt()
                     default: try scanner.skipValue()
                     }
                 }
             case "error":
                 if scanner.readNull() { return }
-                chunk.hasError = true
+                self.hasError = true
                 if scanner.nextIsString() {
-                    chunk.errorMessage = try scanner.readString()
+                    self.errorMessage = try scanner.readString()
                     return
                 }
                 try scanner.readObject { scanner, key in
-                    if key == "message" { chunk.errorMessage = try scanner.readOptionalString() } else { try scanner.skipValue() }
+                    if key == "message" { self.errorMessage = try scanner.readOptionalString() } else { try scanner.skipValue() }
                 }
             default:
                 try scanner.skipValue()
             }
         }
         guard scanner.atEnd() else { throw JSONScanner.Malformed() }
-        self = chunk
     }
 
     init() {}

@@ -29,10 +29,23 @@ package struct JSONScanner {
 
     /// Reads an object, calling `field` with each key; `field` must consume the value.
     package mutating func readObject(_ field: (inout JSONScanner, JSONKey) throws -> Void) throws {
-        try readMembers { scanner in
-            let key = JSONKey(bytes: try scanner.readStringBytes())
-            try scanner.expect(UInt8(ascii: ":"))
-            try field(&scanner, key)
+        // The loop of `readMembers`, written out: one closure call per member instead of two.
+        try expect(UInt8(ascii: "{"))
+        try enterContainer()
+        defer { depth -= 1 }
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
+        while true {
+            let key = JSONKey(bytes: try readStringBytes())
+            try expect(UInt8(ascii: ":"))
+            try field(&self, key)
+            skipWhitespace()
+            guard let next = take() else { throw Malformed() }
+            if next == UInt8(ascii: "}") { return }
+            guard next == UInt8(ascii: ",") else { throw Malformed() }
         }
     }
 
@@ -159,16 +172,12 @@ package struct JSONScanner {
         try expect(UInt8(ascii: "\""))
         let start = position
         // Fast path: no escapes.
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                position += 1
-                return bytes[start..<(position - 1)]
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw Malformed() }
+        position = Self.plainRunEnd(bytes, from: start)
+        if position < bytes.count && bytes[position] == UInt8(ascii: "\"") {
             position += 1
+            return bytes[start..<(position - 1)]
         }
+        if position < bytes.count && bytes[position] < 0x20 { throw Malformed() }
         var scalars = Array(bytes[start..<position])
         while true {
             guard let byte = take() else { throw Malformed() }
@@ -214,7 +223,9 @@ package struct JSONScanner {
     /// Skips a string, checked as ``readString()`` checks it, without making it.
     private mutating func skipString() throws {
         try expect(UInt8(ascii: "\""))
-        while let byte = take() {
+        while true {
+            position = Self.plainRunEnd(bytes, from: position)
+            guard let byte = take() else { throw Malformed() }
             switch byte {
             case UInt8(ascii: "\""):
                 return
@@ -229,10 +240,23 @@ package struct JSONScanner {
                     throw Malformed()
                 }
             default:
-                if byte < 0x20 { throw Malformed() }
+                throw Malformed()  // A control character.
             }
         }
-        throw Malformed()
+    }
+
+    /// The index of the first byte from `start` on that ends a string's plain run: a quote, a backslash or a
+    /// control character (or the end of the input). Read through a pointer: no bounds check per byte.
+    private static func plainRunEnd(_ bytes: [UInt8], from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = start
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
+                index += 1
+            }
+            return index
+        }
     }
 
     /// Skips an object, its keys and values checked but not made.
@@ -325,7 +349,13 @@ package struct JSONScanner {
         return value
     }
 
-    private mutating func skipWhitespace() {
+    @inline(__always) private mutating func skipWhitespace() {
+        // Most values follow their separator directly: one comparison, no call.
+        guard position < bytes.count, bytes[position] <= 0x20 else { return }
+        skipWhitespaceRun()
+    }
+
+    private mutating func skipWhitespaceRun() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x09, 0x0A, 0x0D: position += 1
@@ -334,7 +364,7 @@ package struct JSONScanner {
         }
     }
 
-    private mutating func expect(_ byte: UInt8) throws {
+    @inline(__always) private mutating func expect(_ byte: UInt8) throws {
         skipWhitespace()
         guard take() == byte else { throw Malformed() }
     }
