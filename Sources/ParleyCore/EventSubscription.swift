@@ -21,7 +21,9 @@ public final class EventSubscription: Sendable {
         var queue: [GenerationEvent] = []
         var ended = false
         var keepAliveDue = false
-        var waiter: CheckedContinuation<Void, Never>?
+        /// The reader waiting for events. Unchecked (no object made per wait): it is taken out of the state under
+        /// the lock before it is resumed, so it is resumed exactly once.
+        var waiter: UnsafeContinuation<Void, Never>?
         var onCancel: (@Sendable () -> Void)?
     }
 
@@ -43,7 +45,7 @@ public final class EventSubscription: Sendable {
     /// Queues an event; returns false (and ends the subscription) when the reader is too far behind.
     @discardableResult
     public func push(_ event: GenerationEvent) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+        let (accepted, waiter) = state.withLock { state -> (Bool, UnsafeContinuation<Void, Never>?) in
             guard !state.ended else { return (false, nil) }
             if state.queue.count >= limit {
                 if state.queue[state.queue.count - 1].absorb(event) { return (true, state.waiter.take()) }
@@ -82,7 +84,7 @@ public final class EventSubscription: Sendable {
 
     /// Asks the reader to send a keep-alive if it has nothing else to send.
     public func keepAlive() {
-        state.withLock { state -> CheckedContinuation<Void, Never>? in
+        state.withLock { state -> UnsafeContinuation<Void, Never>? in
             guard !state.ended, state.queue.isEmpty else { return nil }
             state.keepAliveDue = true
             return state.waiter.take()
@@ -128,7 +130,7 @@ public final class EventSubscription: Sendable {
                 return .end
             }
             await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
                         if !state.queue.isEmpty || state.ended || state.keepAliveDue { return true }
                         state.waiter = continuation

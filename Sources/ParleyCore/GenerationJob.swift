@@ -30,16 +30,21 @@ public final class GenerationJob: Sendable {
     private let completion = Mutex<Task<Void, Never>?>(nil)
     private let finalMessage = Mutex<Message?>(nil)
 
+    /// When the job was made; the moments below are kept as durations since it. (`ContinuousClock.Instant` is
+    /// not of fixed layout outside the standard library: each optional one was copied and tested through generic
+    /// code, several times per token.)
+    private let origin = ContinuousClock.now
+
     private struct State: @unchecked Sendable {
         var buffer: [GenerationEvent] = []
         var nextID = 1
         var content = ""
         var reasoning = ""
-        var reasoningStartedAt: ContinuousClock.Instant?
-        var reasoningEndedAt: ContinuousClock.Instant?
+        var reasoningStartedAt: Duration?
+        var reasoningEndedAt: Duration?
         var dirty = false
         var finished = false
-        var firstTokenAt: ContinuousClock.Instant?
+        var firstTokenAt: Duration?
         var stopReason: StopReason?
         var subscribers: [Int: EventSubscription] = [:]
         var nextSubscriberID = 0
@@ -72,13 +77,13 @@ public final class GenerationJob: Sendable {
     func reasoningMilliseconds(until end: ContinuousClock.Instant = .now) -> Int? {
         state.withLock { state in
             guard let start = state.reasoningStartedAt else { return nil }
-            return Int(((state.reasoningEndedAt ?? end) - start).wholeMilliseconds)
+            return Int(((state.reasoningEndedAt ?? (end - origin)) - start).wholeMilliseconds)
         }
     }
     public var isFinished: Bool { state.withLock { $0.finished } }
     public var stopReason: StopReason? { state.withLock { $0.stopReason } }
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
-    var firstTokenAt: ContinuousClock.Instant? { state.withLock { $0.firstTokenAt } }
+    var firstTokenAt: ContinuousClock.Instant? { state.withLock { $0.firstTokenAt }.map { origin + $0 } }
 
     /// Subscribes to the job's events after `lastEventID` (all buffered events when `nil`), then live ones.
     ///
@@ -160,8 +165,8 @@ public final class GenerationJob: Sendable {
     func appendDelta(_ rawText: String) {
         guard !rawText.isEmpty else { return }
         let text = Self.storable(rawText)
+        let now = ContinuousClock.now - origin
         publish { state in
-            let now = ContinuousClock.now
             if state.firstTokenAt == nil { state.firstTokenAt = now }
             if state.reasoningStartedAt != nil, state.reasoningEndedAt == nil { state.reasoningEndedAt = now }
             state.content += text
@@ -174,8 +179,8 @@ public final class GenerationJob: Sendable {
     func appendReasoning(_ rawText: String) {
         guard !rawText.isEmpty else { return }
         let text = Self.storable(rawText)
+        let now = ContinuousClock.now - origin
         publish { state in
-            let now = ContinuousClock.now
             if state.firstTokenAt == nil { state.firstTokenAt = now }
             if state.reasoningStartedAt == nil { state.reasoningStartedAt = now }
             state.reasoning += text
@@ -186,9 +191,12 @@ public final class GenerationJob: Sendable {
 
     /// NUL cannot be stored as text by every database; it never carries meaning in chat output.
     private static func storable(_ text: String) -> String {
-        // Looked for byte by byte: UTF-8 has a 0 byte only for NUL (Foundation's `contains` would cost thousands of
-        // instructions per token).
-        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+        // Looked for as a byte: UTF-8 has a 0 byte only for NUL (Foundation's `contains` would cost thousands of
+        // instructions per token, iterating the UTF-8 view a few hundred).
+        let hasNUL = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false
+        } ?? text.utf8.contains(0)
+        return hasNUL ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 
     func publish(_ payload: GenerationEvent.Payload) {

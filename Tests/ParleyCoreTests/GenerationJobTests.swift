@@ -39,6 +39,44 @@ import Testing
         #expect(job.content == "abc")
     }
 
+    /// NUL cannot be stored as text by every database: it reaches the text and the subscribers as U+FFFD, and text
+    /// without it is kept as it came (multi-byte characters included).
+    @Test func aNULInModelOutputBecomesAReplacementCharacter() async {
+        let job = Self.makeJob()
+        let stream = job.subscribe()
+        job.appendDelta("a\u{0}b")
+        job.appendReasoning("\u{0}")
+        job.appendDelta(" é 漢字 🙂")
+        finish(job)
+        #expect(job.content == "a\u{FFFD}b é 漢字 🙂")
+        #expect(job.reasoning == "\u{FFFD}")
+        let deltas = await Self.collect(stream).compactMap { event -> String? in
+            if case .delta(_, let content) = event.payload { return content }
+            return nil
+        }
+        #expect(deltas == ["a\u{FFFD}b", " é 漢字 🙂"])
+    }
+
+    /// The first token's moment and the reasoning's length, as the hub reads them for the stored answer.
+    @Test func firstTokenAndReasoningAreTimed() async throws {
+        let job = Self.makeJob()
+        let before = ContinuousClock.now
+        #expect(job.firstTokenAt == nil && job.reasoningMilliseconds() == nil)
+        job.appendReasoning("thinking")
+        let first = try #require(job.firstTokenAt)
+        #expect(first >= before && first <= .now)
+        try await Task.sleep(for: .milliseconds(30))
+        // Still reasoning: measured up to the moment asked about.
+        #expect(try #require(job.reasoningMilliseconds()) >= 30)
+        job.appendDelta("answer")
+        #expect(job.firstTokenAt == first)
+        let reasoning = try #require(job.reasoningMilliseconds())
+        try await Task.sleep(for: .milliseconds(30))
+        // The answer began: the reasoning's length no longer grows.
+        #expect(job.reasoningMilliseconds() == reasoning && reasoning >= 30)
+        #expect(job.reasoningMilliseconds(until: .now + .seconds(60)) == reasoning)
+    }
+
     @Test func reattachReplaysOnlyWhatWasMissed() async {
         let job = Self.makeJob()
         for word in ["a", "b", "c", "d"] { job.appendDelta(word) }
