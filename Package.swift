@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "ParleyStore",
             dependencies: [
-                "ParleyCore", "ParleyAccounts", "ParleyRetrieval", "CParleyFullText", "CParleySQLiteSettings",
+                "ParleyCore", "ParleyAccounts", "ParleyRetrieval", "CParleyFullText", "CParleySQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,9 +127,10 @@ let package = Package(
             name: "CParleyFullText",
             linkerSettings: [.linkedLibrary("sqlite3")]
         ),
-        // Process-wide SQLite settings that only `sqlite3_config` sets (a C function of variable arguments).
+        // SQLite's C API for the store's direct calls, and process-wide settings that only `sqlite3_config` sets (a C
+        // function of variable arguments, which Swift cannot call).
         .target(
-            name: "CParleySQLiteSettings",
+            name: "CParleySQLite",
             linkerSettings: [.linkedLibrary("sqlite3")]
         ),
         // Redis: a small RESP client on SwiftNIO (pool, pipelining, scripts, pub/sub) and the Redis response
@@ -323,7 +324,7 @@ let package = Package(
             name: "ParleyStoreTests",
             dependencies: [
                 "ParleyStore", "ParleyAccounts", "ParleyCore", "ParleyRetrieval", "ParleyMockLLM", "ParleyTestSupport", "CParleyFullText",
-                "CParleySQLiteSettings",
+                "CParleySQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

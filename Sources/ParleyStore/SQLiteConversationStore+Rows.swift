@@ -4,21 +4,22 @@ import ParleyCore
 
 /// Reading rows back into domain values.
 extension SQLiteConversationStore {
-    /// The first row of `statement`, decoded while SQLite still holds it: GRDB then reads each column straight from
-    /// the statement, where a fetched `Row` is copied first and each of its values decoded through generic code.
-    /// `decode` must not keep the row.
-    static func first<T>(_ statement: Statement, arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> T? {
-        // The row is the cursor's view of the statement, good only while the cursor lives (its end resets the statement).
-        let rows = try Row.fetchCursor(statement, arguments: arguments)
-        return try withExtendedLifetime(rows) { try rows.next().map(decode) }
+    /// The first row of `statement`, decoded while SQLite still holds it: each column read straight from the
+    /// statement (``SQLiteColumns``), where a fetched `Row` is copied first and each of its values decoded through
+    /// generic code. `decode` must not keep the columns.
+    static func first<T>(_ statement: Statement, arguments: StatementArguments,
+                         _ decode: (SQLiteColumns) throws -> T) throws -> T? {
+        try withoutActuallyEscaping(decode) { decode in
+            try SQLiteColumnsCursor(statement, arguments: arguments, decode: decode).next()
+        }
     }
 
     /// Every row of `statement`, each decoded as ``first(_:arguments:_:)`` decodes one.
-    static func all<T>(_ statement: Statement, arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> [T] {
-        let rows = try Row.fetchCursor(statement, arguments: arguments)
-        var decoded: [T] = []
-        while let row = try rows.next() { decoded.append(try decode(row)) }
-        return decoded
+    static func all<T>(_ statement: Statement, arguments: StatementArguments,
+                       _ decode: (SQLiteColumns) throws -> T) throws -> [T] {
+        try withoutActuallyEscaping(decode) { decode in
+            try Array(SQLiteColumnsCursor(statement, arguments: arguments, decode: decode))
+        }
     }
 
     static func owns(_ db: Database, conversationID: UUID, owner: UserID) throws -> Bool {
@@ -53,29 +54,29 @@ extension SQLiteConversationStore {
         """
 
     /// Decodes a row of ``messageColumns`` (plus rating, comment, updated_at of feedback) by position.
-    static func message(from row: Row) throws -> Message {
-        let idText: String = row[0]
-        let conversationText: String = row[1]
-        let parent: String? = row[3]
-        let roleText: String = row[4]
-        let statusText: String = row[7]
+    static func message(from row: some ColumnsByPosition) throws -> Message {
+        let idText: String = row[column: 0]
+        let conversationText: String = row[column: 1]
+        let parent: String? = row[column: 3]
+        let roleText: String = row[column: 4]
+        let statusText: String = row[column: 7]
         guard let id = UUID(text: idText), let conversationID = UUID(text: conversationText),
               let role = Role(rawValue: roleText), let status = MessageStatus(rawValue: statusText) else {
             throw StoreError.corrupt("bad message row \(idText): \(roleText), \(statusText)")
         }
         var feedback: Feedback?
-        if row.count > 23, let rating: Int = row[23] {
-            feedback = Feedback(rating: rating, comment: row[24], updatedAt: Date(millis: row[25]))
+        if row.count > 23, let rating: Int = row[column: 23] {
+            feedback = Feedback(rating: rating, comment: row[column: 24], updatedAt: Date(millis: row[column: 25]))
         }
-        let parameters: String? = row[16]
-        var message = Message(id: id, conversationID: conversationID, index: row[2], parentID: parent.flatMap { UUID(text: $0) },
-                       role: role, content: row[5], model: row[6], status: status, errorMessage: row[8],
-                       promptTokens: row[9], completionTokens: row[10], timeToFirstTokenMs: row[11],
-                       latencyMs: row[12], createdAt: Date(millis: row[13]), updatedAt: Date(millis: row[14]),
-                       feedback: feedback, sources: row[15], parameters: parameters.map { ChatParameters(column: $0) },
-                       cache: row[17], reasoning: row[18], reasoningMs: row[19], finishReason: row[20])
-            .onBranch(row[21])
-        message.attachments = AttachmentReference.references(column: row[22])
+        let parameters: String? = row[column: 16]
+        var message = Message(id: id, conversationID: conversationID, index: row[column: 2], parentID: parent.flatMap { UUID(text: $0) },
+                       role: role, content: row[column: 5], model: row[column: 6], status: status, errorMessage: row[column: 8],
+                       promptTokens: row[column: 9], completionTokens: row[column: 10], timeToFirstTokenMs: row[column: 11],
+                       latencyMs: row[column: 12], createdAt: Date(millis: row[column: 13]), updatedAt: Date(millis: row[column: 14]),
+                       feedback: feedback, sources: row[column: 15], parameters: parameters.map { ChatParameters(column: $0) },
+                       cache: row[column: 17], reasoning: row[column: 18], reasoningMs: row[column: 19], finishReason: row[column: 20])
+            .onBranch(row[column: 21])
+        message.attachments = AttachmentReference.references(column: row[column: 22])
         return message
     }
 }

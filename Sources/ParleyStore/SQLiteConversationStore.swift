@@ -1,6 +1,6 @@
 import Foundation
 import CParleyFullText
-import CParleySQLiteSettings
+import CParleySQLite
 import GRDB
 import ParleyCore
 

@@ -1,4 +1,4 @@
-import CParleySQLiteSettings
+import CParleySQLite
 import Foundation
 @testable import ParleyStore
 import Testing

@@ -1,5 +1,8 @@
-#ifndef PARLEY_SQLITE_SETTINGS_H
-#define PARLEY_SQLITE_SETTINGS_H
+#ifndef PARLEY_SQLITE_H
+#define PARLEY_SQLITE_H
+
+// SQLite's C API, for Swift code that calls it directly (``SQLiteColumns``).
+#include <sqlite3.h>
 
 /// Turns off SQLite's memory statistics for the whole process (`SQLITE_CONFIG_MEMSTATUS`): with them on, every
 /// allocation SQLite makes takes a process-wide mutex to count it, about 200 allocations per chat turn. Parley reads

@@ -1,6 +1,4 @@
-#include "parley_sqlite_settings.h"
-
-#include <sqlite3.h>
+#include "parley_sqlite.h"
 
 int parley_sqlite_turn_off_memory_statistics(void) {
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
