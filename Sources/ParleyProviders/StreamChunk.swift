@@ -20,12 +20,45 @@ public enum StreamEvent: Sendable, Equatable {
 /// ``StreamEvent``s, which the chat UI's generations read. The backend reads or writes each chunk once;
 /// nobody parses it again.
 public struct StreamChunk: Sendable {
-    /// The chunk object's JSON, without the `data: ` framing.
-    public var bytes: ByteBuffer
+    /// The chunk's JSON as it was made or read: kept as read from an upstream's event until someone asks for a
+    /// buffer (a chat turn reads only the events, and `/v1` writes the bytes straight into its response).
+    private enum Storage: Sendable {
+        case buffer(ByteBuffer)
+        case array([UInt8])
+    }
+
+    private var storage: Storage
     public var events: [StreamEvent]
 
+    /// The chunk object's JSON, without the `data: ` framing.
+    public var bytes: ByteBuffer {
+        get {
+            switch storage {
+            case .buffer(let buffer): buffer
+            case .array(let array): ByteBuffer(bytes: array)
+            }
+        }
+        set { storage = .buffer(newValue) }
+    }
+
+    /// The length of ``bytes``.
+    public var byteCount: Int {
+        switch storage {
+        case .buffer(let buffer): buffer.readableBytes
+        case .array(let array): array.count
+        }
+    }
+
+    /// Appends ``bytes`` to `buffer`.
+    public func write(to buffer: inout ByteBuffer) {
+        switch storage {
+        case .buffer(let bytes): buffer.writeImmutableBuffer(bytes)
+        case .array(let array): buffer.writeBytes(array)
+        }
+    }
+
     public init(bytes: ByteBuffer, events: [StreamEvent]) {
-        self.bytes = bytes
+        self.storage = .buffer(bytes)
         self.events = events
     }
 
@@ -35,12 +68,17 @@ public struct StreamChunk: Sendable {
         try self.init(json: Array(bytes.readableBytesView), bytes: bytes)
     }
 
-    /// Reads a chunk object from an event's data as the event stream's decoder left it (no copy to read it).
+    /// Reads a chunk object from an event's data as the event stream's decoder left it (no copy to read it, nor to
+    /// keep it).
     public init(parsing data: [UInt8]) throws(ProviderError) {
-        try self.init(json: data, bytes: ByteBuffer(bytes: data))
+        try self.init(json: data, storage: .array(data))
     }
 
     private init(json: [UInt8], bytes: ByteBuffer) throws(ProviderError) {
+        try self.init(json: json, storage: .buffer(bytes))
+    }
+
+    private init(json: [UInt8], storage: Storage) throws(ProviderError) {
         let chunk: OpenAIChunk
         do {
             chunk = try OpenAIChunk(parsing: json)
@@ -50,7 +88,8 @@ public struct StreamChunk: Sendable {
         if chunk.hasError {
             throw .streamCut("the upstream reported an error: \(chunk.errorMessage ?? "unknown")")
         }
-        self.init(bytes: bytes, events: chunk.events)
+        self.storage = storage
+        self.events = chunk.events
     }
 
     /// The usage this chunk reports, if it does.

@@ -165,9 +165,8 @@ enum OpenAIStreaming {
 
     private static func append(_ batch: [StreamChunk], to buffer: inout ByteBuffer) {
         for chunk in batch {
-            var bytes = chunk.bytes
             buffer.writeStaticString("data: ")
-            buffer.writeBuffer(&bytes)
+            chunk.write(to: &buffer)
             buffer.writeStaticString("\n\n")
         }
     }

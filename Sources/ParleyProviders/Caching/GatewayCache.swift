@@ -55,7 +55,7 @@ public final class GatewayCache: Sendable {
         self.router = router
         self.defaultTTL = defaultTTL
         let retain = max(cache?.maxEntryBytes ?? 0, 1 << 20)
-        streams = FlightTable(retainLimit: retain) { $0.bytes.readableBytes + 16 }
+        streams = FlightTable(retainLimit: retain) { $0.byteCount + 16 }
         bodies = FlightTable(retainLimit: retain) { $0.readableBytes + 16 }
     }
 
