@@ -91,19 +91,28 @@ extension SQLiteConversationStore {
                           replacingFrom: Int?) async throws -> Turn {
         let now = Date()
         let leaseExpiry = now.millis + lease.millis
-        let title = StoreText.title(from: userContent, attachments: attachments)
         let attachmentsColumn = AttachmentReference.column(attachments)
         let turn = try await write { db -> Turn? in
             guard let row = try Self.first(db.cachedStatement(sql: """
                 UPDATE conversations
-                SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?,
-                    title = CASE WHEN title = '' THEN ? ELSE title END
-                WHERE id = ? AND owner_id = ? RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters, retrieval
-                """), arguments: [now.millis, title, conversationID.lowercased, owner.rawValue], { row in
+                SET last_index = last_index + 2, message_count = message_count + 2, updated_at = ?
+                WHERE id = ? AND owner_id = ?
+                RETURNING last_index, model, system_prompt, knowledge_base_ids, parameters, retrieval, title = ''
+                """), arguments: [now.millis, conversationID.lowercased, owner.rawValue], { row in
                     (lastIndex: row[0] as Int, model: row[1] as String?, systemPrompt: row[2] as String?,
-                     knowledgeBases: row[3] as String?, parameters: row[4] as String?, retrieval: row[5] as String?)
+                     knowledgeBases: row[3] as String?, parameters: row[4] as String?, retrieval: row[5] as String?,
+                     untitled: row[6] as Bool)
                 })
             else { return nil }
+            // An untitled conversation takes its title from this turn; the title is worked out only then (on the
+            // characters of the message, about 15,000 instructions for a short one).
+            if row.untitled {
+                let title = StoreText.title(from: userContent, attachments: attachments)
+                if !title.isEmpty {
+                    try db.cachedStatement(sql: "UPDATE conversations SET title = ? WHERE id = ? AND title = ''")
+                        .execute(arguments: [title, conversationID.lowercased])
+                }
+            }
             let lastIndex = row.lastIndex
             let conversationModel = row.model
             let parameters = row.parameters
