@@ -46,6 +46,9 @@ public final class ChildProcess: Sendable {
 
     /// Sends `signal` and waits for the process to end.
     public func stop(signal: Int32 = SIGINT) {
+        // Once the process has ended its id may be another process's: stopping twice (a test's own stop, then its
+        // `defer`) must not signal that one.
+        guard process.isRunning else { return }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
     }

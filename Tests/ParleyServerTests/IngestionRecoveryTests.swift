@@ -65,30 +65,47 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: CrashRecoveryTests.binary),
                      "build the server first (swift build); looked for \(CrashRecoveryTests.binary)")
         let mock = try await Self.slowEmbeddings()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-ingest-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = "sqlite://\(directory)/parley.db"
-        let upstream = "http://127.0.0.1:\(mock.port)/v1"
-        let arguments = ["serve", "--port", "0", "--database", database, "--openai-base-url", upstream,
-                         "--generation-lease", "1"] + Self.knowledgeFlags
+        // The mock and the clients are shut down however the test ends (an HTTP client left running traps).
+        await Self.closing(mock: mock) {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-ingest-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let database = "sqlite://\(directory)/parley.db"
+            let upstream = "http://127.0.0.1:\(mock.port)/v1"
+            let arguments = ["serve", "--port", "0", "--database", database, "--openai-base-url", upstream,
+                             "--generation-lease", "1"] + Self.knowledgeFlags
 
-        let first = try await ChildProcess.start(CrashRecoveryTests.binary, arguments, log: directory + "/first.log",
-                                                 environment: ["PATH": "/usr/bin:/bin"])
-        let client = TestParley.Client(baseURL: "http://127.0.0.1:\(first.port)")
-        try await client.setUpAdmin()
-        let (base, document) = try await Self.uploadAndWaitUntilMidway(client)
-        first.stop(signal: SIGKILL)
+            let first = try await ChildProcess.start(CrashRecoveryTests.binary, arguments, log: directory + "/first.log",
+                                                     environment: ["PATH": "/usr/bin:/bin"])
+            defer { first.stop(signal: SIGKILL) }
+            let client = TestParley.Client(baseURL: "http://127.0.0.1:\(first.port)")
+            await Self.closing(client) {
+                try await client.setUpAdmin()
+                let (base, document) = try await Self.uploadAndWaitUntilMidway(client)
+                first.stop(signal: SIGKILL)
 
-        let second = try await ChildProcess.start(CrashRecoveryTests.binary, arguments, log: directory + "/second.log",
-                                                  environment: ["PATH": "/usr/bin:/bin"])
-        defer { second.stop(signal: SIGKILL) }
-        let restarted = TestParley.Client(baseURL: "http://127.0.0.1:\(second.port)")
-        restarted.credentials.adopt(client.credentials)
-        try await Self.expectFinishedOnce(restarted, base: base, document: document)
-        try await client.shutdown()
-        try await restarted.shutdown()
-        try await mock.stop()
+                let second = try await ChildProcess.start(CrashRecoveryTests.binary, arguments, log: directory + "/second.log",
+                                                          environment: ["PATH": "/usr/bin:/bin"])
+                defer { second.stop(signal: SIGKILL) }
+                let restarted = TestParley.Client(baseURL: "http://127.0.0.1:\(second.port)")
+                await Self.closing(restarted) {
+                    restarted.credentials.adopt(client.credentials)
+                    try await Self.expectFinishedOnce(restarted, base: base, document: document)
+                }
+            }
+        }
+    }
+
+    /// Runs `body`, then shuts the clients and the mock down, whether `body` threw or not; a failure is recorded.
+    static func closing(_ clients: TestParley.Client..., mock: BackgroundService? = nil,
+                        _ body: () async throws -> Void) async {
+        do {
+            try await body()
+        } catch {
+            Issue.record(error)
+        }
+        for client in clients { try? await client.shutdown() }
+        try? await mock?.stop()
     }
 
     @Test(.enabled(if: PostgresReplicaTests.enabled, "PostgreSQL binaries not found; set PARLEY_REQUIRE_SERVICES=1 to make this a failure"))
@@ -97,19 +114,24 @@ import Testing
         defer { postgres.stop() }
         try await postgres.createDatabase("ingestion")
         let mock = try await Self.slowEmbeddings()
-        let upstream = "http://127.0.0.1:\(mock.port)/v1"
-        let database = postgres.url(database: "ingestion")
-        let (processA, a) = try await PostgresReplicaTests.replica(database, upstream: upstream, log: postgres.directory + "/a.log",
-                                                                   extra: Self.knowledgeFlags)
-        let (base, document) = try await Self.uploadAndWaitUntilMidway(a)
-        processA.stop(signal: SIGKILL)
-        // B starts after A died holding the document, so it is A's document B takes over.
-        let (processB, b) = try await PostgresReplicaTests.replica(database, upstream: upstream, log: postgres.directory + "/b.log",
-                                                                   extra: Self.knowledgeFlags)
-        defer { processB.stop(signal: SIGKILL) }
-        try await Self.expectFinishedOnce(b, base: base, document: document)
-        try await a.shutdown()
-        try await b.shutdown()
-        try await mock.stop()
+        await Self.closing(mock: mock) {
+            let upstream = "http://127.0.0.1:\(mock.port)/v1"
+            let database = postgres.url(database: "ingestion")
+            let (processA, a) = try await PostgresReplicaTests.replica(database, upstream: upstream, log: postgres.directory + "/a.log",
+                                                                       extra: Self.knowledgeFlags)
+            defer { processA.stop(signal: SIGKILL) }
+            await Self.closing(a) {
+                let (base, document) = try await Self.uploadAndWaitUntilMidway(a)
+                processA.stop(signal: SIGKILL)
+                // B starts after A died holding the document, so it is A's document B takes over.
+                let (processB, b) = try await PostgresReplicaTests.replica(database, upstream: upstream,
+                                                                           log: postgres.directory + "/b.log",
+                                                                           extra: Self.knowledgeFlags)
+                defer { processB.stop(signal: SIGKILL) }
+                await Self.closing(b) {
+                    try await Self.expectFinishedOnce(b, base: base, document: document)
+                }
+            }
+        }
     }
 }
