@@ -38,7 +38,11 @@ import Testing
     }
 
     private static func waitUntilPending(_ batcher: SQLiteWriteBatcher, _ count: Int) async throws {
-        while batcher.pendingCount < count { try await Task.sleep(for: .milliseconds(2)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while batcher.pendingCount < count {
+            try #require(ContinuousClock.now < deadline, "only \(batcher.pendingCount) of \(count) writes were submitted")
+            try await Task.sleep(for: .milliseconds(2))
+        }
     }
 
     @Test func aWriteThatFailsInABatchRollsBackOnlyItself() async throws {
@@ -46,6 +50,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let batcher = SQLiteWriteBatcher(pool: pool)
         let (blocker, release) = await Self.occupy(batcher)
+        defer { release() }  // Never leaves the writer held, even when the test fails early (a second signal is harmless).
         let writes = (1...5).map { id in
             Task {
                 try await batcher.write { db in
@@ -91,6 +96,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let batcher = SQLiteWriteBatcher(pool: pool)
         let (blocker, release) = await Self.occupy(batcher)
+        defer { release() }  // Never leaves the writer held, even when the test fails early (a second signal is harmless).
         let ran = Ran()
         let writes = (1...3).map { id in
             Task {
