@@ -45,25 +45,32 @@ import Testing
         }
     }
 
+    /// Submits writes 1...`count` while the writer is held, so that they form one batch, then lets it go; returns the
+    /// batcher and each write's result, in order of id.
+    private static func oneBatch(_ pool: DatabasePool, of count: Int,
+                                 _ write: @escaping @Sendable (Int, Database) throws -> Void) async throws
+        -> (SQLiteWriteBatcher, [Result<Void, any Error>])
+    {
+        let batcher = SQLiteWriteBatcher(pool: pool)
+        let (blocker, release) = await occupy(batcher)
+        defer { release() }  // Never leaves the writer held, even when the test fails early (a second signal is harmless).
+        let writes = (1...count).map { id in Task { try await batcher.write { db in try write(id, db) } } }
+        try await waitUntilPending(batcher, count)
+        release()
+        try await blocker.value
+        var results: [Result<Void, any Error>] = []
+        for write in writes { results.append(await write.result) }
+        return (batcher, results)
+    }
+
     @Test func aWriteThatFailsInABatchRollsBackOnlyItself() async throws {
         let (pool, directory) = try Self.pool()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let batcher = SQLiteWriteBatcher(pool: pool)
-        let (blocker, release) = await Self.occupy(batcher)
-        defer { release() }  // Never leaves the writer held, even when the test fails early (a second signal is harmless).
-        let writes = (1...5).map { id in
-            Task {
-                try await batcher.write { db in
-                    try db.execute(sql: "INSERT INTO items (id) VALUES (?)", arguments: [id])
-                    if id == 3 { throw Failure() }
-                }
-            }
+        let (batcher, results) = try await Self.oneBatch(pool, of: 5) { id, db in
+            try db.execute(sql: "INSERT INTO items (id) VALUES (?)", arguments: [id])
+            if id == 3 { throw Failure() }
         }
-        try await Self.waitUntilPending(batcher, 5)
-        release()
-        try await blocker.value
-        for (offset, write) in writes.enumerated() {
-            let result = await write.result
+        for (offset, result) in results.enumerated() {
             if offset + 1 == 3 { #expect(throws: Failure.self) { try result.get() } } else { try result.get() }
         }
         #expect(try Self.ids(pool) == [1, 2, 4, 5])
@@ -94,23 +101,13 @@ import Testing
     @Test func aTransactionEndedUnderABatchStoresNothingAndSaysSo() async throws {
         let (pool, directory) = try Self.pool()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let batcher = SQLiteWriteBatcher(pool: pool)
-        let (blocker, release) = await Self.occupy(batcher)
-        defer { release() }  // Never leaves the writer held, even when the test fails early (a second signal is harmless).
         let ran = Ran()
-        let writes = (1...3).map { id in
-            Task {
-                try await batcher.write { db in
-                    ran.ids.withLock { $0.append(id) }
-                    if id == 2 { try db.execute(sql: "ROLLBACK") } else { try db.execute(sql: "INSERT INTO items (id) VALUES (?)", arguments: [id]) }
-                }
-            }
+        let (batcher, results) = try await Self.oneBatch(pool, of: 3) { id, db in
+            ran.ids.withLock { $0.append(id) }
+            if id == 2 { try db.execute(sql: "ROLLBACK") } else { try db.execute(sql: "INSERT INTO items (id) VALUES (?)", arguments: [id]) }
         }
-        try await Self.waitUntilPending(batcher, 3)
-        release()
-        try await blocker.value
-        for write in writes {
-            await #expect(throws: DatabaseError.self) { try await write.value }
+        for result in results {
+            #expect(throws: DatabaseError.self) { try result.get() }
         }
         // Whatever order the three were taken in, none ran after the one that ended the transaction.
         #expect(ran.ids.withLock { $0.last } == 2)
