@@ -49,6 +49,14 @@ public struct StreamChunk: Sendable {
         }
     }
 
+    /// ``bytes`` as an array (the array read from an upstream's event, not a copy of it).
+    public var byteArray: [UInt8] {
+        switch storage {
+        case .buffer(let buffer): Array(buffer: buffer)
+        case .array(let array): array
+        }
+    }
+
     /// Appends ``bytes`` to `buffer`.
     public func write(to buffer: inout ByteBuffer) {
         switch storage {
@@ -65,17 +73,13 @@ public struct StreamChunk: Sendable {
     /// Reads a chunk object (an upstream's, or one replayed from the cache). Throws for anything that is not a
     /// chunk object, and for an object that reports an error.
     public init(parsing bytes: ByteBuffer) throws(ProviderError) {
-        try self.init(json: Array(bytes.readableBytesView), bytes: bytes)
+        try self.init(json: Array(bytes.readableBytesView), storage: .buffer(bytes))
     }
 
-    /// Reads a chunk object from an event's data as the event stream's decoder left it (no copy to read it, nor to
-    /// keep it).
+    /// Reads a chunk object from an event's data as the event stream's decoder left it, or from a cached reply's part
+    /// (no copy to read it, nor to keep it).
     public init(parsing data: [UInt8]) throws(ProviderError) {
         try self.init(json: data, storage: .array(data))
-    }
-
-    private init(json: [UInt8], bytes: ByteBuffer) throws(ProviderError) {
-        try self.init(json: json, storage: .buffer(bytes))
     }
 
     private init(json: [UInt8], storage: Storage) throws(ProviderError) {

@@ -87,8 +87,8 @@ public final class GatewayCache: Sendable {
             let routed = try await router.routeStream(body, limits: limits)
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
         }
-        if plan.read, let hit = await lookup(key, form: .stream, finishing: streams.finished(key).map { ($0, $1.map(\.bytes)) }),
-           let chunks = try? hit.parts.map({ bytes throws(ProviderError) in try StreamChunk(parsing: ByteBuffer(bytes: bytes)) }) {
+        if plan.read, let hit = await lookup(key, form: .stream, finishing: streams.finished(key).map { ($0, $1.map(\.byteArray)) }),
+           let chunks = try? hit.parts.map({ bytes throws(ProviderError) in try StreamChunk(parsing: bytes) }) {
             // A replay is read once here, to give the chat path its events; /v1 forwards the stored bytes.
             let replay = OpenedStream(first: chunks, stream: UpstreamStream { _ in })
             return Served(value: replay, head: hit.head, cache: .hit(age: hit.age))
@@ -103,7 +103,7 @@ public final class GatewayCache: Sendable {
         }, completed: { flight in
             guard plan.write, let (head, parts) = flight.completeParts else { return }
             await Self.store(cache, key: key, ttl: plan.ttl, head: head.route, form: .stream,
-                             parts: parts.map { UsageZeroing.zeroed(Array(buffer: $0.bytes)) })
+                             parts: parts.map { UsageZeroing.zeroed($0.byteArray) })
         })
         do {
             let head = try await reader.head()
@@ -145,7 +145,7 @@ public final class GatewayCache: Sendable {
             let routed = try await route()
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
         }
-        if plan.read, let hit = await lookup(key, form: .body, finishing: bodies.finished(key)), let part = hit.parts.first {
+        if plan.read, let hit = await lookup(key, form: .body, finishing: bodies.finished(key).map { ($0, $1.map { Array(buffer: $0) }) }), let part = hit.parts.first {
             return Served(value: UpstreamReply(body: ByteBuffer(bytes: part), usage: TokenUsage(promptTokens: 0, completionTokens: 0)),
                           head: hit.head, cache: .hit(age: hit.age))
         }
@@ -185,7 +185,7 @@ public final class GatewayCache: Sendable {
 
     /// The stored answer for `key`; else the answer of an identical call that has just finished and is being
     /// stored (from memory, as the store will keep it), so a request arriving in between is a hit too.
-    private func lookup(_ key: String, form: CachedResponse.Form, finishing: @autoclosure () -> (FlightHead, [ByteBuffer])?) async
+    private func lookup(_ key: String, form: CachedResponse.Form, finishing: @autoclosure () -> (FlightHead, [[UInt8]])?) async
         -> (parts: [[UInt8]], head: RouteHead, age: Int)?
     {
         guard let cache else { return nil }
@@ -195,7 +195,7 @@ public final class GatewayCache: Sendable {
             return (entry.parts, RouteHead(deployment: entry.deployment, attempts: 0, model: entry.model), age)
         }
         guard let (head, parts) = finishing() else { return nil }
-        return (parts.map { UsageZeroing.zeroed(Array(buffer: $0)) },
+        return (parts.map(UsageZeroing.zeroed),
                 RouteHead(deployment: head.route.deployment, attempts: 0, model: head.route.model), 0)
     }
 
