@@ -48,19 +48,31 @@ extension UUID {
 
     /// The lowercase textual form used in URLs, JSON and the database.
     public var lowercased: String {
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            writeLowercased(into: buffer)
+            return 36
+        }
+    }
+
+    /// Appends the lowercase textual form (36 bytes) to `output`, as JSON writers need it, without making a string.
+    public func appendLowercased(to output: inout [UInt8]) {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: 36))
+        output.withUnsafeMutableBufferPointer { writeLowercased(into: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// Writes the 36 bytes of the lowercase textual form at the start of `buffer`.
+    private func writeLowercased(into buffer: UnsafeMutableBufferPointer<UInt8>) {
         withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { buffer in
-                var position = 0
-                for index in 0..<16 {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        buffer[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    buffer[position] = Hex.digit(bytes[index] >> 4)
-                    buffer[position + 1] = Hex.digit(bytes[index] & 0x0F)
-                    position += 2
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[position] = UInt8(ascii: "-")
+                    position += 1
                 }
-                return 36
+                buffer[position] = Hex.digit(bytes[index] >> 4)
+                buffer[position + 1] = Hex.digit(bytes[index] & 0x0F)
+                position += 2
             }
         }
     }

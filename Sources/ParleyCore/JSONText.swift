@@ -1,3 +1,5 @@
+import Foundation
+
 /// Minimal, fast JSON text helpers for hot paths (per-token events, every message an event carries) where a
 /// JSONEncoder is too slow. They write UTF-8 bytes: appending to a `String` piece by piece costs far more per piece
 /// than appending to an array of bytes.
@@ -12,19 +14,17 @@ public enum JSONText {
     }
 
     /// Appends `text` as a JSON string literal (as ``quote(_:)`` makes it) to `output`: the runs that need no
-    /// escaping are copied whole.
+    /// escaping are found eight bytes at a time and copied whole.
     public static func appendQuoted(_ text: String, to output: inout [UInt8]) {
         output.append(Byte.quote)
         var text = text
         text.withUTF8 { bytes in
             var runStart = 0
             var index = 0
-            while index < bytes.count {
+            while true {
+                index = plainRunEnd(bytes, from: index, stoppingAtE2: true)
+                guard index < bytes.count else { break }
                 let byte = bytes[index]
-                guard byte < 0x20 || byte == Byte.quote || byte == Byte.backslash || byte == 0xE2 else {
-                    index += 1
-                    continue
-                }
                 // U+2028 and U+2029 are E2 80 A8 and E2 80 A9; any other character starting with E2 is copied.
                 let separator = byte == 0xE2 && index + 2 < bytes.count && bytes[index + 1] == 0x80
                     && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9)
@@ -45,6 +45,37 @@ public enum JSONText {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
         output.append(Byte.quote)
+    }
+
+    /// The index of the first byte at or after `start` that a JSON string cannot hold as it is: a quote, a
+    /// backslash or a control character, and with `stoppingAtE2` also 0xE2, the first byte of U+2028 and U+2029
+    /// (`bytes.count` if there is none). Eight bytes are looked at in one step: a byte below 0x20 or equal to one
+    /// of those is found in a 64-bit word with a subtraction and a mask (exact for whether the word holds one),
+    /// and only a word that holds one is looked at byte by byte.
+    public static func plainRunEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stoppingAtE2: Bool) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        // Whether a byte of `word` is below `limit` (at most 0x80): a borrow sets the high bit of such a byte.
+        func hasByte(below limit: UInt64, in word: UInt64) -> Bool { (word &- ones &* limit) & ~word & highs != 0 }
+        var index = start
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= bytes.count {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                if hasByte(below: 0x20, in: word) || hasByte(below: 1, in: word ^ (ones &* 0x22))
+                    || hasByte(below: 1, in: word ^ (ones &* 0x5C))
+                    || (stoppingAtE2 && hasByte(below: 1, in: word ^ (ones &* 0xE2))) {
+                    break
+                }
+                index += 8
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == Byte.quote || byte == Byte.backslash || (stoppingAtE2 && byte == 0xE2) { return index }
+            index += 1
+        }
+        return index
     }
 
     /// Appends `value` in decimal.
@@ -88,15 +119,18 @@ public enum JSONText {
 /// Builds one JSON object as text, leaving out absent optional fields.
 public struct JSONObjectText {
     private var bytes: [UInt8]
+    /// Where this object's `{` is in `bytes` (an object written inside another shares its bytes).
+    private var start: Int
 
     public init() {
         bytes = []
         bytes.reserveCapacity(256)
         bytes.append(UInt8(ascii: "{"))
+        start = 0
     }
 
     private mutating func key(_ name: StaticString) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        if bytes.count > start + 1 { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
@@ -107,6 +141,15 @@ public struct JSONObjectText {
         guard let value else { return }
         key(name)
         JSONText.appendQuoted(value, to: &bytes)
+    }
+
+    /// An identifier in its lowercase textual form.
+    public mutating func field(_ name: StaticString, _ id: UUID?) {
+        guard let id else { return }
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        id.appendLowercased(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     public mutating func field(_ name: StaticString, _ value: Int?) {
@@ -126,6 +169,37 @@ public struct JSONObjectText {
         guard var json else { return }
         key(name)
         json.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// An array of objects, one per element, each written by `write` straight into this object's bytes.
+    public mutating func field<Elements: Sequence>(_ name: StaticString, objects elements: Elements,
+                                                   _ write: (Elements.Element, inout JSONObjectText) -> Void) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for element in elements {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            var object = JSONObjectText(continuing: &self)
+            write(element, &object)
+            object.bytes.append(UInt8(ascii: "}"))
+            swap(&bytes, &object.bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// An object opened at the end of `outer`'s bytes, which it takes over until it is closed (so they are not copied).
+    private init(continuing outer: inout JSONObjectText) {
+        bytes = []
+        swap(&bytes, &outer.bytes)
+        start = bytes.count
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// The object, closed, as UTF-8 bytes (the builder is used up: its bytes are not copied).
+    public consuming func closedBytes() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 
     /// The object, closed.

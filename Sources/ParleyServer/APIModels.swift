@@ -100,7 +100,7 @@ enum API {
     /// The fields every view of an attachment has; the attachment's own endpoint adds more.
     static func attachmentObject(_ reference: AttachmentReference) -> JSONObjectText {
         var object = JSONObjectText()
-        object.field("id", reference.id.lowercased)
+        object.field("id", reference.id)
         object.field("name", reference.name)
         object.field("media_type", reference.mediaType)
         object.field("kind", reference.kind.rawValue)
@@ -111,10 +111,10 @@ enum API {
 
     static func messageJSON(_ message: ParleyCore.Message) -> String {
         var object = JSONObjectText()
-        object.field("id", message.id.lowercased)
-        object.field("conversation_id", message.conversationID.lowercased)
+        object.field("id", message.id)
+        object.field("conversation_id", message.conversationID)
         object.field("index", message.index)
-        object.field("parent_id", message.parentID?.lowercased)
+        object.field("parent_id", message.parentID)
         object.field("role", message.role.rawValue)
         object.field("active", message.onActiveBranch)
         if !message.siblingIDs.isEmpty {

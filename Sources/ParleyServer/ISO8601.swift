@@ -12,24 +12,30 @@ enum ISO8601 {
         let msOfDay = millis - days * 86_400_000
         let civil = CivilDate(daysSince1970: days)
         let hour = msOfDay / 3_600_000, minute = msOfDay / 60_000 % 60, second = msOfDay / 1000 % 60, ms = msOfDay % 1000
-        var bytes = [UInt8](repeating: 0, count: 24)
-        func put(_ value: Int64, at offset: Int, width: Int) {
-            var rest = value
-            for position in stride(from: offset + width - 1, through: offset, by: -1) {
-                bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
+        // Written straight into the string's storage: no array, no check of the bytes afterwards.
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            func put(_ value: Int64, at offset: Int, width: Int) {
+                var rest = value
+                for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                    bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
             }
+            put(civil.year, at: 0, width: 4)
+            bytes[4] = UInt8(ascii: "-")
+            put(civil.month, at: 5, width: 2)
+            bytes[7] = UInt8(ascii: "-")
+            put(civil.day, at: 8, width: 2)
+            bytes[10] = UInt8(ascii: "T")
+            put(hour, at: 11, width: 2)
+            bytes[13] = UInt8(ascii: ":")
+            put(minute, at: 14, width: 2)
+            bytes[16] = UInt8(ascii: ":")
+            put(second, at: 17, width: 2)
+            bytes[19] = UInt8(ascii: ".")
+            put(ms, at: 20, width: 3)
+            bytes[23] = UInt8(ascii: "Z")
+            return 24
         }
-        put(civil.year, at: 0, width: 4)
-        put(civil.month, at: 5, width: 2)
-        put(civil.day, at: 8, width: 2)
-        put(hour, at: 11, width: 2)
-        put(minute, at: 14, width: 2)
-        put(second, at: 17, width: 2)
-        put(ms, at: 20, width: 3)
-        for (offset, separator) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] as [(Int, Unicode.Scalar)] {
-            bytes[offset] = UInt8(ascii: separator)
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -23,6 +23,44 @@ import Testing
         #expect(JSONText.quote("€") == "\"€\"")
     }
 
+    /// The plain runs are found eight bytes at a time: each byte value, at each place in and around a word, is
+    /// found exactly where a byte-by-byte look finds it.
+    @Test func plainRunsEndWhereAByteByByteLookEndsThem() {
+        for value in 0...255 {
+            let byte = UInt8(value)
+            for length in [1, 7, 8, 9, 16, 23] {
+                for place in 0..<length {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[place] = byte
+                    for start in [0, 1, 3] where start <= length {
+                        for stoppingAtE2 in [false, true] {
+                            let stops = { (byte: UInt8) in
+                                byte < 0x20 || byte == 0x22 || byte == 0x5C || (stoppingAtE2 && byte == 0xE2)
+                            }
+                            let expected = bytes[start...].firstIndex(where: stops) ?? length
+                            let found = bytes.withUnsafeBufferPointer {
+                                JSONText.plainRunEnd($0, from: start, stoppingAtE2: stoppingAtE2)
+                            }
+                            #expect(found == expected, "byte \(value) at \(place) of \(length), from \(start)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func longTextsWithEscapesAnywhereReadBackAsThemselves() throws {
+        for special in ["\"", "\\", "\n", "\u{1}", "\u{2028}", "€", "é"] {
+            for place in 0..<24 {
+                var text = String(repeating: "x", count: 24)
+                text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: place))
+                let quoted = JSONText.quote(text)
+                #expect(try JSONDecoder().decode(String.self, from: Data(quoted.utf8)) == text)
+                #expect(!quoted.unicodeScalars.contains { $0 == "\u{2028}" || $0.value < 0x20 })
+            }
+        }
+    }
+
     @Test(arguments: [0, 7, -1, 42, 1_000_000, Int.max, Int.min])
     func decimals(_ value: Int) {
         var bytes: [UInt8] = []
@@ -41,6 +79,15 @@ import Testing
         object.field("raw", json: "[1,2]")
         object.field("absent", json: nil)
         #expect(object.closed == #"{"id":"a\"b","count":3,"ok":true,"raw":[1,2]}"#)
+        var nested = JSONObjectText()
+        nested.field("none", objects: [Int]()) { _, _ in }
+        nested.field("list", objects: [1, 2, 3]) { number, object in
+            object.field("n", number)
+            if number > 1 { object.field("odd", number % 2 == 1) }
+        }
+        nested.field("after", "x")
+        #expect(String(decoding: nested.closedBytes(), as: UTF8.self)
+            == #"{"none":[],"list":[{"n":1},{"n":2,"odd":false},{"n":3,"odd":true}],"after":"x"}"#)
         var single = JSONObjectText()
         single.field("off", false)
         #expect(single.closed == #"{"off":false}"#)

@@ -1,3 +1,4 @@
+import Foundation
 @testable import ParleyGateway
 import Testing
 
@@ -19,6 +20,29 @@ import Testing
         case (.success, .success): #expect(reader.offset == skipper.offset)
         case (.failure, .failure): break
         default: Issue.record("read \(read), skipped \(skipped) for \(text)")
+        }
+    }
+
+    /// Plain runs are looked for eight bytes at a time: an escape, a quote or a control character anywhere in a
+    /// longer string ends the run exactly there, reading and skipping alike.
+    @Test func longStringsAreReadAndSkippedWithTheirSpecialBytesAnywhere() throws {
+        for special in [#"\""#, #"\\"#, #"\n"#, #"\u00e9"#, "\t", "\u{1}", "€"] {
+            for place in 0...20 {
+                var body = String(repeating: "y", count: 20)
+                body.insert(contentsOf: special, at: body.index(body.startIndex, offsetBy: place))
+                let text = "\"" + body + "\""
+                var reader = JSONScanner(Array(text.utf8))
+                let read = Result { try reader.readString() }
+                var skipper = JSONScanner(Array(text.utf8))
+                let skipped = Result { try skipper.skipValue() }
+                let decoded = Result { try JSONDecoder().decode(String.self, from: Data(text.utf8)) }
+                switch (read, skipped, decoded) {
+                case (.success(let value), .success, .success(let expected)):
+                    #expect(value == expected && reader.offset == skipper.offset && reader.atEnd(), "\(text)")
+                case (.failure, .failure, .failure): break
+                default: Issue.record("read \(read), skipped \(skipped), decoded \(decoded) for \(text)")
+                }
+            }
         }
     }
 

@@ -234,17 +234,9 @@ package struct JSONScanner {
     }
 
     /// The index of the first byte from `start` on that ends a string's plain run: a quote, a backslash or a
-    /// control character (or the end of the input). Read through a pointer: no bounds check per byte.
+    /// control character (or the end of the input), looked for eight bytes at a time.
     private static func plainRunEnd(_ bytes: [UInt8], from start: Int) -> Int {
-        bytes.withUnsafeBufferPointer { buffer in
-            var index = start
-            while index < buffer.count {
-                let byte = buffer[index]
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
-                index += 1
-            }
-            return index
-        }
+        bytes.withUnsafeBufferPointer { JSONText.plainRunEnd($0, from: start, stoppingAtE2: false) }
     }
 
     /// Skips an object, its keys and values checked but not made.

@@ -75,15 +75,16 @@ struct ModelNamedBody: Sendable {
         self.omittedRanges = omitted
     }
 
-    /// A body Parley writes itself: `text` is a JSON object whose first member is `"model": <model>`, so the
+    /// A body Parley writes itself: `bytes` are a JSON object whose first member is `"model": <model>`, so the
     /// model's place is known without reading it back.
-    init(written text: String, model: String) {
-        let prefix = "{\"model\":"
-        precondition(text.hasPrefix(prefix + JSONText.quote(model)), "a written body starts with its model")
-        let start = prefix.utf8.count
-        self.bytes = Array(text.utf8)
+    init(written bytes: [UInt8], model: String) {
+        var start: [UInt8] = Array("{\"model\":".utf8)
+        let modelStart = start.count
+        JSONText.appendQuoted(model, to: &start)
+        precondition(bytes.starts(with: start), "a written body starts with its model")
+        self.bytes = bytes
         self.model = model
-        self.modelRange = start..<(start + JSONText.quote(model).utf8.count)
+        self.modelRange = modelStart..<start.count
         self.omittedRanges = []
     }
 
@@ -185,17 +186,14 @@ public struct ChatCompletionBody: Sendable {
     public init(chat request: ChatRequest) {
         var body = JSONObjectText()
         body.field("model", request.model)
-        let messages = request.messages.map { message -> String in
-            var object = JSONObjectText()
+        body.field("messages", objects: request.messages) { message, object in
             object.field("role", message.role.rawValue)
             if message.images.isEmpty {
                 object.field("content", message.content)
             } else {
                 object.field("content", json: Self.contentParts(message))
             }
-            return object.closed
         }
-        body.field("messages", json: "[" + messages.joined(separator: ",") + "]")
         body.field("stream", true)
         body.field("stream_options", json: "{\"include_usage\":true}")
         body.field("max_tokens", request.maxTokens)
@@ -207,7 +205,7 @@ public struct ChatCompletionBody: Sendable {
             body.field("stop", json: "[" + stop.map(JSONText.quote).joined(separator: ",") + "]")
         }
         body.field("reasoning_effort", request.reasoningEffort)
-        named = ModelNamedBody(written: body.closed, model: request.model)
+        named = ModelNamedBody(written: body.closedBytes(), model: request.model)
         stream = true
         includeUsage = true
         maxTokens = request.maxTokens

@@ -92,7 +92,7 @@ extension API {
     /// the knowledge bases had nothing relevant (the visitor is offered a person).
     static func visitorMessageJSON(_ message: ParleyCore.Message) -> String {
         var object = JSONObjectText()
-        object.field("id", message.id.lowercased)
+        object.field("id", message.id)
         object.field("role", message.role.rawValue)
         object.field("content", message.content)
         object.field("status", message.status.rawValue)

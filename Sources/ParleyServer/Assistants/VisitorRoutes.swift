@@ -65,7 +65,7 @@ struct VisitorRoutes {
         let page = try await store.messages(conversationID: chat.conversation.id, owner: chat.conversation.ownerID,
                                             window: .newest, limit: Self.maxMessages)
         var object = JSONObjectText()
-        object.field("id", chat.conversation.id.lowercased)
+        object.field("id", chat.conversation.id)
         object.field("assistant", json: String(decoding: try JSONEncoder().encode(API.PublicAssistant(assistant)), as: UTF8.self))
         object.field("data", json: "[" + page.messages.map(API.visitorMessageJSON).joined(separator: ",") + "]")
         object.field("handoff_requested", chat.handoff != nil)
