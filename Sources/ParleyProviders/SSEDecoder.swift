@@ -42,6 +42,8 @@ public struct SSEDecoder: Sendable {
 
     public let maxLineBytes: Int
     private var line: [UInt8] = []
+    /// The current line was read where it arrived (``line`` stays empty); its ending has yet to come.
+    private var lineWasRead = false
     private var lastWasCR = false
     private var atStreamStart = true
     private var eventType: String?
@@ -60,8 +62,8 @@ public struct SSEDecoder: Sendable {
         return try Array(bytes).withUnsafeBufferPointer { try feed(contiguous: $0) }
     }
 
-    /// Each run of bytes up to a line's end is appended at once (a network buffer holds a few lines of hundreds of
-    /// bytes: one copy per run, not one append per byte).
+    /// A line that arrives whole (the usual case: a network buffer holds a few lines of hundreds of bytes) is read
+    /// where it lies; a line split across buffers is gathered in `line`, each run appended at once.
     private mutating func feed(contiguous bytes: UnsafeBufferPointer<UInt8>) throws -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         var index = 0
@@ -82,7 +84,12 @@ public struct SSEDecoder: Sendable {
                 lastWasCR = false
                 let end = Self.lineEnd(in: bytes, from: index)
                 guard line.count + (end - index) <= maxLineBytes else { throw LineTooLong(limit: maxLineBytes) }
-                line.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                if line.isEmpty && end < bytes.count {
+                    read(line: UnsafeBufferPointer(rebasing: bytes[index..<end]), into: &events)
+                    lineWasRead = true
+                } else {
+                    line.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                }
                 index = end
             }
         }
@@ -106,56 +113,77 @@ public struct SSEDecoder: Sendable {
     /// Ends the stream. A final event not followed by a blank line is discarded, as the standard says.
     public mutating func finish() -> [ServerSentEvent] {
         line.removeAll()
+        lineWasRead = false
         data.removeAll()
         hasData = false
         eventType = nil
         return []
     }
 
+    /// At a line's end: reads the line gathered in `line`, unless it was read where it arrived.
     private mutating func endLine(into events: inout [ServerSentEvent]) {
-        defer { line.removeAll(keepingCapacity: true) }
+        if lineWasRead {
+            lineWasRead = false
+            return
+        }
+        // Moved out while it is read (reading changes the decoder), then back, so its storage is kept.
+        var gathered: [UInt8] = []
+        swap(&gathered, &line)
+        gathered.withUnsafeBufferPointer { read(line: $0, into: &events) }
+        gathered.removeAll(keepingCapacity: true)
+        swap(&gathered, &line)
+    }
+
+    /// Acts on one line, its ending left out.
+    private mutating func read(line whole: UnsafeBufferPointer<UInt8>, into events: inout [ServerSentEvent]) {
+        var line = whole
         if atStreamStart {
             atStreamStart = false
-            if line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
+            if line.starts(with: [0xEF, 0xBB, 0xBF]) { line = UnsafeBufferPointer(rebasing: line[3...]) }
         }
         if line.isEmpty {
             dispatch(into: &events)
             return
         }
         if line[0] == UInt8(ascii: ":") { return }
-        let field: ArraySlice<UInt8>
-        var value: ArraySlice<UInt8>
+        let field: UnsafeBufferPointer<UInt8>
+        var value: UnsafeBufferPointer<UInt8>
         if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-            field = line[..<colon]
-            value = line[(colon + 1)...]
-            if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+            field = UnsafeBufferPointer(rebasing: line[..<colon])
+            value = UnsafeBufferPointer(rebasing: line[(colon + 1)...])
+            if value.first == UInt8(ascii: " ") { value = UnsafeBufferPointer(rebasing: value[1...]) }
         } else {
-            field = line[...]
-            value = []
+            field = line
+            value = UnsafeBufferPointer(start: nil, count: 0)
         }
-        if field.elementsEqual("data".utf8) {
+        if Self.field(field, is: "data") {
             if hasData { data.append(UInt8(ascii: "\n")) }
             data.append(contentsOf: value)
             hasData = true
-        } else if field.elementsEqual("event".utf8) {
+        } else if Self.field(field, is: "event") {
             eventType = String(decoding: value, as: UTF8.self)
-        } else if field.elementsEqual("id".utf8) {
+        } else if Self.field(field, is: "id") {
             if !value.contains(0) { lastEventID = String(decoding: value, as: UTF8.self) }
-        } else if field.elementsEqual("retry".utf8) {
+        } else if Self.field(field, is: "retry") {
             if !value.isEmpty, value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
                 retry = Int(String(decoding: value, as: UTF8.self))
             }
         }
     }
 
+    private static func field(_ field: UnsafeBufferPointer<UInt8>, is name: StaticString) -> Bool {
+        name.withUTF8Buffer { name in field.count == name.count && field.elementsEqual(name) }
+    }
+
     private mutating func dispatch(into events: inout [ServerSentEvent]) {
         defer {
-            data.removeAll(keepingCapacity: true)
             hasData = false
             eventType = nil
         }
         guard hasData else { return }
         let type = (eventType?.isEmpty ?? true) ? nil : eventType
+        // The event takes the data's storage; the next event's data gets storage of its own size.
         events.append(ServerSentEvent(event: type, dataBytes: data, id: lastEventID, retry: retry))
+        data = []
     }
 }

@@ -45,16 +45,19 @@ enum ServerSentEvents {
                               encoder: EventEncoder, reattach: () -> Bool) async throws {
         var answerEnded = false
         try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+        // One array for the stream's frames, emptied for each batch of events and copied once into its write.
+        var frames: [UInt8] = []
+        frames.reserveCapacity(512)
         loop: while true {
             switch await subscription.next() {
             case .events(let events):
-                var buffer = ByteBuffer()
+                frames.removeAll(keepingCapacity: true)
                 for event in events {
-                    encoder.encode(event, into: &buffer)
+                    encoder.encode(event, into: &frames)
                     if case .done = event.payload { answerEnded = true }
                     if case .error = event.payload { answerEnded = true }
                 }
-                try await writer.write(buffer)
+                try await writer.write(ByteBuffer(bytes: frames))
             case .keepAlive:
                 try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
             case .end:
@@ -70,7 +73,8 @@ enum ServerSentEvents {
     struct EventEncoder {
         var forVisitor = false
 
-        func encode(_ event: GenerationEvent, into buffer: inout ByteBuffer) {
+        /// Appends the event's frame to `frame`.
+        func encode(_ event: GenerationEvent, into frame: inout [UInt8]) {
             // A visitor of a public assistant sees its answers, not how the model got there or what it cost.
             if forVisitor {
                 switch event.payload {
@@ -78,9 +82,6 @@ enum ServerSentEvents {
                 default: break
                 }
             }
-            // One array of bytes per event, the text copied into it as it is quoted; room for a token's event.
-            var frame: [UInt8] = []
-            frame.reserveCapacity(256)
             Self.append(literal: "id: ", to: &frame)
             JSONText.appendDecimal(event.id, to: &frame)
             Self.append(literal: "\nevent: ", to: &frame)
@@ -105,7 +106,6 @@ enum ServerSentEvents {
                     + "\"message\":\(render(message))}", to: &frame)
             }
             Self.append(literal: "\n\n", to: &frame)
-            buffer.writeBytes(frame)
         }
 
         private static func append(literal text: StaticString, to frame: inout [UInt8]) {

@@ -1,5 +1,4 @@
 import Foundation
-import NIOCore
 import ParleyCore
 import Testing
 @testable import ParleyServer
@@ -7,9 +6,9 @@ import Testing
 @Suite struct MessageJSONTests {
     @Test func streamEventsAreFramedWithTheirTextQuoted() throws {
         func frame(_ payload: GenerationEvent.Payload, visitor: Bool = false) -> String {
-            var buffer = ByteBuffer()
-            ServerSentEvents.EventEncoder(forVisitor: visitor).encode(GenerationEvent(id: 42, payload: payload), into: &buffer)
-            return String(buffer: buffer)
+            var frame: [UInt8] = []
+            ServerSentEvents.EventEncoder(forVisitor: visitor).encode(GenerationEvent(id: 42, payload: payload), into: &frame)
+            return String(decoding: frame, as: UTF8.self)
         }
         let id = "0199aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee"
         #expect(frame(.delta(messageID: id, content: "plain")) == """
@@ -24,6 +23,13 @@ import Testing
         #expect(frame(.usage(messageID: id, TokenUsage(promptTokens: 3, completionTokens: 4))) == """
             id: 42\nevent: usage\ndata: {"message_id":"\(id)","prompt_tokens":3,"completion_tokens":4,"total_tokens":7}\n\n
             """)
+        // A batch of events is one array: each frame follows the one before.
+        var batch: [UInt8] = []
+        let encoder = ServerSentEvents.EventEncoder()
+        encoder.encode(GenerationEvent(id: 1, payload: .delta(messageID: id, content: "a")), into: &batch)
+        encoder.encode(GenerationEvent(id: 2, payload: .delta(messageID: id, content: "b")), into: &batch)
+        #expect(String(decoding: batch, as: UTF8.self) == frame(.delta(messageID: id, content: "a")).replacingOccurrences(of: "id: 42", with: "id: 1")
+            + frame(.delta(messageID: id, content: "b")).replacingOccurrences(of: "id: 42", with: "id: 2"))
         #expect(frame(.reasoning(messageID: id, content: "hidden"), visitor: true).isEmpty)
         #expect(frame(.usage(messageID: id, TokenUsage(promptTokens: 3, completionTokens: 4)), visitor: true).isEmpty)
         #expect(frame(.delta(messageID: id, content: "shown"), visitor: true).contains(#""content":"shown""#))
