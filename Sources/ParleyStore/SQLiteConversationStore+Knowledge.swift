@@ -256,12 +256,13 @@ extension SQLiteConversationStore: KnowledgeStore {
     public func claimDocument(holder: String, lease: Duration) async throws -> IngestionClaim? {
         let now = Date().millis
         return try await write { db -> IngestionClaim? in
-            guard let row = try Row.fetchOne(db, sql: """
+            // Asked every poll, mostly of an empty queue: compiled once per connection.
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT d.id FROM kb_documents d
                 WHERE d.status IN ('queued', 'processing')
                   AND ((d.status = 'queued' AND d.not_before <= ?) OR (d.status = 'processing' AND d.lease_until < ?))
                 ORDER BY d.created_at LIMIT 1
-                """, arguments: [now, now]) else { return nil }
+                """), arguments: [now, now]) else { return nil }
             let id: String = row["id"]
             try db.execute(sql: "DELETE FROM kb_chunks WHERE document_id = ?", arguments: [id])
             try db.execute(sql: """

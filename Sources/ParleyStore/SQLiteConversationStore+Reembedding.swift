@@ -45,11 +45,12 @@ extension SQLiteConversationStore {
     public func claimReembedding(holder: String, lease: Duration) async throws -> ReembeddingClaim? {
         let now = Date().millis
         return try await write { db -> ReembeddingClaim? in
-            guard let row = try Row.fetchOne(db, sql: """
+            // Asked every poll, mostly of an empty queue: compiled once per connection.
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT base_id, model, attempts FROM kb_reembeddings
                 WHERE (status = 'queued' AND not_before <= ?) OR (status = 'processing' AND lease_until < ?)
                 ORDER BY created_at LIMIT 1
-                """, arguments: [now, now]) else { return nil }
+                """), arguments: [now, now]) else { return nil }
             let base: String = row["base_id"]
             try db.execute(sql: """
                 UPDATE kb_reembeddings SET status = 'processing', lease_holder = ?, lease_until = ?, attempts = attempts + 1,

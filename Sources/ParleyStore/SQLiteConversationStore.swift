@@ -93,14 +93,15 @@ public final class SQLiteConversationStore: ConversationStore {
             return conversation
         }()
         try await write { db in
-            try db.execute(sql: """
+            // Through the connection's statement cache: the insert (and its full-text trigger) is compiled once.
+            try db.cachedStatement(sql: """
                 INSERT INTO conversations (id, owner_id, title, model, system_prompt, created_at, updated_at,
                                            knowledge_base_ids, parameters, retrieval, title_set_by_user, tags)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [conversation.id.lowercased, owner.rawValue, conversation.title, conversation.model,
-                                 conversation.systemPrompt, now.millis, now.millis,
-                                 Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs), new.parameters.column,
-                                 new.retrieval.column, !conversation.title.isEmpty, Conversation.tagColumn(new.tags)])
+                """).execute(arguments: [conversation.id.lowercased, owner.rawValue, conversation.title, conversation.model,
+                                          conversation.systemPrompt, now.millis, now.millis,
+                                          Conversation.knowledgeBaseColumn(new.knowledgeBaseIDs), new.parameters.column,
+                                          new.retrieval.column, !conversation.title.isEmpty, Conversation.tagColumn(new.tags)])
         }
         return conversation.roundedToMillis
     }
