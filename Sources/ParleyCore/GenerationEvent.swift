@@ -27,7 +27,10 @@ public struct GenerationEvent: Sendable, Equatable {
     }
 
     /// The SSE event name.
-    public var name: String {
+    public var name: String { nameLiteral.description }
+
+    /// The event's name as a literal, for writers that copy its bytes without making a string.
+    public var nameLiteral: StaticString {
         switch payload {
         case .message: return "message"
         case .delta: return "delta"

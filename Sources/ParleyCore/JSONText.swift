@@ -118,9 +118,9 @@ public enum JSONText {
 
 /// Builds one JSON object as text, leaving out absent optional fields.
 public struct JSONObjectText {
-    private var bytes: [UInt8]
+    @usableFromInline var bytes: [UInt8]
     /// Where this object's `{` is in `bytes` (an object written inside another shares its bytes).
-    private var start: Int
+    @usableFromInline var start: Int
 
     public init() {
         bytes = []
@@ -129,7 +129,7 @@ public struct JSONObjectText {
         start = 0
     }
 
-    private mutating func key(_ name: StaticString) {
+    @usableFromInline mutating func key(_ name: StaticString) {
         if bytes.count > start + 1 { bytes.append(UInt8(ascii: ",")) }
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -171,7 +171,9 @@ public struct JSONObjectText {
         json.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    /// An array of objects, one per element, each written by `write` straight into this object's bytes.
+    /// An array of objects, one per element, each written by `write` straight into this object's bytes (inlinable,
+    /// so it is specialized for the caller's sequence).
+    @inlinable
     public mutating func field<Elements: Sequence>(_ name: StaticString, objects elements: Elements,
                                                    _ write: (Elements.Element, inout JSONObjectText) -> Void) {
         key(name)
@@ -189,7 +191,7 @@ public struct JSONObjectText {
     }
 
     /// An object opened at the end of `outer`'s bytes, which it takes over until it is closed (so they are not copied).
-    private init(continuing outer: inout JSONObjectText) {
+    @usableFromInline init(continuing outer: inout JSONObjectText) {
         bytes = []
         swap(&bytes, &outer.bytes)
         start = bytes.count

@@ -85,7 +85,7 @@ enum ServerSentEvents {
             Self.append(literal: "id: ", to: &frame)
             JSONText.appendDecimal(event.id, to: &frame)
             Self.append(literal: "\nevent: ", to: &frame)
-            Self.append(event.name, to: &frame)
+            Self.append(literal: event.nameLiteral, to: &frame)
             Self.append(literal: "\ndata: ", to: &frame)
             let render = forVisitor ? API.visitorMessageJSON : API.messageJSON
             switch event.payload {
