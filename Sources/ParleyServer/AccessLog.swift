@@ -35,13 +35,15 @@ struct AccessLog: RouterMiddleware {
     static let tracestate = HTTPField.Name("tracestate")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let id = Self.acceptable(request.headers[Self.header]) ?? Self.newID()
+        let id = Self.acceptable(request.headers.value(of: Self.header)) ?? Self.newID()
         let trace = RequestTrace(id: id)
         var context = context
         context.trace = trace
         context.logger[metadataKey: "request_id"] = .string(id)
         let span = Traces.enabled ? RequestSpan.start(request) : nil
-        let parent = span == nil ? TraceParent(header: request.headers[Self.traceparent], state: request.headers[Self.tracestate]) : nil
+        let parent = span == nil
+            ? TraceParent(header: request.headers.value(of: Self.traceparent), state: request.headers.value(of: Self.tracestate))
+            : nil
         if let traceID = span.flatMap(Traces.traceID(of:)) ?? parent?.traceID {
             context.logger[metadataKey: "trace_id"] = .string(String(traceID))
         }

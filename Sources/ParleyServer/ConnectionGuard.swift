@@ -75,7 +75,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapOutboundIn(data) {
         case .head(let head):
             if head.status.kind != .informational { writingResponse = true }
-            if head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
+            if head.headerFields.value(of: .connection)?.lowercased() == "close" { closeAfterResponse = true }
             context.write(data, promise: promise)
         case .body:
             context.write(data, promise: promise)

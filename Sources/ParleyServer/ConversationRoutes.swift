@@ -296,7 +296,7 @@ struct ConversationRoutes {
 
     /// True when the client accepts JSON but not an event stream.
     static func wantsJSON(_ request: Request) -> Bool {
-        let accept = request.headers[.accept]?.lowercased() ?? ""
+        let accept = request.headers.value(of: .accept)?.lowercased() ?? ""
         return accept.contains("application/json") && !accept.contains("text/event-stream")
     }
 

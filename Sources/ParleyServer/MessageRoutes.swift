@@ -38,7 +38,7 @@ struct MessageRoutes {
 
     /// The last event a reattaching client saw: `Last-Event-ID`, or `last_event_id` for clients that cannot set it.
     static func lastEventID(_ request: Request) throws -> Int? {
-        if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
+        if let header = request.headers.value(of: HTTPField.Name("Last-Event-ID")!) {
             guard let value = CheckedNumber.integer(header, in: 0...CheckedNumber.wholeLimit) else {
                 throw ClientError.invalid("Last-Event-ID must be a whole number from 0 to \(CheckedNumber.wholeLimit)")
             }

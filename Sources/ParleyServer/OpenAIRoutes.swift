@@ -125,8 +125,8 @@ struct OpenAIRoutes {
     /// ``InvalidGatewayRequest`` (a 400 naming it, by ``ClientError/from(_:)``).
     static func cacheControls(_ body: CacheControls, _ request: Request) throws -> CacheControls {
         var controls = body
-        try controls.apply(controlHeader: request.headers[ParleyHeaders.cacheControl],
-                           namespaceHeader: request.headers[ParleyHeaders.cacheNamespace])
+        try controls.apply(controlHeader: request.headers.value(of: ParleyHeaders.cacheControl),
+                           namespaceHeader: request.headers.value(of: ParleyHeaders.cacheNamespace))
         return controls
     }
 
@@ -151,7 +151,7 @@ struct OpenAIRoutes {
 
     /// `x-parley-timeout: seconds` shortens this request's deadline.
     static func requestTimeout(_ request: Request) throws -> Duration? {
-        guard let raw = request.headers[ParleyHeaders.timeout] else { return nil }
+        guard let raw = request.headers.value(of: ParleyHeaders.timeout) else { return nil }
         guard let seconds = CheckedNumber.decimal(raw, in: 0...1e12), seconds > 0 else {
             throw ClientError.invalid("x-parley-timeout must be a positive number of seconds")
         }

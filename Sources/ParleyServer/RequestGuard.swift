@@ -13,11 +13,11 @@ enum SecurityHeaders {
     /// With `https` (users come over TLS, through a proxy), browsers are told to use nothing else for a year.
     static func add(to headers: inout HTTPFields, https: Bool) {
         headers[contentTypeOptions] = "nosniff"
-        if headers[referrerPolicy] == nil { headers[referrerPolicy] = "same-origin" }
+        if headers.value(of: referrerPolicy) == nil { headers[referrerPolicy] = "same-origin" }
         // Older browsers' form of the pages' `frame-ancestors 'none'`: no page of Parley's is framed elsewhere —
         // but the visitors' page of a published assistant, which the widget frames on other sites (its CSP names
         // them; browsers that read CSP ignore this header where both are sent, so it is left off there).
-        let policy = headers[.contentSecurityPolicy]
+        let policy = headers.value(of: .contentSecurityPolicy)
         if policy == nil || policy?.contains("frame-ancestors 'none'") == true { headers[frameOptions] = "DENY" }
         if https { headers[strictTransportSecurity] = "max-age=31536000" }
     }
@@ -109,15 +109,16 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
             throw refuse(.forbidden, "host_not_allowed",
                          "this server does not answer to the host name in this request; add it to PARLEY_ALLOWED_HOSTS")
         }
-        if !HTTPMethods.safe.contains(request.method), request.headers[.authorization] == nil,
-           let site = CrossSiteCheck.refusal(origin: request.headers[.origin], fetchSite: request.headers[SecurityHeaders.secFetchSite],
+        if !HTTPMethods.safe.contains(request.method), request.headers.value(of: .authorization) == nil,
+           let site = CrossSiteCheck.refusal(origin: request.headers.value(of: .origin),
+                                             fetchSite: request.headers.value(of: SecurityHeaders.secFetchSite),
                                              authority: request.head.authority) {
             throw refuse(.forbidden, "cross_site_request", site)
         }
         let limit = Self.isUpload(request) ? max(maxUploadBytes, maxBodyBytes)
             : Self.isImport(request) ? max(maxImportBytes, maxBodyBytes)
             : Self.isAttachment(request) ? maxAttachmentBytes : maxBodyBytes
-        if let length = request.headers[.contentLength],
+        if let length = request.headers.value(of: .contentLength),
            let bytes = CheckedNumber.integer(length, in: 0...Int.max / 2), bytes > limit {
             throw refuse(.contentTooLarge, "payload_too_large", "the request body is larger than \(limit) bytes", close: true)
         }

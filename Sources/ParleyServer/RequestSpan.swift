@@ -16,7 +16,7 @@ enum RequestSpan {
         span.updateAttributes { attributes in
             attributes["http.request.method"] = HTTPMethods.implemented.contains(request.method) ? request.method.rawValue : "_OTHER"
             attributes["url.path"] = request.uri.path
-            attributes["user_agent.original"] = request.headers[.userAgent]
+            attributes["user_agent.original"] = request.headers.value(of: .userAgent)
         }
         return span
     }
@@ -52,6 +52,6 @@ enum RequestSpan {
 /// Reads propagation headers from a request's fields.
 private struct HTTPFieldsExtractor: Extractor {
     func extract(key name: String, from headers: HTTPFields) -> String? {
-        HTTPField.Name(name).flatMap { headers[$0] }
+        HTTPField.Name(name).flatMap { headers.value(of: $0) }
     }
 }

@@ -77,7 +77,7 @@ struct WebRoutes {
             .vary: "Accept-Encoding",
             .contentSecurityPolicy: policy,
         ]
-        if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: {
+        if let tags = request.headers.value(of: .ifNoneMatch), tags.split(separator: ",").contains(where: {
             $0.trimmingCharacters(in: .whitespaces) == file.etag
         }) {
             return Response(status: .notModified, headers: headers)
@@ -92,7 +92,7 @@ struct WebRoutes {
     }
 
     static func acceptsGzip(_ request: Request) -> Bool {
-        guard let accept = request.headers[.acceptEncoding]?.lowercased() else { return false }
+        guard let accept = request.headers.value(of: .acceptEncoding)?.lowercased() else { return false }
         return accept.split(separator: ",").contains { coding in
             let parts = coding.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             return parts.first == "gzip" && !parts.dropFirst().contains("q=0")

@@ -20,15 +20,15 @@ struct Authenticator: Sendable {
     /// The email a trusted proxy says the user is, when this request came through one.
     func proxiedEmail(_ request: Request, _ context: ParleyRequestContext) -> String? {
         guard let name = proxies.header.flatMap({ HTTPField.Name($0) }), proxies.trusts(context.remoteAddress?.ipAddress),
-              let email = request.headers[name], !email.isEmpty else { return nil }
+              let email = request.headers.value(of: name), !email.isEmpty else { return nil }
         return User.normalizedEmail(email)
     }
 
     /// Where the request came from: the peer, or the client a trusted proxy names.
     func client(_ request: Request, _ context: ParleyRequestContext) -> ClientInfo {
-        ClientInfo(userAgent: request.headers[.userAgent] ?? "",
+        ClientInfo(userAgent: request.headers.value(of: .userAgent) ?? "",
                    address: proxies.clientAddress(peer: context.remoteAddress?.ipAddress,
-                                                  forwardedFor: request.headers[Self.forwardedFor]))
+                                                  forwardedFor: request.headers.value(of: Self.forwardedFor)))
     }
 
     /// What a request presented.
@@ -39,7 +39,7 @@ struct Authenticator: Sendable {
     }
 
     static func presented(_ request: Request) -> Presented {
-        if var header = request.headers[.authorization] {
+        if var header = request.headers.value(of: .authorization) {
             // The scheme's name in any case, compared byte by byte (no lowercased copy of the header).
             return header.withUTF8 { bytes in
                 let scheme: StaticString = "bearer "

@@ -25,7 +25,7 @@ struct RequireAccount: RouterMiddleware {
             throw ClientError.forbidden("this API key lacks the '\(scope.rawValue)' scope")
         }
         if let expected = principal.csrfToken, !Self.isSafe(request.method) {
-            let presented = request.headers[Self.csrfHeader] ?? ""
+            let presented = request.headers.value(of: Self.csrfHeader) ?? ""
             guard Credentials.constantTimeEqual(Array(presented.utf8), Array(expected.utf8)) else {
                 throw ClientError(.forbidden, type: "csrf_failed",
                                   message: "missing or wrong X-CSRF-Token for this session; reload the page")

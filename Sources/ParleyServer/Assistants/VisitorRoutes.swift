@@ -180,7 +180,7 @@ struct VisitorRoutes {
     }
 
     private func token(_ request: Request) throws -> String {
-        guard let token = request.headers[Self.tokenHeader], !token.isEmpty, token.utf8.count <= 100 else {
+        guard let token = request.headers.value(of: Self.tokenHeader), !token.isEmpty, token.utf8.count <= 100 else {
             throw ClientError.unauthorized("this chat needs its visitor token in the Parley-Visitor-Token header")
         }
         return token

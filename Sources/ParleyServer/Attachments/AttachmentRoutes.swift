@@ -27,14 +27,14 @@ struct AttachmentRoutes {
     /// (415), and one that passes `attachment_max_bytes` as soon as it does (413), without waiting for the rest.
     @Sendable func upload(_ request: Request, context: ParleyRequestContext) async throws -> Response {
         guard let name = try Query(request).string("name", maxLength: Self.maxNameLength)
-            ?? KnowledgeRoutes.filename(request.headers[.contentDisposition]) else {
+            ?? KnowledgeRoutes.filename(request.headers.value(of: .contentDisposition)) else {
             throw ClientError.invalid("name the file: '?name=photo.png' or a Content-Disposition filename", param: "name")
         }
         try rejectNUL(name, field: "name")
         guard name.count <= Self.maxNameLength else {
             throw ClientError.invalid("'name' is longer than \(Self.maxNameLength) characters", param: "name")
         }
-        if request.headers[.contentType]?.lowercased().hasPrefix("multipart/") == true {
+        if request.headers.value(of: .contentType)?.lowercased().hasPrefix("multipart/") == true {
             throw ClientError(.unsupportedMediaType, type: "invalid_request_error",
                               message: "send the file itself as the body (curl --data-binary @file), not a multipart form")
         }

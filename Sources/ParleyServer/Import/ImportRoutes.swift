@@ -19,7 +19,7 @@ struct ImportRoutes: Sendable {
     }
 
     @Sendable func importFile(_ request: Request, context: ParleyRequestContext) async throws -> Response {
-        if request.headers[.contentType]?.lowercased().hasPrefix("multipart/") == true {
+        if request.headers.value(of: .contentType)?.lowercased().hasPrefix("multipart/") == true {
             throw ClientError(.unsupportedMediaType, type: "invalid_request_error",
                               message: "send the export file itself as the body (curl --data-binary @conversations.json), not a multipart form")
         }

@@ -108,11 +108,11 @@ struct KnowledgeRoutes {
         let id = try context.uuid("id", kind: "knowledge base")
         let limit = knowledge.limits.maxDocumentBytes
         guard let name = try Query(request).string("name", maxLength: KnowledgeService.maxNameLength)
-            ?? Self.filename(request.headers[.contentDisposition]) else {
+            ?? Self.filename(request.headers.value(of: .contentDisposition)) else {
             throw ClientError.invalid("name the document: '?name=guide.pdf' or a Content-Disposition filename", param: "name")
         }
         try rejectNUL(name, field: "name")
-        if request.headers[.contentType]?.lowercased().hasPrefix("multipart/") == true {
+        if request.headers.value(of: .contentType)?.lowercased().hasPrefix("multipart/") == true {
             throw ClientError(.unsupportedMediaType, type: "invalid_request_error",
                               message: "send the file itself as the body (curl --data-binary @file), not a multipart form")
         }
