@@ -49,17 +49,23 @@ public enum JSONText {
 
     /// The index of the first byte at or after `start` that a JSON string cannot hold as it is: a quote, a
     /// backslash or a control character, and with `stoppingAtE2` also 0xE2, the first byte of U+2028 and U+2029
-    /// (`bytes.count` if there is none). Eight bytes are looked at in one step: a byte below 0x20 or equal to one
-    /// of those is found in a 64-bit word with a subtraction and a mask (exact for whether the word holds one),
-    /// and only a word that holds one is looked at byte by byte. Inlinable: the JSON scanner calls it for every
-    /// string, most of them a few bytes long, where a call would cost more than the look.
+    /// (`bytes.count` if there is none). The first eight bytes are looked at one by one (most strings a scanner
+    /// meets, keys and tokens, end there); then eight at a step: whether a 64-bit word holds such a byte is found
+    /// with a subtraction and a mask (exact for the word), and only a word that holds one is looked at byte by byte.
+    /// Inlinable: the scanner calls it for every string, where a call would cost more than the look.
     @inlinable
     public static func plainRunEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, stoppingAtE2: Bool) -> Int {
+        func stops(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C || (stoppingAtE2 && byte == 0xE2) }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         // Whether a byte of `word` is below `limit` (at most 0x80): a borrow sets the high bit of such a byte.
         func hasByte(below limit: UInt64, in word: UInt64) -> Bool { (word &- ones &* limit) & ~word & highs != 0 }
         var index = start
+        let firstEight = min(start + 8, bytes.count)
+        while index < firstEight {
+            if stops(bytes[index]) { return index }
+            index += 1
+        }
         if let base = bytes.baseAddress {
             let raw = UnsafeRawPointer(base)
             while index + 8 <= bytes.count {
@@ -73,8 +79,7 @@ public enum JSONText {
             }
         }
         while index < bytes.count {
-            let byte = bytes[index]
-            if byte < 0x20 || byte == 0x22 || byte == 0x5C || (stoppingAtE2 && byte == 0xE2) { return index }
+            if stops(bytes[index]) { return index }
             index += 1
         }
         return index

@@ -28,7 +28,7 @@ import Testing
     @Test func plainRunsEndWhereAByteByByteLookEndsThem() {
         for value in 0...255 {
             let byte = UInt8(value)
-            for length in [1, 7, 8, 9, 16, 23] {
+            for length in [1, 7, 8, 9, 16, 17, 23, 31] {
                 for place in 0..<length {
                     var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
                     bytes[place] = byte
