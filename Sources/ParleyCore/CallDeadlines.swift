@@ -32,7 +32,9 @@ public final class CallDeadlines: Sendable {
     {
         let call = PendingCall<T>()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            // Unchecked: `PendingCall.finish` takes the continuation under its lock, so it is resumed exactly once
+            // (a checked one is an object of its own per call, checked again at every resume).
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
                 call.continuation.withLock { $0 = continuation }
                 let id = register(deadline: .now + limit) {
                     call.work.withLock { $0 }?.cancel()
@@ -88,7 +90,7 @@ public final class CallDeadlines: Sendable {
 
 /// One call's continuation (resumed exactly once) and its work task.
 private final class PendingCall<T: Sendable>: Sendable {
-    let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    let continuation = Mutex<UnsafeContinuation<T, any Error>?>(nil)
     let work = Mutex<Task<Void, Never>?>(nil)
 
     func finish(_ result: Result<T, any Error>) {
