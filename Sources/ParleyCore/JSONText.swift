@@ -85,21 +85,18 @@ public enum JSONText {
         return index
     }
 
-    /// Appends `value` in decimal.
+    /// Appends `value` in decimal, a digit at a time from the most significant (most values here have a few digits:
+    /// appending them one by one costs less than gathering them and appending the run).
     public static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for UInt64.max's 20 digits, written backwards
-        let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
-            var count = 0
-            repeat {
-                buffer[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            return count
-        }
-        withUnsafeBytes(of: &digits) { output.append(contentsOf: $0[(24 - count)...]) }
+        var place: UInt = 1
+        while magnitude / place >= 10 { place *= 10 }
+        repeat {
+            output.append(UInt8(ascii: "0") + UInt8(magnitude / place))
+            magnitude %= place
+            place /= 10
+        } while place > 0
     }
 
     /// The escape for one byte (`\n`, `\"`, `\u001f`) or one of the line separators (U+2028, U+2029).
