@@ -61,7 +61,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [0, 7, 9, 10, -1, -10, 42, 99, 100, 1_000_000, 999_999_999_999, 1_000_000_000_000_000_000, Int.max, Int.min, Int.min + 1])
+    @Test(arguments: [0, 7, 9, 10, -1, -10, 42, 99, 100, 1_000_000, 999_999_999_999, 1_000_000_000_000_000_000,
+                      Int.max, Int.min, Int.min + 1])
     func decimals(_ value: Int) {
         var bytes: [UInt8] = []
         JSONText.appendDecimal(value, to: &bytes)
