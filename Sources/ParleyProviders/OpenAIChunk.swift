@@ -11,10 +11,10 @@ struct OpenAIChunk: Equatable {
         var arguments = ""
     }
 
-    var contents: [String] = []
-    /// Reasoning pieces: `reasoning_content` (vLLM, DeepSeek, llama.cpp) or `reasoning` (newer vLLM, OpenRouter).
-    var reasonings: [String] = []
-    var toolCalls: [ToolCallPiece] = []
+    /// The chunk's reasoning, text and tool-call pieces as they come in its JSON. Reasoning is `reasoning_content`
+    /// (vLLM, DeepSeek, llama.cpp) or `reasoning` (newer vLLM, OpenRouter). Kept as the events they become, so a
+    /// chunk of one piece (nearly every streamed chunk) hands its array on as it is.
+    private var pieces: [StreamEvent] = []
     var finishReason: String?
     var promptTokens: Int?
     var completionTokens: Int?
@@ -44,13 +44,21 @@ struct OpenAIChunk: Equatable {
                             try scanner.readObject { scanner, key in
                                 switch key {
                                 case "content":
-                                    if let text = try scanner.readOptionalString(), !text.isEmpty { self.contents.append(text) }
+                                    if let text = try scanner.readOptionalString(), !text.isEmpty {
+                                        self.pieces.append(.text(text))
+                                    }
                                 case "reasoning_content", "reasoning":
                                     // A string; an object (some routers' structured reasoning) is skipped.
-                                    if let text = try scanner.readOptionalString(), !text.isEmpty { self.reasonings.append(text) }
+                                    if let text = try scanner.readOptionalString(), !text.isEmpty {
+                                        self.pieces.append(.reasoning(text))
+                                    }
                                 case "tool_calls":
                                     if scanner.readNull() { return }
-                                    try scanner.readArray { scanner in self.toolCalls.append(try Self.toolCallPiece(&scanner)) }
+                                    try scanner.readArray { scanner in
+                                        let call = try Self.toolCallPiece(&scanner)
+                                        self.pieces.append(.toolCall(index: call.index, id: call.id, name: call.name,
+                                                                     arguments: call.arguments))
+                                    }
                                 default:
                                     try scanner.skipValue()
                                 }
@@ -111,18 +119,35 @@ struct OpenAIChunk: Equatable {
         return piece
     }
 
-    /// What this chunk says, in order: reasoning, text, tool-call pieces, finish reason, usage.
+    /// The text pieces, in order.
+    var contents: [String] {
+        pieces.compactMap { piece in
+            if case .text(let text) = piece { return text }
+            return nil
+        }
+    }
+
+    /// What this chunk says, in order: reasoning, text, tool-call pieces (each kind in the order it came), finish
+    /// reason, usage.
     var events: [StreamEvent] {
-        var events: [StreamEvent] = []
-        events.reserveCapacity(reasonings.count + contents.count + toolCalls.count + 2)
-        for text in reasonings { events.append(.reasoning(text)) }
-        for text in contents { events.append(.text(text)) }
-        for call in toolCalls {
-            events.append(.toolCall(index: call.index, id: call.id, name: call.name, arguments: call.arguments))
+        var events = pieces
+        // Nearly always in order already (one piece, or reasoning before text as upstreams send them): no sort, no copy.
+        if zip(events, events.dropFirst()).contains(where: { Self.rank($0) > Self.rank($1) }) {
+            events = events.enumerated().sorted { (Self.rank($0.element), $0.offset) < (Self.rank($1.element), $1.offset) }
+                .map(\.element)
         }
         if let finishReason { events.append(.finish(reason: finishReason)) }
         if let usage { events.append(.usage(usage)) }
         return events
+    }
+
+    /// Where a piece's kind goes among the chunk's events.
+    private static func rank(_ piece: StreamEvent) -> Int {
+        switch piece {
+        case .reasoning: 0
+        case .text: 1
+        default: 2
+        }
     }
 
     var usage: TokenUsage? {

@@ -27,6 +27,16 @@ import Testing
         #expect(structured.events == [.text("x")], "a reasoning object or null is skipped")
         let whole = try OpenAIChunk(parsing: Array(#"{"choices":[{"message":{"role":"assistant","reasoning_content":"r","content":"a"},"finish_reason":"length"}]}"#.utf8))
         #expect(whole.events == [.reasoning("r"), .text("a"), .finish(reason: "length")])
+        // Whatever order the JSON has them in: reasoning, then text, then tool calls, each kind in its own order.
+        let mixed = try OpenAIChunk(parsing: Array(#"""
+            {"usage":{"prompt_tokens":1,"completion_tokens":2},"choices":[
+             {"finish_reason":"stop","delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}],"content":"t1","reasoning":"r1"}},
+             {"delta":{"content":"t2","reasoning_content":"r2"}}]}
+            """#.utf8))
+        #expect(mixed.events == [.reasoning("r1"), .reasoning("r2"), .text("t1"), .text("t2"),
+                                 .toolCall(index: 0, id: nil, name: nil, arguments: "{}"), .finish(reason: "stop"),
+                                 .usage(TokenUsage(promptTokens: 1, completionTokens: 2))])
+        #expect(mixed.contents == ["t1", "t2"])
     }
 
     @Test func nullsAndEmptyChoices() throws {
