@@ -3,14 +3,6 @@ import ParleyGateway
 
 /// What Parley reads from one OpenAI chat completion chunk (or a whole non-streamed completion).
 struct OpenAIChunk: Equatable {
-    /// A piece of a tool call in a delta.
-    struct ToolCallPiece: Equatable {
-        var index = 0
-        var id: String?
-        var name: String?
-        var arguments = ""
-    }
-
     /// The chunk's reasoning, text and tool-call pieces as they come in its JSON. Reasoning is `reasoning_content`
     /// (vLLM, DeepSeek, llama.cpp) or `reasoning` (newer vLLM, OpenRouter). Kept as the events they become, so a
     /// chunk of one piece (nearly every streamed chunk) hands its array on as it is.
@@ -54,11 +46,7 @@ struct OpenAIChunk: Equatable {
                                     }
                                 case "tool_calls":
                                     if scanner.readNull() { return }
-                                    try scanner.readArray { scanner in
-                                        let call = try Self.toolCallPiece(&scanner)
-                                        self.pieces.append(.toolCall(index: call.index, id: call.id, name: call.name,
-                                                                     arguments: call.arguments))
-                                    }
+                                    try scanner.readArray { scanner in self.pieces.append(try Self.toolCallPiece(&scanner)) }
                                 default:
                                     try scanner.skipValue()
                                 }
@@ -98,25 +86,29 @@ struct OpenAIChunk: Equatable {
 
     init() {}
 
-    private static func toolCallPiece(_ scanner: inout JSONScanner) throws -> ToolCallPiece {
-        var piece = ToolCallPiece()
+    /// A piece of a tool call in a delta, as the event it becomes.
+    private static func toolCallPiece(_ scanner: inout JSONScanner) throws -> StreamEvent {
+        var index = 0
+        var id: String?
+        var name: String?
+        var arguments = ""
         try scanner.readObject { scanner, key in
             switch key {
-            case "index": piece.index = try scanner.readOptionalInt() ?? 0
-            case "id": piece.id = try scanner.readOptionalString()
+            case "index": index = try scanner.readOptionalInt() ?? 0
+            case "id": id = try scanner.readOptionalString()
             case "function":
                 if scanner.readNull() { return }
                 try scanner.readObject { scanner, key in
                     switch key {
-                    case "name": piece.name = try scanner.readOptionalString()
-                    case "arguments": piece.arguments = try scanner.readOptionalString() ?? ""
+                    case "name": name = try scanner.readOptionalString()
+                    case "arguments": arguments = try scanner.readOptionalString() ?? ""
                     default: try scanner.skipValue()
                     }
                 }
             default: try scanner.skipValue()
             }
         }
-        return piece
+        return .toolCall(index: index, id: id, name: name, arguments: arguments)
     }
 
     /// The text pieces, in order.

@@ -235,7 +235,6 @@ package struct JSONScanner {
 
     /// The index of the first byte from `start` on that ends a string's plain run: a quote, a backslash or a
     /// control character (or the end of the input), looked for eight bytes at a time.
-    @inline(__always)
     private static func plainRunEnd(_ bytes: [UInt8], from start: Int) -> Int {
         bytes.withUnsafeBufferPointer { JSONText.plainRunEnd($0, from: start, stoppingAtE2: false) }
     }

@@ -87,7 +87,8 @@ public final class GatewayCache: Sendable {
             let routed = try await router.routeStream(body, limits: limits)
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
         }
-        if plan.read, let hit = await lookup(key, form: .stream, finishing: streams.finished(key).map { ($0, $1.map(\.byteArray)) }),
+        if plan.read,
+           let hit = await lookup(key, form: .stream, finishing: streams.finished(key).map { ($0, $1.map(\.byteArray)) }),
            let chunks = try? hit.parts.map({ bytes throws(ProviderError) in try StreamChunk(parsing: bytes) }) {
             // A replay is read once here, to give the chat path its events; /v1 forwards the stored bytes.
             let replay = OpenedStream(first: chunks, stream: UpstreamStream { _ in })
@@ -145,7 +146,9 @@ public final class GatewayCache: Sendable {
             let routed = try await route()
             return Served(value: routed.value, head: RouteHead(routed), cache: .bypass)
         }
-        if plan.read, let hit = await lookup(key, form: .body, finishing: bodies.finished(key).map { ($0, $1.map { Array(buffer: $0) }) }), let part = hit.parts.first {
+        if plan.read,
+           let hit = await lookup(key, form: .body, finishing: bodies.finished(key).map { ($0, $1.map { Array(buffer: $0) }) }),
+           let part = hit.parts.first {
             return Served(value: UpstreamReply(body: ByteBuffer(bytes: part), usage: TokenUsage(promptTokens: 0, completionTokens: 0)),
                           head: hit.head, cache: .hit(age: hit.age))
         }
